@@ -1,0 +1,278 @@
+"""The reader contract: a registry of format readers, a frozen result, a ParseError.
+
+A reader is a function ``(path, **options) -> Parsed`` registered under a format name with a
+content sniffer. It either returns a complete table or raises :class:`ParseError`; it never
+returns a partial result. The framework (:func:`read`) stamps provenance (format, parser
+module and version, file name) so that loaders cannot forget it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+#: How many leading bytes a sniffer sees.
+SNIFF_BYTES = 64 * 1024
+
+
+class ParseError(ValueError):
+    """A file that cannot be read, with where and why.
+
+    The message names the file, and where known the row (1-based, as a spreadsheet shows it),
+    the column, what was expected and what was found, e.g.
+    ``data.csv, row 12, column 'Current(A)': expected a number, found 'abc'``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        expected: str | None = None,
+        found: str | None = None,
+    ) -> None:
+        self.reason = message
+        self.file = Path(file).name if file is not None else None
+        self.row = row
+        self.column = column
+        self.expected = expected
+        self.found = found
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        text = ", ".join(where)
+        detail = self.reason
+        if self.expected is not None:
+            detail += f": expected {self.expected}"
+            if self.found is not None:
+                detail += f", found {self.found!r}"
+        return f"{text}: {detail}" if text else detail
+
+    def with_file(self, file: str | Path) -> ParseError:
+        """The same error, naming ``file`` when the reader did not."""
+        if self.file is not None:
+            return self
+        return ParseError(
+            self.reason,
+            file=file,
+            row=self.row,
+            column=self.column,
+            expected=self.expected,
+            found=self.found,
+        )
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What a reader function returns: the canonical table and what it had to say."""
+
+    table: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """A parsed file, stamped by the framework.
+
+    ``kind`` is what the table holds: ``cycling`` (BDF columns), ``eis`` (spectrum,
+    frequency_hz, z_real_ohm, z_imag_ohm, ...), ``peel``, ``scratch``, ``indentation`` or ``cv``.
+    """
+
+    format: str
+    kind: str
+    table: pd.DataFrame
+    warnings: tuple[str, ...]
+    metadata: Mapping[str, Any]
+    parser: str
+    parser_version: str
+    source_name: str
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready description (what ``python -m analysis read --json`` prints)."""
+        return {
+            "file": self.source_name,
+            "format": self.format,
+            "kind": self.kind,
+            "parser": self.parser,
+            "parser_version": self.parser_version,
+            "rows": len(self.table),
+            "columns": list(map(str, self.table.columns)),
+            "warnings": list(self.warnings),
+            "metadata": _jsonable(dict(self.metadata)),
+        }
+
+
+Sniffer = Callable[[str, bytes], bool]
+ReaderFunc = Callable[..., Parsed]
+
+
+@dataclass(frozen=True)
+class ReaderSpec:
+    name: str
+    kind: str
+    extensions: tuple[str, ...]
+    sniff: Sniffer
+    func: ReaderFunc
+    version: str
+    module: str
+    priority: int
+    description: str
+
+
+_REGISTRY: dict[str, ReaderSpec] = {}
+
+
+def register(
+    name: str,
+    *,
+    kind: str,
+    extensions: tuple[str, ...] = (),
+    sniff: Sniffer,
+    version: str = "1",
+    priority: int = 50,
+    description: str = "",
+) -> Callable[[ReaderFunc], ReaderFunc]:
+    """Register a reader function under the format ``name``.
+
+    ``sniff(filename, head)`` gets the lower-cased file name and its first :data:`SNIFF_BYTES`
+    bytes and says whether the file is in this format; it must look at the content, the name
+    being only a hint. When several sniffers accept a file the lowest ``priority`` wins (use a
+    low number for precise signatures such as a binary magic, a high one for generic CSV).
+    """
+
+    def decorator(func: ReaderFunc) -> ReaderFunc:
+        if name in _REGISTRY:
+            raise RuntimeError(f"reader {name!r} registered twice")
+        _REGISTRY[name] = ReaderSpec(
+            name=name,
+            kind=kind,
+            extensions=tuple(e.lower() for e in extensions),
+            sniff=sniff,
+            func=func,
+            version=version,
+            module=func.__module__,
+            priority=priority,
+            description=description or _first_line(func.__doc__),
+        )
+        return func
+
+    return decorator
+
+
+def _first_line(doc: str | None) -> str:
+    lines = (doc or "").strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def registry() -> Mapping[str, ReaderSpec]:
+    """All registered readers, by format name."""
+    _load_reader_modules()
+    return MappingProxyType(_REGISTRY)
+
+
+def _load_reader_modules() -> None:
+    # Importing every module of this package registers its readers: adding a format is adding
+    # a module, with no central list to edit.
+    import importlib
+    import pkgutil
+
+    from analysis import readers as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith("_") and info.name not in {"base"}:
+            importlib.import_module(f"{package.__name__}.{info.name}")
+
+
+def detect(path: str | Path, *, kind: str | None = None) -> ReaderSpec:
+    """The reader for ``path``, decided from its content (the extension only breaks ties)."""
+    path = Path(path)
+    specs = registry()
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise ParseError(f"cannot open the file ({exc.strerror})", file=path) from exc
+    if not head:
+        raise ParseError("the file is empty", file=path)
+    name = path.name.lower()
+    candidates = [
+        s for s in specs.values() if (kind is None or s.kind == kind) and _safe_sniff(s, name, head)
+    ]
+    if not candidates:
+        raise ParseError(
+            "format not recognised from the content; pass an explicit format "
+            f"(one of {', '.join(sorted(specs))})",
+            file=path,
+        )
+    candidates.sort(key=lambda s: (s.priority, not name.endswith(s.extensions or ("\0",))))
+    return candidates[0]
+
+
+def _safe_sniff(spec: ReaderSpec, name: str, head: bytes) -> bool:
+    try:
+        return bool(spec.sniff(name, head))
+    except Exception:
+        return False
+
+
+def read(path: str | Path, format: str | None = None, **options: Any) -> ReadResult:
+    """Parse ``path`` into its canonical table.
+
+    ``format`` overrides detection. Options go to the reader (e.g. ``mapping`` for the generic
+    CSV reader). Raises :class:`ParseError` naming the file on any problem.
+    """
+    path = Path(path)
+    specs = registry()
+    if format is not None:
+        if format not in specs:
+            raise ParseError(
+                f"unknown format {format!r}; known formats: {', '.join(sorted(specs))}",
+                file=path,
+            )
+        spec = specs[format]
+    else:
+        spec = detect(path)
+    try:
+        parsed = spec.func(path, **options)
+    except ParseError as exc:
+        raise exc.with_file(path) from exc
+    except (OSError, ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError) as exc:
+        raise ParseError(f"{spec.name} reader failed: {exc}", file=path) from exc
+    return ReadResult(
+        format=spec.name,
+        kind=spec.kind,
+        table=parsed.table,
+        warnings=tuple(parsed.warnings),
+        metadata=MappingProxyType(dict(parsed.metadata)),
+        parser=spec.module,
+        parser_version=spec.version,
+        source_name=path.name,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
