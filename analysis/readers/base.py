@@ -79,11 +79,16 @@ class ParseError(ValueError):
 
 @dataclass(frozen=True)
 class Parsed:
-    """What a reader function returns: the canonical table and what it had to say."""
+    """What a reader function returns: the canonical table and what it had to say.
+
+    ``kind`` overrides the registered kind for formats that hold several techniques (a
+    BioLogic file is cycling data or impedance spectra depending on the technique).
+    """
 
     table: pd.DataFrame
     warnings: tuple[str, ...] = ()
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -256,7 +261,7 @@ def read(path: str | Path, format: str | None = None, **options: Any) -> ReadRes
         raise ParseError(f"{spec.name} reader failed: {exc}", file=path) from exc
     return ReadResult(
         format=spec.name,
-        kind=spec.kind,
+        kind=parsed.kind or spec.kind,
         table=parsed.table,
         warnings=tuple(parsed.warnings),
         metadata=MappingProxyType(dict(parsed.metadata)),
