@@ -1,0 +1,54 @@
+# labdb: `make run` to set up and start the app, `make test` to set up and run the tests.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+HOST ?= 127.0.0.1
+
+.PHONY: run test lint bench install dev migrate worker clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+## run: create the venv, install, migrate, load the demo study and serve on $(HOST):$(PORT)
+run: migrate
+	$(PY) manage.py demo
+	@echo ""
+	@echo "  labdb is starting at http://$(HOST):$(PORT)/"
+	@echo "  log in as demo / demo"
+	@echo ""
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## test: create the venv, install with dev tools, run the test suite
+test: dev
+	$(PY) -m pytest -p no:cacheprovider
+
+lint: dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: dev
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+## worker: a Celery worker (needs CELERY_BROKER_URL)
+worker: install
+	$(VENV)/bin/celery -A labdb worker --loglevel=INFO --concurrency=2
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,63 @@
+"""Django admin for every model (staff only). Catalog edits go through the same service as
+the web forms, so validation and history apply here too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from labdb import models as m
+from labdb.services.catalog import record_save
+
+
+class CatalogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("label", "project", "created_at")
+    search_fields = ("label",)
+    list_filter = ("project",)
+    readonly_fields = ("id", "created_at", "updated_at", "created_by")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        record_save(record=obj, user=request.user)
+
+
+class ComponentInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = m.FormulationComponent
+    extra = 0
+
+
+class StepInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = m.ProcessStep
+    extra = 0
+
+
+@admin.register(m.Formulation)
+class FormulationAdmin(CatalogAdmin):
+    inlines = [ComponentInline]
+    list_display = ("label", "name", "version", "project")
+
+
+@admin.register(m.ElectrodeBatch)
+class ElectrodeBatchAdmin(CatalogAdmin):
+    inlines = [StepInline]
+
+
+for model in (m.Material, m.MaterialLot, m.Cell, m.Instrument, m.TestProtocol, m.TestRun):
+    admin.site.register(model, CatalogAdmin)
+
+
+@admin.register(m.HistoryEntry)
+class HistoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("at", "record_type", "record_label", "action", "user")
+    list_filter = ("record_type", "action")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+for model in (m.Project, m.Membership, m.UserProfile, m.Attachment):
+    admin.site.register(model)

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class LabdbConfig(AppConfig):
+    name = "labdb"
+    verbose_name = "labdb"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)

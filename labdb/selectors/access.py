@@ -1,0 +1,64 @@
+"""Project-scoped access: a user sees only the records of projects they belong to.
+
+Another project's record is indistinguishable from a missing one (404), so that labels of other
+groups' samples do not leak.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from labdb.models import Project
+
+M = TypeVar("M", bound=Model)
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def projects_for(user: User) -> QuerySet[Project]:
+    """The projects ``user`` is a member of (none for anonymous users)."""
+    if not user.is_authenticated:
+        return Project.objects.none()
+    return Project.objects.filter(memberships__user=user)
+
+
+def colleagues_of(user: User) -> QuerySet[Any]:
+    """Users who share a project with ``user`` (the choices for an operator field)."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(memberships__project__in=projects_for(user))
+        .distinct()
+        .order_by("username")
+    )
+
+
+def visible(model: type[M], user: User) -> QuerySet[M]:
+    """All records of ``model`` that ``user`` may see."""
+    if not user.is_authenticated:
+        return model._default_manager.none()
+    if model is Project:
+        return projects_for(user)  # type: ignore[return-value]
+    return model._default_manager.filter(project__memberships__user=user)
+
+
+def lookup_q(key: str) -> Q:
+    """Match a record by its UUID or its label."""
+    try:
+        return Q(pk=uuid.UUID(str(key)))
+    except ValueError:
+        return Q(label=key)
+
+
+def get_visible(model: type[M], user: User, key: str) -> M:
+    """The record of ``model`` with UUID or label ``key`` if ``user`` may see it, else 404."""
+    obj = visible(model, user).filter(lookup_q(key)).first()
+    if obj is None:
+        raise Http404(f"no {model._meta.verbose_name} {key!r}")
+    return obj

@@ -1,0 +1,1 @@
+"""Writes: one module per area, each function atomic with keyword-only arguments."""

@@ -1,0 +1,1 @@
+"""The web interface for people: server-rendered pages and forms."""

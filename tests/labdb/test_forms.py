@@ -1,0 +1,191 @@
+"""Every form page renders, and saves a record, through Django's test client."""
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from labdb import models as m
+from labdb.web.entities import ENTITIES
+
+
+def _pk(model: type[m.CatalogRecord], label: str) -> str:
+    return str(model._default_manager.get(label=label).pk)
+
+
+def _management(prefix: str, total: int) -> dict[str, str]:
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def _new_records(project: m.Project) -> dict[str, dict[str, Any]]:
+    p = str(project.pk)
+    return {
+        "materials": {
+            "project": p,
+            "label": "Zn",
+            "category": "seed_metal",
+            "name": "Zn",
+            "formula": "Zn",
+        },
+        "lots": {
+            "project": p,
+            "label": "Ag-L2",
+            "material": _pk(m.Material, "Ag"),
+            "supplier": "Sigma-Aldrich",
+            "lot_number": "AG-2",
+            "d50_nm": "30 nm",
+            "d10_nm": "0.02 um",
+            "d90_nm": "45",
+            "received_date": "2024-06-01",
+            "prop_morphology": "spherical",
+        },
+        "formulations": {
+            "project": p,
+            "label": "Ag-PVDF v1",
+            "name": "Ag-PVDF",
+            "target_thickness_um": "5 um",
+            "solids_content_pct": "30",
+            "solvent_lot": _pk(m.MaterialLot, "NMP-L1"),
+            **_management("components", 2),
+            "components-0-lot": _pk(m.MaterialLot, "Ag-30nm-L1"),
+            "components-0-role": "seed",
+            "components-0-mass_fraction_pct": "90",
+            "components-1-lot": _pk(m.MaterialLot, "PVDF-L1"),
+            "components-1-role": "binder",
+            "components-1-mass_fraction_pct": "10",
+        },
+        "batches": {
+            "project": p,
+            "label": "Ag-Elastane-B2",
+            "formulation": _pk(m.Formulation, "Ag-Elastane v1"),
+            "current_collector_lot": _pk(m.MaterialLot, "SUS-foil-L1"),
+            "measured_thickness_um": "5.2 um",
+            "made_on": "2024-06-02",
+            **_management("steps", 3),
+            "steps-0-kind": "casting",
+            "steps-0-method": "doctor blade",
+            "steps-0-gap_um": "50 um",
+            "steps-1-kind": "drying",
+            "steps-1-temperature_c": "80 degC",
+            "steps-1-duration_h": "12 h",
+            "steps-1-atmosphere": "vacuum",
+            "steps-2-kind": "pressing",
+            "steps-2-pressure_mpa": "300 MPa",
+        },
+        "cells": {
+            "project": p,
+            "label": "Ag-E-HC3",
+            "kind": "half",
+            "status": "assembled",
+            "anode_batch": _pk(m.ElectrodeBatch, "Ag-Elastane-B1"),
+            "lithium_lot": _pk(m.MaterialLot, "Li-foil-L1"),
+            "electrolyte_lot": _pk(m.MaterialLot, "LPSCl-L1"),
+            "electrolyte_thickness_um": "0.6 mm",
+            "area_cm2": "0.785 cm2",
+            "stack_pressure_mpa": "50 MPa",
+            "assembled_on": "2024-06-03",
+        },
+        "instruments": {
+            "project": p,
+            "label": "BCS-805-2",
+            "kind": "cycler",
+            "vendor": "BioLogic",
+            "model": "BCS-805",
+            "channels": "8",
+        },
+        "protocols": {
+            "project": p,
+            "label": "PS-2mA",
+            "name": "Plating 2 mA/cm2",
+            "kind": "plating_stripping",
+            "param_current_density": "2 mA/cm2",
+            "param_areal_capacity": "2 mAh/cm2",
+            "param_temperature": "25 degC",
+        },
+        "test-runs": {
+            "project": p,
+            "label": "MgAgSn-E-HC1-PS",
+            "cell": _pk(m.Cell, "MgAgSn-E-HC1"),
+            "protocol": _pk(m.TestProtocol, "PS-1mA-1mAh"),
+            "instrument": _pk(m.Instrument, "BCS-805-1"),
+            "channel": "3",
+            "status": "planned",
+        },
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("slug", list(ENTITIES))
+def test_form_renders_and_saves(client_demo: Client, demo: m.Project, slug: str) -> None:
+    entity = ENTITIES[slug]
+    assert client_demo.get(f"/{slug}/new/").status_code == 200
+    data = _new_records(demo)[slug]
+    response = client_demo.post(f"/{slug}/new/", data)
+    assert response.status_code == 302, response.context and (
+        response.context["form"].errors,
+        getattr(response.context.get("formset"), "errors", None),
+    )
+    obj = entity.model._default_manager.get(label=data["label"])
+    assert response["Location"] == f"/{slug}/{obj.pk}/"
+    detail = client_demo.get(response["Location"])
+    assert detail.status_code == 200
+    assert data["label"] in detail.content.decode()
+    assert client_demo.get(f"/{slug}/{obj.pk}/edit/").status_code == 200
+    assert m.HistoryEntry.objects.filter(record_id=obj.pk, action="created").count() == 1
+
+
+@pytest.mark.django_db
+def test_saved_values_are_canonical(client_demo: Client, demo: m.Project) -> None:
+    data = _new_records(demo)
+    for slug in ("lots", "batches", "cells"):
+        client_demo.post(f"/{slug}/new/", data[slug])
+    lot = m.MaterialLot.objects.get(label="Ag-L2")
+    assert (lot.d10_nm, lot.d50_nm, lot.d90_nm) == (pytest.approx(20.0), 30.0, 45.0)
+    assert lot.properties == {"morphology": "spherical"}
+    cell = m.Cell.objects.get(label="Ag-E-HC3")
+    assert cell.electrolyte_thickness_um == pytest.approx(600.0)
+    batch = m.ElectrodeBatch.objects.get(label="Ag-Elastane-B2")
+    steps = list(batch.steps.values_list("order", "kind", "gap_um", "pressure_mpa"))
+    assert steps == [
+        (1, "casting", 50.0, None),
+        (2, "drying", None, None),
+        (3, "pressing", None, 300.0),
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("slug", list(ENTITIES))
+def test_list_page_links_each_row(client_demo: Client, demo: m.Project, slug: str) -> None:
+    entity = ENTITIES[slug]
+    response = client_demo.get(f"/{slug}/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    for obj in entity.model._default_manager.filter(project=demo)[:5]:
+        assert f'href="/{slug}/{obj.pk}/"' in body
+
+
+@pytest.mark.django_db
+def test_cell_list_filters_by_seed_and_binder(client_demo: Client, demo: m.Project) -> None:
+    body = client_demo.get("/cells/?seed=Mg&binder=PVDF").content.decode()
+    assert "MgAgSn-P-HC1" in body and "MgAgSn-P-HC2" in body
+    assert "MgAgSn-E-HC1" not in body and "Mg-E-HC1" not in body
+    body = client_demo.get("/cells/?kind=full").content.decode()
+    assert "MgAgSn-E-FC1" in body and "MgAgSn-E-HC1" not in body
+
+
+@pytest.mark.django_db
+def test_detail_pages_link_upstream_and_downstream(client_demo: Client, demo: m.Project) -> None:
+    batch = m.ElectrodeBatch.objects.get(label="MgAgSn-Elastane-B1")
+    cell = m.Cell.objects.get(label="MgAgSn-E-HC1")
+    lot = m.MaterialLot.objects.get(label="Ag-30nm-L1")
+    cell_page = client_demo.get(f"/cells/{cell.pk}/").content.decode()
+    assert f'href="/batches/{batch.pk}/"' in cell_page
+    assert "<svg" in cell_page  # QR code of the cell's URL
+    lot_page = client_demo.get(f"/lots/{lot.pk}/").content.decode()
+    f = m.Formulation.objects.get(label="MgAgSn-Elastane v1")
+    assert f'href="/formulations/{f.pk}/"' in lot_page
