@@ -1,0 +1,170 @@
+"""Fast delimited-text reading shared by the CSV-like cycling readers (pyarrow's CSV parser).
+
+Vendors put free-text headers above the table, quote whole lines (Novonix), use ``;`` or tabs,
+decimal commas, and Latin-1 or GBK encodings. :func:`read_table` finds the header line, parses
+the rest with pyarrow (multi-threaded, no Python loop over rows) and reports malformed rows: a
+short last row is a truncated file (dropped, with a warning); a malformed row elsewhere is a
+:class:`ParseError` naming it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from analysis.readers.base import ParseError
+
+NULLS = ["", "N/A", "NA", "n/a", "NaN", "nan", "null", "NULL", "-", "#N/A"]
+
+
+@dataclass
+class TextTable:
+    frame: pd.DataFrame
+    header_line: int  # 1-based line number of the header in the file
+    warnings: list[str] = field(default_factory=list)
+    encoding: str = "utf-8"
+
+    @property
+    def first_row(self) -> int:
+        """1-based file line of the first data row (for error messages)."""
+        return self.header_line + 1
+
+
+def guess_encoding(head: bytes) -> str:
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sniffed block is still UTF-8.
+        if exc.start >= len(head) - 3:
+            return "utf-8"
+        return "latin-1"
+
+
+def head_lines(path: Path, n_bytes: int = 256 * 1024) -> tuple[list[str], str]:
+    with path.open("rb") as fh:
+        head = fh.read(n_bytes)
+    enc = guess_encoding(head)
+    return head.decode(enc, errors="replace").splitlines(), enc
+
+
+def find_header(lines: list[str], predicate: Callable[[str], bool]) -> int | None:
+    """0-based index of the first line for which ``predicate`` holds."""
+    for i, line in enumerate(lines):
+        if predicate(line):
+            return i
+    return None
+
+
+def read_table(
+    path: Path,
+    *,
+    header_index: int,
+    delimiter: str,
+    encoding: str = "utf-8",
+    quoted_lines: bool = False,
+    decimal_comma: bool = False,
+    column_types: dict[str, Any] | None = None,
+    column_names: list[str] | None = None,
+) -> TextTable:
+    """Parse the table whose header is line ``header_index`` (0-based) of ``path``."""
+    bad: list[str] = []
+
+    def on_bad(row: Any) -> str:
+        bad.append(str(row.text))
+        return "skip"
+
+    read_opts = pacsv.ReadOptions(
+        skip_rows=header_index + (1 if column_names else 0),
+        column_names=column_names,
+        encoding=encoding,
+        block_size=1 << 24,
+    )
+    parse_opts = pacsv.ParseOptions(
+        delimiter=delimiter,
+        quote_char=False if quoted_lines else '"',
+        invalid_row_handler=on_bad,
+        newlines_in_values=False,
+    )
+    conv_opts = pacsv.ConvertOptions(
+        null_values=NULLS,
+        strings_can_be_null=True,
+        decimal_point="," if decimal_comma else ".",
+        column_types=column_types or {},
+    )
+    try:
+        table = pacsv.read_csv(
+            str(path), read_options=read_opts, parse_options=parse_opts, convert_options=conv_opts
+        )
+    except pa.ArrowInvalid as exc:
+        raise ParseError(f"cannot parse the table: {exc}", file=path, row=header_index + 1) from exc
+    if quoted_lines:
+        table = _unquote(table)
+    frame = table.to_pandas(types_mapper=None)
+    frame.columns = [str(c).strip().strip('"').strip() for c in frame.columns]
+    result = TextTable(frame=frame, header_line=header_index + 1, encoding=encoding)
+    if bad:
+        last = _last_line(path, encoding)
+        n_fields = len(frame.columns)
+        if len(bad) == 1 and bad[0].strip() == last.strip():
+            found = bad[0].count(delimiter) + 1
+            result.warnings.append(
+                f"row {header_index + 1 + len(frame) + 1}: the last row is truncated "
+                f"({found} of {n_fields} fields); dropped"
+            )
+        else:
+            line = _line_number(path, bad[0], encoding)
+            raise ParseError(
+                "malformed row",
+                file=path,
+                row=line,
+                expected=f"{n_fields} fields separated by {delimiter!r}",
+                found=bad[0][:120],
+            )
+    return result
+
+
+def _unquote(table: pa.Table) -> pa.Table:
+    import pyarrow.compute as pc
+
+    names = [n.strip('"') for n in table.column_names]
+    cols = []
+    for i, col in enumerate(table.columns):
+        if i in (0, table.num_columns - 1) and pa.types.is_string(col.type):
+            col = pc.utf8_trim(col, characters='"')
+            if i == table.num_columns - 1:
+                with contextlib.suppress(pa.ArrowInvalid):
+                    col = pc.cast(col, pa.float64())
+        cols.append(col)
+    return pa.table(cols, names=names)
+
+
+def _last_line(path: Path, encoding: str) -> str:
+    with path.open("rb") as fh:
+        fh.seek(0, io.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 65536))
+        tail = fh.read().decode(encoding, errors="replace")
+    lines = [ln for ln in tail.splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+def _line_number(path: Path, text: str, encoding: str) -> int | None:
+    with path.open("r", encoding=encoding, errors="replace") as fh:
+        for i, line in enumerate(fh, start=1):
+            if line.rstrip("\r\n") == text.rstrip("\r\n"):
+                return i
+    return None
+
+
+def sniff_delimiter(header: str) -> str:
+    counts = {d: header.count(d) for d in ("\t", ";", ",")}
+    return max(counts, key=lambda d: counts[d])

@@ -1,0 +1,378 @@
+"""The canonical cycling table, and the one function every cycling reader ends with.
+
+Columns are the Battery Data Format (BDF) machine-readable names, in SI units, all float64:
+
+=========================  =====================================================================
+``test_time_second``       time since the start of the test, s (required)
+``voltage_volt``           cell voltage, V (required)
+``current_ampere``         current, A; positive charges the test object (BDF) (required)
+``unix_time_second``       wall-clock time, s since 1970-01-01 UTC
+``step_time_second``       time since the start of the step, s
+``cycle_count``            the vendor's cycle number (kept, not trusted: see analysis.cycling)
+``step_count``             running number of the step instance (increments at every new step)
+``step_index``             the step's number in the vendor's schedule/procedure
+``charging_capacity_ah``   charge passed while charging, cumulative within the step, Ah
+``discharging_capacity_ah``  charge passed while discharging, cumulative within the step, Ah
+``charging_energy_wh``     energy while charging, cumulative within the step, Wh
+``discharging_energy_wh``  energy while discharging, cumulative within the step, Wh
+``temperature_t1_celsius``  first cell temperature probe, degC (BDF's "Temperature T1 / degC")
+=========================  =====================================================================
+
+Vendors count capacity per step (Neware, Maccor, BioLogic half cycles), per cycle (Arbin) or per
+test; :func:`finish_cycling` makes every counter cumulative within the step: at a step boundary
+the counter's last value of the previous step is subtracted, unless the counter restarted there.
+
+Repair or refusal, never silence (each repair is a warning in ``Parsed.warnings``):
+
+- a missing required column: :class:`ParseError`;
+- a truncated last row (empty required values where the row before is complete): dropped;
+- NaN/Inf in a required column: runs of up to :data:`MAX_INTERPOLATED_RUN` rows between finite
+  neighbours are linearly interpolated; longer runs are refused;
+- NaN/Inf in an optional column: interpolated likewise, else the column is dropped;
+- time going backwards (Neware's Total Time reset): each backward jump is closed so that the
+  time continues with the typical sampling interval (or the wall-clock interval when known);
+- gaps longer than ``gap_limit_s`` (default 1 h): kept in the time column (the test really
+  paused) and listed in ``metadata["time_gaps"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from analysis.readers.base import Parsed, ParseError
+
+FloatArray = npt.NDArray[np.float64]
+
+REQUIRED = ("test_time_second", "voltage_volt", "current_ampere")
+OPTIONAL = (
+    "unix_time_second",
+    "step_time_second",
+    "cycle_count",
+    "step_count",
+    "step_index",
+    "charging_capacity_ah",
+    "discharging_capacity_ah",
+    "charging_energy_wh",
+    "discharging_energy_wh",
+    "temperature_t1_celsius",
+)
+COLUMNS = REQUIRED + OPTIONAL
+COUNTERS = (
+    "charging_capacity_ah",
+    "discharging_capacity_ah",
+    "charging_energy_wh",
+    "discharging_energy_wh",
+)
+_INTEGER_LIKE = ("cycle_count", "step_count", "step_index")
+
+#: Longest run of consecutive NaN/Inf rows that is interpolated rather than refused.
+MAX_INTERPOLATED_RUN = 3
+#: A pause in the time column longer than this is reported (seconds).
+GAP_LIMIT_S = 3600.0
+
+CounterStyle = Literal["step", "cumulative"]
+
+
+def finish_cycling(
+    table: pd.DataFrame,
+    *,
+    file: str | Path,
+    counters: CounterStyle = "cumulative",
+    warnings: Iterable[str] = (),
+    metadata: Mapping[str, Any] | None = None,
+    first_row: int = 1,
+    gap_limit_s: float = GAP_LIMIT_S,
+) -> Parsed:
+    """Validate, repair and normalise a cycling table already in canonical names and SI units.
+
+    ``first_row`` is the file's row number (1-based) of the table's first row, so that errors
+    point at the row the user sees. ``counters`` says how the vendor counts capacity/energy:
+    ``"step"`` (restarts every step) or ``"cumulative"`` (per cycle or per test; converted).
+    """
+    notes = list(warnings)
+    meta: dict[str, Any] = dict(metadata or {})
+    missing = [c for c in REQUIRED if c not in table.columns]
+    if missing:
+        raise ParseError(
+            "a required column is missing",
+            file=file,
+            column=missing[0],
+            expected=f"columns {', '.join(REQUIRED)}",
+            found=", ".join(map(str, table.columns)),
+        )
+    out = pd.DataFrame(
+        {
+            c: pd.to_numeric(table[c], errors="coerce").to_numpy(np.float64)
+            for c in COLUMNS
+            if c in table.columns
+        }
+    )
+    if len(out) == 0:
+        raise ParseError("the file holds no data rows", file=file, expected="at least one row")
+    out = _drop_empty_tail(out, first_row, notes)
+    out = _drop_truncated_last_row(out, file, first_row, notes)
+    for col in list(out.columns):
+        _repair_nonfinite(out, col, file, first_row, notes)
+    _repair_time(out, file, first_row, notes, meta, gap_limit_s)
+    if not any(c in out.columns for c in ("step_count", "step_index")) and any(
+        c in out.columns for c in COUNTERS
+    ):
+        notes.append("no step column in the file: steps derived from changes of the current's sign")
+    steps = step_starts(out)
+    if "step_count" not in out.columns:
+        out["step_count"] = np.cumsum(steps).astype(np.float64)
+    if counters == "cumulative":
+        for col in COUNTERS:
+            if col in out.columns:
+                out[col] = per_step(out[col].to_numpy(), steps)
+    meta.setdefault("rows", len(out))
+    ordered = [c for c in COLUMNS if c in out.columns]
+    return Parsed(table=out[ordered].reset_index(drop=True), warnings=tuple(notes), metadata=meta)
+
+
+def step_starts(table: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """True on the first row of every step (from step_count, step_index + cycle, or current sign)."""
+    n = len(table)
+    starts = np.zeros(n, dtype=bool)
+    if n == 0:
+        return starts
+    starts[0] = True
+    keys = [c for c in ("step_count",) if c in table.columns] or [
+        c for c in ("step_index", "cycle_count") if c in table.columns
+    ]
+    if keys:
+        for key in keys:
+            values = table[key].to_numpy()
+            starts[1:] |= values[1:] != values[:-1]
+    else:
+        state = current_state(table["current_ampere"].to_numpy())
+        starts[1:] |= state[1:] != state[:-1]
+    return starts
+
+
+def current_state(current: FloatArray, *, rel_tol: float = 1e-3) -> npt.NDArray[np.int8]:
+    """+1 charging, -1 discharging, 0 rest; currents below ``rel_tol`` x max |I| count as rest."""
+    limit = rel_tol * float(np.nanmax(np.abs(current))) if len(current) else 0.0
+    state = np.zeros(len(current), dtype=np.int8)
+    state[current > limit] = 1
+    state[current < -limit] = -1
+    return state
+
+
+def per_step(counter: FloatArray, starts: npt.NDArray[np.bool_]) -> FloatArray:
+    """A vendor counter made cumulative within each step.
+
+    At every step start the baseline is the counter's last value in the previous step, unless
+    the counter went down there (the vendor restarted it), in which case the baseline is 0. The
+    first step's baseline is 0: the counter's own zero.
+    """
+    counter = np.asarray(counter, dtype=np.float64)
+    idx = np.flatnonzero(starts)
+    base_at_start = np.zeros(len(idx))
+    if len(idx) > 1:
+        prev = counter[idx[1:] - 1]
+        first = counter[idx[1:]]
+        restarted = first < prev - 1e-12 * np.maximum(np.abs(prev), 1.0)
+        base_at_start[1:] = np.where(restarted, 0.0, prev)
+    step_of_row = np.cumsum(starts) - 1
+    return np.asarray(counter - base_at_start[step_of_row], dtype=np.float64)
+
+
+def split_by_direction(
+    magnitude: FloatArray, current: FloatArray, starts: npt.NDArray[np.bool_]
+) -> tuple[FloatArray, FloatArray]:
+    """Split an unsigned per-step counter into (charging, discharging) by each step's current sign.
+
+    For vendors that log one capacity/energy counter whose direction is the step's (Neware,
+    Maccor, Novonix). A step's direction is the sign of its summed current.
+    """
+    step_id = np.cumsum(starts) - 1
+    total = np.bincount(step_id, weights=np.nan_to_num(current))
+    sign = np.sign(total)[step_id]
+    mag = np.abs(np.asarray(magnitude, dtype=np.float64))
+    return np.where(sign > 0, mag, 0.0), np.where(sign < 0, mag, 0.0)
+
+
+def _drop_empty_tail(out: pd.DataFrame, first_row: int, notes: list[str]) -> pd.DataFrame:
+    filled = np.flatnonzero(np.isfinite(out.to_numpy()).any(axis=1))
+    keep = int(filled[-1]) + 1 if len(filled) else 0
+    if keep < len(out):
+        notes.append(
+            f"rows {first_row + keep}-{first_row + len(out) - 1}: "
+            f"{len(out) - keep} empty row(s) at the end of the table dropped"
+        )
+        return out.iloc[:keep].reset_index(drop=True)
+    return out
+
+
+def _drop_truncated_last_row(
+    out: pd.DataFrame, file: str | Path, first_row: int, notes: list[str]
+) -> pd.DataFrame:
+    if len(out) < 2:
+        return out
+    last = out.iloc[-1]
+    before = out.iloc[-2]
+    bad = [c for c in out.columns if not np.isfinite(last[c]) and np.isfinite(before[c])]
+    if any(c in REQUIRED for c in bad):
+        row = first_row + len(out) - 1
+        notes.append(
+            f"row {row}: the last row is truncated (no value for {', '.join(bad)}); dropped"
+        )
+        return out.iloc[:-1].reset_index(drop=True)
+    return out
+
+
+def _runs(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Start and (exclusive) end indices of the runs of True in ``mask``."""
+    padded = np.concatenate(([False], mask, [False])).astype(np.int8)
+    edges = np.diff(padded)
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def _repair_nonfinite(
+    out: pd.DataFrame, col: str, file: str | Path, first_row: int, notes: list[str]
+) -> None:
+    values = out[col].to_numpy()
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    n = len(values)
+    if bad.all():
+        if col in REQUIRED:
+            raise ParseError(
+                "the column holds no numbers",
+                file=file,
+                row=first_row,
+                column=col,
+                expected="finite numbers",
+                found=str(values[0]),
+            )
+        notes.append(f"column {col} is empty in the file; dropped")
+        del out[col]
+        return
+    starts, ends = _runs(bad)
+    ok = (ends - starts <= MAX_INTERPOLATED_RUN) & (starts > 0) & (ends < n)
+    if col in _INTEGER_LIKE:
+        ok = ok | (starts == 0) | (ends == n)
+    if not ok.all():
+        first = int(starts[~ok][0])
+        if col in REQUIRED:
+            raise ParseError(
+                f"{int(bad.sum())} non-finite values, {int(ends[~ok][0] - first)} in a row here",
+                file=file,
+                row=first_row + first,
+                column=col,
+                expected=f"finite numbers (runs of at most {MAX_INTERPOLATED_RUN} are interpolated)",
+                found=str(values[first]),
+            )
+        notes.append(
+            f"row {first_row + first}: column {col} has {int(bad.sum())} missing or non-finite "
+            "values that cannot be interpolated; column dropped"
+        )
+        del out[col]
+        return
+    rows = np.flatnonzero(bad)
+    shown = ", ".join(str(first_row + r) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
+    if col in _INTEGER_LIKE:
+        out[col] = pd.Series(values).ffill().bfill().to_numpy(np.float64)
+        how = "filled from the previous row"
+    else:
+        good = np.flatnonzero(~bad)
+        values = values.copy()
+        values[rows] = np.interp(rows, good, values[good])
+        out[col] = values
+        how = "linearly interpolated"
+    notes.append(f"column {col}: {len(rows)} NaN/Inf value(s) {how} (rows {shown})")
+
+
+def _repair_time(
+    out: pd.DataFrame,
+    file: str | Path,
+    first_row: int,
+    notes: list[str],
+    meta: dict[str, Any],
+    gap_limit_s: float,
+) -> None:
+    t = out["test_time_second"].to_numpy().copy()
+    # A single row whose time drops while the next row is back on the old clock (Neware writes
+    # 0 on the first row of a step): the row takes its predecessor's time.
+    if len(t) > 2:
+        glitch = np.flatnonzero((t[1:-1] < t[:-2]) & (t[2:] >= t[:-2])) + 1
+        if len(glitch):
+            notes.append(
+                f"row {first_row + int(glitch[0])}: {len(glitch)} isolated row(s) with a test time "
+                "below the previous row's (a time reset at a step start); set to the previous time"
+            )
+            t[glitch] = t[glitch - 1]
+            out["test_time_second"] = t
+            meta["time_glitches"] = len(glitch)
+    if "unix_time_second" in out.columns and len(t) > 1:
+        # Cyclers (Maccor) stop their test clock while a test is paused; the wall clock does not.
+        extra = np.diff(out["unix_time_second"].to_numpy()) - np.diff(t)
+        paused = np.flatnonzero(extra > gap_limit_s)
+        if len(paused):
+            add = np.zeros(len(t))
+            add[paused + 1] = extra[paused]
+            t = t + np.cumsum(add)
+            out["test_time_second"] = t
+            meta["pauses"] = [
+                {"row": first_row + int(i) + 1, "duration_s": float(extra[i])} for i in paused
+            ]
+            notes.append(
+                f"row {first_row + int(paused[0]) + 1}: the wall clock advances "
+                f"{float(extra[paused[0]]):.6g} s more than the test time ({len(paused)} pause(s) "
+                "the instrument's test clock did not count); added to the test time"
+            )
+    dt = np.diff(t)
+    back = np.flatnonzero(dt < 0)
+    if len(back):
+        positive = dt[dt > 0]
+        typical = float(np.median(positive)) if len(positive) else 1.0
+        step = np.full(len(back), typical)
+        if "unix_time_second" in out.columns:
+            wall = np.diff(out["unix_time_second"].to_numpy())[back]
+            step = np.where(wall >= 0, wall, typical)
+        jump = np.zeros(len(t))
+        jump[back + 1] = -dt[back] + step
+        out["test_time_second"] = t + np.cumsum(jump)
+        notes.append(
+            f"row {first_row + int(back[0]) + 1}: test time goes backwards at {len(back)} row(s) "
+            f"(largest jump {float(-dt[back].min()):.6g} s); time made continuous "
+            "(the wall-clock interval or the typical sampling interval added at each reset)"
+        )
+        meta["time_resets"] = len(back)
+        t = out["test_time_second"].to_numpy()
+        dt = np.diff(t)
+    gaps = np.flatnonzero(dt > gap_limit_s)
+    if len(gaps):
+        meta["time_gaps"] = [
+            {"row": first_row + int(i) + 1, "start_s": float(t[i]), "duration_s": float(dt[i])}
+            for i in gaps
+        ]
+        longest = float(dt[gaps].max())
+        notes.append(
+            f"row {first_row + int(gaps[0]) + 1}: {len(gaps)} pause(s) longer than "
+            f"{gap_limit_s:g} s in the test time (longest {longest:.6g} s); kept as recorded"
+        )
+
+
+def require_source_columns(
+    frame: pd.DataFrame, wanted: Mapping[str, str], *, file: str | Path, header_row: int | None
+) -> None:
+    """Raise ParseError naming the first vendor column (value of ``wanted``) absent from ``frame``."""
+    for canonical, source in wanted.items():
+        if source not in frame.columns:
+            raise ParseError(
+                f"the column for {canonical} is missing",
+                file=file,
+                row=header_row,
+                column=source,
+                expected=f"a column {source!r} in the header",
+                found=", ".join(map(str, frame.columns))[:300],
+            )

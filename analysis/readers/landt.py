@@ -1,0 +1,118 @@
+"""Landt (LANHE/LANDdt) CSV and XLSX exports of the record table.
+
+Format ``landt``. Columns carry their unit after a slash: ``TestTime/s`` (or ``TestTime`` as
+``HH:MM:SS``), ``StepTime``, ``Current/mA`` (or ``/A``/``/uA``), ``Voltage/V`` (or ``/mV``),
+``Capacity/mAh``, ``Energy/mWh``, ``SysTime``/``RealTime``, ``Cycle``, ``Step`` and ``State``.
+Vendor conventions: current signed, negative discharging (BDF's sign); capacity and energy
+unsigned and restarting every step (split into charging and discharging by the step's current
+sign). Converted: units to SI, times to seconds, the wall clock to unix seconds.
+No Landt file is in the shared conformance set; the reader is tested on files the tests write.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.readers import _text
+from analysis.readers._units import timedelta_seconds, to_si
+from analysis.readers.base import Parsed, ParseError, register
+from analysis.readers.canonical import finish_cycling, split_by_direction, step_starts
+from analysis.readers.generic_csv import date_seconds
+
+
+def _split(col: str) -> tuple[str, str | None]:
+    name, _, unit = str(col).partition("/")
+    return re.sub(r"[^a-z0-9]", "", name.lower()), (unit.strip() or None)
+
+
+def is_landt_header(cells: list[str]) -> bool:
+    keys = {_split(c)[0] for c in cells}
+    return (
+        {"testtime", "current", "voltage"} <= keys
+        and ("capacity" in keys or "specap" in keys)
+        and any("/" in c for c in cells)
+    )
+
+
+def _sniff(name: str, head: bytes) -> bool:
+    first = head.split(b"\n", 1)[0].decode("latin-1").strip()
+    return is_landt_header(first.split(_text.sniff_delimiter(first)))
+
+
+@register(
+    "landt", kind="cycling", extensions=(".csv", ".xlsx"), sniff=_sniff, version="1", priority=30
+)
+def read_landt(path: Path, **_: Any) -> Parsed:
+    """Landt CSV or XLSX export (record table)."""
+    notes: list[str] = []
+    if path.suffix.lower() in (".xlsx", ".xls"):
+        sheets = pd.read_excel(path, sheet_name=None)
+        frame = next(
+            (s for s in sheets.values() if is_landt_header([str(c) for c in s.columns])), None
+        )
+        if frame is None:
+            raise ParseError(
+                "no sheet holds Landt's record table",
+                file=path,
+                expected="a sheet with TestTime, Current/..., Voltage/..., Capacity/...",
+                found=", ".join(sheets),
+            )
+        first_row = 2
+    else:
+        lines, enc = _text.head_lines(path, 16 * 1024)
+        text = _text.read_table(
+            path, header_index=0, delimiter=_text.sniff_delimiter(lines[0]), encoding=enc
+        )
+        frame, first_row = text.frame, text.first_row
+        notes += text.warnings
+    cols = {_split(c)[0]: str(c) for c in frame.columns}
+
+    def values(key: str, quantity: str, default_unit: str) -> Any:
+        col = cols[key]
+        unit = _split(col)[1] or default_unit
+        if quantity == "time":
+            return to_si(timedelta_seconds(frame[col]), unit, "time", column=col)
+        return to_si(pd.to_numeric(frame[col], errors="coerce"), unit, quantity, column=col)
+
+    for key in ("testtime", "voltage", "current"):
+        if key not in cols:
+            raise ParseError(
+                "a Landt column is missing",
+                file=path,
+                row=first_row - 1,
+                column=key,
+                expected="TestTime, Voltage/V, Current/mA",
+                found=", ".join(map(str, frame.columns)),
+            )
+    table = pd.DataFrame(
+        {
+            "test_time_second": values("testtime", "time", "s"),
+            "voltage_volt": values("voltage", "voltage", "V"),
+            "current_ampere": values("current", "current", "mA"),
+        }
+    )
+    if "steptime" in cols:
+        table["step_time_second"] = values("steptime", "time", "s")
+    for key, canonical in (("cycle", "cycle_count"), ("step", "step_index")):
+        if key in cols:
+            table[canonical] = pd.to_numeric(frame[cols[key]], errors="coerce").to_numpy(np.float64)
+    clock = cols.get("systime") or cols.get("realtime")
+    if clock is not None:
+        table["unix_time_second"] = date_seconds(frame[clock])
+    starts = step_starts(table)
+    for key, stem, quantity, unit in (
+        ("capacity", "capacity_ah", "capacity", "mAh"),
+        ("energy", "energy_wh", "energy", "mWh"),
+    ):
+        if key in cols:
+            chg, dchg = split_by_direction(
+                values(key, quantity, unit), table["current_ampere"].to_numpy(), starts
+            )
+            table[f"charging_{stem}"] = chg
+            table[f"discharging_{stem}"] = dchg
+    return finish_cycling(table, file=path, counters="step", warnings=notes, first_row=first_row)

@@ -1,0 +1,112 @@
+"""Maccor: text exports (MIMS/MaccorExport ``.txt``) and raw ``.0xx`` files (tab separated).
+
+Format ``maccor``.
+
+Both start with free-text header lines (``Today's Date``, ``Filename``, ``Procedure``...), then a
+column line starting ``Rec#``. Vendor conventions: ``Amps`` is written unsigned or signed
+depending on the export and the ``State`` column says the direction (``C`` charge, ``D``
+discharge, ``R`` rest): the sign is taken from the state (C positive, D negative, BDF's sign).
+``Amp-hr``/``Watt-hr`` are unsigned and restart at every step (per-step counters, split into
+charging/discharging by the state). Test time is ``Test (Sec)`` in seconds (raw files) or
+``TestTime`` as ``Nd HH:MM:SS.f`` (text exports); ``DPt Time`` is the local wall clock
+(``MM/DD/YYYY HH:MM:SS``). ``Cyc#`` is kept as ``cycle_count``, ``Step`` as ``step_index``.
+Maccor's raw files from a test that was paused show the pause as a jump of the test time: kept,
+and listed in ``metadata["time_gaps"]`` (BEEP asserts a 7201 s pause on its sample).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.readers import _text
+from analysis.readers._units import timedelta_seconds
+from analysis.readers.base import Parsed, ParseError, register
+from analysis.readers.canonical import finish_cycling, split_by_direction, step_starts
+from analysis.readers.generic_csv import date_seconds
+
+
+def _header_index(lines: list[str]) -> int | None:
+    return _text.find_header(lines[:40], lambda ln: ln.startswith("Rec#\t") and "Volts" in ln)
+
+
+def _sniff(name: str, head: bytes) -> bool:
+    lines = head.decode("latin-1").splitlines()
+    return _header_index(lines) is not None and (
+        b"Today's Date" in head[:200] or b"Date of Test" in head[:400] or True
+    )
+
+
+@register(
+    "maccor",
+    kind="cycling",
+    extensions=(".txt", ".csv", *tuple(f".{i:03d}" for i in range(1000))),
+    sniff=_sniff,
+    version="1",
+    priority=20,
+)
+def read_maccor(path: Path, **_: Any) -> Parsed:
+    """Maccor text export or raw .0xx file."""
+    lines, encoding = _text.head_lines(path, 64 * 1024)
+    index = _header_index(lines)
+    if index is None:
+        raise ParseError("no Maccor column line", file=path, expected="a line starting with 'Rec#'")
+    text = _text.read_table(path, header_index=index, delimiter="\t", encoding=encoding)
+    frame = text.frame
+    notes = list(text.warnings)
+    time_col = next(
+        (c for c in ("Test (Sec)", "TestTime", "Test Time (sec)") if c in frame.columns), None
+    )
+    for col in (time_col, "Amps", "Volts", "State"):
+        if col is None or col not in frame.columns:
+            raise ParseError(
+                "a Maccor column is missing",
+                file=path,
+                row=text.header_line,
+                column=col or "Test (Sec)",
+                expected="Rec#, Test (Sec) or TestTime, Amps, Volts, State",
+                found=", ".join(frame.columns)[:300],
+            )
+    assert time_col is not None
+    state = frame["State"].astype("string").str.strip().str.upper().to_numpy(dtype=object)
+    amps = pd.to_numeric(frame["Amps"], errors="coerce").to_numpy(np.float64)
+    sign = np.where(state == "D", -1.0, np.where(state == "C", 1.0, np.sign(amps)))
+    table = pd.DataFrame(
+        {
+            "test_time_second": timedelta_seconds(frame[time_col]),
+            "voltage_volt": pd.to_numeric(frame["Volts"], errors="coerce").to_numpy(np.float64),
+            "current_ampere": np.abs(amps) * sign,
+        }
+    )
+    step_col = next((c for c in ("Step (Sec)", "StepTime") if c in frame.columns), None)
+    if step_col is not None:
+        table["step_time_second"] = timedelta_seconds(frame[step_col])
+    if "Cyc#" in frame.columns:
+        table["cycle_count"] = pd.to_numeric(frame["Cyc#"], errors="coerce").to_numpy(np.float64)
+    if "Step" in frame.columns:
+        table["step_index"] = pd.to_numeric(frame["Step"], errors="coerce").to_numpy(np.float64)
+    if "DPt Time" in frame.columns:
+        stamps = pd.to_datetime(
+            frame["DPt Time"].astype("string").str.strip(),
+            format="%m/%d/%Y %H:%M:%S",
+            errors="coerce",
+        )
+        table["unix_time_second"] = date_seconds(pd.Series(stamps))
+    starts = step_starts(table)
+    # Rows of a step share its direction: one state per step.
+    for col, stem in (("Amp-hr", "capacity_ah"), ("Watt-hr", "energy_wh")):
+        if col in frame.columns:
+            chg, dchg = split_by_direction(
+                pd.to_numeric(frame[col], errors="coerce").to_numpy(np.float64),
+                table["current_ampere"].to_numpy(),
+                starts,
+            )
+            table[f"charging_{stem}"] = chg
+            table[f"discharging_{stem}"] = dchg
+    meta = {"header": " ".join(ln.strip() for ln in lines[:index])[:500]}
+    return finish_cycling(
+        table, file=path, counters="step", warnings=notes, metadata=meta, first_row=text.first_row
+    )

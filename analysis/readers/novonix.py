@@ -1,0 +1,122 @@
+"""Novonix HPC/UHPC CSV exports.
+
+Format ``novonix``. A ``[Summary]`` block (cell, protocol, mass, start time), a ``[Protocol]``
+block, then ``[Data]`` with one header line. Each line may be wrapped in double quotes as a
+whole (the vendor's writer), which is undone. Vendor conventions: ``Run Time (h)`` and ``Step
+Time (h)`` in hours; ``Current (A)`` signed, negative discharging (BDF's sign); ``Potential (V)``;
+``Capacity (Ah)`` and ``Energy (Wh)`` unsigned and restarting every step (split into charging and
+discharging by the step's current sign); ``Cycle Number`` kept as ``cycle_count``; ``Step
+Number`` kept as ``step_index`` (``Step Type`` is the protocol's step-kind code, in metadata);
+``Date and Time`` is local wall-clock time with AM/PM.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.readers import _text
+from analysis.readers.base import Parsed, ParseError, register
+from analysis.readers.canonical import (
+    finish_cycling,
+    require_source_columns,
+    split_by_direction,
+    step_starts,
+)
+from analysis.readers.generic_csv import date_seconds
+
+
+def _sniff(name: str, head: bytes) -> bool:
+    return head.startswith(b"[Summary]") and b"Novonix" in head[:400]
+
+
+@register("novonix", kind="cycling", extensions=(".csv",), sniff=_sniff, version="1", priority=10)
+def read_novonix(path: Path, **_: Any) -> Parsed:
+    """Novonix CSV export."""
+    lines, encoding = _text.head_lines(path, 256 * 1024)
+    marker = _text.find_header(lines, lambda ln: ln.strip() == "[Data]")
+    if marker is None or marker + 1 >= len(lines):
+        raise ParseError(
+            "no [Data] section", file=path, expected="a line '[Data]' followed by the header"
+        )
+    header = lines[marker + 1]
+    quoted = header.startswith('"') and header.count('"') == 2
+    text = _text.read_table(
+        path, header_index=marker + 1, delimiter=",", encoding=encoding, quoted_lines=quoted
+    )
+    frame = text.frame
+    require_source_columns(
+        frame,
+        {
+            "test_time_second": "Run Time (h)",
+            "voltage_volt": "Potential (V)",
+            "current_ampere": "Current (A)",
+        },
+        file=path,
+        header_row=text.header_line,
+    )
+    hours = 3600.0
+    table = pd.DataFrame(
+        {
+            "test_time_second": pd.to_numeric(frame["Run Time (h)"], errors="coerce").to_numpy(
+                np.float64
+            )
+            * hours,
+            "voltage_volt": pd.to_numeric(frame["Potential (V)"], errors="coerce").to_numpy(
+                np.float64
+            ),
+            "current_ampere": pd.to_numeric(frame["Current (A)"], errors="coerce").to_numpy(
+                np.float64
+            ),
+        }
+    )
+    if "Step Time (h)" in frame.columns:
+        table["step_time_second"] = (
+            pd.to_numeric(frame["Step Time (h)"], errors="coerce").to_numpy(np.float64) * hours
+        )
+    if "Cycle Number" in frame.columns:
+        table["cycle_count"] = pd.to_numeric(frame["Cycle Number"], errors="coerce").to_numpy(
+            np.float64
+        )
+    if "Step Number" in frame.columns:
+        table["step_index"] = pd.to_numeric(frame["Step Number"], errors="coerce").to_numpy(
+            np.float64
+        )
+    if "Date and Time" in frame.columns:
+        stamps = pd.to_datetime(
+            frame["Date and Time"], format="%Y-%m-%d %I:%M:%S %p", errors="coerce"
+        )
+        table["unix_time_second"] = date_seconds(pd.Series(stamps))
+    temp = next((c for c in frame.columns if c.startswith("Temperature (")), None)
+    if temp is not None:
+        table["temperature_t1_celsius"] = pd.to_numeric(frame[temp], errors="coerce").to_numpy(
+            np.float64
+        )
+    starts = step_starts(table)
+    for col, stem in (("Capacity (Ah)", "capacity_ah"), ("Energy (Wh)", "energy_wh")):
+        if col in frame.columns:
+            chg, dchg = split_by_direction(
+                pd.to_numeric(frame[col], errors="coerce").to_numpy(np.float64),
+                table["current_ampere"].to_numpy(),
+                starts,
+            )
+            table[f"charging_{stem}"] = chg
+            table[f"discharging_{stem}"] = dchg
+    meta: dict[str, Any] = {
+        ln.split(":", 1)[0].strip(): ln.split(":", 1)[1].strip()
+        for ln in lines[1:marker]
+        if ":" in ln and not ln.startswith(("[", " ", '"'))
+    }
+    if "Step Type" in frame.columns:
+        meta["step_types"] = sorted(int(v) for v in pd.unique(frame["Step Type"].dropna()))
+    return finish_cycling(
+        table,
+        file=path,
+        counters="step",
+        warnings=text.warnings,
+        metadata=meta,
+        first_row=text.first_row,
+    )
