@@ -1,0 +1,301 @@
+"""Per-cycle table and per-run metrics.
+
+Conventions (docs/metrics-cycling.md says the same for users):
+
+* ``charge`` / ``discharge`` follow the BDF current sign: charge is positive current (it
+  charges the test object). For a half cell (anode-less electrode as working electrode against
+  Li) plating is discharge and stripping is charge; for a full cell, charge plates Li on the
+  anode side.
+* Coulombic efficiency (CE, dimensionless) is the charge taken back out over the charge put in,
+  in the order the cell sees them: stripping / plating for a half cell (Adams et al., "Accurate
+  determination of Coulombic efficiency for lithium metal anodes and lithium metal batteries",
+  Adv. Energy Mater. 2018, 8, 1702097), discharge / charge for a full cell. It is the fraction
+  of the Li deposited in a cycle that comes back, which is why plating comes first.
+* Cumulative CE is the product of the per-cycle CEs, the fraction of the Li inventory left
+  after n cycles (the paper's definition; cellpy's ``cumulated_coulombic_efficiency`` is a
+  running *sum*, a different quantity).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.cycling.halfcycles import HalfCycles
+from analysis.cycling.parameters import CellType, CyclingParameters
+from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray, Segmentation
+from analysis.cycling.shorts import Cutoffs, ShortCircuitEvent
+
+
+def _take(values: FloatArray, idx: IntArray) -> FloatArray:
+    out = np.full(idx.size, np.nan)
+    ok = idx >= 0
+    out[ok] = values[idx[ok]]
+    return out
+
+
+def cycle_structure(
+    seg: Segmentation, cutoffs: Cutoffs
+) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
+    """Cycle numbers, index of their first and second half-cycle (-1: none) and completeness.
+
+    A cycle is complete when it has both half-cycles and the second did not stop at the end of
+    the file short of its cut-off (an interrupted last half-cycle).
+    """
+    n = seg.direction.size
+    first = np.flatnonzero(seg.is_first).astype(np.int64)
+    second = np.where(first + 1 < n, first + 1, -1).astype(np.int64)
+    cycles = seg.cycle[first] if first.size else np.zeros(0, dtype=np.int64)
+    if n and not seg.is_first[0]:
+        cycles = np.concatenate(([0], cycles)).astype(np.int64)
+        first = np.concatenate(([-1], first)).astype(np.int64)
+        second = np.concatenate(([0], second)).astype(np.int64)
+    truncated = (second == n - 1) & ~cutoffs.reached[np.maximum(second, 0)]
+    complete = (second >= 0) & (first >= 0) & ~truncated
+    return cycles, first, second, complete
+
+
+def build_cycles(
+    *,
+    cell_type: CellType,
+    seg: Segmentation,
+    hc: HalfCycles,
+    cutoffs: Cutoffs,
+    area_cm2: float | None,
+    one_c_current_A: float | None,
+    vendor_cycles: IntArray | None,
+) -> pd.DataFrame:
+    """The per-cycle table (one row per cycle; columns in docs/metrics-cycling.md)."""
+    cycles, first, second, complete = cycle_structure(seg, cutoffs)
+    charge, discharge = (second, first) if cell_type == "half" else (first, second)
+    mAh = 1000.0
+    q_charge = _take(hc.capacity_Ah, charge) * mAh
+    q_discharge = _take(hc.capacity_Ah, discharge) * mAh
+    q_first = _take(hc.capacity_Ah, first)
+    q_second = _take(hc.capacity_Ah, second)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ce = np.where(complete, q_second / q_first, np.nan)
+        e_charge = _take(hc.energy_Wh, charge) * 1000.0
+        e_discharge = _take(hc.energy_Wh, discharge) * 1000.0
+        ee = np.where(complete, e_discharge / e_charge, np.nan)
+    start = np.where(first >= 0, _take(hc.start_time_s, first), _take(hc.start_time_s, second))
+    end = np.where(second >= 0, _take(hc.end_time_s, second), _take(hc.end_time_s, first))
+    data: dict[str, Any] = {"cycle": cycles}
+    vendor = np.full(cycles.size, np.nan)
+    if vendor_cycles is not None:
+        counted = cycles >= 1
+        vendor[counted] = vendor_cycles[cycles[counted] - 1]
+    data["vendor_cycle"] = pd.array(
+        [None if not np.isfinite(v) else int(v) for v in vendor], dtype="Int64"
+    )
+    data["complete"] = complete
+    data["start_time_s"] = start
+    data["end_time_s"] = end
+    data["duration_h"] = (end - start) / 3600.0
+    data["charge_capacity_mAh"] = q_charge
+    data["discharge_capacity_mAh"] = q_discharge
+    if cell_type == "half":
+        data["plating_capacity_mAh"] = q_discharge
+        data["stripping_capacity_mAh"] = q_charge
+    area = area_cm2 if area_cm2 else np.nan
+    data["charge_capacity_mAh_cm2"] = q_charge / area
+    data["discharge_capacity_mAh_cm2"] = q_discharge / area
+    if cell_type == "half":
+        data["plating_capacity_mAh_cm2"] = q_discharge / area
+        data["stripping_capacity_mAh_cm2"] = q_charge / area
+    data["coulombic_efficiency"] = ce
+    data["charge_energy_mWh"] = e_charge
+    data["discharge_energy_mWh"] = e_discharge
+    data["energy_efficiency"] = ee
+    data["mean_charge_voltage_V"] = _take(hc.mean_voltage_V, charge)
+    data["mean_discharge_voltage_V"] = _take(hc.mean_voltage_V, discharge)
+    if cell_type == "half":
+        data["plating_overpotential_mean_V"] = _take(hc.overpotential_mean_V, discharge)
+        data["plating_overpotential_peak_V"] = _take(hc.overpotential_peak_V, discharge)
+        data["stripping_overpotential_mean_V"] = _take(hc.overpotential_mean_V, charge)
+        data["stripping_overpotential_peak_V"] = _take(hc.overpotential_peak_V, charge)
+    data["charge_duration_h"] = _take(hc.active_time_s, charge) / 3600.0
+    data["discharge_duration_h"] = _take(hc.active_time_s, discharge) / 3600.0
+    i_charge = _take(hc.current_A, charge) * 1000.0
+    i_discharge = _take(hc.current_A, discharge) * 1000.0
+    data["charge_current_mA"] = i_charge
+    data["discharge_current_mA"] = i_discharge
+    data["charge_current_density_mA_cm2"] = i_charge / area
+    data["discharge_current_density_mA_cm2"] = i_discharge / area
+    one_c = one_c_current_A * 1000.0 if one_c_current_A else np.nan
+    data["charge_c_rate"] = i_charge / one_c
+    data["discharge_c_rate"] = i_discharge / one_c
+    return pd.DataFrame(data)
+
+
+def _reversible(cycles: pd.DataFrame, cell_type: CellType) -> FloatArray:
+    column = "stripping_capacity_mAh" if cell_type == "half" else "discharge_capacity_mAh"
+    return cycles[column].to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _reversible_current(cycles: pd.DataFrame, cell_type: CellType) -> FloatArray:
+    column = "charge_current_mA" if cell_type == "half" else "discharge_current_mA"
+    return cycles[column].to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def rate_steps(current_mA: FloatArray, tolerance: float) -> IntArray:
+    """Step number (0, 1, ...) of consecutive cycles run at the same current within
+    ``tolerance`` (relative)."""
+    if not current_mA.size:
+        return np.zeros(0, dtype=np.int64)
+    prev = current_mA[:-1]
+    change = np.abs(current_mA[1:] - prev) > tolerance * np.abs(prev)
+    return np.concatenate(([0], np.cumsum(change))).astype(np.int64)
+
+
+def run_metrics(
+    *,
+    cell_type: CellType,
+    cycles: pd.DataFrame,
+    events: tuple[ShortCircuitEvent, ...],
+    time_s: FloatArray,
+    area_cm2: float | None,
+    params: CyclingParameters,
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """Run metrics, the per-cycle table with its curves added, and the rate-capability table."""
+    cycles = cycles.copy()
+    number = cycles["cycle"].to_numpy(dtype=np.int64)
+    complete = cycles["complete"].to_numpy(dtype=bool) & (number >= 1)
+    ce = cycles["coulombic_efficiency"].to_numpy(dtype=np.float64, na_value=np.nan)
+    short_cycle = min((e.cycle for e in events), default=None)
+    last_complete = int(number[complete].max()) if np.any(complete) else None
+    if short_cycle is not None:
+        cycle_life: int | None = short_cycle - 1
+        censored = False
+    else:
+        cycle_life = last_complete
+        censored = True
+    end = cycle_life if cycle_life is not None else 0
+
+    in_life = complete & (number <= end)
+    ice = float(ce[complete & (number == 1)][0]) if np.any(complete & (number == 1)) else None
+
+    avg_first = params.average_ce_first_cycle
+    avg_last = params.average_ce_last_cycle if params.average_ce_last_cycle is not None else end
+    window = complete & (number >= avg_first) & (number <= avg_last) & np.isfinite(ce)
+    average = float(np.mean(ce[window])) if np.any(window) else None
+
+    cumulative = np.full(number.size, np.nan)
+    cumulative[complete] = np.cumprod(ce[complete])
+    cycles["cumulative_coulombic_efficiency"] = cumulative
+    final_cumulative = float(cumulative[in_life][-1]) if np.any(in_life) else None
+
+    reversible = _reversible(cycles, cell_type)
+    current = _reversible_current(cycles, cell_type)
+    steps = np.full(number.size, -1, dtype=np.int64)
+    steps[complete] = rate_steps(current[complete], params.rate_step_tolerance)
+    formation = params.formation_cycles
+    if formation is None:
+        first_step = complete & (steps == 0)
+        n_first = int(np.count_nonzero(first_step))
+        formation = (
+            n_first if n_first <= params.max_formation_cycles and np.any(steps[complete] > 0) else 0
+        )
+    reference = params.reference_cycle if params.reference_cycle is not None else formation + 1
+    ref_rows = complete & (number == reference)
+    retention = np.full(number.size, np.nan)
+    reference_capacity = float(reversible[ref_rows][0]) if np.any(ref_rows) else None
+    if reference_capacity:
+        after = complete & (number >= reference)
+        retention[after] = reversible[after] / reference_capacity
+    cycles["capacity_retention"] = retention
+    window_ret = complete & (number >= reference) & (number <= end) & np.isfinite(retention)
+    final_retention = float(retention[window_ret][-1]) if np.any(window_ret) else None
+
+    def cycles_to(fraction: float) -> int | None:
+        below = window_ret & (retention < fraction)
+        return int(number[below][0]) if np.any(below) else None
+
+    rate = rate_table(cycles, steps, reversible, current, in_life, area_cm2)
+    first_rows = complete & (number == 1)
+
+    def first_value(column: str) -> float | None:
+        if column not in cycles or not np.any(first_rows):
+            return None
+        return float(cycles[column].to_numpy(dtype=np.float64, na_value=np.nan)[first_rows][0])
+
+    metrics: dict[str, Any] = {
+        "cell_type": cell_type,
+        "number_of_cycles": int(np.count_nonzero(complete)),
+        "initial_coulombic_efficiency": ice,
+        "average_coulombic_efficiency": average,
+        "average_coulombic_efficiency_window": [avg_first, avg_last],
+        "cumulative_coulombic_efficiency": final_cumulative,
+        "cumulative_coulombic_efficiency_window": [1, end],
+        "formation_cycles": formation,
+        "reference_cycle": reference,
+        "reference_capacity_mAh": reference_capacity,
+        "capacity_retention": final_retention,
+        "cycles_to_80_percent_retention": cycles_to(0.8),
+        "cycles_to_70_percent_retention": cycles_to(0.7),
+        "short_circuit_cycle": short_cycle,
+        "failure_mode": events[0].rule if events else None,
+        "short_circuit_rules": sorted({e.rule for e in events if e.cycle == short_cycle}),
+        "cycle_life": cycle_life,
+        "cycle_life_censored": censored,
+        "last_complete_cycle": last_complete,
+        "total_time_h": float((time_s[-1] - time_s[0]) / 3600.0) if time_s.size else 0.0,
+        "initial_charge_capacity_mAh": first_value("charge_capacity_mAh"),
+        "initial_discharge_capacity_mAh": first_value("discharge_capacity_mAh"),
+    }
+    if cell_type == "half":
+        metrics["initial_plating_capacity_mAh"] = first_value("plating_capacity_mAh")
+        metrics["initial_stripping_capacity_mAh"] = first_value("stripping_capacity_mAh")
+    return metrics, cycles, rate
+
+
+def rate_table(
+    cycles: pd.DataFrame,
+    steps: IntArray,
+    reversible: FloatArray,
+    current_mA: FloatArray,
+    rows: BoolArray,
+    area_cm2: float | None,
+) -> pd.DataFrame:
+    """Mean reversible (discharge / stripping) capacity per current step, before any short."""
+    columns = [
+        "step",
+        "first_cycle",
+        "last_cycle",
+        "cycles",
+        "current_mA",
+        "current_density_mA_cm2",
+        "c_rate",
+        "mean_reversible_capacity_mAh",
+        "mean_reversible_capacity_mAh_cm2",
+    ]
+    if not np.any(rows):
+        return pd.DataFrame({c: [] for c in columns})
+    c_rate_column = "charge_c_rate" if "plating_capacity_mAh" in cycles else "discharge_c_rate"
+    frame = pd.DataFrame(
+        {
+            "step": steps[rows],
+            "cycle": cycles["cycle"].to_numpy()[rows],
+            "current_mA": current_mA[rows],
+            "c_rate": cycles[c_rate_column].to_numpy(dtype=np.float64, na_value=np.nan)[rows],
+            "capacity": reversible[rows],
+        }
+    )
+    grouped = frame.groupby("step", sort=True)
+    table = pd.DataFrame(
+        {
+            "step": grouped["step"].first().to_numpy() + 1,
+            "first_cycle": grouped["cycle"].min().to_numpy(),
+            "last_cycle": grouped["cycle"].max().to_numpy(),
+            "cycles": grouped["cycle"].size().to_numpy(),
+            "current_mA": grouped["current_mA"].mean().to_numpy(),
+            "c_rate": grouped["c_rate"].mean().to_numpy(),
+            "mean_reversible_capacity_mAh": grouped["capacity"].mean().to_numpy(),
+        }
+    )
+    area = area_cm2 if area_cm2 else np.nan
+    table["current_density_mA_cm2"] = table["current_mA"] / area
+    table["mean_reversible_capacity_mAh_cm2"] = table["mean_reversible_capacity_mAh"] / area
+    return table[columns]

@@ -1,0 +1,149 @@
+"""The knobs of the cycling analysis, each with a documented default.
+
+Every threshold that decides something (what counts as a rest, which cycles are averaged, when a
+cell is called shorted) lives here, so that a result can state exactly how it was computed and a
+re-analysis with other parameters is a new, comparable result. Defaults that depend on the cell
+type are ``None`` here and are filled in by :func:`resolve` (the result keeps the resolved set).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+CellType = Literal["half", "full"]
+CapacitySource = Literal["auto", "counters", "integration"]
+
+SHORT_CIRCUIT_RULES: tuple[str, ...] = (
+    "soft_short_ce",
+    "cutoff_not_reached",
+    "sudden_voltage_drop",
+    "voltage_collapse",
+    "voltage_noise",
+)
+
+
+@dataclass(frozen=True)
+class CyclingParameters:
+    """Parameters of :func:`analysis.cycling.analyze_cycling`.
+
+    Segmentation
+        ``rest_current_threshold_A``: rows with ``|I|`` at or below it are rests (A). ``None``:
+        ``rest_current_fraction`` (default 0.5 %) of the 99th percentile of ``|I|``, at least
+        1e-9 A. A constant-voltage tail is kept down to that fraction of the CC current.
+        ``max_interruption_s`` (60 s) and ``max_interruption_charge_fraction`` (2 %): a run of
+        the opposite current sign shorter than this time *and* carrying less than this fraction
+        of the median half-cycle charge is an interruption (a pulse, a mis-signed sample), not a
+        half-cycle; it is merged into the half-cycle around it.
+        ``max_integration_gap_s`` (3600 s): sampling intervals longer than this (the test was
+        paused) are not integrated.
+
+    Capacities
+        ``capacity_source``: ``"auto"`` uses the vendor's counters when the table has them,
+        ``"counters"`` requires them, ``"integration"`` always integrates the current.
+        ``counter_mismatch_tolerance`` (2 %): relative disagreement between counters and
+        integration above which a warning is given.
+        ``overpotential_tail_fraction`` (5 %): the last part of each half-cycle (by charge)
+        that is left out of the overpotentials, so that the rise to the voltage cut-off does not
+        count as overpotential.
+        ``cc_current_tolerance`` (2 %): a row belongs to the constant-current part of its
+        half-cycle when its current is within this fraction of the half-cycle's median current.
+
+    Run metrics
+        ``average_ce_first_cycle`` (2) and ``average_ce_last_cycle`` (``None`` = the last cycle
+        before a short, or the last complete cycle): the window of the average CE.
+        ``formation_cycles``: cycles excluded from the retention reference; ``None`` detects
+        them: a first current step of at most ``max_formation_cycles`` (5) cycles followed by a
+        different current is formation. ``reference_cycle`` (``None`` = first cycle after
+        formation) overrides it. ``rate_step_tolerance`` (5 %): relative current change that
+        starts a new step of the rate-capability table.
+
+    Short circuits (``short_circuit_rules`` selects the rules; see docs/metrics-cycling.md)
+        ``ce_short_tolerance`` (0.01): CE above ``1 + tol`` is a soft short.
+        ``upper_cutoff_V`` / ``lower_cutoff_V``: the protocol's voltage limits of the
+        positive-current (stripping / charge) and negative-current half-cycles; ``None`` infers
+        them from the half-cycles that were followed by another one: the highest (lowest)
+        voltage that at least two of them reached within ``cutoff_tolerance_V`` (0.05 V). So a
+        short is recognised by this rule from the third cycle on unless the cut-off is given.
+        ``cutoff_time_factor`` (1.5): a positive-current half-cycle still running at the end of
+        the file counts as not reaching its cut-off only once it has lasted this many times the
+        median duration of those that did.
+        ``sudden_drop_V``: a fall of the voltage between consecutive constant-current rows of a
+        positive-current half-cycle larger than this is a sudden drop (default 0.01 V half
+        cell, 0.05 V full cell; ``inf`` disables).
+        ``collapse_voltage_V`` and ``collapse_min_fraction`` (25 %): a half-cycle that spends at
+        least that fraction of its constant-current time with ``|V|`` below the threshold has
+        collapsed (default 1 mV half cell, where a short puts Li against Li; 0 = disabled, the
+        default for full cells, whose shorts show as drops).
+        ``noise_factor`` (5), ``noise_floor_V`` (1 mV half, 5 mV full) and
+        ``noise_baseline_cycles`` (10): a half-cycle is noisy when its voltage noise (RMS of
+        the second difference over constant-current rows, divided by sqrt(6)) exceeds both the
+        floor and ``noise_factor`` times the median noise of the same kind of half-cycle in the
+        first ``noise_baseline_cycles`` cycles.
+    """
+
+    rest_current_threshold_A: float | None = None
+    rest_current_fraction: float = 0.005
+    max_interruption_s: float = 60.0
+    max_interruption_charge_fraction: float = 0.02
+    max_integration_gap_s: float = 3600.0
+    capacity_source: CapacitySource = "auto"
+    counter_mismatch_tolerance: float = 0.02
+    overpotential_tail_fraction: float = 0.05
+    cc_current_tolerance: float = 0.02
+    average_ce_first_cycle: int = 2
+    average_ce_last_cycle: int | None = None
+    formation_cycles: int | None = None
+    max_formation_cycles: int = 5
+    reference_cycle: int | None = None
+    rate_step_tolerance: float = 0.05
+    short_circuit_rules: tuple[str, ...] = SHORT_CIRCUIT_RULES
+    ce_short_tolerance: float = 0.01
+    upper_cutoff_V: float | None = None
+    lower_cutoff_V: float | None = None
+    cutoff_tolerance_V: float = 0.05
+    cutoff_time_factor: float = 1.5
+    sudden_drop_V: float | None = None
+    collapse_voltage_V: float | None = None
+    collapse_min_fraction: float = 0.25
+    noise_factor: float = 5.0
+    noise_floor_V: float | None = None
+    noise_baseline_cycles: int = 10
+
+    def __post_init__(self) -> None:
+        unknown = set(self.short_circuit_rules) - set(SHORT_CIRCUIT_RULES)
+        if unknown:
+            raise ValueError(
+                f"unknown short-circuit rule(s) {sorted(unknown)}; known: {list(SHORT_CIRCUIT_RULES)}"
+            )
+        if self.capacity_source not in ("auto", "counters", "integration"):
+            raise ValueError(
+                f"capacity_source: expected 'auto', 'counters' or 'integration', found {self.capacity_source!r}"
+            )
+        for name in ("rest_current_fraction", "max_interruption_charge_fraction"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(
+                    f"{name}: expected a fraction in [0, 1), found {getattr(self, name)}"
+                )
+        if self.average_ce_first_cycle < 1:
+            raise ValueError("average_ce_first_cycle: expected a cycle number >= 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The parameters as JSON-ready values."""
+        out = dataclasses.asdict(self)
+        out["short_circuit_rules"] = list(self.short_circuit_rules)
+        return out
+
+
+def resolve(params: CyclingParameters, cell_type: CellType) -> CyclingParameters:
+    """``params`` with the cell-type-dependent defaults filled in."""
+    half = cell_type == "half"
+    changes: dict[str, Any] = {}
+    if params.sudden_drop_V is None:
+        changes["sudden_drop_V"] = 0.01 if half else 0.05
+    if params.collapse_voltage_V is None:
+        changes["collapse_voltage_V"] = 0.001 if half else 0.0
+    if params.noise_floor_V is None:
+        changes["noise_floor_V"] = 0.001 if half else 0.005
+    return dataclasses.replace(params, **changes)

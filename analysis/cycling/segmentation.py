@@ -1,0 +1,209 @@
+"""From rows to half-cycles and cycles, using the sign of the current.
+
+A half-cycle is a maximal stretch of rows whose current has one sign, rests ignored: a rest
+(``|I|`` at or below the rest threshold) belongs to the half-cycle before it, so a pause, a
+relaxation step or the constant-voltage step that follows a constant-current step (same sign)
+never starts a new half-cycle. A short run of the opposite sign (a pulse, a mis-signed sample)
+is an interruption, merged into the half-cycle around it (see :class:`CyclingParameters`).
+
+A cycle is a first half-cycle and the half-cycle that follows it. The first half-cycle is Li
+plating for a half cell (negative current, BDF sign convention: positive current charges the
+test object, here the anode-less working electrode against Li) and charge for a full cell
+(positive current, which plates Li on the anode side); the second is stripping / discharge. So
+the coulombic efficiency is always second over first. A file that starts with a second-kind
+half-cycle gets it as cycle 0, which no run metric uses.
+
+Everything here works on whole arrays (``np.add.reduceat`` over contiguous groups); the only
+Python-level iteration is over the few parameters, never over rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from analysis.cycling.parameters import CellType, CyclingParameters
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """Row-level and half-cycle-level structure of a test.
+
+    ``weight_s``: each row's share of the trapezoidal rule, half the intervals on either side
+    (s); ``current_A * weight_s`` summed over a half-cycle is the trapezoidal charge, assigned
+    to the half-cycle each row belongs to. ``label``: the half-cycle of each row (-1 for rest
+    rows before the first current). ``starts``: first row of each half-cycle; ``direction``:
+    +1 (positive current) or -1; ``cycle``: the cycle each half-cycle belongs to.
+    """
+
+    rest_threshold_A: float
+    weight_s: FloatArray
+    active: BoolArray
+    label: IntArray
+    starts: IntArray
+    stops: IntArray
+    direction: IntArray
+    cycle: IntArray
+    is_first: BoolArray
+    interruptions_merged: int
+    gaps_skipped: int
+    backward_steps: int
+
+
+def row_weights(time_s: FloatArray, max_gap_s: float) -> tuple[FloatArray, int, int]:
+    """Trapezoidal weight of every row (s), the number of skipped gaps and of backward steps.
+
+    Intervals that go back in time count as zero; intervals longer than ``max_gap_s`` (the
+    instrument was paused) are not integrated.
+    """
+    dt = np.diff(time_s)
+    backwards = int(np.count_nonzero(dt < 0))
+    gaps = dt > max_gap_s
+    dt = np.where((dt < 0) | gaps | ~np.isfinite(dt), 0.0, dt)
+    weight = np.zeros_like(time_s)
+    weight[:-1] += 0.5 * dt
+    weight[1:] += 0.5 * dt
+    return weight, int(np.count_nonzero(gaps)), backwards
+
+
+def rest_threshold(current_A: FloatArray, params: CyclingParameters) -> float:
+    """The current (A) at or below which a row is a rest."""
+    if params.rest_current_threshold_A is not None:
+        return float(params.rest_current_threshold_A)
+    magnitude = np.abs(current_A)
+    top = float(np.percentile(magnitude, 99.0)) if magnitude.size else 0.0
+    return max(params.rest_current_fraction * top, 1e-9)
+
+
+def _forward_fill_sign(sign: npt.NDArray[np.int8]) -> npt.NDArray[np.int8]:
+    # Rests take the sign of the last current before them (0 before the first current).
+    idx = np.where(sign != 0, np.arange(sign.size), 0)
+    np.maximum.accumulate(idx, out=idx)
+    filled: npt.NDArray[np.int8] = sign[idx]
+    if sign.size and sign[0] == 0:
+        first = int(np.argmax(sign != 0)) if np.any(sign != 0) else sign.size
+        filled[:first] = 0
+    return filled
+
+
+def _run_starts(values: npt.NDArray[np.int8]) -> IntArray:
+    change = np.flatnonzero(values[1:] != values[:-1]) + 1
+    return np.concatenate(([0], change)).astype(np.int64)
+
+
+def segment(
+    time_s: FloatArray,
+    current_A: FloatArray,
+    cell_type: CellType,
+    params: CyclingParameters,
+) -> Segmentation:
+    """Split a test into half-cycles and cycles (see the module docstring for the rules)."""
+    n = current_A.size
+    weight, gaps, backwards = row_weights(time_s, params.max_integration_gap_s)
+    threshold = rest_threshold(current_A, params)
+    active = np.abs(current_A) > threshold
+    sign = np.where(active, np.sign(current_A), 0).astype(np.int8)
+    direction = _forward_fill_sign(sign)
+
+    # Interruptions: short, small runs of the other sign take the direction around them.
+    starts = _run_starts(direction)
+    charge = np.abs(np.add.reduceat(current_A * weight, starts))
+    busy = np.add.reduceat(np.where(active, weight, 0.0), starts)
+    run_dir = direction[starts]
+    real = run_dir != 0
+    merged = 0
+    if np.count_nonzero(real) > 2:
+        typical = float(np.median(charge[real]))
+        minor = (
+            real
+            & (busy < params.max_interruption_s)
+            & (charge < params.max_interruption_charge_fraction * typical)
+        )
+        merged = int(np.count_nonzero(minor))
+        if merged and merged < np.count_nonzero(real):
+            keep = np.where(real & ~minor, np.arange(starts.size), -1)
+            np.maximum.accumulate(keep, out=keep)
+            following = np.where(real & ~minor, np.arange(starts.size), starts.size)
+            following = np.minimum.accumulate(following[::-1])[::-1]
+            source = np.where(keep >= 0, keep, following)
+            new_dir = np.where(real, run_dir[np.minimum(source, starts.size - 1)], 0).astype(
+                np.int8
+            )
+            lengths = np.diff(np.append(starts, n))
+            direction = np.repeat(new_dir, lengths)
+            starts = _run_starts(direction)
+        else:
+            merged = 0
+
+    lead = 1 if n and direction[0] == 0 else 0
+    hc_starts = starts[lead:]
+    hc_stops = np.append(starts[1:], n).astype(np.int64)[lead:]
+    hc_dir = direction[hc_starts].astype(np.int64)
+    lengths = hc_stops - hc_starts
+    label = np.full(n, -1, dtype=np.int64)
+    if hc_starts.size:
+        label[hc_starts[0] :] = np.repeat(np.arange(hc_starts.size, dtype=np.int64), lengths)
+    first_direction = -1 if cell_type == "half" else 1
+    is_first = hc_dir == first_direction
+    cycle = np.cumsum(is_first).astype(np.int64)
+    return Segmentation(
+        rest_threshold_A=threshold,
+        weight_s=weight,
+        active=active,
+        label=label,
+        starts=hc_starts.astype(np.int64),
+        stops=hc_stops,
+        direction=hc_dir,
+        cycle=cycle,
+        is_first=is_first,
+        interruptions_merged=merged,
+        gaps_skipped=gaps,
+        backward_steps=backwards,
+    )
+
+
+def vendor_cycle_index(seg: Segmentation, vendor: FloatArray) -> tuple[IntArray | None, str | None]:
+    """The vendor's cycle number of each of our cycles, or ``None`` and why it is not usable.
+
+    The vendor index is consistent when it is constant over the current-carrying rows of each of
+    our cycles and strictly increases from one cycle to the next; then it is kept. An Arbin
+    export of a Li half cell that keeps ``Cycle_Index`` 1 for the whole test is not.
+    """
+    if not seg.starts.size:
+        return None, None
+    finite = np.isfinite(vendor)
+    use = seg.active & finite & (seg.label >= 0)
+    if not np.any(use):
+        return None, "the vendor cycle index is empty"
+    big = np.where(use, vendor, np.inf)
+    small = np.where(use, vendor, -np.inf)
+    hc_min = np.minimum.reduceat(big, seg.starts)
+    hc_max = np.maximum.reduceat(small, seg.starts)
+    counted = seg.cycle >= 1
+    cycles = seg.cycle[counted]
+    if not cycles.size:
+        return None, None
+    n_cycles = int(cycles.max())
+    cyc_min = np.full(n_cycles + 1, np.inf)
+    cyc_max = np.full(n_cycles + 1, -np.inf)
+    np.minimum.at(cyc_min, cycles, hc_min[counted])
+    np.maximum.at(cyc_max, cycles, hc_max[counted])
+    cyc_min, cyc_max = cyc_min[1:], cyc_max[1:]
+    if not np.all(np.isfinite(cyc_min)) or np.any(cyc_min != cyc_max):
+        return None, (
+            "the vendor cycle index changes inside half-cycles found from the current sign; "
+            "cycles are numbered from the current sign"
+        )
+    if n_cycles > 1 and np.any(np.diff(cyc_min) <= 0):
+        return None, (
+            "the vendor cycle index does not advance with the half-cycles found from the "
+            "current sign (e.g. constant for the whole test); cycles are numbered from the "
+            "current sign"
+        )
+    return cyc_min.astype(np.int64), None

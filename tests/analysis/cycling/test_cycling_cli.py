@@ -1,0 +1,57 @@
+"""``python -m analysis cycling FILE --cell-type ... --json`` prints the documented keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cycling_synthetic import Protocol, build
+
+from analysis.__main__ import main
+
+
+def test_cycling_json_has_cycles_and_metrics(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table, _ = build(
+        Protocol(cycles=3, coulombic_efficiency=[0.9, 0.95, 0.97], counters="per_step")
+    )
+    path = tmp_path / "run.parquet"
+    table.to_parquet(path)
+    code = main(["cycling", str(path), "--cell-type", "half", "--area-cm2", "1.0", "--json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    data = json.loads(out)
+    cycle = data["cycles"][0]
+    for key in (
+        "cycle",
+        "charge_capacity_mAh",
+        "discharge_capacity_mAh",
+        "coulombic_efficiency",
+        "plating_capacity_mAh",
+        "stripping_capacity_mAh",
+    ):
+        assert key in cycle
+    assert cycle["plating_capacity_mAh"] == pytest.approx(1.0)
+    assert cycle["coulombic_efficiency"] == pytest.approx(0.9)
+    for key in (
+        "initial_coulombic_efficiency",
+        "average_coulombic_efficiency",
+        "cumulative_coulombic_efficiency",
+        "capacity_retention",
+        "short_circuit_cycle",
+        "failure_mode",
+        "total_time_h",
+    ):
+        assert key in data["metrics"]
+    assert data["metrics"]["cumulative_coulombic_efficiency"] == pytest.approx(0.9 * 0.95 * 0.97)
+
+
+def test_cycling_reports_an_unreadable_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    assert main(["cycling", str(path), "--cell-type", "full"]) == 2
+    assert "empty.csv" in capsys.readouterr().err
