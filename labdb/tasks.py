@@ -1,4 +1,4 @@
-"""Celery tasks: thin interfaces that load by id and call a service or selector.
+"""Celery tasks: thin interfaces that load by id and call a service.
 
 Tasks are named explicitly so that a renamed module never strands queued messages.
 """
@@ -9,6 +9,23 @@ import socket
 from typing import Any
 
 from celery import shared_task
+
+
+@shared_task(name="labdb.run_analysis_job")
+def run_analysis_job(job_id: str) -> str | None:
+    """Run an analysis job; returns its final status (None if another worker had it)."""
+    from labdb.services.jobs import job_run
+
+    job = job_run(job_id)
+    return job.status if job is not None else None
+
+
+@shared_task(name="labdb.sweep_jobs")
+def sweep_jobs() -> list[str]:
+    """Re-queue jobs left queued or whose lease expired (scheduled by beat)."""
+    from labdb.services.jobs import jobs_sweep
+
+    return jobs_sweep()
 
 
 @shared_task(name="labdb.catalog_summary")

@@ -2,6 +2,7 @@
 
 from labdb.models.base import CatalogRecord, HistoryEntry, Membership, Project, UserProfile
 from labdb.models.cells import Cell
+from labdb.models.data import AnalysisJob, AnalysisResult, CycleResult, DataFile, ParsedTable
 from labdb.models.electrodes import REQUIRED_STEP_FIELDS, ElectrodeBatch, ProcessStep
 from labdb.models.formulations import (
     MASS_FRACTION_TOLERANCE_PCT,
@@ -15,9 +16,13 @@ __all__ = [
     "LOT_PROPERTIES",
     "MASS_FRACTION_TOLERANCE_PCT",
     "REQUIRED_STEP_FIELDS",
+    "AnalysisJob",
+    "AnalysisResult",
     "Attachment",
     "CatalogRecord",
     "Cell",
+    "CycleResult",
+    "DataFile",
     "ElectrodeBatch",
     "Formulation",
     "FormulationComponent",
@@ -26,6 +31,7 @@ __all__ = [
     "Material",
     "MaterialLot",
     "Membership",
+    "ParsedTable",
     "ProcessStep",
     "Project",
     "TestProtocol",

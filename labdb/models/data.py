@@ -1,0 +1,185 @@
+"""Raw data files, their parsed tables, analysis jobs and their results."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from labdb.models.base import Project
+from labdb.models.testing import TestRun
+
+
+class DataFile(models.Model):
+    """A raw instrument file registered on a test run. The bytes are in the blob store under
+    their sha256; the same content on the same run is one record (idempotent re-sends)."""
+
+    class Source(models.TextChoices):
+        WEB = "web", "web upload"
+        API = "api", "REST API"
+        CLI = "cli", "command line"
+        HARVESTER = "harvester", "folder harvester"
+        DEMO = "demo", "demo study"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    test_run = models.ForeignKey(TestRun, on_delete=models.PROTECT, related_name="files")
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size_bytes = models.BigIntegerField()
+    original_name = models.CharField(max_length=255, help_text="as sent; metadata only")
+    format = models.CharField(max_length=40, blank=True, help_text="explicit reader, if any")
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEB)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["test_run", "sha256"], name="datafile_unique_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.sha256[:12]})"
+
+
+class ParsedTable(models.Model):
+    """The canonical table parsed from a data file, stored as Parquet (zstd) in the blob
+    store, with the parser's name and version."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    data_file = models.ForeignKey(DataFile, on_delete=models.PROTECT, related_name="tables")
+    sha256 = models.CharField(max_length=64, help_text="of the Parquet blob")
+    kind = models.CharField(max_length=20)
+    format = models.CharField(max_length=40)
+    parser = models.CharField(max_length=120)
+    parser_version = models.CharField(max_length=20)
+    rows = models.BigIntegerField()
+    columns = models.JSONField(default=list)
+    warnings = models.JSONField(default=list)
+    metadata = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["data_file", "parser", "parser_version"], name="table_unique_per_parser"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.format} table of {self.data_file} ({self.rows} rows)"
+
+
+class AnalysisJob(models.Model):
+    """One analysis of one data file with given parameters.
+
+    State lives here, not in the broker: a worker claims a job with a conditional update, and a
+    periodic sweep re-queues jobs whose lease expired. Idempotent on (file, kind, analysis code
+    version, parameters hash): asking again for the same analysis returns the same job.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    data_file = models.ForeignKey(DataFile, on_delete=models.PROTECT, related_name="jobs")
+    kind = models.CharField(max_length=20)
+    parameters = models.JSONField(default=dict)
+    parameters_sha256 = models.CharField(max_length=64)
+    analysis_version = models.CharField(max_length=40)
+    code_commit = models.CharField(max_length=40, blank=True)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    library_versions = models.JSONField(default=dict, blank=True)
+    parsed_table = models.ForeignKey(
+        ParsedTable, null=True, blank=True, on_delete=models.PROTECT, related_name="jobs"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-queued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["data_file", "kind", "analysis_version", "parameters_sha256"],
+                name="job_idempotent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(progress__gte=0, progress__lte=1), name="job_progress_0_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} job on {self.data_file} ({self.status})"
+
+    @property
+    def test_run(self) -> TestRun:
+        return self.data_file.test_run
+
+
+class AnalysisResult(models.Model):
+    """The run-level outcome of a succeeded job. Cycling results fill the metric columns (so
+    the API can filter by range); every kind keeps its full JSON summary."""
+
+    job = models.OneToOneField(
+        AnalysisJob, primary_key=True, on_delete=models.PROTECT, related_name="result"
+    )
+    test_run = models.ForeignKey(TestRun, on_delete=models.PROTECT, related_name="results")
+    kind = models.CharField(max_length=20)
+    summary = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    cycle_count = models.IntegerField(null=True, blank=True)
+    initial_coulombic_efficiency = models.FloatField(null=True, blank=True)
+    average_coulombic_efficiency = models.FloatField(null=True, blank=True)
+    cumulative_coulombic_efficiency = models.FloatField(null=True, blank=True)
+    capacity_retention = models.FloatField(null=True, blank=True)
+    short_circuit_cycle = models.IntegerField(null=True, blank=True)
+    cycle_life = models.IntegerField(null=True, blank=True)
+    total_time_h = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} result of {self.test_run}"
+
+
+class CycleResult(models.Model):
+    """One cycle of a cycling result. Key values are columns; the rest is in ``values``."""
+
+    result = models.ForeignKey(AnalysisResult, on_delete=models.PROTECT, related_name="cycles")
+    cycle = models.IntegerField()
+    charge_capacity_mAh = models.FloatField(null=True)
+    discharge_capacity_mAh = models.FloatField(null=True)
+    plating_capacity_mAh = models.FloatField(null=True)
+    stripping_capacity_mAh = models.FloatField(null=True)
+    coulombic_efficiency = models.FloatField(null=True)
+    values = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["result", "cycle"]
+        constraints = [
+            models.UniqueConstraint(fields=["result", "cycle"], name="cycle_unique_per_result")
+        ]
+
+    def __str__(self) -> str:
+        return f"cycle {self.cycle} of {self.result}"
