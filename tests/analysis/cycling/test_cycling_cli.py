@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cycling_synthetic import Protocol, build
+from tests.analysis.cycling.cycling_synthetic import Protocol, build
 
 from analysis.__main__ import main
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from cycling_synthetic import Protocol, build
+from tests.analysis.cycling.cycling_synthetic import Protocol, build
 
 from analysis.cycling import CyclingParameters, analyze_cycling
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cycling_synthetic import Protocol, build
+from tests.analysis.cycling.cycling_synthetic import Protocol, build
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

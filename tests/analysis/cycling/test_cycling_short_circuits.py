@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from cycling_synthetic import Protocol, build
+from tests.analysis.cycling.cycling_synthetic import Protocol, build
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
