@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from labdb import models as m
 from labdb.services.catalog import record_save
+from labdb.web.forms import ComponentFormSet
 
 
 class CatalogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -24,6 +25,7 @@ class CatalogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 class ComponentInline(admin.TabularInline):  # type: ignore[type-arg]
     model = m.FormulationComponent
+    formset = ComponentFormSet  # the same 100 wt% rule as the web form
     extra = 0
 
 
@@ -34,8 +36,33 @@ class StepInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(m.Formulation)
 class FormulationAdmin(CatalogAdmin):
+    """A formulation used by an electrode batch is frozen: the admin shows it read-only (new
+    versions are made from the web form, which keeps the old version)."""
+
     inlines = [ComponentInline]
     list_display = ("label", "name", "version", "project")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_frozen:
+            return False
+        return super().has_change_permission(request, obj)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Raw files, parsed tables, jobs and results are written only by the pipeline."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+for model in (m.DataFile, m.ParsedTable, m.AnalysisJob, m.AnalysisResult, m.CycleResult):
+    admin.site.register(model, ReadOnlyAdmin)
 
 
 @admin.register(m.ElectrodeBatch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,3 +25,22 @@ def conformance_data() -> Path:
             f"conformance data not found at {root} (set LABDB_CONFORMANCE_DATA to the shared data folder)"
         )
     return root
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Outside the integration suite, Celery tasks run in-process even when a broker is
+    configured (CI runs the whole suite with CELERY_BROKER_URL set); the integration tests use
+    a real worker."""
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+    from labdb.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous

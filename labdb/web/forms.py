@@ -170,6 +170,8 @@ class ComponentForm(forms.ModelForm):  # type: ignore[type-arg]
 class ComponentFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if user is None:  # the admin (staff) sees every lot
+            return
         lots = visible(MaterialLot, user).select_related("material")
         for form in self.forms:
             form.fields["lot"].queryset = lots  # type: ignore[attr-defined]
