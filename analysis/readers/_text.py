@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -24,6 +26,15 @@ from analysis.readers.base import ParseError
 
 NULLS = ["", "N/A", "NA", "n/a", "NaN", "nan", "null", "NULL", "-", "#N/A"]
 
+#: Texts that stand for a missing or non-finite value (compared lower-cased and stripped): they
+#: become NaN/Inf and go to the repair rules of :mod:`analysis.readers.canonical`. Any other
+#: text in a numeric column is a :class:`ParseError` (see :func:`to_float`).
+MISSING_TEXTS = frozenset(
+    {s.lower() for s in NULLS}
+    | {"none", "#n/a", "#value!", "#num!", "#div/0!"}
+    | {f"{sign}{word}" for sign in ("", "+", "-") for word in ("nan", "inf", "infinity")}
+)
+
 
 @dataclass
 class TextTable:
@@ -31,6 +42,7 @@ class TextTable:
     header_line: int  # 1-based line number of the header in the file
     warnings: list[str] = field(default_factory=list)
     encoding: str = "utf-8"
+    decimal_comma: bool = False
 
     @property
     def first_row(self) -> int:
@@ -110,7 +122,9 @@ def read_table(
         table = _unquote(table)
     frame = table.to_pandas(types_mapper=None)
     frame.columns = [str(c).strip().strip('"').strip() for c in frame.columns]
-    result = TextTable(frame=frame, header_line=header_index + 1, encoding=encoding)
+    result = TextTable(
+        frame=frame, header_line=header_index + 1, encoding=encoding, decimal_comma=decimal_comma
+    )
     if bad:
         last = _last_line(path, encoding)
         n_fields = len(frame.columns)
@@ -130,6 +144,63 @@ def read_table(
                 found=bad[0][:120],
             )
     return result
+
+
+def to_float(
+    values: Any,
+    *,
+    file: str | Path | None,
+    column: str,
+    first_row: int,
+    decimal_comma: bool = False,
+) -> npt.NDArray[np.float64]:
+    """A numeric column as float64, refusing text that is not a number.
+
+    ``values`` is a column as read (pyarrow or Excel: numbers, or text when one cell was not a
+    number). Missing values (empty, ``NaN``, ``N/A``...) and ``inf``/``-inf`` become NaN/Inf,
+    left to the repair rules; any other text raises :class:`ParseError` naming the file, the
+    row as the file shows it (``first_row`` is the file's line of the column's first value),
+    the column and the text. Vectorised: only the rows that did not convert are looked at.
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if series.dtype.kind in "fiub":
+        return np.asarray(series.to_numpy(np.float64, na_value=np.nan), dtype=np.float64)
+    source = series
+    if decimal_comma:
+        source = series.astype("string").str.replace(",", ".", regex=False)
+    arr = np.asarray(
+        pd.to_numeric(source, errors="coerce").to_numpy(np.float64, na_value=np.nan),
+        dtype=np.float64,
+    )
+    failed = np.isnan(arr) & series.notna().to_numpy()
+    if failed.any():
+        check_missing(series, np.flatnonzero(failed), file=file, column=column, first_row=first_row)
+    return arr
+
+
+def check_missing(
+    series: pd.Series,
+    positions: npt.NDArray[np.intp],
+    *,
+    file: str | Path | None,
+    column: str,
+    first_row: int,
+    expected: str = "a number",
+) -> None:
+    """Raise :class:`ParseError` on the first of ``positions`` that is not a missing-value text."""
+    text = series.iloc[positions].astype("string").str.strip()
+    missing = text.str.lower().isin(MISSING_TEXTS).to_numpy(dtype=bool, na_value=True)
+    if missing.all():
+        return
+    first = int(np.argmin(missing))
+    raise ParseError(
+        "not a number" if expected == "a number" else "unreadable value",
+        file=file,
+        row=first_row + int(positions[first]),
+        column=str(column),
+        expected=expected,
+        found=str(series.iloc[int(positions[first])]),
+    )
 
 
 def _unquote(table: pa.Table) -> pa.Table:

@@ -7,6 +7,7 @@ mojibake of ``µ`` when a file's encoding was guessed wrong); :func:`to_si` acce
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -88,13 +89,47 @@ def split_unit(header: str) -> tuple[str, str | None]:
     return m.group("name").strip(), unit.strip() if unit else None
 
 
-def timedelta_seconds(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Durations written ``[D d ]HH:MM:SS[.f]`` (or plain seconds) as float seconds, vectorised."""
+def timedelta_seconds(
+    values: npt.ArrayLike,
+    *,
+    file: str | Path | None = None,
+    column: str | None = None,
+    first_row: int = 1,
+) -> npt.NDArray[np.float64]:
+    """Durations written ``[D d ]HH:MM:SS[.f]`` (or plain seconds) as float seconds, vectorised.
+
+    With ``column`` given, a text that is neither a duration, a number nor a missing-value
+    text (see :func:`analysis.readers._text.to_float`) is a :class:`ParseError` naming the
+    file, row (``first_row`` is the file's line of the first value) and column.
+    """
     import pandas as pd
 
-    series = pd.Series(values)
-    if series.dtype.kind in "fiu":
-        return np.asarray(series.to_numpy(np.float64), dtype=np.float64)
-    text = series.astype("string").str.strip().str.replace(r"^(\d+)d\s*", r"\1 days ", regex=True)
-    seconds = pd.to_timedelta(text, errors="coerce").dt.total_seconds()
-    return np.asarray(seconds.to_numpy(np.float64), dtype=np.float64)
+    from analysis.readers._text import check_missing
+
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if series.dtype.kind in "fiub":
+        return np.asarray(series.to_numpy(np.float64, na_value=np.nan), dtype=np.float64)
+    stripped = series.astype("string").str.strip()
+    text = stripped.str.replace(r"^(\d+)d\s*", r"\1 days ", regex=True)
+    seconds = np.array(
+        pd.to_timedelta(text, errors="coerce").dt.total_seconds().to_numpy(np.float64),
+        dtype=np.float64,
+    )
+    failed = np.flatnonzero(np.isnan(seconds) & series.notna().to_numpy())
+    if len(failed):
+        # Plain numbers (seconds) and inf among the durations; only the failed rows are looked at.
+        plain = pd.to_numeric(stripped.iloc[failed], errors="coerce").to_numpy(
+            np.float64, na_value=np.nan
+        )
+        seconds[failed] = plain
+        still = failed[np.isnan(plain)]
+        if column is not None and len(still):
+            check_missing(
+                series,
+                still,
+                file=file,
+                column=column,
+                first_row=first_row,
+                expected="a duration (HH:MM:SS) or a number",
+            )
+    return seconds

@@ -122,7 +122,8 @@ def read_res(path: Path, *, engine: str = "auto", **_: Any) -> Parsed:
         frame = frame.sort_values("Data_Point", kind="stable").reset_index(drop=True)
     table = _arbin_table(frame, path, notes, first_row=1)
     if "DateTime" in frame.columns:
-        table["unix_time_second"] = date_seconds(pd.to_numeric(frame["DateTime"]), "excel")
+        days = _text.to_float(frame["DateTime"], file=path, column="DateTime", first_row=1)
+        table["unix_time_second"] = date_seconds(pd.Series(days), "excel")
     return finish_cycling(table, file=path, warnings=notes, metadata=meta)
 
 
@@ -148,9 +149,9 @@ def _arbin_table(frame: pd.DataFrame, path: Path, notes: list[str], first_row: i
         canonical, quantity = _COLUMNS[key]
         if canonical in table:
             continue
-        values = pd.to_numeric(frame[col], errors="coerce")
+        values = _text.to_float(frame[col], file=path, column=str(col), first_row=first_row)
         if quantity is None:
-            table[canonical] = values.to_numpy(np.float64)
+            table[canonical] = values
         else:
             unit = split_unit(str(col))[1] or _SI[quantity]
             table[canonical] = to_si(values, unit, quantity, column=str(col))

@@ -13,8 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from analysis.readers import _text
 from analysis.readers.base import Parsed, register
 from analysis.readers.canonical import finish_cycling
@@ -58,8 +56,10 @@ def read_batterydata(path: Path, **_: Any) -> Parsed:
     _lines, encoding = _text.head_lines(path, 16 * 1024)
     text = _text.read_table(path, header_index=0, delimiter=",", encoding=encoding)
     present = {k: v for k, v in MAPPING.items() if v in text.frame.columns}
-    table = convert_columns(text.frame, present, UNITS)
+    table = convert_columns(text.frame, present, UNITS, file=path, first_row=text.first_row)
     if "Datenum_d" in text.frame.columns:
-        days = text.frame["Datenum_d"].to_numpy(np.float64)
+        days = _text.to_float(
+            text.frame["Datenum_d"], file=path, column="Datenum_d", first_row=text.first_row
+        )
         table["unix_time_second"] = (days - _MATLAB_UNIX_EPOCH_DAYS) * 86400.0
     return finish_cycling(table, file=path, warnings=text.warnings, first_row=text.first_row)

@@ -69,13 +69,15 @@ def read_bdf(path: Path, **_: Any) -> Parsed:
     if magic == _PARQUET_MAGIC:
         frame = pd.read_parquet(path)
         names = {str(c): machine_name(str(c)) for c in frame.columns}
-        frame = frame.rename(columns=names)
-        other = [c for c in frame.columns if c not in COLUMNS]
-        return finish_cycling(
-            frame[[c for c in frame.columns if c in COLUMNS]],
-            file=path,
-            metadata={"other_columns": other},
+        table = pd.DataFrame(
+            {
+                names[str(c)]: _text.to_float(frame[c], file=path, column=str(c), first_row=1)
+                for c in frame.columns
+                if names[str(c)] in COLUMNS
+            }
         )
+        other = [names[str(c)] for c in frame.columns if names[str(c)] not in COLUMNS]
+        return finish_cycling(table, file=path, metadata={"other_columns": other})
     lines, encoding = _text.head_lines(path, 64 * 1024)
     header = lines[0]
     delim = _text.sniff_delimiter(header)

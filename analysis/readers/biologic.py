@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analysis.readers import _text
@@ -142,6 +143,7 @@ def parse_mpt(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         frame = frame.iloc[:, 1:]
     meta["first_row"] = text.first_row
     meta["warnings"] = text.warnings
+    meta["decimal_comma"] = text.decimal_comma
     return frame, meta
 
 
@@ -163,7 +165,7 @@ def _sniff_mpt(name: str, head: bytes) -> bool:
 def read_mpt(path: Path, **_: Any) -> Parsed:
     """BioLogic EC-Lab text export (.mpt, or a ';'-separated export of the same columns)."""
     raw, header = parse_mpt(path)
-    meta = {k: v for k, v in header.items() if k not in ("warnings", "first_row")}
+    meta = {k: v for k, v in header.items() if k not in ("warnings", "first_row", "decimal_comma")}
     if is_eis(raw):
         return _to_eis(raw, path, meta)
     start_unix = None
@@ -177,7 +179,18 @@ def read_mpt(path: Path, **_: Any) -> Parsed:
         start_unix=start_unix,
         first_row=int(header["first_row"]),
         warnings=list(header["warnings"]),
+        decimal_comma=bool(header["decimal_comma"]),
     )
+
+
+def _mostly_numbers(values: pd.Series, decimal_comma: bool) -> bool:
+    """True when most filled cells of a text column are numbers (a number column with a stray
+    text, refused later by to_float) rather than dates (BT-Lab's absolute-time export)."""
+    text = values.astype("string").str.strip()
+    if decimal_comma:
+        text = text.str.replace(",", ".", regex=False)
+    numeric = pd.to_numeric(text, errors="coerce")
+    return bool(2 * numeric.notna().sum() >= values.notna().sum())
 
 
 def _col(raw: pd.DataFrame, *names: str) -> str | None:
@@ -192,9 +205,20 @@ def biologic_cycling(
     start_unix: float | None,
     first_row: int,
     warnings: list[str] | None = None,
+    decimal_comma: bool = False,
 ) -> Parsed:
-    """Canonical cycling table from a BioLogic-named DataFrame (mpr or mpt)."""
+    """Canonical cycling table from a BioLogic-named DataFrame (mpr or mpt).
+
+    Text that is not a number in a numeric column is a ParseError naming the file, the row
+    (``first_row`` is the file's line of the frame's first row) and the column.
+    """
     notes = list(warnings or [])
+
+    def number(col: str) -> npt.NDArray[np.float64]:
+        return _text.to_float(
+            raw[col], file=path, column=col, first_row=first_row, decimal_comma=decimal_comma
+        )
+
     meta = dict(metadata)
     time_col = _col(raw, "time/s")
     volt_col = _col(raw, "Ewe/V", "Ecell/V", "<Ewe>/V", "<Ewe/V>")
@@ -213,7 +237,7 @@ def biologic_cycling(
             )
     assert time_col is not None and volt_col is not None
     time_raw = raw[time_col]
-    if time_raw.dtype.kind not in "fiu":
+    if time_raw.dtype.kind not in "fiu" and not _mostly_numbers(time_raw, decimal_comma):
         # BT-Lab's "absolute time" export writes dates in the time/s column.
         unix = date_seconds(
             time_raw.astype("string")
@@ -228,18 +252,16 @@ def biologic_cycling(
         start_unix = None
         table = pd.DataFrame({"test_time_second": t, "unix_time_second": unix})
     else:
-        t = time_raw.to_numpy(np.float64)
+        t = number(time_col)
         table = pd.DataFrame({"test_time_second": t})
         if start_unix is not None:
             table["unix_time_second"] = start_unix + t
-    table["voltage_volt"] = pd.to_numeric(raw[volt_col], errors="coerce").to_numpy(np.float64)
+    table["voltage_volt"] = number(volt_col)
     cur_col = _col(raw, "I/mA", "<I>/mA")
     if cur_col is not None:
-        table["current_ampere"] = (
-            pd.to_numeric(raw[cur_col], errors="coerce").to_numpy(np.float64) / 1000
-        )
+        table["current_ampere"] = number(cur_col) / 1000
     elif "dq/mA.h" in raw.columns:
-        dq = pd.to_numeric(raw["dq/mA.h"], errors="coerce").to_numpy(np.float64)
+        dq = number("dq/mA.h")
         dt_h = np.diff(t, prepend=t[0]) / 3600
         with np.errstate(divide="ignore", invalid="ignore"):
             current = np.where(dt_h > 0, dq / dt_h, 0.0) / 1000
@@ -251,20 +273,16 @@ def biologic_cycling(
             "no current column (I/mA) nor charge column: open-circuit data, current set to 0 A"
         )
     if "cycle number" in raw.columns:
-        table["cycle_count"] = pd.to_numeric(raw["cycle number"], errors="coerce").to_numpy(
-            np.float64
-        )
+        table["cycle_count"] = number("cycle number")
     if "Ns" in raw.columns:
-        table["step_index"] = pd.to_numeric(raw["Ns"], errors="coerce").to_numpy(np.float64)
+        table["step_index"] = number("Ns")
     if (tcol := _col(raw, "Temperature/°C", "T/°C", "Temperature/Â°C")) is not None:
-        table["temperature_t1_celsius"] = pd.to_numeric(raw[tcol], errors="coerce").to_numpy(
-            np.float64
-        )
+        table["temperature_t1_celsius"] = number(tcol)
     starts = step_starts(table)
     qcol = _col(raw, "(Q-Qo)/mA.h")
     current = table["current_ampere"].to_numpy()
     if qcol is not None:
-        q_mah = pd.to_numeric(raw[qcol], errors="coerce").ffill().fillna(0.0)
+        q_mah = pd.Series(number(qcol)).ffill().fillna(0.0)
         q = q_mah.to_numpy(np.float64) / 1000
         idx = np.flatnonzero(starts)
         base = np.zeros(len(idx))
@@ -274,12 +292,8 @@ def biologic_cycling(
         table["charging_capacity_ah"] = chg
         table["discharging_capacity_ah"] = dchg
     if "Energy charge/W.h" in raw.columns and "Energy discharge/W.h" in raw.columns:
-        table["charging_energy_wh"] = pd.to_numeric(
-            raw["Energy charge/W.h"], errors="coerce"
-        ).to_numpy(np.float64)
-        table["discharging_energy_wh"] = pd.to_numeric(
-            raw["Energy discharge/W.h"], errors="coerce"
-        ).to_numpy(np.float64)
+        table["charging_energy_wh"] = number("Energy charge/W.h")
+        table["discharging_energy_wh"] = number("Energy discharge/W.h")
     freq = _col(raw, "freq/Hz")
     if freq is not None:
         n_eis = int((pd.to_numeric(raw[freq], errors="coerce") > 0).sum())

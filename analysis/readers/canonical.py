@@ -45,6 +45,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from analysis.readers._text import to_float
 from analysis.readers.base import Parsed, ParseError
 
 FloatArray = npt.NDArray[np.float64]
@@ -108,7 +109,9 @@ def finish_cycling(
         )
     out = pd.DataFrame(
         {
-            c: pd.to_numeric(table[c], errors="coerce").to_numpy(np.float64)
+            # Readers hand float columns (converted by _text.to_float, naming the source
+            # column); a table built otherwise is held to the same rule here.
+            c: to_float(table[c], file=file, column=c, first_row=first_row)
             for c in COLUMNS
             if c in table.columns
         }

@@ -71,8 +71,15 @@ def convert_columns(
     units: Mapping[str, str] | None,
     *,
     notes: list[str] | None = None,
+    file: str | Path | None = None,
+    first_row: int = 1,
+    decimal_comma: bool = False,
 ) -> pd.DataFrame:
-    """Select, rename and convert the mapped columns of ``frame`` to canonical SI columns."""
+    """Select, rename and convert the mapped columns of ``frame`` to canonical SI columns.
+
+    Text that is not a number in a numeric column is a ParseError naming ``file``, the row
+    (``first_row`` is the file's line of the frame's first row) and the source column.
+    """
     units = dict(units or {})
     out: dict[str, Any] = {}
     assumed: list[str] = []
@@ -87,8 +94,14 @@ def convert_columns(
         if canonical == "unix_time_second":
             out[canonical] = date_seconds(raw, units.get(canonical))
             continue
+
+        def number(raw: pd.Series = raw, source: str = source) -> npt.NDArray[np.float64]:
+            return _text.to_float(
+                raw, file=file, column=source, first_row=first_row, decimal_comma=decimal_comma
+            )
+
         if canonical not in QUANTITY:
-            out[canonical] = pd.to_numeric(raw, errors="coerce").to_numpy(np.float64)
+            out[canonical] = number()
             continue
         quantity, si = QUANTITY[canonical]
         unit = units.get(canonical) or split_unit(source)[1]
@@ -98,16 +111,19 @@ def convert_columns(
         if quantity == "time" and raw.dtype.kind not in "fiu":
             from analysis.readers._units import timedelta_seconds
 
-            numeric = pd.to_numeric(raw, errors="coerce")
+            # Numbers with a stray text (refused by to_float), or durations (HH:MM:SS).
+            text = raw.astype("string").str.strip()
+            if decimal_comma:
+                text = text.str.replace(",", ".", regex=False)
+            numeric = pd.to_numeric(text, errors="coerce")
             values = (
-                numeric.to_numpy(np.float64)
-                if numeric.notna().sum() >= raw.notna().sum()
-                else timedelta_seconds(raw)
+                number()
+                if 2 * numeric.notna().sum() >= raw.notna().sum()
+                else timedelta_seconds(raw, file=file, column=source, first_row=first_row)
             )
             out[canonical] = to_si(values, unit, quantity, column=source)
             continue
-        numeric_values = pd.to_numeric(raw, errors="coerce").to_numpy(np.float64)
-        out[canonical] = to_si(numeric_values, unit, quantity, column=source)
+        out[canonical] = to_si(number(), unit, quantity, column=source)
     if assumed and notes is not None:
         notes.append("no unit given or in the header; SI assumed for " + ", ".join(assumed))
     return pd.DataFrame(out)
@@ -203,7 +219,15 @@ def read_generic_csv(
         decimal_comma=decimal_comma,
     )
     notes = list(text.warnings)
-    table = convert_columns(text.frame, mapping, units, notes=notes)
+    table = convert_columns(
+        text.frame,
+        mapping,
+        units,
+        notes=notes,
+        file=path,
+        first_row=text.first_row,
+        decimal_comma=text.decimal_comma,
+    )
     if current_sign < 0:
         table["current_ampere"] = -table["current_ampere"]
     return finish_cycling(
@@ -245,7 +269,9 @@ def read_mapped(
                 found=", ".join(text.frame.columns)[:300],
             )
     notes = list(text.warnings)
-    table = convert_columns(text.frame, present, units, notes=notes)
+    table = convert_columns(
+        text.frame, present, units, notes=notes, file=path, first_row=text.first_row
+    )
     return finish_cycling(
         table,
         file=path,

@@ -15,7 +15,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from analysis.readers import _text
@@ -76,8 +75,12 @@ def read_landt(path: Path, **_: Any) -> Parsed:
         col = cols[key]
         unit = _split(col)[1] or default_unit
         if quantity == "time":
-            return to_si(timedelta_seconds(frame[col]), unit, "time", column=col)
-        return to_si(pd.to_numeric(frame[col], errors="coerce"), unit, quantity, column=col)
+            seconds = timedelta_seconds(frame[col], file=path, column=col, first_row=first_row)
+            return to_si(seconds, unit, "time", column=col)
+        return to_si(number(col), unit, quantity, column=col)
+
+    def number(col: str) -> Any:
+        return _text.to_float(frame[col], file=path, column=col, first_row=first_row)
 
     for key in ("testtime", "voltage", "current"):
         if key not in cols:
@@ -100,7 +103,7 @@ def read_landt(path: Path, **_: Any) -> Parsed:
         table["step_time_second"] = values("steptime", "time", "s")
     for key, canonical in (("cycle", "cycle_count"), ("step", "step_index")):
         if key in cols:
-            table[canonical] = pd.to_numeric(frame[cols[key]], errors="coerce").to_numpy(np.float64)
+            table[canonical] = number(cols[key])
     clock = cols.get("systime") or cols.get("realtime")
     if clock is not None:
         table["unix_time_second"] = date_seconds(frame[clock])

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analysis.readers import _text
@@ -71,23 +72,30 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
                 found=", ".join(frame.columns)[:300],
             )
     assert time_col is not None
+
+    def number(col: str) -> npt.NDArray[np.float64]:
+        return _text.to_float(frame[col], file=path, column=col, first_row=text.first_row)
+
+    def duration(col: str) -> npt.NDArray[np.float64]:
+        return timedelta_seconds(frame[col], file=path, column=col, first_row=text.first_row)
+
     state = frame["State"].astype("string").str.strip().str.upper().to_numpy(dtype=object)
-    amps = pd.to_numeric(frame["Amps"], errors="coerce").to_numpy(np.float64)
+    amps = number("Amps")
     sign = np.where(state == "D", -1.0, np.where(state == "C", 1.0, np.sign(amps)))
     table = pd.DataFrame(
         {
-            "test_time_second": timedelta_seconds(frame[time_col]),
-            "voltage_volt": pd.to_numeric(frame["Volts"], errors="coerce").to_numpy(np.float64),
+            "test_time_second": duration(time_col),
+            "voltage_volt": number("Volts"),
             "current_ampere": np.abs(amps) * sign,
         }
     )
     step_col = next((c for c in ("Step (Sec)", "StepTime") if c in frame.columns), None)
     if step_col is not None:
-        table["step_time_second"] = timedelta_seconds(frame[step_col])
+        table["step_time_second"] = duration(step_col)
     if "Cyc#" in frame.columns:
-        table["cycle_count"] = pd.to_numeric(frame["Cyc#"], errors="coerce").to_numpy(np.float64)
+        table["cycle_count"] = number("Cyc#")
     if "Step" in frame.columns:
-        table["step_index"] = pd.to_numeric(frame["Step"], errors="coerce").to_numpy(np.float64)
+        table["step_index"] = number("Step")
     if "DPt Time" in frame.columns:
         stamps = pd.to_datetime(
             frame["DPt Time"].astype("string").str.strip(),
@@ -100,7 +108,7 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
     for col, stem in (("Amp-hr", "capacity_ah"), ("Watt-hr", "energy_wh")):
         if col in frame.columns:
             chg, dchg = split_by_direction(
-                pd.to_numeric(frame[col], errors="coerce").to_numpy(np.float64),
+                number(col),
                 table["current_ampere"].to_numpy(),
                 starts,
             )

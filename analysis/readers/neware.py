@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analysis.readers import _text
@@ -236,28 +237,25 @@ def _neware_table(frame: pd.DataFrame, path: Path, notes: list[str], first_row: 
             column="Total Time",
             expected="Total Time or Cumulative Time",
         )
+
+    def number(col: str) -> npt.NDArray[np.float64]:
+        return _text.to_float(frame[col], file=path, column=col, first_row=first_row)
+
+    def duration(col: str) -> npt.NDArray[np.float64]:
+        return timedelta_seconds(frame[col], file=path, column=col, first_row=first_row)
+
     table = pd.DataFrame(
         {
-            "test_time_second": timedelta_seconds(frame[total]),
-            "voltage_volt": to_si(
-                pd.to_numeric(frame[volt], errors="coerce"),
-                split_unit(volt)[1] or "V",
-                "voltage",
-                column=volt,
-            ),
-            "current_ampere": to_si(
-                pd.to_numeric(frame[amp], errors="coerce"),
-                split_unit(amp)[1] or "A",
-                "current",
-                column=amp,
-            ),
+            "test_time_second": duration(total),
+            "voltage_volt": to_si(number(volt), split_unit(volt)[1] or "V", "voltage", column=volt),
+            "current_ampere": to_si(number(amp), split_unit(amp)[1] or "A", "current", column=amp),
         }
     )
     if (step_time := _find(frame, "Time")) is not None:
-        table["step_time_second"] = timedelta_seconds(frame[step_time])
+        table["step_time_second"] = duration(step_time)
     for stem, canonical in (("Cycle Index", "cycle_count"), ("Step Index", "step_index")):
         if (col := _find(frame, stem)) is not None:
-            table[canonical] = pd.to_numeric(frame[col], errors="coerce").to_numpy(np.float64)
+            table[canonical] = number(col)
     if "Date" in frame.columns:
         table["unix_time_second"] = date_seconds(frame["Date"])
     if "step_index" in table.columns:
@@ -271,12 +269,8 @@ def _neware_table(frame: pd.DataFrame, path: Path, notes: list[str], first_row: 
     ):
         if (col := _find(frame, stem)) is not None:
             unit = split_unit(col)[1] or ("Ah" if quantity == "capacity" else "Wh")
-            table[canonical] = to_si(
-                pd.to_numeric(frame[col], errors="coerce"), unit, quantity, column=col
-            )
+            table[canonical] = to_si(number(col), unit, quantity, column=col)
     temp = _find(frame, "T1") or _find(frame, "Temperature")
     if temp is not None:
-        table["temperature_t1_celsius"] = pd.to_numeric(frame[temp], errors="coerce").to_numpy(
-            np.float64
-        )
+        table["temperature_t1_celsius"] = number(temp)
     return finish_cycling(table, file=path, counters="step", warnings=notes, first_row=first_row)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analysis.readers import _text
@@ -59,32 +60,23 @@ def read_novonix(path: Path, **_: Any) -> Parsed:
         header_row=text.header_line,
     )
     hours = 3600.0
+
+    def number(col: str) -> npt.NDArray[np.float64]:
+        return _text.to_float(frame[col], file=path, column=col, first_row=text.first_row)
+
     table = pd.DataFrame(
         {
-            "test_time_second": pd.to_numeric(frame["Run Time (h)"], errors="coerce").to_numpy(
-                np.float64
-            )
-            * hours,
-            "voltage_volt": pd.to_numeric(frame["Potential (V)"], errors="coerce").to_numpy(
-                np.float64
-            ),
-            "current_ampere": pd.to_numeric(frame["Current (A)"], errors="coerce").to_numpy(
-                np.float64
-            ),
+            "test_time_second": number("Run Time (h)") * hours,
+            "voltage_volt": number("Potential (V)"),
+            "current_ampere": number("Current (A)"),
         }
     )
     if "Step Time (h)" in frame.columns:
-        table["step_time_second"] = (
-            pd.to_numeric(frame["Step Time (h)"], errors="coerce").to_numpy(np.float64) * hours
-        )
+        table["step_time_second"] = number("Step Time (h)") * hours
     if "Cycle Number" in frame.columns:
-        table["cycle_count"] = pd.to_numeric(frame["Cycle Number"], errors="coerce").to_numpy(
-            np.float64
-        )
+        table["cycle_count"] = number("Cycle Number")
     if "Step Number" in frame.columns:
-        table["step_index"] = pd.to_numeric(frame["Step Number"], errors="coerce").to_numpy(
-            np.float64
-        )
+        table["step_index"] = number("Step Number")
     if "Date and Time" in frame.columns:
         stamps = pd.to_datetime(
             frame["Date and Time"], format="%Y-%m-%d %I:%M:%S %p", errors="coerce"
@@ -92,14 +84,12 @@ def read_novonix(path: Path, **_: Any) -> Parsed:
         table["unix_time_second"] = date_seconds(pd.Series(stamps))
     temp = next((c for c in frame.columns if c.startswith("Temperature (")), None)
     if temp is not None:
-        table["temperature_t1_celsius"] = pd.to_numeric(frame[temp], errors="coerce").to_numpy(
-            np.float64
-        )
+        table["temperature_t1_celsius"] = number(temp)
     starts = step_starts(table)
     for col, stem in (("Capacity (Ah)", "capacity_ah"), ("Energy (Wh)", "energy_wh")):
         if col in frame.columns:
             chg, dchg = split_by_direction(
-                pd.to_numeric(frame[col], errors="coerce").to_numpy(np.float64),
+                number(col),
                 table["current_ampere"].to_numpy(),
                 starts,
             )
