@@ -1,0 +1,17 @@
+"""Simulated raw instrument files for the demo study. DEMO DATA: simulated, not measured.
+
+A small, seeded, deterministic simulator (numpy only; never imports django) that writes the
+files the lab's instruments would write, so that ``python manage.py demo`` exercises the same
+readers and analyses as real data:
+
+- :mod:`analysis.simulate.cycling`: Li plating/stripping half cells and the NCM811 full cell;
+- :mod:`analysis.simulate.eis`: impedance spectra after cycling and in-situ series;
+- :mod:`analysis.simulate.writers`: BioLogic EC-Lab ``.mpt`` (GCPL, PEIS, Modulo Bat) and
+  Arbin MITS Pro CSV writers;
+- :mod:`analysis.simulate.study`: :func:`write_demo_study`, the whole study, one file per
+  test run, with the labels of the demo catalog.
+"""
+
+from analysis.simulate.study import DemoFile, write_demo_study
+
+__all__ = ["DemoFile", "write_demo_study"]
