@@ -60,7 +60,11 @@ def biologic_eis_table(
             expected="'Re(Z)/Ohm' and '-Im(Z)/Ohm'",
             found=", ".join(map(str, raw.columns[:8])),
         )
-    frame = raw.apply(pd.to_numeric, errors="coerce") if raw.dtypes.eq(object).any() else raw
+    frame = (
+        raw.apply(pd.to_numeric, errors="coerce")
+        if any(not pd.api.types.is_numeric_dtype(dtype) for dtype in raw.dtypes)
+        else raw
+    )
     f = frame[f_col].to_numpy(dtype=np.float64)
     keep = np.isfinite(f) & (f > 0)
     warnings = []

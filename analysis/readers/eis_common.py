@@ -100,9 +100,7 @@ def eis_table(
     for name, values in (("frequency", f), ("real impedance", re_), ("imaginary impedance", im)):
         bad = np.nonzero(~np.isfinite(values))[0]
         if bad.size:
-            raise ParseError(
-                f"{name} of data point {bad[0] + 1} is not a finite number", file=file
-            )
+            raise ParseError(f"{name} of data point {bad[0] + 1} is not a finite number", file=file)
     bad = np.nonzero(f <= 0)[0]
     if bad.size:
         raise ParseError(

@@ -66,7 +66,7 @@ def _sniff(name: str, head: bytes) -> bool:
     layout = _layout(lines)
     if layout is None:
         return False
-    start, i_f, *_ = layout
+    start = layout[0]
     data = [_split(line) for line in lines[start:] if line.strip()][:20]
     if len(data) < 2 or not all(_numeric(row) and len(row) > 2 for row in data[:-1]):
         return False

@@ -84,7 +84,9 @@ def read_gamry_eis(path: str | Path) -> Parsed:
         spectrum=spectrum,
         extra=extra,
         warnings=warnings,
-        metadata={k: metadata[k] for k in ("tag", "title", "date", "time", "area") if k in metadata},
+        metadata={
+            k: metadata[k] for k in ("tag", "title", "date", "time", "area") if k in metadata
+        },
     )
 
 

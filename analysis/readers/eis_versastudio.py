@@ -62,7 +62,9 @@ def read_versastudio(path: str | Path) -> Parsed:
             found = True
         n_spectra += found
     if not spectrum:
-        raise ParseError("no segment with impedance data (Frequency(Hz), Z Real, Z Imag)", file=path)
-    f, re_, im = values.pop("f"), values.pop("re"), values.pop("im")
-    extra = {k: v for k, v in values.items() if len(v) == len(f)}
-    return eis_table(f, re_, im, file=path, spectrum=spectrum, extra=extra)
+        raise ParseError(
+            "no segment with impedance data (Frequency(Hz), Z Real, Z Imag)", file=path
+        )
+    freq, z_re, z_im = values.pop("f"), values.pop("re"), values.pop("im")
+    extra = {k: v for k, v in values.items() if len(v) == len(freq)}
+    return eis_table(freq, z_re, z_im, file=path, spectrum=spectrum, extra=extra)

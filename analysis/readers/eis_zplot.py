@@ -33,9 +33,7 @@ def _cells(line: str) -> list[str]:
 def read_zplot(path: str | Path) -> Parsed:
     """ZPlot/ZView .z (and Z60W text) impedance spectra."""
     lines = read_text(path).splitlines()
-    header_row = next(
-        (i for i, line in enumerate(lines) if "Freq" in line and "Z'" in line), None
-    )
+    header_row = next((i for i, line in enumerate(lines) if "Freq" in line and "Z'" in line), None)
     if header_row is None:
         raise ParseError("no column header with Freq and Z' found", file=path)
     header = _cells(lines[header_row])
@@ -52,7 +50,7 @@ def read_zplot(path: str | Path) -> Parsed:
             found=lines[header_row].strip(),
         )
     start = header_row + 1
-    end_comments = next((i for i, l in enumerate(lines) if l.strip() == "End Comments"), None)
+    end_comments = next((i for i, line in enumerate(lines) if line.strip() == "End Comments"), None)
     if end_comments is not None and end_comments >= header_row:
         start = end_comments + 1
     f: list[float] = []

@@ -1,0 +1,43 @@
+"""Electrochemical impedance spectroscopy: circuits, fitting, lin-KK, DRT, Rb/RSEI/RCT.
+
+``from analysis.eis import fit_circuit`` fits an impedance.py circuit string
+(``R0-p(R1,CPE1)-p(R2,CPE2)``) to a spectrum with an analytic Jacobian; :func:`lin_kk` checks
+a spectrum for Kramers-Kronig compliance; :func:`compute_drt` gives the distribution of
+relaxation times; :func:`choose_model` picks one or two arcs and reports Rb/RSEI/RCT;
+:func:`resistance_table` turns a series of spectra into resistance versus cycle or sequence.
+"""
+
+from analysis.eis.circuit import Circuit, CircuitError, parse_circuit
+from analysis.eis.drt import DRTPeak, DRTResult, compute_drt
+from analysis.eis.fitting import WEIGHTINGS, FitResult, fit_circuit
+from analysis.eis.linkk import LinKKResult, lin_kk
+from analysis.eis.physical import (
+    CANDIDATES,
+    ModelChoice,
+    PhysicalResult,
+    choose_model,
+    physical_result,
+)
+from analysis.eis.series import fit_series, resistance_table, spectra
+
+__all__ = [
+    "CANDIDATES",
+    "WEIGHTINGS",
+    "Circuit",
+    "CircuitError",
+    "DRTPeak",
+    "DRTResult",
+    "FitResult",
+    "LinKKResult",
+    "ModelChoice",
+    "PhysicalResult",
+    "choose_model",
+    "compute_drt",
+    "fit_circuit",
+    "fit_series",
+    "lin_kk",
+    "parse_circuit",
+    "physical_result",
+    "resistance_table",
+    "spectra",
+]
