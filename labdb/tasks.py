@@ -28,6 +28,15 @@ def sweep_jobs() -> list[str]:
     return jobs_sweep()
 
 
+@shared_task(name="labdb.verify_storage")
+def verify_storage() -> dict[str, Any]:
+    """Re-hash the blob store (scheduled daily by beat); failures show as an alert in the app."""
+    from labdb.services.integrity import storage_verify
+
+    check = storage_verify()
+    return {"checked": check.checked, "problems": len(check.problems)}
+
+
 @shared_task(name="labdb.catalog_summary")
 def catalog_summary(project_id: str) -> dict[str, Any]:
     """Count a project's catalog records, from whichever worker runs it (a health check that

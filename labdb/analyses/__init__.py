@@ -1,12 +1,11 @@
 """The analyses a job can run, by kind. Each analyzer validates its parameters, calls the
 science in :mod:`analysis` (no database there) and stores the outcome through the ORM.
 
-An analyzer module defines ``ANALYZER``; this registry collects them.
+An analyzer module defines ``ANALYZER`` (or a tuple ``ANALYZERS``); this registry collects them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pandas as pd
@@ -25,10 +24,9 @@ class Analyzer(Protocol):
 
     def store(self, job: m.AnalysisJob, output: Any) -> None: ...
 
-
-@dataclass(frozen=True)
-class _Registry:
-    analyzers: dict[str, Analyzer]
+    def to_json(self, output: Any) -> Any:
+        """The output as JSON-ready data (hashed to check reproductions)."""
+        ...
 
 
 def _load() -> dict[str, Analyzer]:
@@ -40,9 +38,9 @@ def _load() -> dict[str, Analyzer]:
     found: dict[str, Analyzer] = {}
     for info in pkgutil.iter_modules(package.__path__):
         module = importlib.import_module(f"{package.__name__}.{info.name}")
-        analyzer = getattr(module, "ANALYZER", None)
-        if analyzer is not None:
-            found[analyzer.kind] = analyzer
+        for analyzer in (getattr(module, "ANALYZER", None), *getattr(module, "ANALYZERS", ())):
+            if analyzer is not None:
+                found[analyzer.kind] = analyzer
     return found
 
 

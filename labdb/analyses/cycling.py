@@ -68,6 +68,9 @@ class CyclingAnalyzer:
             params=self._options(parameters),
         )
 
+    def to_json(self, output: CyclingResult) -> dict[str, Any]:
+        return output.to_dict()
+
     def store(self, job: m.AnalysisJob, output: CyclingResult) -> None:
         summary = output.to_dict()
         summary.pop("cycles", None)

@@ -2,15 +2,25 @@
 
 from labdb.models.base import CatalogRecord, HistoryEntry, Membership, Project, UserProfile
 from labdb.models.cells import Cell
-from labdb.models.data import AnalysisJob, AnalysisResult, CycleResult, DataFile, ParsedTable
+from labdb.models.data import (
+    AnalysisJob,
+    AnalysisResult,
+    CycleResult,
+    DataFile,
+    EISSpectrumFit,
+    ParsedTable,
+)
 from labdb.models.electrodes import REQUIRED_STEP_FIELDS, ElectrodeBatch, ProcessStep
 from labdb.models.formulations import (
     MASS_FRACTION_TOLERANCE_PCT,
     Formulation,
     FormulationComponent,
 )
+from labdb.models.immutable import ImmutableRecordError
+from labdb.models.integrity import StorageCheck
 from labdb.models.materials import LOT_PROPERTIES, Attachment, Material, MaterialLot
 from labdb.models.testing import Instrument, TestProtocol, TestRun
+from labdb.models.tokens import ApiToken
 
 __all__ = [
     "LOT_PROPERTIES",
@@ -18,15 +28,18 @@ __all__ = [
     "REQUIRED_STEP_FIELDS",
     "AnalysisJob",
     "AnalysisResult",
+    "ApiToken",
     "Attachment",
     "CatalogRecord",
     "Cell",
     "CycleResult",
     "DataFile",
+    "EISSpectrumFit",
     "ElectrodeBatch",
     "Formulation",
     "FormulationComponent",
     "HistoryEntry",
+    "ImmutableRecordError",
     "Instrument",
     "Material",
     "MaterialLot",
@@ -34,6 +47,7 @@ __all__ = [
     "ParsedTable",
     "ProcessStep",
     "Project",
+    "StorageCheck",
     "TestProtocol",
     "TestRun",
     "UserProfile",

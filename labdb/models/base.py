@@ -8,6 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from labdb.models.immutable import ImmutableModel
+
 
 class Project(models.Model):
     """A study; every catalog record belongs to one, and users see only their projects."""
@@ -85,7 +87,7 @@ class CatalogRecord(models.Model):
         return self.label
 
 
-class HistoryEntry(models.Model):
+class HistoryEntry(ImmutableModel):
     """One change to a catalog record: who, when, what (field -> [before, after]).
 
     Append-only: the application never updates or deletes entries.

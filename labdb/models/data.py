@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 
 from labdb.models.base import Project
+from labdb.models.immutable import (
+    FINISHED_JOB_STATES,
+    ImmutableModel,
+    ImmutableRecordError,
+    JobQuerySet,
+)
 from labdb.models.testing import TestRun
 
 
-class DataFile(models.Model):
+class DataFile(ImmutableModel):
     """A raw instrument file registered on a test run. The bytes are in the blob store under
     their sha256; the same content on the same run is one record (idempotent re-sends)."""
 
@@ -45,7 +52,7 @@ class DataFile(models.Model):
         return f"{self.original_name} ({self.sha256[:12]})"
 
 
-class ParsedTable(models.Model):
+class ParsedTable(ImmutableModel):
     """The canonical table parsed from a data file, stored as Parquet (zstd) in the blob
     store, with the parser's name and version."""
 
@@ -115,6 +122,12 @@ class AnalysisJob(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    #: sha256 of every input: the raw file and the parsed table the analysis read.
+    input_sha256 = models.JSONField(default=list, blank=True)
+    #: sha256 of the canonical JSON of the analysis output, to check reproductions.
+    output_sha256 = models.CharField(max_length=64, blank=True)
+
+    objects = JobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-queued_at"]
@@ -135,8 +148,22 @@ class AnalysisJob(models.Model):
     def test_run(self) -> TestRun:
         return self.data_file.test_run
 
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_JOB_STATES
 
-class AnalysisResult(models.Model):
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            if stored in FINISHED_JOB_STATES:
+                raise ImmutableRecordError("a finished analysis job is immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableRecordError("analysis jobs are never deleted")
+
+
+class AnalysisResult(ImmutableModel):
     """The run-level outcome of a succeeded job. Cycling results fill the metric columns (so
     the API can filter by range); every kind keeps its full JSON summary."""
 
@@ -163,7 +190,7 @@ class AnalysisResult(models.Model):
         return f"{self.kind} result of {self.test_run}"
 
 
-class CycleResult(models.Model):
+class CycleResult(ImmutableModel):
     """One cycle of a cycling result. Key values are columns; the rest is in ``values``."""
 
     result = models.ForeignKey(AnalysisResult, on_delete=models.PROTECT, related_name="cycles")
@@ -183,3 +210,41 @@ class CycleResult(models.Model):
 
     def __str__(self) -> str:
         return f"cycle {self.cycle} of {self.result}"
+
+
+class EISSpectrumFit(ImmutableModel):
+    """The equivalent-circuit fit of one spectrum of an EIS result: circuit, parameters with
+    standard errors, Rb/RSEI/RCT, the reason for the model choice, and the spectrum's labels
+    (cycle, in-situ sequence, time, potential) where recorded."""
+
+    result = models.ForeignKey(AnalysisResult, on_delete=models.PROTECT, related_name="spectra")
+    spectrum = models.IntegerField()
+    cycle = models.IntegerField(null=True)
+    sequence = models.IntegerField(null=True)
+    time_second = models.FloatField(null=True)
+    potential_volt = models.FloatField(null=True)
+    current_ampere = models.FloatField(null=True)
+    circuit = models.CharField(max_length=200)
+    parameters = models.JSONField(default=dict)
+    standard_errors = models.JSONField(default=dict)
+    chi_square = models.FloatField(null=True)
+    rb_ohm = models.FloatField(null=True)
+    rsei_ohm = models.FloatField(null=True)
+    rct_ohm = models.FloatField(null=True)
+    rb_ohm_cm2 = models.FloatField(null=True)
+    rsei_ohm_cm2 = models.FloatField(null=True)
+    rct_ohm_cm2 = models.FloatField(null=True)
+    model_reason = models.TextField(blank=True)
+    #: lin-KK check: mu, number of RC elements, max relative residual, valid
+    kk = models.JSONField(default=dict)
+    #: everything else of the physical result (CPE parameters, time constants, ...)
+    details = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["result", "spectrum"]
+        constraints = [
+            models.UniqueConstraint(fields=["result", "spectrum"], name="spectrum_unique_per_result")
+        ]
+
+    def __str__(self) -> str:
+        return f"spectrum {self.spectrum} of {self.result}"

@@ -84,6 +84,11 @@ class TestRun(CatalogRecord):
         Instrument, null=True, blank=True, on_delete=models.PROTECT, related_name="runs"
     )
     channel = models.CharField(max_length=20, blank=True)
+    after_cycles = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="for EIS after cycling: how many plating/stripping cycles the cell had",
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
     operator = models.ForeignKey(

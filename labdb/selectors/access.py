@@ -39,13 +39,24 @@ def colleagues_of(user: User) -> QuerySet[Any]:
     )
 
 
+#: How records without a project field of their own reach their project.
+PROJECT_PATHS: dict[str, str] = {
+    "analysisresult": "test_run__project",
+    "cycleresult": "result__test_run__project",
+    "parsedtable": "data_file__project",
+    "formulationcomponent": "formulation__project",
+    "processstep": "batch__project",
+}
+
+
 def visible(model: type[M], user: User) -> QuerySet[M]:
     """All records of ``model`` that ``user`` may see."""
     if not user.is_authenticated:
         return model._default_manager.none()
     if model is Project:
         return projects_for(user)  # type: ignore[return-value]
-    return model._default_manager.filter(project__memberships__user=user)
+    path = PROJECT_PATHS.get(model._meta.model_name or "", "project")
+    return model._default_manager.filter(**{f"{path}__memberships__user": user})
 
 
 def lookup_q(key: str) -> Q:

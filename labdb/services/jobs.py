@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from analysis.readers import ParseError, ReadResult, read
 from labdb import models as m
-from labdb.provenance import library_versions
+from labdb.provenance import library_versions, sha256_of
 from labdb.services.audit import audit
 from labdb.services.ingest import safe_name
 from labdb.storage import blob_path, store_file
@@ -141,6 +141,8 @@ def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
                 timings=timings,
                 library_versions=library_versions(),
                 lease_expires_at=None,
+                input_sha256=[job.data_file.sha256, parsed.sha256],
+                output_sha256=sha256_of(analyzer.to_json(output)),
             )
             audit(
                 project=job.project,
@@ -164,7 +166,7 @@ def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
 
 def _fail(job: m.AnalysisJob, message: str, timings: dict[str, float]) -> None:
     log.info("job %s failed: %s", job.pk, message)
-    m.AnalysisJob.objects.filter(pk=job.pk).update(
+    m.AnalysisJob.objects.filter(pk=job.pk, status=m.AnalysisJob.Status.RUNNING).update(
         status=m.AnalysisJob.Status.FAILED,
         error=message,
         finished_at=timezone.now(),

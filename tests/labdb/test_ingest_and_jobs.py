@@ -53,6 +53,12 @@ def run(demo: m.Project, demo_user: Any) -> m.TestRun:
     )
 
 
+@pytest.fixture
+def held_in_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """New jobs stay queued (nothing is sent to a worker), so a test can drive them by hand."""
+    monkeypatch.setattr("labdb.services.ingest._enqueue", lambda job_id: None)
+
+
 def register(run: m.TestRun, data: bytes, name: str = "cell.csv", **kw: Any) -> Any:
     return data_file_register(
         test_run=run, chunks=[data], original_name=name, user=None, source="cli", **kw
@@ -156,13 +162,11 @@ def test_reanalysis_with_other_parameters_keeps_old_results(
 
 @pytest.mark.django_db(transaction=True)
 def test_claim_is_exclusive_and_finished_jobs_are_not_rerun(
-    run: m.TestRun, settings: Any, tmp_path: Path
+    run: m.TestRun, settings: Any, tmp_path: Path, held_in_queue: None
 ) -> None:
     settings.BLOB_DIR = tmp_path / "blobs"
-    job = register(run, bdf_csv(1)).job  # runs in-process; then put it back in the queue
-    m.CycleResult.objects.all().delete()
-    m.AnalysisResult.objects.all().delete()
-    m.AnalysisJob.objects.filter(pk=job.pk).update(status="queued", attempts=0)
+    job = register(run, bdf_csv(1)).job
+    assert job.status == "queued"
     first = job_claim(str(job.pk), worker="w1")
     second = job_claim(str(job.pk), worker="w2")
     assert first is not None and second is None
@@ -175,16 +179,15 @@ def test_claim_is_exclusive_and_finished_jobs_are_not_rerun(
 
 @pytest.mark.django_db(transaction=True)
 def test_job_that_killed_its_worker_three_times_fails(
-    run: m.TestRun, settings: Any, tmp_path: Path
+    run: m.TestRun, settings: Any, tmp_path: Path, held_in_queue: None
 ) -> None:
     settings.BLOB_DIR = tmp_path / "blobs"
     job = register(run, bdf_csv(1)).job
     past = timezone.now() - dt.timedelta(hours=5)
+    # three workers claimed it and died before storing anything
     m.AnalysisJob.objects.filter(pk=job.pk).update(
         status="running", attempts=MAX_ATTEMPTS, lease_expires_at=past
     )
-    m.CycleResult.objects.all().delete()  # pretend the worker died before storing
-    m.AnalysisResult.objects.all().delete()
     assert job_claim(str(job.pk), worker="w3") is None
     job.refresh_from_db()
     assert job.status == "failed"
@@ -192,11 +195,14 @@ def test_job_that_killed_its_worker_three_times_fails(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sweep_requeues_expired_leases(run: m.TestRun, settings: Any, tmp_path: Path) -> None:
+def test_sweep_requeues_expired_leases(
+    run: m.TestRun, settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings.BLOB_DIR = tmp_path / "blobs"
+    monkeypatch.setattr("labdb.services.ingest._enqueue", lambda job_id: None)
     job = register(run, bdf_csv(1)).job
-    m.CycleResult.objects.all().delete()
-    m.AnalysisResult.objects.all().delete()
+    monkeypatch.undo()
+    # a worker claimed it and died: the lease ran out
     m.AnalysisJob.objects.filter(pk=job.pk).update(
         status="running", attempts=1, lease_expires_at=timezone.now() - dt.timedelta(minutes=1)
     )

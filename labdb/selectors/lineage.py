@@ -1,0 +1,170 @@
+"""Lineage: everything a record was made from (upstream) or that depends on it (downstream),
+at any depth, in a constant number of queries.
+
+The graph is not stored twice: its edges are the foreign keys themselves, gathered by one
+``UNION ALL`` and walked by a recursive CTE (the same SQL on PostgreSQL and SQLite). One query
+walks the graph; then one query per record type present loads the records, so the number of
+queries does not grow with the depth or the size of the lineage.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+
+from labdb import models as m
+from labdb.selectors.access import visible
+
+#: (child model, child foreign key column, parent model): the edges of the lineage graph.
+EDGES: list[tuple[type[Model], str, type[Model], str]] = [
+    (m.MaterialLot, "material_id", m.Material, "lot of"),
+    (m.Formulation, "solvent_lot_id", m.MaterialLot, "solvent"),
+    (m.Formulation, "previous_version_id", m.Formulation, "new version of"),
+    (m.ElectrodeBatch, "formulation_id", m.Formulation, "made with"),
+    (m.ElectrodeBatch, "current_collector_lot_id", m.MaterialLot, "current collector"),
+    (m.Cell, "anode_batch_id", m.ElectrodeBatch, "anode-side electrode"),
+    (m.Cell, "lithium_lot_id", m.MaterialLot, "lithium counter electrode"),
+    (m.Cell, "cathode_lot_id", m.MaterialLot, "cathode"),
+    (m.Cell, "cathode_coating_lot_id", m.MaterialLot, "cathode coating"),
+    (m.Cell, "electrolyte_lot_id", m.MaterialLot, "solid electrolyte"),
+    (m.TestRun, "cell_id", m.Cell, "test of"),
+    (m.TestRun, "electrode_batch_id", m.ElectrodeBatch, "test of"),
+    (m.TestRun, "protocol_id", m.TestProtocol, "protocol"),
+    (m.TestRun, "instrument_id", m.Instrument, "instrument"),
+    (m.DataFile, "test_run_id", m.TestRun, "recorded in"),
+    (m.ParsedTable, "data_file_id", m.DataFile, "parsed from"),
+    (m.AnalysisJob, "data_file_id", m.DataFile, "analysis of"),
+    (m.AnalysisResult, "job_id", m.AnalysisJob, "result of"),
+]
+#: Formulation components are an edge table of their own (formulation -> lot).
+COMPONENT_EDGE = (m.FormulationComponent, "formulation_id", "lot_id")
+
+MODELS: dict[str, type[Model]] = {
+    mdl._meta.model_name or "": mdl for child, _, parent, _ in EDGES for mdl in (child, parent)
+}
+ROLE: dict[tuple[str, str], str] = {}
+for _child, _col, _parent, _role in EDGES:
+    ROLE.setdefault((_child._meta.model_name or "", _parent._meta.model_name or ""), _role)
+ROLE[("formulation", "materiallot")] = "component"
+
+
+def _edges_sql() -> str:
+    parts = []
+    for child, column, parent, _ in EDGES:
+        parts.append(
+            f"SELECT '{child._meta.model_name}' AS child_type, {child._meta.pk.column} AS child_id, "
+            f"'{parent._meta.model_name}' AS parent_type, {column} AS parent_id "
+            f"FROM {child._meta.db_table} WHERE {column} IS NOT NULL"
+        )
+    comp, f_col, lot_col = COMPONENT_EDGE
+    parts.append(
+        f"SELECT 'formulation', {f_col}, 'materiallot', {lot_col} FROM {comp._meta.db_table}"
+    )
+    return "\nUNION ALL\n".join(parts)
+
+
+def _walk_sql(direction: str) -> str:
+    # upstream: from a child to its parents; downstream: from a parent to its children
+    near, far = ("child", "parent") if direction == "up" else ("parent", "child")
+    return f"""
+WITH RECURSIVE edges(child_type, child_id, parent_type, parent_id) AS (
+{_edges_sql()}
+),
+walk(from_type, from_id, node_type, node_id, depth) AS (
+  SELECT {near}_type, {near}_id, {far}_type, {far}_id, 1 FROM edges
+   WHERE {near}_type = %s AND {near}_id = %s
+  UNION
+  SELECT e.{near}_type, e.{near}_id, e.{far}_type, e.{far}_id, w.depth + 1
+    FROM edges e JOIN walk w ON e.{near}_type = w.node_type AND e.{near}_id = w.node_id
+   WHERE w.depth < 40
+)
+SELECT from_type, from_id, node_type, node_id, MIN(depth) FROM walk
+ GROUP BY from_type, from_id, node_type, node_id
+"""
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+@dataclass
+class Lineage:
+    """The records around ``root`` in one direction, with the edges between them."""
+
+    root: Model
+    direction: str
+    #: every record reached, with its shortest distance from the root
+    nodes: dict[tuple[str, uuid.UUID], tuple[Model, int]] = field(default_factory=dict)
+    #: (from, to) pairs of node keys, ``from`` nearer the root
+    edges: list[tuple[tuple[str, uuid.UUID], tuple[str, uuid.UUID]]] = field(default_factory=list)
+
+    def of_type(self, model: type[Model]) -> list[Model]:
+        name = model._meta.model_name
+        return [
+            obj
+            for (t, _), (obj, _) in sorted(self.nodes.items(), key=lambda kv: kv[1][1])
+            if t == name
+        ]
+
+    def by_type(self) -> list[tuple[str, list[tuple[Model, int]]]]:
+        groups: dict[str, list[tuple[Model, int]]] = defaultdict(list)
+        for (t, _), (obj, depth) in self.nodes.items():
+            groups[t].append((obj, depth))
+        order = [mdl._meta.model_name for mdl in MODELS.values()]
+        return [
+            (str(MODELS[t]._meta.verbose_name_plural), sorted(v, key=lambda x: (x[1], str(x[0]))))
+            for t, v in sorted(groups.items(), key=lambda kv: order.index(kv[0]))
+        ]
+
+
+def key_of(record: Model) -> tuple[str, uuid.UUID]:
+    return (record._meta.model_name or "", _as_uuid(record.pk))
+
+
+def lineage(record: Model, user: Any, *, direction: str = "up") -> Lineage:
+    """Upstream (``direction="up"``) or downstream (``"down"``) of ``record`` at any depth,
+    limited to what ``user`` may see."""
+    if direction not in ("up", "down"):
+        raise ValueError("direction is 'up' or 'down'")
+    result = Lineage(root=record, direction=direction)
+    name = record._meta.model_name
+    if name not in MODELS:
+        return result
+    pk_param = record._meta.pk.get_db_prep_value(record.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_walk_sql(direction), [name, pk_param])
+        rows = cursor.fetchall()
+    depth_of: dict[tuple[str, uuid.UUID], int] = {}
+    for from_type, from_id, node_type, node_id, depth in rows:
+        src, dst = (from_type, _as_uuid(from_id)), (node_type, _as_uuid(node_id))
+        result.edges.append((src, dst))
+        depth_of[dst] = min(depth, depth_of.get(dst, depth))
+    ids_by_type: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for t, pk in depth_of:
+        ids_by_type[t].append(pk)
+    for t, ids in ids_by_type.items():
+        model = MODELS[t]
+        qs = visible(model, user).filter(pk__in=ids)
+        if model is m.AnalysisResult:
+            qs = qs.select_related("test_run")
+        for obj in qs:
+            key = key_of(obj)
+            result.nodes[key] = (obj, depth_of[key])
+    root_key = key_of(record)
+    result.edges = [
+        (a, b)
+        for a, b in result.edges
+        if (a == root_key or a in result.nodes) and b in result.nodes
+    ]
+    return result
+
+
+def impact(record: Model, user: Any) -> Lineage:
+    """Everything that depends on ``record`` (e.g. a contaminated powder lot): cells, runs,
+    files, results, at any depth."""
+    return lineage(record, user, direction="down")

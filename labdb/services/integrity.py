@@ -1,0 +1,108 @@
+"""Verifying the blob store and reproducing analysis runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from labdb import models as m
+from labdb.provenance import sha256_of
+from labdb.storage import CHUNK_BYTES, blob_path, iter_blobs
+
+
+def _records_for(sha: str) -> list[str]:
+    refs = [
+        f"data file {f.original_name} on {f.test_run.label}"
+        for f in m.DataFile.objects.filter(sha256=sha).select_related("test_run")
+    ]
+    refs += [
+        f"parsed table of {t.data_file.original_name}"
+        for t in m.ParsedTable.objects.filter(sha256=sha).select_related("data_file")
+    ]
+    refs += [f"attachment {a.original_name}" for a in m.Attachment.objects.filter(sha256=sha)]
+    return refs
+
+
+def storage_verify() -> m.StorageCheck:
+    """Re-hash every stored blob; record (and return) the files whose content no longer matches
+    their sha256, and the referenced blobs that are missing."""
+    started = timezone.now()
+    problems: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    checked = 0
+    for name, path in iter_blobs():
+        checked += 1
+        seen.add(name)
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(CHUNK_BYTES), b""):
+                digest.update(chunk)
+        actual = digest.hexdigest()
+        if actual != name:
+            problems.append(
+                {
+                    "sha256": name,
+                    "path": str(path),
+                    "actual_sha256": actual,
+                    "problem": "content does not match its sha256",
+                    "records": _records_for(name),
+                }
+            )
+    referenced = set(m.DataFile.objects.values_list("sha256", flat=True))
+    referenced |= set(m.ParsedTable.objects.values_list("sha256", flat=True))
+    referenced |= set(m.Attachment.objects.values_list("sha256", flat=True))
+    for sha in sorted(referenced - seen):
+        problems.append(
+            {
+                "sha256": sha,
+                "path": str(blob_path(sha)),
+                "problem": "missing",
+                "records": _records_for(sha),
+            }
+        )
+    return m.StorageCheck.objects.create(
+        started_at=started, finished_at=timezone.now(), checked=checked, problems=problems
+    )
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    job: m.AnalysisJob
+    stored_sha256: str
+    reproduced_sha256: str
+    input_ok: bool
+    differences: list[str]
+
+    @property
+    def identical(self) -> bool:
+        return self.input_ok and self.stored_sha256 == self.reproduced_sha256
+
+
+def job_reproduce(job: m.AnalysisJob) -> Reproduction:
+    """Run ``job``'s analysis again from the stored raw file with the stored parameters and
+    compare the output with the one recorded when it ran."""
+    from labdb.analyses import ANALYZERS
+    from labdb.services.jobs import read_data_file
+    from labdb.storage import hash_file
+
+    data_file = job.data_file
+    input_ok = hash_file(blob_path(data_file.sha256)) == data_file.sha256
+    analyzer = ANALYZERS[job.kind]
+    result = read_data_file(data_file)
+    output = analyzer.to_json(analyzer.analyze(result.table, job.parameters))
+    reproduced = sha256_of(output)
+    differences: list[str] = []
+    if not input_ok:
+        differences.append(f"the raw file {data_file.original_name} no longer matches its sha256")
+    if reproduced != job.output_sha256 and hasattr(job, "result"):
+        stored_metrics = job.result.summary.get("metrics", {})
+        for key, value in (output.get("metrics") or {}).items():
+            if json.dumps(stored_metrics.get(key)) != json.dumps(value):
+                differences.append(
+                    f"metrics.{key}: stored {stored_metrics.get(key)!r}, now {value!r}"
+                )
+    return Reproduction(job, job.output_sha256, reproduced, input_ok, differences)

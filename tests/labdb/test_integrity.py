@@ -1,0 +1,142 @@
+"""Raw data, parsed tables, results and history cannot be changed; the blob store is verified;
+analyses reproduce."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+from django.test import Client
+
+from labdb import models as m
+from labdb.models import ImmutableRecordError
+from labdb.services.catalog import record_save
+from labdb.services.ingest import data_file_register
+from labdb.storage import blob_path
+from tests.labdb.test_ingest_and_jobs import bdf_csv
+
+
+@pytest.fixture
+def analysed(demo: m.Project, settings: Any, tmp_path: Path) -> m.AnalysisJob:
+    settings.BLOB_DIR = tmp_path / "blobs"
+    run = record_save(
+        record=m.TestRun(
+            project=demo,
+            label="Sn-E-HC1-PS",
+            cell=m.Cell.objects.get(label="Sn-E-HC1"),
+            protocol=m.TestProtocol.objects.get(label="PS-1mA-1mAh"),
+        ),
+        user=None,
+    )
+    job = data_file_register(
+        test_run=run, chunks=[bdf_csv(3, ce=0.97)], original_name="sn.csv", user=None, source="cli"
+    ).job
+    job.refresh_from_db()
+    assert job.status == "succeeded"
+    return job
+
+
+@pytest.mark.django_db(transaction=True)
+def test_orm_refuses_changes_to_immutable_records(analysed: m.AnalysisJob) -> None:
+    f = analysed.data_file
+    f.original_name = "renamed.csv"
+    with pytest.raises(ImmutableRecordError):
+        f.save()
+    with pytest.raises(ImmutableRecordError):
+        f.delete()
+    with pytest.raises(ImmutableRecordError):
+        m.DataFile.objects.filter(pk=f.pk).update(original_name="x")
+    with pytest.raises(ImmutableRecordError):
+        m.CycleResult.objects.filter(result__job=analysed).update(coulombic_efficiency=1.0)
+    with pytest.raises(ImmutableRecordError):
+        m.AnalysisResult.objects.all().delete()
+    with pytest.raises(ImmutableRecordError):
+        m.HistoryEntry.objects.all().delete()
+    with pytest.raises(ImmutableRecordError):
+        m.AnalysisJob.objects.filter(pk=analysed.pk).update(status="queued")
+    analysed.refresh_from_db()
+    assert analysed.status == "succeeded"
+    assert m.CycleResult.objects.filter(result__job=analysed, coulombic_efficiency=1.0).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_raw_sql_tampering_is_refused_on_postgresql(analysed: m.AnalysisJob) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("database triggers are installed on PostgreSQL only (the ORM guards SQLite)")
+    for sql in (
+        "UPDATE labdb_datafile SET original_name = 'x'",
+        "DELETE FROM labdb_cycleresult",
+        "UPDATE labdb_analysisresult SET initial_coulombic_efficiency = 1",
+        "DELETE FROM labdb_historyentry",
+        "UPDATE labdb_analysisjob SET status = 'queued'",
+        "DELETE FROM labdb_parsedtable",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="refused"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql)
+    assert m.CycleResult.objects.filter(result__job=analysed).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_cannot_change_raw_data(analysed: m.AnalysisJob) -> None:
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model().objects.create_superuser("boss", password="pw-boss-123")
+    client = Client()
+    client.force_login(staff)
+    url = f"/admin/labdb/datafile/{analysed.data_file.pk}/"
+    assert client.post(url + "delete/", {"post": "yes"}).status_code == 403
+    assert m.DataFile.objects.filter(pk=analysed.data_file.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flipped_byte_in_the_blob_store_is_reported(
+    analysed: m.AnalysisJob, capsys: Any, client_demo: Client
+) -> None:
+    call_command("verify_storage")
+    assert "stored files verified" in capsys.readouterr().out
+    path = blob_path(analysed.data_file.sha256)
+    path.chmod(0o644)
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(CommandError, match="1 of 2 stored files failed the check"):
+        call_command("verify_storage")
+    err = capsys.readouterr().err
+    assert analysed.data_file.sha256 in err and "content does not match its sha256" in err
+    assert "sn.csv on Sn-E-HC1-PS" in err
+    home = client_demo.get("/").content.decode()
+    assert "Storage check" in home and analysed.data_file.sha256[:12] in home
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reproduce_confirms_identical_outputs(analysed: m.AnalysisJob, capsys: Any) -> None:
+    assert len(analysed.output_sha256) == 64
+    assert analysed.input_sha256 == [analysed.data_file.sha256, analysed.parsed_table.sha256]
+    call_command("reproduce", str(analysed.pk))
+    out = capsys.readouterr().out
+    assert "identical" in out and analysed.output_sha256 in out
+    call_command("reproduce", "Sn-E-HC1-PS")
+    assert "identical" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_job_records_its_provenance(analysed: m.AnalysisJob) -> None:
+    import analysis
+
+    assert analysed.analysis_version == analysis.__version__
+    assert set(analysed.library_versions) >= {"numpy", "scipy", "pandas"}
+    assert analysed.claimed_by and analysed.started_at <= analysed.finished_at
+    assert len(analysed.parameters_sha256) == 64
+    actions = list(
+        m.HistoryEntry.objects.filter(record_id=analysed.pk)
+        .order_by("at", "id")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["analysis.queued", "analysis.started", "analysis.succeeded"]
