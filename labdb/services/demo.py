@@ -124,8 +124,8 @@ PROTOCOLS: dict[str, tuple[str, str, dict[str, Any]]] = {
     ),
     "PEEL-180": (
         "peel",
-        "180 degree peel, 10 mm wide strip",
-        {"peel_angle_deg": 180.0, "peel_speed": 50.0, "sample_width": 10.0},
+        "180 degree peel, 20 mm wide strip",
+        {"peel_angle_deg": 180.0, "peel_speed": 50.0, "sample_width": 20.0},
     ),
     "SCRATCH-2mm": (
         "scratch",

@@ -1,5 +1,7 @@
 """The demo study holds the paper's catalog and loading it twice changes nothing."""
 
+from typing import Any
+
 import pytest
 from django.core.management import call_command
 
@@ -31,15 +33,15 @@ def _state() -> dict[str, list[tuple[str, ...]]]:
 
 @pytest.mark.django_db
 def test_demo_twice_gives_the_same_catalog() -> None:
-    call_command("demo")
+    call_command("demo", "--catalog-only")
     first = _state()
-    call_command("demo")
+    call_command("demo", "--catalog-only")
     assert _state() == first
 
 
 @pytest.mark.django_db
 def test_demo_holds_the_papers_materials_and_cells() -> None:
-    call_command("demo")
+    call_command("demo", "--catalog-only")
     d50 = {
         lot.material.name: lot.d50_nm
         for lot in m.MaterialLot.objects.filter(material__category="seed_metal")
@@ -62,3 +64,49 @@ def test_demo_holds_the_papers_materials_and_cells() -> None:
     assert (ps["current_density"], ps["areal_capacity"]) == (1.0, 1.0)
     cyc = m.TestProtocol.objects.get(kind="galvanostatic").parameters
     assert (cyc["c_rate"], cyc["one_c_current_density"]) == (0.5, 2.0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_data_goes_through_the_pipeline_and_answers_the_papers_questions(
+    settings: Any, tmp_path: Any, capsys: Any
+) -> None:
+    """The simulated files are parsed and analysed like real data; the stored metrics show
+    the paper's story (Fig. 2, 3, 5, 6), and loading again adds nothing."""
+    settings.BLOB_DIR = tmp_path / "blobs"
+    call_command("demo")
+    assert "0 failed analyses" in capsys.readouterr().out
+    assert m.AnalysisJob.objects.exclude(status="succeeded").count() == 0
+
+    def cycling(label: str) -> m.AnalysisResult:
+        return m.AnalysisResult.objects.get(test_run__label=label, kind="cycling")
+
+    ice = {seed: cycling(f"{seed}-HC1-PS-1mA-1mAh").initial_coulombic_efficiency
+           for seed in ("Mg-E", "Ag-E", "Sn-E", "MgAgSn-E")}
+    for seed, target in {"Mg-E": 0.685, "Ag-E": 0.762, "Sn-E": 0.727, "MgAgSn-E": 0.845}.items():
+        assert ice[seed] == pytest.approx(target, abs=0.015), seed
+    for seed in ("Mg-E", "Ag-E", "Sn-E"):
+        assert cycling(f"{seed}-HC1-PS-1mA-1mAh").short_circuit_cycle is not None
+    multi = cycling("MgAgSn-E-HC1-PS-1mA-1mAh")
+    assert multi.short_circuit_cycle is None and multi.cycle_count >= 230
+    assert multi.average_coulombic_efficiency == pytest.approx(0.9962, abs=0.001)
+    assert multi.total_time_h == pytest.approx(470, rel=0.05)
+    full = cycling("MgAgSn-E-FC1-CYC-0.5C")
+    assert full.cycle_count == 100 and full.capacity_retention == pytest.approx(0.70, abs=0.03)
+    assert cycling("MgAgSn-E-FC1-FORM-0.1C").initial_coulombic_efficiency == pytest.approx(
+        0.85, abs=0.015)
+    rct = {seed: m.EISSpectrumFit.objects.get(result__test_run__label=f"{seed}-HC1-EIS-10cyc").rct_ohm
+           for seed in ("Mg-E", "Ag-E", "Sn-E", "MgAgSn-E")}
+    assert min(rct, key=rct.__getitem__) == "MgAgSn-E"
+    pvdf = list(m.EISSpectrumFit.objects.filter(result__test_run__label="MgAgSn-P-HC2-EIS-insitu")
+                .order_by("spectrum").values_list("rsei_ohm", flat=True))
+    elastane = set(m.EISSpectrumFit.objects.filter(
+        result__test_run__label="MgAgSn-E-HC2-EIS-insitu").values_list("rsei_ohm", flat=True))
+    assert elastane == {None} and None not in pvdf and pvdf[-1] > 2 * pvdf[0]
+    peel = {b: m.AnalysisResult.objects.get(test_run__label=f"MgAgSn-{b}-B1-PEEL-180")
+            .summary["peel_strength_gf_per_mm"] for b in ("Elastane", "PVDF")}
+    assert peel["Elastane"] == pytest.approx(20, rel=0.1) and peel["PVDF"] == pytest.approx(2, rel=0.1)
+
+    before = (m.DataFile.objects.count(), m.AnalysisJob.objects.count())
+    call_command("demo")
+    assert "(0 new)" in capsys.readouterr().out
+    assert (m.DataFile.objects.count(), m.AnalysisJob.objects.count()) == before

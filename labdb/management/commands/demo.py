@@ -1,5 +1,6 @@
 """``python manage.py demo``: load the demo study (idempotent)."""
 
+import time
 from typing import Any
 
 from django.conf import settings
@@ -11,10 +12,32 @@ from labdb.services.demo import demo_load
 class Command(BaseCommand):
     help = "Create the demo study of the paper (idempotent). Needs DEBUG or LABDB_DEMO=1."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--catalog-only", action="store_true", help="skip the simulated raw data files"
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_ENABLED:
             raise CommandError("the demo needs DEBUG on or LABDB_DEMO=1 (it creates demo/demo)")
+        started = time.monotonic()
         project = demo_load()
+        if not options["catalog_only"]:
+            from django.contrib.auth import get_user_model
+
+            from labdb.services.demo_data import demo_data_load
+
+            user = get_user_model().objects.filter(username="demo").first()
+            registered = demo_data_load(project=project, user=user)
+            new = sum(r.created for r in registered)
+            failed = [r for r in registered if r.job is not None and r.job.status == "failed"]
+            self.stdout.write(
+                f"{len(registered)} demo data files ({new} new), {len(failed)} failed "
+                f"analyses, {time.monotonic() - started:.0f} s"
+            )
+            for r in failed:
+                assert r.job is not None
+                self.stderr.write(f"  {r.data_file.original_name}: {r.job.error}")
         self.stdout.write(
             self.style.SUCCESS(f"demo study {project.label} ready; log in as demo / demo")
         )
