@@ -31,7 +31,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     k.add_argument("file", type=Path)
     k.add_argument("--format")
     k.add_argument("--c", type=float, default=0.85, help="mu cut-off (Schoenleber: 0.85)")
-    k.add_argument("--tolerance", type=float, default=0.01, help="accepted relative residual")
+    k.add_argument(
+        "--tolerance", type=float, default=0.025, help="accepted relative residual (default 0.025)"
+    )
+    k.add_argument(
+        "--fit-type",
+        choices=("complex", "real", "imag"),
+        default="complex",
+        help="fit the complex impedance (default) or, as impedance.py does, its real part",
+    )
     k.add_argument("--json", action="store_true")
     k.set_defaults(handler=_run_kk)
 
@@ -90,7 +98,7 @@ def _run_kk(args: argparse.Namespace) -> int:
     try:
         out = []
         for index, f, z, _ in _load(args):
-            res = lin_kk(f, z, c=args.c, tolerance=args.tolerance)
+            res = lin_kk(f, z, c=args.c, tolerance=args.tolerance, fit_type=args.fit_type)
             out.append({"index": index, **res.to_dict()})
     except (ParseError, ValueError) as exc:
         return fail(exc)

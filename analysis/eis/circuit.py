@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -74,60 +75,113 @@ class Circuit:
         return self.model(frequency_hz)(np.asarray(params, dtype=np.float64))
 
     def model(self, frequency_hz: Sequence[float] | Real) -> Model:
-        """The circuit bound to fixed frequencies: a fast ``params -> (Z, dZ/dp)`` callable."""
-        return Model(self, Frequencies(np.asarray(frequency_hz, dtype=np.float64)))
+        """The circuit bound to fixed frequencies: a fast ``params -> (Z, dZ/dp)`` callable.
+
+        The last few models are kept: the spectra of a series usually share their frequencies,
+        so the compiled program and the frequency terms (j w, ln j w, ...) are built once."""
+        f = np.asarray(frequency_hz, dtype=np.float64)
+        key = (self.text, f.tobytes())
+        model = _MODELS.get(key)
+        if model is None:
+            model = Model(self, Frequencies(f.copy()))
+            if len(_MODELS) >= 32:
+                del _MODELS[next(iter(_MODELS))]
+            _MODELS[key] = model
+        return model
+
+
+_MODELS: dict[tuple[str, bytes], Model] = {}
+
+
+_LEAF, _SERIES, _PARALLEL = 0, 1, 2
 
 
 class Model:
     """A circuit evaluated repeatedly at the same frequencies (what a fit does).
 
-    Subtree parameters are contiguous, so a parallel node scales its children's Jacobian rows
-    in place: ``dZ/dp = (Z / Z_i)^2 dZ_i/dp``.
+    The tree is compiled once into a flat post-order program (no recursion, no per-call
+    ``isinstance`` or dictionary look-ups): a leaf pushes its element's impedance, a series node
+    replaces its ``n`` operands by their sum, a parallel node by ``1 / sum(1 / Z_i)`` and scales
+    the Jacobian rows of each branch in place. Subtree parameters are contiguous, so a branch's
+    rows are one slice: ``dZ/dp = (Z / Z_i)^2 dZ_i/dp``.
     """
+
+    __slots__ = ("_n", "_program", "circuit", "fq")
 
     def __init__(self, circuit: Circuit, frequencies: Frequencies) -> None:
         self.circuit = circuit
         self.fq = frequencies
-        self._span: dict[int, tuple[int, int]] = {}
-        _spans(circuit.root, self._span)
+        self._n = circuit.n_params
+        program: list[tuple[int, Any, int, int]] = []
+        _compile(circuit.root, program)
+        self._program = tuple(program)
 
     def __call__(self, params: Real) -> tuple[Complex, Complex]:
-        jac = np.empty((self.circuit.n_params, self.fq.w.size), dtype=np.complex128)
+        values = params.tolist() if isinstance(params, np.ndarray) else list(params)
+        try:
+            return self._run(values)
+        except ZeroDivisionError:
+            # A parameter at 0 (Python floats raise): evaluate with numpy scalars, which give
+            # inf/nan as the fit expects.
+            return self._run(list(np.asarray(params, dtype=np.float64)))
+
+    def _run(self, values: list[Any]) -> tuple[Complex, Complex]:
+        fq = self.fq
+        jac = np.empty((self._n, fq.w.size), dtype=np.complex128)
+        stack: list[Any] = []
+        push, pop = stack.append, stack.pop
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            z = self._eval(self.circuit.root, params, jac)
+            for op, arg, a, b in self._program:
+                if op == _LEAF:
+                    push(arg(fq, values[a:b], jac[a:b]))
+                elif op == _SERIES:
+                    total = pop()
+                    for _ in range(a - 1):
+                        total = pop() + total
+                    push(total)
+                else:
+                    if a == 2:
+                        # Two branches (the usual arc): admittances, so that an open
+                        # branch (Z = inf) simply drops out.
+                        y2 = 1.0 / pop()
+                        y1 = 1.0 / pop()
+                        z = 1.0 / (y1 + y2)
+                        r1 = z * y1
+                        r2 = z * y2
+                        (lo1, hi1), (lo2, hi2) = arg
+                        jac[lo1:hi1] *= r1 * r1
+                        jac[lo2:hi2] *= r2 * r2
+                        push(z)
+                        continue
+                    zs = stack[-a:]
+                    del stack[-a:]
+                    y = 1.0 / zs[0]
+                    for zi in zs[1:]:
+                        y = y + 1.0 / zi
+                    z = 1.0 / y
+                    for (lo, hi), zi in zip(arg, zs, strict=True):
+                        if hi > lo:
+                            ratio = z / zi
+                            jac[lo:hi] *= ratio * ratio
+                    push(z)
+            z = stack[0]
         if np.ndim(z) == 0:
-            z = np.full(self.fq.w.shape, z, dtype=np.complex128)
+            z = np.full(fq.w.shape, z, dtype=np.complex128)
         return z, jac
 
-    def _eval(self, node: Node | Element, params: Real, jac: Complex) -> Complex:
-        if isinstance(node, Element):
-            end = node.first + node.kind.n_params
-            return node.kind.func(self.fq, params[node.first : end], jac[node.first : end])
-        zs = [self._eval(child, params, jac) for child in node.children]
-        if node.op == "s":
-            total = zs[0] + zs[1]
-            for zi in zs[2:]:
-                total = total + zi
-            return total
-        y = 1.0 / zs[0]
-        for zi in zs[1:]:
-            y += 1.0 / zi
-        z: Complex = 1.0 / y
-        for child, zi in zip(node.children, zs, strict=True):
-            start, end = self._span[id(child)]
-            if end > start:
-                jac[start:end] *= (z / zi) ** 2
-        return z
 
-
-def _spans(node: Node | Element, out: dict[int, tuple[int, int]]) -> tuple[int, int]:
+def _compile(node: Node | Element, program: list[tuple[int, Any, int, int]]) -> tuple[int, int]:
+    """Append ``node``'s post-order steps to ``program``; return its parameter span."""
     if isinstance(node, Element):
         span = (node.first, node.first + node.kind.n_params)
+        program.append((_LEAF, node.kind.func, span[0], span[1]))
+        return span
+    spans = tuple(_compile(child, program) for child in node.children)
+    if node.op == "s":
+        program.append((_SERIES, None, len(spans), 0))
     else:
-        parts = [_spans(c, out) for c in node.children]
-        span = (parts[0][0], parts[-1][1])
-    out[id(node)] = span
-    return span
+        program.append((_PARALLEL, spans, len(spans), 0))
+    return spans[0][0], spans[-1][1]
 
 
 @lru_cache(maxsize=256)

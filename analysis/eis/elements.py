@@ -12,15 +12,18 @@ References: M. E. Orazem and B. Tribollet, *Electrochemical Impedance Spectrosco
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 
 Complex = npt.NDArray[np.complex128]
 Real = npt.NDArray[np.float64]
-ElementFunc = Callable[["Frequencies", Real, Complex], Complex]
+#: ``func(frequencies, params, jacobian_rows) -> Z``; ``params`` holds the element's values
+#: as Python floats (cheaper than numpy scalars in the array arithmetic) or as an array.
+ElementFunc = Callable[["Frequencies", Sequence[float], Complex], Complex]
 
 
 @dataclass(frozen=True)
@@ -42,54 +45,54 @@ class ElementKind:
 class Frequencies:
     """Quantities of the angular frequency that element functions reuse at every call."""
 
-    __slots__ = ("jw", "log_jw", "one_minus_j_over_sqrt_w", "w")
+    __slots__ = ("jw", "log_jw", "neg_log_jw", "one_minus_j_over_sqrt_w", "w")
 
     def __init__(self, frequency_hz: Real) -> None:
         self.w = 2.0 * np.pi * np.asarray(frequency_hz, dtype=np.float64)
         self.jw = 1j * self.w
         self.log_jw = np.log(self.w) + 0.5j * np.pi
+        self.neg_log_jw = -self.log_jw
         self.one_minus_j_over_sqrt_w = (1.0 - 1.0j) / np.sqrt(self.w)
 
 
-def _resistor(fq: Frequencies, p: Real, d: Complex) -> Complex:
+def _resistor(fq: Frequencies, p: Sequence[float], d: Complex) -> Complex:
     """R: Z = R (ohm)."""
     d[0] = 1.0
     # A scalar broadcasts in the circuit arithmetic and saves building a constant array.
-    return p[0] + 0j  # type: ignore[no-any-return]
+    return p[0] + 0j  # type: ignore[return-value]
 
 
-def _capacitor(fq: Frequencies, p: Real, d: Complex) -> Complex:
+def _capacitor(fq: Frequencies, p: Sequence[float], d: Complex) -> Complex:
     """C: Z = 1 / (j w C), C in farad."""
-    z = 1.0 / (p[0] * fq.jw)
+    z = cast(Complex, 1.0 / (fq.jw * p[0]))
     d[0] = -z / p[0]
-    out: Complex = z
-    return out
+    return z
 
 
-def _inductor(fq: Frequencies, p: Real, d: Complex) -> Complex:
+def _inductor(fq: Frequencies, p: Sequence[float], d: Complex) -> Complex:
     """L: Z = j w L, L in henry."""
     d[0] = fq.jw
-    out: Complex = p[0] * fq.jw
-    return out
+    return cast(Complex, fq.jw * p[0])
 
 
-def _cpe(fq: Frequencies, p: Real, d: Complex) -> Complex:
+def _cpe(fq: Frequencies, p: Sequence[float], d: Complex) -> Complex:
     """CPE: Z = 1 / (Q (j w)^alpha), Q in ohm^-1 s^alpha, 0 < alpha <= 1."""
-    z = np.exp(-p[1] * fq.log_jw) / p[0]
-    d[0] = -z / p[0]
-    d[1] = -z * fq.log_jw
-    out: Complex = z
-    return out
+    q, alpha = p[0], p[1]
+    z: Complex = np.exp(fq.neg_log_jw * alpha)
+    z *= 1.0 / q
+    np.multiply(z, -1.0 / q, out=d[0])
+    np.multiply(z, fq.neg_log_jw, out=d[1])
+    return z
 
 
-def _warburg(fq: Frequencies, p: Real, d: Complex) -> Complex:
+def _warburg(fq: Frequencies, p: Sequence[float], d: Complex) -> Complex:
     """W (semi-infinite Warburg): Z = A_W (1 - j) / sqrt(w), A_W in ohm s^-1/2."""
     d[0] = fq.one_minus_j_over_sqrt_w
     out: Complex = p[0] * fq.one_minus_j_over_sqrt_w
     return out
 
 
-def _warburg_open(fq: Frequencies, p: Real, d: Complex) -> Complex:
+def _warburg_open(fq: Frequencies, p: Sequence[float], d: Complex) -> Complex:
     """Wo (finite-space, reflective boundary): Z = Z0 coth(sqrt(j w tau)) / sqrt(j w tau)."""
     z0, tau = p[0], p[1]
     s = np.sqrt(fq.jw * tau)
@@ -100,7 +103,7 @@ def _warburg_open(fq: Frequencies, p: Real, d: Complex) -> Complex:
     return out
 
 
-def _warburg_short(fq: Frequencies, p: Real, d: Complex) -> Complex:
+def _warburg_short(fq: Frequencies, p: Sequence[float], d: Complex) -> Complex:
     """Ws (finite-length, transmissive boundary): Z = Z0 tanh(sqrt(j w tau)) / sqrt(j w tau)."""
     z0, tau = p[0], p[1]
     s = np.sqrt(fq.jw * tau)
@@ -111,7 +114,7 @@ def _warburg_short(fq: Frequencies, p: Real, d: Complex) -> Complex:
     return out
 
 
-def _modified_inductor(fq: Frequencies, p: Real, d: Complex) -> Complex:
+def _modified_inductor(fq: Frequencies, p: Sequence[float], d: Complex) -> Complex:
     """La: Z = (j w L)^alpha (BioLogic application note 42)."""
     ind, alpha = p[0], p[1]
     log_base = np.log(ind) + fq.log_jw
@@ -122,7 +125,7 @@ def _modified_inductor(fq: Frequencies, p: Real, d: Complex) -> Complex:
     return out
 
 
-def _gerischer(fq: Frequencies, p: Real, d: Complex) -> Complex:
+def _gerischer(fq: Frequencies, p: Sequence[float], d: Complex) -> Complex:
     """G: Z = R_G / sqrt(1 + j w t_G) (Lu, Kreller and Adler, JES 156, B513 (2009))."""
     r, t = p[0], p[1]
     inner = 1.0 + fq.jw * t
@@ -132,7 +135,7 @@ def _gerischer(fq: Frequencies, p: Real, d: Complex) -> Complex:
     return out
 
 
-def _rc_tau(fq: Frequencies, p: Real, d: Complex) -> Complex:
+def _rc_tau(fq: Frequencies, p: Sequence[float], d: Complex) -> Complex:
     """K: Z = R / (1 + j w tau), the RC element of the lin-KK test."""
     r, tau = p[0], p[1]
     d[0] = 1.0 / (1.0 + fq.jw * tau)

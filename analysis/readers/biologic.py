@@ -129,6 +129,22 @@ def parse_mpt(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     if header.endswith(delim):
         # EC-Lab ends the header line with a tab that the data lines do not have.
         names = [c.strip() for c in header.rstrip(delim).split(delim)]
+        n_fields = sample.rstrip("\r\n").rstrip(delim).count(delim) + 1
+        if sample.strip() and n_fields == len(names) + 1:
+            # A column name was deleted from the header but not its values (impedance.py's
+            # exampleDataBioLogic_MissingFreq.mpt): say which one when it is the frequency.
+            eis_without_f = any(n.startswith("Re(Z)") for n in names) and not any(
+                n.startswith("freq") for n in names
+            )
+            raise ParseError(
+                "impedance data without a frequency column: the header has no 'freq/Hz' name"
+                if eis_without_f
+                else "a column name is missing from the header",
+                file=path,
+                row=header_index + 2,
+                expected=f"{len(names)} fields, one per column name of the header",
+                found=f"{n_fields} fields",
+            )
     text = _text.read_table(
         path,
         header_index=header_index,

@@ -18,7 +18,8 @@ def test_lin_kk_reproduces_impedance_py(
     spectrum_of: Loader, eis_dir: Path, add_capacitance: bool
 ) -> None:
     f, z = spectrum_of(eis_dir / "ECSHackWeek+impedance.py/data/Circuit3_EIS_1.z")
-    result = lin_kk(f, z, c=0.69, add_capacitance=add_capacitance)
+    # impedance.py's linKK fits the real part only (its default fit_type='real').
+    result = lin_kk(f, z, c=0.69, add_capacitance=add_capacitance, fit_type="real")
     assert result.n_rc == 10
     assert result.mu == pytest.approx(0.6843821117885378, abs=1e-12)
     ref = np.loadtxt(
@@ -39,6 +40,28 @@ def test_lin_kk_flags_a_drifting_spectrum() -> None:
     assert lin_kk(f, z, c=0.5, tolerance=0.02).valid
     drifting = z + np.linspace(0, 20, f.size)  # the cell drifts by 20 ohm during the sweep
     assert not lin_kk(f, drifting, c=0.5, tolerance=0.02).valid
+
+
+def _two_arcs(w: np.ndarray, r_ct: float | np.ndarray = 100.0) -> np.ndarray:
+    return 10 + 30 / (1 + (1j * w * 1e-5) ** 0.9) + r_ct / (1 + (1j * w * 1e-2) ** 0.8)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_default_lin_kk_accepts_clean_noisy_spectrum_and_flags_drifting_arc(seed: int) -> None:
+    f = np.geomspace(1e5, 0.1, 61)
+    w = 2 * np.pi * f
+    rng = np.random.default_rng(seed)
+    noise = 1 + 0.005 * (rng.standard_normal(f.size) + 1j * rng.standard_normal(f.size))
+    clean = lin_kk(f, _two_arcs(w) * noise)
+    assert clean.valid, clean.max_residual
+    assert clean.n_rc > 10
+    # Non-stationary cell: the charge-transfer arc grows by 50 % during the sweep
+    # (high to low frequency), each point measured on the cell as it is at that moment.
+    r_ct = 100 * (1 + 0.5 * np.arange(f.size) / (f.size - 1))
+    drifting = lin_kk(f, _two_arcs(w, r_ct) * noise)
+    assert not drifting.valid, drifting.max_residual
+    # impedance.py's real-part fit stops at a few RC elements and rejects the clean spectrum.
+    assert not lin_kk(f, _two_arcs(w) * noise, fit_type="real").valid
 
 
 @pytest.mark.parametrize("k", [0, 1, 2, 3])
