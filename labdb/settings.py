@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "labdb",
 ]
 
@@ -82,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees the failed logins of everything above (login lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "labdb.urls"
@@ -162,7 +165,7 @@ if not DEBUG:
 _broker = os.environ.get("CELERY_BROKER_URL", "")
 #: Without a broker, tasks run in-process and their errors propagate (the zero-setup default).
 CELERY_TASK_ALWAYS_EAGER = not _broker
-CELERY_BROKER_URL = _broker or "memory://"
+CELERY_BROKER_URL = _broker or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", _broker or None)
 CELERY_TASK_ACKS_LATE = True
@@ -187,21 +190,71 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-jobs": {"task": "labdb.sweep_jobs", "schedule": 60.0},
+    "verify-storage": {"task": "labdb.verify_storage", "schedule": 24 * 3600.0},
 }
+
+# --- Authentication -----------------------------------------------------------------------
+# The web login is locked after repeated failures by django-axes (failed attempts are kept in
+# the database, so the lockout holds across gunicorn workers and restarts); the first backend
+# only checks the lockout, the second authenticates.
+AUTHENTICATION_BACKENDS = [
+    "labdb.api.authentication.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = _env_int("LABDB_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = _env_int("LABDB_LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
+# Lock a user name from one address: a mistyped password elsewhere in the lab (behind one NAT
+# address) does not lock everyone out, and guessing one account's password is stopped.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = None
+AXES_VERBOSE = False
+
+#: API token attempts: this many failures from one address within the window answer 429.
+LABDB_AUTH_FAILURE_LIMIT = _env_int("LABDB_AUTH_FAILURE_LIMIT", 20)
+LABDB_AUTH_FAILURE_WINDOW_S = _env_int("LABDB_AUTH_FAILURE_WINDOW_S", 300)
 
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes anonymous requests answer 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "labdb.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "labdb.api.permissions.TokenScope",
+    ],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "labdb.api.filters.NulSafeSearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "labdb API",
+    "DESCRIPTION": (
+        "Records, raw files, analysis jobs and results of the lab. Authenticate with "
+        "`Authorization: Token <key>` (scopes read, upload, read-write) or a browser session. "
+        "Records are looked up by UUID or label; another project's record answers 404."
+    ),
     "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DataFileSourceEnum": "labdb.models.data.DataFile.Source",
+        "UploadSourceEnum": ["api", "harvester"],
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -213,5 +266,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LABDB_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+#: Base URI of labdb's identifiers in PROV and RO-Crate exports (e.g. https://labdb.example.org/id/).
+LABDB_PROV_NAMESPACE = os.environ.get("LABDB_PROV_NAMESPACE", "https://labdb.example.org/id/")

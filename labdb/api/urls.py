@@ -1,0 +1,33 @@
+"""``/api/v1/``: the collections, the OpenAPI schema and its documentation (served from the app,
+no CDN)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from labdb.api import data_views, schema, views
+
+__all__ = ["schema"]  # registers the token scheme with drf-spectacular
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("projects", views.ProjectViewSet, basename="project")
+router.register("materials", views.MaterialViewSet, basename="material")
+router.register("lots", views.MaterialLotViewSet, basename="lot")
+router.register("formulations", views.FormulationViewSet, basename="formulation")
+router.register("electrode-batches", views.ElectrodeBatchViewSet, basename="batch")
+router.register("cells", views.CellViewSet, basename="cell")
+router.register("instruments", views.InstrumentViewSet, basename="instrument")
+router.register("protocols", views.TestProtocolViewSet, basename="protocol")
+router.register("test-runs", data_views.TestRunViewSet, basename="testrun")
+router.register("files", data_views.DataFileViewSet, basename="file")
+router.register("jobs", data_views.JobViewSet, basename="job")
+router.register("results", data_views.ResultViewSet, basename="result")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("", include(router.urls)),
+]
