@@ -17,12 +17,15 @@ from labdb import models as m
 from labdb.models import UserProfile
 from labdb.selectors import catalog as catalog_selectors
 from labdb.selectors.access import get_visible, visible
+from labdb.selectors.lineage import lineage
+from labdb.selectors.results import active_jobs
 from labdb.services.catalog import ComponentSpec, batch_save, formulation_save, record_save
 from labdb.services.history import history_for
 from labdb.units import KINDS
 from labdb.web import forms as f
 from labdb.web.entities import ENTITIES, Entity, url_for
 from labdb.web.fields import QuantityField, remember_units
+from labdb.web.lineage import lineage_svg, record_text, record_url
 
 PAGE_SIZE = 50
 
@@ -53,8 +56,57 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "home.html",
-        {"counts": counts, "recent_runs": recent_runs, "recent_changes": recent_changes},
+        {
+            "counts": counts,
+            "recent_runs": recent_runs,
+            "recent_changes": recent_changes,
+            "alerts": home_alerts(request.user),
+            "active_jobs": active_jobs(request.user),
+        },
     )
+
+
+def home_alerts(user: Any) -> list[dict[str, str]]:
+    """What needs attention: a failed storage check, failed jobs, detected short circuits."""
+    alerts: list[dict[str, str]] = []
+    check = m.StorageCheck.objects.first()
+    if check is not None and not check.ok:
+        names = ", ".join(p["sha256"][:12] for p in check.problems[:5])
+        alerts.append(
+            {
+                "level": "error",
+                "text": f"Storage check of {check.finished_at:%Y-%m-%d %H:%M} found "
+                f"{len(check.problems)} damaged or missing file(s): {names}",
+                "url": "",
+            }
+        )
+    for job in (
+        visible(m.AnalysisJob, user)
+        .filter(status="failed")
+        .select_related("data_file__test_run")[:10]
+    ):
+        alerts.append(
+            {
+                "level": "error",
+                "text": f"Analysis of {job.data_file.original_name} on "
+                f"{job.data_file.test_run.label} failed: {job.error[:200]}",
+                "url": f"/test-runs/{job.data_file.test_run_id}/",
+            }
+        )
+    for result in (
+        visible(m.AnalysisResult, user)
+        .filter(short_circuit_cycle__isnull=False)
+        .select_related("test_run")[:10]
+    ):
+        alerts.append(
+            {
+                "level": "warning",
+                "text": f"Short circuit detected on {result.test_run.label} at cycle "
+                f"{result.short_circuit_cycle}",
+                "url": f"/test-runs/{result.test_run_id}/",
+            }
+        )
+    return alerts
 
 
 @login_required
@@ -79,6 +131,10 @@ def record_list(request: HttpRequest, slug: str) -> HttpResponse:
     prefs = _profile(request).unit_preferences
     rows = [(obj, [_cell_value(obj, c, prefs) for c in entity.columns]) for obj in page]
     headers = [_column_label(entity.model, c) for c in entity.columns]
+    if entity.slug == "cells":
+        from labdb.web.dashboards import cell_list_columns
+
+        headers, rows = cell_list_columns(request.user, headers, rows)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -153,21 +209,39 @@ def _detail_fields(obj: Model, prefs: dict[str, str]) -> list[tuple[str, Any]]:
 def record_detail(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     entity = _entity(slug)
     obj = get_visible(entity.model, request.user, key)
+    return render(request, "catalog/detail.html", detail_context(request, entity, obj))
+
+
+def detail_context(request: HttpRequest, entity: Entity, obj: Model) -> dict[str, Any]:
+    """What the generic detail page shows (fields, lineage, history, ...); dashboards that
+    extend it (cells, batches) start from this."""
     prefs = _profile(request).unit_preferences
+    up = lineage(obj, request.user, direction="up")
+    down = lineage(obj, request.user, direction="down")
     context: dict[str, Any] = {
         "entity": entity,
         "obj": obj,
         "fields": _detail_fields(obj, prefs),
         "upstream": [(role, r, url_for(r)) for role, r in catalog_selectors.upstream(obj)],
-        "downstream": [
-            (name, [(r, url_for(r)) for r in records])
-            for name, records in catalog_selectors.downstream(obj, request.user)
-        ],
+        "lineage_up": _lineage_list(up),
+        "lineage_down": _lineage_list(down),
+        "lineage_svg": lineage_svg(obj, up, down),
         "history": history_for(obj)[:100],  # type: ignore[arg-type]
     }
+    if isinstance(obj, m.TestRun):
+        context["is_run"] = True
+        context["files"] = obj.files.all()
+        context["jobs"] = m.AnalysisJob.objects.filter(data_file__test_run=obj).select_related(
+            "data_file"
+        )
+        context["results"] = obj.results.select_related("job").order_by("-created_at")
+    if isinstance(obj, m.MaterialLot | m.ElectrodeBatch):
+        from labdb.web.attachments import AttachmentForm
+
+        context["attachments"] = obj.attachments.all()
+        context["attachment_form"] = AttachmentForm()
     if isinstance(obj, m.MaterialLot):
         context["properties"] = _lot_properties(obj, prefs)
-        context["attachments"] = obj.attachments.all()
     if isinstance(obj, m.TestProtocol):
         context["properties"] = _protocol_parameters(obj, prefs)
     if isinstance(obj, m.Formulation):
@@ -177,7 +251,14 @@ def record_detail(request: HttpRequest, slug: str, key: str) -> HttpResponse:
         context["steps"] = [(s, _detail_fields(s, prefs)[2:]) for s in obj.steps.all()]
     if isinstance(obj, m.Cell):
         context["qr_svg"] = _qr_svg(request.build_absolute_uri(url_for(obj)))
-    return render(request, "catalog/detail.html", context)
+    return context
+
+
+def _lineage_list(lin: Any) -> list[tuple[str, list[tuple[str, str | None, int]]]]:
+    return [
+        (name, [(record_text(r), record_url(r), depth) for r, depth in records])
+        for name, records in lin.by_type()
+    ]
 
 
 def _lot_properties(lot: m.MaterialLot, prefs: dict[str, str]) -> list[tuple[str, str]]:

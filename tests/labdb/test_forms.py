@@ -189,3 +189,32 @@ def test_detail_pages_link_upstream_and_downstream(client_demo: Client, demo: m.
     lot_page = client_demo.get(f"/lots/{lot.pk}/").content.decode()
     f = m.Formulation.objects.get(label="MgAgSn-Elastane v1")
     assert f'href="/formulations/{f.pk}/"' in lot_page
+
+
+@pytest.mark.django_db
+def test_attachment_is_stored_with_its_sha256(
+    client_demo: Client, demo: m.Project, settings: Any, tmp_path: Any
+) -> None:
+    import hashlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.BLOB_DIR = tmp_path / "blobs"
+    lot = m.MaterialLot.objects.get(label="Ag-30nm-L1")
+    content = b"2theta,intensity\n38.1,1000\n44.3,400\n"
+    response = client_demo.post(
+        f"/lots/{lot.pk}/attachments/",
+        {
+            "kind": "xrd",
+            "description": "as received",
+            "file": SimpleUploadedFile("Ag XRD.csv", content, content_type="text/csv"),
+        },
+    )
+    assert response.status_code == 302
+    attachment = lot.attachments.get()
+    assert attachment.sha256 == hashlib.sha256(content).hexdigest()
+    assert attachment.kind == "xrd" and attachment.size_bytes == len(content)
+    download = client_demo.get(f"/attachments/{attachment.pk}/")
+    assert b"".join(download.streaming_content) == content
+    page = client_demo.get(f"/lots/{lot.pk}/").content.decode()
+    assert "Ag XRD.csv" in page and attachment.sha256[:12] in page

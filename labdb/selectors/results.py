@@ -1,0 +1,401 @@
+"""Reads behind the dashboards: a cell's results, per-cycle series, EIS fits, mechanics of a
+batch, replicate statistics for comparisons, jobs.
+
+Every function takes the requesting user and goes through :func:`visible`, so that another
+project's results never appear (and a record of another project answers 404 upstream).
+A test run may have several results (re-runs with other parameters); pages show the newest.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from labdb import models as m
+from labdb.selectors.access import visible
+
+#: protocol kinds whose cycling result describes long-term cycling (cycles to short, CE)
+LONG_TERM_KINDS = ("plating_stripping", "galvanostatic")
+
+
+def latest_per_run(results: Iterable[m.AnalysisResult]) -> list[m.AnalysisResult]:
+    """The newest result of each test run (results ordered newest first)."""
+    seen: set[Any] = set()
+    out = []
+    for r in sorted(results, key=lambda r: r.created_at, reverse=True):
+        if r.test_run_id not in seen:
+            seen.add(r.test_run_id)
+            out.append(r)
+    return out
+
+
+def results_of_cells(
+    user: Any, cells: Sequence[m.Cell] | QuerySet[m.Cell], kind: str | None
+) -> list[m.AnalysisResult]:
+    """The newest result of each run on ``cells`` (of one ``kind``, or all kinds)."""
+    qs = (
+        visible(m.AnalysisResult, user)
+        .filter(test_run__cell__in=cells)
+        .select_related("test_run__protocol", "test_run__cell", "job__parsed_table")
+    )
+    if kind is not None:
+        qs = qs.filter(kind=kind)
+    return sorted(latest_per_run(qs), key=lambda r: (r.test_run.cell_id, r.test_run.label))
+
+
+def by_kind(results: Sequence[m.AnalysisResult], kind: str) -> list[m.AnalysisResult]:
+    return [r for r in results if r.kind == kind]
+
+
+def cycling_results(
+    user: Any, cell: m.Cell, results: Sequence[m.AnalysisResult] | None = None
+) -> list[m.AnalysisResult]:
+    """The newest cycling result of each of the cell's runs, long-term cycling first."""
+    if results is None:
+        results = results_of_cells(user, [cell], "cycling")
+    results = by_kind(results, "cycling")
+    return sorted(
+        results,
+        key=lambda r: (r.test_run.protocol.kind not in LONG_TERM_KINDS, -(r.cycle_count or 0)),
+    )
+
+
+def primary_cycling(results: Sequence[m.AnalysisResult]) -> m.AnalysisResult | None:
+    """The long-term cycling result among a cell's (the most cycles), else any."""
+    long_term = [r for r in results if r.test_run.protocol.kind in LONG_TERM_KINDS]
+    pool = long_term or list(results)
+    return max(pool, key=lambda r: r.cycle_count or 0) if pool else None
+
+
+def formation_ice(results: Sequence[m.AnalysisResult]) -> float | None:
+    """A full cell's initial CE comes from its formation run when it has one."""
+    for r in results:
+        if r.test_run.protocol.kind == "formation":
+            return r.initial_coulombic_efficiency
+    return None
+
+
+def eis_results(
+    user: Any, cell: m.Cell, results: Sequence[m.AnalysisResult] | None = None
+) -> list[m.AnalysisResult]:
+    """The newest EIS result of each of the cell's runs: after-N-cycles runs by N, then
+    in-situ series."""
+    if results is None:
+        results = results_of_cells(user, [cell], "eis")
+    results = by_kind(results, "eis")
+    return sorted(
+        results,
+        key=lambda r: (r.test_run.after_cycles is None, r.test_run.after_cycles or 0, r.pk),
+    )
+
+
+def spectra_of(result: m.AnalysisResult) -> list[m.EISSpectrumFit]:
+    return list(result.spectra.all())
+
+
+def resistance(fit: m.EISSpectrumFit, name: str) -> float | None:
+    """Rb/RSEI/RCT of a fit in ohm cm2 when the cell's area is known, else ohm."""
+    per_area = getattr(fit, f"{name}_ohm_cm2")
+    return per_area if per_area is not None else getattr(fit, f"{name}_ohm")
+
+
+def rct_after(results: Sequence[m.AnalysisResult]) -> dict[int, float | None]:
+    """RCT (ohm cm2, else ohm) of the first spectrum of each after-N-cycles EIS run, by N."""
+    out: dict[int, float | None] = {}
+    for r in results:
+        n = r.test_run.after_cycles
+        if n is None:
+            continue
+        first = r.spectra.order_by("spectrum").first()
+        out[n] = resistance(first, "rct") if first is not None else None
+    return out
+
+
+@dataclass
+class CellMetrics:
+    """The headline numbers of one cell (CE as fractions, RCT in ohm cm2 or ohm)."""
+
+    cell: m.Cell
+    result: m.AnalysisResult | None
+    ice: float | None = None
+    average_ce: float | None = None
+    cumulative_ce: float | None = None
+    cycles: int | None = None
+    short_circuit_cycle: int | None = None
+    cycle_life: int | None = None
+    retention: float | None = None
+    total_time_h: float | None = None
+    rct_after: dict[int, float | None] = field(default_factory=dict)
+
+    def value(self, key: str) -> float | None:
+        if key.startswith("rct_"):
+            return self.rct_after.get(int(key.split("_")[1]))
+        v = getattr(self, key)
+        return None if v is None else float(v)
+
+
+def cell_metrics(
+    user: Any, cells: Sequence[m.Cell], results: Sequence[m.AnalysisResult] | None = None
+) -> dict[Any, CellMetrics]:
+    """Headline metrics of each cell (from ``results`` when the caller has them)."""
+    if results is None:
+        results = results_of_cells(user, cells, None)
+    cycling = by_kind(results, "cycling")
+    eis = by_kind(results, "eis")
+    fits = {
+        f.result_id: f
+        for f in m.EISSpectrumFit.objects.filter(result__in=eis).order_by("-spectrum")
+    }  # the first spectrum wins: ordered last
+    by_cell: dict[Any, list[m.AnalysisResult]] = {}
+    for r in cycling:
+        by_cell.setdefault(r.test_run.cell_id, []).append(r)
+    out: dict[Any, CellMetrics] = {}
+    for cell in cells:
+        results = by_cell.get(cell.pk, [])
+        main = primary_cycling(results)
+        cm = CellMetrics(cell=cell, result=main)
+        if main is not None:
+            ice = formation_ice(results) if cell.kind == "full" else None
+            cm.ice = ice if ice is not None else main.initial_coulombic_efficiency
+            cm.average_ce = main.average_coulombic_efficiency
+            cm.cumulative_ce = main.cumulative_coulombic_efficiency
+            cm.cycles = main.cycle_count
+            cm.short_circuit_cycle = main.short_circuit_cycle
+            cm.cycle_life = main.cycle_life
+            cm.retention = main.capacity_retention if cell.kind == "full" else None
+            cm.total_time_h = main.total_time_h
+        for r in eis:
+            if r.test_run.cell_id == cell.pk and r.test_run.after_cycles is not None:
+                fit = fits.get(r.pk)
+                cm.rct_after[r.test_run.after_cycles] = (
+                    resistance(fit, "rct") if fit is not None else None
+                )
+        out[cell.pk] = cm
+    return out
+
+
+# --- per-cycle series --------------------------------------------------------------------
+
+
+def cycle_columns(result: m.AnalysisResult, names: Sequence[str]) -> dict[str, list[Any]]:
+    """Columns of a cycling result's per-cycle rows (key columns or keys of ``values``),
+    complete cycles only for the CE-derived ones."""
+    key_columns = {
+        "charge_capacity_mAh",
+        "discharge_capacity_mAh",
+        "plating_capacity_mAh",
+        "stripping_capacity_mAh",
+        "coulombic_efficiency",
+    }
+    fields = ["cycle", *[n for n in names if n in key_columns]]
+    need_values = any(n not in key_columns for n in names)
+    if need_values:
+        fields.append("values")
+    rows = (
+        m.CycleResult.objects.filter(result=result, cycle__gte=1)
+        .order_by("cycle")
+        .values_list(*fields)
+    )
+    out: dict[str, list[Any]] = {n: [] for n in ["cycle", *names]}
+    for row in rows:
+        rec = dict(zip(fields, row, strict=True))
+        values = rec.get("values") or {}
+        out["cycle"].append(rec["cycle"])
+        for n in names:
+            out[n].append(rec[n] if n in key_columns else values.get(n))
+    return out
+
+
+def raw_table(result: m.AnalysisResult, columns: Sequence[str]) -> pd.DataFrame | None:
+    """Columns of the canonical table the result was computed from (None if not stored)."""
+    from labdb.services.jobs import load_parsed_table
+
+    parsed = result.job.parsed_table
+    if parsed is None:
+        return None
+    have = [c for c in columns if c in parsed.columns]
+    table = load_parsed_table(parsed)
+    return table[have]
+
+
+def cached(key: str, compute: Any, timeout: int = 3600) -> Any:
+    """Memoise a derived series of immutable inputs (parsed tables never change)."""
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout)
+    return value
+
+
+# --- grouping for comparisons ------------------------------------------------------------
+
+GROUPINGS = {
+    "formulation": "formulation",
+    "seed": "seed",
+    "binder": "binder",
+    "kind": "cell kind",
+    "cell": "cell (no grouping)",
+}
+
+
+@dataclass(frozen=True)
+class CellInfo:
+    cell: m.Cell
+    formulation: str
+    seeds: str
+    binder: str
+
+
+def cell_infos(cells: Sequence[m.Cell]) -> dict[Any, CellInfo]:
+    """Formulation name, seed set (e.g. 'Ag+Mg+Sn') and binder of each cell's electrode."""
+    formulation_ids = {c.anode_batch.formulation_id for c in cells}
+    components = m.FormulationComponent.objects.filter(
+        formulation_id__in=formulation_ids, role__in=["seed", "binder"]
+    ).values_list("formulation_id", "role", "lot__material__name")
+    seeds: dict[Any, set[str]] = {}
+    binders: dict[Any, set[str]] = {}
+    for fid, role, name in components:
+        (seeds if role == "seed" else binders).setdefault(fid, set()).add(name)
+    out = {}
+    for c in cells:
+        fid = c.anode_batch.formulation_id
+        out[c.pk] = CellInfo(
+            cell=c,
+            formulation=c.anode_batch.formulation.name,
+            seeds="+".join(sorted(seeds.get(fid, set()))) or "none",
+            binder="+".join(sorted(binders.get(fid, set()))) or "none",
+        )
+    return out
+
+
+def group_key(info: CellInfo, by: str) -> str:
+    """The group a cell belongs to; half and full cells are never pooled."""
+    kind = info.cell.kind
+    if by == "cell":
+        return info.cell.label
+    if by == "kind":
+        return str(info.cell.get_kind_display()).split(" (")[0]
+    base = {"formulation": info.formulation, "seed": info.seeds, "binder": info.binder}[by]
+    return f"{base} ({kind})"
+
+
+def comparison_cells(
+    user: Any,
+    *,
+    labels: Sequence[str] = (),
+    kind: str = "",
+    seed: str = "",
+    binder: str = "",
+) -> list[CellInfo]:
+    """The visible cells chosen by label, or all visible cells matching the filters."""
+    qs = visible(m.Cell, user).select_related("anode_batch__formulation")
+    if labels:
+        qs = qs.filter(label__in=labels)
+    if kind:
+        qs = qs.filter(kind=kind)
+    infos = cell_infos(list(qs.order_by("label")))
+    return [
+        i
+        for i in infos.values()
+        if (not seed or i.seeds == seed) and (not binder or i.binder == binder)
+    ]
+
+
+def grouped(infos: Sequence[CellInfo], by: str) -> dict[str, list[CellInfo]]:
+    groups: dict[str, list[CellInfo]] = {}
+    for info in infos:
+        groups.setdefault(group_key(info, by), []).append(info)
+    return groups
+
+
+def mean_sd(values: Iterable[float | None]) -> tuple[float | None, float | None, int]:
+    """Mean, sample standard deviation (None below two values) and count of the non-null,
+    finite values."""
+    xs = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    if not xs:
+        return None, None, 0
+    return statistics.fmean(xs), (statistics.stdev(xs) if len(xs) > 1 else None), len(xs)
+
+
+# --- mechanics ---------------------------------------------------------------------------
+
+MECHANICS_METRICS = (
+    ("peel", "peel_strength_gf_per_mm", "peel strength (gf/mm)"),
+    ("scratch", "critical_load_mN", "critical scratch load (mN)"),
+    ("scratch", "mean_elastic_recovery", "scratch elastic recovery"),
+    ("indentation", "elastic_recovery", "indentation elastic recovery"),
+    ("indentation", "hardness_GPa", "hardness (GPa)"),
+    ("indentation", "reduced_modulus_GPa", "reduced modulus (GPa)"),
+)
+
+
+def batch_results(user: Any, batches: Sequence[m.ElectrodeBatch]) -> list[m.AnalysisResult]:
+    """The newest peel/scratch/indentation/CV result of each run on the batches or on cells
+    made from them."""
+    from django.db.models import Q
+
+    qs = (
+        visible(m.AnalysisResult, user)
+        .filter(kind__in=["peel", "scratch", "indentation", "cv"])
+        .filter(
+            Q(test_run__electrode_batch__in=batches) | Q(test_run__cell__anode_batch__in=batches)
+        )
+        .select_related("test_run__electrode_batch", "test_run__cell", "job__parsed_table")
+    )
+    return sorted(latest_per_run(qs), key=lambda r: (r.kind, r.test_run.label))
+
+
+def binder_of_batches(batches: Sequence[m.ElectrodeBatch]) -> dict[Any, str]:
+    rows = m.FormulationComponent.objects.filter(
+        formulation__batches__in=batches, role="binder"
+    ).values_list("formulation__batches", "lot__material__name")
+    out: dict[Any, set[str]] = {}
+    for batch_id, name in rows:
+        out.setdefault(batch_id, set()).add(name)
+    return {k: "+".join(sorted(v)) for k, v in out.items()}
+
+
+def mechanics_by_binder(user: Any) -> dict[str, dict[str, list[tuple[str, float]]]]:
+    """binder -> metric key -> [(batch label, value)], over the user's batches."""
+    batches = list(visible(m.ElectrodeBatch, user))
+    binders = binder_of_batches(batches)
+    out: dict[str, dict[str, list[tuple[str, float]]]] = {}
+    for r in batch_results(user, batches):
+        batch = r.test_run.electrode_batch
+        if batch is None:
+            continue
+        binder = binders.get(batch.pk, "none")
+        for kind, key, _ in MECHANICS_METRICS:
+            value = r.summary.get(key) if r.kind == kind else None
+            if isinstance(value, int | float) and math.isfinite(value):
+                out.setdefault(binder, {}).setdefault(key, []).append((batch.label, float(value)))
+    return out
+
+
+# --- jobs --------------------------------------------------------------------------------
+
+
+def jobs_for(user: Any, *, status: str = "", kind: str = "") -> QuerySet[m.AnalysisJob]:
+    qs = visible(m.AnalysisJob, user).select_related(
+        "data_file__test_run__cell", "data_file__test_run__electrode_batch"
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-queued_at")
+
+
+def active_jobs(user: Any, limit: int = 10) -> list[m.AnalysisJob]:
+    return list(
+        jobs_for(user).filter(
+            status__in=[m.AnalysisJob.Status.QUEUED, m.AnalysisJob.Status.RUNNING]
+        )[:limit]
+    )

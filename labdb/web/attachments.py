@@ -1,0 +1,72 @@
+"""Uploading and downloading attachments of lots and electrode batches."""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from labdb import models as m
+from labdb.selectors.access import get_visible, projects_for
+from labdb.services.attachments import attachment_add
+from labdb.storage import blob_path
+from labdb.web.entities import url_for
+
+OWNERS = {"lots": m.MaterialLot, "batches": m.ElectrodeBatch}
+
+
+class AttachmentForm(forms.Form):
+    kind = forms.ChoiceField(choices=m.Attachment.Kind.choices)
+    description = forms.CharField(required=False, max_length=200)
+    file = forms.FileField()
+
+
+@login_required
+@require_POST
+def attachment_upload(request: HttpRequest, slug: str, key: str) -> HttpResponse:
+    if slug not in OWNERS:
+        raise Http404(slug)
+    owner = get_visible(OWNERS[slug], request.user, key)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+        return redirect(url_for(owner))
+    upload = form.cleaned_data["file"]
+    attachment = attachment_add(
+        owner=owner,
+        kind=form.cleaned_data["kind"],
+        chunks=upload.chunks(),
+        original_name=upload.name,
+        content_type=upload.content_type or "",
+        description=form.cleaned_data["description"],
+        user=request.user,
+    )
+    messages.success(
+        request, f"Attached {attachment.original_name} (sha256 {attachment.sha256[:12]}…)."
+    )
+    return redirect(url_for(owner))
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    projects = projects_for(request.user)
+    attachment = (
+        m.Attachment.objects.filter(pk=pk)
+        .filter(Q(lot__project__in=projects) | Q(batch__project__in=projects))
+        .first()
+    )
+    if attachment is None:
+        raise Http404("no such attachment")
+    content_type = attachment.content_type or mimetypes.guess_type(attachment.original_name)[0]
+    return FileResponse(
+        blob_path(attachment.sha256).open("rb"),
+        filename=attachment.original_name,
+        content_type=content_type or "application/octet-stream",
+    )

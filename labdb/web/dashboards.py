@@ -1,0 +1,446 @@
+"""Dashboard pages: a cell's page, an electrode batch's page and the comparison page.
+
+Pages render at once with the metrics (server-side); each plot is a card whose data the
+browser fetches from :mod:`labdb.web.plots` (JSON for the plot, CSV for download).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from labdb import models as m
+from labdb.selectors import results as sel
+from labdb.selectors.access import get_visible, visible
+from labdb.web.entities import ENTITIES
+from labdb.web.plots import plotly_url
+from labdb.web.views import detail_context
+
+
+@dataclass
+class Control:
+    """An input above a plot whose value is sent with the plot's request."""
+
+    name: str
+    label: str
+    value: str = ""
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    placeholder: str = ""
+
+
+@dataclass
+class Card:
+    name: str
+    title: str
+    path: str
+    params: dict[str, Any] = field(default_factory=dict)
+    tag: str = ""
+    controls: list[Control] = field(default_factory=list)
+    wide: bool = False
+    key: str = ""
+
+    @property
+    def query(self) -> str:
+        return urlencode(self.params, doseq=True)
+
+    @property
+    def url(self) -> str:
+        return f"{self.path}{self.name}.json" + (f"?{self.query}" if self.query else "")
+
+    @property
+    def csv(self) -> str:
+        return f"{self.path}{self.name}.csv" + (f"?{self.query}" if self.query else "")
+
+    @property
+    def dom_id(self) -> str:
+        ident = self.tag or self.key or self.name
+        return f"plot-{ident}".replace(" ", "-").replace(".", "").replace("_", "-").lower()
+
+
+def pct(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value * 100:.{digits}f} %"
+
+
+# --- cell page ---------------------------------------------------------------------------
+
+
+def _cycling_rows(results: Sequence[m.AnalysisResult]) -> list[dict[str, Any]]:
+    return [
+        {
+            "run": r.test_run,
+            "protocol": r.test_run.protocol.name,
+            "cycles": r.cycle_count,
+            "ice": pct(r.initial_coulombic_efficiency),
+            "average_ce": pct(r.average_coulombic_efficiency, 3),
+            "cumulative_ce": pct(r.cumulative_coulombic_efficiency),
+            "short": r.short_circuit_cycle,
+            "retention": pct(r.capacity_retention, 1),
+            "cycle_life": r.cycle_life,
+            "hours": r.total_time_h,
+        }
+        for r in results
+    ]
+
+
+def _eis_rows(results: Sequence[m.AnalysisResult]) -> list[dict[str, Any]]:
+    rows = []
+    for r in results:
+        fits = sel.spectra_of(r)
+        rcts = [sel.resistance(f, "rct") for f in fits]
+        rcts = [v for v in rcts if v is not None]
+        rows.append(
+            {
+                "run": r.test_run,
+                "when": f"after {r.test_run.after_cycles} cycles"
+                if r.test_run.after_cycles is not None
+                else "in situ",
+                "spectra": len(fits),
+                "circuit": ", ".join(sorted({f.circuit for f in fits})),
+                "rct": rcts[0] if len(rcts) == 1 else None,
+                "rct_range": (min(rcts), max(rcts)) if len(rcts) > 1 else None,
+                "unit": "Ω cm²" if any(f.rct_ohm_cm2 is not None for f in fits) else "Ω",
+            }
+        )
+    return rows
+
+
+def cell_cards(
+    cell: m.Cell,
+    cycling: Sequence[m.AnalysisResult],
+    chosen: m.AnalysisResult | None,
+    eis: Sequence[m.AnalysisResult],
+    has_cv: bool,
+    cycles: str,
+) -> list[Card]:
+    path = f"/cells/{cell.pk}/plots/"
+    run = {"run": str(chosen.test_run_id)} if chosen is not None else {}
+    cards: list[Card] = []
+    if cycling:
+        cards += [
+            Card("ce", "Coulombic efficiency per cycle", path, run),
+            Card("cumulative-ce", "Cumulative coulombic efficiency", path, run),
+            Card(
+                "profiles",
+                "Voltage profiles of chosen cycles",
+                path,
+                {**run, **({"cycles": cycles} if cycles else {})},
+                controls=[Control("cycles", "Cycles", cycles, placeholder="e.g. 1,2,10-12")],
+            ),
+            Card("voltage-time", "Voltage versus time", path, run),
+            Card("capacity", "Capacity and retention", path, run),
+            Card(
+                "overpotential",
+                "Overpotential per cycle" if cell.kind == "half" else "Mean voltage per cycle",
+                path,
+                run,
+            ),
+        ]
+    if eis:
+        choices = (
+            [("after", "after N cycles (all)")]
+            if any(r.test_run.after_cycles is not None for r in eis)
+            else []
+        )
+        choices += [(str(r.test_run_id), r.test_run.label) for r in eis]
+        control = Control("eis", "EIS run", choices[0][0], choices)
+        cards += [
+            Card(
+                "nyquist",
+                "Nyquist with fitted curves and residuals",
+                path,
+                {"eis": choices[0][0]},
+                controls=[control],
+                wide=True,
+            ),
+            Card("bode", "Bode", path, {"eis": choices[0][0]}, controls=[control]),
+            Card(
+                "drt",
+                "Distribution of relaxation times",
+                path,
+                {"eis": choices[0][0]},
+                controls=[control],
+            ),
+        ]
+        if any(r.test_run.after_cycles is not None for r in eis):
+            cards.append(Card("resistance-cycle", "Resistances versus cycle", path))
+        if any(r.test_run.after_cycles is None for r in eis):
+            cards.append(Card("resistance-sequence", "Resistances versus in-situ sequence", path))
+    if has_cv:
+        cards.append(Card("cv", "Cyclic voltammetry with marked peaks", path))
+    return cards
+
+
+@login_required
+def cell_page(request: HttpRequest, key: str) -> HttpResponse:
+    cell = get_visible(m.Cell, request.user, key)
+    context = detail_context(request, ENTITIES["cells"], cell)
+    results = sel.results_of_cells(request.user, [cell], None)
+    cycling = sel.cycling_results(request.user, cell, results)
+    chosen = sel.primary_cycling(cycling)
+    run = request.GET.get("run", "")
+    for r in cycling:
+        if str(r.test_run_id) == run or r.test_run.label == run:
+            chosen = r
+    eis = sel.eis_results(request.user, cell, results)
+    has_cv = bool(sel.by_kind(results, "cv"))
+    headline = sel.cell_metrics(request.user, [cell], results)[cell.pk]
+    context.update(
+        {
+            "headline": headline,
+            "headline_rows": _headline_rows(headline),
+            "cycling_rows": _cycling_rows(cycling),
+            "eis_rows": _eis_rows(eis),
+            "chosen": chosen,
+            "cycling": cycling,
+            "cards": cell_cards(cell, cycling, chosen, eis, has_cv, request.GET.get("cycles", "")),
+            "plotly_url": plotly_url(),
+        }
+    )
+    return render(request, "cells/detail.html", context)
+
+
+def _headline_rows(cm: sel.CellMetrics) -> list[tuple[str, str]]:
+    rows = [
+        ("Initial CE", pct(cm.ice)),
+        ("Average CE", pct(cm.average_ce, 3)),
+        ("Cumulative CE", pct(cm.cumulative_ce)),
+        (
+            "Cycles to short",
+            str(cm.short_circuit_cycle)
+            if cm.short_circuit_cycle is not None
+            else (f"no short in {cm.cycles} cycles" if cm.cycles else "—"),
+        ),
+    ]
+    if cm.cell.kind == "full":
+        rows.append(("Capacity retention", pct(cm.retention, 1)))
+    if cm.total_time_h is not None:
+        rows.append(("Test time", f"{cm.total_time_h:.0f} h"))
+    for n, v in sorted(cm.rct_after.items()):
+        rows.append((f"RCT after {n} cycles", "—" if v is None else f"{v:.1f} Ω cm²"))
+    return rows
+
+
+def cell_list_columns(
+    user: Any, headers: list[str], rows: list[tuple[Any, list[Any]]]
+) -> tuple[list[str], list[tuple[Any, list[Any]]]]:
+    """The cell list's extra columns: ICE, average CE and cycles to short."""
+    metrics = sel.cell_metrics(user, [obj for obj, _ in rows])
+    out = []
+    for obj, values in rows:
+        cm = metrics[obj.pk]
+        short = "" if cm.short_circuit_cycle is None else cm.short_circuit_cycle
+        out.append((obj, [*values, pct(cm.ice), pct(cm.average_ce, 3), short]))
+    return [*headers, "ICE", "average CE", "short at cycle"], out
+
+
+# --- batch page --------------------------------------------------------------------------
+
+
+@login_required
+def batch_page(request: HttpRequest, key: str) -> HttpResponse:
+    batch = get_visible(m.ElectrodeBatch, request.user, key)
+    context = detail_context(request, ENTITIES["batches"], batch)
+    results = sel.batch_results(request.user, [batch])
+    kinds = {r.kind for r in results}
+    path = f"/batches/{batch.pk}/plots/"
+    titles = {
+        "peel": "Peel: force versus displacement",
+        "scratch": "Scratch: depth versus distance",
+        "indentation": "Nano-indentation: load versus depth with the fitted unloading",
+        "cv": "Cyclic voltammetry with marked peaks",
+    }
+    mechanics = []
+    for r in results:
+        for kind, metric, label in sel.MECHANICS_METRICS:
+            value = r.summary.get(metric) if r.kind == kind else None
+            if isinstance(value, int | float):
+                mechanics.append((label, f"{value:.4g}", r.test_run))
+    context.update(
+        {
+            "cards": [Card(k, t, path) for k, t in titles.items() if k in kinds],
+            "mechanics": mechanics,
+            "plotly_url": plotly_url(),
+        }
+    )
+    return render(request, "batches/detail.html", context)
+
+
+# --- comparison --------------------------------------------------------------------------
+
+MGAGSN = "Ag+Mg+Sn"
+PAPER_FIGURES = [
+    ("Fig. 2a", "Voltage profiles of the first cycle", "profiles",
+     {"kind": "half", "binder": "Elastane", "group": "seed", "cycles": "1"}),
+    ("Fig. 2b", "Coulombic efficiency per cycle", "ce",
+     {"kind": "half", "binder": "Elastane", "group": "seed"}),
+    ("Fig. 2c", "Cumulative coulombic efficiency", "cumulative-ce",
+     {"kind": "half", "binder": "Elastane", "group": "seed"}),
+    ("Fig. 2d", "Long-term plating/stripping of MgAgSn: voltage versus time", "voltage-time",
+     {"kind": "half", "binder": "Elastane", "seed": MGAGSN, "group": "seed"}),
+    ("Fig. 3e", "RCT after 5 and 10 cycles", "rct", {"kind": "half", "group": "formulation"}),
+    ("Fig. 5d-e", "In-situ EIS: RSEI and RCT, Elastane versus PVDF", "insitu",
+     {"kind": "half", "seed": MGAGSN, "group": "binder"}),
+    ("Fig. 6a", "CE of MgAgSn: Elastane versus PVDF", "ce",
+     {"kind": "half", "seed": MGAGSN, "group": "binder"}),
+    ("Fig. 6d", "Full cell: capacity and retention at 0.5C", "full-cell",
+     {"kind": "full", "group": "cell"}),
+]  # fmt: skip
+CUSTOM_FIGURES = [
+    ("", "Voltage profiles of the first cycle", "profiles", {"cycles": "1"}),
+    ("", "Coulombic efficiency per cycle", "ce", {}),
+    ("", "Cumulative coulombic efficiency", "cumulative-ce", {}),
+    ("", "Capacity retention", "retention", {}),
+    ("", "RCT after N cycles", "rct", {}),
+    ("", "Voltage versus time", "voltage-time", {}),
+]
+SELECTION_KEYS = ("cells", "group", "kind", "seed", "binder")
+
+TABLE_METRICS = [
+    ("ice", "ICE", "pct"),
+    ("average_ce", "average CE", "pct3"),
+    ("cumulative_ce", "cumulative CE", "pct"),
+    ("short_circuit_cycle", "cycles to short", "int"),
+    ("cycles", "cycles run", "int"),
+    ("retention", "capacity retention", "pct"),
+]
+
+
+def _fmt(value: float | None, style: str) -> str:
+    if value is None:
+        return "—"
+    if style == "pct":
+        return f"{value * 100:.2f}"
+    if style == "pct3":
+        return f"{value * 100:.3f}"
+    if style == "int":
+        return f"{value:.1f}" if value != int(value) else f"{value:.0f}"
+    return f"{value:.3g}"
+
+
+def _sd(value: float | None, style: str) -> str:
+    """The standard deviation with as many decimals as its mean is shown with."""
+    if value is None:
+        return ""
+    if style == "pct":
+        return f"{value * 100:.2f}"
+    if style == "pct3":
+        return f"{value * 100:.3f}"
+    return f"{value:.1f}" if style == "int" else f"{value:.2g}"
+
+
+def replicate_table(
+    groups: dict[str, list[sel.CellInfo]], metrics: dict[Any, sel.CellMetrics]
+) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    """Columns and rows of mean ± sd across the replicate cells of each group."""
+    ns = sorted({n for cm in metrics.values() for n in cm.rct_after})
+    columns = [(k, lbl, style) for k, lbl, style in TABLE_METRICS]
+    columns += [(f"rct_{n}", f"RCT after {n} cycles (Ω cm²)", "num") for n in ns]
+    rows = []
+    for group, infos in groups.items():
+        cells = []
+        for key, _, style in columns:
+            vals = [metrics[i.cell.pk].value(key) for i in infos]
+            mean, sd, n = sel.mean_sd(vals)
+            unit = " %" if style.startswith("pct") and mean is not None else ""
+            cells.append(
+                {
+                    "key": key,
+                    "mean": mean,
+                    "raw": "" if mean is None else repr(mean),
+                    "sd": sd,
+                    "n": n,
+                    "text": _fmt(mean, style) + unit,
+                    "sd_text": _sd(sd, style),
+                    "note": f"{n}/{len(infos)} shorted"
+                    if key == "short_circuit_cycle" and n
+                    else ("no short" if key == "short_circuit_cycle" else ""),
+                }
+            )
+        rows.append({"group": group, "cells": [i.cell for i in infos], "values": cells})
+    return [(k, lbl) for k, lbl, _ in columns], rows
+
+
+def mechanics_table(user: Any) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    by_binder = sel.mechanics_by_binder(user)
+    columns = [(k, lbl) for _, k, lbl in sel.MECHANICS_METRICS]
+    rows = []
+    for binder in sorted(by_binder):
+        cells = []
+        for key, _ in columns:
+            mean, sd, n = sel.mean_sd(v for _, v in by_binder[binder].get(key, []))
+            cells.append(
+                {
+                    "key": key,
+                    "mean": mean,
+                    "sd": sd,
+                    "n": n,
+                    "raw": "" if mean is None else repr(mean),
+                    "text": "—" if mean is None else f"{mean:.4g}",
+                    "sd_text": "" if sd is None else f"{sd:.2g}",
+                }
+            )
+        rows.append({"group": binder, "values": cells})
+    return columns, rows
+
+
+@login_required
+def compare_page(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    chosen = {
+        k: request.GET.getlist(k) if k == "cells" else request.GET.get(k, "")
+        for k in SELECTION_KEYS
+    }
+    custom = any(chosen.values())
+    params = {k: v for k, v in chosen.items() if v}
+    path = "/compare/plots/"
+    if custom:
+        cards = [Card(n, t, path, {**params, **p}, tag=tag) for tag, t, n, p in CUSTOM_FIGURES]
+    else:
+        cards = [Card(n, t, path, p, tag=tag) for tag, t, n, p in PAPER_FIGURES]
+    by = chosen["group"] or ("cell" if chosen["cells"] else "formulation")
+    infos = sel.comparison_cells(
+        user,
+        labels=chosen["cells"],
+        kind=chosen["kind"],
+        seed=chosen["seed"],
+        binder=chosen["binder"],
+    )
+    groups = sel.grouped(infos, by if by in sel.GROUPINGS else "formulation")
+    metrics = sel.cell_metrics(user, [i.cell for i in infos])
+    columns, rows = replicate_table(groups, metrics)
+    mech_columns, mech_rows = mechanics_table(user)
+    mech_cards = [
+        Card("mechanics", label[0].upper() + label[1:], path, {"metric": key}, key=key)
+        for _, key, label in sel.MECHANICS_METRICS
+        if key
+        in {"peel_strength_gf_per_mm", "critical_load_mN", "mean_elastic_recovery", "hardness_GPa"}
+    ]
+    all_infos = sel.comparison_cells(user)
+    return render(
+        request,
+        "compare/compare.html",
+        {
+            "custom": custom,
+            "chosen": chosen,
+            "group_by": by,
+            "groupings": sel.GROUPINGS.items(),
+            "all_cells": [i.cell for i in all_infos],
+            "seeds": sorted({i.seeds for i in all_infos}),
+            "binders": sorted({i.binder for i in all_infos}),
+            "kinds": m.Cell.Kind.choices,
+            "cards": cards,
+            "mech_cards": mech_cards if mech_rows else [],
+            "columns": columns,
+            "rows": rows,
+            "mech_columns": mech_columns,
+            "mech_rows": mech_rows,
+            "plotly_url": plotly_url(),
+            "has_cells": visible(m.Cell, user).exists(),
+        },
+    )
