@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analysis.cycling.parameters import CyclingParameters
@@ -174,8 +175,7 @@ def compute_half_cycles(
     # The constant-current level of a half-cycle: the median |I| of its current-carrying rows.
     rows = seg.active & (seg.label >= 0)
     abs_i = np.abs(current_A)
-    median = pd.Series(abs_i[rows]).groupby(seg.label[rows]).median().reindex(range(lengths.size))
-    level: FloatArray = median.to_numpy(dtype=np.float64, na_value=np.nan).astype(np.float64)
+    level = _group_median(abs_i[rows], seg.label[rows], lengths.size)
     level_row = _per_row(level, seg, len(time_s), np.nan)
     cc_rows = rows & (np.abs(abs_i - level_row) <= params.cc_current_tolerance * level_row)
     cc_rows &= np.sign(current_A) == row_dir
@@ -199,6 +199,34 @@ def compute_half_cycles(
         cc_rows=cc_rows,
         body_rows=head,
     )
+
+
+#: Above this many half-cycles the per-group median is left to pandas' groupby (one pass in C)
+#: rather than a Python loop over the groups.
+_LOOP_MEDIAN_MAX_GROUPS = 4000
+
+
+def _group_median(values: FloatArray, labels: npt.NDArray[np.int64], n_groups: int) -> FloatArray:
+    """The median of ``values`` in each group ``0..n_groups-1`` (NaN for an empty group), as
+    pandas' ``groupby(labels).median()`` gives it: the middle value, or the mean of the two
+    middle values. ``labels`` are non-decreasing (half-cycles are contiguous), so each group
+    is one slice, selected with ``np.partition`` rather than sorted."""
+    if n_groups > _LOOP_MEDIAN_MAX_GROUPS:
+        median = pd.Series(values).groupby(labels).median().reindex(range(n_groups))
+        return median.to_numpy(dtype=np.float64, na_value=np.nan).astype(np.float64)
+    counts = np.bincount(labels, minlength=n_groups)
+    ends = np.cumsum(counts)
+    level = np.full(n_groups, np.nan)
+    for g in np.flatnonzero(counts).tolist():
+        m = int(counts[g])
+        group = values[int(ends[g]) - m : int(ends[g])]
+        k = m // 2
+        if m % 2:
+            level[g] = np.partition(group, k)[k]
+        else:
+            part = np.partition(group, (k - 1, k))
+            level[g] = (part[k] + part[k - 1]) / 2
+    return level
 
 
 def _per_row(values: FloatArray, seg: Segmentation, n: int, fill: float) -> FloatArray:

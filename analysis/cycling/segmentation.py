@@ -65,11 +65,18 @@ def row_weights(time_s: FloatArray, max_gap_s: float) -> tuple[FloatArray, int, 
     dt = np.diff(time_s)
     backwards = int(np.count_nonzero(dt < 0))
     gaps = dt > max_gap_s
-    dt = np.where((dt < 0) | gaps | ~np.isfinite(dt), 0.0, dt)
-    weight = np.zeros_like(time_s)
-    weight[:-1] += 0.5 * dt
-    weight[1:] += 0.5 * dt
-    return weight, int(np.count_nonzero(gaps)), backwards
+    n_gaps = int(np.count_nonzero(gaps))
+    if backwards or n_gaps or not np.all(np.isfinite(dt)):
+        dt = np.where((dt < 0) | gaps | ~np.isfinite(dt), 0.0, dt)
+    half = np.multiply(dt, 0.5, out=dt)
+    weight = np.empty_like(time_s)
+    if weight.size:
+        # (0 + half[i]) + half[i - 1], as zeros and two in-place additions give (adding
+        # 0.0 keeps the sign of a zero the same, too).
+        np.add(half, 0.0, out=weight[:-1])
+        weight[-1] = 0.0
+        weight[1:] += half
+    return weight, n_gaps, backwards
 
 
 def rest_threshold(current_A: FloatArray, params: CyclingParameters) -> float:

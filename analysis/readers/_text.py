@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,8 +86,20 @@ def read_table(
     decimal_comma: bool = False,
     column_types: dict[str, Any] | None = None,
     column_names: list[str] | None = None,
+    include_columns: Sequence[str] | None = None,
+    block_size: int = 1 << 24,
 ) -> TextTable:
-    """Parse the table whose header is line ``header_index`` (0-based) of ``path``."""
+    """Parse the table whose header is line ``header_index`` (0-based) of ``path``.
+
+    ``include_columns``: only these columns (names as :func:`header_names` gives them) are
+    converted and returned, in the file's order; the others are only tokenised (every row is
+    still checked for its number of fields). ``column_types`` (pyarrow types by column name)
+    skip type inference; a value that does not convert is an error (:class:`ParseError`), so a
+    caller that wants the precise per-value messages of :func:`to_float` reads again without.
+    ``block_size``: bytes per parsing block; pyarrow infers the types of the columns without
+    ``column_types`` from the first block, hence the large default. With every column typed
+    a few MB parse faster (the block stays in the CPU cache).
+    """
     bad: list[str] = []
 
     def on_bad(row: Any) -> str:
@@ -98,7 +110,7 @@ def read_table(
         skip_rows=header_index + (1 if column_names else 0),
         column_names=column_names,
         encoding=encoding,
-        block_size=1 << 24,
+        block_size=block_size,
     )
     parse_opts = pacsv.ParseOptions(
         delimiter=delimiter,
@@ -111,6 +123,7 @@ def read_table(
         strings_can_be_null=True,
         decimal_point="," if decimal_comma else ".",
         column_types=column_types or {},
+        include_columns=list(include_columns or ()),
     )
     try:
         table = pacsv.read_csv(
@@ -120,7 +133,10 @@ def read_table(
         raise ParseError(f"cannot parse the table: {exc}", file=path, row=header_index + 1) from exc
     if quoted_lines:
         table = _unquote(table)
-    frame = table.to_pandas(types_mapper=None)
+    # One block per column (no consolidation into a 2-D copy) and the Arrow buffers released
+    # column by column as they are converted: float columns without nulls are not copied.
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
     frame.columns = [str(c).strip().strip('"').strip() for c in frame.columns]
     result = TextTable(
         frame=frame, header_line=header_index + 1, encoding=encoding, decimal_comma=decimal_comma
@@ -128,6 +144,16 @@ def read_table(
     if bad:
         last = _last_line(path, encoding)
         n_fields = len(frame.columns)
+        if include_columns:
+            n_fields = len(
+                header_names(
+                    path,
+                    header_index=header_index,
+                    delimiter=delimiter,
+                    encoding=encoding,
+                    quoted_lines=quoted_lines,
+                )
+            )
         if len(bad) == 1 and bad[0].strip() == last.strip():
             found = bad[0].count(delimiter) + 1
             result.warnings.append(
@@ -144,6 +170,66 @@ def read_table(
                 found=bad[0][:120],
             )
     return result
+
+
+def header_names(
+    path: Path,
+    *,
+    header_index: int,
+    delimiter: str,
+    encoding: str = "utf-8",
+    quoted_lines: bool = False,
+) -> list[str]:
+    """The column names of the header line ``header_index`` (0-based) as pyarrow parses them
+    (the names :func:`read_table` accepts in ``include_columns``); [] if it cannot be parsed."""
+    with path.open("rb") as fh:
+        lines = []
+        for _ in range(header_index + 1):
+            line = fh.readline(1 << 20)
+            if not line:
+                return []
+            lines.append(line)
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(lines[-1].rstrip(b"\r\n") + b"\n"),
+            read_options=pacsv.ReadOptions(encoding=encoding),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, quote_char=False if quoted_lines else '"'
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError, LookupError):
+        return []
+    return list(table.column_names)
+
+
+def sample_types(
+    path: Path,
+    *,
+    header_index: int,
+    delimiter: str,
+    columns: Sequence[str],
+    encoding: str = "utf-8",
+    n_bytes: int = 64 * 1024,
+) -> dict[str, pa.DataType]:
+    """The types pyarrow infers for ``columns`` from the complete lines of the first
+    ``n_bytes`` of the table (cheap; {} if that cannot be parsed)."""
+    with path.open("rb") as fh:
+        head = fh.read(n_bytes)
+    cut = head.rfind(b"\n")
+    if cut < 0:
+        return {}
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(head[: cut + 1]),
+            read_options=pacsv.ReadOptions(skip_rows=header_index, encoding=encoding),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                null_values=NULLS, strings_can_be_null=True, include_columns=list(columns)
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError, LookupError):
+        return {}
+    return {f.name: f.type for f in table.schema}
 
 
 def to_float(

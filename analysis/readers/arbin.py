@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analysis.readers import _text
 from analysis.readers._units import split_unit, to_si
@@ -52,6 +53,11 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "temperature": ("temperature_t1_celsius", "temperature"),
     "auxtemperature1": ("temperature_t1_celsius", "temperature"),
 }
+_REQUIRED = ("test_time_second", "voltage_volt", "current_ampere")
+_DATE_KEYS = ("datetime", "date")
+#: Parsing block of the typed fast path (measured: 1-4 MB parse the 128 MB benchmark file
+#: with about a quarter less CPU than 16 MB blocks).
+_FAST_BLOCK_BYTES = 1 << 22
 _SI = {
     "time": "s",
     "voltage": "V",
@@ -169,7 +175,47 @@ def _arbin_table(frame: pd.DataFrame, path: Path, notes: list[str], first_row: i
                 expected=f"a column {name}",
                 found=", ".join(map(str, frame.columns))[:300],
             )
-    return pd.DataFrame(table)
+    return pd.DataFrame(table, copy=False)
+
+
+def _read_csv(path: Path, delimiter: str, encoding: str) -> _text.TextTable:
+    """The export's table, with only the columns the canonical table takes.
+
+    Fast path: the columns that map to canonical columns (and the date), numbers parsed
+    straight to float64 by pyarrow (no type inference, no Data_Point); a date column whose
+    first rows pyarrow reads as timestamps (ISO 8601 text) is parsed as such without inference,
+    any other date text is left to inference as in the general path. Anything unusual (a value
+    that is not a number or not a timestamp like the first rows, a missing required column,
+    duplicated names) reads the whole table as before, so that errors, warnings and values
+    are the general path's.
+    """
+    names = _text.header_names(path, header_index=0, delimiter=delimiter, encoding=encoding)
+    keys = [_key(n.strip().strip('"').strip()) for n in names]
+    wanted = [n for n, k in zip(names, keys, strict=True) if k in _COLUMNS or k in _DATE_KEYS]
+    found = {_COLUMNS[k][0] for k in keys if k in _COLUMNS}
+    if wanted and len(set(names)) == len(names) and set(_REQUIRED) <= found:
+        types = {n: pa.float64() for n, k in zip(names, keys, strict=True) if k in _COLUMNS}
+        dates = [n for n, k in zip(names, keys, strict=True) if k in _DATE_KEYS]
+        if dates:
+            sampled = _text.sample_types(
+                path, header_index=0, delimiter=delimiter, columns=dates, encoding=encoding
+            )
+            for name, kind in sampled.items():
+                if isinstance(kind, pa.TimestampType):
+                    types[name] = pa.timestamp("ns", tz=kind.tz)
+        try:
+            return _text.read_table(
+                path,
+                header_index=0,
+                delimiter=delimiter,
+                encoding=encoding,
+                column_types=types,
+                include_columns=wanted,
+                block_size=_FAST_BLOCK_BYTES,
+            )
+        except ParseError:
+            pass  # not plain numbers: the general path names the row and value
+    return _text.read_table(path, header_index=0, delimiter=delimiter, encoding=encoding)
 
 
 def _is_arbin_header(line: str) -> bool:
@@ -211,13 +257,11 @@ def read_arbin_export(path: Path, **_: Any) -> Parsed:
         first_row = 2
     else:
         lines, enc = _text.head_lines(path, 16 * 1024)
-        text = _text.read_table(
-            path, header_index=0, delimiter=_text.sniff_delimiter(lines[0]), encoding=enc
-        )
+        text = _read_csv(path, _text.sniff_delimiter(lines[0]), enc)
         frame, first_row = text.frame, text.first_row
         notes += text.warnings
     table = _arbin_table(frame, path, notes, first_row)
-    date_col = next((c for c in frame.columns if _key(str(c)) in ("datetime", "date")), None)
+    date_col = next((c for c in frame.columns if _key(str(c)) in _DATE_KEYS), None)
     if date_col is not None:
         dates = frame[date_col]
         if dates.dtype.kind in "fiu":

@@ -114,7 +114,8 @@ def finish_cycling(
             c: to_float(table[c], file=file, column=c, first_row=first_row)
             for c in COLUMNS
             if c in table.columns
-        }
+        },
+        copy=False,  # one block per column: to_float's arrays are not copied again
     )
     if len(out) == 0:
         raise ParseError("the file holds no data rows", file=file, expected="at least one row")
@@ -131,9 +132,10 @@ def finish_cycling(
     if "step_count" not in out.columns:
         out["step_count"] = np.cumsum(steps).astype(np.float64)
     if counters == "cumulative":
+        first = np.flatnonzero(steps)
         for col in COUNTERS:
             if col in out.columns:
-                out[col] = per_step(out[col].to_numpy(), steps)
+                out[col] = _per_step(out[col].to_numpy(), first)
     meta.setdefault("rows", len(out))
     ordered = [c for c in COLUMNS if c in out.columns]
     return Parsed(table=out[ordered].reset_index(drop=True), warnings=tuple(notes), metadata=meta)
@@ -176,15 +178,35 @@ def per_step(counter: FloatArray, starts: npt.NDArray[np.bool_]) -> FloatArray:
     first step's baseline is 0: the counter's own zero.
     """
     counter = np.asarray(counter, dtype=np.float64)
+    starts = np.asarray(starts, dtype=bool)
     idx = np.flatnonzero(starts)
+    if len(starts) and starts[0]:
+        return _per_step(counter, idx)
+    step_of_row = np.cumsum(starts) - 1
+    return np.asarray(counter - _step_bases(counter, idx)[step_of_row], dtype=np.float64)
+
+
+def _step_bases(counter: FloatArray, idx: npt.NDArray[np.intp]) -> FloatArray:
+    """The baseline of each step starting at the rows ``idx`` (see :func:`per_step`)."""
     base_at_start = np.zeros(len(idx))
     if len(idx) > 1:
         prev = counter[idx[1:] - 1]
         first = counter[idx[1:]]
         restarted = first < prev - 1e-12 * np.maximum(np.abs(prev), 1.0)
         base_at_start[1:] = np.where(restarted, 0.0, prev)
-    step_of_row = np.cumsum(starts) - 1
-    return np.asarray(counter - base_at_start[step_of_row], dtype=np.float64)
+    return base_at_start
+
+
+def _per_step(counter: FloatArray, idx: npt.NDArray[np.intp]) -> FloatArray:
+    """:func:`per_step` given the step starts' rows ``idx``, the first being row 0."""
+    counter = np.asarray(counter, dtype=np.float64)
+    base_at_start = _step_bases(counter, idx)
+    if not base_at_start.any():
+        return counter.copy()
+    # Rows are contiguous per step: np.repeat spreads the baselines more cheaply than
+    # indexing by every row's step number.
+    lengths = np.diff(np.append(idx, len(counter)))
+    return np.asarray(counter - np.repeat(base_at_start, lengths), dtype=np.float64)
 
 
 def split_by_direction(
@@ -203,8 +225,12 @@ def split_by_direction(
 
 
 def _drop_empty_tail(out: pd.DataFrame, first_row: int, notes: list[str]) -> pd.DataFrame:
-    filled = np.flatnonzero(np.isfinite(out.to_numpy()).any(axis=1))
-    keep = int(filled[-1]) + 1 if len(filled) else 0
+    # The last row with any finite value, column by column (no 2-D copy of the table).
+    keep = 0
+    for col in out.columns:
+        finite = np.isfinite(out[col].to_numpy()[keep:])
+        if finite.any():
+            keep += len(finite) - int(np.argmax(finite[::-1]))
     if keep < len(out):
         notes.append(
             f"rows {first_row + keep}-{first_row + len(out) - 1}: "
