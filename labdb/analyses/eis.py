@@ -86,11 +86,16 @@ class EISAnalyzer:
         previous: FitResult | None = None
         for index, f, z, labels in spectra(table):
             kk = lin_kk(f, z)
-            kk_summary = {"mu": kk.mu, "n_rc": kk.n_rc, "valid": kk.valid,
-                          "max_relative_residual": kk.max_residual}
+            kk_summary = {
+                "mu": kk.mu,
+                "n_rc": kk.n_rc,
+                "valid": kk.valid,
+                "max_relative_residual": kk.max_residual,
+            }
             if circuit:
-                fit = fit_circuit(f, z, circuit, previous.values if previous else None,
-                                  weighting=weighting)
+                fit = fit_circuit(
+                    f, z, circuit, previous.values if previous else None, weighting=weighting
+                )
                 previous = fit
                 physical = physical_result(fit, area_cm2=area).to_dict()
                 reason = "circuit given"
@@ -118,28 +123,30 @@ class EISAnalyzer:
         rows = []
         for o in output:
             p = o.physical
-            rows.append(m.EISSpectrumFit(
-                result=result,
-                spectrum=o.index,
-                cycle=o.labels.get("cycle"),
-                sequence=o.labels.get("sequence"),
-                time_second=_num(o.labels.get("time_second")),
-                potential_volt=_num(o.labels.get("potential_volt")),
-                current_ampere=_num(o.labels.get("current_ampere")),
-                circuit=o.fit.circuit,
-                parameters={k: _num(v) for k, v in o.fit.parameters.items()},
-                standard_errors={k: _num(v) for k, v in o.fit.standard_errors.items()},
-                chi_square=_num(o.fit.chi_square),
-                rb_ohm=_num(p.get("Rb_ohm")),
-                rsei_ohm=_num(p.get("RSEI_ohm")),
-                rct_ohm=_num(p.get("RCT_ohm")),
-                rb_ohm_cm2=_num(p.get("Rb_ohm_cm2")),
-                rsei_ohm_cm2=_num(p.get("RSEI_ohm_cm2")),
-                rct_ohm_cm2=_num(p.get("RCT_ohm_cm2")),
-                model_reason=o.reason,
-                kk={k: (_num(v) if not isinstance(v, bool) else v) for k, v in o.kk.items()},
-                details={k: (_num(v) if isinstance(v, float) else v) for k, v in p.items()},
-            ))
+            rows.append(
+                m.EISSpectrumFit(
+                    result=result,
+                    spectrum=o.index,
+                    cycle=o.labels.get("cycle"),
+                    sequence=o.labels.get("sequence"),
+                    time_second=_num(o.labels.get("time_second")),
+                    potential_volt=_num(o.labels.get("potential_volt")),
+                    current_ampere=_num(o.labels.get("current_ampere")),
+                    circuit=o.fit.circuit,
+                    parameters={k: _num(v) for k, v in o.fit.parameters.items()},
+                    standard_errors={k: _num(v) for k, v in o.fit.standard_errors.items()},
+                    chi_square=_num(o.fit.chi_square),
+                    rb_ohm=_num(p.get("Rb_ohm")),
+                    rsei_ohm=_num(p.get("RSEI_ohm")),
+                    rct_ohm=_num(p.get("RCT_ohm")),
+                    rb_ohm_cm2=_num(p.get("Rb_ohm_cm2")),
+                    rsei_ohm_cm2=_num(p.get("RSEI_ohm_cm2")),
+                    rct_ohm_cm2=_num(p.get("RCT_ohm_cm2")),
+                    model_reason=o.reason,
+                    kk={k: (_num(v) if not isinstance(v, bool) else v) for k, v in o.kk.items()},
+                    details={k: (_num(v) if isinstance(v, float) else v) for k, v in p.items()},
+                )
+            )
         m.EISSpectrumFit.objects.bulk_create(rows)
 
 

@@ -42,8 +42,10 @@ class _SummaryAnalyzer:
         missing = sorted(self._required - set(params))
         if missing:
             raise ValidationError(
-                {"parameters": f"{self.kind} analysis needs {', '.join(missing)} "
-                 "(set it in the test protocol)"}
+                {
+                    "parameters": f"{self.kind} analysis needs {', '.join(missing)} "
+                    "(set it in the test protocol)"
+                }
             )
         return params
 
@@ -67,10 +69,13 @@ def _peel(table: pd.DataFrame, p: dict[str, Any]) -> Any:
 
 
 def _scratch(table: pd.DataFrame, p: dict[str, Any]) -> Any:
-    residual = table["residual_depth_um"] if "residual_depth_um" in table else None
+    residual = table.get("residual_depth_um")
     sections = tuple(tuple(s) for s in p.get("sections", ((0.0, 0.5), (1.5, 2.0))))
     return mechanics.scratch_analysis(
-        table["distance_mm"], table["normal_load_mN"], table["depth_um"], residual,
+        table["distance_mm"],
+        table["normal_load_mN"],
+        table["depth_um"],
+        residual,
         sections=sections,  # type: ignore[arg-type]
     )
 
@@ -90,7 +95,9 @@ ANALYZERS = (
     _SummaryAnalyzer("peel", frozenset({"peel"}), _peel, {"width_mm"}, {"width_mm"}),
     _SummaryAnalyzer("scratch", frozenset({"scratch"}), _scratch, {"sections"}),
     _SummaryAnalyzer(
-        "indentation", frozenset({"indentation"}), _indentation,
+        "indentation",
+        frozenset({"indentation"}),
+        _indentation,
         {"epsilon", "beta", "area_coefficients"},
     ),
     _SummaryAnalyzer("cv", frozenset({"cv", "cycling"}), _cv, {"scan_rate_mV_per_s"}),

@@ -20,7 +20,9 @@ from rest_framework.response import Response
 from labdb.selectors.lineage import Lineage, lineage
 
 PATH_PARAM = OpenApiParameter(
-    "id_or_label", OpenApiTypes.STR, OpenApiParameter.PATH,
+    "id_or_label",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
     description="the record's UUID or its label",
 )
 
@@ -32,7 +34,9 @@ class ProvJSONRenderer(BaseRenderer):
     format = "prov-json"
     charset = "utf-8"
 
-    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None) -> bytes:
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> bytes:
         return data.encode() if isinstance(data, str) else JSONRenderer().render(data)
 
 
@@ -82,12 +86,19 @@ class ProvenanceActionsMixin:
     @extend_schema(
         summary="W3C PROV document of the record (its whole upstream, and downstream results)",
         parameters=[PATH_PARAM],
-        responses={(200, "application/json"): OpenApiTypes.OBJECT,
-                   (200, "text/provenance-notation"): OpenApiTypes.STR},
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "text/provenance-notation"): OpenApiTypes.STR,
+        },
         tags=["provenance"],
     )
-    @action(detail=True, methods=["get"], renderer_classes=[ProvJSONRenderer, ProvNRenderer],
-            filter_backends=[], pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[ProvJSONRenderer, ProvNRenderer],
+        filter_backends=[],
+        pagination_class=None,
+    )
     def provenance(self, request: Request, id_or_label: str) -> Response:
         from labdb.exports.prov import provenance_document, serialize
 
@@ -97,9 +108,15 @@ class ProvenanceActionsMixin:
 
     @extend_schema(
         summary="Lineage of the record at any depth",
-        parameters=[PATH_PARAM, OpenApiParameter(
-            "direction", OpenApiTypes.STR, enum=["up", "down"],
-            description="up: what it was made from (default); down: what depends on it")],
+        parameters=[
+            PATH_PARAM,
+            OpenApiParameter(
+                "direction",
+                OpenApiTypes.STR,
+                enum=["up", "down"],
+                description="up: what it was made from (default); down: what depends on it",
+            ),
+        ],
         responses=LineageSerializer,
         tags=["provenance"],
     )
@@ -141,5 +158,6 @@ class CrateActionMixin:
         cell = self.get_object()
         tmp = tempfile.mkdtemp(prefix="crate-")
         path = write_crate([cell], Path(tmp) / f"{cell.label}.eln")
-        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name,
-                            content_type="application/zip")
+        return FileResponse(
+            path.open("rb"), as_attachment=True, filename=path.name, content_type="application/zip"
+        )

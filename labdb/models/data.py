@@ -243,7 +243,9 @@ class EISSpectrumFit(ImmutableModel):
     class Meta:
         ordering = ["result", "spectrum"]
         constraints = [
-            models.UniqueConstraint(fields=["result", "spectrum"], name="spectrum_unique_per_result")
+            models.UniqueConstraint(
+                fields=["result", "spectrum"], name="spectrum_unique_per_result"
+            )
         ]
 
     def __str__(self) -> str:

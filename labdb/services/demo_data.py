@@ -88,14 +88,26 @@ def demo_data_load(*, project: m.Project, user: Any) -> list[Registered]:
             else:
                 label = f"{f.cell_label}-{f.protocol_label}"
             with transaction.atomic():
-                run = _run(project, user, label=label, subject=f.cell_label,
-                           protocol=f.protocol_label, instrument=f.instrument_label,
-                           after_cycles=f.after_cycles)
+                run = _run(
+                    project,
+                    user,
+                    label=label,
+                    subject=f.cell_label,
+                    protocol=f.protocol_label,
+                    instrument=f.instrument_label,
+                    after_cycles=f.after_cycles,
+                )
             registered.append(_register(run, f.path, user))
         for name, path in sorted(write_demo_set(root / "mechanics", seed=0).items()):
             subject, protocol, instrument = MECHANICS[name]
             with transaction.atomic():
-                run = _run(project, user, label=f"{subject}-{protocol}", subject=subject,
-                           protocol=protocol, instrument=instrument)
+                run = _run(
+                    project,
+                    user,
+                    label=f"{subject}-{protocol}",
+                    subject=subject,
+                    protocol=protocol,
+                    instrument=instrument,
+                )
             registered.append(_register(run, path, user))
     return registered

@@ -32,13 +32,21 @@ def test_analysis_job_runs_on_the_worker_end_to_end(celery_worker_process: Any) 
     assert not settings.CELERY_TASK_ALWAYS_EAGER
     project = demo_load()
     run = record_save(
-        record=m.TestRun(project=project, label="int-PS-1",
-                         cell=m.Cell.objects.get(label="MgAgSn-E-HC1"),
-                         protocol=m.TestProtocol.objects.get(label="PS-1mA-1mAh")),
+        record=m.TestRun(
+            project=project,
+            label="int-PS-1",
+            cell=m.Cell.objects.get(label="MgAgSn-E-HC1"),
+            protocol=m.TestProtocol.objects.get(label="PS-1mA-1mAh"),
+        ),
         user=None,
     )
-    registered = data_file_register(test_run=run, chunks=[bdf_csv(cycles=5, ce=0.99)],
-                                    original_name="int.csv", user=None, source="cli")
+    registered = data_file_register(
+        test_run=run,
+        chunks=[bdf_csv(cycles=5, ce=0.99)],
+        original_name="int.csv",
+        user=None,
+        source="cli",
+    )
     job = registered.job
     deadline = time.monotonic() + 90
     while True:
@@ -53,6 +61,11 @@ def test_analysis_job_runs_on_the_worker_end_to_end(celery_worker_process: Any) 
     assert result.initial_coulombic_efficiency == pytest.approx(0.99, rel=1e-3)
     assert result.cycles.count() == 5
     # a second registration of the same bytes does not queue another job
-    again = data_file_register(test_run=run, chunks=[bdf_csv(cycles=5, ce=0.99)],
-                               original_name="int.csv", user=None, source="cli")
+    again = data_file_register(
+        test_run=run,
+        chunks=[bdf_csv(cycles=5, ce=0.99)],
+        original_name="int.csv",
+        user=None,
+        source="cli",
+    )
     assert not again.created and m.AnalysisJob.objects.filter(data_file__test_run=run).count() == 1

@@ -80,8 +80,10 @@ def test_demo_data_goes_through_the_pipeline_and_answers_the_papers_questions(
     def cycling(label: str) -> m.AnalysisResult:
         return m.AnalysisResult.objects.get(test_run__label=label, kind="cycling")
 
-    ice = {seed: cycling(f"{seed}-HC1-PS-1mA-1mAh").initial_coulombic_efficiency
-           for seed in ("Mg-E", "Ag-E", "Sn-E", "MgAgSn-E")}
+    ice = {
+        seed: cycling(f"{seed}-HC1-PS-1mA-1mAh").initial_coulombic_efficiency
+        for seed in ("Mg-E", "Ag-E", "Sn-E", "MgAgSn-E")
+    }
     for seed, target in {"Mg-E": 0.685, "Ag-E": 0.762, "Sn-E": 0.727, "MgAgSn-E": 0.845}.items():
         assert ice[seed] == pytest.approx(target, abs=0.015), seed
     for seed in ("Mg-E", "Ag-E", "Sn-E"):
@@ -93,18 +95,33 @@ def test_demo_data_goes_through_the_pipeline_and_answers_the_papers_questions(
     full = cycling("MgAgSn-E-FC1-CYC-0.5C")
     assert full.cycle_count == 100 and full.capacity_retention == pytest.approx(0.70, abs=0.03)
     assert cycling("MgAgSn-E-FC1-FORM-0.1C").initial_coulombic_efficiency == pytest.approx(
-        0.85, abs=0.015)
-    rct = {seed: m.EISSpectrumFit.objects.get(result__test_run__label=f"{seed}-HC1-EIS-10cyc").rct_ohm
-           for seed in ("Mg-E", "Ag-E", "Sn-E", "MgAgSn-E")}
+        0.85, abs=0.015
+    )
+    rct = {
+        seed: m.EISSpectrumFit.objects.get(result__test_run__label=f"{seed}-HC1-EIS-10cyc").rct_ohm
+        for seed in ("Mg-E", "Ag-E", "Sn-E", "MgAgSn-E")
+    }
     assert min(rct, key=rct.__getitem__) == "MgAgSn-E"
-    pvdf = list(m.EISSpectrumFit.objects.filter(result__test_run__label="MgAgSn-P-HC2-EIS-insitu")
-                .order_by("spectrum").values_list("rsei_ohm", flat=True))
-    elastane = set(m.EISSpectrumFit.objects.filter(
-        result__test_run__label="MgAgSn-E-HC2-EIS-insitu").values_list("rsei_ohm", flat=True))
+    pvdf = list(
+        m.EISSpectrumFit.objects.filter(result__test_run__label="MgAgSn-P-HC2-EIS-insitu")
+        .order_by("spectrum")
+        .values_list("rsei_ohm", flat=True)
+    )
+    elastane = set(
+        m.EISSpectrumFit.objects.filter(
+            result__test_run__label="MgAgSn-E-HC2-EIS-insitu"
+        ).values_list("rsei_ohm", flat=True)
+    )
     assert elastane == {None} and None not in pvdf and pvdf[-1] > 2 * pvdf[0]
-    peel = {b: m.AnalysisResult.objects.get(test_run__label=f"MgAgSn-{b}-B1-PEEL-180")
-            .summary["peel_strength_gf_per_mm"] for b in ("Elastane", "PVDF")}
-    assert peel["Elastane"] == pytest.approx(20, rel=0.1) and peel["PVDF"] == pytest.approx(2, rel=0.1)
+    peel = {
+        b: m.AnalysisResult.objects.get(test_run__label=f"MgAgSn-{b}-B1-PEEL-180").summary[
+            "peel_strength_gf_per_mm"
+        ]
+        for b in ("Elastane", "PVDF")
+    }
+    assert peel["Elastane"] == pytest.approx(20, rel=0.1) and peel["PVDF"] == pytest.approx(
+        2, rel=0.1
+    )
 
     before = (m.DataFile.objects.count(), m.AnalysisJob.objects.count())
     call_command("demo")

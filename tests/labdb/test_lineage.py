@@ -20,12 +20,21 @@ from tests.labdb.test_ingest_and_jobs import bdf_csv
 
 def _run_with_result(demo: m.Project, cell_label: str) -> m.AnalysisResult:
     run = record_save(
-        record=m.TestRun(project=demo, label=f"{cell_label}-PS", cell=m.Cell.objects.get(label=cell_label),
-                         protocol=m.TestProtocol.objects.get(label="PS-1mA-1mAh")),
+        record=m.TestRun(
+            project=demo,
+            label=f"{cell_label}-PS",
+            cell=m.Cell.objects.get(label=cell_label),
+            protocol=m.TestProtocol.objects.get(label="PS-1mA-1mAh"),
+        ),
         user=None,
     )
-    job = data_file_register(test_run=run, chunks=[bdf_csv(2, ce=0.95 if "Mg-" in cell_label else 0.97)],
-                             original_name=f"{cell_label}.csv", user=None, source="cli").job
+    job = data_file_register(
+        test_run=run,
+        chunks=[bdf_csv(2, ce=0.95 if "Mg-" in cell_label else 0.97)],
+        original_name=f"{cell_label}.csv",
+        user=None,
+        source="cli",
+    ).job
     job.refresh_from_db()
     return job.result
 
@@ -43,8 +52,18 @@ def test_metric_reaches_the_seed_lots_with_their_d50_in_fixed_queries(
     seeds = {lot.label: lot.d50_nm for lot in lots if lot.label.split("-")[0] in {"Mg", "Ag", "Sn"}}
     assert seeds == {"Mg-800nm-L1": 800.0, "Ag-30nm-L1": 30.0, "Sn-150nm-L1": 150.0}
     labels = {getattr(o, "label", None) for o, _ in up.nodes.values()}
-    assert {"MgAgSn-E-HC1-PS", "MgAgSn-E-HC1", "MgAgSn-Elastane-B1", "MgAgSn-Elastane v1",
-            "Elastane-L1", "LPSCl-L1", "Li-foil-L1", "SUS-foil-L1", "PS-1mA-1mAh", "Mg"} <= labels
+    assert {
+        "MgAgSn-E-HC1-PS",
+        "MgAgSn-E-HC1",
+        "MgAgSn-Elastane-B1",
+        "MgAgSn-Elastane v1",
+        "Elastane-L1",
+        "LPSCl-L1",
+        "Li-foil-L1",
+        "SUS-foil-L1",
+        "PS-1mA-1mAh",
+        "Mg",
+    } <= labels
     depth = {o.label: d for o, d in up.nodes.values() if hasattr(o, "label")}
     assert depth["MgAgSn-E-HC1-PS"] == 3 and depth["Mg-800nm-L1"] == 7 and depth["Mg"] == 8
     # one walk, plus one query per record type reached: independent of the depth
@@ -79,15 +98,32 @@ def test_impact_of_a_lot_is_exactly_its_dependents(
     ag = m.MaterialLot.objects.get(label="Ag-30nm-L1")
     found = impact(ag, demo_user)
     cells = {c.label for c in found.of_type(m.Cell)}
-    expected = set(m.Cell.objects.filter(
-        anode_batch__formulation__components__lot=ag).values_list("label", flat=True))
-    assert cells == expected == {"Ag-E-HC1", "Ag-E-HC2", "MgAgSn-E-HC1", "MgAgSn-E-HC2",
-                                 "MgAgSn-P-HC1", "MgAgSn-P-HC2", "MgAgSn-E-FC1"}
+    expected = set(
+        m.Cell.objects.filter(anode_batch__formulation__components__lot=ag).values_list(
+            "label", flat=True
+        )
+    )
+    assert (
+        cells
+        == expected
+        == {
+            "Ag-E-HC1",
+            "Ag-E-HC2",
+            "MgAgSn-E-HC1",
+            "MgAgSn-E-HC2",
+            "MgAgSn-P-HC1",
+            "MgAgSn-P-HC2",
+            "MgAgSn-E-FC1",
+        }
+    )
     assert {r.label for r in found.of_type(m.TestRun)} == {"Ag-E-HC1-PS"}
     assert [f.original_name for f in found.of_type(m.DataFile)] == ["Ag-E-HC1.csv"]
     assert len(found.of_type(m.AnalysisResult)) == 1
     assert {f.label for f in found.of_type(m.Formulation)} == {
-        "Ag-Elastane v1", "MgAgSn-Elastane v1", "MgAgSn-PVDF v1"}
+        "Ag-Elastane v1",
+        "MgAgSn-Elastane v1",
+        "MgAgSn-PVDF v1",
+    }
     # the Mg-only cell's data does not depend on the Ag lot
     assert "Mg-E-HC1" not in cells
 

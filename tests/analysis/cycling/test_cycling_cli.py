@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.analysis.cycling.cycling_synthetic import Protocol, build
 
 from analysis.__main__ import main
+from tests.analysis.cycling.cycling_synthetic import Protocol, build
 
 
 def test_cycling_json_has_cycles_and_metrics(

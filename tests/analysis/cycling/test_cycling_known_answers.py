@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from tests.analysis.cycling.cycling_synthetic import Protocol, build
 
 from analysis.cycling import CyclingParameters, analyze_cycling
+from tests.analysis.cycling.cycling_synthetic import Protocol, build
 
 
 def test_half_cell_overpotentials_mean_and_peak() -> None:

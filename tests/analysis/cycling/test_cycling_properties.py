@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.analysis.cycling.cycling_synthetic import Protocol, build
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.cycling import CyclingParameters, analyze_cycling
+from tests.analysis.cycling.cycling_synthetic import Protocol, build
 
 ces = st.lists(st.floats(0.5, 1.0), min_size=2, max_size=6)
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from tests.analysis.cycling.cycling_synthetic import Protocol, build
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.cycling import CyclingParameters, analyze_cycling
+from tests.analysis.cycling.cycling_synthetic import Protocol, build
 
 CASES = {
     # rule: (cell type, protocol changes)

@@ -72,16 +72,21 @@ def test_cell_crate_lists_every_file_with_its_checksum(reader: Any, analysed: m.
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     meta_name = next(n for n in archive.namelist() if n.endswith("ro-crate-metadata.json"))
     graph = json.loads(archive.read(meta_name))["@graph"]
-    files = [e for e in graph if "File" in (e["@type"] if isinstance(e["@type"], list) else [e["@type"]])]
+    files = [
+        e for e in graph if "File" in (e["@type"] if isinstance(e["@type"], list) else [e["@type"]])
+    ]
     assert any(e.get("sha256") == analysed.sha256 for e in files)
 
 
 @pytest.mark.django_db
 def test_other_projects_records_are_not_found(outsider: Any, analysed: m.DataFile) -> None:
     client = token_client(outsider, "read")
-    for url in ("/api/v1/cells/MgAgSn-E-HC1/provenance/", "/api/v1/lots/Sn-150nm-L1/impact/",
-                "/api/v1/cells/MgAgSn-E-HC1/crate/",
-                f"/api/v1/test-runs/{analysed.test_run.label}/lineage/"):
+    for url in (
+        "/api/v1/cells/MgAgSn-E-HC1/provenance/",
+        "/api/v1/lots/Sn-150nm-L1/impact/",
+        "/api/v1/cells/MgAgSn-E-HC1/crate/",
+        f"/api/v1/test-runs/{analysed.test_run.label}/lineage/",
+    ):
         assert client.get(url).status_code == 404, url
 
 
@@ -101,22 +106,36 @@ def test_raw_files_cannot_be_changed_or_deleted_through_the_api(
 
 @pytest.mark.django_db
 def test_eis_fits_of_a_run(
-    demo: m.Project, demo_user: Any, reader: Any, tmp_path: Path,
+    demo: m.Project,
+    demo_user: Any,
+    reader: Any,
+    tmp_path: Path,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     run = record_save(
-        record=m.TestRun(project=demo, label="Ag-E-HC1-EIS-5cyc",
-                         cell=m.Cell.objects.get(label="Ag-E-HC1"),
-                         protocol=m.TestProtocol.objects.get(label="EIS-POST"), after_cycles=5),
+        record=m.TestRun(
+            project=demo,
+            label="Ag-E-HC1-EIS-5cyc",
+            cell=m.Cell.objects.get(label="Ag-E-HC1"),
+            protocol=m.TestProtocol.objects.get(label="EIS-POST"),
+            after_cycles=5,
+        ),
         user=demo_user,
     )
-    info = InstrumentInfo(device="VSP-300", serial="1", channel=1,
-                          started=dt.datetime(2024, 1, 1), file_stem="ag-eis")
-    path = write_peis_mpt(tmp_path / "ag-eis.mpt",
-                          [post_cycling_spectrum("Ag-Elastane", 5, seed=3)], info)
+    info = InstrumentInfo(
+        device="VSP-300", serial="1", channel=1, started=dt.datetime(2024, 1, 1), file_stem="ag-eis"
+    )
+    path = write_peis_mpt(
+        tmp_path / "ag-eis.mpt", [post_cycling_spectrum("Ag-Elastane", 5, seed=3)], info
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        job = data_file_register(test_run=run, chunks=[path.read_bytes()],
-                                 original_name=path.name, user=None, source="cli").job
+        job = data_file_register(
+            test_run=run,
+            chunks=[path.read_bytes()],
+            original_name=path.name,
+            user=None,
+            source="cli",
+        ).job
     job.refresh_from_db()
     assert job.status == "succeeded", job.error
     rows = reader.get(f"/api/v1/test-runs/{run.label}/eis/").json()
