@@ -61,7 +61,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
-for model in (m.DataFile, m.ParsedTable, m.AnalysisJob, m.AnalysisResult, m.CycleResult):
+for model in (
+    m.DataFile,
+    m.ParsedTable,
+    m.AnalysisJob,
+    m.AnalysisResult,
+    m.CycleResult,
+    m.EISSpectrumFit,
+    m.StorageCheck,
+    m.Attachment,
+    m.ApiToken,  # created and revoked on /tokens/ (the key is shown once there)
+):
     admin.site.register(model, ReadOnlyAdmin)
 
 
@@ -79,6 +89,9 @@ class HistoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("at", "record_type", "record_label", "action", "user")
     list_filter = ("record_type", "action")
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -86,5 +99,5 @@ class HistoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
-for model in (m.Project, m.Membership, m.UserProfile, m.Attachment):
+for model in (m.Project, m.Membership, m.UserProfile):
     admin.site.register(model)
