@@ -551,17 +551,20 @@ def _lm_loop(
 
 def _solve_minpack(problem: _Problem, u0: Real) -> tuple[Real, float, str, bool]:
     try:
-        # MINPACK's lmder (More, 1978) through the thin leastsq wrapper.
-        u, _, info, message, status = leastsq(
-            problem.residual,
-            u0,
-            Dfun=problem.jacobian,
-            full_output=True,
-            ftol=1e-12,
-            xtol=1e-12,
-            gtol=1e-12,
-            maxfev=200 * (u0.size + 1),
-        )
+        # MINPACK's lmder (More, 1978) through the thin leastsq wrapper. Its own covariance
+        # (unused: ours comes from the Jacobian at the solution) may overflow on degenerate
+        # candidates; that is not the user's concern, so the warning is silenced.
+        with np.errstate(over="ignore", invalid="ignore"):
+            u, _, info, message, status = leastsq(
+                problem.residual,
+                u0,
+                Dfun=problem.jacobian,
+                full_output=True,
+                ftol=1e-12,
+                xtol=1e-12,
+                gtol=1e-12,
+                maxfev=200 * (u0.size + 1),
+            )
     except (ValueError, np.linalg.LinAlgError, TypeError) as exc:
         return u0, math.inf, f"fit failed: {exc}", False
     r = info["fvec"]
