@@ -97,10 +97,6 @@ def store_file(path: Path, **kwargs: object) -> StoredBlob:
         return store_chunks(iter(lambda: fh.read(CHUNK_BYTES), b""), **kwargs)  # type: ignore[arg-type]
 
 
-def store_bytes(data: bytes) -> StoredBlob:
-    return store_chunks([data])
-
-
 def hash_file(path: Path) -> str:
     """The sha256 of the file at ``path``, read in chunks."""
     digest = hashlib.sha256()

@@ -26,7 +26,7 @@ class _SummaryAnalyzer:
         accepts: frozenset[str],
         run: Callable[[pd.DataFrame, dict[str, Any]], Any],
         allowed: set[str],
-        required: set[str] = frozenset(),  # type: ignore[assignment]
+        required: frozenset[str] = frozenset(),
     ) -> None:
         self.kind = kind
         self.accepts = accepts
@@ -92,7 +92,7 @@ def _cv(table: pd.DataFrame, p: dict[str, Any]) -> Any:
 
 
 ANALYZERS = (
-    _SummaryAnalyzer("peel", frozenset({"peel"}), _peel, {"width_mm"}, {"width_mm"}),
+    _SummaryAnalyzer("peel", frozenset({"peel"}), _peel, {"width_mm"}, frozenset({"width_mm"})),
     _SummaryAnalyzer("scratch", frozenset({"scratch"}), _scratch, {"sections"}),
     _SummaryAnalyzer(
         "indentation",
