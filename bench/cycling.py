@@ -303,16 +303,25 @@ def end_to_end(path: Path, repeat: int) -> dict[str, Any]:
 
 
 def _find_python313() -> Path | None:
+    """A Python >= 3.13 that runs (a pyenv shim on PATH may name one that is not selected)."""
+    candidates: list[Path] = []
     for name in ("python3.14", "python3.13"):
         found = shutil.which(name)
         if found:
-            return Path(found)
+            candidates.append(Path(found))
     pyenv = Path.home() / ".pyenv" / "versions"
     if pyenv.is_dir():
         for version in sorted(pyenv.iterdir(), reverse=True):
-            candidate = version / "bin" / "python3"
-            if version.name.startswith(("3.13", "3.14")) and candidate.exists():
-                return candidate
+            if version.name.startswith(("3.13", "3.14")):
+                candidates.append(version / "bin" / "python3")
+    for candidate in candidates:
+        probe = subprocess.run(
+            [str(candidate), "-c", "import sys; assert sys.version_info >= (3, 13)"],
+            capture_output=True,
+            check=False,
+        )
+        if probe.returncode == 0:
+            return candidate
     return None
 
 
