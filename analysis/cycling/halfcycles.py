@@ -6,8 +6,12 @@ cumulative within the step: the instrument integrates at a much higher rate than
 else by the trapezoidal rule on the logged current. Counters are summed as increments: at a
 step boundary or wherever a counter goes down (a reset) the increment is the counter's own
 value, counted from zero. Energy likewise from ``charging_energy_wh``/``discharging_energy_wh``
-or the trapezoidal rule on ``V * I``. All sums are ``np.add.reduceat`` over the half-cycles'
-contiguous row ranges.
+or the trapezoidal rule on ``V * I``.
+
+Everything works on whole arrays, and a million-row test is mostly memory traffic: sums over
+the half-cycles' contiguous row ranges are ``np.add.reduceat``, a counter's increments are
+summed from the counter's values at the range ends and at its restarts (not row by row), and
+per-row temporaries are few and reused.
 """
 
 from __future__ import annotations
@@ -15,11 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from analysis.cycling.parameters import CyclingParameters
-from analysis.cycling.segmentation import BoolArray, FloatArray, Segmentation
+from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray, Segmentation
 
 
 @dataclass(frozen=True)
@@ -44,36 +47,50 @@ class HalfCycles:
     body_rows: BoolArray
 
 
-def counter_increments(values: FloatArray, step_start: BoolArray) -> FloatArray:
-    """Per-row increments of a counter cumulative within the step (same unit as the counter).
+def counter_restarts(values: FloatArray, step_start: IntArray) -> IntArray:
+    """Rows where a counter cumulative within the step restarts from zero (sorted).
 
-    At a step start, or where the counter falls (it was reset), the increment is the counter's
-    value itself: the counter restarted from zero. A counter that never falls at the step
-    starts where it was non-zero is cumulative over the test (a reader that did not convert
-    it): then step starts are not restarts.
+    ``step_start``: the first rows of the steps (row 0 excluded). A row restarts the counter
+    at a step start, or where the counter falls (it was reset). A counter that never falls at
+    the step starts where it was non-zero is cumulative over the test (a reader that did not
+    convert it): then step starts are not restarts.
     """
-    inc = np.empty_like(values)
-    inc[0] = values[0]
-    np.subtract(values[1:], values[:-1], out=inc[1:])
-    boundary = np.flatnonzero(step_start[1:]) + 1
+    boundary = step_start
     carried = boundary[values[boundary - 1] > 0]
-    if carried.size >= 2 and np.all(inc[carried] >= 0):
+    if carried.size >= 2 and np.all(values[carried] >= values[carried - 1]):
         boundary = boundary[:0]
-    restart = np.flatnonzero(inc < 0)
-    inc[restart] = values[restart]
-    inc[boundary] = values[boundary]
-    return inc
+    fall = np.flatnonzero(values[1:] < values[:-1]) + 1
+    return np.union1d(boundary, fall)
 
 
-def _step_starts(table: pd.DataFrame) -> BoolArray:
-    n = len(table)
+def counter_sums(values: FloatArray, step_start: IntArray, seg: Segmentation) -> FloatArray:
+    """The sum of a counter's per-row increments over each half-cycle (the counter's unit).
+
+    A row's increment is the counter's change since the previous row, or at a restart
+    (:func:`counter_restarts`) the counter's value itself: it counted from zero. Over rows
+    ``s..e-1`` the increments telescope: ``values[e-1] - values[s-1]`` (0 before the
+    first row), plus ``values[r-1]`` for every restart ``r`` in the range (its increment is
+    ``values[r]``, not ``values[r] - values[r-1]``).
+    """
+    if not seg.starts.size:
+        return np.zeros(0)
+    before = np.where(seg.starts > 0, values[np.maximum(seg.starts - 1, 0)], 0.0)
+    total = values[seg.stops - 1] - before
+    restarts = counter_restarts(values, step_start)
+    restarts = restarts[(restarts >= seg.starts[0]) & (restarts > 0)]
+    if restarts.size:
+        owner = np.searchsorted(seg.starts, restarts, side="right") - 1
+        total += np.bincount(owner, weights=values[restarts - 1], minlength=seg.starts.size)
+    return total
+
+
+def _step_starts(table: pd.DataFrame) -> IntArray:
+    """First rows of the steps after the first (from ``step_count`` or ``step_index``)."""
     for column in ("step_count", "step_index"):
         if column in table.columns:
             values = table[column].to_numpy(dtype=np.float64, na_value=np.nan)
-            starts = np.zeros(n, dtype=bool)
-            starts[1:] = values[1:] != values[:-1]
-            return starts
-    return np.zeros(n, dtype=bool)
+            return np.flatnonzero(values[1:] != values[:-1]) + 1
+    return np.zeros(0, dtype=np.int64)
 
 
 def _counter_pair(
@@ -95,6 +112,23 @@ def _per_half_cycle_sum(values: FloatArray, seg: Segmentation) -> FloatArray:
     return out
 
 
+def _range_reduce(
+    ufunc: np.ufunc, values: FloatArray, lo: IntArray, hi: IntArray, empty: float
+) -> FloatArray:
+    """``ufunc`` over ``values[lo[i]:hi[i]]`` for sorted, non-overlapping ranges (``empty``
+    for an empty range), in one ``reduceat``."""
+    if not lo.size:
+        return np.zeros(0)
+    idx = np.empty(2 * lo.size, dtype=np.int64)
+    idx[0::2] = lo
+    idx[1::2] = hi
+    if idx[-1] >= values.size:
+        idx = idx[:-1]  # the last range runs to the end: reduceat's last index does
+    out: FloatArray = ufunc.reduceat(values, idx)[0::2]
+    out[hi <= lo] = empty
+    return out
+
+
 def compute_half_cycles(
     table: pd.DataFrame,
     time_s: FloatArray,
@@ -105,12 +139,14 @@ def compute_half_cycles(
     warnings: list[str],
 ) -> HalfCycles:
     """All per-half-cycle quantities; appends to ``warnings`` what the user should know."""
-    w = seg.weight_s
+    n = time_s.size
+    starts, stops = seg.starts, seg.stops
     direction = seg.direction.astype(np.float64)
-    lengths = seg.stops - seg.starts
-    row_dir = _row_direction(seg, len(time_s))
+    lengths = stops - starts
+    first = int(starts[0]) if starts.size else n
+    charge_As = seg.charge_As
+    active_w = seg.active_weight_s
 
-    charge_As = current_A * w
     integrated = direction * _per_half_cycle_sum(charge_As, seg) / 3600.0
     step_start = _step_starts(table)
 
@@ -123,10 +159,10 @@ def compute_half_cycles(
             "and discharging_capacity_ah columns"
         )
     if counters is not None and params.capacity_source != "integration":
-        net = counter_increments(counters[0], step_start) - counter_increments(
-            counters[1], step_start
+        net = counter_sums(counters[0], step_start, seg) - counter_sums(
+            counters[1], step_start, seg
         )
-        capacity = direction * _per_half_cycle_sum(net, seg)
+        capacity = direction * net
         capacity_source = "vendor_counters"
         scale = np.maximum(np.abs(integrated), 1e-15)
         off = np.abs(capacity - integrated) / scale
@@ -139,51 +175,88 @@ def compute_half_cycles(
                 "capacities use the counters"
             )
 
-    power_Ws = voltage_V * charge_As
-    energy = direction * _per_half_cycle_sum(power_Ws, seg) / 3600.0
-    energy_source = "integrated_power"
+    scratch = np.empty(n)  # one reused per-row temporary
     e_counters = _counter_pair(table, "charging_energy_wh", "discharging_energy_wh")
     if e_counters is not None and params.capacity_source != "integration":
-        net_e = counter_increments(e_counters[0], step_start) - counter_increments(
-            e_counters[1], step_start
+        net_e = counter_sums(e_counters[0], step_start, seg) - counter_sums(
+            e_counters[1], step_start, seg
         )
-        energy = direction * _per_half_cycle_sum(net_e, seg)
+        energy = direction * net_e
         energy_source = "vendor_counters"
+    else:
+        np.multiply(voltage_V, charge_As, out=scratch)  # W s
+        energy = direction * _per_half_cycle_sum(scratch, seg) / 3600.0
+        energy_source = "integrated_power"
 
     abs_q = np.abs(charge_As)
     q_total = _per_half_cycle_sum(abs_q, seg)
+    np.multiply(voltage_V, abs_q, out=scratch)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_voltage = _per_half_cycle_sum(voltage_V * abs_q, seg) / q_total
+        mean_voltage = _per_half_cycle_sum(scratch, seg) / q_total
 
-    # Overpotential: |V| over the half-cycle, without its last part by charge (the rise to the
-    # cut-off). Cumulative charge within the half-cycle from one global cumulative sum.
-    cum = np.cumsum(abs_q)
-    before = cum[seg.starts] - abs_q[seg.starts]
-    within = cum - _per_row(before, seg, len(time_s), np.inf)
-    limit = (1.0 - params.overpotential_tail_fraction) * _per_row(q_total, seg, len(time_s), 0.0)
-    head = seg.active & (within <= limit)
-    abs_v = np.abs(voltage_V)
-    head_w = np.where(head, w, 0.0)
+    # Overpotential: |V| over the half-cycle without its last part by charge (the rise to the
+    # cut-off). The cumulative charge never decreases, so the rows of a half-cycle within its
+    # first (1 - tail) of charge are a prefix of it, found by one binary search per half-cycle.
+    cum = np.cumsum(abs_q, out=abs_q)
+    if starts.size:
+        before = cum[starts] - np.abs(charge_As[starts])
+        limit = before + (1.0 - params.overpotential_tail_fraction) * q_total
+        head_end = np.clip(np.searchsorted(cum, limit, side="right"), starts, stops)
+    else:
+        head_end = stops
+    head = np.zeros(n, dtype=bool)
+    if starts.size:
+        pattern = np.zeros(2 * starts.size, dtype=bool)
+        pattern[0::2] = True
+        spans = np.empty(2 * starts.size, dtype=np.int64)
+        spans[0::2] = head_end - starts
+        spans[1::2] = stops - head_end
+        head[first:] = np.repeat(pattern, spans)
+        head &= seg.active
+    abs_v = np.abs(voltage_V, out=abs_q)  # the cumulative charge is no longer needed
+    np.multiply(abs_v, active_w, out=scratch)
     with np.errstate(invalid="ignore", divide="ignore"):
-        op_mean = _per_half_cycle_sum(abs_v * head_w, seg) / _per_half_cycle_sum(head_w, seg)
-    op_peak = _reduce(np.maximum, np.where(head, abs_v, -np.inf), seg)
+        op_mean = _range_reduce(np.add, scratch, starts, head_end, 0.0) / _range_reduce(
+            np.add, active_w, starts, head_end, 0.0
+        )
+    inactive = ~seg.active
+    abs_v[inactive] = -np.inf
+    op_peak = _finite(_range_reduce(np.maximum, abs_v, starts, head_end, -np.inf))
 
-    v_max = _reduce(np.maximum, np.where(seg.active, voltage_V, -np.inf), seg)
-    v_min = _reduce(np.minimum, np.where(seg.active, voltage_V, np.inf), seg)
-    active_time = _per_half_cycle_sum(np.where(seg.active, w, 0.0), seg)
+    np.copyto(scratch, voltage_V)
+    scratch[inactive] = -np.inf
+    v_max = _finite(_reduce(np.maximum, scratch, seg))
+    scratch[inactive] = np.inf
+    v_min = _finite(_reduce(np.minimum, scratch, seg))
+    active_time = _per_half_cycle_sum(active_w, seg)
 
-    # The constant-current level of a half-cycle: the median |I| of its current-carrying rows.
-    rows = seg.active & (seg.label >= 0)
-    abs_i = np.abs(current_A)
-    level = _group_median(abs_i[rows], seg.label[rows], lengths.size)
-    level_row = _per_row(level, seg, len(time_s), np.nan)
-    cc_rows = rows & (np.abs(abs_i - level_row) <= params.cc_current_tolerance * level_row)
-    cc_rows &= np.sign(current_A) == row_dir
+    # The constant-current level of a half-cycle: the median |I| of its current-carrying rows;
+    # its constant-current rows: those whose current is within the tolerance of that level,
+    # with the half-cycle's sign (|I - L| <= tol |L| for the signed level L, tol < 1).
+    rows = seg.active[first:]
+    counts = (
+        np.add.reduceat(rows, starts - first, dtype=np.int64)
+        if starts.size
+        else np.zeros(0, dtype=np.int64)
+    )
+    magnitudes = np.abs(current_A[first:][rows])
+    level = _group_median(magnitudes, counts)
+    cc_rows = np.zeros(n, dtype=bool)
+    if starts.size:
+        signed = np.repeat(direction * level, lengths)
+        off_level = np.subtract(current_A[first:], signed, out=scratch[first:])
+        np.abs(off_level, out=off_level)
+        np.abs(signed, out=signed)
+        signed *= params.cc_current_tolerance
+        np.less_equal(off_level, signed, out=cc_rows[first:])
+        cc_rows[first:] &= rows
+        if params.cc_current_tolerance >= 1:  # the sign is no longer implied
+            cc_rows[first:] &= np.sign(current_A[first:]) == np.repeat(direction, lengths)
 
-    end_rows = seg.stops - 1
+    end_rows = stops - 1
     return HalfCycles(
-        start_time_s=time_s[seg.starts],
-        end_time_s=time_s[end_rows] if seg.starts.size else np.zeros(0),
+        start_time_s=time_s[starts],
+        end_time_s=time_s[end_rows] if starts.size else np.zeros(0),
         active_time_s=active_time,
         capacity_Ah=capacity,
         integrated_capacity_Ah=integrated,
@@ -201,20 +274,25 @@ def compute_half_cycles(
     )
 
 
+def _finite(values: FloatArray) -> FloatArray:
+    return np.where(np.isfinite(values), values, np.nan)
+
+
 #: Above this many half-cycles the per-group median is left to pandas' groupby (one pass in C)
 #: rather than a Python loop over the groups.
 _LOOP_MEDIAN_MAX_GROUPS = 4000
 
 
-def _group_median(values: FloatArray, labels: npt.NDArray[np.int64], n_groups: int) -> FloatArray:
-    """The median of ``values`` in each group ``0..n_groups-1`` (NaN for an empty group), as
-    pandas' ``groupby(labels).median()`` gives it: the middle value, or the mean of the two
-    middle values. ``labels`` are non-decreasing (half-cycles are contiguous), so each group
-    is one slice, selected with ``np.partition`` rather than sorted."""
+def _group_median(values: FloatArray, counts: IntArray) -> FloatArray:
+    """The median of each group of ``values`` (NaN for an empty group), as pandas'
+    ``groupby(...).median()`` gives it: the middle value, or the mean of the two middle values.
+    Groups are consecutive slices of ``values`` with the given ``counts`` (half-cycles are
+    contiguous), each selected with ``np.partition`` rather than sorted."""
+    n_groups = counts.size
     if n_groups > _LOOP_MEDIAN_MAX_GROUPS:
+        labels = np.repeat(np.arange(n_groups), counts)
         median = pd.Series(values).groupby(labels).median().reindex(range(n_groups))
         return median.to_numpy(dtype=np.float64, na_value=np.nan).astype(np.float64)
-    counts = np.bincount(labels, minlength=n_groups)
     ends = np.cumsum(counts)
     level = np.full(n_groups, np.nan)
     for g in np.flatnonzero(counts).tolist():
@@ -229,20 +307,8 @@ def _group_median(values: FloatArray, labels: npt.NDArray[np.int64], n_groups: i
     return level
 
 
-def _per_row(values: FloatArray, seg: Segmentation, n: int, fill: float) -> FloatArray:
-    """A per-half-cycle array spread over the rows (``fill`` before the first half-cycle)."""
-    out = np.full(n, fill)
-    if seg.starts.size:
-        out[int(seg.starts[0]) :] = np.repeat(values, seg.stops - seg.starts)
-    return out
-
-
-def _row_direction(seg: Segmentation, n: int) -> FloatArray:
-    return _per_row(seg.direction.astype(np.float64), seg, n, 0.0)
-
-
 def _reduce(ufunc: np.ufunc, values: FloatArray, seg: Segmentation) -> FloatArray:
     if not seg.starts.size:
         return np.zeros(0)
     out: FloatArray = ufunc.reduceat(values, seg.starts)
-    return np.where(np.isfinite(out), out, np.nan)
+    return out

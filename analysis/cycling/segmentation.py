@@ -37,13 +37,18 @@ class Segmentation:
 
     ``weight_s``: each row's share of the trapezoidal rule, half the intervals on either side
     (s); ``current_A * weight_s`` summed over a half-cycle is the trapezoidal charge, assigned
-    to the half-cycle each row belongs to. ``label``: the half-cycle of each row (-1 for rest
-    rows before the first current). ``starts``: first row of each half-cycle; ``direction``:
-    +1 (positive current) or -1; ``cycle``: the cycle each half-cycle belongs to.
+    to the half-cycle each row belongs to. ``charge_As`` is that product per row (A s) and
+    ``active_weight_s`` the weight of current-carrying rows (0 on rests), kept because every
+    later stage uses them. ``label``: the half-cycle of each row (-1 for rest rows before the
+    first current). ``starts``: first row of each half-cycle (half-cycles are contiguous:
+    ``stops[i] == starts[i + 1]``, the last one ends with the table); ``direction``: +1
+    (positive current) or -1; ``cycle``: the cycle each half-cycle belongs to.
     """
 
     rest_threshold_A: float
     weight_s: FloatArray
+    charge_As: FloatArray
+    active_weight_s: FloatArray
     active: BoolArray
     label: IntArray
     starts: IntArray
@@ -83,25 +88,39 @@ def rest_threshold(current_A: FloatArray, params: CyclingParameters) -> float:
     """The current (A) at or below which a row is a rest."""
     if params.rest_current_threshold_A is not None:
         return float(params.rest_current_threshold_A)
-    magnitude = np.abs(current_A)
-    top = float(np.percentile(magnitude, 99.0)) if magnitude.size else 0.0
+    magnitude = np.abs(current_A)  # a copy of our own: the percentile may reorder it
+    top = float(np.percentile(magnitude, 99.0, overwrite_input=True)) if magnitude.size else 0.0
     return max(params.rest_current_fraction * top, 1e-9)
-
-
-def _forward_fill_sign(sign: npt.NDArray[np.int8]) -> npt.NDArray[np.int8]:
-    # Rests take the sign of the last current before them (0 before the first current).
-    idx = np.where(sign != 0, np.arange(sign.size), 0)
-    np.maximum.accumulate(idx, out=idx)
-    filled: npt.NDArray[np.int8] = sign[idx]
-    if sign.size and sign[0] == 0:
-        first = int(np.argmax(sign != 0)) if np.any(sign != 0) else sign.size
-        filled[:first] = 0
-    return filled
 
 
 def _run_starts(values: npt.NDArray[np.int8]) -> IntArray:
     change = np.flatnonzero(values[1:] != values[:-1]) + 1
     return np.concatenate(([0], change)).astype(np.int64)
+
+
+def _forward_fill_runs(run_sign: npt.NDArray[np.int8]) -> npt.NDArray[np.int8]:
+    """Runs of rest (sign 0) take the sign of the run before them (0 before the first current).
+
+    On runs rather than rows: a test has thousands of runs and a million rows."""
+    idx = np.where(run_sign != 0, np.arange(run_sign.size), 0)
+    np.maximum.accumulate(idx, out=idx)
+    filled: npt.NDArray[np.int8] = run_sign[idx]
+    if run_sign.size and run_sign[0] == 0:
+        first = int(np.argmax(run_sign != 0)) if np.any(run_sign != 0) else run_sign.size
+        filled[:first] = 0
+    return filled
+
+
+def _merge_equal_runs(
+    starts: IntArray, values: npt.NDArray[np.int8]
+) -> tuple[IntArray, npt.NDArray[np.int8]]:
+    """Consecutive runs with the same value joined into one."""
+    if not starts.size:
+        return starts, values
+    keep = np.empty(starts.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return starts[keep], values[keep]
 
 
 def segment(
@@ -114,57 +133,65 @@ def segment(
     n = current_A.size
     weight, gaps, backwards = row_weights(time_s, params.max_integration_gap_s)
     threshold = rest_threshold(current_A, params)
-    active = np.abs(current_A) > threshold
-    sign = np.where(active, np.sign(current_A), 0).astype(np.int8)
-    direction = _forward_fill_sign(sign)
+    positive = current_A > threshold
+    negative = current_A < -threshold
+    active = positive | negative  # |I| > threshold
+    # The sign of each row (0 on rests) as int8: booleans are bytes of 0 and 1.
+    sign = positive.view(np.int8) - negative.view(np.int8)
+    charge_As = current_A * weight
+    active_weight = weight * active
+
+    # Runs of one sign, rests joined to the run before them; all later steps work on runs.
+    starts = _run_starts(sign) if n else np.zeros(0, dtype=np.int64)
+    starts, run_dir = _merge_equal_runs(starts, _forward_fill_runs(sign[starts]))
 
     # Interruptions: short, small runs of the other sign take the direction around them.
-    starts = _run_starts(direction)
-    charge = np.abs(np.add.reduceat(current_A * weight, starts))
-    busy = np.add.reduceat(np.where(active, weight, 0.0), starts)
-    run_dir = direction[starts]
-    real = run_dir != 0
     merged = 0
-    if np.count_nonzero(real) > 2:
-        typical = float(np.median(charge[real]))
-        minor = (
-            real
-            & (busy < params.max_interruption_s)
-            & (charge < params.max_interruption_charge_fraction * typical)
-        )
-        merged = int(np.count_nonzero(minor))
-        if merged and merged < np.count_nonzero(real):
-            keep = np.where(real & ~minor, np.arange(starts.size), -1)
-            np.maximum.accumulate(keep, out=keep)
-            following = np.where(real & ~minor, np.arange(starts.size), starts.size)
-            following = np.minimum.accumulate(following[::-1])[::-1]
-            source = np.where(keep >= 0, keep, following)
-            new_dir = np.where(real, run_dir[np.minimum(source, starts.size - 1)], 0).astype(
-                np.int8
+    if starts.size:
+        charge = np.abs(np.add.reduceat(charge_As, starts))
+        busy = np.add.reduceat(active_weight, starts)
+        real = run_dir != 0
+        if np.count_nonzero(real) > 2:
+            typical = float(np.median(charge[real]))
+            minor = (
+                real
+                & (busy < params.max_interruption_s)
+                & (charge < params.max_interruption_charge_fraction * typical)
             )
-            lengths = np.diff(np.append(starts, n))
-            direction = np.repeat(new_dir, lengths)
-            starts = _run_starts(direction)
-        else:
-            merged = 0
+            merged = int(np.count_nonzero(minor))
+            if merged and merged < np.count_nonzero(real):
+                keep = np.where(real & ~minor, np.arange(starts.size), -1)
+                np.maximum.accumulate(keep, out=keep)
+                following = np.where(real & ~minor, np.arange(starts.size), starts.size)
+                following = np.minimum.accumulate(following[::-1])[::-1]
+                source = np.where(keep >= 0, keep, following)
+                new_dir = np.where(real, run_dir[np.minimum(source, starts.size - 1)], 0)
+                starts, run_dir = _merge_equal_runs(starts, new_dir.astype(np.int8))
+            else:
+                merged = 0
 
-    lead = 1 if n and direction[0] == 0 else 0
-    hc_starts = starts[lead:]
+    lead = 1 if starts.size and run_dir[0] == 0 else 0
+    hc_starts = starts[lead:].astype(np.int64)
     hc_stops = np.append(starts[1:], n).astype(np.int64)[lead:]
-    hc_dir = direction[hc_starts].astype(np.int64)
+    hc_dir = run_dir[lead:].astype(np.int64)
     lengths = hc_stops - hc_starts
-    label = np.full(n, -1, dtype=np.int64)
+    label = np.empty(n, dtype=np.int64)
     if hc_starts.size:
+        label[: hc_starts[0]] = -1
         label[hc_starts[0] :] = np.repeat(np.arange(hc_starts.size, dtype=np.int64), lengths)
+    else:
+        label.fill(-1)
     first_direction = -1 if cell_type == "half" else 1
     is_first = hc_dir == first_direction
     cycle = np.cumsum(is_first).astype(np.int64)
     return Segmentation(
         rest_threshold_A=threshold,
         weight_s=weight,
+        charge_As=charge_As,
+        active_weight_s=active_weight,
         active=active,
         label=label,
-        starts=hc_starts.astype(np.int64),
+        starts=hc_starts,
         stops=hc_stops,
         direction=hc_dir,
         cycle=cycle,

@@ -183,9 +183,11 @@ def detect_short_circuits(
     cc = hc.cc_rows
     if "sudden_voltage_drop" in rules and np.isfinite(params.sudden_drop_V or np.inf):
         drop_limit = float(params.sudden_drop_V or np.inf)
-        pair = cc[:-1] & cc[1:] & (label[:-1] == label[1:]) & (label[:-1] >= 0)
         dv = np.diff(voltage_V)
-        hits = np.flatnonzero(pair & (dv < -drop_limit))
+        # Candidates first (few), then the conditions on the pair of rows.
+        hits = np.flatnonzero(dv < -drop_limit)
+        pair = cc[hits] & cc[hits + 1] & (label[hits] == label[hits + 1]) & (label[hits] >= 0)
+        hits = hits[pair]
         if hits.size:
             hits = hits[seg.direction[label[hits]] > 0]
             hits = hits[counted[label[hits]]]
@@ -211,8 +213,9 @@ def detect_short_circuits(
 
     w = seg.weight_s
     if "voltage_collapse" in rules and (params.collapse_voltage_V or 0.0) > 0:
-        cc_w = np.where(cc, w, 0.0)
-        low_w = np.where(np.abs(voltage_V) < float(params.collapse_voltage_V or 0.0), cc_w, 0.0)
+        cc_w = w * cc
+        low = np.abs(voltage_V)
+        low_w = np.multiply(cc_w, low < float(params.collapse_voltage_V or 0.0), out=low)
         with np.errstate(invalid="ignore", divide="ignore"):
             fraction = np.add.reduceat(low_w, seg.starts) / np.add.reduceat(cc_w, seg.starts)
         for i in np.flatnonzero((fraction >= params.collapse_min_fraction) & counted):
@@ -228,7 +231,7 @@ def detect_short_circuits(
             )
 
     if "voltage_noise" in rules and np.isfinite(params.noise_factor):
-        noise = _noise(voltage_V, cc & hc.body_rows, label, seg.starts.size)
+        noise = _noise(voltage_V, cc & hc.body_rows, seg)
         floor = float(params.noise_floor_V or 0.0)
         n_base = params.noise_baseline_cycles
         for direction in (-1, 1):
@@ -269,18 +272,30 @@ def detect_short_circuits(
     return tuple(events)
 
 
-def _noise(
-    voltage_V: FloatArray, cc: BoolArray, label: np.ndarray[Any, Any], n_hc: int
-) -> FloatArray:
-    """RMS second difference / sqrt(6) over consecutive constant-current rows, per half-cycle."""
+def _noise(voltage_V: FloatArray, cc: BoolArray, seg: Segmentation) -> FloatArray:
+    """RMS second difference / sqrt(6) over consecutive constant-current rows, per half-cycle
+    (NaN for fewer than 10 such triples)."""
+    n_hc = seg.starts.size
     if voltage_V.size < 3 or n_hc == 0:
         return np.full(n_hc, np.nan)
-    d2 = voltage_V[2:] - 2.0 * voltage_V[1:-1] + voltage_V[:-2]
-    same = (label[2:] == label[1:-1]) & (label[1:-1] == label[:-2])
-    ok = cc[2:] & cc[1:-1] & cc[:-2] & same
-    lab = label[1:-1][ok]
-    sums = np.bincount(lab, weights=d2[ok] ** 2, minlength=n_hc)
-    counts = np.bincount(lab, minlength=n_hc)
+    d2 = np.multiply(voltage_V[1:-1], 2.0)
+    np.subtract(voltage_V[2:], d2, out=d2)
+    d2 += voltage_V[:-2]
+    # Triple j is rows j..j+2; all three in one half-cycle (labels never decrease, so the
+    # first and last label suffice) and at constant current.
+    label = seg.label
+    ok = cc[2:] & cc[1:-1]
+    ok &= cc[:-2]
+    ok &= label[2:] == label[:-2]
+    d2 *= d2
+    d2 *= ok
+    # Half-cycle i holds the triples that start on its rows (ok: they also end there).
+    inside = int(np.searchsorted(seg.starts, d2.size))
+    sums = np.zeros(n_hc)
+    counts = np.zeros(n_hc, dtype=np.int64)
+    if inside:
+        sums[:inside] = np.add.reduceat(d2, seg.starts[:inside])
+        counts[:inside] = np.add.reduceat(ok, seg.starts[:inside], dtype=np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         result: FloatArray = np.sqrt(sums / counts / 6.0)
     result[counts < 10] = np.nan

@@ -107,56 +107,59 @@ def finish_cycling(
             expected=f"columns {', '.join(REQUIRED)}",
             found=", ".join(map(str, table.columns)),
         )
-    out = pd.DataFrame(
-        {
-            # Readers hand float columns (converted by _text.to_float, naming the source
-            # column); a table built otherwise is held to the same rule here.
-            c: to_float(table[c], file=file, column=c, first_row=first_row)
-            for c in COLUMNS
-            if c in table.columns
-        },
-        copy=False,  # one block per column: to_float's arrays are not copied again
-    )
-    if len(out) == 0:
+    # The table is handled as one float64 array per column (views, not copies, wherever
+    # nothing is repaired) and becomes a DataFrame once, at the end, without another copy.
+    out: dict[str, FloatArray] = {
+        # Readers hand float columns (converted by _text.to_float, naming the source column);
+        # a table built otherwise is held to the same rule here.
+        c: to_float(table[c], file=file, column=c, first_row=first_row)
+        for c in COLUMNS
+        if c in table.columns
+    }
+    if len(out["test_time_second"]) == 0:
         raise ParseError("the file holds no data rows", file=file, expected="at least one row")
     out = _drop_empty_tail(out, first_row, notes)
     out = _drop_truncated_last_row(out, file, first_row, notes)
-    for col in list(out.columns):
+    for col in list(out):
         _repair_nonfinite(out, col, file, first_row, notes)
     _repair_time(out, file, first_row, notes, meta, gap_limit_s)
-    if not any(c in out.columns for c in ("step_count", "step_index")) and any(
-        c in out.columns for c in COUNTERS
-    ):
+    if not any(c in out for c in ("step_count", "step_index")) and any(c in out for c in COUNTERS):
         notes.append("no step column in the file: steps derived from changes of the current's sign")
-    steps = step_starts(out)
-    if "step_count" not in out.columns:
-        out["step_count"] = np.cumsum(steps).astype(np.float64)
+    first = np.flatnonzero(_step_starts(out))
+    n = len(out["test_time_second"])
+    if "step_count" not in out:
+        out["step_count"] = np.repeat(
+            np.arange(1, first.size + 1, dtype=np.float64), np.diff(np.append(first, n))
+        )
     if counters == "cumulative":
-        first = np.flatnonzero(steps)
         for col in COUNTERS:
-            if col in out.columns:
-                out[col] = _per_step(out[col].to_numpy(), first)
-    meta.setdefault("rows", len(out))
-    ordered = [c for c in COLUMNS if c in out.columns]
-    return Parsed(table=out[ordered].reset_index(drop=True), warnings=tuple(notes), metadata=meta)
+            if col in out:
+                out[col] = _per_step(out[col], first)
+    meta.setdefault("rows", n)
+    frame = pd.DataFrame({c: out[c] for c in COLUMNS if c in out}, copy=False)
+    return Parsed(table=frame, warnings=tuple(notes), metadata=meta)
 
 
 def step_starts(table: pd.DataFrame) -> npt.NDArray[np.bool_]:
     """True on the first row of every step (from step_count, step_index + cycle, or current sign)."""
-    n = len(table)
+    return _step_starts({c: table[c].to_numpy() for c in table.columns})
+
+
+def _step_starts(columns: Mapping[str, FloatArray]) -> npt.NDArray[np.bool_]:
+    n = len(columns["current_ampere"])
     starts = np.zeros(n, dtype=bool)
     if n == 0:
         return starts
     starts[0] = True
-    keys = [c for c in ("step_count",) if c in table.columns] or [
-        c for c in ("step_index", "cycle_count") if c in table.columns
+    keys = [c for c in ("step_count",) if c in columns] or [
+        c for c in ("step_index", "cycle_count") if c in columns
     ]
     if keys:
         for key in keys:
-            values = table[key].to_numpy()
+            values = columns[key]
             starts[1:] |= values[1:] != values[:-1]
     else:
-        state = current_state(table["current_ampere"].to_numpy())
+        state = current_state(columns["current_ampere"])
         starts[1:] |= state[1:] != state[:-1]
     return starts
 
@@ -206,7 +209,8 @@ def _per_step(counter: FloatArray, idx: npt.NDArray[np.intp]) -> FloatArray:
     # Rows are contiguous per step: np.repeat spreads the baselines more cheaply than
     # indexing by every row's step number.
     lengths = np.diff(np.append(idx, len(counter)))
-    return np.asarray(counter - np.repeat(base_at_start, lengths), dtype=np.float64)
+    base = np.repeat(base_at_start, lengths)
+    return np.subtract(counter, base, out=base)
 
 
 def split_by_direction(
@@ -224,36 +228,40 @@ def split_by_direction(
     return np.where(sign > 0, mag, 0.0), np.where(sign < 0, mag, 0.0)
 
 
-def _drop_empty_tail(out: pd.DataFrame, first_row: int, notes: list[str]) -> pd.DataFrame:
+def _drop_empty_tail(
+    out: dict[str, FloatArray], first_row: int, notes: list[str]
+) -> dict[str, FloatArray]:
+    n = len(out["test_time_second"])
+    if n and any(np.isfinite(values[-1]) for values in out.values()):
+        return out  # the last row has a value: nothing to drop
     # The last row with any finite value, column by column (no 2-D copy of the table).
     keep = 0
-    for col in out.columns:
-        finite = np.isfinite(out[col].to_numpy()[keep:])
+    for values in out.values():
+        finite = np.isfinite(values[keep:])
         if finite.any():
             keep += len(finite) - int(np.argmax(finite[::-1]))
-    if keep < len(out):
+    if keep < n:
         notes.append(
-            f"rows {first_row + keep}-{first_row + len(out) - 1}: "
-            f"{len(out) - keep} empty row(s) at the end of the table dropped"
+            f"rows {first_row + keep}-{first_row + n - 1}: "
+            f"{n - keep} empty row(s) at the end of the table dropped"
         )
-        return out.iloc[:keep].reset_index(drop=True)
+        return {c: values[:keep] for c, values in out.items()}
     return out
 
 
 def _drop_truncated_last_row(
-    out: pd.DataFrame, file: str | Path, first_row: int, notes: list[str]
-) -> pd.DataFrame:
-    if len(out) < 2:
+    out: dict[str, FloatArray], file: str | Path, first_row: int, notes: list[str]
+) -> dict[str, FloatArray]:
+    n = len(out["test_time_second"])
+    if n < 2:
         return out
-    last = out.iloc[-1]
-    before = out.iloc[-2]
-    bad = [c for c in out.columns if not np.isfinite(last[c]) and np.isfinite(before[c])]
+    bad = [c for c, v in out.items() if not np.isfinite(v[-1]) and np.isfinite(v[-2])]
     if any(c in REQUIRED for c in bad):
-        row = first_row + len(out) - 1
+        row = first_row + n - 1
         notes.append(
             f"row {row}: the last row is truncated (no value for {', '.join(bad)}); dropped"
         )
-        return out.iloc[:-1].reset_index(drop=True)
+        return {c: values[:-1] for c, values in out.items()}
     return out
 
 
@@ -265,9 +273,12 @@ def _runs(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.intp], npt.NDArra
 
 
 def _repair_nonfinite(
-    out: pd.DataFrame, col: str, file: str | Path, first_row: int, notes: list[str]
+    out: dict[str, FloatArray], col: str, file: str | Path, first_row: int, notes: list[str]
 ) -> None:
-    values = out[col].to_numpy()
+    values = out[col]
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(values)):  # one pass, no temporary: all finite
+            return
     bad = ~np.isfinite(values)
     if not bad.any():
         return
@@ -309,7 +320,7 @@ def _repair_nonfinite(
     rows = np.flatnonzero(bad)
     shown = ", ".join(str(first_row + r) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
     if col in _INTEGER_LIKE:
-        out[col] = pd.Series(values).ffill().bfill().to_numpy(np.float64)
+        out[col] = np.asarray(pd.Series(values).ffill().bfill(), dtype=np.float64).copy()
         how = "filled from the previous row"
     else:
         good = np.flatnonzero(~bad)
@@ -321,19 +332,21 @@ def _repair_nonfinite(
 
 
 def _repair_time(
-    out: pd.DataFrame,
+    out: dict[str, FloatArray],
     file: str | Path,
     first_row: int,
     notes: list[str],
     meta: dict[str, Any],
     gap_limit_s: float,
 ) -> None:
-    t = out["test_time_second"].to_numpy().copy()
+    t = out["test_time_second"]
     # A single row whose time drops while the next row is back on the old clock (Neware writes
     # 0 on the first row of a step): the row takes its predecessor's time.
     if len(t) > 2:
-        glitch = np.flatnonzero((t[1:-1] < t[:-2]) & (t[2:] >= t[:-2])) + 1
+        drops = np.flatnonzero(t[1:-1] < t[:-2]) + 1  # usually none: then no other pass
+        glitch = drops[t[drops + 1] >= t[drops - 1]]
         if len(glitch):
+            t = t.copy()
             notes.append(
                 f"row {first_row + int(glitch[0])}: {len(glitch)} isolated row(s) with a test time "
                 "below the previous row's (a time reset at a step start); set to the previous time"
@@ -341,9 +354,10 @@ def _repair_time(
             t[glitch] = t[glitch - 1]
             out["test_time_second"] = t
             meta["time_glitches"] = len(glitch)
-    if "unix_time_second" in out.columns and len(t) > 1:
+    if "unix_time_second" in out and len(t) > 1:
         # Cyclers (Maccor) stop their test clock while a test is paused; the wall clock does not.
-        extra = np.diff(out["unix_time_second"].to_numpy()) - np.diff(t)
+        extra = np.diff(out["unix_time_second"])
+        extra -= np.diff(t)
         paused = np.flatnonzero(extra > gap_limit_s)
         if len(paused):
             add = np.zeros(len(t))
@@ -364,8 +378,8 @@ def _repair_time(
         positive = dt[dt > 0]
         typical = float(np.median(positive)) if len(positive) else 1.0
         step = np.full(len(back), typical)
-        if "unix_time_second" in out.columns:
-            wall = np.diff(out["unix_time_second"].to_numpy())[back]
+        if "unix_time_second" in out:
+            wall = np.diff(out["unix_time_second"])[back]
             step = np.where(wall >= 0, wall, typical)
         jump = np.zeros(len(t))
         jump[back + 1] = -dt[back] + step
@@ -376,7 +390,7 @@ def _repair_time(
             "(the wall-clock interval or the typical sampling interval added at each reset)"
         )
         meta["time_resets"] = len(back)
-        t = out["test_time_second"].to_numpy()
+        t = out["test_time_second"]
         dt = np.diff(t)
     gaps = np.flatnonzero(dt > gap_limit_s)
     if len(gaps):

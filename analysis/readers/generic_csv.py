@@ -53,6 +53,13 @@ def date_seconds(values: pd.Series, unit: str | None = None) -> npt.NDArray[np.f
         if unit == "ms":
             return arr / 1000.0
         return arr
+    if values.dtype.kind == "M" and getattr(values.dtype, "tz", None) is None:
+        # Naive datetime64 (pyarrow's timestamps): nanoseconds viewed as integers, one copy.
+        ticks = values.to_numpy().astype("datetime64[ns]", copy=False).view(np.int64)
+        seconds = ticks.astype(np.float64)
+        seconds /= 1e9
+        seconds[ticks == np.iinfo(np.int64).min] = np.nan  # NaT
+        return seconds
     if values.dtype.kind == "M":
         stamps = pd.to_datetime(values)
     else:

@@ -120,8 +120,13 @@ def _rows_from_text(text: str) -> list[list[str]]:
 
 
 def _matches(row: Sequence[str], columns: Sequence[Column]) -> bool:
-    names = {split_header(cell)[0] for cell in row}
+    names = _names(tuple(row))
     return all(not names.isdisjoint(c.names) for c in columns)
+
+
+@lru_cache(maxsize=256)
+def _names(row: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(split_header(cell)[0] for cell in row)
 
 
 def find_header_row(
@@ -156,16 +161,19 @@ def _xlsx_text_from_head(head: bytes) -> str:
     return "\n".join(chunks)
 
 
-def sniff_rows(name: str, head: bytes) -> list[list[str]]:
-    """Candidate header rows a sniffer can see in ``head`` (CSV text, or an XLSX's strings)."""
+@lru_cache(maxsize=4)
+def sniff_rows(name: str, head: bytes) -> tuple[tuple[str, ...], ...]:
+    """Candidate header rows a sniffer can see in ``head`` (CSV text, or an XLSX's strings).
+
+    Cached: format detection asks once per mechanics/CV reader about the same head."""
     if head.startswith(b"PK\x03\x04"):
         text = _xlsx_text_from_head(head)
         strings = re.findall(r"<t[^>]*>([^<]*)</t>", text)
-        return [strings]
+        return (tuple(strings),)
     text = head.decode("utf-8-sig", errors="replace")
     if "\x00" in text:
-        return []
-    return _rows_from_text(text)
+        return ()
+    return tuple(tuple(row) for row in _rows_from_text(text))
 
 
 def sniff_for(
