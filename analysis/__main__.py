@@ -11,6 +11,7 @@ import pkgutil
 import sys
 
 from analysis import __version__, cli
+from analysis.runtime import keep_freed_memory
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    keep_freed_memory()  # a one-shot process: reuse freed blocks (see analysis.runtime)
     result: int = args.handler(args)
     return result
 

@@ -189,6 +189,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEO
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+#: Workers keep freed large blocks for reuse (analysis.runtime: faster analyses, but a worker
+#: keeps the memory of its largest job); a pool child above this resident size (KiB) is
+#: replaced after its task.
+LABDB_WORKER_KEEP_MEMORY = _env_bool("LABDB_WORKER_KEEP_MEMORY", True)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = _env_int("LABDB_WORKER_MAX_MEMORY_KB", 4 * 1024 * 1024)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-jobs": {"task": "labdb.sweep_jobs", "schedule": 60.0},
     "verify-storage": {"task": "labdb.verify_storage", "schedule": 24 * 3600.0},
