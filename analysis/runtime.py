@@ -51,6 +51,6 @@ def keep_freed_memory(
     del gnu_get_libc_version
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    ok_mmap = mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold)) == 1
-    ok_trim = mallopt(_M_TRIM_THRESHOLD, int(trim_threshold)) == 1
+    ok_mmap = bool(mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold)) == 1)
+    ok_trim = bool(mallopt(_M_TRIM_THRESHOLD, int(trim_threshold)) == 1)
     return ok_mmap and ok_trim

@@ -39,8 +39,8 @@ class Segmentation:
     (s); ``current_A * weight_s`` summed over a half-cycle is the trapezoidal charge, assigned
     to the half-cycle each row belongs to. ``charge_As`` is that product per row (A s) and
     ``active_weight_s`` the weight of current-carrying rows (0 on rests), kept because every
-    later stage uses them. ``label``: the half-cycle of each row (-1 for rest rows before the
-    first current). ``starts``: first row of each half-cycle (half-cycles are contiguous:
+    later stage uses them. :meth:`labels_of` gives the half-cycle of given rows (-1 for rest
+    rows before the first current). ``starts``: first row of each half-cycle (half-cycles are contiguous:
     ``stops[i] == starts[i + 1]``, the last one ends with the table); ``direction``: +1
     (positive current) or -1; ``cycle``: the cycle each half-cycle belongs to.
     """
@@ -50,7 +50,6 @@ class Segmentation:
     charge_As: FloatArray
     active_weight_s: FloatArray
     active: BoolArray
-    label: IntArray
     starts: IntArray
     stops: IntArray
     direction: IntArray
@@ -59,6 +58,11 @@ class Segmentation:
     interruptions_merged: int
     gaps_skipped: int
     backward_steps: int
+
+    def labels_of(self, rows: IntArray) -> IntArray:
+        """The half-cycle of each of ``rows`` (-1 before the first half-cycle)."""
+        found: IntArray = np.searchsorted(self.starts, rows, side="right") - 1
+        return found
 
 
 def row_weights(time_s: FloatArray, max_gap_s: float) -> tuple[FloatArray, int, int]:
@@ -174,13 +178,6 @@ def segment(
     hc_starts = starts[lead:].astype(np.int64)
     hc_stops = np.append(starts[1:], n).astype(np.int64)[lead:]
     hc_dir = run_dir[lead:].astype(np.int64)
-    lengths = hc_stops - hc_starts
-    label = np.empty(n, dtype=np.int64)
-    if hc_starts.size:
-        label[: hc_starts[0]] = -1
-        label[hc_starts[0] :] = np.repeat(np.arange(hc_starts.size, dtype=np.int64), lengths)
-    else:
-        label.fill(-1)
     first_direction = -1 if cell_type == "half" else 1
     is_first = hc_dir == first_direction
     cycle = np.cumsum(is_first).astype(np.int64)
@@ -190,7 +187,6 @@ def segment(
         charge_As=charge_As,
         active_weight_s=active_weight,
         active=active,
-        label=label,
         starts=hc_starts,
         stops=hc_stops,
         direction=hc_dir,
@@ -211,14 +207,16 @@ def vendor_cycle_index(seg: Segmentation, vendor: FloatArray) -> tuple[IntArray 
     """
     if not seg.starts.size:
         return None, None
-    finite = np.isfinite(vendor)
-    use = seg.active & finite & (seg.label >= 0)
+    use = seg.active & np.isfinite(vendor)
+    use[: seg.starts[0]] = False  # rows before the first half-cycle
     if not np.any(use):
         return None, "the vendor cycle index is empty"
-    big = np.where(use, vendor, np.inf)
-    small = np.where(use, vendor, -np.inf)
-    hc_min = np.minimum.reduceat(big, seg.starts)
-    hc_max = np.maximum.reduceat(small, seg.starts)
+    unused = ~use
+    values = vendor.copy()  # one temporary for both extremes
+    values[unused] = np.inf
+    hc_min = np.minimum.reduceat(values, seg.starts)
+    values[unused] = -np.inf
+    hc_max = np.maximum.reduceat(values, seg.starts)
     counted = seg.cycle >= 1
     cycles = seg.cycle[counted]
     if not cycles.size:

@@ -179,22 +179,21 @@ def detect_short_circuits(
                 )
             )
 
-    label = seg.label
     cc = hc.cc_rows
     if "sudden_voltage_drop" in rules and np.isfinite(params.sudden_drop_V or np.inf):
         drop_limit = float(params.sudden_drop_V or np.inf)
         dv = np.diff(voltage_V)
         # Candidates first (few), then the conditions on the pair of rows.
         hits = np.flatnonzero(dv < -drop_limit)
-        pair = cc[hits] & cc[hits + 1] & (label[hits] == label[hits + 1]) & (label[hits] >= 0)
-        hits = hits[pair]
+        label = seg.labels_of(hits)
+        pair = cc[hits] & cc[hits + 1] & (label == seg.labels_of(hits + 1)) & (label >= 0)
+        hits, label = hits[pair], label[pair]
         if hits.size:
-            hits = hits[seg.direction[label[hits]] > 0]
-            hits = hits[counted[label[hits]]]
+            keep = (seg.direction[label] > 0) & counted[label]
+            hits, label = hits[keep], label[keep]
             # The first hit of each half-cycle is the evidence.
-            _, first = np.unique(label[hits], return_index=True)
-            for row in hits[first].tolist():
-                k = int(label[row])
+            _, first = np.unique(label, return_index=True)
+            for row, k in zip(hits[first].tolist(), label[first].tolist(), strict=True):
                 events.append(
                     ShortCircuitEvent(
                         int(seg.cycle[k]),
@@ -281,12 +280,13 @@ def _noise(voltage_V: FloatArray, cc: BoolArray, seg: Segmentation) -> FloatArra
     d2 = np.multiply(voltage_V[1:-1], 2.0)
     np.subtract(voltage_V[2:], d2, out=d2)
     d2 += voltage_V[:-2]
-    # Triple j is rows j..j+2; all three in one half-cycle (labels never decrease, so the
-    # first and last label suffice) and at constant current.
-    label = seg.label
+    # Triple j is rows j..j+2: all three at constant current (so inside half-cycles) and in
+    # the same one (not the two triples before each half-cycle's first row).
     ok = cc[2:] & cc[1:-1]
     ok &= cc[:-2]
-    ok &= label[2:] == label[:-2]
+    for back in (1, 2):
+        crossing = seg.starts[1:] - back
+        ok[crossing[(crossing >= 0) & (crossing < ok.size)]] = False
     d2 *= d2
     d2 *= ok
     # Half-cycle i holds the triples that start on its rows (ok: they also end there).
