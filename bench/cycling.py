@@ -16,7 +16,7 @@ peak memory (``ru_maxrss``) is that of the measured work plus its interpreter:
   needs Python >= 3.13, looked for on PATH and in pyenv; else the last cellpy for this Python);
 * pyarrow: ``pyarrow.csv.read_csv`` of the same file, the floor for reading a CSV.
 
-Each timing is the best of ``--repeat`` runs (default 3) in one process, since the machine may
+Each timing is the best of ``--repeat`` runs (default 5) in one process, since the machine may
 be shared; peak memory is that process's maximum resident set.
 
 Prints the absolute figures and the ratios against the targets (labdb >= 10x faster than cellpy,
@@ -353,7 +353,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--cycles", type=int, default=500)
-    parser.add_argument("--repeat", type=int, default=3, help="best of N (the machine is shared)")
+    parser.add_argument("--repeat", type=int, default=5, help="best of N (the machine is shared)")
     parser.add_argument("--skip-cellpy", action="store_true")
     parser.add_argument("--skip-e2e", action="store_true", help="no end-to-end job timing")
     args = parser.parse_args()
