@@ -75,6 +75,19 @@ for model in (
     admin.site.register(model, ReadOnlyAdmin)
 
 
+@admin.register(m.AuthFailureWindow)
+class AuthFailureWindowAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Failed API authentication per address: viewable, and deletable to lift a throttle."""
+
+    list_display = ("ip", "count", "started_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(m.ElectrodeBatch)
 class ElectrodeBatchAdmin(CatalogAdmin):
     inlines = [StepInline]

@@ -22,10 +22,14 @@ def run_analysis_job(job_id: str) -> str | None:
 
 @shared_task(name="labdb.sweep_jobs")
 def sweep_jobs() -> list[str]:
-    """Re-queue jobs left queued or whose lease expired (scheduled by beat)."""
+    """Re-queue jobs left queued or whose lease expired, and forget passed windows of failed
+    API authentication (scheduled by beat)."""
     from labdb.services.jobs import jobs_sweep
+    from labdb.services.tokens import auth_failures_prune
 
-    return jobs_sweep()
+    requeued = jobs_sweep()
+    auth_failures_prune()
+    return requeued
 
 
 @shared_task(name="labdb.verify_storage")

@@ -12,7 +12,6 @@ from typing import Any
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -20,6 +19,7 @@ from rest_framework.request import Request
 
 from labdb import models as m
 from labdb.models.tokens import key_hash
+from labdb.services.tokens import auth_failure_record, auth_failures
 
 #: last_used_at is written at most this often per token (not on every request).
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
@@ -27,25 +27,6 @@ LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 def client_ip(request: Any) -> str:
     return str(request.META.get("REMOTE_ADDR", "") or "unknown")
-
-
-def _failure_key(ip: str) -> str:
-    return f"labdb:api-auth-failures:{ip}"
-
-
-def auth_failures(ip: str) -> int:
-    return int(cache.get(_failure_key(ip), 0))
-
-
-def _record_failure(ip: str) -> None:
-    key = _failure_key(ip)
-    window = settings.LABDB_AUTH_FAILURE_WINDOW_S
-    if cache.add(key, 1, timeout=window):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
 
 
 class AuthFailuresThrottled(exceptions.Throttled):
@@ -58,8 +39,8 @@ class TokenAuthentication(BaseAuthentication):
     A wrong, expired or revoked key answers 401 and counts as a failure for the client
     address; after ``LABDB_AUTH_FAILURE_LIMIT`` failures within the window every token attempt
     from that address answers 429 until the window passes, whether the key is right or not
-    (so the throttle cannot be used to test guesses). The counter is in Django's cache: per
-    process with the default local-memory cache, shared across workers with a shared cache.
+    (so the throttle cannot be used to test guesses). The counter is in the database
+    (:func:`labdb.services.tokens.auth_failure_record`), shared by every web process.
     """
 
     keyword = "Token"
@@ -73,12 +54,12 @@ class TokenAuthentication(BaseAuthentication):
         if auth_failures(ip) >= limit:
             raise AuthFailuresThrottled(wait=settings.LABDB_AUTH_FAILURE_WINDOW_S)
         if len(auth) != 2:
-            _record_failure(ip)
+            auth_failure_record(ip)
             raise exceptions.AuthenticationFailed("Malformed Authorization header: 'Token <key>'.")
         try:
             key = auth[1].decode("ascii")
         except UnicodeDecodeError as exc:
-            _record_failure(ip)
+            auth_failure_record(ip)
             raise exceptions.AuthenticationFailed("Invalid token.") from exc
         token = (
             m.ApiToken.objects.select_related("user", "instrument")
@@ -87,16 +68,16 @@ class TokenAuthentication(BaseAuthentication):
         )
         now = timezone.now()
         if token is None:
-            _record_failure(ip)
+            auth_failure_record(ip)
             raise exceptions.AuthenticationFailed("Invalid token.")
         if token.revoked_at is not None:
-            _record_failure(ip)
+            auth_failure_record(ip)
             raise exceptions.AuthenticationFailed("This token was revoked.")
         if token.expires_at is not None and token.expires_at <= now:
-            _record_failure(ip)
+            auth_failure_record(ip)
             raise exceptions.AuthenticationFailed("This token has expired.")
         if not token.user.is_active:
-            _record_failure(ip)
+            auth_failure_record(ip)
             raise exceptions.AuthenticationFailed("The token's user is inactive.")
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             m.ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

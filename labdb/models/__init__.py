@@ -20,7 +20,7 @@ from labdb.models.immutable import ImmutableRecordError
 from labdb.models.integrity import StorageCheck
 from labdb.models.materials import LOT_PROPERTIES, Attachment, Material, MaterialLot
 from labdb.models.testing import Instrument, TestProtocol, TestRun
-from labdb.models.tokens import ApiToken
+from labdb.models.tokens import ApiToken, AuthFailureWindow
 
 __all__ = [
     "LOT_PROPERTIES",
@@ -30,6 +30,7 @@ __all__ = [
     "AnalysisResult",
     "ApiToken",
     "Attachment",
+    "AuthFailureWindow",
     "CatalogRecord",
     "Cell",
     "CycleResult",

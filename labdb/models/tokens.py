@@ -83,3 +83,21 @@ class ApiToken(models.Model):
         if self.expires_at is not None and self.expires_at <= timezone.now():
             return "expired"
         return "active"
+
+
+class AuthFailureWindow(models.Model):
+    """Failed API authentication attempts from one client address in the current window.
+
+    One row per address, shared by every web process (the throttle of
+    :class:`labdb.api.authentication.TokenAuthentication`); a passed window is reset on the
+    next failure and deleted by the periodic sweep."""
+
+    ip = models.CharField(max_length=64, primary_key=True)
+    started_at = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "API authentication failure window"
+
+    def __str__(self) -> str:
+        return f"{self.ip}: {self.count} since {self.started_at:%Y-%m-%d %H:%M:%S}"

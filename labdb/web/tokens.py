@@ -16,8 +16,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from labdb import models as m
-from labdb.api.services import token_create, token_revoke
 from labdb.selectors.access import visible
+from labdb.services.tokens import token_create, token_revoke
 
 
 class TokenForm(forms.Form):

@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from labdb import models as m
-from labdb.api.services import token_create
 from labdb.selectors.access import lookup_q
+from labdb.services.tokens import token_create
 
 
 class Command(BaseCommand):

@@ -4,7 +4,6 @@ key of each scope."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,9 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from labdb import models as m
-from labdb.api.services import token_create
 from labdb.services.catalog import record_save
 from labdb.services.ingest import data_file_register
+from labdb.services.tokens import token_create
 from tests.labdb.test_ingest_and_jobs import bdf_csv
 
 
@@ -24,16 +23,6 @@ def _fast_hashing_and_blobs(settings: Any, tmp_path: Path) -> None:
     """Cheap password hashing (the demo user is created per test) and a private blob store."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.BLOB_DIR = tmp_path / "blobs"
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache() -> Iterator[None]:
-    """The failed-authentication counters live in the cache; every test starts at zero."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def sha(data: bytes) -> str:

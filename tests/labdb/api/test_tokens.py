@@ -15,7 +15,13 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from labdb import models as m
-from labdb.api.services import token_create, token_revoke
+from labdb.services.tokens import (
+    auth_failure_record,
+    auth_failures,
+    auth_failures_prune,
+    token_create,
+    token_revoke,
+)
 
 
 def api(key: str) -> APIClient:
@@ -67,6 +73,41 @@ def test_repeated_failures_are_throttled_even_for_a_good_key(demo_user: Any, set
     assert codes == [401] * 5
     r = api(good).get("/api/v1/cells/")
     assert r.status_code == 429 and "Retry-After" in r
+
+
+@pytest.mark.django_db
+def test_failures_are_counted_in_the_database_shared_by_every_web_process(
+    demo_user: Any, settings: Any
+) -> None:
+    settings.LABDB_AUTH_FAILURE_LIMIT = 3
+    for i in range(2):
+        assert api(f"ldb_guess{i}").get("/api/v1/cells/").status_code == 401
+    window = m.AuthFailureWindow.objects.get(ip="127.0.0.1")
+    assert window.count == 2
+    # Another process's failure is an UPDATE of the same row: the third one locks out.
+    auth_failure_record("127.0.0.1")
+    good = token_create(user=demo_user, name="good", scope="read").key
+    assert api(good).get("/api/v1/cells/").status_code == 429
+    assert auth_failures("10.0.0.9") == 0  # other addresses are not affected
+
+
+@pytest.mark.django_db
+def test_a_passed_failure_window_starts_again_and_is_pruned(settings: Any) -> None:
+    settings.LABDB_AUTH_FAILURE_WINDOW_S = 300
+    for _ in range(4):
+        auth_failure_record("10.0.0.1")
+    assert auth_failures("10.0.0.1") == 4
+    m.AuthFailureWindow.objects.filter(ip="10.0.0.1").update(
+        started_at=timezone.now() - dt.timedelta(seconds=301)
+    )
+    assert auth_failures("10.0.0.1") == 0
+    auth_failure_record("10.0.0.1")
+    assert m.AuthFailureWindow.objects.get(ip="10.0.0.1").count == 1
+    m.AuthFailureWindow.objects.filter(ip="10.0.0.1").update(
+        started_at=timezone.now() - dt.timedelta(seconds=301)
+    )
+    assert auth_failures_prune() == 1
+    assert not m.AuthFailureWindow.objects.exists()
 
 
 @pytest.mark.django_db
