@@ -91,7 +91,10 @@ def read_res(path: Path, *, engine: str = "auto", **_: Any) -> Parsed:
     frame = _res_mdbtools(path) if use_mdbtools else None
     if frame is None and engine == "mdbtools":
         raise ParseError("mdb-export (mdbtools) is not installed or failed on this file", file=path)
-    meta: dict[str, Any] = {}
+    # Which engine read the database is part of the provenance: mdb-export prints Single
+    # (float32) columns with 8 significant digits, access-parser gives their exact binary
+    # value, so the two can differ in the 8th digit (far below any instrument's resolution).
+    meta: dict[str, Any] = {"engine": "mdbtools" if frame is not None else "access-parser"}
     if frame is None:
         try:
             from access_parser import AccessParser  # type: ignore[import-untyped]

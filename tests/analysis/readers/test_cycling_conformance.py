@@ -179,6 +179,7 @@ def test_arbin_res_matches_cellpy(conformance_data: Path, engine: str) -> None:
     table = result.table
     golden = pd.read_parquet(data / "tests/data/goldens/loader_arbin_res/raw.parquet")
     assert len(table) == 10261
+    assert result.metadata["engine"] == engine  # recorded with the parsed table
     # mdb-export prints 8 significant digits; access-parser gives the stored doubles.
     rtol = 1e-12 if engine == "access-parser" else 1e-7
     np.testing.assert_allclose(table["voltage_volt"], golden["voltage"], rtol=rtol)
