@@ -1,0 +1,105 @@
+"""Data entities: the raw instrument files of the test runs and their parsed tables (copied from
+the blob store) and one JSON file per analysis result, with its metrics as ``PropertyValue``."""
+
+from __future__ import annotations
+
+import json
+
+from rocrate.model.entity import Entity
+
+from labdb import models as m
+from labdb.exports import vocab
+from labdb.exports.crate.entities import _EntityBuilder
+from labdb.exports.crate.terms import _encoding, _iso, safe_name, uri
+
+
+class _DataEntities(_EntityBuilder):
+    def run_folder(self, run: m.TestRun) -> str:
+        return safe_name(run.label)
+
+    def data_file(self, f: m.DataFile) -> Entity:
+        return self.blob_file(
+            f.sha256,
+            f"{self.run_folder(f.test_run)}/{safe_name(f.original_name)}",
+            {
+                "name": f.original_name,
+                "encodingFormat": _encoding(f.original_name),
+                "dateCreated": _iso(f.uploaded_at),
+                "about": self.ref(f.test_run),
+                "identifier": uri(f),
+            },
+        )
+
+    def parsed_table(self, t: m.ParsedTable) -> Entity:
+        return self.blob_file(
+            t.sha256,
+            f"{self.run_folder(t.data_file.test_run)}/parsed/{t.pk}.parquet",
+            {
+                "name": f"{t.format} table of {t.data_file.original_name}",
+                "description": (
+                    f"canonical table ({t.rows} rows; columns {', '.join(t.columns)}) "
+                    f"parsed by {t.parser} {t.parser_version}"
+                ),
+                "encodingFormat": "application/vnd.apache.parquet",
+                "dateCreated": _iso(t.created_at),
+                "identifier": uri(t),
+            },
+        )
+
+    def result_file(self, r: m.AnalysisResult) -> Entity:
+        job = r.job
+        payload = {
+            "job": str(job.pk),
+            "kind": r.kind,
+            "test_run": r.test_run.label,
+            "analysis_version": job.analysis_version,
+            "code_commit": job.code_commit,
+            "parameters": job.parameters,
+            "parameters_sha256": job.parameters_sha256,
+            "input_sha256": job.input_sha256,
+            "output_sha256": job.output_sha256,
+            "summary": r.summary,
+        }
+        data = (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode()
+        ident = uri(r)
+        metrics = [
+            self.prop(ident, key, name, value, unit, pid)
+            for key, name, value, unit, pid in (
+                (
+                    "ice",
+                    "initial coulombic efficiency",
+                    r.initial_coulombic_efficiency,
+                    "1",
+                    vocab.INITIAL_COULOMBIC_EFFICIENCY,
+                ),
+                (
+                    "ace",
+                    "average coulombic efficiency",
+                    r.average_coulombic_efficiency,
+                    "1",
+                    vocab.COULOMBIC_EFFICIENCY,
+                ),
+                (
+                    "cce",
+                    "cumulative coulombic efficiency",
+                    r.cumulative_coulombic_efficiency,
+                    "1",
+                    vocab.COULOMBIC_EFFICIENCY,
+                ),
+                ("cycle-life", "cycle life", r.cycle_life, "cycles", vocab.CYCLE_LIFE),
+                ("cycles", "cycle count", r.cycle_count, "cycles", ""),
+            )
+            if value is not None
+        ]
+        return self.bytes_file(
+            data,
+            f"{self.run_folder(r.test_run)}/results/{r.kind}-{job.pk}.json",
+            {
+                "name": f"{r.kind} result of {r.test_run.label}",
+                "encodingFormat": "application/json",
+                "dateCreated": _iso(r.created_at),
+                "identifier": ident,
+                "about": self.ref(r.test_run),
+                "variableMeasured": [{"@id": p.id} for p in metrics if p is not None],
+            },
+        )
