@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 
 from labdb.selectors import results as sel
-from labdb.web.cell_plots import PALETTE, PERCENT, _time_voltage, parse_cycles, profile_traces
+from labdb.web.cell_plots import PALETTE, PERCENT, parse_cycles, profile_traces
+from labdb.web.cell_plots.common import RETENTION_AXIS
+from labdb.web.cell_plots.cycling import _time_voltage
 from labdb.web.decimate import lttb
 from labdb.web.plots import Builder, PlotRequest, empty, figure, trace
 
@@ -251,13 +253,7 @@ def full_cell(_: Any, req: PlotRequest) -> dict[str, Any]:
         "cycle",
         "discharge capacity (mAh/cm²)",
         data,
-        yaxis2={
-            "title": {"text": "retention (%)"},
-            "overlaying": "y",
-            "side": "right",
-            "tickmode": "auto",
-            "showgrid": False,
-        },
+        yaxis2=RETENTION_AXIS,
         legend={"orientation": "h", "y": -0.25},
     )
 
