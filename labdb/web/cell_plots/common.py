@@ -18,14 +18,19 @@ PALETTE = [
 ]  # fmt: skip
 
 
+def right_axis(title: str) -> dict[str, Any]:
+    """A second y axis on the right (``yaxis2``), over the first, without its own grid."""
+    return {
+        "title": {"text": title},
+        "overlaying": "y",
+        "side": "right",
+        "tickmode": "auto",
+        "showgrid": False,
+    }
+
+
 #: The right-hand axis of capacity retention (%) over a capacity plot.
-RETENTION_AXIS = {
-    "title": {"text": "retention (%)"},
-    "overlaying": "y",
-    "side": "right",
-    "tickmode": "auto",
-    "showgrid": False,
-}
+RETENTION_AXIS = right_axis("retention (%)")
 
 
 def _pct(xs: list[Any]) -> list[Any]:

@@ -9,7 +9,7 @@ import numpy as np
 
 from labdb import models as m
 from labdb.selectors import results as sel
-from labdb.web.cell_plots.common import PALETTE, PERCENT
+from labdb.web.cell_plots.common import PALETTE, PERCENT, right_axis
 from labdb.web.plots import PlotRequest, empty, figure, trace
 
 MAX_SPECTRA = 12
@@ -229,13 +229,7 @@ def bode_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
         data,
         xaxis={"type": "log"},
         yaxis={"type": "log"},
-        yaxis2={
-            "title": {"text": "-phase (°)"},
-            "overlaying": "y",
-            "side": "right",
-            "tickmode": "auto",
-            "showgrid": False,
-        },
+        yaxis2=right_axis("-phase (°)"),
     )
 
 
