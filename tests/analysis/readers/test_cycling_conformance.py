@@ -63,6 +63,11 @@ EXPECTED_ROWS = {
     ),
     "TRI-AMDD+beep/beep/tests/test_files/FastCharge_000025_CH8.csv": ("arbin", 248),
     "g-kimbell+fastnda/tests/test_data/interp-test.csv": ("neware-csv", 333),
+    "ROVI-org+battery-data-toolkit/tests/files/example-data/"
+    "single-resistor-constant-charge_from-charged.hdf": ("battdat-hdf5", 2401),
+    "ROVI-org+battery-data-toolkit/tests/files/example-data/"
+    "single-resistor-constant-charge_from-discharged.hdf": ("battdat-hdf5", 2401),
+    "TRI-AMDD+beep/beep/tests/test_files/indigo_test_sample.h5": ("indigo-hdf5", 20000),
 }
 
 NEWARE_WITH_VENDOR_EXPORT = [
@@ -76,8 +81,8 @@ NEWARE_WITH_VENDOR_EXPORT = [
     "scrubbed_ndc2.ndax",
 ]
 
-# Files in the cycling folder that are not time series (companions, summaries, references) or
-# are in formats no cycling reader handles (HDF5): they must fail with a ParseError.
+# Files in the cycling folder that are not time series (companions, summaries, references):
+# they must fail with a ParseError.
 NOT_CYCLING_SUFFIXES = (
     ".json",
     ".yml",
@@ -85,8 +90,6 @@ NOT_CYCLING_SUFFIXES = (
     ".parquet",
     "_Metadata.csv",
     "_metadata.csv",
-    ".hdf",
-    ".h5",
     "summary.csv",
 )
 
