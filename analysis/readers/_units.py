@@ -42,6 +42,17 @@ _QUANTITY_BASE = {
 }
 
 
+#: The SI/BDF unit of each quantity, the unit of every canonical column.
+SI_UNIT = {
+    "time": "s",
+    "voltage": "V",
+    "current": "A",
+    "capacity": "Ah",
+    "energy": "Wh",
+    "temperature": "degC",
+}
+
+
 def normalise_unit(unit: str) -> str:
     u = unit.strip().lower().replace(" ", "")
     for micro in ("µ", "μ", "\ufffd", "�", "¦ì", "ã¬", "\xb5"):

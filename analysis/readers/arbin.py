@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis.readers import _text
-from analysis.readers._units import split_unit, to_si
+from analysis.readers._units import SI_UNIT, split_unit, to_si
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import finish_cycling
 from analysis.readers.generic_csv import date_seconds
@@ -58,14 +58,6 @@ _DATE_KEYS = ("datetime", "date")
 #: Parsing block of the typed fast path (measured: 1-4 MB parse the 128 MB benchmark file
 #: with about a quarter less CPU than 16 MB blocks).
 _FAST_BLOCK_BYTES = 1 << 22
-_SI = {
-    "time": "s",
-    "voltage": "V",
-    "current": "A",
-    "capacity": "Ah",
-    "energy": "Wh",
-    "temperature": "degC",
-}
 
 
 def _key(name: str) -> str:
@@ -162,7 +154,7 @@ def _arbin_table(frame: pd.DataFrame, path: Path, notes: list[str], first_row: i
         if quantity is None:
             table[canonical] = values
         else:
-            unit = split_unit(str(col))[1] or _SI[quantity]
+            unit = split_unit(str(col))[1] or SI_UNIT[quantity]
             table[canonical] = to_si(values, unit, quantity, column=str(col))
     for canonical, name in (
         ("test_time_second", "Test_Time"),

@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from analysis.readers._units import to_si
+from analysis.readers._units import SI_UNIT, to_si
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import finish_cycling
 
@@ -115,7 +115,7 @@ def read_battdat(path: Path, **_: Any) -> Parsed:
             continue
         values = np.asarray(data[source], dtype=np.float64)
         if quantity is not None:
-            unit = (schema.get(source) or {}).get("units") or _SI[quantity]
+            unit = (schema.get(source) or {}).get("units") or SI_UNIT[quantity]
             values = to_si(values, str(unit), quantity, column=f"raw_data/{source}")
         table[canonical] = values
     return finish_cycling(
@@ -178,16 +178,6 @@ def read_indigo(path: Path, **_: Any) -> Parsed:
     return finish_cycling(
         pd.DataFrame(table), file=path, counters="step", metadata=meta, first_row=1
     )
-
-
-_SI = {
-    "time": "s",
-    "voltage": "V",
-    "current": "A",
-    "capacity": "Ah",
-    "energy": "Wh",
-    "temperature": "degC",
-}
 
 
 def _split_net_counter(
