@@ -108,7 +108,9 @@ def read_battdat(path: Path, **_: Any) -> Parsed:
         file_meta = _text_attr(h5.attrs.get("metadata"))
         if file_meta:
             with contextlib.suppress(json.JSONDecodeError):  # descriptive only
-                meta.update({k: v for k, v in json.loads(file_meta).items() if v is not None})
+                described = json.loads(file_meta)
+                if isinstance(described, dict):
+                    meta.update({k: v for k, v in described.items() if v is not None})
     table: dict[str, npt.NDArray[np.float64]] = {}
     for source, (canonical, quantity) in BATTDAT_COLUMNS.items():
         if source not in names:
