@@ -30,10 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    keep_freed_memory()  # a one-shot process: reuse freed blocks (see analysis.runtime)
     result: int = args.handler(args)
     return result
 
 
 if __name__ == "__main__":
+    # The command is a process of its own: it reuses freed blocks (see analysis.runtime). Not
+    # in main(), so that a program calling main() keeps its own allocator settings.
+    keep_freed_memory()
     sys.exit(main())

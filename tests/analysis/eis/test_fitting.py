@@ -88,12 +88,19 @@ def test_without_guess_reaches_the_global_minimum_basinhopping_found(
     np.testing.assert_allclose(fit.values[:4], peer[:4], rtol=0.1)
 
 
-def _arcs_by_tau(values: np.ndarray) -> np.ndarray:
+def _arcs_by_tau(values: np.ndarray, of: np.ndarray | None = None) -> np.ndarray:
     """[R0, (R, Q, alpha) of the faster arc, (R, Q, alpha) of the slower]: the two arcs of
-    R0-p(R1,CPE1)-p(R2,CPE2) are interchangeable, so compare them in time-constant order."""
-    arcs = [values[1:4], values[4:7]]
-    arcs.sort(key=lambda a: (a[0] * a[1]) ** (1 / a[2]))
-    return np.concatenate([values[:1], *arcs])
+    R0-p(R1,CPE1)-p(R2,CPE2) are interchangeable (which one a fit calls 1 depends on rounding
+    when the guess treats them alike), so compare them in time-constant order. ``of``: another
+    per-parameter array (e.g. the standard errors) put in the order of ``values``' arcs."""
+    of = values if of is None else of
+    order = sorted((0, 1), key=lambda k: _tau(values[1 + 3 * k : 4 + 3 * k]))
+    return np.concatenate([of[:1], *(of[1 + 3 * k : 4 + 3 * k] for k in order)])
+
+
+def _tau(arc: np.ndarray) -> float:
+    r, q, alpha = arc
+    return float((r * q) ** (1 / alpha))
 
 
 UNWEIGHTED = [1.564203e-02, 2.664439e-01, 4.167824e02, 6.286762e-01]
@@ -122,8 +129,12 @@ def test_unweighted_standard_errors_match_impedance_py_conf(example_below_x: Spe
     f, z = example_below_x
     guess = [0.01, 0.005, 0.1, 0.9, 0.005, 0.1, 0.9]
     fit = fit_circuit(f, z, "R0-p(R1,CPE1)-p(R2,CPE2)", guess, weighting="none")
-    conf = [2.0e-4, 9.8e-2, 29.5, 2.2e-2, 4.9e-4, 0.33, 1.5e-2]
-    np.testing.assert_allclose(list(fit.standard_errors.values()), conf, rtol=0.1)
+    # impedance.py's conf_ for its fit (UNWEIGHTED, in impedance.py's arc labels).
+    conf = np.array([2.0e-4, 9.8e-2, 29.5, 2.2e-2, 4.9e-4, 0.33, 1.5e-2])
+    errors = np.array(list(fit.standard_errors.values()))
+    np.testing.assert_allclose(
+        _arcs_by_tau(fit.values, errors), _arcs_by_tau(np.array(UNWEIGHTED), conf), rtol=0.1
+    )
 
 
 def test_pyimpspec_noise_free_spectrum_is_recovered_exactly(
