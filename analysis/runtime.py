@@ -44,11 +44,11 @@ def keep_freed_memory(
         return False
     try:
         libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-        gnu_get_libc_version = libc.gnu_get_libc_version  # absent from musl: not glibc
-    except (OSError, AttributeError):
+    except OSError:
         return False
-    del gnu_get_libc_version
+    if not hasattr(libc, "gnu_get_libc_version"):  # musl and others: not glibc
+        return False
+    mallopt = libc.mallopt
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     ok_mmap = bool(mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold)) == 1)

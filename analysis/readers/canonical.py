@@ -64,6 +64,22 @@ OPTIONAL = (
     "temperature_t1_celsius",
 )
 COLUMNS = REQUIRED + OPTIONAL
+#: Unit of each canonical column (the suffix of its BDF machine name; "1" for counts).
+UNITS = {
+    "test_time_second": "s",
+    "unix_time_second": "s",
+    "step_time_second": "s",
+    "voltage_volt": "V",
+    "current_ampere": "A",
+    "charging_capacity_ah": "Ah",
+    "discharging_capacity_ah": "Ah",
+    "charging_energy_wh": "Wh",
+    "discharging_energy_wh": "Wh",
+    "temperature_t1_celsius": "degC",
+    "cycle_count": "1",
+    "step_count": "1",
+    "step_index": "1",
+}
 COUNTERS = (
     "charging_capacity_ah",
     "discharging_capacity_ah",

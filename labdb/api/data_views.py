@@ -49,6 +49,20 @@ from labdb.services.jobs import job_rerun
 from labdb.storage import BlobTooLarge, ChecksumMismatch, blob_path
 
 TABLE_RENDERERS = (JSONRenderer, CSVRenderer, ParquetRenderer, BrowsableAPIRenderer)
+
+
+def table_action(func: Any) -> Any:
+    """A GET on one record that answers a table (JSON, CSV or Parquet), unfiltered and unpaged.
+    (A new ``action`` each time: DRF writes the view's name into the decorator's kwargs.)"""
+    return action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=TABLE_RENDERERS,
+        filter_backends=[],
+        pagination_class=None,
+    )(func)
+
+
 UPLOAD_SOURCES = {"api": m.DataFile.Source.API, "harvester": m.DataFile.Source.HARVESTER}
 JOB_PARAM = OpenApiParameter(
     "job",
@@ -194,13 +208,7 @@ class TestRunViewSet(BoundInstrumentMixin, CatalogViewSet):
         parameters=[ID_OR_LABEL, JOB_PARAM],
         responses=s.CycleRowSerializer(many=True),
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        renderer_classes=TABLE_RENDERERS,
-        filter_backends=[],
-        pagination_class=None,
-    )
+    @table_action
     def cycles(self, request: Request, id_or_label: str) -> Response:
         run = self.get_object()
         job = request.query_params.get("job")
@@ -217,13 +225,7 @@ class TestRunViewSet(BoundInstrumentMixin, CatalogViewSet):
         parameters=[ID_OR_LABEL],
         responses=s.ResultSerializer(many=True),
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        renderer_classes=TABLE_RENDERERS,
-        filter_backends=[],
-        pagination_class=None,
-    )
+    @table_action
     def metrics(self, request: Request, id_or_label: str) -> Response:
         run = self.get_object()
         return Response(metric_rows(run.results.order_by("-created_at")))
@@ -240,13 +242,7 @@ class TestRunViewSet(BoundInstrumentMixin, CatalogViewSet):
         parameters=[ID_OR_LABEL],
         responses=s.EISFitRowSerializer(many=True),
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        renderer_classes=TABLE_RENDERERS,
-        filter_backends=[],
-        pagination_class=None,
-    )
+    @table_action
     def eis(self, request: Request, id_or_label: str) -> Response:
         run = self.get_object()
         result = run.results.filter(kind="eis").order_by("-created_at").first()

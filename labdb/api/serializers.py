@@ -14,6 +14,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from labdb import models as m
+from labdb.api.selectors import METRIC_COLUMNS
 from labdb.selectors.access import lookup_q, visible
 
 
@@ -421,14 +422,7 @@ class ResultSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "test_run",
             "kind",
             "created_at",
-            "cycle_count",
-            "initial_coulombic_efficiency",
-            "average_coulombic_efficiency",
-            "cumulative_coulombic_efficiency",
-            "capacity_retention",
-            "short_circuit_cycle",
-            "cycle_life",
-            "total_time_h",
+            *METRIC_COLUMNS,
         )
         read_only_fields = fields
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.readers.canonical import UNITS
 from labdb import models as m
 from labdb.exports import vocab
 from labdb.exports.crate import safe_name, uri
@@ -33,23 +34,6 @@ from labdb.exports.records import collect
 from labdb.storage import blob_path, hash_file
 
 BDF_SPEC = "https://github.com/battery-data-alliance/battery-data-format"
-
-#: Unit of each canonical column (the suffix of its BDF machine name).
-UNITS = {
-    "test_time_second": "s",
-    "unix_time_second": "s",
-    "step_time_second": "s",
-    "voltage_volt": "V",
-    "current_ampere": "A",
-    "charging_capacity_ah": "Ah",
-    "discharging_capacity_ah": "Ah",
-    "charging_energy_wh": "Wh",
-    "discharging_energy_wh": "Wh",
-    "temperature_t1_celsius": "degC",
-    "cycle_count": "1",
-    "step_count": "1",
-    "step_index": "1",
-}
 
 
 class NoTableError(LookupError):

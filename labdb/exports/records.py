@@ -162,18 +162,7 @@ def collect(root: Model | m.Project, *, downstream: bool | None = None) -> Recor
     """
     result = RecordSet(root=root)
     if isinstance(root, m.Project):
-        for model in (
-            m.Material,
-            m.MaterialLot,
-            m.Formulation,
-            m.ElectrodeBatch,
-            m.Cell,
-            m.Instrument,
-            m.TestProtocol,
-            m.TestRun,
-            m.DataFile,
-            m.AnalysisJob,
-        ):
+        for model in (*m.CATALOG_MODELS, m.DataFile, m.AnalysisJob):
             for obj in model._default_manager.filter(project=root):
                 result.add(obj)
         for table in m.ParsedTable.objects.filter(data_file__project=root):
@@ -206,16 +195,7 @@ def as_uuid(value: Any) -> uuid.UUID | None:
 
 
 #: Models searched by label (CatalogRecord subclasses), in the order they are reported.
-LABELLED: tuple[type[Model], ...] = (
-    m.Material,
-    m.MaterialLot,
-    m.Formulation,
-    m.ElectrodeBatch,
-    m.Cell,
-    m.Instrument,
-    m.TestProtocol,
-    m.TestRun,
-)
+LABELLED: tuple[type[Model], ...] = m.CATALOG_MODELS
 #: Models searched by UUID besides the labelled ones (an analysis result shares its job's id).
 BY_UUID: tuple[type[Model], ...] = (m.DataFile, m.ParsedTable, m.AnalysisResult, m.AnalysisJob)
 

@@ -22,7 +22,21 @@ from labdb.models.materials import LOT_PROPERTIES, Attachment, Material, Materia
 from labdb.models.testing import Instrument, TestProtocol, TestRun
 from labdb.models.tokens import ApiToken, AuthFailureWindow
 
+#: The labelled catalog record types (CatalogRecord subclasses), upstream first: the order in
+#: which search, exports and counts report them.
+CATALOG_MODELS: tuple[type[CatalogRecord], ...] = (
+    Material,
+    MaterialLot,
+    Formulation,
+    ElectrodeBatch,
+    Cell,
+    Instrument,
+    TestProtocol,
+    TestRun,
+)
+
 __all__ = [
+    "CATALOG_MODELS",
     "LOT_PROPERTIES",
     "MASS_FRACTION_TOLERANCE_PCT",
     "REQUIRED_STEP_FIELDS",

@@ -35,17 +35,7 @@ def upstream(record: Model) -> list[tuple[str, Model]]:
 
 def project_counts(project_id: Any) -> dict[str, int]:
     """How many records of each catalog type a project holds."""
-    types = [
-        m.Material,
-        m.MaterialLot,
-        m.Formulation,
-        m.ElectrodeBatch,
-        m.Cell,
-        m.Instrument,
-        m.TestProtocol,
-        m.TestRun,
-    ]
     return {
         t._meta.model_name or t.__name__: t._default_manager.filter(project_id=project_id).count()
-        for t in types
+        for t in m.CATALOG_MODELS
     }
