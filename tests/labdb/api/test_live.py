@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from harvester import Harvester, Options, main
 from labdb import models as m
-from labdb.harvester import Harvester, Options, main
 from labdb.services.tokens import token_create
 from tests.labdb.api.conftest import sha
 from tests.labdb.test_ingest_and_jobs import bdf_csv
