@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 
@@ -47,6 +49,39 @@ def blob_path(sha256: str) -> Path:
     return blob_root() / sha256[:2] / sha256
 
 
+def safe_name(name: str) -> str:
+    """A file name kept as metadata: no directories, no control characters, at most 200 chars."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip() or "unnamed"
+    if len(name) > 200:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 200 - len(ext) - 1] + "." + ext) if dot and len(ext) <= 10 else name[:200]
+    return name
+
+
+def read_chunks(fh: BinaryIO) -> Iterator[bytes]:
+    """The content of the open file ``fh`` in pieces of :data:`CHUNK_BYTES`."""
+    return iter(lambda: fh.read(CHUNK_BYTES), b"")
+
+
+def hash_chunks(
+    chunks: Iterable[bytes], *, out: BinaryIO | None = None, max_bytes: int | None = None
+) -> tuple[str, int]:
+    """The sha256 and the size of the concatenated ``chunks``, read once; each chunk is also
+    written to ``out`` when given. Raises :class:`BlobTooLarge` as soon as the content passes
+    ``max_bytes`` (before that chunk is hashed or written)."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise BlobTooLarge(f"the file is larger than the limit of {max_bytes} bytes")
+        digest.update(chunk)
+        if out is not None:
+            out.write(chunk)
+    return digest.hexdigest(), size
+
+
 def store_chunks(
     chunks: Iterable[bytes],
     *,
@@ -60,21 +95,13 @@ def store_chunks(
     limit = settings.MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
     tmp_dir = blob_root() / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
     fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                size += len(chunk)
-                if size > limit:
-                    raise BlobTooLarge(f"the file is larger than the limit of {limit} bytes")
-                digest.update(chunk)
-                out.write(chunk)
+            sha, size = hash_chunks(chunks, out=out, max_bytes=limit)
             out.flush()
             os.fsync(out.fileno())
-        sha = digest.hexdigest()
         if expected_sha256 is not None and expected_sha256.strip().lower() != sha:
             raise ChecksumMismatch(
                 f"sha256 mismatch: the client declared {expected_sha256.strip().lower()}, "
@@ -91,19 +118,18 @@ def store_chunks(
         tmp.unlink(missing_ok=True)
 
 
-def store_file(path: Path, **kwargs: object) -> StoredBlob:
-    """Store the content of the file at ``path``."""
+def store_file(
+    path: Path, *, expected_sha256: str | None = None, max_bytes: int | None = None
+) -> StoredBlob:
+    """Store the content of the file at ``path`` (see :func:`store_chunks`)."""
     with path.open("rb") as fh:
-        return store_chunks(iter(lambda: fh.read(CHUNK_BYTES), b""), **kwargs)  # type: ignore[arg-type]
+        return store_chunks(read_chunks(fh), expected_sha256=expected_sha256, max_bytes=max_bytes)
 
 
 def hash_file(path: Path) -> str:
     """The sha256 of the file at ``path``, read in chunks."""
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(CHUNK_BYTES), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hash_chunks(read_chunks(fh))[0]
 
 
 def iter_blobs() -> Iterator[tuple[str, Path]]:

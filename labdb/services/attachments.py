@@ -10,8 +10,7 @@ from django.db import transaction
 
 from labdb import models as m
 from labdb.services.audit import audit
-from labdb.services.ingest import safe_name
-from labdb.storage import store_chunks
+from labdb.storage import safe_name, store_chunks
 
 
 def attachment_add(

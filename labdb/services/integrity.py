@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +10,7 @@ from django.utils import timezone
 
 from labdb import models as m
 from labdb.provenance import sha256_of
-from labdb.storage import CHUNK_BYTES, blob_path, iter_blobs
+from labdb.storage import blob_path, hash_file, iter_blobs
 
 
 def _records_for(sha: str) -> list[str]:
@@ -37,11 +36,7 @@ def storage_verify() -> m.StorageCheck:
     for name, path in iter_blobs():
         checked += 1
         seen.add(name)
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(CHUNK_BYTES), b""):
-                digest.update(chunk)
-        actual = digest.hexdigest()
+        actual = hash_file(path)
         if actual != name:
             problems.append(
                 {
@@ -87,7 +82,6 @@ def job_reproduce(job: m.AnalysisJob) -> Reproduction:
     compare the output with the one recorded when it ran."""
     from labdb.analyses import ANALYZERS
     from labdb.services.jobs import read_data_file
-    from labdb.storage import hash_file
 
     data_file = job.data_file
     input_ok = hash_file(blob_path(data_file.sha256)) == data_file.sha256

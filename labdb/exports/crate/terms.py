@@ -12,7 +12,7 @@ from django.db.models import Model
 from labdb import models as m
 from labdb.exports import vocab
 from labdb.exports.prov import SEGMENT, namespace_uri
-from labdb.services.ingest import safe_name as _safe_name
+from labdb.storage import safe_name as _safe_name
 
 PROCESS_RUN_CRATE = "https://w3id.org/ro/wfrun/process/0.5"
 SHA256_TERM = "https://w3id.org/ro/terms/workflow-run#sha256"
