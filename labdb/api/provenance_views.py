@@ -17,7 +17,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from labdb.selectors.lineage import Lineage, lineage
+from labdb.selectors.lineage import Lineage, lineage, record_text
 
 PATH_PARAM = OpenApiParameter(
     "id_or_label",
@@ -66,8 +66,6 @@ class LineageSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 def lineage_payload(lin: Lineage) -> dict[str, Any]:
-    from labdb.web.lineage import record_text
-
     return {
         "direction": lin.direction,
         "nodes": [

@@ -168,3 +168,19 @@ def impact(record: Model, user: Any) -> Lineage:
     """Everything that depends on ``record`` (e.g. a contaminated powder lot): cells, runs,
     files, results, at any depth."""
     return lineage(record, user, direction="down")
+
+
+def record_text(record: Model) -> str:
+    """A short label for any record of the lineage (its label, or what identifies a data record)."""
+    if isinstance(record, m.MaterialLot) and record.d50_nm:
+        return f"{record.label} (D50 {record.d50_nm:g} nm)"
+    if isinstance(record, m.DataFile):
+        return f"{record.original_name} [{record.sha256[:8]}]"
+    if isinstance(record, m.AnalysisJob):
+        return f"{record.kind} job ({record.status})"
+    if isinstance(record, m.AnalysisResult):
+        ice = record.initial_coulombic_efficiency
+        return f"{record.kind} result" + (f", ICE {ice:.1%}" if ice is not None else "")
+    if isinstance(record, m.ParsedTable):
+        return f"table ({record.format}, {record.rows} rows)"
+    return str(getattr(record, "label", record))

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Model
 
 from labdb import models as m
-from labdb.selectors.lineage import Lineage, key_of
+from labdb.selectors.lineage import Lineage, key_of, record_text
 from labdb.web.entities import url_for
 
 BOX_W, BOX_H, COL_W, ROW_H, PAD = 168, 26, 200, 34, 10
@@ -41,21 +41,6 @@ def record_url(record: Model) -> str | None:
     if isinstance(record, m.AnalysisResult):
         return f"/test-runs/{record.test_run_id}/"
     return url_for(record)
-
-
-def record_text(record: Model) -> str:
-    if isinstance(record, m.MaterialLot) and record.d50_nm:
-        return f"{record.label} (D50 {record.d50_nm:g} nm)"
-    if isinstance(record, m.DataFile):
-        return f"{record.original_name} [{record.sha256[:8]}]"
-    if isinstance(record, m.AnalysisJob):
-        return f"{record.kind} job ({record.status})"
-    if isinstance(record, m.AnalysisResult):
-        ice = record.initial_coulombic_efficiency
-        return f"{record.kind} result" + (f", ICE {ice:.1%}" if ice is not None else "")
-    if isinstance(record, m.ParsedTable):
-        return f"table ({record.format}, {record.rows} rows)"
-    return str(getattr(record, "label", record))
 
 
 def lineage_svg(root: Model, up: Lineage, down: Lineage) -> str:
