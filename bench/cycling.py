@@ -183,7 +183,7 @@ django.setup()
 from django.contrib.auth import get_user_model
 from labdb import models as m
 from labdb.services.catalog import record_save
-from labdb.services.demo import demo_load
+from labdb.demo import demo_load
 project = demo_load()
 cell = m.Cell.objects.get(project=project, label="MgAgSn-E-HC1")  # a half cell
 protocol = m.TestProtocol.objects.get(project=project, label="PS-1mA-1mAh")

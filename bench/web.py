@@ -81,9 +81,9 @@ def prepare(data_dir: Path) -> None:
     from django.core.management import call_command
 
     from labdb import models as m
+    from labdb.demo import demo_load
+    from labdb.demo.files import demo_data_load
     from labdb.services.catalog import record_save
-    from labdb.services.demo import demo_load
-    from labdb.services.demo_data import demo_data_load
     from labdb.services.ingest import data_file_register
 
     call_command("migrate", verbosity=0)

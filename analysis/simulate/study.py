@@ -1,6 +1,6 @@
 """The demo study's raw files, simulated: :func:`write_demo_study`. DEMO DATA, not measurements.
 
-Writes, for the cells of :mod:`labdb.services.demo` (area 0.785 cm2), one file per test run in
+Writes, for the cells of :mod:`labdb.demo` (area 0.785 cm2), one file per test run in
 the format of the instrument that would have recorded it:
 
 - every half cell (Mg-E, Ag-E, Sn-E, MgAgSn-E, MgAgSn-P; HC1 and HC2): a Li plating/stripping

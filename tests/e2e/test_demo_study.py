@@ -41,8 +41,8 @@ def table_value(tab: Pages, group: str, metric: str) -> float | None:
 
 
 def test_demo_study_comparison_and_dashboards(tab: Pages, blobs: Any) -> None:
-    from labdb.services.demo import demo_load
-    from labdb.services.demo_data import demo_data_load
+    from labdb.demo import demo_load
+    from labdb.demo.files import demo_data_load
 
     project = demo_load()
     demo_data_load(project=project, user=get_user_model().objects.get(username="demo"))

@@ -21,7 +21,7 @@ def save_form(tab: Pages, label: str) -> None:
 
 
 def test_catalog_upload_job_and_ce_plot(tab: Pages, blobs: Any) -> None:
-    from labdb.services.demo import demo_load
+    from labdb.demo import demo_load
 
     demo_load()
     tab.login()

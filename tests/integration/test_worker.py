@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from labdb import models as m
+from labdb.demo import demo_load
 from labdb.services.catalog import record_save
-from labdb.services.demo import demo_load
 from labdb.services.ingest import data_file_register
 from tests.labdb.test_ingest_and_jobs import bdf_csv
 

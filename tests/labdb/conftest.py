@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from labdb import models as m
-from labdb.services.demo import demo_load
+from labdb.demo import demo_load
 
 
 @pytest.fixture

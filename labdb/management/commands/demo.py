@@ -1,4 +1,4 @@
-"""``python manage.py demo``: load the demo study (idempotent)."""
+"""``python manage.py demo``: load the demo study (idempotent; see :mod:`labdb.demo`)."""
 
 import time
 from typing import Any
@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from labdb.services.demo import demo_load
+from labdb.demo import demo_study
 
 
 class Command(BaseCommand):
@@ -21,14 +21,8 @@ class Command(BaseCommand):
         if not settings.DEMO_ENABLED:
             raise CommandError("the demo needs DEBUG on or LABDB_DEMO=1 (it creates demo/demo)")
         started = time.monotonic()
-        project = demo_load()
+        project, registered = demo_study(with_files=not options["catalog_only"])
         if not options["catalog_only"]:
-            from django.contrib.auth import get_user_model
-
-            from labdb.services.demo_data import demo_data_load
-
-            user = get_user_model().objects.filter(username="demo").first()
-            registered = demo_data_load(project=project, user=user)
             new = sum(r.created for r in registered)
             failed = [r for r in registered if r.job is not None and r.job.status == "failed"]
             self.stdout.write(

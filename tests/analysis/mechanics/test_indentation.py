@@ -10,7 +10,7 @@ import pytest
 
 from analysis import mechanics
 from analysis.readers import read
-from analysis.simulate_mechanics import ELASTANE, PVDF, simulate_indentation
+from analysis.simulate.mechanics import ELASTANE, PVDF, simulate_indentation
 
 
 def _curve(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from analysis.__main__ import main
-from analysis.simulate_mechanics import write_demo_set
+from analysis.simulate.mechanics import write_demo_set
 
 
 @pytest.fixture(scope="module")

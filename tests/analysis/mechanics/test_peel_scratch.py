@@ -9,7 +9,7 @@ import pytest
 
 from analysis import mechanics
 from analysis.readers import read
-from analysis.simulate_mechanics import ELASTANE, PVDF, simulate_peel, simulate_scratch
+from analysis.simulate.mechanics import ELASTANE, PVDF, simulate_peel, simulate_scratch
 
 GF = 9.80665e-3
 

@@ -108,7 +108,7 @@ def eis_after(
 
 @pytest.fixture
 def peel(demo: m.Project, demo_user: Any, ingest: Any, tmp_path: Path) -> m.AnalysisResult:
-    from analysis.simulate_mechanics import write_demo_set
+    from analysis.simulate.mechanics import write_demo_set
 
     paths = write_demo_set(tmp_path / "mech", seed=0)
     run = make_run(demo, demo_user, "E-B1-PEEL", "MgAgSn-Elastane-B1", "PEEL-180")

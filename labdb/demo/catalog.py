@@ -1,4 +1,4 @@
-"""The demo study: the catalog of Oh, Sohn & Choi, EES Batteries 2025, 1, 566-575
+"""The demo study's catalog: the records of Oh, Sohn & Choi, EES Batteries 2025, 1, 566-575
 ("High-performance anode-less all-solid-state batteries enabled by multisite nucleation and an
 elastic network").
 

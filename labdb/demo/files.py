@@ -1,6 +1,6 @@
-"""The demo study's raw data: simulated instrument files (see :mod:`analysis.simulate` and
-:mod:`analysis.simulate_mechanics`; DEMO DATA, not measurements) registered through the normal
-pipeline, so the demo exercises the same readers, jobs and analyses as real data.
+"""The demo study's raw data: simulated instrument files (see :mod:`analysis.simulate`; DEMO
+DATA, not measurements), each registered on its test run through the normal pipeline, so the demo
+exercises the same readers, jobs and analyses as real data.
 
 Idempotent: the simulator is deterministic, so the same bytes land on the same test runs and
 registering them again changes nothing.
@@ -15,11 +15,11 @@ from typing import Any
 from django.db import transaction
 
 from analysis.simulate import write_demo_study
-from analysis.simulate_mechanics import write_demo_set
+from analysis.simulate.mechanics import write_demo_set
 from labdb import models as m
 from labdb.services.catalog import record_save
 from labdb.services.ingest import Registered, data_file_register
-from labdb.storage import CHUNK_BYTES
+from labdb.storage import read_chunks
 
 #: mechanics demo file -> (subject label, protocol label, instrument label)
 MECHANICS = {
@@ -68,7 +68,7 @@ def _register(run: m.TestRun, path: Path, user: Any) -> Registered:
     with path.open("rb") as fh:
         return data_file_register(
             test_run=run,
-            chunks=iter(lambda: fh.read(CHUNK_BYTES), b""),
+            chunks=read_chunks(fh),
             original_name=path.name,
             user=user,
             source=m.DataFile.Source.DEMO,
