@@ -24,7 +24,7 @@ from labdb.models import (
     TestProtocol,
     TestRun,
 )
-from labdb.protocols import PARAMETERS, REQUIRED
+from labdb.protocols import PARAMETERS, PROTOCOL_KINDS
 from labdb.selectors.access import colleagues_of, projects_for, visible
 from labdb.units import KINDS, UnitError, format_quantity, parse_quantity
 from labdb.web.fields import QuantityField
@@ -337,7 +337,7 @@ class TestProtocolForm(CatalogForm):
         super().__init__(*args, **kwargs)
         params = self.instance.parameters or {}
         for key, p in PARAMETERS.items():
-            required_for = [k for k, req in REQUIRED.items() if key in req]
+            required_for = [k for k, pk in PROTOCOL_KINDS.items() if key in pk.required]
             help_text = (
                 "required for: " + ", ".join(k.replace("_", " ") for k in required_for)
                 if required_for

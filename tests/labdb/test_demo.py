@@ -61,9 +61,9 @@ def test_demo_holds_the_papers_materials_and_cells() -> None:
     assert full.cathode_lot.material.formula == "LiNi0.8Co0.1Mn0.1O2"
     assert full.cathode_coating_lot.material.name == "LiNbO3"
     ps = m.TestProtocol.objects.get(kind="plating_stripping").parameters
-    assert (ps["current_density"], ps["areal_capacity"]) == (1.0, 1.0)
+    assert (ps["current_density_mA_cm2"], ps["areal_capacity_mAh_cm2"]) == (1.0, 1.0)
     cyc = m.TestProtocol.objects.get(kind="galvanostatic").parameters
-    assert (cyc["c_rate"], cyc["one_c_current_density"]) == (0.5, 2.0)
+    assert (cyc["c_rate"], cyc["one_c_current_density_mA_cm2"]) == (0.5, 2.0)
 
 
 @pytest.mark.django_db(transaction=True)

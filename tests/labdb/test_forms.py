@@ -103,9 +103,9 @@ def _new_records(project: m.Project) -> dict[str, dict[str, Any]]:
             "label": "PS-2mA",
             "name": "Plating 2 mA/cm2",
             "kind": "plating_stripping",
-            "param_current_density": "2 mA/cm2",
-            "param_areal_capacity": "2 mAh/cm2",
-            "param_temperature": "25 degC",
+            "param_current_density_mA_cm2": "2 mA/cm2",
+            "param_areal_capacity_mAh_cm2": "2 mAh/cm2",
+            "param_temperature_degC": "25 degC",
         },
         "test-runs": {
             "project": p,

@@ -174,13 +174,13 @@ def test_protocol_parameters_are_validated_per_kind(client_demo: Client, demo: m
             "label": "PS-bad",
             "name": "PS bad",
             "kind": "plating_stripping",
-            "param_current_density": "1 mA/cm2",
-            "param_temperature": "25 degC",
+            "param_current_density_mA_cm2": "1 mA/cm2",
+            "param_temperature_degC": "25 degC",
         },
     )
     assert response.status_code == 200
     errors = response.context["form"].errors
-    assert errors["param_areal_capacity"] == [
+    assert errors["param_areal_capacity_mAh_cm2"] == [
         "areal capacity per half-cycle is required for a plating stripping protocol"
     ]
     response = client_demo.post(
@@ -190,14 +190,18 @@ def test_protocol_parameters_are_validated_per_kind(client_demo: Client, demo: m
             "label": "PS-ok",
             "name": "PS ok",
             "kind": "plating_stripping",
-            "param_current_density": "1000 uA/cm2",
-            "param_areal_capacity": "1 mAh/cm2",
-            "param_temperature": "298.15 K",
+            "param_current_density_mA_cm2": "1000 uA/cm2",
+            "param_areal_capacity_mAh_cm2": "1 mAh/cm2",
+            "param_temperature_degC": "298.15 K",
         },
     )
     assert response.status_code == 302
     params = m.TestProtocol.objects.get(label="PS-ok").parameters
-    assert params == {"current_density": 1.0, "areal_capacity": 1.0, "temperature": 25.0}
+    assert params == {
+        "current_density_mA_cm2": 1.0,
+        "areal_capacity_mAh_cm2": 1.0,
+        "temperature_degC": 25.0,
+    }
 
 
 @pytest.mark.django_db
