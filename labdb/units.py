@@ -1,10 +1,11 @@
 """Quantities with units: parse what a user typed, convert to one canonical unit per field.
 
 Each catalog field that holds a physical quantity names a *kind* (particle size, current
-density, ...). The database stores the value in the kind's canonical unit; forms accept any
-unit of the right dimension ("800 nm", "0.8 um", or a bare number in the user's preferred unit)
-and refuse anything else with a message naming the field and the accepted units. Conversions
-are done by pint, not by hand tables.
+density, ...; the models declare theirs, see :mod:`labdb.models.quantities`). The database
+stores the value in the kind's canonical unit; forms accept any unit of the right dimension
+("800 nm", "0.8 um", or a bare number in the user's preferred unit) and refuse anything else
+with a message naming the field and the accepted units. Conversions are done by pint, not by
+hand tables.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ class QuantityKind:
     #: Units offered to users, in the spelling they type; the first is the canonical one.
     accepted: tuple[str, ...]
     label: str
+
+    @property
+    def unit(self) -> str:
+        """The canonical unit as users type it and pages and exports show it ("cm2")."""
+        return self.accepted[0]
 
 
 KINDS: dict[str, QuantityKind] = {
@@ -124,9 +130,9 @@ def parse_quantity(text: str, kind: str, *, field: str, default_unit: str | None
     qk = KINDS[kind]
     match = _NUMBER_UNIT.match(str(text))
     if not match:
-        raise UnitError(f"{field}: {text!r} is not a number with a unit, e.g. '5 {qk.accepted[0]}'")
+        raise UnitError(f"{field}: {text!r} is not a number with a unit, e.g. '5 {qk.unit}'")
     number, unit = float(match.group(1)), match.group(2)
-    return to_canonical(number, unit or default_unit or qk.accepted[0], kind, field=field)
+    return to_canonical(number, unit or default_unit or qk.unit, kind, field=field)
 
 
 def unit_used(text: str) -> str | None:
@@ -140,6 +146,6 @@ def format_quantity(value: float | None, kind: str, unit: str | None = None) -> 
     if value is None:
         return ""
     qk = KINDS[kind]
-    unit = unit or qk.accepted[0]
-    shown = from_canonical(value, kind, unit) if unit != qk.accepted[0] else value
+    unit = unit or qk.unit
+    shown = from_canonical(value, kind, unit) if unit != qk.unit else value
     return f"{shown:.6g} {unit}"

@@ -31,6 +31,7 @@ from labdb.exports import vocab
 from labdb.exports.crate import safe_name, uri
 from labdb.exports.prov import namespace_uri
 from labdb.exports.records import collect
+from labdb.models.quantities import quantity_unit
 from labdb.storage import blob_path, hash_file
 
 BDF_SPEC = "https://github.com/battery-data-alliance/battery-data-format"
@@ -99,7 +100,7 @@ def _lot(lot: m.MaterialLot) -> dict[str, Any]:
                     "name": name,
                     "propertyID": pid,
                     "value": value,
-                    "unitText": "nm",
+                    "unitText": quantity_unit(lot, key),
                 }
             )
     if lot.purity_pct is not None:
@@ -142,7 +143,7 @@ def sidecar(
                     "name": "area",
                     "propertyID": vocab.AREA,
                     "value": cell.area_cm2,
-                    "unitText": "cm2",
+                    "unitText": quantity_unit(cell, "area_cm2"),
                 }
             ],
             "hasPart": {"@id": uri(cell.anode_batch), "name": cell.anode_batch.label},

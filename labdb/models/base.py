@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -78,6 +78,9 @@ class CatalogRecord(models.Model):
 
     #: Fields recorded in the history and shown on detail pages, in order.
     history_exclude = ("created_at", "updated_at")
+    #: Quantity kind (labdb.units.KINDS) of each field that holds a physical quantity, stored in
+    #: the kind's canonical unit; subclasses declare theirs (see labdb.models.quantities).
+    QUANTITY_FIELDS: ClassVar[dict[str, str]] = {}
 
     class Meta:
         abstract = True

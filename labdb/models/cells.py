@@ -65,6 +65,13 @@ class Cell(CatalogRecord):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    QUANTITY_FIELDS = {
+        "cathode_loading_mg_cm2": "areal_loading",
+        "electrolyte_thickness_um": "thickness",
+        "area_cm2": "area",
+        "stack_pressure_mpa": "pressure",
+    }
+
     class Meta(CatalogRecord.Meta):
         constraints = [
             models.CheckConstraint(condition=models.Q(area_cm2__gt=0), name="cell_area_positive"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -22,6 +24,11 @@ class ElectrodeBatch(CatalogRecord):
     operator = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    QUANTITY_FIELDS = {
+        "measured_thickness_um": "thickness",
+        "areal_loading_mg_cm2": "areal_loading",
+    }
 
     class Meta(CatalogRecord.Meta):
         verbose_name_plural = "electrode batches"
@@ -71,6 +78,16 @@ class ProcessStep(models.Model):
     pressure_mpa = models.FloatField("pressure (MPa)", null=True, blank=True)
     speed_rpm = models.FloatField("speed (rpm)", null=True, blank=True)
     notes = models.CharField(max_length=300, blank=True)
+
+    #: Quantity kind (labdb.units.KINDS) of each field that holds a physical quantity, stored in
+    #: the kind's canonical unit (see labdb.models.quantities).
+    QUANTITY_FIELDS: ClassVar[dict[str, str]] = {
+        "gap_um": "thickness",
+        "temperature_c": "temperature",
+        "duration_h": "duration",
+        "pressure_mpa": "pressure",
+        "speed_rpm": "rotation_speed",
+    }
 
     class Meta:
         ordering = ["batch", "order"]

@@ -27,6 +27,8 @@ class Formulation(CatalogRecord):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_version"
     )
 
+    QUANTITY_FIELDS = {"target_thickness_um": "thickness"}
+
     class Meta(CatalogRecord.Meta):
         ordering = ["name", "version"]
         constraints = [

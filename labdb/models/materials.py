@@ -68,6 +68,12 @@ class MaterialLot(CatalogRecord):
     #: Category-specific properties (see LOT_PROPERTIES), in canonical units.
     properties = models.JSONField(default=dict, blank=True)
 
+    QUANTITY_FIELDS = {
+        "d10_nm": "particle_size",
+        "d50_nm": "particle_size",
+        "d90_nm": "particle_size",
+    }
+
     class Meta(CatalogRecord.Meta):
         constraints = [
             models.UniqueConstraint(

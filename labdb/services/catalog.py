@@ -24,7 +24,9 @@ from labdb.models import (
     MaterialLot,
     ProcessStep,
 )
+from labdb.models.quantities import quantity_fields
 from labdb.services.history import history_record, snapshot
+from labdb.units import format_quantity
 
 R = TypeVar("R", bound=CatalogRecord)
 
@@ -211,16 +213,8 @@ def batch_save(
 
 def _step_text(step: ProcessStep) -> str:
     """A process step as one line for the history, e.g. '2. drying: 80 degC, 12 h, vacuum'."""
-    from labdb.units import format_quantity
-
     parts = [step.method] if step.method else []
-    for field, kind in (
-        ("gap_um", "thickness"),
-        ("temperature_c", "temperature"),
-        ("duration_h", "duration"),
-        ("pressure_mpa", "pressure"),
-        ("speed_rpm", "rotation_speed"),
-    ):
+    for field, kind in quantity_fields(step).items():
         value = getattr(step, field)
         if value is not None:
             parts.append(format_quantity(value, kind))

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from labdb import models as m
 from labdb.models import HistoryEntry
+from labdb.models.quantities import quantity_fields
 from labdb.selectors.access import lookup_q
 from labdb.services.history import history_record
 from labdb.units import UnitError, parse_quantity
@@ -36,9 +37,13 @@ class Column:
     name: str
     required: bool
     help: str
-    #: quantity kind for values with units, "date", "lot:<category>", "batch", "choice", or "".
+    #: "quantity" for values with units (of the kind the model declares for ``model_field``),
+    #: "date", "float", "lot:<category>", "batch", "material", "choice", or "" (text).
     type: str = ""
     model_field: str = ""
+
+
+QUANTITY = "quantity"
 
 
 LOT_COLUMNS = [
@@ -47,9 +52,9 @@ LOT_COLUMNS = [
     Column("supplier", True, "supplier name"),
     Column("lot_number", True, "supplier's lot number"),
     Column("received_date", False, "YYYY-MM-DD", "date"),
-    Column("d10", False, "with unit, e.g. 20 nm (bare numbers are nm)", "particle_size", "d10_nm"),
-    Column("d50", False, "with unit, e.g. 0.8 um (bare numbers are nm)", "particle_size", "d50_nm"),
-    Column("d90", False, "with unit (bare numbers are nm)", "particle_size", "d90_nm"),
+    Column("d10", False, "with unit, e.g. 20 nm (bare numbers are nm)", QUANTITY, "d10_nm"),
+    Column("d50", False, "with unit, e.g. 0.8 um (bare numbers are nm)", QUANTITY, "d50_nm"),
+    Column("d90", False, "with unit (bare numbers are nm)", QUANTITY, "d90_nm"),
     Column("purity_pct", False, "purity in %, e.g. 99.9", "float"),
     Column("notes", False, "free text"),
 ]
@@ -64,22 +69,18 @@ CELL_COLUMNS = [
         "cathode_coating_lot", False, "full cells: label of the coating lot", "lot:cathode_coating"
     ),
     Column(
-        "cathode_loading",
-        False,
-        "with unit, e.g. 14 mg/cm2",
-        "areal_loading",
-        "cathode_loading_mg_cm2",
+        "cathode_loading", False, "with unit, e.g. 14 mg/cm2", QUANTITY, "cathode_loading_mg_cm2"
     ),
     Column("electrolyte_lot", True, "label of the solid-electrolyte lot", "lot:solid_electrolyte"),
     Column(
         "electrolyte_thickness",
         False,
         "with unit, e.g. 600 um",
-        "thickness",
+        QUANTITY,
         "electrolyte_thickness_um",
     ),
-    Column("area", True, "with unit, e.g. 0.785 cm2 (bare numbers are cm2)", "area", "area_cm2"),
-    Column("stack_pressure", False, "with unit, e.g. 50 MPa", "pressure", "stack_pressure_mpa"),
+    Column("area", True, "with unit, e.g. 0.785 cm2 (bare numbers are cm2)", QUANTITY, "area_cm2"),
+    Column("stack_pressure", False, "with unit, e.g. 50 MPa", QUANTITY, "stack_pressure_mpa"),
     Column("assembled_on", False, "YYYY-MM-DD", "date"),
     Column("notes", False, "free text"),
 ]
@@ -160,7 +161,7 @@ def bulk_import(
                     row_errors.append(f"row {n}, {c.name}: required")
                 continue
             try:
-                values[c.model_field or c.name] = _convert(c, raw, project, n)
+                values[c.model_field or c.name] = _convert(c, raw, project, model)
             except ValidationError as exc:
                 row_errors.append(f"row {n}, {c.name}: {'; '.join(exc.messages)}")
         if row_errors:
@@ -192,7 +193,7 @@ def _column_for(columns: list[Column], field: str) -> str:
     return field
 
 
-def _convert(c: Column, raw: str, project: m.Project, n: int) -> Any:
+def _convert(c: Column, raw: str, project: m.Project, model: type[m.CatalogRecord]) -> Any:
     t = c.type
     if t == "date":
         try:
@@ -212,9 +213,10 @@ def _convert(c: Column, raw: str, project: m.Project, n: int) -> Any:
         return _lookup(m.ElectrodeBatch, raw, project)
     if t.startswith("lot:"):
         return _lookup(m.MaterialLot, raw, project)
-    if t:
+    if t == QUANTITY:
+        kind = quantity_fields(model)[c.model_field]
         try:
-            return parse_quantity(raw, t, field=c.name)
+            return parse_quantity(raw, kind, field=c.name)
         except UnitError as exc:
             raise ValidationError(str(exc).split(": ", 1)[-1]) from exc
     return raw

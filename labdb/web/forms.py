@@ -24,6 +24,7 @@ from labdb.models import (
     TestProtocol,
     TestRun,
 )
+from labdb.models.quantities import quantity_fields, quantity_kind
 from labdb.protocols import PARAMETERS, PROTOCOL_KINDS
 from labdb.selectors.access import colleagues_of, projects_for, visible
 from labdb.units import KINDS, UnitError, format_quantity, parse_quantity
@@ -38,10 +39,8 @@ def _strip_unit(label: str) -> str:
 
 class CatalogForm(forms.ModelForm):  # type: ignore[type-arg]
     """Base form: project choice limited to the user's projects, related records limited to
-    what the user may see, quantity fields with units."""
+    what the user may see, quantity fields with units (the model's ``QUANTITY_FIELDS``)."""
 
-    #: model field name -> quantity kind
-    quantities: dict[str, str] = {}
     #: related fields limited to lots of these material categories
     lot_categories: dict[str, tuple[str, ...]] = {}
 
@@ -68,8 +67,8 @@ class CatalogForm(forms.ModelForm):  # type: ignore[type-arg]
                 if name in self.lot_categories:
                     qs = qs.filter(material__category__in=self.lot_categories[name])
                 field.queryset = qs  # type: ignore[attr-defined]
-            if name in self.quantities:
-                kind = self.quantities[name]
+            kind = quantity_kind(self._meta.model, name)
+            if kind:
                 qf = QuantityField(
                     kind,
                     required=field.required,
@@ -88,8 +87,6 @@ class MaterialForm(CatalogForm):
 
 
 class MaterialLotForm(CatalogForm):
-    quantities = {"d10_nm": "particle_size", "d50_nm": "particle_size", "d90_nm": "particle_size"}
-
     class Meta:
         model = MaterialLot
         fields = [
@@ -144,7 +141,6 @@ class MaterialLotForm(CatalogForm):
 
 
 class FormulationForm(CatalogForm):
-    quantities = {"target_thickness_um": "thickness"}
     lot_categories = {"solvent_lot": ("solvent",)}
 
     class Meta:
@@ -206,7 +202,6 @@ ComponentFormSetFactory = forms.inlineformset_factory(
 
 
 class ElectrodeBatchForm(CatalogForm):
-    quantities = {"measured_thickness_um": "thickness", "areal_loading_mg_cm2": "areal_loading"}
     lot_categories = {"current_collector_lot": ("current_collector",)}
 
     class Meta:
@@ -244,17 +239,9 @@ class ProcessStepForm(forms.ModelForm):  # type: ignore[type-arg]
         model = ProcessStep
         fields = list(STEP_FIELDS)
 
-    quantities = {
-        "gap_um": "thickness",
-        "temperature_c": "temperature",
-        "duration_h": "duration",
-        "pressure_mpa": "pressure",
-        "speed_rpm": "rotation_speed",
-    }
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name, kind in self.quantities.items():
+        for name, kind in quantity_fields(ProcessStep).items():
             label = _strip_unit(str(ProcessStep._meta.get_field(name).verbose_name)).capitalize()
             self.fields[name] = QuantityField(kind, required=False, label=label, help_text="")
 
@@ -275,12 +262,6 @@ ProcessStepFormSetFactory = forms.inlineformset_factory(
 
 
 class CellForm(CatalogForm):
-    quantities = {
-        "area_cm2": "area",
-        "electrolyte_thickness_um": "thickness",
-        "stack_pressure_mpa": "pressure",
-        "cathode_loading_mg_cm2": "areal_loading",
-    }
     lot_categories = {
         "lithium_lot": ("lithium_metal",),
         "cathode_lot": ("cathode_active",),

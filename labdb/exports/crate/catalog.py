@@ -1,6 +1,7 @@
 """Contextual entities of the catalog records: material lots (with their attachments),
 formulations, electrode batches (with their process steps), cells, instruments, test protocols
-and test runs, typed with EMMO / BattINFO classes (:mod:`labdb.exports.vocab`)."""
+and test runs, typed with EMMO / BattINFO classes (:mod:`labdb.exports.vocab`). Quantities are
+given in their field's canonical unit (:mod:`labdb.models.quantities`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from labdb import models as m
 from labdb.exports import vocab
 from labdb.exports.crate.entities import _EntityBuilder
 from labdb.exports.crate.terms import _cell_class, _encoding, _iso, safe_name, uri
+from labdb.models.quantities import quantity_unit as unit
 
 
 class _CatalogEntities(_EntityBuilder):
@@ -32,9 +34,9 @@ class _CatalogEntities(_EntityBuilder):
     def lot(self, lot: m.MaterialLot) -> None:
         ident = uri(lot)
         props = [
-            self.measured(ident, "d10", "D10", lot.d10_nm, "nm", vocab.D10),
-            self.measured(ident, "d50", "D50", lot.d50_nm, "nm", vocab.D50),
-            self.measured(ident, "d90", "D90", lot.d90_nm, "nm", vocab.D90),
+            self.measured(ident, "d10", "D10", lot.d10_nm, unit(lot, "d10_nm"), vocab.D10),
+            self.measured(ident, "d50", "D50", lot.d50_nm, unit(lot, "d50_nm"), vocab.D50),
+            self.measured(ident, "d90", "D90", lot.d90_nm, unit(lot, "d90_nm"), vocab.D90),
             self.prop(ident, "purity", "purity", lot.purity_pct, "%")
             if lot.purity_pct is not None
             else None,
@@ -119,7 +121,7 @@ class _CatalogEntities(_EntityBuilder):
                             "thickness",
                             "target thickness",
                             f.target_thickness_um,
-                            "um",
+                            unit(f, "target_thickness_um"),
                             vocab.THICKNESS,
                         ),
                     )
@@ -161,7 +163,7 @@ class _CatalogEntities(_EntityBuilder):
                 "thickness",
                 "measured thickness",
                 b.measured_thickness_um,
-                "um",
+                unit(b, "measured_thickness_um"),
                 vocab.THICKNESS,
             ),
             self.measured(
@@ -169,7 +171,7 @@ class _CatalogEntities(_EntityBuilder):
                 "loading",
                 "areal loading",
                 b.areal_loading_mg_cm2,
-                "mg/cm2",
+                unit(b, "areal_loading_mg_cm2"),
                 vocab.MASS_LOADING,
             ),
         ]
@@ -205,14 +207,20 @@ class _CatalogEntities(_EntityBuilder):
             if obj is not None
         ]
         props = [
-            self.prop(ident, "area", "area", c.area_cm2, "cm2", vocab.AREA),
-            self.measured(ident, "stack-pressure", "stack pressure", c.stack_pressure_mpa, "MPa"),
+            self.prop(ident, "area", "area", c.area_cm2, unit(c, "area_cm2"), vocab.AREA),
+            self.measured(
+                ident,
+                "stack-pressure",
+                "stack pressure",
+                c.stack_pressure_mpa,
+                unit(c, "stack_pressure_mpa"),
+            ),
             self.measured(
                 ident,
                 "se-thickness",
                 "solid-electrolyte layer thickness",
                 c.electrolyte_thickness_um,
-                "um",
+                unit(c, "electrolyte_thickness_um"),
                 vocab.THICKNESS,
             ),
             self.measured(
@@ -220,7 +228,7 @@ class _CatalogEntities(_EntityBuilder):
                 "cathode-loading",
                 "cathode loading",
                 c.cathode_loading_mg_cm2,
-                "mg/cm2",
+                unit(c, "cathode_loading_mg_cm2"),
                 vocab.MASS_LOADING,
             ),
         ]
