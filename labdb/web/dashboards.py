@@ -18,9 +18,9 @@ from django.shortcuts import render
 from labdb import models as m
 from labdb.selectors import results as sel
 from labdb.selectors.access import get_visible, visible
+from labdb.web.display import detail_context, pct
 from labdb.web.entities import ENTITIES
 from labdb.web.plots import plotly_url
-from labdb.web.views import detail_context
 
 
 @dataclass
@@ -61,10 +61,6 @@ class Card:
     def dom_id(self) -> str:
         ident = self.tag or self.key or self.name
         return f"plot-{ident}".replace(" ", "-").replace(".", "").replace("_", "-").lower()
-
-
-def pct(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value * 100:.{digits}f} %"
 
 
 # --- cell page ---------------------------------------------------------------------------
@@ -224,19 +220,6 @@ def _headline_rows(cm: sel.CellMetrics) -> list[tuple[str, str]]:
     for n, v in sorted(cm.rct_after.items()):
         rows.append((f"RCT after {n} cycles", "—" if v is None else f"{v:.1f} Ω cm²"))
     return rows
-
-
-def cell_list_columns(
-    user: Any, headers: list[str], rows: list[tuple[Any, list[Any]]]
-) -> tuple[list[str], list[tuple[Any, list[Any]]]]:
-    """The cell list's extra columns: ICE, average CE and cycles to short."""
-    metrics = sel.cell_metrics(user, [obj for obj, _ in rows])
-    out = []
-    for obj, values in rows:
-        cm = metrics[obj.pk]
-        short = "" if cm.short_circuit_cycle is None else cm.short_circuit_cycle
-        out.append((obj, [*values, pct(cm.ice), pct(cm.average_ce, 3), short]))
-    return [*headers, "ICE", "average CE", "short at cycle"], out
 
 
 # --- batch page --------------------------------------------------------------------------

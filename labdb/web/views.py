@@ -1,4 +1,6 @@
-"""Catalog pages: list, detail, create and edit for every entity, plus the home page."""
+"""Catalog pages: list, detail, create and edit for every entity, plus the home page.
+
+What a record's fields and detail page show is in :mod:`labdb.web.display`."""
 
 from __future__ import annotations
 
@@ -14,18 +16,21 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from labdb import models as m
-from labdb.models import UserProfile
 from labdb.selectors import catalog as catalog_selectors
 from labdb.selectors.access import get_visible, visible
-from labdb.selectors.lineage import lineage
 from labdb.selectors.results import active_jobs
 from labdb.services.catalog import ComponentSpec, batch_save, formulation_save, record_save
 from labdb.services.history import history_for
-from labdb.units import KINDS
 from labdb.web import forms as f
+from labdb.web.display import (
+    cell_list_columns,
+    cell_value,
+    column_label,
+    detail_context,
+    user_profile,
+)
 from labdb.web.entities import ENTITIES, Entity, url_for
 from labdb.web.fields import QuantityField, remember_units
-from labdb.web.lineage import lineage_svg, record_text, record_url
 
 PAGE_SIZE = 50
 
@@ -35,11 +40,6 @@ def _entity(slug: str) -> Entity:
         return ENTITIES[slug]
     except KeyError as exc:
         raise Http404(slug) from exc
-
-
-def _profile(request: HttpRequest) -> UserProfile:
-    profile, _ = UserProfile.objects.get_or_create(user=request.user)  # type: ignore[misc]
-    return profile
 
 
 @login_required
@@ -128,12 +128,10 @@ def record_list(request: HttpRequest, slug: str) -> HttpResponse:
     if order.lstrip("-") in entity.columns:
         qs = qs.order_by(order)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    prefs = _profile(request).unit_preferences
-    rows = [(obj, [_cell_value(obj, c, prefs) for c in entity.columns]) for obj in page]
-    headers = [_column_label(entity.model, c) for c in entity.columns]
+    prefs = user_profile(request).unit_preferences
+    rows = [(obj, [cell_value(obj, c, prefs) for c in entity.columns]) for obj in page]
+    headers = [column_label(entity.model, c) for c in entity.columns]
     if entity.slug == "cells":
-        from labdb.web.dashboards import cell_list_columns
-
         headers, rows = cell_list_columns(request.user, headers, rows)
     query = request.GET.copy()
     query.pop("page", None)
@@ -152,59 +150,6 @@ def record_list(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-#: Model float fields that hold quantities, and their kinds (for display in preferred units).
-DISPLAY_QUANTITIES: dict[str, str] = {
-    "d10_nm": "particle_size",
-    "d50_nm": "particle_size",
-    "d90_nm": "particle_size",
-    "target_thickness_um": "thickness",
-    "measured_thickness_um": "thickness",
-    "electrolyte_thickness_um": "thickness",
-    "areal_loading_mg_cm2": "areal_loading",
-    "cathode_loading_mg_cm2": "areal_loading",
-    "area_cm2": "area",
-    "stack_pressure_mpa": "pressure",
-    "gap_um": "thickness",
-    "temperature_c": "temperature",
-    "duration_h": "duration",
-    "pressure_mpa": "pressure",
-}
-
-
-def _column_label(model: type[Model], name: str) -> str:
-    label = str(model._meta.get_field(name).verbose_name)
-    if name in DISPLAY_QUANTITIES:
-        label = label.split(" (")[0]
-    return label
-
-
-def _cell_value(obj: Model, name: str, prefs: dict[str, str]) -> Any:
-    from labdb.units import format_quantity
-
-    value = getattr(obj, name)
-    if name in DISPLAY_QUANTITIES and value is not None:
-        kind = DISPLAY_QUANTITIES[name]
-        return format_quantity(value, kind, prefs.get(kind))
-    display = getattr(obj, f"get_{name}_display", None)
-    if display is not None:
-        return display()
-    if isinstance(value, Model):
-        return {"label": str(value), "url": url_for(value)}
-    return "" if value is None else value
-
-
-def _detail_fields(obj: Model, prefs: dict[str, str]) -> list[tuple[str, Any]]:
-    out = []
-    for field in obj._meta.concrete_fields:
-        if field.name in {"id", "properties", "parameters"}:
-            continue
-        value = _cell_value(obj, field.name, prefs)
-        if value in ("", None):
-            continue
-        out.append((_column_label(type(obj), field.name), value))
-    return out
-
-
 @login_required
 def record_detail(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     entity = _entity(slug)
@@ -212,93 +157,8 @@ def record_detail(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     return render(request, "catalog/detail.html", detail_context(request, entity, obj))
 
 
-def detail_context(request: HttpRequest, entity: Entity, obj: Model) -> dict[str, Any]:
-    """What the generic detail page shows (fields, lineage, history, ...); dashboards that
-    extend it (cells, batches) start from this."""
-    prefs = _profile(request).unit_preferences
-    up = lineage(obj, request.user, direction="up")
-    down = lineage(obj, request.user, direction="down")
-    context: dict[str, Any] = {
-        "entity": entity,
-        "obj": obj,
-        "fields": _detail_fields(obj, prefs),
-        "upstream": [(role, r, url_for(r)) for role, r in catalog_selectors.upstream(obj)],
-        "lineage_up": _lineage_list(up),
-        "lineage_down": _lineage_list(down),
-        "lineage_svg": lineage_svg(obj, up, down),
-        "history": history_for(obj)[:100],  # type: ignore[arg-type]
-    }
-    if isinstance(obj, m.TestRun):
-        context["is_run"] = True
-        context["files"] = obj.files.all()
-        context["jobs"] = m.AnalysisJob.objects.filter(data_file__test_run=obj).select_related(
-            "data_file"
-        )
-        context["results"] = obj.results.select_related("job").order_by("-created_at")
-    if isinstance(obj, m.MaterialLot | m.ElectrodeBatch):
-        from labdb.web.attachments import AttachmentForm
-
-        context["attachments"] = obj.attachments.all()
-        context["attachment_form"] = AttachmentForm()
-    if isinstance(obj, m.MaterialLot):
-        context["properties"] = _lot_properties(obj, prefs)
-    if isinstance(obj, m.TestProtocol):
-        context["properties"] = _protocol_parameters(obj, prefs)
-    if isinstance(obj, m.Formulation):
-        context["components"] = obj.components.select_related("lot__material")
-        context["frozen"] = obj.is_frozen
-    if isinstance(obj, m.ElectrodeBatch):
-        context["steps"] = [(s, _detail_fields(s, prefs)[2:]) for s in obj.steps.all()]
-    if isinstance(obj, m.Cell):
-        context["qr_svg"] = _qr_svg(request.build_absolute_uri(url_for(obj)))
-    return context
-
-
-def _lineage_list(lin: Any) -> list[tuple[str, list[tuple[str, str | None, int]]]]:
-    return [
-        (name, [(record_text(r), record_url(r), depth) for r, depth in records])
-        for name, records in lin.by_type()
-    ]
-
-
-def _lot_properties(lot: m.MaterialLot, prefs: dict[str, str]) -> list[tuple[str, str]]:
-    from labdb.units import format_quantity
-
-    spec = m.LOT_PROPERTIES.get(lot.material.category, {})
-    out = []
-    for key, value in (lot.properties or {}).items():
-        label, kind, _ = spec.get(key, (key, None, ()))
-        shown = format_quantity(value, kind, prefs.get(kind)) if kind else value
-        out.append((label, shown))
-    return out
-
-
-def _protocol_parameters(protocol: m.TestProtocol, prefs: dict[str, str]) -> list[tuple[str, str]]:
-    from labdb.protocols import PARAMETERS
-    from labdb.units import format_quantity
-
-    out = []
-    for key, value in (protocol.parameters or {}).items():
-        p = PARAMETERS.get(key)
-        if p is None:
-            out.append((key, str(value)))
-        elif p.quantity in KINDS:
-            out.append((p.label, format_quantity(value, p.quantity, prefs.get(p.quantity))))
-        elif p.quantity == "list":
-            out.append((p.label, ", ".join(f"{v:g}" for v in value)))
-        else:
-            out.append((p.label, f"{value:g}"))
-    return out
-
-
-def _qr_svg(url: str) -> str:
-    import segno
-
-    return str(segno.make(url, error="m").svg_inline(scale=3, omitsize=False))
-
-
 def _save_prefs(request: HttpRequest, form: Any) -> None:
-    profile = _profile(request)
+    profile = user_profile(request)
     if remember_units(form, profile.unit_preferences):
         profile.save(update_fields=["unit_preferences"])
 
@@ -311,7 +171,7 @@ def record_edit(request: HttpRequest, slug: str, key: str | None = None) -> Http
         return _formulation_edit(request, entity, instance)
     if entity.slug == "batches":
         return _batch_edit(request, entity, instance)
-    prefs = _profile(request).unit_preferences
+    prefs = user_profile(request).unit_preferences
     form = entity.form(
         request.POST or None, instance=instance, user=request.user, unit_preferences=prefs
     )
@@ -336,7 +196,7 @@ def _add_errors(form: Any, exc: ValidationError) -> None:
 
 
 def _formulation_edit(request: HttpRequest, entity: Entity, instance: Model | None) -> HttpResponse:
-    prefs = _profile(request).unit_preferences
+    prefs = user_profile(request).unit_preferences
     form = f.FormulationForm(
         request.POST or None, instance=instance, user=request.user, unit_preferences=prefs
     )
@@ -384,7 +244,7 @@ def _formulation_edit(request: HttpRequest, entity: Entity, instance: Model | No
 
 
 def _batch_edit(request: HttpRequest, entity: Entity, instance: Model | None) -> HttpResponse:
-    prefs = _profile(request).unit_preferences
+    prefs = user_profile(request).unit_preferences
     form = f.ElectrodeBatchForm(
         request.POST or None, instance=instance, user=request.user, unit_preferences=prefs
     )
