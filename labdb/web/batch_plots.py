@@ -11,9 +11,10 @@ import numpy as np
 
 from labdb import models as m
 from labdb.selectors import results as sel
-from labdb.web.cell_plots import PALETTE, cv_traces
+from labdb.web.cell_plots.common import PALETTE
+from labdb.web.cell_plots.cv import cv_traces
 from labdb.web.decimate import minmax
-from labdb.web.plots import Builder, PlotRequest, figure, trace
+from labdb.web.figures import Builder, PlotRequest, figure, trace
 
 
 def _results(batch: m.ElectrodeBatch, req: PlotRequest, kind: str) -> list[m.AnalysisResult]:

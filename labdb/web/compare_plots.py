@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 
 from labdb.selectors import results as sel
-from labdb.web.cell_plots import PALETTE, PERCENT, parse_cycles, profile_traces
-from labdb.web.cell_plots.common import RETENTION_AXIS
+from labdb.web.cell_plots.common import PALETTE, PERCENT, RETENTION_AXIS
 from labdb.web.cell_plots.cycling import _time_voltage
+from labdb.web.cell_plots.profiles import parse_cycles, profile_traces
 from labdb.web.decimate import lttb
-from labdb.web.plots import Builder, PlotRequest, empty, figure, trace
+from labdb.web.figures import Builder, PlotRequest, empty, figure, trace
 
 DASHES = ["solid", "dash", "dot", "dashdot"]
 

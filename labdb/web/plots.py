@@ -2,90 +2,35 @@
 ``layout``) and the same data is offered as CSV, so that a page renders at once and each plot
 can be downloaded as numbers.
 
-Builders live in :mod:`labdb.web.cell_plots`, :mod:`labdb.web.compare_plots` and
-:mod:`labdb.web.batch_plots`; each takes the subject and a :class:`PlotRequest` and returns a
-figure dict. ``max_points`` is the decimation budget per series for JSON; the CSV asks for
-``None`` (full resolution).
+The registries of builders live in :mod:`labdb.web.cell_plots`, :mod:`labdb.web.compare_plots`
+and :mod:`labdb.web.batch_plots`; each builder takes the subject and a
+:class:`~labdb.web.figures.PlotRequest` and returns a figure dict (made with the primitives of
+:mod:`labdb.web.figures`). ``max_points`` is the decimation budget per series for JSON; the CSV
+asks for ``None`` (full resolution).
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import json
-import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from labdb import models as m
 from labdb.selectors.access import get_visible
+from labdb.web.batch_plots import BATCH_PLOTS
+from labdb.web.cell_plots import CELL_PLOTS
+from labdb.web.compare_plots import COMPARE_PLOTS
+from labdb.web.figures import Builder, PlotRequest
 
 #: decimation budget of one series in the JSON answers
 MAX_POINTS = 2000
-
-
-@dataclass(frozen=True)
-class PlotRequest:
-    user: Any
-    params: QueryDict
-    max_points: int | None
-
-    def get(self, name: str, default: str = "") -> str:
-        return str(self.params.get(name, default)).strip()
-
-    def budget(self, points: int) -> int | None:
-        return None if self.max_points is None else min(self.max_points, points)
-
-
-Builder = Callable[[Any, PlotRequest], dict[str, Any]]
-
-
-def values(seq: Any) -> list[Any]:
-    """JSON-ready list: numpy to Python, NaN/inf to None."""
-    if isinstance(seq, np.ndarray):
-        seq = seq.tolist()
-    out = []
-    for v in seq:
-        if isinstance(v, float) and not math.isfinite(v):
-            out.append(None)
-        elif isinstance(v, np.generic):
-            item = v.item()
-            out.append(None if isinstance(item, float) and not math.isfinite(item) else item)
-        else:
-            out.append(v)
-    return out
-
-
-def trace(name: str, x: Any, y: Any, mode: str = "lines", **kw: Any) -> dict[str, Any]:
-    return {"type": "scatter", "name": name, "x": values(x), "y": values(y), "mode": mode, **kw}
-
-
-def figure(
-    title: str, x_title: str, y_title: str, data: list[dict[str, Any]], **layout: Any
-) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "title": {"text": title},
-        "xaxis": {"title": {"text": x_title}},
-        "yaxis": {"title": {"text": y_title}},
-    }
-    for key, value in layout.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            base[key] = {**base[key], **value}
-        else:
-            base[key] = value
-    fig: dict[str, Any] = {"data": data, "layout": base}
-    if not data:
-        fig["empty"] = "No data for this plot yet."
-    return fig
-
-
-def empty(title: str, message: str) -> dict[str, Any]:
-    return {"data": [], "layout": {"title": {"text": title}}, "empty": message}
 
 
 def _axis_title(layout: dict[str, Any], ref: str, letter: str) -> str:
@@ -137,24 +82,18 @@ def _plot_view(
 
 @login_required
 def cell_plot(request: HttpRequest, key: str, name: str, fmt: str) -> HttpResponse:
-    from labdb.web.cell_plots import CELL_PLOTS
-
     cell = get_visible(m.Cell, request.user, key)
     return _plot_view(request, CELL_PLOTS, name, fmt, cell, f"{cell.label}-{name}")
 
 
 @login_required
 def batch_plot(request: HttpRequest, key: str, name: str, fmt: str) -> HttpResponse:
-    from labdb.web.batch_plots import BATCH_PLOTS
-
     batch = get_visible(m.ElectrodeBatch, request.user, key)
     return _plot_view(request, BATCH_PLOTS, name, fmt, batch, f"{batch.label}-{name}")
 
 
 @login_required
 def compare_plot(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
-    from labdb.web.compare_plots import COMPARE_PLOTS
-
     return _plot_view(request, COMPARE_PLOTS, name, fmt, None, f"comparison-{name}")
 
 
@@ -164,10 +103,6 @@ PLOTLY_VERSION = "4.1.1"
 
 @lru_cache(maxsize=1)
 def _plotly_bytes() -> tuple[bytes, bytes]:
-    import gzip
-
-    from django.conf import settings
-
     path = settings.BASE_DIR / "static" / "vendor" / "plotly" / "plotly-basic.min.js"
     raw = path.read_bytes()
     return raw, gzip.compress(raw, compresslevel=6, mtime=0)

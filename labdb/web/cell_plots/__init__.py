@@ -6,40 +6,27 @@ versus cycle and in-situ sequence, CV with marked peaks.
 One module per kind of plot: :mod:`~labdb.web.cell_plots.cycling`,
 :mod:`~labdb.web.cell_plots.profiles`, :mod:`~labdb.web.cell_plots.eis` and
 :mod:`~labdb.web.cell_plots.cv`, with the helpers they share in
-:mod:`~labdb.web.cell_plots.common`. :data:`CELL_PLOTS` maps each plot's URL name to its builder.
+:mod:`~labdb.web.cell_plots.common`. :data:`CELL_PLOTS` maps each plot's URL name to its builder;
+other modules import helpers from the submodules, not from this package.
 """
 
-from labdb.web.cell_plots.common import PALETTE, PERCENT
-from labdb.web.cell_plots.cv import cv_figure, cv_traces
+from labdb.web.cell_plots.cv import cv_figure
 from labdb.web.cell_plots.cycling import (
     capacity_figure,
     ce_figure,
     cumulative_ce_figure,
     overpotential_figure,
-    selected_cycling,
-    short_marker,
     voltage_time_figure,
 )
 from labdb.web.cell_plots.eis import (
-    MAX_SPECTRA,
-    RESISTANCES,
     bode_figure,
     drt_figure,
-    eis_selection,
-    fitted,
-    measured,
     nyquist_figure,
     resistance_cycle_figure,
     resistance_sequence_figure,
 )
-from labdb.web.cell_plots.profiles import (
-    default_cycles,
-    half_cycle_curves,
-    parse_cycles,
-    profile_traces,
-    profiles_figure,
-)
-from labdb.web.plots import Builder
+from labdb.web.cell_plots.profiles import profiles_figure
+from labdb.web.figures import Builder
 
 CELL_PLOTS: dict[str, Builder] = {
     "profiles": profiles_figure,
@@ -56,32 +43,4 @@ CELL_PLOTS: dict[str, Builder] = {
     "cv": cv_figure,
 }
 
-__all__ = [
-    "CELL_PLOTS",
-    "MAX_SPECTRA",
-    "PALETTE",
-    "PERCENT",
-    "RESISTANCES",
-    "bode_figure",
-    "capacity_figure",
-    "ce_figure",
-    "cumulative_ce_figure",
-    "cv_figure",
-    "cv_traces",
-    "default_cycles",
-    "drt_figure",
-    "eis_selection",
-    "fitted",
-    "half_cycle_curves",
-    "measured",
-    "nyquist_figure",
-    "overpotential_figure",
-    "parse_cycles",
-    "profile_traces",
-    "profiles_figure",
-    "resistance_cycle_figure",
-    "resistance_sequence_figure",
-    "selected_cycling",
-    "short_marker",
-    "voltage_time_figure",
-]
+__all__ = ["CELL_PLOTS"]

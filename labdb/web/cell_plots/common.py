@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from labdb.web.decimate import lttb
-from labdb.web.plots import PlotRequest
+from labdb.web.figures import PlotRequest
 
 PERCENT = 100.0
 

@@ -10,7 +10,7 @@ from labdb import models as m
 from labdb.selectors import results as sel
 from labdb.web.cell_plots.common import PALETTE
 from labdb.web.decimate import minmax
-from labdb.web.plots import PlotRequest, figure, trace
+from labdb.web.figures import PlotRequest, figure, trace
 
 
 def cv_traces(result: m.AnalysisResult, req: PlotRequest, color: str) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from labdb import models as m
 from labdb.selectors import results as sel
 from labdb.web.cell_plots.common import RETENTION_AXIS, _pct, _series
 from labdb.web.decimate import minmax
-from labdb.web.plots import PlotRequest, empty, figure, trace
+from labdb.web.figures import PlotRequest, empty, figure, trace
 
 
 def selected_cycling(cell: m.Cell, req: PlotRequest) -> m.AnalysisResult | None:
