@@ -8,7 +8,8 @@ capacities cumulative within the cycle as Arbin counts them), a format that labd
 reader and cellpy's ``arbin_sql_csv`` loader both read. Then, each in its own process so that
 peak memory (``ru_maxrss``) is that of the measured work plus its interpreter:
 
-* labdb: ``analysis.readers.read`` + ``analysis.cycling.analyze_cycling`` (imports not timed),
+* labdb: ``analysis.readers.read`` + the cycling pipeline (``analysis.pipelines``, what a job
+  runs, voltage-profile curves included; imports not timed),
   in a process set up as labdb's workers and command line are (``analysis.runtime``: malloc
   keeps freed large blocks), and again with the C library's default malloc for comparison;
 * cellpy: ``cellpy.get(..., instrument="arbin_sql_csv")`` (load, step table and summary), in a
@@ -126,7 +127,7 @@ def generate(path: Path, rows: int, cycles: int) -> None:
 LABDB = """
 import json, resource, sys, time
 from analysis.readers import read
-from analysis.cycling import analyze_cycling
+from analysis import pipelines
 from analysis.runtime import keep_freed_memory
 # As a labdb worker (and the CLI) runs: freed large blocks kept for reuse. The second labdb
 # run of the benchmark passes "default" and measures the C library's default instead.
@@ -136,14 +137,14 @@ for _ in range(int(sys.argv[2])):
     t0 = time.perf_counter()
     parsed = read(sys.argv[1])
     t1 = time.perf_counter()
-    result = analyze_cycling(parsed.table, cell_type="half", area_cm2=1.0)
+    result = pipelines.run("cycling", parsed.table, {"cell_type": "half", "area_cm2": 1.0})
     t2 = time.perf_counter()
     if best is None or t2 - t0 < best["total_s"]:
         best = {"read_s": t1 - t0, "analysis_s": t2 - t1, "total_s": t2 - t0}
     found = {"rows": len(parsed.table), "format": parsed.format,
-        "cycles": int(result.metrics["number_of_cycles"]),
-        "ice": result.metrics["initial_coulombic_efficiency"],
-        "short_circuit_cycle": result.metrics["short_circuit_cycle"]}
+        "cycles": int(result.summary["metrics"]["number_of_cycles"]),
+        "ice": result.summary["metrics"]["initial_coulombic_efficiency"],
+        "short_circuit_cycle": result.summary["metrics"]["short_circuit_cycle"]}
     del parsed, result  # one table at a time: peak memory is that of one run
 print(json.dumps({**best, **found, "malloc": malloc,
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -189,7 +190,7 @@ cell = m.Cell.objects.get(project=project, label="MgAgSn-E-HC1")  # a half cell
 protocol = m.TestProtocol.objects.get(project=project, label="PS-1mA-1mAh")
 user = get_user_model().objects.get(username="demo")
 # What a worker has imported before its first job (the analyzers pull in scipy): not timed.
-import labdb.analyses, labdb.services.jobs, labdb.tasks  # noqa: E401,F401
+import analysis.pipelines, labdb.services.jobs, labdb.tasks  # noqa: E401,F401
 """
 
 E2E = (

@@ -1,17 +1,27 @@
-"""Helpers shared by the command-line modules."""
+"""Helpers shared by the command-line modules: every analysis command reads the file, runs the
+pipeline of its kind (:mod:`analysis.pipelines`, the same code a labdb job runs) and prints
+the pipeline's JSON (``--json``) or a short text summary."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from analysis.readers import ParseError
+from analysis.readers import ParseError, ReadResult, read
+from analysis.serial import jsonable
+
+if TYPE_CHECKING:
+    from analysis.pipelines import Result
+
+    SubParsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def emit_json(payload: Any) -> None:
     """Print ``payload`` as JSON (NaN and infinities become null)."""
-    json.dump(_clean(payload), sys.stdout, indent=2, allow_nan=False)
+    json.dump(jsonable(payload), sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")
 
 
@@ -21,17 +31,65 @@ def fail(exc: ParseError | ValueError) -> int:
     return 2
 
 
-def _clean(value: Any) -> Any:
-    import math
+def add_pipeline_parser(sub: SubParsers, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A subcommand with the arguments every analysis command takes."""
+    p = sub.add_parser(name, help=help_text, description=help_text)
+    p.add_argument("file", type=Path)
+    p.add_argument("--format", help="reader name; detected from the content when omitted")
+    p.add_argument("--json", action="store_true", help="print the pipeline's JSON result")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="any pipeline parameter (VALUE as JSON, else text); "
+        "`python -m analysis pipelines` lists them",
+    )
+    return p
 
-    import numpy as np
 
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs as parameters; VALUE is JSON where it parses, else text."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, eq, text = pair.partition("=")
+        if not eq or not name:
+            raise ValueError(f"--param: expected NAME=VALUE, found {pair!r}")
+        try:
+            out[name.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            out[name.strip()] = text
+    return out
+
+
+def run_pipeline(
+    kind: str, args: argparse.Namespace, parameters: dict[str, Any]
+) -> tuple[ReadResult, Result]:
+    """Read ``args.file`` and run the ``kind`` pipeline with ``parameters`` (the command's own
+    options) updated by ``--param``. Raises ParseError/ValueError for the caller to report."""
+    from analysis import pipelines
+
+    pipeline = pipelines.get(kind)
+    params = pipeline.validate({**parameters, **parse_params(args.param)})
+    source = read(args.file, format=args.format)
+    if source.kind not in pipeline.accepts:
+        raise ParseError(
+            f"the file holds {source.kind} data (read as {source.format})",
+            file=args.file,
+            expected=" or ".join(f"{k} data" for k in sorted(pipeline.accepts)),
+            found=source.kind,
+        )
+    return source, pipeline.run(source.table, params)
+
+
+def finish(args: argparse.Namespace, source: ReadResult, result: Result, lines: list[str]) -> int:
+    """Print the result: the pipeline's JSON with ``--json``, else ``lines`` and warnings."""
+    if args.json:
+        emit_json(result.to_json())
+        return 0
+    print(f"{source.source_name} ({source.format}, {len(source.table)} rows)")
+    for line in lines:
+        print(f"  {line}")
+    for w in (*source.warnings, *result.warnings):
+        print(f"warning: {w}")
+    return 0

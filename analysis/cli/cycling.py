@@ -1,22 +1,34 @@
-"""``python -m analysis cycling FILE --cell-type half|full [--area-cm2 A] [--json]``."""
+"""``python -m analysis cycling FILE --cell-type half|full [--area-cm2 A] [--one-c-mA-cm2 J]
+[--param NAME=VALUE ...] [--json]``: the cycling pipeline on a file."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from analysis.cli._common import emit_json, fail
-from analysis.cycling import analyze_cycling
-from analysis.readers import ParseError, read
+from analysis.cli._common import add_pipeline_parser, fail, finish, run_pipeline
+from analysis.readers import ParseError
+
+if TYPE_CHECKING:
+    from analysis.cli._common import SubParsers
+
+SUMMARY_METRICS = (
+    "initial_coulombic_efficiency",
+    "average_coulombic_efficiency",
+    "cumulative_coulombic_efficiency",
+    "capacity_retention",
+    "short_circuit_cycle",
+    "failure_mode",
+    "cycle_life",
+    "total_time_h",
+)
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "cycling",
-        help="per-cycle capacities, coulombic efficiency, retention and short circuits",
-        description="Keys of the JSON output: docs/metrics-cycling.md.",
+def register(sub: SubParsers) -> None:
+    p = add_pipeline_parser(
+        sub, "cycling", "per-cycle capacities, coulombic efficiency, retention and short circuits"
     )
-    p.add_argument("file", type=Path)
+    p.description = "Keys of the JSON output: docs/metrics-cycling.md."
     p.add_argument("--cell-type", required=True, choices=("half", "full"))
     p.add_argument("--area-cm2", type=float, help="electrode area (cm2) for areal values")
     p.add_argument(
@@ -25,50 +37,27 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         dest="one_c",
         help="the protocol's 1C as a current density (mA/cm2; needs --area-cm2) for C-rates",
     )
-    p.add_argument("--format", help="reader name; detected from the content when omitted")
-    p.add_argument("--json", action="store_true", help="print cycles, metrics, short circuits")
     p.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    params: dict[str, Any] = {"cell_type": args.cell_type}
+    if args.area_cm2 is not None:
+        params["area_cm2"] = args.area_cm2
+    if args.one_c is not None:
+        params["one_c_current_density_mA_cm2"] = args.one_c
     try:
-        parsed = read(args.file, format=args.format)
-        result = analyze_cycling(
-            parsed.table,
-            cell_type=args.cell_type,
-            area_cm2=args.area_cm2,
-            one_c_current_density_mA_cm2=args.one_c,
-        )
+        source, result = run_pipeline("cycling", args, params)
     except (ParseError, ValueError) as exc:
         return fail(exc)
-    payload = result.to_dict()
-    payload["file"] = parsed.source_name
-    payload["format"] = parsed.format
-    payload["warnings"] = [*parsed.warnings, *result.warnings]
-    if args.json:
-        emit_json(payload)
-        return 0
-    m = result.metrics
-    print(f"{parsed.source_name}: {parsed.format}, {len(parsed.table)} rows, {args.cell_type} cell")
     first, second = (
         ("plating", "stripping") if args.cell_type == "half" else ("charge", "discharge")
     )
-    print(f"{'cycle':>5} {first + ' mAh':>14} {second + ' mAh':>14} {'CE':>8}")
-    for row in result.cycles.itertuples(index=False):
+    lines = [f"{'cycle':>5} {first + ' mAh':>14} {second + ' mAh':>14} {'CE':>8}"]
+    for row in result.tables["cycles"].itertuples(index=False):
         q1 = getattr(row, f"{first}_capacity_mAh")
         q2 = getattr(row, f"{second}_capacity_mAh")
-        print(f"{row.cycle:>5} {q1:>14.6g} {q2:>14.6g} {row.coulombic_efficiency:>8.5f}")
-    for key in (
-        "initial_coulombic_efficiency",
-        "average_coulombic_efficiency",
-        "cumulative_coulombic_efficiency",
-        "capacity_retention",
-        "short_circuit_cycle",
-        "failure_mode",
-        "cycle_life",
-        "total_time_h",
-    ):
-        print(f"{key}: {m.get(key)}")
-    for w in payload["warnings"]:
-        print(f"warning: {w}")
-    return 0
+        lines.append(f"{row.cycle:>5} {q1:>14.6g} {q2:>14.6g} {row.coulombic_efficiency:>8.5f}")
+    metrics = result.summary["metrics"]
+    lines += [f"{key}: {metrics.get(key)}" for key in SUMMARY_METRICS]
+    return finish(args, source, result, lines)

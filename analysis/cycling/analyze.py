@@ -8,6 +8,7 @@ import pandas as pd
 from analysis.cycling.halfcycles import compute_half_cycles
 from analysis.cycling.metrics import build_cycles, cycle_structure, run_metrics
 from analysis.cycling.parameters import CellType, CyclingParameters, resolve
+from analysis.cycling.profiles import profile_series
 from analysis.cycling.result import CyclingResult
 from analysis.cycling.segmentation import FloatArray, segment, vendor_cycle_index
 from analysis.cycling.shorts import detect_short_circuits, find_cutoffs, half_cycle_name
@@ -34,6 +35,7 @@ def analyze_cycling(
     one_c_current_density_mA_cm2: float | None = None,
     one_c_current_mA: float | None = None,
     params: CyclingParameters | None = None,
+    profiles: bool = False,
 ) -> CyclingResult:
     """Half-cycles, per-cycle capacities and efficiencies, run metrics and short circuits.
 
@@ -44,7 +46,8 @@ def analyze_cycling(
     discharge / charge). ``area_cm2`` gives the areal columns (mAh/cm2, mA/cm2); the protocol's
     1C (``one_c_current_density_mA_cm2`` with the area, or ``one_c_current_mA``) gives the
     C-rates. Definitions, units and references of every output: :mod:`analysis.cycling.metrics`
-    and docs/metrics-cycling.md. Raises ``ValueError`` naming the column and row for a missing
+    and docs/metrics-cycling.md. ``profiles=True`` adds the voltage-profile curves
+    (:func:`analysis.cycling.profiles.profile_series`). Raises ``ValueError`` naming the column and row for a missing
     column or a non-finite required value.
     """
     if cell_type not in ("half", "full"):
@@ -183,4 +186,5 @@ def analyze_cycling(
         half_cycles=half_cycles,
         warnings=tuple(warnings),
         parameters=used,
+        profiles=profile_series(voltage, seg) if profiles else None,
     )

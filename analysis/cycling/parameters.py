@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from analysis.params import param
+
 CellType = Literal["half", "full"]
 CapacitySource = Literal["auto", "counters", "integration"]
 
@@ -83,33 +85,77 @@ class CyclingParameters:
         first ``noise_baseline_cycles`` cycles.
     """
 
-    rest_current_threshold_A: float | None = None
-    rest_current_fraction: float = 0.005
-    max_interruption_s: float = 60.0
-    max_interruption_charge_fraction: float = 0.02
-    max_integration_gap_s: float = 3600.0
-    capacity_source: CapacitySource = "auto"
-    counter_mismatch_tolerance: float = 0.02
-    overpotential_tail_fraction: float = 0.05
-    cc_current_tolerance: float = 0.02
-    average_ce_first_cycle: int = 2
-    average_ce_last_cycle: int | None = None
-    formation_cycles: int | None = None
-    max_formation_cycles: int = 5
-    reference_cycle: int | None = None
-    rate_step_tolerance: float = 0.05
-    short_circuit_rules: tuple[str, ...] = SHORT_CIRCUIT_RULES
-    ce_short_tolerance: float = 0.01
-    upper_cutoff_V: float | None = None
-    lower_cutoff_V: float | None = None
-    cutoff_tolerance_V: float = 0.05
-    cutoff_time_factor: float = 1.5
-    sudden_drop_V: float | None = None
-    collapse_voltage_V: float | None = None
-    collapse_min_fraction: float = 0.25
-    noise_factor: float = 5.0
-    noise_floor_V: float | None = None
-    noise_baseline_cycles: int = 10
+    rest_current_threshold_A: float | None = param(
+        None, unit="A", doc="|I| at or below it is a rest; null: rest_current_fraction of I99"
+    )
+    rest_current_fraction: float = param(
+        0.005, doc="rest threshold as a fraction of the 99th percentile of |I|"
+    )
+    max_interruption_s: float = param(
+        60.0, unit="s", doc="an opposite-sign run shorter than this may be an interruption"
+    )
+    max_interruption_charge_fraction: float = param(
+        0.02, doc="... and carrying less than this fraction of the median half-cycle charge"
+    )
+    max_integration_gap_s: float = param(
+        3600.0, unit="s", doc="sampling intervals longer than this (a pause) are not integrated"
+    )
+    capacity_source: CapacitySource = param(
+        "auto", doc="auto (vendor counters when present), counters or integration"
+    )
+    counter_mismatch_tolerance: float = param(
+        0.02, doc="relative counter/integration disagreement that gives a warning"
+    )
+    overpotential_tail_fraction: float = param(
+        0.05, doc="last part (by charge) of a half-cycle left out of the overpotentials"
+    )
+    cc_current_tolerance: float = param(
+        0.02, doc="a row is constant-current within this fraction of the half-cycle's median"
+    )
+    average_ce_first_cycle: int = param(2, doc="first cycle of the average-CE window")
+    average_ce_last_cycle: int | None = param(
+        None, doc="last cycle of the average-CE window; null: last before a short or complete"
+    )
+    formation_cycles: int | None = param(
+        None, doc="cycles excluded from the retention reference; null: detected"
+    )
+    max_formation_cycles: int = param(5, doc="longest first current step taken as formation")
+    reference_cycle: int | None = param(
+        None, doc="retention reference cycle; null: first cycle after formation"
+    )
+    rate_step_tolerance: float = param(
+        0.05, doc="relative current change that starts a new rate-capability step"
+    )
+    short_circuit_rules: tuple[str, ...] = param(
+        SHORT_CIRCUIT_RULES, doc="short-circuit rules applied (docs/metrics-cycling.md)"
+    )
+    ce_short_tolerance: float = param(0.01, doc="CE above 1 + this is a soft short")
+    upper_cutoff_V: float | None = param(
+        None, unit="V", doc="upper voltage limit; null: inferred from the half-cycles"
+    )
+    lower_cutoff_V: float | None = param(
+        None, unit="V", doc="lower voltage limit; null: inferred from the half-cycles"
+    )
+    cutoff_tolerance_V: float = param(
+        0.05, unit="V", doc="how close to the cut-off a half-cycle must come to reach it"
+    )
+    cutoff_time_factor: float = param(
+        1.5, doc="an unfinished last half-cycle fails the cut-off after this x median duration"
+    )
+    sudden_drop_V: float | None = param(
+        None, unit="V", doc="constant-current voltage fall that is a sudden drop; null: by cell"
+    )
+    collapse_voltage_V: float | None = param(
+        None, unit="V", doc="|V| below this counts as collapsed; null: by cell type"
+    )
+    collapse_min_fraction: float = param(
+        0.25, doc="fraction of constant-current time below the collapse voltage"
+    )
+    noise_factor: float = param(5.0, doc="noise above this x the baseline is a short sign")
+    noise_floor_V: float | None = param(
+        None, unit="V", doc="noise must also exceed this floor; null: by cell type"
+    )
+    noise_baseline_cycles: int = param(10, doc="cycles whose median noise is the baseline")
 
     def __post_init__(self) -> None:
         unknown = set(self.short_circuit_rules) - set(SHORT_CIRCUIT_RULES)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from analysis.cycling.parameters import CellType, CyclingParameters
 from analysis.cycling.shorts import ShortCircuitEvent
+from analysis.serial import jsonable, records
+
+__all__ = ["CyclingResult", "jsonable", "records"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,8 @@ class CyclingResult:
     is the failure); ``rate_capability``: mean reversible capacity per current step;
     ``half_cycles``: one row per half-cycle (direction, rows, times, capacity);
     ``warnings``: what the user should know about the data; ``parameters``: the parameters
-    used, cell-type defaults filled in.
+    used, cell-type defaults filled in; ``profiles``: voltage against the charge passed in
+    each half-cycle, one row per table row (only when asked for).
     """
 
     cell_type: CellType
@@ -35,6 +37,8 @@ class CyclingResult:
     half_cycles: pd.DataFrame
     warnings: tuple[str, ...]
     parameters: CyclingParameters
+    #: voltage-profile curves (``analyze_cycling(..., profiles=True)``), else None
+    profiles: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: NaN becomes ``None``, numpy scalars become Python numbers."""
@@ -51,26 +55,3 @@ class CyclingResult:
     def to_json(self, **kwargs: Any) -> str:
         """:meth:`to_dict` as a JSON string (``kwargs`` go to :func:`json.dumps`)."""
         return json.dumps(self.to_dict(), allow_nan=False, **kwargs)
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows of ``frame`` as JSON-ready dicts."""
-    columns = {str(c): frame[c].astype(object).to_numpy() for c in frame.columns}
-    return [
-        {name: jsonable(values[i]) for name, values in columns.items()} for i in range(len(frame))
-    ]
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` with NaN/Inf as ``None`` and numpy types as Python types, recursively."""
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is pd.NA:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

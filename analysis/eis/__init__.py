@@ -4,7 +4,8 @@
 (``R0-p(R1,CPE1)-p(R2,CPE2)``) to a spectrum with an analytic Jacobian; :func:`lin_kk` checks
 a spectrum for Kramers-Kronig compliance; :func:`compute_drt` gives the distribution of
 relaxation times; :func:`choose_model` picks one or two arcs and reports Rb/RSEI/RCT;
-:func:`resistance_table` turns a series of spectra into resistance versus cycle or sequence.
+:func:`spectra` yields the spectra of a reader's table; the series is analysed by
+:mod:`analysis.pipelines.eis`.
 """
 
 from analysis.eis.circuit import Circuit, CircuitError, parse_circuit
@@ -18,7 +19,7 @@ from analysis.eis.physical import (
     choose_model,
     physical_result,
 )
-from analysis.eis.series import fit_series, resistance_table, spectra
+from analysis.eis.series import spectra
 
 __all__ = [
     "CANDIDATES",
@@ -34,10 +35,8 @@ __all__ = [
     "choose_model",
     "compute_drt",
     "fit_circuit",
-    "fit_series",
     "lin_kk",
     "parse_circuit",
     "physical_result",
-    "resistance_table",
     "spectra",
 ]

@@ -1,0 +1,49 @@
+"""Voltage profiles: voltage against the charge passed since each half-cycle began.
+
+The curve of half-cycle *k* covers its rows (``first_row`` to ``last_row`` of the half-cycle
+table, its trailing rest included, where the charge stays constant while the voltage relaxes).
+The charge is the trapezoidal integral of ``|I|`` over those rows, the same weights that give
+the half-cycle's integrated capacity (:mod:`analysis.cycling.segmentation`), so the last point
+of each curve is the half-cycle's ``integrated_capacity_mAh`` in absolute value. Units: mAh and
+V. These are the curves of the paper's voltage-profile figures (e.g. Fig. 2b).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.cycling.segmentation import FloatArray, Segmentation
+
+
+def profile_series(voltage_V: FloatArray, seg: Segmentation) -> pd.DataFrame:
+    """One row per table row inside a half-cycle: ``half_cycle``, ``cycle``, ``row`` (of the
+    canonical table), ``capacity_mAh`` (charge passed since the half-cycle began) and
+    ``voltage_volt``."""
+    if not seg.starts.size:
+        return pd.DataFrame(
+            {
+                "half_cycle": np.zeros(0, np.int32),
+                "cycle": np.zeros(0, np.int32),
+                "row": np.zeros(0, np.int64),
+                "capacity_mAh": np.zeros(0),
+                "voltage_volt": np.zeros(0),
+            }
+        )
+    first = int(seg.starts[0])
+    lengths = seg.stops - seg.starts
+    charge = np.abs(seg.charge_As[first:])
+    cum = np.cumsum(charge)
+    # charge passed before each half-cycle's first row, subtracted row by row
+    before = np.concatenate(([0.0], cum[seg.starts[1:] - first - 1]))
+    cum -= np.repeat(before, lengths)
+    cum /= 3.6  # A s -> mAh
+    return pd.DataFrame(
+        {
+            "half_cycle": np.repeat(np.arange(seg.starts.size, dtype=np.int32), lengths),
+            "cycle": np.repeat(seg.cycle.astype(np.int32), lengths),
+            "row": np.arange(first, first + int(lengths.sum()), dtype=np.int64),
+            "capacity_mAh": cum,
+            "voltage_volt": voltage_V[first:],
+        }
+    )

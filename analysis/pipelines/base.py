@@ -1,0 +1,75 @@
+"""The shape every analysis pipeline shares.
+
+A pipeline is ``run(table, params, progress=None) -> Result``: ``table`` is a reader's canonical
+table, ``params`` the pipeline's frozen parameter object (:mod:`analysis.params`), ``progress``
+an optional callback given the fraction done (pretix's ``set_progress``: the science never
+imports the job machinery).
+
+:class:`Result` holds a JSON-ready ``summary``, named ``tables`` (DataFrames small enough to be
+written into the JSON as records) and ``series`` (row-level DataFrames such as voltage-profile
+curves, stored as Parquet and named in the JSON by a digest of their values).
+:meth:`Result.to_json` is the single serialised form: the command line prints it, the job
+stores and hashes it, tests compare it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.serial import jsonable, records
+
+#: ``progress(fraction)``: fraction of the work done, 0..1.
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a pipeline returns (see the module docstring)."""
+
+    kind: str
+    parameters: Mapping[str, Any]
+    summary: Mapping[str, Any]
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    series: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    #: the science object the pipeline computed (CyclingResult, a list of spectra, ...), for
+    #: callers that format it (the command line's text output); not serialised
+    detail: Any = field(default=None, repr=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The one serialised form: JSON-ready (NaN and infinities as null)."""
+        return {
+            "kind": self.kind,
+            "parameters": jsonable(dict(self.parameters)),
+            "summary": jsonable(dict(self.summary)),
+            "tables": {name: records(frame) for name, frame in self.tables.items()},
+            "series": {name: series_digest(frame) for name, frame in self.series.items()},
+            "warnings": list(self.warnings),
+        }
+
+
+def series_digest(frame: pd.DataFrame) -> dict[str, Any]:
+    """Rows, columns and a sha256 over the column names, dtypes and values of a row-level
+    table: it identifies the stored series in the JSON without writing every row there."""
+    digest = hashlib.sha256()
+    for name in frame.columns:
+        values = np.ascontiguousarray(frame[name].to_numpy())
+        digest.update(f"{name}:{values.dtype.str}:".encode())
+        digest.update(values.tobytes())
+    return {
+        "rows": len(frame),
+        "columns": [str(c) for c in frame.columns],
+        "sha256": digest.hexdigest(),
+    }
+
+
+def report(progress: Progress | None, fraction: float) -> None:
+    """Call ``progress`` (if given) with ``fraction`` clipped to 0..1."""
+    if progress is not None:
+        progress(min(1.0, max(0.0, fraction)))

@@ -1,0 +1,238 @@
+"""EIS pipeline: every spectrum of a file checked with lin-KK, its DRT computed and an
+equivalent circuit fitted, with Rb/RSEI/RCT (definitions, units and references:
+:mod:`analysis.eis`, docs/eis.md).
+
+The series loop (this is the only one; the job, the command line and the benchmark run it):
+spectra are taken in the file's order. Without a ``circuit`` each spectrum gets the automatic
+model choice between one and two arcs, with and without diffusion
+(:func:`analysis.eis.choose_model`), its candidates warm-started from the previous spectrum's;
+with one, that circuit is fitted to every spectrum, the first from ``initial_guess`` (or
+automatic guesses), the next ones from the previous spectrum's parameters. Consecutive spectra
+of one cell differ little, so a warm start converges in a few iterations; when the warm fit's
+reduced chi-square is more than ``refit_factor`` times the previous spectrum's, the spectrum is
+fitted again from scratch and the better fit (lower chi-square) is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.eis import (
+    WEIGHTINGS,
+    FitResult,
+    ModelChoice,
+    choose_model,
+    compute_drt,
+    fit_circuit,
+    lin_kk,
+    parse_circuit,
+    physical_result,
+    spectra,
+)
+from analysis.params import Params, param
+from analysis.pipelines.base import Progress, Result, report
+
+KIND = "eis"
+ACCEPTS = frozenset({"eis"})
+#: points of the fitted curve stored for the plots (log-spaced over the measured range)
+CURVE_POINTS = 120
+
+
+@dataclass(frozen=True)
+class EISParams(Params):
+    area_cm2: float | None = param(None, unit="cm2", doc="cell area for ohm cm2 results")
+    circuit: str | None = param(
+        None, doc="impedance.py circuit string; null: automatic one/two-arc model choice"
+    )
+    initial_guess: tuple[float, ...] | None = param(
+        None, doc="starting values of the first spectrum's free parameters (with circuit)"
+    )
+    weighting: str = param("modulus", doc="residual weighting", choices=tuple(WEIGHTINGS))
+    refit_factor: float = param(
+        4.0, doc="refit from scratch when reduced chi-square grows more than this x"
+    )
+    kk: bool = param(True, doc="check each spectrum with lin-KK")
+    drt: bool = param(
+        True, doc="compute each spectrum's DRT (always, when the model is chosen automatically)"
+    )
+    kk_c: float = param(0.85, doc="lin-KK mu cut-off (Schoenleber 2014)")
+    kk_tolerance: float = param(0.025, doc="lin-KK accepted relative residual")
+    kk_fit_type: str = param(
+        "complex",
+        doc="lin-KK fits the complex impedance or its real part",
+        choices=("complex", "real", "imag"),
+    )
+
+    def __post_init__(self) -> None:
+        if self.circuit is not None:
+            parse_circuit(self.circuit)  # CircuitError (a ValueError) names the problem
+        if self.initial_guess is not None and self.circuit is None:
+            raise ValueError("initial_guess needs a circuit")
+        if self.area_cm2 is not None and not self.area_cm2 > 0:
+            raise ValueError(f"area_cm2: expected a positive area, found {self.area_cm2}")
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """Everything computed for one spectrum."""
+
+    index: int
+    labels: dict[str, Any]
+    fit: FitResult
+    physical: dict[str, Any]
+    reason: str
+    refitted: bool
+    model_choice: dict[str, Any] | None
+    kk: dict[str, Any] | None
+    drt: dict[str, Any] | None
+    curve: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "spectrum": self.index,
+            "labels": self.labels,
+            "fit": self.fit.to_dict(),
+            "physical": self.physical,
+            "model_reason": self.reason,
+            "refitted_from_scratch": self.refitted,
+            "model_choice": self.model_choice,
+            "kk": self.kk,
+            "drt": self.drt,
+            "curve": self.curve,
+        }
+
+
+def _curve(fit: FitResult, f: np.ndarray, z: np.ndarray) -> dict[str, Any]:
+    """The fitted impedance on a dense grid and the relative residuals (Z - Z_fit)/|Z| at the
+    measured frequencies (dimensionless)."""
+    dense = np.logspace(np.log10(f.min()), np.log10(f.max()), CURVE_POINTS)[::-1]
+    zf = fit.predict(dense)
+    rel = (z - fit.predict(f)) / np.abs(z)
+    return {
+        "frequency_hz": dense.tolist(),
+        "z_real_ohm": zf.real.tolist(),
+        "z_imag_ohm": zf.imag.tolist(),
+        "residual_real": rel.real.tolist(),
+        "residual_imag": rel.imag.tolist(),
+    }
+
+
+def _physical(
+    fit: FitResult, area: float | None, warnings: list[str], index: int
+) -> dict[str, Any]:
+    try:
+        return physical_result(fit, area_cm2=area).to_dict()
+    except ValueError as exc:
+        warnings.append(f"spectrum {index}: no Rb/RSEI/RCT ({exc})")
+        return {}
+
+
+def run(table: pd.DataFrame, params: EISParams, progress: Progress | None = None) -> Result:
+    """Analyse every spectrum of an EIS table (see the module docstring); raises
+    ``ValueError`` when the table holds no spectrum."""
+    items = list(spectra(table))
+    if not items:
+        raise ValueError("the file holds no impedance spectrum")
+    warnings: list[str] = []
+    out: list[Spectrum] = []
+    previous: FitResult | None = None
+    warm: dict[str, FitResult] | None = None
+    report(progress, 0.0)
+    for k, (index, f, z, labels) in enumerate(items):
+        kk = (
+            lin_kk(f, z, c=params.kk_c, tolerance=params.kk_tolerance, fit_type=params.kk_fit_type)
+            if params.kk
+            else None
+        )
+        wants_drt = params.drt or params.circuit is None
+        drt = compute_drt(f, z) if wants_drt and f.size >= 5 else None
+        refitted = False
+        choice: ModelChoice | None = None
+        if params.circuit is not None:
+            start = previous.values if previous is not None else params.initial_guess
+            fit = fit_circuit(f, z, params.circuit, start, weighting=params.weighting)
+            if (
+                previous is not None
+                and fit.reduced_chi_square > params.refit_factor * previous.reduced_chi_square
+            ):
+                fresh = fit_circuit(
+                    f, z, params.circuit, params.initial_guess, weighting=params.weighting
+                )
+                if fresh.chi_square < fit.chi_square:
+                    fit, refitted = fresh, True
+            physical = _physical(fit, params.area_cm2, warnings, index)
+            reason = "circuit given"
+        else:
+            choice = choose_model(
+                f, z, weighting=params.weighting, area_cm2=params.area_cm2, drt=drt, warm=warm
+            )
+            if (
+                previous is not None
+                and choice.fit.reduced_chi_square
+                > params.refit_factor * previous.reduced_chi_square
+            ):
+                fresh_choice = choose_model(
+                    f, z, weighting=params.weighting, area_cm2=params.area_cm2, drt=drt
+                )
+                if fresh_choice.fit.chi_square < choice.fit.chi_square:
+                    choice, refitted = fresh_choice, True
+            warm = choice.candidates
+            fit, physical, reason = choice.fit, choice.physical.to_dict(), choice.reason
+        previous = fit
+        out.append(
+            Spectrum(
+                index=index,
+                labels=labels,
+                fit=fit,
+                physical=physical,
+                reason=reason,
+                refitted=refitted,
+                model_choice=choice.to_dict() if choice is not None else None,
+                kk=kk.to_dict() if kk is not None else None,
+                drt=drt.to_dict() if drt is not None else None,
+                curve=_curve(fit, f, z),
+            )
+        )
+        report(progress, (k + 1) / len(items))
+    invalid = [s.index for s in out if s.kk is not None and not s.kk["valid"]]
+    if invalid:
+        warnings.append(f"{len(invalid)} spectrum(s) fail the lin-KK check: {invalid}")
+    return Result(
+        kind=KIND,
+        parameters=params.to_dict(),
+        summary={
+            "spectra": len(out),
+            "circuits": sorted({s.fit.circuit for s in out}),
+            "kk_invalid_spectra": invalid,
+            "details": [s.to_json() for s in out],
+        },
+        tables={"resistances": resistance_rows(out)},
+        warnings=tuple(warnings),
+        detail=out,
+    )
+
+
+def resistance_rows(out: list[Spectrum]) -> pd.DataFrame:
+    """Rb, RSEI, RCT (ohm, their standard errors, ohm cm2) per spectrum with its labels, circuit,
+    chi-square and the reason for the model: resistance versus cycle or in-situ sequence."""
+    rows = []
+    for s in out:
+        row: dict[str, Any] = {"spectrum": s.index, **s.labels}
+        for key in ("Rb", "RSEI", "RCT"):
+            row[f"{key}_ohm"] = s.physical.get(f"{key}_ohm")
+            row[f"{key}_error_ohm"] = s.physical.get(f"{key}_error_ohm")
+            row[f"{key}_ohm_cm2"] = s.physical.get(f"{key}_ohm_cm2")
+        row.update(
+            {
+                "circuit": s.fit.circuit,
+                "chi_square": s.fit.chi_square,
+                "model_reason": s.reason,
+                "kk_valid": s.kk["valid"] if s.kk is not None else None,
+            }
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
