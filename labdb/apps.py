@@ -10,3 +10,5 @@ class LabdbConfig(AppConfig):
         from django.conf import settings
 
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        # Register the Celery tasks in every process (the services send them by name).
+        import labdb.tasks  # noqa: F401

@@ -10,12 +10,15 @@ from typing import Any
 
 from celery import shared_task
 
+from labdb.selectors.catalog import project_counts
+from labdb.services.integrity import storage_verify
+from labdb.services.jobs import job_run, jobs_sweep
+from labdb.services.tokens import auth_failures_prune
+
 
 @shared_task(name="labdb.run_analysis_job")
 def run_analysis_job(job_id: str) -> str | None:
     """Run an analysis job; returns its final status (None if another worker had it)."""
-    from labdb.services.jobs import job_run
-
     job = job_run(job_id)
     return job.status if job is not None else None
 
@@ -24,9 +27,6 @@ def run_analysis_job(job_id: str) -> str | None:
 def sweep_jobs() -> list[str]:
     """Re-queue jobs left queued or whose lease expired, and forget passed windows of failed
     API authentication (scheduled by beat)."""
-    from labdb.services.jobs import jobs_sweep
-    from labdb.services.tokens import auth_failures_prune
-
     requeued = jobs_sweep()
     auth_failures_prune()
     return requeued
@@ -35,8 +35,6 @@ def sweep_jobs() -> list[str]:
 @shared_task(name="labdb.verify_storage")
 def verify_storage() -> dict[str, Any]:
     """Re-hash the blob store (scheduled daily by beat); failures show as an alert in the app."""
-    from labdb.services.integrity import storage_verify
-
     check = storage_verify()
     return {"checked": check.checked, "problems": len(check.problems)}
 
@@ -45,6 +43,4 @@ def verify_storage() -> dict[str, Any]:
 def catalog_summary(project_id: str) -> dict[str, Any]:
     """Count a project's catalog records, from whichever worker runs it (a health check that
     proves the worker reaches the same database as the web app)."""
-    from labdb.selectors.catalog import project_counts
-
     return {"worker": socket.gethostname(), "counts": project_counts(project_id)}

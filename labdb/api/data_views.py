@@ -348,17 +348,14 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
         job = self.get_object()
         form = s.RerunSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        before = set(
-            m.AnalysisJob.objects.filter(data_file=job.data_file).values_list("pk", flat=True)
-        )
         try:
-            new = job_rerun(
+            new, created = job_rerun(
                 job=job, parameters=form.validated_data["parameters"], user=request.user
             )
         except DjangoValidationError as exc:
             raise drf_error(exc) from exc
         new.refresh_from_db()
-        code = status.HTTP_200_OK if new.pk in before else status.HTTP_201_CREATED
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(s.JobSerializer(new, context={"request": request}).data, status=code)
 
 

@@ -9,6 +9,7 @@ from labdb.models.data import (
     DataFile,
     EISSpectrumFit,
     ParsedTable,
+    ResultTable,
 )
 from labdb.models.electrodes import REQUIRED_STEP_FIELDS, ElectrodeBatch, ProcessStep
 from labdb.models.formulations import (
@@ -62,6 +63,7 @@ __all__ = [
     "ParsedTable",
     "ProcessStep",
     "Project",
+    "ResultTable",
     "StorageCheck",
     "TestProtocol",
     "TestRun",

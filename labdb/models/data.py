@@ -235,10 +235,14 @@ class EISSpectrumFit(ImmutableModel):
     rsei_ohm_cm2 = models.FloatField(null=True)
     rct_ohm_cm2 = models.FloatField(null=True)
     model_reason = models.TextField(blank=True)
-    #: lin-KK check: mu, number of RC elements, max relative residual, valid
+    #: lin-KK check (analysis.eis.LinKKResult.to_dict: M, mu, valid, residuals, ...)
     kk = models.JSONField(default=dict)
     #: everything else of the physical result (CPE parameters, time constants, ...)
     details = models.JSONField(default=dict)
+    #: distribution of relaxation times (analysis.eis.DRTResult.to_dict: tau, gamma, peaks)
+    drt = models.JSONField(default=dict)
+    #: the fitted impedance on a dense grid and the relative residuals at the measured points
+    curve = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["result", "spectrum"]
@@ -250,3 +254,25 @@ class EISSpectrumFit(ImmutableModel):
 
     def __str__(self) -> str:
         return f"spectrum {self.spectrum} of {self.result}"
+
+
+class ResultTable(ImmutableModel):
+    """A named table of an analysis result, stored as zstd Parquet in the blob store under its
+    sha256: a cycling result's half-cycle boundaries and voltage-profile curves, per-cycle and
+    rate tables, an EIS result's resistances. Pages and plots read these, so what they show is
+    what the job computed (its parameters, inputs and code version are the job's)."""
+
+    result = models.ForeignKey(AnalysisResult, on_delete=models.PROTECT, related_name="tables")
+    name = models.CharField(max_length=50)
+    sha256 = models.CharField(max_length=64)
+    rows = models.IntegerField()
+    columns = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["result", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["result", "name"], name="table_name_unique_per_result")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} of {self.result}"

@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 
 from labdb import models as m
 from labdb.selectors.access import visible
+from labdb.storage import blob_path
 
 #: protocol kinds whose cycling result describes long-term cycling (cycles to short, CE)
 LONG_TERM_KINDS = ("plating_stripping", "galvanostatic")
@@ -215,14 +216,11 @@ def cycle_columns(result: m.AnalysisResult, names: Sequence[str]) -> dict[str, l
 
 def raw_table(result: m.AnalysisResult, columns: Sequence[str]) -> pd.DataFrame | None:
     """Columns of the canonical table the result was computed from (None if not stored)."""
-    from labdb.services.jobs import load_parsed_table
-
     parsed = result.job.parsed_table
     if parsed is None:
         return None
     have = [c for c in columns if c in parsed.columns]
-    table = load_parsed_table(parsed)
-    return table[have]
+    return pd.read_parquet(blob_path(parsed.sha256), columns=have)
 
 
 def cached(key: str, compute: Any, timeout: int = 3600) -> Any:

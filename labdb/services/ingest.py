@@ -8,7 +8,6 @@ analysis job is queued only after the transaction commits.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -17,22 +16,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from labdb import models as m
-from labdb.provenance import analysis_version, code_commit, sha256_of
-from labdb.storage import StoredBlob, store_chunks
-
-#: The analysis a protocol's data gets by default.
-KIND_FOR_PROTOCOL = {
-    "plating_stripping": "cycling",
-    "galvanostatic": "cycling",
-    "formation": "cycling",
-    "rate": "cycling",
-    "eis": "eis",
-    "insitu_eis": "eis",
-    "cv": "cv",
-    "peel": "peel",
-    "scratch": "scratch",
-    "indentation": "indentation",
-}
+from labdb.protocols import PROTOCOL_KINDS, analysis_parameters
+from labdb.services.audit import audit
+from labdb.services.jobs import job_request
+from labdb.storage import StoredBlob, safe_name, store_chunks
 
 
 @dataclass(frozen=True)
@@ -40,33 +27,34 @@ class Registered:
     data_file: m.DataFile
     job: m.AnalysisJob | None
     created: bool
+    #: why no analysis was queued (a run whose analysis needs what it does not state)
+    analysis_refused: str = ""
 
 
-def safe_name(name: str) -> str:
-    """A file name kept as metadata: no directories, no control characters, at most 200 chars."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip() or "unnamed"
-    if len(name) > 200:
-        stem, dot, ext = name.rpartition(".")
-        name = (stem[: 200 - len(ext) - 1] + "." + ext) if dot and len(ext) <= 10 else name[:200]
-    return name
-
-
-def default_parameters(test_run: m.TestRun, kind: str) -> dict[str, Any]:
-    """The parameters an analysis of ``kind`` takes from the run's cell and protocol."""
-    params: dict[str, Any] = {}
-    protocol = test_run.protocol.parameters or {}
-    if kind in {"cycling", "eis"} and test_run.cell is not None:
-        params["area_cm2"] = test_run.cell.area_cm2
-    if kind == "cycling":
-        params["cell_type"] = test_run.cell.kind if test_run.cell is not None else "half"
-        if protocol.get("one_c_current_density"):
-            params["one_c_current_density_mA_cm2"] = protocol["one_c_current_density"]
-    if kind == "peel" and protocol.get("sample_width"):
-        params["width_mm"] = protocol["sample_width"]
-    if kind == "cv" and protocol.get("scan_rate"):
-        params["scan_rate_mV_per_s"] = protocol["scan_rate"]
-    return params
+def analysis_request(
+    test_run: m.TestRun, explicit: dict[str, Any] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The analysis kind a run's data gets and its parameters: the protocol's values
+    (:func:`labdb.protocols.analysis_parameters`, same names as the pipeline's), the cell's
+    area and type, then ``explicit`` parameters over them. Raises ``ValidationError`` with a
+    message when the analysis cannot be specified: a cycling run without a cell and without an
+    explicit ``cell_type`` is refused, never guessed to be a half cell."""
+    kind = PROTOCOL_KINDS[test_run.protocol.kind].analysis
+    params = analysis_parameters(test_run.protocol.kind, test_run.protocol.parameters or {})
+    cell = test_run.cell
+    if kind in {"cycling", "eis"} and cell is not None:
+        params["area_cm2"] = cell.area_cm2
+    if kind == "cycling" and cell is not None:
+        params["cell_type"] = cell.kind
+    params.update(explicit or {})
+    if kind == "cycling" and "cell_type" not in params:
+        raise ValidationError(
+            {
+                "cell_type": f"test run {test_run.label} has no cell, so whether it is a half or "
+                "a full cell is unknown; link a cell or give cell_type explicitly"
+            }
+        )
+    return kind, params
 
 
 def data_file_register(
@@ -79,11 +67,14 @@ def data_file_register(
     expected_sha256: str | None = None,
     format: str = "",
     max_bytes: int | None = None,
+    parameters: dict[str, Any] | None = None,
 ) -> Registered:
     """Store the content and register it on ``test_run`` with its analysis job.
 
     Raises ``ChecksumMismatch`` / ``BlobTooLarge`` (from :mod:`labdb.storage`) before anything
-    is recorded. Sending the same content to the same run again returns the existing file and
+    is recorded. ``parameters`` are explicit analysis parameters over those of the protocol
+    and cell (:func:`analysis_request`); when the analysis cannot be specified the file is
+    registered without a job and ``analysis_refused`` says why. Sending the same content to the same run again returns the existing file and
     job (``created`` is False) and queues nothing.
     """
     blob = store_chunks(chunks, expected_sha256=expected_sha256, max_bytes=max_bytes)
@@ -94,6 +85,7 @@ def data_file_register(
         user=user,
         source=source,
         format=format,
+        parameters=parameters,
     )
 
 
@@ -105,8 +97,8 @@ def _register_blob(
     user: Any,
     source: str,
     format: str,
+    parameters: dict[str, Any] | None,
 ) -> Registered:
-    from labdb.services.audit import audit
 
     existing = m.DataFile.objects.filter(test_run=test_run, sha256=blob.sha256).first()
     if existing is not None:
@@ -136,62 +128,28 @@ def _register_blob(
                     "test_run": test_run.label,
                 },
             )
-            kind = KIND_FOR_PROTOCOL.get(test_run.protocol.kind, "cycling")
-            job = job_request(
-                data_file=data_file,
-                kind=kind,
-                parameters=default_parameters(test_run, kind),
-                user=user,
-            )
+            refused = ""
+            job: m.AnalysisJob | None = None
+            try:
+                kind, params = analysis_request(test_run, parameters)
+                job, _ = job_request(data_file=data_file, kind=kind, parameters=params, user=user)
+            except ValidationError as exc:
+                refused = "; ".join(_messages(exc))
+                audit(
+                    project=test_run.project,
+                    action="analysis.refused",
+                    user=user,
+                    target=data_file,
+                    details={"reason": refused},
+                )
     except IntegrityError:
         # A concurrent request registered the same content first.
         existing = m.DataFile.objects.get(test_run=test_run, sha256=blob.sha256)
         return Registered(existing, existing.jobs.order_by("queued_at").first(), created=False)
-    return Registered(data_file, job, created=True)
+    return Registered(data_file, job, created=True, analysis_refused=refused)
 
 
-def job_request(
-    *, data_file: m.DataFile, kind: str, parameters: dict[str, Any], user: Any
-) -> m.AnalysisJob:
-    """The job analysing ``data_file`` as ``kind`` with ``parameters``: the existing one for the
-    same file, kind, code version and parameters, else a new queued job (sent to a worker once
-    the transaction commits)."""
-    from labdb.analyses import ANALYZERS
-    from labdb.services.audit import audit
-
-    if kind not in ANALYZERS:
-        raise ValidationError({"kind": f"unknown analysis {kind!r}; known: {sorted(ANALYZERS)}"})
-    parameters = ANALYZERS[kind].validate_parameters(parameters)
-    key = {
-        "data_file": data_file,
-        "kind": kind,
-        "analysis_version": analysis_version(),
-        "parameters_sha256": sha256_of(parameters),
-    }
-    job = m.AnalysisJob.objects.filter(**key).first()
-    if job is not None:
-        return job
-    with transaction.atomic():
-        job = m.AnalysisJob.objects.create(
-            project=data_file.project,
-            parameters=parameters,
-            code_commit=code_commit(),
-            requested_by=user if getattr(user, "is_authenticated", False) else None,
-            **key,
-        )
-        audit(
-            project=data_file.project,
-            action="analysis.queued",
-            user=user,
-            target=job,
-            details={"kind": kind, "parameters": parameters, "file": data_file.sha256},
-        )
-        job_id = str(job.pk)
-        transaction.on_commit(lambda: _enqueue(job_id))
-    return job
-
-
-def _enqueue(job_id: str) -> None:
-    from labdb.tasks import run_analysis_job
-
-    run_analysis_job.delay(job_id)
+def _messages(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "message_dict"):
+        return [f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()]
+    return list(exc.messages)

@@ -8,8 +8,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from analysis import pipelines
 from labdb import models as m
 from labdb.provenance import sha256_of
+from labdb.services.parsing import read_data_file
 from labdb.storage import blob_path, hash_file, iter_blobs
 
 
@@ -80,21 +82,17 @@ class Reproduction:
 def job_reproduce(job: m.AnalysisJob) -> Reproduction:
     """Run ``job``'s analysis again from the stored raw file with the stored parameters and
     compare the output with the one recorded when it ran."""
-    from labdb.analyses import ANALYZERS
-    from labdb.services.jobs import read_data_file
-
     data_file = job.data_file
     input_ok = hash_file(blob_path(data_file.sha256)) == data_file.sha256
-    analyzer = ANALYZERS[job.kind]
     result = read_data_file(data_file)
-    output = analyzer.to_json(analyzer.analyze(result.table, job.parameters))
+    output = pipelines.run(job.kind, result.table, job.parameters).to_json()
     reproduced = sha256_of(output)
     differences: list[str] = []
     if not input_ok:
         differences.append(f"the raw file {data_file.original_name} no longer matches its sha256")
     if reproduced != job.output_sha256 and hasattr(job, "result"):
         stored_metrics = job.result.summary.get("metrics", {})
-        for key, value in (output.get("metrics") or {}).items():
+        for key, value in (output["summary"].get("metrics") or {}).items():
             if json.dumps(stored_metrics.get(key)) != json.dumps(value):
                 differences.append(
                     f"metrics.{key}: stored {stored_metrics.get(key)!r}, now {value!r}"

@@ -1,4 +1,10 @@
-"""Running analysis jobs: claim, parse, analyse, store, finish; and the sweep that re-queues.
+"""The analysis job's whole lifecycle: request, claim, run, sweep, re-run.
+
+``job_request`` finds or creates the job for (file, kind, code version, parameters) and sends
+it to the workers once the transaction commits; ``job_run`` claims it, parses the file, runs
+the kind's pipeline (:mod:`analysis.pipelines`) with a progress callback, and stores the result
+(:mod:`labdb.services.results`); ``jobs_sweep`` re-sends lost jobs; ``job_rerun`` asks for the
+same analysis with other parameters.
 
 State lives in the database. A worker claims a job with a conditional UPDATE (only one process
 wins), holds a lease while it works, and writes the results and the job's success in one
@@ -12,24 +18,25 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import socket
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
+from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
-from analysis.readers import ParseError, ReadResult, read
+from analysis import pipelines
+from analysis.readers import ParseError
 from labdb import models as m
-from labdb.provenance import library_versions, sha256_of
+from labdb.provenance import analysis_version, code_commit, library_versions, sha256_of
 from labdb.services.audit import audit
-from labdb.services.ingest import safe_name
-from labdb.storage import blob_path, store_file
+from labdb.services.parsing import parsed_table_store, read_data_file
+from labdb.services.results import output_store, result_store
 
 log = logging.getLogger(__name__)
 
@@ -96,42 +103,60 @@ def job_claim(job_id: str, *, worker: str) -> m.AnalysisJob | None:
     return job
 
 
-def _set_progress(job: m.AnalysisJob, fraction: float) -> None:
-    m.AnalysisJob.objects.filter(pk=job.pk, status=m.AnalysisJob.Status.RUNNING).update(
-        progress=max(0.0, min(1.0, fraction))
-    )
+class ProgressReporter:
+    """The pipeline's ``progress`` callback for a job: writes the fraction done to the job row
+    (read by the /jobs/ page), at most every ``interval_s`` seconds and only when it moved by
+    at least 1 %. The job's own stages map into ``[start, end]`` of the whole."""
+
+    def __init__(
+        self, job: m.AnalysisJob, start: float = 0.0, end: float = 1.0, interval_s: float = 0.5
+    ) -> None:
+        self.job_pk = job.pk
+        self.start, self.end, self.interval_s = start, end, interval_s
+        self._last_value = -1.0
+        self._last_time = 0.0
+
+    def __call__(self, fraction: float) -> None:
+        value = self.start + (self.end - self.start) * min(1.0, max(0.0, fraction))
+        now = time.monotonic()
+        too_soon = value - self._last_value < 0.01 or now - self._last_time < self.interval_s
+        if too_soon and fraction < 1.0:
+            return
+        self._last_value, self._last_time = value, now
+        m.AnalysisJob.objects.filter(pk=self.job_pk, status=m.AnalysisJob.Status.RUNNING).update(
+            progress=value
+        )
 
 
 def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
-    """Run one job to its end (succeeded or failed). Safe to call twice: a second call finds
-    nothing to claim and returns None."""
-    from labdb.analyses import ANALYZERS
-
+    """Run one job to its end (succeeded or failed) and return it. Safe to call twice: a second
+    call finds nothing to claim and returns None."""
     job = job_claim(job_id, worker=worker or worker_name())
     if job is None:
         return None
     timings: dict[str, float] = {}
     try:
+        pipeline = pipelines.get(job.kind)
+        params = pipeline.validate(job.parameters)
         t0 = time.perf_counter()
-        parsed, table = _parsed_table(job)
-        timings["read_s"] = time.perf_counter() - t0
-        _set_progress(job, 0.4)
-        analyzer = ANALYZERS[job.kind]
-        if parsed.kind not in analyzer.accepts:
+        source = read_data_file(job.data_file)
+        if source.kind not in pipeline.accepts:
             raise JobFailure(
-                f"{job.data_file.original_name}: the file holds {parsed.kind} data, "
+                f"{job.data_file.original_name}: the file holds {source.kind} data, "
                 f"not data for a {job.kind} analysis"
             )
+        parsed = parsed_table_store(job.data_file, source)
+        timings["read_s"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        output = analyzer.analyze(table, job.parameters)
+        output = pipeline.run(source.table, params, ProgressReporter(job, 0.3, 0.9))
         timings["analyze_s"] = time.perf_counter() - t1
-        _set_progress(job, 0.8)
         t2 = time.perf_counter()
+        output_sha256 = output_store(output)
         with transaction.atomic():
             locked = m.AnalysisJob.objects.select_for_update().get(pk=job.pk)
             if locked.status != m.AnalysisJob.Status.RUNNING or locked.claimed_by != job.claimed_by:
                 return None  # the lease expired and another worker took over
-            analyzer.store(job, output)
+            result_store(job, output)
             timings["store_s"] = time.perf_counter() - t2
             m.AnalysisJob.objects.filter(pk=job.pk).update(
                 status=m.AnalysisJob.Status.SUCCEEDED,
@@ -142,7 +167,7 @@ def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
                 library_versions=library_versions(),
                 lease_expires_at=None,
                 input_sha256=[job.data_file.sha256, parsed.sha256],
-                output_sha256=sha256_of(analyzer.to_json(output)),
+                output_sha256=output_sha256,
             )
             audit(
                 project=job.project,
@@ -182,55 +207,9 @@ def _audit_finish(job_id: str, action: str) -> None:
     audit(project=job.project, action=action, user=None, target=job, details={"error": job.error})
 
 
-def _parsed_table(job: m.AnalysisJob) -> tuple[m.ParsedTable, pd.DataFrame]:
-    """The canonical table of the job's file: parsed now, or loaded if this parser version
-    already parsed it. Raises ParseError naming the file, row and column."""
-    data_file = job.data_file
-    result = read_data_file(data_file)
-    existing = m.ParsedTable.objects.filter(
-        data_file=data_file, parser=result.parser, parser_version=result.parser_version
-    ).first()
-    if existing is not None:
-        return existing, result.table
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "table.parquet"
-        result.table.to_parquet(out, compression="zstd", index=False)
-        blob = store_file(out, max_bytes=1 << 62)
-    parsed, _ = m.ParsedTable.objects.get_or_create(
-        data_file=data_file,
-        parser=result.parser,
-        parser_version=result.parser_version,
-        defaults={
-            "sha256": blob.sha256,
-            "kind": result.kind,
-            "format": result.format,
-            "rows": len(result.table),
-            "columns": [str(c) for c in result.table.columns],
-            "warnings": list(result.warnings),
-            "metadata": result.summary()["metadata"],
-        },
-    )
-    return parsed, result.table
-
-
-def read_data_file(data_file: m.DataFile) -> ReadResult:
-    """Parse a stored file. The reader sees the file under its original name (a link into a
-    temporary folder) so that messages name it and the extension can break detection ties."""
-    with tempfile.TemporaryDirectory() as tmp:
-        link = Path(tmp) / safe_name(data_file.original_name)
-        link.symlink_to(blob_path(data_file.sha256))
-        return read(link, format=data_file.format or None)
-
-
-def load_parsed_table(parsed: m.ParsedTable) -> pd.DataFrame:
-    return pd.read_parquet(blob_path(parsed.sha256))
-
-
 def jobs_sweep(*, now: dt.datetime | None = None) -> list[str]:
     """Send again to the workers the jobs left queued too long or whose lease expired; returns
     their ids. Claiming is idempotent, so a job sent twice still runs once."""
-    from labdb.tasks import run_analysis_job
-
     now = now or timezone.now()
     stale = m.AnalysisJob.objects.filter(
         Q(status=m.AnalysisJob.Status.QUEUED, queued_at__lt=now - REQUEUE_AFTER)
@@ -238,13 +217,77 @@ def jobs_sweep(*, now: dt.datetime | None = None) -> list[str]:
     ).values_list("pk", flat=True)
     ids = [str(pk) for pk in stale]
     for job_id in ids:
-        run_analysis_job.delay(job_id)
+        _enqueue(job_id)
     return ids
 
 
-def job_rerun(*, job: m.AnalysisJob, parameters: dict[str, Any], user: Any) -> m.AnalysisJob:
-    """Analyse the same file again with other parameters: a new job; old results stay."""
-    from labdb.services.ingest import job_request
-
+def job_rerun(
+    *, job: m.AnalysisJob, parameters: dict[str, Any], user: Any
+) -> tuple[m.AnalysisJob, bool]:
+    """Analyse the same file again with other parameters: ``(job, created)``, a new job unless
+    the same analysis was already asked for; old results stay."""
     merged = {**job.parameters, **parameters}
     return job_request(data_file=job.data_file, kind=job.kind, parameters=merged, user=user)
+
+
+def validated_parameters(kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """``parameters`` checked by the ``kind`` pipeline, in its flat JSON form (defaults
+    filled in); ``ValidationError`` naming the parameter otherwise."""
+    try:
+        pipeline = pipelines.get(kind)
+    except ValueError as exc:
+        raise ValidationError({"kind": str(exc)}) from exc
+    try:
+        return pipeline.validate(parameters).to_dict()
+    except pipelines.ParameterError as exc:
+        raise ValidationError({"parameters": f"{kind} analysis: {exc}"}) from exc
+
+
+def job_request(
+    *, data_file: m.DataFile, kind: str, parameters: dict[str, Any], user: Any
+) -> tuple[m.AnalysisJob, bool]:
+    """The job analysing ``data_file`` as ``kind`` with ``parameters``: ``(job, created)``, the
+    existing one for the same file, kind, code version and parameters, else a new queued job
+    (sent to a worker once the transaction commits). Raises ``ValidationError`` for an unknown
+    kind or parameters the pipeline refuses."""
+    parameters = validated_parameters(kind, parameters)
+    key = {
+        "data_file": data_file,
+        "kind": kind,
+        "analysis_version": analysis_version(),
+        "parameters_sha256": sha256_of(parameters),
+    }
+    job = m.AnalysisJob.objects.filter(**key).first()
+    if job is not None:
+        return job, False
+    with transaction.atomic():
+        job = m.AnalysisJob.objects.create(
+            project=data_file.project,
+            parameters=parameters,
+            code_commit=code_commit(),
+            requested_by=user if getattr(user, "is_authenticated", False) else None,
+            **key,
+        )
+        audit(
+            project=data_file.project,
+            action="analysis.queued",
+            user=user,
+            target=job,
+            details={"kind": kind, "parameters": parameters, "file": data_file.sha256},
+        )
+        job_id = str(job.pk)
+        transaction.on_commit(lambda: _enqueue(job_id))
+    return job, True
+
+
+#: the Celery task that runs a job, by its registered name (labdb.tasks)
+RUN_TASK = "labdb.run_analysis_job"
+
+
+def _enqueue(job_id: str) -> None:
+    """Send the job to the workers. A broker that cannot be reached does not fail the request
+    that queued the job: the job stays queued in the database and the sweep sends it again."""
+    try:
+        current_app.tasks[RUN_TASK].delay(job_id)
+    except (BrokerError, ConnectionError):
+        log.exception("could not send job %s to the workers; the sweep will retry", job_id)

@@ -122,7 +122,7 @@ def job_rerun_view(request: HttpRequest, pk: Any) -> HttpResponse:
         overrides = json.loads(text)
         if not isinstance(overrides, dict):
             raise ValueError('expected a JSON object such as {"cell_type": "half"}')
-        new = job_rerun(job=job, parameters=overrides, user=request.user)
+        new, created = job_rerun(job=job, parameters=overrides, user=request.user)
     except json.JSONDecodeError as exc:
         return job_detail(request, pk, text, f"Not valid JSON: {exc.msg} (line {exc.lineno})")
     except ValueError as exc:
@@ -132,8 +132,8 @@ def job_rerun_view(request: HttpRequest, pk: Any) -> HttpResponse:
             f"{k}: {' '.join(v)}" for k, v in getattr(exc, "message_dict", {}).items()
         ) or " ".join(exc.messages)
         return job_detail(request, pk, text, f"Parameters refused: {detail}")
-    if new.pk == job.pk:
-        messages.info(request, "Same parameters as this job: nothing new to run.")
+    if not created:
+        messages.info(request, "Same parameters as an existing job: nothing new to run.")
     else:
         messages.success(request, f"Re-run queued as job {str(new.pk)[:8]}.")
     return redirect(f"/jobs/{new.pk}/")

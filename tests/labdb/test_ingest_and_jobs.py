@@ -56,7 +56,7 @@ def run(demo: m.Project, demo_user: Any) -> m.TestRun:
 @pytest.fixture
 def held_in_queue(monkeypatch: pytest.MonkeyPatch) -> None:
     """New jobs stay queued (nothing is sent to a worker), so a test can drive them by hand."""
-    monkeypatch.setattr("labdb.services.ingest._enqueue", lambda job_id: None)
+    monkeypatch.setattr("labdb.services.jobs._enqueue", lambda job_id: None)
 
 
 def register(run: m.TestRun, data: bytes, name: str = "cell.csv", **kw: Any) -> Any:
@@ -76,7 +76,9 @@ def test_ingest_creates_file_job_and_results(run: m.TestRun, settings: Any, tmp_
     assert blob_path(f.sha256).read_bytes() == data
     job.refresh_from_db()
     assert job.status == "succeeded", job.error
-    assert job.parameters == {"area_cm2": 0.785, "cell_type": "half"}
+    # the cell's area and type, and every default the pipeline used, stated in the job
+    assert (job.parameters["area_cm2"], job.parameters["cell_type"]) == (0.785, "half")
+    assert job.parameters["ce_short_tolerance"] == 0.01
     assert job.parsed_table.format == "bdf" and job.parsed_table.rows > 300
     result = job.result
     assert result.cycle_count == 3
@@ -151,13 +153,15 @@ def test_reanalysis_with_other_parameters_keeps_old_results(
 
     settings.BLOB_DIR = tmp_path / "blobs"
     job = register(run, bdf_csv(4)).job
-    new = job_rerun(job=job, parameters={"average_ce_first_cycle": 3}, user=None)
+    new, created = job_rerun(job=job, parameters={"average_ce_first_cycle": 3}, user=None)
+    assert created
     new.refresh_from_db()
     assert new.pk != job.pk and new.status == "succeeded"
     assert new.result.summary["metrics"]["average_coulombic_efficiency_window"][0] == 3
     assert job.result.summary["metrics"]["average_coulombic_efficiency_window"][0] == 2
     # asking again for the same parameters is the same job
-    assert job_rerun(job=job, parameters={"average_ce_first_cycle": 3}, user=None).pk == new.pk
+    again, created = job_rerun(job=job, parameters={"average_ce_first_cycle": 3}, user=None)
+    assert (again.pk, created) == (new.pk, False)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -199,7 +203,7 @@ def test_sweep_requeues_expired_leases(
     run: m.TestRun, settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings.BLOB_DIR = tmp_path / "blobs"
-    monkeypatch.setattr("labdb.services.ingest._enqueue", lambda job_id: None)
+    monkeypatch.setattr("labdb.services.jobs._enqueue", lambda job_id: None)
     job = register(run, bdf_csv(1)).job
     monkeypatch.undo()
     # a worker claimed it and died: the lease ran out

@@ -15,7 +15,7 @@ from labdb import models as m
 from labdb.models import ImmutableRecordError
 from labdb.services.catalog import record_save
 from labdb.services.ingest import data_file_register
-from labdb.storage import blob_path
+from labdb.storage import blob_path, iter_blobs
 from tests.labdb.test_ingest_and_jobs import bdf_csv
 
 
@@ -106,7 +106,10 @@ def test_flipped_byte_in_the_blob_store_is_reported(
     data = bytearray(path.read_bytes())
     data[100] ^= 0x01
     path.write_bytes(bytes(data))
-    with pytest.raises(CommandError, match="1 of 2 stored files failed the check"):
+    # raw file, parsed table, the result's tables and series, the pipeline's JSON
+    stored = len(list(iter_blobs()))
+    assert stored == 2 + analysed.result.tables.count() + 1
+    with pytest.raises(CommandError, match=f"1 of {stored} stored files failed the check"):
         call_command("verify_storage")
     err = capsys.readouterr().err
     assert analysed.data_file.sha256 in err and "content does not match its sha256" in err

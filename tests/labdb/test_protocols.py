@@ -10,8 +10,8 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
+from analysis.pipelines import PIPELINES as ANALYZERS
 from labdb import models as m
-from labdb.analyses import ANALYZERS
 from labdb.protocols import (
     PARAMETERS,
     PROTOCOL_KINDS,

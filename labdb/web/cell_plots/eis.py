@@ -10,7 +10,7 @@ import numpy as np
 from labdb import models as m
 from labdb.selectors import results as sel
 from labdb.web.cell_plots.common import PALETTE, PERCENT, right_axis
-from labdb.web.plots import PlotRequest, empty, figure, trace
+from labdb.web.figures import PlotRequest, empty, figure, trace
 
 MAX_SPECTRA = 12
 
@@ -78,22 +78,28 @@ def measured_spectra(
     return out
 
 
-def fitted(fit: m.EISSpectrumFit, f: Any) -> Any:
-    """The fitted circuit's impedance at frequencies ``f`` (None if it cannot be evaluated)."""
-    from analysis.eis import CircuitError, parse_circuit
-
-    try:
-        circuit = parse_circuit(fit.circuit)
-        params = [fit.parameters[name] for name in circuit.parameter_names]
-    except (CircuitError, KeyError, TypeError):
+def fitted(fit: m.EISSpectrumFit) -> tuple[Any, Any] | None:
+    """The stored fitted curve: (frequencies, complex impedance) on the job's dense grid, or
+    None for a result stored without it (an older version: re-run the job)."""
+    curve = fit.curve or {}
+    if not curve.get("frequency_hz"):
         return None
-    if any(p is None for p in params):
+    f = np.asarray(curve["frequency_hz"], dtype=float)
+    z = np.asarray(curve["z_real_ohm"], dtype=float) + 1j * np.asarray(
+        curve["z_imag_ohm"], dtype=float
+    )
+    return f, z
+
+
+def residuals(fit: m.EISSpectrumFit) -> Any:
+    """The stored relative residuals (Z - Z_fit)/|Z| at the measured frequencies (complex,
+    dimensionless), or None."""
+    curve = fit.curve or {}
+    if not curve.get("residual_real"):
         return None
-    return circuit.impedance(f, np.asarray(params, dtype=float))
-
-
-def _dense(f: Any) -> Any:
-    return np.logspace(np.log10(f.min()), np.log10(f.max()), 120)[::-1]
+    return np.asarray(curve["residual_real"], dtype=float) + 1j * np.asarray(
+        curve["residual_imag"], dtype=float
+    )
 
 
 def nyquist_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
@@ -113,8 +119,10 @@ def nyquist_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
                 legendgroup=label,
             )
         )
-        zf = fitted(fit, _dense(f))
-        if zf is not None:
+        curve = fitted(fit)
+        rel = residuals(fit)
+        if curve is not None:
+            zf = curve[1]
             data.append(
                 trace(
                     f"{label} fit ({fit.circuit})",
@@ -126,8 +134,8 @@ def nyquist_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
                     showlegend=False,
                 )
             )
-            zm = fitted(fit, f)
-            rel = (z - zm) / np.abs(z) * PERCENT
+        if rel is not None and rel.size == f.size:
+            rel = rel * PERCENT
             data.append(
                 trace(
                     f"{label} residual Z'",
@@ -196,9 +204,9 @@ def bode_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
                 showlegend=False,
             )
         )
-        fd = _dense(f)
-        zf = fitted(fit, fd)
-        if zf is not None:
+        curve = fitted(fit)
+        if curve is not None:
+            fd, zf = curve
             data.append(
                 trace(
                     f"{label} |Z| fit",
@@ -234,27 +242,18 @@ def bode_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
 
 
 def drt_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
-    from analysis.eis import compute_drt
-
     title = "Distribution of relaxation times"
     selection = eis_selection(cell, req)
     if not selection:
         return empty(title, "No EIS result for this cell yet.")
     data = []
-    for k, (label, result, fit) in enumerate(selection):
-        f, z = measured(result, fit.spectrum)
-        parsed = result.job.parsed_table
-        if f.size < 5 or parsed is None:
-            continue
-
-        def compute(f: Any = f, z: Any = z) -> tuple[Any, Any, list[float]]:
-            drt = compute_drt(f, z)
-            return drt.tau_s, drt.gamma_ohm, [p.tau_s for p in drt.peaks]
-
-        try:
-            tau, gamma, peaks = sel.cached(f"drt:{parsed.sha256}:{fit.spectrum}", compute)
-        except ValueError:
-            continue
+    for k, (label, _result, fit) in enumerate(selection):
+        drt = fit.drt or {}
+        if not drt.get("tau_s"):
+            continue  # too few points, or a result stored without its DRT
+        tau = np.asarray(drt["tau_s"], dtype=float)
+        gamma = np.asarray(drt["gamma_ohm"], dtype=float)
+        peaks = [p["tau_s"] for p in drt.get("peaks", [])]
         color = PALETTE[k % len(PALETTE)]
         data.append(trace(label, tau, gamma, "lines", line={"color": color}))
         if peaks:

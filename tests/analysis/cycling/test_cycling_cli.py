@@ -23,7 +23,7 @@ def test_cycling_json_has_cycles_and_metrics(
     out = capsys.readouterr().out
     assert code == 0
     data = json.loads(out)
-    cycle = data["cycles"][0]
+    cycle = data["tables"]["cycles"][0]
     for key in (
         "cycle",
         "charge_capacity_mAh",
@@ -44,8 +44,10 @@ def test_cycling_json_has_cycles_and_metrics(
         "failure_mode",
         "total_time_h",
     ):
-        assert key in data["metrics"]
-    assert data["metrics"]["cumulative_coulombic_efficiency"] == pytest.approx(0.9 * 0.95 * 0.97)
+        assert key in data["summary"]["metrics"]
+    assert data["summary"]["metrics"]["cumulative_coulombic_efficiency"] == pytest.approx(
+        0.9 * 0.95 * 0.97
+    )
 
 
 def test_cycling_reports_an_unreadable_file(

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import pipelines
 from analysis.__main__ import main
-from analysis.eis import choose_model, parse_circuit, resistance_table
+from analysis.eis import choose_model, parse_circuit
 
 TWO_ARCS = "R0-p(R1,CPE1)-p(R2,CPE2)"
 
@@ -46,7 +47,8 @@ def _drifting_series(n: int = 12) -> tuple[pd.DataFrame, np.ndarray]:
 
 def test_drifting_resistances_are_tracked_over_the_series() -> None:
     table, truth = _drifting_series()
-    result = resistance_table(table, circuit=TWO_ARCS, area_cm2=0.785)
+    run = pipelines.run("eis", table, {"circuit": TWO_ARCS, "area_cm2": 0.785})
+    result = run.tables["resistances"]
     assert result["sequence"].tolist() == list(range(1, 13))
     np.testing.assert_allclose(result["Rb_ohm"], truth[:, 0], rtol=0.02)
     np.testing.assert_allclose(result["RSEI_ohm"], truth[:, 1], rtol=0.08)
@@ -75,12 +77,12 @@ def test_cli_eis_kk_drt_json(eis_dir: Path, capsys: pytest.CaptureFixture[str]) 
     args = ["eis", str(path), "--circuit", TWO_ARCS, "--area-cm2", "2", "--json"]
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
-    spectrum = out["spectra"][0]
-    assert spectrum["index"] == 0
-    assert spectrum["parameters"]["R0"] == pytest.approx(10, abs=0.5)
+    spectrum = out["summary"]["details"][0]
+    assert spectrum["spectrum"] == 0
+    assert spectrum["fit"]["parameters"]["R0"] == pytest.approx(10, abs=0.5)
     assert spectrum["physical"]["RCT_ohm"] == pytest.approx(50, rel=0.05)
     assert spectrum["physical"]["RCT_ohm_cm2"] == pytest.approx(2 * spectrum["physical"]["RCT_ohm"])
-    assert set(spectrum["standard_errors"]) == set(spectrum["parameters"])
+    assert set(spectrum["fit"]["standard_errors"]) == set(spectrum["fit"]["parameters"])
     assert main(["kk", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["spectra"][0]["M"] >= 1
     assert main(["drt", str(path), "--json"]) == 0

@@ -18,7 +18,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict:
     assert main(argv) == 0
-    return json.loads(capsys.readouterr().out)
+    out = json.loads(capsys.readouterr().out)
+    assert out["kind"] == argv[0]
+    return out["summary"]
 
 
 def test_peel_json(demo: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,10 +67,13 @@ def test_indentation_json(demo: dict[str, Path], capsys: pytest.CaptureFixture[s
 
 
 def test_cv_json(demo: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    out = _json(capsys, ["cv", str(demo["cv_mgagsn"]), "--json", "--cycle", "1"])
+    out = _json(capsys, ["cv", str(demo["cv_mgagsn"]), "--json"])
+    out["peaks"] = [p for p in out["peaks"] if p["cycle"] == 1]
     assert out["peaks"] and {p["direction"] for p in out["peaks"]} == {"cathodic", "anodic"}
     assert {"potential_V", "current_mA", "direction", "charge_mC"} <= set(out["peaks"][0])
-    assert all(p["cycle"] == 1 for p in out["peaks"])
+    assert main(["cv", str(demo["cv_mgagsn"]), "--cycle", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "cycle 1)" in text and "cycle 2)" not in text
 
 
 def test_wrong_kind_and_missing_unit_exit_2_with_a_message(

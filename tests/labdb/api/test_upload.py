@@ -201,15 +201,20 @@ def test_rerun_with_overrides_and_row_tables(
     job = analysed.jobs.get()
     with django_capture_on_commit_callbacks(execute=True):
         r = client.post(
-            f"/api/v1/jobs/{job.pk}/rerun/", {"parameters": {"average_ce_first_cycle": 2}}
+            f"/api/v1/jobs/{job.pk}/rerun/", {"parameters": {"average_ce_first_cycle": 3}}
         )
     assert r.status_code == 201, r.data
     new = r.json()
-    assert new["parameters"]["average_ce_first_cycle"] == 2 and new["id"] != str(job.pk)
+    assert new["parameters"]["average_ce_first_cycle"] == 3 and new["id"] != str(job.pk)
     assert new["parameters"]["area_cm2"] == job.parameters["area_cm2"]
     again = client.post(
+        f"/api/v1/jobs/{job.pk}/rerun/", {"parameters": {"average_ce_first_cycle": 3}}
+    )
+    # the default stated explicitly is the analysis that already ran: the same job
+    same = client.post(
         f"/api/v1/jobs/{job.pk}/rerun/", {"parameters": {"average_ce_first_cycle": 2}}
     )
+    assert same.status_code == 200 and same.json()["id"] == str(job.pk)
     assert again.status_code == 200 and again.json()["id"] == new["id"]
     bad = client.post(f"/api/v1/jobs/{job.pk}/rerun/", {"parameters": {"no_such": 1}})
     assert bad.status_code == 400 and "no_such" in str(bad.json())

@@ -58,7 +58,7 @@ def test_rerun_refuses_bad_parameters_with_a_message(client_demo: Client, cyclin
     assert response.status_code == 400 and "Not valid JSON" in response.content.decode()
     response = client_demo.post(url, {"parameters": json.dumps({"colour": "red"})})
     assert response.status_code == 400
-    assert "unknown cycling parameter" in response.content.decode()
+    assert "colour: unknown parameter" in response.content.decode()
     assert m.AnalysisJob.objects.count() == 1
 
 
@@ -156,7 +156,7 @@ def test_home_shows_running_jobs_and_alerts(
 ) -> None:
     from labdb.services.ingest import data_file_register
 
-    monkeypatch.setattr("labdb.services.ingest._enqueue", lambda job_id: None)
+    monkeypatch.setattr("labdb.services.jobs._enqueue", lambda job_id: None)
     registered = data_file_register(
         test_run=run, chunks=[bdf_csv(1)], original_name="queued.csv", user=None, source="web"
     )
