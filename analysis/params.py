@@ -84,34 +84,30 @@ class Params:
     flatten: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
-    def specs(cls) -> tuple[ParamSpec, ...]:
-        """Every parameter the pipeline accepts, nested ones flattened, in declaration order."""
+    def _declared(cls) -> list[tuple[dataclasses.Field[Any], Any, str | None]]:
+        """``(field, type hint, parent)`` of every parameter in declaration order: the
+        fields of a ``flatten`` field stand at the top level, with that field as parent."""
         hints = typing.get_type_hints(cls)
-        out: list[ParamSpec] = []
+        out: list[tuple[dataclasses.Field[Any], Any, str | None]] = []
         for f in dataclasses.fields(cls):
             if f.name in cls.flatten:
                 nested = hints[f.name]
                 sub_hints = typing.get_type_hints(nested)
-                for g in dataclasses.fields(nested):
-                    out.append(_spec(g, sub_hints[g.name]))
+                out += [(g, sub_hints[g.name], f.name) for g in dataclasses.fields(nested)]
             else:
-                out.append(_spec(f, hints[f.name]))
-        return tuple(out)
+                out.append((f, hints[f.name], None))
+        return out
+
+    @classmethod
+    def specs(cls) -> tuple[ParamSpec, ...]:
+        """Every parameter the pipeline accepts, nested ones flattened, in declaration order."""
+        return tuple(_spec(f, hint) for f, hint, _ in cls._declared())
 
     @classmethod
     def from_mapping(cls: type[P], data: Mapping[str, Any]) -> P:
         """Validate ``data`` (JSON-like) into the parameter object; raises
         :class:`ParameterError` naming the first offending parameter."""
-        hints = typing.get_type_hints(cls)
-        known: dict[str, tuple[type[Any], Any, str | None]] = {}
-        for f in dataclasses.fields(cls):
-            if f.name in cls.flatten:
-                nested = hints[f.name]
-                sub_hints = typing.get_type_hints(nested)
-                for g in dataclasses.fields(nested):
-                    known[g.name] = (nested, sub_hints[g.name], f.name)
-            else:
-                known[f.name] = (cls, hints[f.name], None)
+        known = {f.name: (hint, parent) for f, hint, parent in cls._declared()}
         unknown = sorted(set(data) - set(known))
         if unknown:
             raise ParameterError(
@@ -120,12 +116,13 @@ class Params:
         top: dict[str, Any] = {}
         nested_values: dict[str, dict[str, Any]] = {name: {} for name in cls.flatten}
         for name, value in data.items():
-            _, hint, parent = known[name]
+            hint, parent = known[name]
             coerced = _coerce(name, value, hint)
             if parent is None:
                 top[name] = coerced
             else:
                 nested_values[parent][name] = coerced
+        hints = typing.get_type_hints(cls)
         for f in dataclasses.fields(cls):
             if f.name in cls.flatten:
                 try:

@@ -191,6 +191,7 @@ protocol = m.TestProtocol.objects.get(project=project, label="PS-1mA-1mAh")
 user = get_user_model().objects.get(username="demo")
 # What a worker has imported before its first job (the analyzers pull in scipy): not timed.
 import analysis.pipelines, labdb.services.jobs, labdb.tasks  # noqa: E401,F401
+analysis.pipelines.preload()
 """
 
 E2E = (

@@ -25,3 +25,12 @@ def _keep_freed_memory(**_: object) -> None:
     if settings.LABDB_WORKER_KEEP_MEMORY:
         taken = keep_freed_memory()
         logging.getLogger("labdb").info("malloc keeps freed large blocks: %s", taken)
+
+
+@worker_init.connect
+def _preload_analyses(**_: object) -> None:
+    """Import the pipelines (scipy and the science) once in the worker's parent process: the
+    pool's children inherit them instead of importing them during their first job."""
+    from analysis.pipelines import preload
+
+    preload()

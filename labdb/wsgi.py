@@ -9,5 +9,7 @@ application = get_wsgi_application()
 
 # Import the analyses (numpy, scipy, pandas, pyarrow) and the URL configuration when the worker
 # starts, not during the first request a user makes.
-import analysis.pipelines  # noqa: E402, F401
+import analysis.pipelines  # noqa: E402
 import labdb.urls  # noqa: E402, F401
+
+analysis.pipelines.preload()

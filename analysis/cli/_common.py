@@ -48,6 +48,17 @@ def add_pipeline_parser(sub: SubParsers, name: str, help_text: str) -> argparse.
     return p
 
 
+def given(args: argparse.Namespace, **names: str) -> dict[str, Any]:
+    """Pipeline parameters from the options the user gave (option attribute -> parameter
+    name); options left out are left to the pipeline's defaults."""
+    out: dict[str, Any] = {}
+    for attr, key in names.items():
+        value = getattr(args, attr, None)
+        if value is not None:
+            out[key] = list(value) if isinstance(value, list | tuple) else value
+    return out
+
+
 def parse_params(pairs: list[str]) -> dict[str, Any]:
     """``NAME=VALUE`` pairs as parameters; VALUE is JSON where it parses, else text."""
     out: dict[str, Any] = {}

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from analysis.cli._common import add_pipeline_parser, fail, finish, run_pipeline
+from analysis.cli._common import add_pipeline_parser, fail, finish, given, run_pipeline
 from analysis.readers import ParseError
 
 if TYPE_CHECKING:
@@ -41,11 +41,12 @@ def register(sub: SubParsers) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    params: dict[str, Any] = {"cell_type": args.cell_type}
-    if args.area_cm2 is not None:
-        params["area_cm2"] = args.area_cm2
-    if args.one_c is not None:
-        params["one_c_current_density_mA_cm2"] = args.one_c
+    params = given(
+        args,
+        cell_type="cell_type",
+        area_cm2="area_cm2",
+        one_c="one_c_current_density_mA_cm2",
+    )
     try:
         source, result = run_pipeline("cycling", args, params)
     except (ParseError, ValueError) as exc:

@@ -9,7 +9,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from analysis.cli._common import add_pipeline_parser, emit_json, fail, finish, run_pipeline
+from analysis.cli._common import (
+    add_pipeline_parser,
+    emit_json,
+    fail,
+    finish,
+    given,
+    run_pipeline,
+)
 from analysis.readers import ParseError
 
 if TYPE_CHECKING:
@@ -43,18 +50,15 @@ def register(sub: SubParsers) -> None:
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for name, key in (
-        ("circuit", "circuit"),
-        ("weighting", "weighting"),
-        ("area_cm2", "area_cm2"),
-        ("c", "kk_c"),
-        ("tolerance", "kk_tolerance"),
-        ("fit_type", "kk_fit_type"),
-    ):
-        value = getattr(args, name, None)
-        if value is not None:
-            params[key] = value
+    params = given(
+        args,
+        circuit="circuit",
+        weighting="weighting",
+        area_cm2="area_cm2",
+        c="kk_c",
+        tolerance="kk_tolerance",
+        fit_type="kk_fit_type",
+    )
     text = getattr(args, "initial_guess", None)
     if text:
         try:

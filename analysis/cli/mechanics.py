@@ -11,9 +11,9 @@ each through its pipeline (:mod:`analysis.pipelines`).
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from analysis.cli._common import add_pipeline_parser, fail, finish, run_pipeline
+from analysis.cli._common import add_pipeline_parser, fail, finish, given, run_pipeline
 from analysis.readers import ParseError
 
 if TYPE_CHECKING:
@@ -73,18 +73,8 @@ def _section(text: str) -> tuple[float, float]:
     return lo, hi
 
 
-def _given(args: argparse.Namespace, **names: str) -> dict[str, Any]:
-    """Pipeline parameters from the options the user gave (option attribute -> parameter)."""
-    out: dict[str, Any] = {}
-    for attr, key in names.items():
-        value = getattr(args, attr)
-        if value is not None:
-            out[key] = list(value) if isinstance(value, list | tuple) else value
-    return out
-
-
 def _peel(args: argparse.Namespace) -> int:
-    params = _given(
+    params = given(
         args,
         width_mm="sample_width_mm",
         lead_fraction="lead_fraction",
@@ -129,7 +119,7 @@ def _scratch(args: argparse.Namespace) -> int:
 
 
 def _indentation(args: argparse.Namespace) -> int:
-    params = _given(
+    params = given(
         args,
         fit_range="fit_range",
         epsilon="epsilon",
@@ -154,7 +144,7 @@ def _indentation(args: argparse.Namespace) -> int:
 
 
 def _cv(args: argparse.Namespace) -> int:
-    params = _given(
+    params = given(
         args, min_prominence="min_prominence_fraction", scan_rate_mV_per_s="scan_rate_mV_s"
     )
     try:

@@ -7,18 +7,23 @@ Every analysis runs through here: the Celery job (``labdb.services.jobs``), the 
 A :class:`Pipeline` states its ``kind``, the reader table kinds it ``accepts``
 (``ReadResult.kind``), its parameter object (names with units, defaults, documentation:
 :meth:`Pipeline.parameters`) and its ``run(table, params, progress=None) -> Result``.
+
+The registry imports a pipeline's module (and with it scipy and the science) the first time
+that kind is asked for, so a process that only validates or lists parameters of one kind, or
+reads a file, does not pay for the others; :func:`preload` imports them all (web and worker
+processes call it at start-up rather than during a user's first request).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from analysis.params import ParameterError, Params, ParamSpec
-from analysis.pipelines import cv, cycling, eis, mechanics
 from analysis.pipelines.base import Progress, Result
 
 __all__ = [
@@ -28,6 +33,7 @@ __all__ = [
     "Progress",
     "Result",
     "get",
+    "preload",
     "run",
 ]
 
@@ -76,44 +82,86 @@ def _doc(obj: Any) -> str:
     return (obj.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
 
 
-PIPELINES: dict[str, Pipeline] = {
-    p.kind: p
-    for p in (
-        Pipeline("cycling", cycling.ACCEPTS, cycling.CyclingParams, cycling.run, _doc(cycling)),
-        Pipeline("eis", eis.ACCEPTS, eis.EISParams, eis.run, _doc(eis)),
-        Pipeline(
-            "peel",
-            frozenset({"peel"}),
-            mechanics.PeelParams,
-            mechanics.run_peel,
-            _doc(mechanics.run_peel),
-            renamed={"width_mm": "sample_width_mm"},
-        ),
-        Pipeline(
-            "scratch",
-            frozenset({"scratch"}),
-            mechanics.ScratchParams,
-            mechanics.run_scratch,
-            _doc(mechanics.run_scratch),
-            renamed={"sections": "sections_mm"},
-        ),
-        Pipeline(
-            "indentation",
-            frozenset({"indentation"}),
-            mechanics.IndentationParams,
-            mechanics.run_indentation,
-            _doc(mechanics.run_indentation),
-        ),
-        Pipeline(
-            "cv",
-            cv.ACCEPTS,
-            cv.CVParams,
-            cv.run,
-            _doc(cv),
-            renamed={"scan_rate_mV_per_s": "scan_rate_mV_s"},
-        ),
-    )
+@dataclass(frozen=True)
+class _Entry:
+    """Where a pipeline lives: module of analysis.pipelines, parameter class, run function
+    (whose module, or function for the mechanics kinds, documents it)."""
+
+    module: str
+    params: str
+    runner: str
+    accepts: frozenset[str]
+    renamed: Mapping[str, str] = field(default_factory=dict)
+    doc_from_runner: bool = False
+
+
+_ENTRIES: dict[str, _Entry] = {
+    "cycling": _Entry("cycling", "CyclingParams", "run", frozenset({"cycling"})),
+    "eis": _Entry("eis", "EISParams", "run", frozenset({"eis"})),
+    "peel": _Entry(
+        "mechanics",
+        "PeelParams",
+        "run_peel",
+        frozenset({"peel"}),
+        {"width_mm": "sample_width_mm"},
+        doc_from_runner=True,
+    ),
+    "scratch": _Entry(
+        "mechanics",
+        "ScratchParams",
+        "run_scratch",
+        frozenset({"scratch"}),
+        {"sections": "sections_mm"},
+        doc_from_runner=True,
+    ),
+    "indentation": _Entry(
+        "mechanics", "IndentationParams", "run_indentation", frozenset({"indentation"}), {}, True
+    ),
+    "cv": _Entry(
+        "cv",
+        "CVParams",
+        "run",
+        frozenset({"cv", "cycling"}),
+        {"scan_rate_mV_per_s": "scan_rate_mV_s"},
+    ),
 }
+
+
+class _Registry(Mapping[str, Pipeline]):
+    """kind -> :class:`Pipeline`, each built (its module imported) on first use."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, Pipeline] = {}
+
+    def __getitem__(self, kind: str) -> Pipeline:
+        if kind not in self._built:
+            entry = _ENTRIES[kind]
+            module = importlib.import_module(f"{__name__}.{entry.module}")
+            runner = getattr(module, entry.runner)
+            self._built[kind] = Pipeline(
+                kind,
+                entry.accepts,
+                getattr(module, entry.params),
+                runner,
+                _doc(runner if entry.doc_from_runner else module),
+                entry.renamed,
+            )
+        return self._built[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_ENTRIES)
+
+    def __len__(self) -> int:
+        return len(_ENTRIES)
+
+
+PIPELINES: Mapping[str, Pipeline] = _Registry()
+
+
+def preload() -> None:
+    """Import every pipeline now (start-up of web and worker processes)."""
+    for kind in PIPELINES:
+        PIPELINES[kind]
 
 
 def get(kind: str) -> Pipeline:

@@ -12,7 +12,6 @@ from analysis.params import Params, param
 from analysis.pipelines.base import Progress, Result, report
 
 KIND = "cv"
-ACCEPTS = frozenset({"cv", "cycling"})
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,6 @@ from analysis.params import Params, param
 from analysis.pipelines.base import Progress, Result, report
 
 KIND = "cycling"
-#: kinds of reader table the pipeline accepts
-ACCEPTS = frozenset({"cycling"})
 
 
 @dataclass(frozen=True)
@@ -60,16 +58,15 @@ def run(table: pd.DataFrame, params: CyclingParams, progress: Progress | None = 
         profiles=True,
     )
     report(progress, 0.9)
-    data = result.to_dict()
     profiles = result.profiles if result.profiles is not None else pd.DataFrame()
     return Result(
         kind=KIND,
         parameters=params.to_dict(),
         summary={
-            "cell_type": data["cell_type"],
-            "metrics": data["metrics"],
-            "short_circuits": data["short_circuits"],
-            "resolved_parameters": data["parameters"],
+            "cell_type": result.cell_type,
+            "metrics": dict(result.metrics),
+            "short_circuits": [e.to_dict() for e in result.short_circuits],
+            "resolved_parameters": result.parameters.to_dict(),
         },
         tables={
             "cycles": result.cycles,

@@ -23,6 +23,7 @@ import pandas as pd
 
 from analysis.eis import (
     WEIGHTINGS,
+    DRTResult,
     FitResult,
     ModelChoice,
     choose_model,
@@ -37,7 +38,6 @@ from analysis.params import Params, param
 from analysis.pipelines.base import Progress, Result, report
 
 KIND = "eis"
-ACCEPTS = frozenset({"eis"})
 #: points of the fitted curve stored for the plots (log-spaced over the measured range)
 CURVE_POINTS = 120
 
@@ -111,7 +111,7 @@ def _curve(fit: FitResult, f: np.ndarray, z: np.ndarray) -> dict[str, Any]:
     measured frequencies (dimensionless)."""
     dense = np.logspace(np.log10(f.min()), np.log10(f.max()), CURVE_POINTS)[::-1]
     zf = fit.predict(dense)
-    rel = (z - fit.predict(f)) / np.abs(z)
+    rel = fit.residuals / np.abs(z)  # the fit's Z - Z_model at the measured points
     return {
         "frequency_hz": dense.tolist(),
         "z_real_ohm": zf.real.tolist(),
@@ -119,6 +119,25 @@ def _curve(fit: FitResult, f: np.ndarray, z: np.ndarray) -> dict[str, Any]:
         "residual_real": rel.real.tolist(),
         "residual_imag": rel.imag.tolist(),
     }
+
+
+def _fit(
+    f: np.ndarray,
+    z: np.ndarray,
+    params: EISParams,
+    drt: DRTResult | None,
+    previous: FitResult | None,
+    warm: dict[str, FitResult] | None,
+) -> tuple[FitResult, ModelChoice | None]:
+    """One spectrum's fit: the given circuit, started from ``previous`` (else the initial
+    guess), or the automatic model choice with candidates started from ``warm``."""
+    if params.circuit is not None:
+        start = previous.values if previous is not None else params.initial_guess
+        return fit_circuit(f, z, params.circuit, start, weighting=params.weighting), None
+    choice = choose_model(
+        f, z, weighting=params.weighting, area_cm2=params.area_cm2, drt=drt, warm=warm
+    )
+    return choice.fit, choice
 
 
 def _physical(
@@ -150,38 +169,20 @@ def run(table: pd.DataFrame, params: EISParams, progress: Progress | None = None
         )
         wants_drt = params.drt or params.circuit is None
         drt = compute_drt(f, z) if wants_drt and f.size >= 5 else None
+        fit, choice = _fit(f, z, params, drt, previous, warm)
         refitted = False
-        choice: ModelChoice | None = None
-        if params.circuit is not None:
-            start = previous.values if previous is not None else params.initial_guess
-            fit = fit_circuit(f, z, params.circuit, start, weighting=params.weighting)
-            if (
-                previous is not None
-                and fit.reduced_chi_square > params.refit_factor * previous.reduced_chi_square
-            ):
-                fresh = fit_circuit(
-                    f, z, params.circuit, params.initial_guess, weighting=params.weighting
-                )
-                if fresh.chi_square < fit.chi_square:
-                    fit, refitted = fresh, True
-            physical = _physical(fit, params.area_cm2, warnings, index)
-            reason = "circuit given"
-        else:
-            choice = choose_model(
-                f, z, weighting=params.weighting, area_cm2=params.area_cm2, drt=drt, warm=warm
-            )
-            if (
-                previous is not None
-                and choice.fit.reduced_chi_square
-                > params.refit_factor * previous.reduced_chi_square
-            ):
-                fresh_choice = choose_model(
-                    f, z, weighting=params.weighting, area_cm2=params.area_cm2, drt=drt
-                )
-                if fresh_choice.fit.chi_square < choice.fit.chi_square:
-                    choice, refitted = fresh_choice, True
+        if (
+            previous is not None
+            and fit.reduced_chi_square > params.refit_factor * previous.reduced_chi_square
+        ):
+            fresh, fresh_choice = _fit(f, z, params, drt, None, None)
+            if fresh.chi_square < fit.chi_square:
+                fit, choice, refitted = fresh, fresh_choice, True
+        if choice is not None:
             warm = choice.candidates
-            fit, physical, reason = choice.fit, choice.physical.to_dict(), choice.reason
+            physical, reason = choice.physical.to_dict(), choice.reason
+        else:
+            physical, reason = _physical(fit, params.area_cm2, warnings, index), "circuit given"
         previous = fit
         out.append(
             Spectrum(

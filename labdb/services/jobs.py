@@ -151,12 +151,12 @@ def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
         output = pipeline.run(source.table, params, ProgressReporter(job, 0.3, 0.9))
         timings["analyze_s"] = time.perf_counter() - t1
         t2 = time.perf_counter()
-        output_sha256 = output_store(output)
+        stored = output_store(output)
         with transaction.atomic():
             locked = m.AnalysisJob.objects.select_for_update().get(pk=job.pk)
             if locked.status != m.AnalysisJob.Status.RUNNING or locked.claimed_by != job.claimed_by:
                 return None  # the lease expired and another worker took over
-            result_store(job, output)
+            result_store(job, stored)
             timings["store_s"] = time.perf_counter() - t2
             m.AnalysisJob.objects.filter(pk=job.pk).update(
                 status=m.AnalysisJob.Status.SUCCEEDED,
@@ -167,7 +167,7 @@ def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
                 library_versions=library_versions(),
                 lease_expires_at=None,
                 input_sha256=[job.data_file.sha256, parsed.sha256],
-                output_sha256=output_sha256,
+                output_sha256=stored.sha256,
             )
             audit(
                 project=job.project,

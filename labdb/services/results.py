@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from analysis.pipelines import Result
@@ -42,44 +43,57 @@ def num(value: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def output_store(result: Result) -> str:
-    """Store the pipeline's JSON (canonical form) as a blob; returns its sha256, which equals
-    :func:`labdb.provenance.sha256_of` of the JSON."""
-    data = canonical_json(result.to_json()).encode()
-    return store_chunks([data], max_bytes=1 << 62).sha256
+@dataclass(frozen=True)
+class StoredOutput:
+    """A pipeline result's blobs, written before the job's finishing transaction (so no row
+    lock is held while Parquet and JSON are written): the JSON form, its sha256 and the
+    (sha256, rows, columns) of each table and series."""
+
+    data: dict[str, Any]
+    sha256: str
+    tables: dict[str, tuple[str, int, list[str]]]
 
 
-def result_store(job: m.AnalysisJob, result: Result) -> m.AnalysisResult:
-    """Write ``result`` for ``job`` (call inside the job's finishing transaction)."""
-    summary = dict(result.summary)
-    if result.kind == "eis":
-        summary.pop("details", None)  # kept per spectrum in EISSpectrumFit
+def output_store(result: Result) -> StoredOutput:
+    """Store the pipeline's JSON (canonical form; its sha256 equals
+    :func:`labdb.provenance.sha256_of` of the JSON) and each table and series as Parquet."""
+    data = result.to_json()
+    sha256 = store_chunks([canonical_json(data).encode()], max_bytes=1 << 62).sha256
+    tables = {
+        name: (store_frame(frame), len(frame), [str(c) for c in frame.columns])
+        for name, frame in {**result.tables, **result.series}.items()
+    }
+    return StoredOutput(data, sha256, tables)
+
+
+def result_store(job: m.AnalysisJob, stored: StoredOutput) -> m.AnalysisResult:
+    """Write the result rows for ``job`` from its stored output (call inside the job's
+    finishing transaction)."""
+    data = stored.data
+    kind = data["kind"]
+    summary = {k: v for k, v in data["summary"].items() if k != "details"}
     record = m.AnalysisResult.objects.create(
         job=job,
         test_run=job.data_file.test_run,
-        kind=result.kind,
-        summary={**summary, "warnings": list(result.warnings)},
-        **_metric_columns(result),
+        kind=kind,
+        summary={**summary, "warnings": data["warnings"]},
+        **_metric_columns(data),
     )
-    for name, frame in {**result.tables, **result.series}.items():
-        m.ResultTable.objects.create(
-            result=record,
-            name=name,
-            sha256=store_frame(frame),
-            rows=len(frame),
-            columns=[str(c) for c in frame.columns],
-        )
-    if result.kind == "cycling":
-        _store_cycles(record, result)
-    elif result.kind == "eis":
-        _store_spectra(record, result)
+    m.ResultTable.objects.bulk_create(
+        m.ResultTable(result=record, name=name, sha256=sha, rows=rows, columns=columns)
+        for name, (sha, rows, columns) in stored.tables.items()
+    )
+    if kind == "cycling":
+        _store_cycles(record, data["tables"]["cycles"])
+    elif kind == "eis":
+        _store_spectra(record, data["summary"]["details"])
     return record
 
 
-def _metric_columns(result: Result) -> dict[str, Any]:
-    if result.kind != "cycling":
+def _metric_columns(data: Mapping[str, Any]) -> dict[str, Any]:
+    if data["kind"] != "cycling":
         return {}
-    metrics: Mapping[str, Any] = result.summary["metrics"]
+    metrics: Mapping[str, Any] = data["summary"]["metrics"]
     return {
         "cycle_count": metrics.get("number_of_cycles"),
         "initial_coulombic_efficiency": num(metrics.get("initial_coulombic_efficiency")),
@@ -92,9 +106,7 @@ def _metric_columns(result: Result) -> dict[str, Any]:
     }
 
 
-def _store_cycles(record: m.AnalysisResult, result: Result) -> None:
-    from analysis.serial import records
-
+def _store_cycles(record: m.AnalysisResult, cycles: list[dict[str, Any]]) -> None:
     rows = [
         m.CycleResult(
             result=record,
@@ -102,20 +114,15 @@ def _store_cycles(record: m.AnalysisResult, result: Result) -> None:
             values={k: v for k, v in row.items() if k not in CYCLE_COLUMNS and k != "cycle"},
             **{k: num(row.get(k)) for k in CYCLE_COLUMNS},
         )
-        for row in records(result.tables["cycles"])
+        for row in cycles
     ]
     m.CycleResult.objects.bulk_create(rows, batch_size=2000)
 
 
-def _clean(value: Any) -> Any:
-    from analysis.serial import jsonable
-
-    return jsonable(value)
-
-
-def _store_spectra(record: m.AnalysisResult, result: Result) -> None:
+def _store_spectra(record: m.AnalysisResult, details: list[dict[str, Any]]) -> None:
+    """One row per spectrum from the pipeline's (already JSON-ready) details."""
     rows = []
-    for s in result.summary["details"]:
+    for s in details:
         p, fit, labels = s["physical"], s["fit"], s["labels"]
         rows.append(
             m.EISSpectrumFit(
@@ -137,10 +144,10 @@ def _store_spectra(record: m.AnalysisResult, result: Result) -> None:
                 rsei_ohm_cm2=num(p.get("RSEI_ohm_cm2")),
                 rct_ohm_cm2=num(p.get("RCT_ohm_cm2")),
                 model_reason=s["model_reason"],
-                kk=_clean(s["kk"] or {}),
-                details=_clean(p),
-                drt=_clean(s["drt"] or {}),
-                curve=_clean(s["curve"]),
+                kk=s["kk"] or {},
+                details=p,
+                drt=s["drt"] or {},
+                curve=s["curve"],
             )
         )
     m.EISSpectrumFit.objects.bulk_create(rows)

@@ -84,11 +84,9 @@ def fitted(fit: m.EISSpectrumFit) -> tuple[Any, Any] | None:
     curve = fit.curve or {}
     if not curve.get("frequency_hz"):
         return None
-    f = np.asarray(curve["frequency_hz"], dtype=float)
-    z = np.asarray(curve["z_real_ohm"], dtype=float) + 1j * np.asarray(
-        curve["z_imag_ohm"], dtype=float
+    return np.asarray(curve["frequency_hz"], dtype=float), _complex(
+        curve, "z_real_ohm", "z_imag_ohm"
     )
-    return f, z
 
 
 def residuals(fit: m.EISSpectrumFit) -> Any:
@@ -97,9 +95,11 @@ def residuals(fit: m.EISSpectrumFit) -> Any:
     curve = fit.curve or {}
     if not curve.get("residual_real"):
         return None
-    return np.asarray(curve["residual_real"], dtype=float) + 1j * np.asarray(
-        curve["residual_imag"], dtype=float
-    )
+    return _complex(curve, "residual_real", "residual_imag")
+
+
+def _complex(curve: dict[str, Any], real: str, imag: str) -> Any:
+    return np.asarray(curve[real], dtype=float) + 1j * np.asarray(curve[imag], dtype=float)
 
 
 def nyquist_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
