@@ -371,14 +371,7 @@ class ResultViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     filter_backends = (DjangoFilterBackend, OrderingFilter)
     filterset_class = f.ResultFilter
     renderer_classes = TABLE_RENDERERS
-    ordering_fields = (
-        "created_at",
-        "initial_coulombic_efficiency",
-        "average_coulombic_efficiency",
-        "capacity_retention",
-        "cycle_count",
-        "cycle_life",
-    )
+    ordering_fields = ("created_at", *(rm.column for rm in m.RUN_METRICS if rm.filterable))
     ordering = ("-created_at",)
     lookup_field = "job"
     lookup_url_kwarg = "job"

@@ -119,26 +119,24 @@ class JobFilter(df.FilterSet):
         fields = ("status", "kind")
 
 
-def _range(field: str) -> tuple[df.NumberFilter, df.NumberFilter]:
-    return (
-        df.NumberFilter(field_name=field, lookup_expr="gte"),
-        df.NumberFilter(field_name=field, lookup_expr="lte"),
-    )
-
-
-class ResultFilter(df.FilterSet):
+class _ResultFilter(df.FilterSet):
     test_run = df.CharFilter(field_name="test_run__label")
     cell = df.CharFilter(field_name="test_run__cell__label")
-    initial_coulombic_efficiency_min, initial_coulombic_efficiency_max = _range(
-        "initial_coulombic_efficiency"
-    )
-    average_coulombic_efficiency_min, average_coulombic_efficiency_max = _range(
-        "average_coulombic_efficiency"
-    )
-    capacity_retention_min, capacity_retention_max = _range("capacity_retention")
-    cycle_count_min, cycle_count_max = _range("cycle_count")
-    cycle_life_min, cycle_life_max = _range("cycle_life")
 
     class Meta:
         model = m.AnalysisResult
         fields = ("kind",)
+
+
+#: results by run, cell, kind and a range of each filterable run metric (``<column>_min``,
+#: ``<column>_max``; the metrics come from ``m.RUN_METRICS``)
+ResultFilter = type(
+    "ResultFilter",
+    (_ResultFilter,),
+    {
+        f"{rm.column}_{end}": df.NumberFilter(field_name=rm.column, lookup_expr=lookup)
+        for rm in m.RUN_METRICS
+        if rm.filterable
+        for end, lookup in (("min", "gte"), ("max", "lte"))
+    },
+)

@@ -14,16 +14,7 @@ from labdb.models.data import CycleResult
 from labdb.selectors.access import User, lookup_q, visible
 
 #: Run metrics as columns of AnalysisResult, in the order the tables show them.
-METRIC_COLUMNS = (
-    "cycle_count",
-    "initial_coulombic_efficiency",
-    "average_coulombic_efficiency",
-    "cumulative_coulombic_efficiency",
-    "capacity_retention",
-    "short_circuit_cycle",
-    "cycle_life",
-    "total_time_h",
-)
+METRIC_COLUMNS = tuple(rm.column for rm in m.RUN_METRICS)
 CYCLE_COLUMNS = (
     "cycle",
     "charge_capacity_mAh",

@@ -3,6 +3,7 @@
 from labdb.models.base import CatalogRecord, HistoryEntry, Membership, Project, UserProfile
 from labdb.models.cells import Cell
 from labdb.models.data import (
+    RUN_METRICS,
     AnalysisJob,
     AnalysisResult,
     CycleResult,
@@ -10,6 +11,7 @@ from labdb.models.data import (
     EISSpectrumFit,
     ParsedTable,
     ResultTable,
+    RunMetric,
 )
 from labdb.models.electrodes import REQUIRED_STEP_FIELDS, ElectrodeBatch, ProcessStep
 from labdb.models.formulations import (
@@ -41,6 +43,7 @@ __all__ = [
     "LOT_PROPERTIES",
     "MASS_FRACTION_TOLERANCE_PCT",
     "REQUIRED_STEP_FIELDS",
+    "RUN_METRICS",
     "AnalysisJob",
     "AnalysisResult",
     "ApiToken",
@@ -64,6 +67,7 @@ __all__ = [
     "ProcessStep",
     "Project",
     "ResultTable",
+    "RunMetric",
     "StorageCheck",
     "TestProtocol",
     "TestRun",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -161,6 +162,51 @@ class AnalysisJob(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ImmutableRecordError("analysis jobs are never deleted")
+
+
+@dataclass(frozen=True)
+class RunMetric:
+    """A run metric of a cycling result kept as a column of :class:`AnalysisResult` (so the API
+    filters and orders by it). ``metric`` is its key in the cycling analysis's metrics
+    (definitions: docs/metrics-cycling.md); ``unit`` "1" is a fraction."""
+
+    column: str
+    metric: str
+    label: str
+    unit: str
+    integer: bool = False
+    #: offered as ``<column>_min`` / ``<column>_max`` filters and as an ordering by the API
+    filterable: bool = False
+
+
+#: The run-metric columns, defined once, in the order tables and exports show them.
+RUN_METRICS: tuple[RunMetric, ...] = (
+    RunMetric("cycle_count", "number_of_cycles", "cycle count", "cycles", True, True),
+    RunMetric(
+        "initial_coulombic_efficiency",
+        "initial_coulombic_efficiency",
+        "initial coulombic efficiency",
+        "1",
+        filterable=True,
+    ),
+    RunMetric(
+        "average_coulombic_efficiency",
+        "average_coulombic_efficiency",
+        "average coulombic efficiency",
+        "1",
+        filterable=True,
+    ),
+    RunMetric(
+        "cumulative_coulombic_efficiency",
+        "cumulative_coulombic_efficiency",
+        "cumulative coulombic efficiency",
+        "1",
+    ),
+    RunMetric("capacity_retention", "capacity_retention", "capacity retention", "1", False, True),
+    RunMetric("short_circuit_cycle", "short_circuit_cycle", "short-circuit cycle", "cycle", True),
+    RunMetric("cycle_life", "cycle_life", "cycle life", "cycles", True, True),
+    RunMetric("total_time_h", "total_time_h", "test time", "h"),
+)
 
 
 class AnalysisResult(ImmutableModel):

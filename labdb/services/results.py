@@ -77,7 +77,7 @@ def result_store(job: m.AnalysisJob, stored: StoredOutput) -> m.AnalysisResult:
         test_run=job.data_file.test_run,
         kind=kind,
         summary={**summary, "warnings": data["warnings"]},
-        **_metric_columns(data),
+        **metric_columns(data),
     )
     m.ResultTable.objects.bulk_create(
         m.ResultTable(result=record, name=name, sha256=sha, rows=rows, columns=columns)
@@ -90,19 +90,14 @@ def result_store(job: m.AnalysisJob, stored: StoredOutput) -> m.AnalysisResult:
     return record
 
 
-def _metric_columns(data: Mapping[str, Any]) -> dict[str, Any]:
+def metric_columns(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The AnalysisResult metric columns of a pipeline JSON (empty unless cycling)."""
     if data["kind"] != "cycling":
         return {}
     metrics: Mapping[str, Any] = data["summary"]["metrics"]
     return {
-        "cycle_count": metrics.get("number_of_cycles"),
-        "initial_coulombic_efficiency": num(metrics.get("initial_coulombic_efficiency")),
-        "average_coulombic_efficiency": num(metrics.get("average_coulombic_efficiency")),
-        "cumulative_coulombic_efficiency": num(metrics.get("cumulative_coulombic_efficiency")),
-        "capacity_retention": num(metrics.get("capacity_retention")),
-        "short_circuit_cycle": metrics.get("short_circuit_cycle"),
-        "cycle_life": metrics.get("cycle_life"),
-        "total_time_h": num(metrics.get("total_time_h")),
+        rm.column: metrics.get(rm.metric) if rm.integer else num(metrics.get(rm.metric))
+        for rm in m.RUN_METRICS
     }
 
 

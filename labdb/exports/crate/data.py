@@ -63,33 +63,9 @@ class _DataEntities(_EntityBuilder):
         data = (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode()
         ident = uri(r)
         metrics = [
-            self.prop(ident, key, name, value, unit, pid)
-            for key, name, value, unit, pid in (
-                (
-                    "ice",
-                    "initial coulombic efficiency",
-                    r.initial_coulombic_efficiency,
-                    "1",
-                    vocab.INITIAL_COULOMBIC_EFFICIENCY,
-                ),
-                (
-                    "ace",
-                    "average coulombic efficiency",
-                    r.average_coulombic_efficiency,
-                    "1",
-                    vocab.COULOMBIC_EFFICIENCY,
-                ),
-                (
-                    "cce",
-                    "cumulative coulombic efficiency",
-                    r.cumulative_coulombic_efficiency,
-                    "1",
-                    vocab.COULOMBIC_EFFICIENCY,
-                ),
-                ("cycle-life", "cycle life", r.cycle_life, "cycles", vocab.CYCLE_LIFE),
-                ("cycles", "cycle count", r.cycle_count, "cycles", ""),
-            )
-            if value is not None
+            self.prop(ident, key, rm.label, getattr(r, rm.column), rm.unit, pid)
+            for key, rm, pid in _CRATE_METRICS
+            if getattr(r, rm.column) is not None
         ]
         return self.bytes_file(
             data,
@@ -103,3 +79,14 @@ class _DataEntities(_EntityBuilder):
                 "variableMeasured": [{"@id": p.id} for p in metrics if p is not None],
             },
         )
+
+
+_BY_COLUMN = {rm.column: rm for rm in m.RUN_METRICS}
+#: the run metrics a crate states as properties: (property id, metric, BattINFO term)
+_CRATE_METRICS = (
+    ("ice", _BY_COLUMN["initial_coulombic_efficiency"], vocab.INITIAL_COULOMBIC_EFFICIENCY),
+    ("ace", _BY_COLUMN["average_coulombic_efficiency"], vocab.COULOMBIC_EFFICIENCY),
+    ("cce", _BY_COLUMN["cumulative_coulombic_efficiency"], vocab.COULOMBIC_EFFICIENCY),
+    ("cycle-life", _BY_COLUMN["cycle_life"], vocab.CYCLE_LIFE),
+    ("cycles", _BY_COLUMN["cycle_count"], ""),
+)
