@@ -76,15 +76,35 @@ class UploadSourceSerializer(s.UploadSerializer):
     source = s.serializers.ChoiceField(
         choices=sorted(UPLOAD_SOURCES), required=False, default="api"
     )
+    parameters = s.serializers.JSONField(
+        required=False,
+        default=dict,
+        binary=True,
+        help_text="analysis parameters over those of the protocol and cell, as a JSON object "
+        '(e.g. {"cell_type": "half"} for a run without a cell); `python -m analysis '
+        "pipelines` lists them",
+    )
+
+    def validate_parameters(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise s.serializers.ValidationError(
+                'expected a JSON object such as {"cell_type": "half"}'
+            )
+        return value
 
 
 class UploadResponseSerializer(s.DataFileSerializer):
     created = s.serializers.BooleanField(
         read_only=True, help_text="false when the same file was already there"
     )
+    analysis_refused = s.serializers.CharField(
+        read_only=True,
+        default="",
+        help_text="why no analysis was queued (e.g. a cycling run without a cell or cell_type)",
+    )
 
     class Meta(s.DataFileSerializer.Meta):
-        fields = (*s.DataFileSerializer.Meta.fields, "created")
+        fields = (*s.DataFileSerializer.Meta.fields, "created", "analysis_refused")
         read_only_fields = fields
 
 
@@ -186,6 +206,7 @@ class TestRunViewSet(BoundInstrumentMixin, CatalogViewSet):
                 source=UPLOAD_SOURCES[form.validated_data["source"]],
                 expected_sha256=form.validated_data["sha256"],
                 format=form.validated_data["format"],
+                parameters=form.validated_data["parameters"],
             )
         except ChecksumMismatch as exc:
             raise exceptions.ValidationError({"sha256": [str(exc)]}) from exc
@@ -194,6 +215,7 @@ class TestRunViewSet(BoundInstrumentMixin, CatalogViewSet):
         finally:
             upload.close()
         registered.data_file.created = registered.created  # type: ignore[attr-defined]
+        registered.data_file.analysis_refused = registered.analysis_refused  # type: ignore[attr-defined]
         data = UploadResponseSerializer(registered.data_file, context={"request": request}).data
         return Response(data, status=status.HTTP_201_CREATED if registered.created else 200)
 

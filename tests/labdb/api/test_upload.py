@@ -254,3 +254,49 @@ def test_catalog_filters_and_writes_record_history(demo_user: Any, demo: m.Proje
     assert r.status_code == 400 and "area_cm2" in r.json()
     r = client.patch("/api/v1/protocols/PS-1mA-1mAh/", {"parameters": {"x": "\x00"}})
     assert r.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_cycling_run_without_a_cell_is_refused_unless_cell_type_is_given(
+    demo: m.Project, demo_user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    m.TestRun.objects.create(
+        project=demo,
+        label="B1-PS",
+        electrode_batch=m.ElectrodeBatch.objects.filter(project=demo).first(),
+        protocol=m.TestProtocol.objects.get(label="PS-1mA-1mAh"),
+    )
+    client = token_client(demo_user, "upload")
+    url = "/api/v1/test-runs/B1-PS/files/"
+    data = bdf_csv(cycles=2)
+    r = client.post(
+        url, {"file": SimpleUploadedFile("a.csv", data), "sha256": sha(data)}, format="multipart"
+    )
+    assert r.status_code == 201, r.data
+    body = r.json()
+    assert body["job"] is None and "has no cell" in body["analysis_refused"]
+    assert not m.AnalysisJob.objects.exists()  # never guessed to be a half cell
+
+    other = bdf_csv(cycles=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(
+            url,
+            {
+                "file": SimpleUploadedFile("b.csv", other),
+                "sha256": sha(other),
+                "parameters": '{"cell_type": "half", "area_cm2": 0.785}',
+            },
+            format="multipart",
+        )
+    assert r.status_code == 201 and r.json()["analysis_refused"] == ""
+    job = m.AnalysisJob.objects.get()
+    assert job.status == "succeeded", job.error
+    assert (job.parameters["cell_type"], job.parameters["area_cm2"]) == ("half", 0.785)
+    assert job.result.cycle_count == 3
+
+    bad = client.post(
+        url,
+        {"file": SimpleUploadedFile("c.csv", b"x"), "sha256": sha(b"x"), "parameters": "[1]"},
+        format="multipart",
+    )
+    assert bad.status_code == 400 and "parameters" in bad.json()
