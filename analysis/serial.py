@@ -1,5 +1,13 @@
-"""JSON-ready values from numpy and pandas: NaN and infinities become null, numpy scalars and
-arrays become Python numbers and lists."""
+"""JSON-ready values from numpy and pandas (NaN and infinities become null, numpy scalars and
+arrays become Python numbers and lists), and the comparison of two results in that form.
+
+The same pipeline on the same table gives the same JSON up to the last bits of floating point:
+numpy's vectorised loops (complex arithmetic, powers) take slightly different paths depending
+on where in memory an array starts, and an optimiser that stops on a relative change of 1e-12
+can then take one evaluation more or less. :func:`differences` therefore compares floats to
+1e-9 relative and leaves out the optimiser's evaluation count; everything else (structure,
+texts, flags, counts, the circuits chosen) must be equal.
+"""
 
 from __future__ import annotations
 
@@ -34,3 +42,32 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+#: diagnostics of the optimiser's path, not results
+PATH_DIAGNOSTICS = frozenset({"n_evaluations"})
+
+
+def differences(a: Any, b: Any, path: str = "$") -> list[str]:
+    """Where two results in JSON form differ (empty when they are the same result)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            return [f"{path}: keys {sorted(set(a) ^ set(b))}"]
+        return [
+            d
+            for k in a
+            if k not in PATH_DIAGNOSTICS
+            for d in differences(a[k], b[k], f"{path}.{k}")
+        ]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path}: {len(a)} != {len(b)} items"]
+        return [
+            d
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for d in differences(x, y, f"{path}[{i}]")
+        ]
+    if isinstance(a, float) and isinstance(b, float):
+        same = math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+        return [] if same else [f"{path}: {a!r} != {b!r}"]
+    return [] if a == b and type(a) is type(b) else [f"{path}: {a!r} != {b!r}"]

@@ -2,10 +2,12 @@
 
 The curve of half-cycle *k* covers its rows (``first_row`` to ``last_row`` of the half-cycle
 table, its trailing rest included, where the charge stays constant while the voltage relaxes).
-The charge is the trapezoidal integral of ``|I|`` over those rows, the same weights that give
-the half-cycle's integrated capacity (:mod:`analysis.cycling.segmentation`), so the last point
-of each curve is the half-cycle's ``integrated_capacity_mAh`` in absolute value. Units: mAh and
-V. These are the curves of the paper's voltage-profile figures (e.g. Fig. 2b).
+The charge is the trapezoidal integral of the current over those rows, counted positive in the
+half-cycle's direction, with the same per-row weights that give the half-cycle's integrated
+capacity (:mod:`analysis.cycling.segmentation`): a brief pulse of the opposite sign merged into
+the half-cycle (an HPPC or EIS step) takes charge back, so the last point of each curve is the
+half-cycle's ``integrated_capacity_mAh`` (in absolute value). Units: mAh and V. These are the
+curves of the paper's voltage-profile figures (e.g. Fig. 2b).
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ def profile_series(voltage_V: FloatArray, seg: Segmentation) -> pd.DataFrame:
         )
     first = int(seg.starts[0])
     lengths = seg.stops - seg.starts
-    charge = np.abs(seg.charge_As[first:])
+    # charge in each half-cycle's own direction, so that every curve rises
+    charge = seg.charge_As[first:] * np.repeat(seg.direction, lengths)
     cum = np.cumsum(charge)
     # charge passed before each half-cycle's first row, subtracted row by row
     before = np.concatenate(([0.0], cum[seg.starts[1:] - first - 1]))

@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from analysis import pipelines
+from analysis.serial import differences
 from labdb import models as m
 from labdb.provenance import sha256_of
 from labdb.services.parsing import read_data_file
@@ -76,7 +77,13 @@ class Reproduction:
 
     @property
     def identical(self) -> bool:
+        """The same output, bit for bit."""
         return self.input_ok and self.stored_sha256 == self.reproduced_sha256
+
+    @property
+    def equivalent(self) -> bool:
+        """The same result up to floating-point rounding (:func:`analysis.serial.differences`)."""
+        return self.input_ok and not self.differences
 
 
 def job_reproduce(job: m.AnalysisJob) -> Reproduction:
@@ -87,14 +94,17 @@ def job_reproduce(job: m.AnalysisJob) -> Reproduction:
     result = read_data_file(data_file)
     output = pipelines.run(job.kind, result.table, job.parameters).to_json()
     reproduced = sha256_of(output)
-    differences: list[str] = []
+    found: list[str] = []
     if not input_ok:
-        differences.append(f"the raw file {data_file.original_name} no longer matches its sha256")
-    if reproduced != job.output_sha256 and hasattr(job, "result"):
+        found.append(f"the raw file {data_file.original_name} no longer matches its sha256")
+    stored = blob_path(job.output_sha256) if job.output_sha256 else None
+    if reproduced == job.output_sha256:
+        pass
+    elif stored is not None and stored.is_file():
+        found += differences(json.loads(stored.read_bytes()), output)
+    elif hasattr(job, "result"):  # a job from before the JSON was stored: its metrics
         stored_metrics = job.result.summary.get("metrics", {})
         for key, value in (output["summary"].get("metrics") or {}).items():
             if json.dumps(stored_metrics.get(key)) != json.dumps(value):
-                differences.append(
-                    f"metrics.{key}: stored {stored_metrics.get(key)!r}, now {value!r}"
-                )
-    return Reproduction(job, job.output_sha256, reproduced, input_ok, differences)
+                found.append(f"metrics.{key}: stored {stored_metrics.get(key)!r}, now {value!r}")
+    return Reproduction(job, job.output_sha256, reproduced, input_ok, found)

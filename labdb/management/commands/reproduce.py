@@ -41,6 +41,13 @@ class Command(BaseCommand):
         if r.identical:
             self.stdout.write(self.style.SUCCESS("identical"))
             return
+        if r.equivalent:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "the same result up to floating-point rounding (numbers agree to 1e-9)"
+                )
+            )
+            return
         for d in r.differences:
             self.stderr.write(d)
         raise CommandError("the reproduced output differs from the stored one")
