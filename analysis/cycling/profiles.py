@@ -19,34 +19,31 @@ from analysis.cycling.segmentation import FloatArray, Segmentation
 
 
 def profile_series(voltage_V: FloatArray, seg: Segmentation) -> pd.DataFrame:
-    """One row per table row inside a half-cycle: ``half_cycle``, ``cycle``, ``row`` (of the
-    canonical table), ``capacity_mAh`` (charge passed since the half-cycle began) and
-    ``voltage_volt``."""
+    """One row per table row inside a half-cycle, in table order: ``half_cycle`` (the half-cycle
+    table's number; its cycle and rows are there), ``capacity_mAh`` (charge passed since the
+    half-cycle began) and ``voltage_volt``. Row ``k`` of the series is row ``first_row + k`` of
+    the canonical table, where ``first_row`` is that of half-cycle 0."""
     if not seg.starts.size:
         return pd.DataFrame(
             {
                 "half_cycle": np.zeros(0, np.int32),
-                "cycle": np.zeros(0, np.int32),
-                "row": np.zeros(0, np.int64),
                 "capacity_mAh": np.zeros(0),
                 "voltage_volt": np.zeros(0),
             }
         )
     first = int(seg.starts[0])
     lengths = seg.stops - seg.starts
-    # charge in each half-cycle's own direction, so that every curve rises
-    charge = seg.charge_As[first:] * np.repeat(seg.direction, lengths)
-    cum = np.cumsum(charge)
-    # charge passed before each half-cycle's first row, subtracted row by row
+    # charge in each half-cycle's own direction, so that every curve rises; the charge passed
+    # before each half-cycle's first row is subtracted row by row
+    cum = np.cumsum(seg.charge_As[first:])
     before = np.concatenate(([0.0], cum[seg.starts[1:] - first - 1]))
     cum -= np.repeat(before, lengths)
-    cum /= 3.6  # A s -> mAh
+    cum *= np.repeat(seg.direction.astype(np.float64) / 3.6, lengths)  # A s -> mAh
     return pd.DataFrame(
         {
             "half_cycle": np.repeat(np.arange(seg.starts.size, dtype=np.int32), lengths),
-            "cycle": np.repeat(seg.cycle.astype(np.int32), lengths),
-            "row": np.arange(first, first + int(lengths.sum()), dtype=np.int64),
             "capacity_mAh": cum,
             "voltage_volt": voltage_V[first:],
-        }
+        },
+        copy=False,
     )

@@ -36,26 +36,26 @@ def profile_curves(
     """``(cycle, half-cycle kind, capacity_mAh, voltage_V)`` of every half-cycle of ``cycles``,
     in order: the voltage against the charge passed since the half-cycle began, as the cycling
     pipeline stored it (:mod:`analysis.cycling.profiles`)."""
-    wanted = [int(c) for c in cycles]
-    if not wanted:
+    halves = stored_table(result, "half_cycles", ["half_cycle", "cycle", "kind"])
+    if halves is None or not cycles:
+        return []
+    chosen = halves[halves["cycle"].isin([int(c) for c in cycles])]
+    if chosen.empty:
         return []
     curves = stored_table(
         result,
         "profiles",
-        ["half_cycle", "cycle", "capacity_mAh", "voltage_volt"],
-        filters=[("cycle", "in", wanted)],
+        ["half_cycle", "capacity_mAh", "voltage_volt"],
+        filters=[("half_cycle", "in", chosen["half_cycle"].tolist())],
     )
-    halves = stored_table(result, "half_cycles", ["half_cycle", "kind"])
-    if curves is None or halves is None or curves.empty:
+    if curves is None or curves.empty:
         return []
-    kinds = dict(zip(halves["half_cycle"].tolist(), halves["kind"].tolist(), strict=True))
-    out = []
     half = curves["half_cycle"].to_numpy()
-    bounds = np.flatnonzero(np.diff(half)) + 1
     q = curves["capacity_mAh"].to_numpy(dtype=float)
     v = curves["voltage_volt"].to_numpy(dtype=float)
-    cyc = curves["cycle"].to_numpy()
-    for seg in np.split(np.arange(half.size), bounds):
+    info = chosen.set_index("half_cycle")
+    out = []
+    for seg in np.split(np.arange(half.size), np.flatnonzero(np.diff(half)) + 1):
         k = int(half[seg[0]])
-        out.append((int(cyc[seg[0]]), str(kinds.get(k, "")), q[seg], v[seg]))
+        out.append((int(info.at[k, "cycle"]), str(info.at[k, "kind"]), q[seg], v[seg]))
     return out
