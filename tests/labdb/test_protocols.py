@@ -167,12 +167,7 @@ def test_migration_renames_the_keys_of_stored_protocols(demo: m.Project) -> None
         "temperature_degC": 25.0,
         "note": "kept",
     }
-    assert list(protocol.parameters) == [
-        "current_density_mA_cm2",
-        "areal_capacity_mAh_cm2",
-        "temperature_degC",
-        "note",
-    ]
+    # (no assertion on key order: PostgreSQL's jsonb keeps keys in its own order)
     assert protocol.updated_at == updated_at
     assert {p.pk: p.parameters for p in m.TestProtocol.objects.exclude(pk=protocol.pk)} == before
     empty.refresh_from_db()

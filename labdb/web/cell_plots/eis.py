@@ -251,18 +251,15 @@ def drt_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
         drt = fit.drt or {}
         if not drt.get("tau_s"):
             continue  # too few points, or a result stored without its DRT
-        tau = np.asarray(drt["tau_s"], dtype=float)
-        gamma = np.asarray(drt["gamma_ohm"], dtype=float)
-        peaks = [p["tau_s"] for p in drt.get("peaks", [])]
+        peaks = drt.get("peaks", [])
         color = PALETTE[k % len(PALETTE)]
-        data.append(trace(label, tau, gamma, "lines", line={"color": color}))
+        data.append(trace(label, drt["tau_s"], drt["gamma_ohm"], "lines", line={"color": color}))
         if peaks:
-            py = np.interp(np.log(peaks), np.log(tau), gamma)
             data.append(
                 trace(
                     f"{label} peaks",
-                    peaks,
-                    py,
+                    [p["tau_s"] for p in peaks],
+                    [p["gamma_ohm"] for p in peaks],
                     "markers",
                     showlegend=False,
                     marker={"color": color, "symbol": "x", "size": 9},
