@@ -109,7 +109,11 @@ WSGI_APPLICATION = "labdb.wsgi.application"
 
 _database_url = os.environ.get("DATABASE_URL", "")
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    # Health checks: a pooled connection that PostgreSQL closed (a restart) is replaced before
+    # the request uses it, instead of failing the request with a 500.
+    DATABASES = {
+        "default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     DATABASES = {
         "default": {
