@@ -23,8 +23,9 @@ Half cells: Li | Li6PS5Cl | seed layer (working electrode), :func:`simulate_half
     near the end (contact loss), then the reversible seed capacity de-alloys while the voltage
     rises exponentially to the 1.0 V cut-off, which ends the step. So CE < 1 is the stripping
     step ending early, as on a real cycler. CE(1) is the ICE; CE(n >= 2) approaches the average
-    CE with a short conditioning transient and scatter ``ce_scatter``, then is shifted so that
-    the mean from cycle 2 to the last cycle before a short is exactly ``average_ce``.
+    CE (the model's expected value after conditioning, the paper's figure) with a short
+    conditioning transient and independent scatter ``ce_scatter``; nothing is shifted or capped,
+    so the average over an analysis window differs from ``average_ce`` by the draw.
 
     Soft short from cycle ``short_cycle`` on (k = n - short_cycle): a Li filament carries a
     fraction ``f_p = 1 - 0.7 exp(-k/2)`` of the plating current and ``f_s = min(0.04 + 0.035 k,
@@ -48,7 +49,9 @@ Full cell: NCM811 | Li6PS5Cl | MgAgSn-Elastane anode-less, :func:`simulate_full_
     lithiation within the first 1 % of the charge. Capacities (mAh/cm2): formation charge
     2.36, discharge ICE x 2.36 with ICE = 0.85; rate capability factors 1.00, 0.95, 0.86, 0.74 at
     0.1, 0.2, 0.5 and 1C; at 0.5C the discharge capacity fades as ``1 - 0.30 ((n-1)/99)^1.15``
-    (70 % retention at cycle 100), with CE(n) ~ 99.6 % (charge = previous discharge x 1.0005).
+    (70 % retention at cycle 100, the expected value): each cycle's charge is the previous
+    discharge and its discharge that charge times a CE drawn around the fade curve's ratio
+    (~99.6 %, scatter 0.05 %), see :func:`full_cell_capacities`.
 """
 
 from __future__ import annotations
@@ -122,17 +125,25 @@ class HalfCellModel:
 
 
 def coulombic_efficiencies(model: HalfCellModel, rng: np.random.Generator) -> FloatArray:
-    """CE of every cycle without the short's extra stripping (index 0 is cycle 1)."""
+    """CE of every cycle without the short's extra stripping (index 0 is cycle 1).
+
+    The model's expected values, drawn once with independent scatter: ``initial_ce`` (sd 0.001)
+    for cycle 1, ``average_ce - conditioning_ce_loss * exp(-(n - 2) / 4)`` (sd ``ce_scatter``)
+    for cycle n >= 2. Nothing is shifted or capped afterwards: the mean over any window is
+    whatever the draw gives (and a CE above 1 is possible), as on a real cell.
+    """
     n = model.last_cycle
     k = np.arange(2, n + 1, dtype=np.float64)
-    ce = model.average_ce - model.conditioning_ce_loss * np.exp(-(k - 2) / 4.0)
-    ce = ce + rng.normal(0.0, model.ce_scatter, k.size)
-    healthy = n - 1 if model.short_cycle is None else model.short_cycle - 2
-    if healthy > 0:
-        ce += model.average_ce - float(np.mean(ce[:healthy]))
-    ce = np.minimum(ce, 0.9995)
+    expected = model.average_ce - model.conditioning_ce_loss * np.exp(-(k - 2) / 4.0)
+    ce = expected + rng.normal(0.0, model.ce_scatter, k.size)
     first = model.initial_ce + rng.normal(0.0, 0.001)
     return np.concatenate(([first], ce))
+
+
+def half_cell_true_ce(model: HalfCellModel, *, seed: int) -> FloatArray:
+    """The CE the cell of :func:`simulate_half_cell` (same ``seed``) has in each cycle, before a
+    short's extra stripping (index 0 is cycle 1): the generated truth an analysis should find."""
+    return coulombic_efficiencies(model, np.random.default_rng([seed, 1]))
 
 
 def plating_curve(
@@ -196,7 +207,11 @@ def stripping_curve(
 
 def simulate_half_cell(model: HalfCellModel, *, seed: int) -> CyclerTrace:
     """The recorded rows of a plating/stripping test (BioLogic GCPL: Ns 0 rest, 1 plating,
-    2 stripping; EC-Lab cycle numbers from 0)."""
+    2 stripping; EC-Lab cycle numbers from 0).
+
+    The cycles' CEs come from their own random stream, ``coulombic_efficiencies(model,
+    np.random.default_rng([seed, 1]))`` (:func:`half_cell_true_ce`): a test can know the truth
+    without simulating the curves."""
     rng = np.random.default_rng(seed)
     trace = CyclerTrace(record_dt_s=HALF_CELL_RECORD_DT_S, record_dv_V=HALF_CELL_RECORD_DV_V)
     t0 = np.arange(0.0, OPEN_CIRCUIT_S + 1.0, 5.0)
@@ -211,7 +226,7 @@ def simulate_half_cell(model: HalfCellModel, *, seed: int) -> CyclerTrace:
         control=0.0,
         clean_V=ocv,
     )
-    ces = coulombic_efficiencies(model, rng)
+    ces = coulombic_efficiencies(model, np.random.default_rng([seed, 1]))
     for n in range(1, model.last_cycle + 1):
         k = None if model.short_cycle is None else n - model.short_cycle
         f_p = f_s = 0.0
@@ -268,6 +283,7 @@ class FullCellModel:
     area_specific_resistance_ohm_cm2: float = 80.0
     resistance_growth_per_cycle: float = 0.008
     noise_V: float = 0.0005
+    ce_scatter: float = 0.0005
 
 
 def _ncm_ocv(soc: FloatArray) -> FloatArray:
@@ -376,6 +392,30 @@ def _full_cycle(
     )
 
 
+def full_cell_capacities(
+    model: FullCellModel, start_mAh: float, rng: np.random.Generator
+) -> tuple[FloatArray, FloatArray]:
+    """Discharge and charge capacities (mAh) of the cycling test, cycle by cycle.
+
+    Anode-less: all the Li comes from the cathode, so a cycle's charge is what the previous
+    discharge brought back (charge(n) = discharge(n - 1)) and its discharge is charge(n) x CE(n).
+    The expected CE(n) is the ratio of consecutive values of the fade curve
+    ``1 - (1 - retention_at_last_cycle) ((n-1)/(N-1))^fade_exponent`` (the paper's 70 % at
+    cycle 100), and each cycle draws its CE with scatter ``ce_scatter`` around it; the first
+    cycle of the test (after the rate test) has CE 0.99. Nothing is forced: the retention at
+    the last cycle is the product of the drawn CEs.
+    """
+    n = np.arange(model.cycling_cycles, dtype=np.float64)
+    fade = (
+        1.0 - (1.0 - model.retention_at_last_cycle) * (n / max(n[-1], 1.0)) ** model.fade_exponent
+    )
+    expected = fade[1:] / fade[:-1]
+    ce = expected + rng.normal(0.0, model.ce_scatter, expected.size)
+    discharges = start_mAh * np.concatenate(([1.0], np.cumprod(ce)))
+    charges = np.concatenate(([start_mAh / 0.99], discharges[:-1]))
+    return discharges, charges
+
+
 def simulate_full_cell(
     program: FullProgram, *, seed: int, model: FullCellModel | None = None
 ) -> CyclerTrace:
@@ -441,17 +481,12 @@ def simulate_full_cell(
         return trace
     factor_05 = dict(m.rate_factors).get(m.cycling_c_rate, 0.86)
     start = first_dis * factor_05 * (1.0 - base_fade * (n_rate + 1))
-    n = np.arange(m.cycling_cycles, dtype=np.float64)
-    fade = 1.0 - (1.0 - m.retention_at_last_cycle) * (n / (m.cycling_cycles - 1)) ** m.fade_exponent
-    discharges = start * fade * (1.0 + rng.normal(0.0, 0.002, n.size))
-    discharges[0] = start
-    discharges[-1] = start * m.retention_at_last_cycle
-    charges = np.concatenate(([discharges[0] / 0.99], discharges[:-1] * 1.0005))
+    discharges, charges = full_cell_capacities(m, start, rng)
     for i in range(m.cycling_cycles):
         _full_cycle(
             trace,
             model=m,
-            charge_mAh=float(max(charges[i], discharges[i] / 0.9995)),
+            charge_mAh=float(charges[i]),
             discharge_mAh=float(discharges[i]),
             c_rate=m.cycling_c_rate,
             resistance_ohm=asr * (1.0 + m.resistance_growth_per_cycle * (n_rate + i + 1)),

@@ -7,7 +7,9 @@ the format of the instrument that would have recorded it:
   test at 1 mA/cm2 and 1 mAh/cm2 (``PS-1mA-1mAh``, BioLogic BCS-805, EC-Lab ``.mpt`` GCPL);
   targets (paper, Fig. 2 and 6a): ICE 68.5 / 76.2 / 72.7 / 84.5 % for Mg / Ag / Sn / MgAgSn-E,
   single seeds shorting after a few tens of cycles, MgAgSn-E 230+ cycles (~470 h) at an
-  average CE of 99.62 %, MgAgSn-P (PVDF) with a lower ICE and CE and a short near 150 cycles;
+  expected average CE of 99.62 % (each cycle's CE is drawn around it, so a file's average is
+  the draw's; :func:`demo_half_cell_ce` gives the truth), MgAgSn-P (PVDF) with a lower ICE
+  and CE and a short near 150 cycles;
 - every HC1: EIS after 5 and after 10 cycles (``EIS-POST``, VSP-300, ``.mpt`` PEIS);
 - MgAgSn-E-HC2 and MgAgSn-P-HC2: in-situ EIS every 10 min during one plating/stripping
   (``EIS-INSITU-10min``, VSP-300, ``.mpt`` Modulo Bat with the DC rows);
@@ -22,15 +24,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from analysis.simulate._trace import FloatArray
 from analysis.simulate.cycling import (
     AREA_CM2,
     FullProgram,
     HALF_CELL_CURRENT_mA,
     HalfCellModel,
+    half_cell_true_ce,
     simulate_full_cell,
     simulate_half_cell,
 )
@@ -220,6 +225,24 @@ def _mb_settings() -> list[tuple[str, list[str]]]:
     ]
 
 
+def half_cell_seed(cell_label: str, seed: int = 0) -> int:
+    """Seed of the plating/stripping run of ``cell_label`` (e.g. ``MgAgSn-E-HC1``)."""
+    return seed * 100_003 + 50_000 + zlib.crc32(cell_label.encode()) % 49_999
+
+
+def half_cell_model(cell_label: str) -> HalfCellModel:
+    """The model of the demo half cell ``cell_label`` (``<formulation prefix>-HC<1|2>``)."""
+    prefix, rep = cell_label.rsplit("-HC", 1)
+    return replicate(HALF_CELL_MODELS[prefix][2], int(rep))
+
+
+def demo_half_cell_ce(cell_label: str, seed: int = 0) -> FloatArray:
+    """The CE of each cycle (index 0 is cycle 1) that the demo half cell ``cell_label`` was
+    generated with by :func:`write_demo_study` with ``seed``: the truth an analysis of its file
+    is compared with (drawn around the paper's values, not forced onto them)."""
+    return half_cell_true_ce(half_cell_model(cell_label), seed=half_cell_seed(cell_label, seed))
+
+
 def write_demo_study(out_dir: Path, seed: int = 0) -> list[DemoFile]:
     """Write the demo study's raw files under ``out_dir``; same ``seed``, same bytes."""
     out_dir = Path(out_dir)
@@ -231,6 +254,9 @@ def write_demo_study(out_dir: Path, seed: int = 0) -> list[DemoFile]:
         nonlocal counter
         counter += 1
         return seed * 100_003 + counter
+
+    def cell_seed(cell: str) -> int:
+        return half_cell_seed(cell, seed)
 
     def info(
         device: str, serial: str, channel: int, day: float, stem: str, electrode: str
@@ -251,7 +277,7 @@ def write_demo_study(out_dir: Path, seed: int = 0) -> list[DemoFile]:
             model = replicate(base, rep)
             stem = f"{cell}_PS-1mA-1mAh_C{2 * position + rep:02d}"
             path = out_dir / f"{stem}.mpt"
-            trace = simulate_half_cell(model, seed=sub_seed())
+            trace = simulate_half_cell(model, seed=cell_seed(cell))
             write_gcpl_mpt(
                 path,
                 trace,

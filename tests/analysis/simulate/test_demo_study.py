@@ -1,6 +1,7 @@
 """The simulated demo study: real-format files that the readers parse and whose analysis shows
-the paper's numbers (ICE per seed, shorts of the single seeds, 230+ cycles at 99.62 % for
-MgAgSn-Elastane, 85 % ICE and 70 % retention for the full cell, growing RSEI with PVDF)."""
+the paper's numbers (ICE per seed, shorts of the single seeds, 230+ cycles for MgAgSn-Elastane
+at the average CE the cell was generated with, drawn around the paper's 99.62 %; 85 % ICE and
+70 % retention for the full cell, growing RSEI with PVDF)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from analysis.readers import read
 from analysis.simulate import DemoFile, write_demo_study
+from analysis.simulate.study import demo_half_cell_ce
 
 AREA_CM2 = 0.785
 ICE_TARGETS = {"Mg-E": 0.685, "Ag-E": 0.762, "Sn-E": 0.727, "MgAgSn-E": 0.845}
@@ -137,7 +139,13 @@ def test_half_cells_show_the_papers_ice_shorts_and_cycle_life(study: list[DemoFi
         m = metrics[f"MgAgSn-E-HC{i}"]
         assert m["short_circuit_cycle"] is None
         assert m["number_of_cycles"] >= 230
-        assert m["average_coulombic_efficiency"] == pytest.approx(0.9962, abs=0.001)
+        # compared with the CEs the cell was generated with, over the window the analysis used
+        # (not with the paper's 99.62 %, which is only the model's expected value)
+        true_ce = demo_half_cell_ce(f"MgAgSn-E-HC{i}", seed=0)
+        first, last = m.get("average_coulombic_efficiency_window") or (2, m["number_of_cycles"])
+        assert m["average_coulombic_efficiency"] == pytest.approx(
+            float(np.mean(true_ce[first - 1 : last])), abs=1e-4
+        )
         assert m["total_time_h"] == pytest.approx(470, abs=10)
         pvdf = metrics[f"MgAgSn-P-HC{i}"]
         assert pvdf["short_circuit_cycle"] is not None
@@ -190,3 +198,14 @@ def test_a_fit_of_the_pvdf_insitu_series_recovers_the_growing_sei_arc(
         tau = [(p[f"R{i}"] * p[f"CPE{i}_0"]) ** (1 / p[f"CPE{i}_1"]) for i in (1, 2)]
         r_sei.append(p["R1"] if tau[0] < tau[1] else p["R2"])  # the high-frequency arc
     assert r_sei == pytest.approx([6.0, 16.0, 30.0], rel=0.1)
+
+
+def test_demo_ce_is_drawn_around_the_papers_value_not_forced_onto_it() -> None:
+    """The paper's 99.62 % is the model's expectation: the generated CEs scatter around it with
+    the documented spread (0.06 %), and each draw has its own mean (no shift onto 0.9962)."""
+    draws = [demo_half_cell_ce(f"MgAgSn-E-HC{i}", seed=s) for i in (1, 2) for s in range(3)]
+    steady = np.concatenate([ce[20:] for ce in draws])  # after the conditioning transient
+    assert float(np.mean(steady)) == pytest.approx(0.9962, abs=2e-4)
+    assert float(np.std(steady)) == pytest.approx(0.0006, rel=0.15)
+    means = [float(np.mean(ce[1:])) for ce in draws]
+    assert max(means) - min(means) > 2e-5
