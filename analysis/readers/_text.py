@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,8 +65,29 @@ def guess_encoding(head: bytes) -> str:
 def head_lines(path: Path, n_bytes: int = 256 * 1024) -> tuple[list[str], str]:
     with path.open("rb") as fh:
         head = fh.read(n_bytes)
+    if head.startswith(BOM):
+        head = head[len(BOM) :]
     enc = guess_encoding(head)
     return head.decode(enc, errors="replace").splitlines(), enc
+
+
+#: The UTF-8 byte-order mark some Windows exports start with (Excel's "CSV UTF-8").
+BOM = b"\xef\xbb\xbf"
+
+
+def decimal_comma_likely(lines: Sequence[str], delimiter: str) -> bool:
+    """Whether the data ``lines`` write numbers with a decimal comma (``3,7052``): only with a
+    delimiter other than the comma, and when such numbers are there and ``3.7052`` is not."""
+    if delimiter == ",":
+        return False
+    sample = [ln for ln in lines[:50] if ln.strip()]
+    comma = sum(len(_DECIMAL_COMMA.findall(ln)) for ln in sample)
+    point = sum(len(_DECIMAL_POINT.findall(ln)) for ln in sample)
+    return comma > 0 and comma > point
+
+
+_DECIMAL_COMMA = re.compile(r"(?:^|[\s;\t])-?\d+,\d+(?=$|[\s;\t])")
+_DECIMAL_POINT = re.compile(r"(?:^|[\s;\t,])-?\d+\.\d+(?=$|[\s;\t,])")
 
 
 def find_header(lines: list[str], predicate: Callable[[str], bool]) -> int | None:
@@ -101,6 +123,21 @@ def read_table(
     a few MB parse faster (the block stays in the CPU cache).
     """
     bad: list[str] = []
+    trailing = None
+    if column_names is None:
+        # Rows ending with one delimiter more than the header has (Landt as published with
+        # BDF's examples): the extra, empty field gets a name and is dropped after parsing.
+        names = header_names(
+            path,
+            header_index=header_index,
+            delimiter=delimiter,
+            encoding=encoding,
+            quoted_lines=quoted_lines,
+        )
+        first = _line_after(path, header_index, encoding)
+        if names and first.endswith(delimiter) and first.count(delimiter) == len(names):
+            trailing = "\x00trailing"
+            column_names = [*names, trailing]
 
     def on_bad(row: Any) -> str:
         bad.append(str(row.text))
@@ -135,6 +172,8 @@ def read_table(
         table = _unquote(table)
     # One block per column (no consolidation into a 2-D copy) and the Arrow buffers released
     # column by column as they are converted: float columns without nulls are not copied.
+    if trailing is not None:
+        table = table.drop_columns([trailing])
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
     frame.columns = [str(c).strip().strip('"').strip() for c in frame.columns]
@@ -143,7 +182,7 @@ def read_table(
     )
     if bad:
         last = _last_line(path, encoding)
-        n_fields = len(frame.columns)
+        n_fields = len(frame.columns) + (trailing is not None)
         if include_columns:
             n_fields = len(
                 header_names(
@@ -189,9 +228,10 @@ def header_names(
             if not line:
                 return []
             lines.append(line)
+    last = lines[-1][len(BOM) :] if header_index == 0 and lines[-1].startswith(BOM) else lines[-1]
     try:
         table = pacsv.read_csv(
-            io.BytesIO(lines[-1].rstrip(b"\r\n") + b"\n"),
+            io.BytesIO(last.rstrip(b"\r\n") + b"\n"),
             read_options=pacsv.ReadOptions(encoding=encoding),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, quote_char=False if quoted_lines else '"'
@@ -302,6 +342,15 @@ def _unquote(table: pa.Table) -> pa.Table:
                     col = pc.cast(col, pa.float64())
         cols.append(col)
     return pa.table(cols, names=names)
+
+
+def _line_after(path: Path, header_index: int, encoding: str) -> str:
+    """The line after the header (the first data row), without its line end; "" if none."""
+    with path.open("rb") as fh:
+        for _ in range(header_index + 1):
+            if not fh.readline(1 << 20):
+                return ""
+        return fh.readline(1 << 20).decode(encoding, errors="replace").rstrip("\r\n")
 
 
 def _last_line(path: Path, encoding: str) -> str:

@@ -117,9 +117,11 @@ def timedelta_seconds(
 ) -> npt.NDArray[np.float64]:
     """Durations written ``[D d ]HH:MM:SS[.f]`` (or plain seconds) as float seconds, vectorised.
 
-    With ``column`` given, a text that is neither a duration, a number nor a missing-value
-    text (see :func:`analysis.readers._text.to_float`) is a :class:`ParseError` naming the
-    file, row (``first_row`` is the file's line of the first value) and column.
+    The text is parsed vectorised (:mod:`analysis.readers._durations`); only the values that are not
+    durations are looked at again, as plain numbers (seconds). With ``column`` given, a text
+    that is neither a duration, a number nor a missing-value text (see
+    :func:`analysis.readers._text.to_float`) is a :class:`ParseError` naming the file, row
+    (``first_row`` is the file's line of the first value) and column.
     """
     import pandas as pd
 
@@ -128,18 +130,14 @@ def timedelta_seconds(
     series = values if isinstance(values, pd.Series) else pd.Series(values)
     if series.dtype.kind in "fiub":
         return np.asarray(series.to_numpy(np.float64, na_value=np.nan), dtype=np.float64)
-    stripped = series.astype("string").str.strip()
-    text = stripped.str.replace(r"^(\d+)d\s*", r"\1 days ", regex=True)
-    seconds = np.array(
-        pd.to_timedelta(text, errors="coerce").dt.total_seconds().to_numpy(np.float64),
-        dtype=np.float64,
-    )
+    from analysis.readers._durations import arrow_text, duration_seconds
+
+    seconds = duration_seconds(arrow_text(series))
     failed = np.flatnonzero(np.isnan(seconds) & series.notna().to_numpy())
     if len(failed):
         # Plain numbers (seconds) and inf among the durations; only the failed rows are looked at.
-        plain = pd.to_numeric(stripped.iloc[failed], errors="coerce").to_numpy(
-            np.float64, na_value=np.nan
-        )
+        stripped = series.iloc[failed].astype("string").str.strip()
+        plain = pd.to_numeric(stripped, errors="coerce").to_numpy(np.float64, na_value=np.nan)
         seconds[failed] = plain
         still = failed[np.isnan(plain)]
         if column is not None and len(still):

@@ -215,6 +215,7 @@ def detect(path: str | Path, *, kind: str | None = None) -> ReaderSpec:
         raise ParseError(f"cannot open the file ({exc.strerror})", file=path) from exc
     if not head:
         raise ParseError("the file is empty", file=path)
+    head = head.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark says nothing of the format
     name = path.name.lower()
     candidates = [
         s for s in specs.values() if (kind is None or s.kind == kind) and _safe_sniff(s, name, head)

@@ -115,6 +115,9 @@ def parse_mpt(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         for ln in lines[:header_index]:
             if ln.startswith("Acquisition started on"):
                 meta["start"] = ln.split(":", 1)[1].strip()
+            version = re.match(r"EC-Lab (?:for windows )?v\s*([\w.]+)", ln.strip(), re.I)
+            if version and "software_version" not in meta:
+                meta["software_version"] = f"EC-Lab {version.group(1)}"
     else:
         header_index = 0
     if header_index >= len(lines):

@@ -6,7 +6,10 @@ Format ``landt``. Columns carry their unit after a slash: ``TestTime/s`` (or ``T
 Vendor conventions: current signed, negative discharging (BDF's sign); capacity and energy
 unsigned and restarting every step (split into charging and discharging by the step's current
 sign). Converted: units to SI, times to seconds, the wall clock to unix seconds.
-No Landt file is in the shared conformance set; the reader is tested on files the tests write.
+The record table as published with the Battery Data Format's example data is read too
+(:data:`TABLE_LAYOUT`: ``key:`` lines, then ``test_time_s, current_A, voltage_V...`` with a
+trailing comma on every row). Both layouts are tested on files the simulator writes
+(:mod:`analysis.simulate.writers.landt`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import pandas as pd
 from analysis.readers import _text
 from analysis.readers._units import timedelta_seconds, to_si
 from analysis.readers.base import Parsed, ParseError, register
-from analysis.readers.canonical import finish_cycling, split_by_direction, step_starts
+from analysis.readers.canonical import UNITS, finish_cycling, split_by_direction, step_starts
 from analysis.readers.generic_csv import date_seconds
 
 
@@ -38,9 +41,37 @@ def is_landt_header(cells: list[str]) -> bool:
     )
 
 
+#: The record table as published with the Battery Data Format's example data (a Landt test
+#: converted by SINTEF): canonical column -> source column. Counters unsigned, per step.
+TABLE_LAYOUT = {
+    "test_time_second": "test_time_s",
+    "step_time_second": "step_time_s",
+    "voltage_volt": "voltage_V",
+    "current_ampere": "current_A",
+    "cycle_count": "cycle_index",
+    "step_index": "step_index",
+    "charging_capacity_ah": "charge_capacity_Ah",
+    "discharging_capacity_ah": "discharge_capacity_Ah",
+    "charging_energy_wh": "charge_energy_Wh",
+    "discharging_energy_wh": "discharge_energy_Wh",
+    "temperature_t1_celsius": "temperature_1_C",
+}
+_TABLE_KEYS = {"test_time_s", "current_A", "voltage_V", "cycle_index", "step_index"}
+
+
+def _table_header(lines: list[str]) -> int | None:
+    """0-based line of the published layout's header: within the first 30 lines, after ``key:``
+    lines (cell model, cell id, test, checkpoint, nominal capacity and energy)."""
+    return _text.find_header(
+        lines[:30], lambda ln: {c.strip() for c in ln.split(",")} >= _TABLE_KEYS
+    )
+
+
 def _sniff(name: str, head: bytes) -> bool:
     first = head.split(b"\n", 1)[0].decode("latin-1").strip()
-    return is_landt_header(first.split(_text.sniff_delimiter(first)))
+    if is_landt_header(first.split(_text.sniff_delimiter(first))):
+        return True
+    return _table_header(head.decode("latin-1").splitlines()) is not None
 
 
 @register(
@@ -64,8 +95,16 @@ def read_landt(path: Path, **_: Any) -> Parsed:
         first_row = 2
     else:
         lines, enc = _text.head_lines(path, 16 * 1024)
+        published = _table_header(lines)
+        if published is not None and not is_landt_header(lines[0].split(",")):
+            return _read_published(path, lines, published, enc)
+        delimiter = _text.sniff_delimiter(lines[0])
         text = _text.read_table(
-            path, header_index=0, delimiter=_text.sniff_delimiter(lines[0]), encoding=enc
+            path,
+            header_index=0,
+            delimiter=delimiter,
+            encoding=enc,
+            decimal_comma=_text.decimal_comma_likely(lines[1:], delimiter),
         )
         frame, first_row = text.frame, text.first_row
         notes += text.warnings
@@ -119,3 +158,28 @@ def read_landt(path: Path, **_: Any) -> Parsed:
             table[f"charging_{stem}"] = chg
             table[f"discharging_{stem}"] = dchg
     return finish_cycling(table, file=path, counters="step", warnings=notes, first_row=first_row)
+
+
+def _read_published(path: Path, lines: list[str], header: int, encoding: str) -> Parsed:
+    """The layout of :data:`TABLE_LAYOUT`, with its ``key: value`` lines as metadata."""
+    from analysis.readers.generic_csv import convert_columns
+
+    text = _text.read_table(path, header_index=header, delimiter=",", encoding=encoding)
+    frame = text.frame
+    present = {k: v for k, v in TABLE_LAYOUT.items() if v in frame.columns}
+    table = convert_columns(frame, present, UNITS, file=path, first_row=text.first_row)
+    if "date_time_iso_string" in frame.columns:
+        stamps = pd.to_datetime(
+            frame["date_time_iso_string"].astype("string").str.strip(),
+            format="%m/%d/%Y %H:%M:%S",
+            errors="coerce",
+        )
+        table["unix_time_second"] = date_seconds(pd.Series(stamps))
+    meta: dict[str, Any] = {"layout": "bdf-example"}
+    for line in lines[:header]:
+        key, sep, value = line.split(",", 1)[0].partition(":")
+        if sep and key.strip():
+            meta[key.strip()] = value.strip()
+    return finish_cycling(
+        table, file=path, warnings=text.warnings, metadata=meta, first_row=text.first_row
+    )

@@ -7,8 +7,10 @@ column line starting ``Rec#``. Vendor conventions: ``Amps`` is written unsigned 
 depending on the export and the ``State`` column says the direction (``C`` charge, ``D``
 discharge, ``R`` rest): the sign is taken from the state (C positive, D negative, BDF's sign).
 ``Amp-hr``/``Watt-hr`` are unsigned and restart at every step (per-step counters, split into
-charging/discharging by the state). Test time is ``Test (Sec)`` in seconds (raw files) or
-``TestTime`` as ``Nd HH:MM:SS.f`` (text exports); ``DPt Time`` is the local wall clock
+charging/discharging by the state). Test time is ``Test (Sec)`` in seconds (raw files),
+``Test (Min)``/``Step (Min)`` in minutes or ``Test (Hr)`` in hours (the export's time-unit
+option), or ``TestTime`` as ``Nd HH:MM:SS.f`` (MIMS Client exports); numbers with a decimal
+comma (a German or French Windows locale) are found from the rows; ``DPt Time`` is the local wall clock
 (``MM/DD/YYYY HH:MM:SS``). ``Cyc#`` is kept as ``cycle_count``, ``Step`` as ``step_index``.
 Maccor's raw files from a test that was paused show the pause as a jump of the test time: kept,
 and listed in ``metadata["time_gaps"]`` (BEEP asserts a 7201 s pause on its sample).
@@ -16,6 +18,7 @@ and listed in ``metadata["time_gaps"]`` (BEEP asserts a 7201 s pause on its samp
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,19 @@ from analysis.readers._units import timedelta_seconds
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import finish_cycling, split_by_direction, step_starts
 from analysis.readers.generic_csv import date_seconds
+
+_TIME_UNITS = {"sec": 1.0, "s": 1.0, "min": 60.0, "hr": 3600.0, "h": 3600.0}
+
+
+def _time_unit(column: str, which: str) -> float | None:
+    """Seconds per unit of a Maccor ``which`` ("test" or "step") time column: ``Test (Sec)``,
+    ``Test (Min)``, ``Test (Hr)``, ``Test Time (sec)``; 1 for ``TestTime`` (clock text); None
+    when ``column`` is not one."""
+    name = column.strip().lower()
+    if name == f"{which}time":
+        return 1.0
+    m = re.fullmatch(rf"{which}(?: time)?\s*\((sec|s|min|hr|h)\)", name)
+    return _TIME_UNITS[m.group(1)] if m else None
 
 
 def _header_index(lines: list[str]) -> int | None:
@@ -55,12 +71,16 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
     index = _header_index(lines)
     if index is None:
         raise ParseError("no Maccor column line", file=path, expected="a line starting with 'Rec#'")
-    text = _text.read_table(path, header_index=index, delimiter="\t", encoding=encoding)
+    text = _text.read_table(
+        path,
+        header_index=index,
+        delimiter="\t",
+        encoding=encoding,
+        decimal_comma=_text.decimal_comma_likely(lines[index + 1 :], "\t"),
+    )
     frame = text.frame
     notes = list(text.warnings)
-    time_col = next(
-        (c for c in ("Test (Sec)", "TestTime", "Test Time (sec)") if c in frame.columns), None
-    )
+    time_col = next((c for c in frame.columns if _time_unit(c, "test") is not None), None)
     for col in (time_col, "Amps", "Volts", "State"):
         if col is None or col not in frame.columns:
             raise ParseError(
@@ -68,7 +88,7 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
                 file=path,
                 row=text.header_line,
                 column=col or "Test (Sec)",
-                expected="Rec#, Test (Sec) or TestTime, Amps, Volts, State",
+                expected="Rec#, Test (Sec), Test (Min), Test (Hr) or TestTime, Amps, Volts, State",
                 found=", ".join(frame.columns)[:300],
             )
     assert time_col is not None
@@ -77,6 +97,9 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
         return _text.to_float(frame[col], file=path, column=col, first_row=text.first_row)
 
     def duration(col: str) -> npt.NDArray[np.float64]:
+        scale = _time_unit(col, "test") or _time_unit(col, "step") or 1.0
+        if scale != 1.0:  # minutes or hours: numbers
+            return number(col) * scale
         return timedelta_seconds(frame[col], file=path, column=col, first_row=text.first_row)
 
     state = frame["State"].astype("string").str.strip().str.upper().to_numpy(dtype=object)
@@ -89,7 +112,7 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
             "current_ampere": np.abs(amps) * sign,
         }
     )
-    step_col = next((c for c in ("Step (Sec)", "StepTime") if c in frame.columns), None)
+    step_col = next((c for c in frame.columns if _time_unit(c, "step") is not None), None)
     if step_col is not None:
         table["step_time_second"] = duration(step_col)
     if "Cyc#" in frame.columns:

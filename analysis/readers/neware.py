@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from analysis.readers import _text
 from analysis.readers._units import split_unit, timedelta_seconds, to_si
@@ -107,7 +108,7 @@ def _read_nda_file(path: Path, *, on_damage: str, shown: Path) -> Parsed:
     logger = logging.getLogger("fastnda")
     logger.addHandler(capture)
     try:
-        frame = fastnda.read(path, cycle_mode="raw", columns="bdf").to_pandas()
+        frame = fastnda.read(path, cycle_mode="raw", columns="bdf")
     except ParseError:
         raise
     except Exception as exc:
@@ -118,13 +119,52 @@ def _read_nda_file(path: Path, *, on_damage: str, shown: Path) -> Parsed:
         ) from exc
     finally:
         logger.removeHandler(capture)
-    if capture.messages and on_damage != "warn":
+    meta: dict[str, Any] = {}
+    version = _client_version(path)
+    if version:
+        meta["software_version"] = version
+    return nda_table(frame.to_pandas(), capture.messages, shown, on_damage=on_damage, meta=meta)
+
+
+def _client_version(path: Path) -> str | None:
+    """The BTS client version an .ndax records in its step file (``BTS Client 8.0.1.492...``)."""
+    if not zipfile.is_zipfile(path):
+        return None
+    import fastnda
+
+    try:
+        info = fastnda.read_metadata(path)
+    except Exception:  # metadata is a bonus: the table is what the reader answers for
+        return None
+    step = info.get("EditStep") if isinstance(info, dict) else None
+    version = step.get("client_version") if isinstance(step, dict) else None
+    return str(version) if version else None
+
+
+#: What fastnda logs when the wall clock of an .ndax runs backwards (a clock set back during the
+#: test, seen in recent BTS versions): not damage; the relative time is used instead.
+_CLOCK_JUMP = "negative jumps in the 'unix_time_s' column"
+
+
+def nda_table(
+    frame: pd.DataFrame,
+    messages: list[str],
+    shown: Path,
+    *,
+    on_damage: str = "error",
+    meta: dict[str, Any] | None = None,
+) -> Parsed:
+    """The canonical table of fastnda's BDF-named ``frame``; ``messages`` are what fastnda
+    logged while reading (damage, unless it is the wall clock running backwards)."""
+    meta = dict(meta or {})
+    damage = [m for m in messages if _CLOCK_JUMP not in m]
+    if damage and on_damage != "warn":
         raise ParseError(
-            "the Neware file is damaged: " + "; ".join(capture.messages),
+            "the Neware file is damaged: " + "; ".join(damage),
             file=shown,
             expected="an intact archive (pass on_damage='warn' to read what is left)",
         )
-    notes = [f"damaged file, read what is left: {m}" for m in capture.messages]
+    notes = [f"damaged file, read what is left: {m}" for m in damage]
     table = pd.DataFrame(
         {
             "test_time_second": frame["test_time_second"].to_numpy(np.float64),
@@ -137,6 +177,21 @@ def _read_nda_file(path: Path, *, on_damage: str, shown: Path) -> Parsed:
             "step_index": frame["step_id"].to_numpy(np.float64),
         }
     )
+    unix = table["unix_time_second"].to_numpy()
+    back = np.flatnonzero(np.diff(unix) < 0)
+    if len(back):
+        # The instrument's clock was set back: the wall clock no longer orders the rows. The
+        # test time (the channel's own relative time) does; the wall clock is not used.
+        meta["wall_clock_jumps"] = [
+            {"row": int(i) + 2, "jump_s": float(unix[i + 1] - unix[i])} for i in back[:100]
+        ]
+        meta["start_unix_time_second"] = float(unix[0])
+        notes.append(
+            f"row {int(back[0]) + 2}: the wall clock (unix time) jumps backwards at "
+            f"{len(back)} row(s) (largest {float(-np.diff(unix)[back].min()):.6g} s); the test "
+            "time is used and the unix-time column is dropped"
+        )
+        table = table.drop(columns=["unix_time_second"])
     starts = step_starts(table)
     current = table["current_ampere"].to_numpy()
     for counter, stem in (
@@ -149,16 +204,12 @@ def _read_nda_file(path: Path, *, on_damage: str, shown: Path) -> Parsed:
     temps = [c for c in frame.columns if c.endswith("temperature_celsius") and "setpoint" not in c]
     if temps:
         table["temperature_t1_celsius"] = frame[temps[0]].to_numpy(np.float64)
-    return finish_cycling(
-        table,
-        file=shown,
-        counters="step",
-        warnings=notes,
-        metadata={"step_types": sorted(map(str, frame["step_type"].unique()))},
-    )
+    meta["step_types"] = sorted(map(str, frame["step_type"].unique()))
+    return finish_cycling(table, file=shown, counters="step", warnings=notes, metadata=meta)
 
 
 _CSV_KEYS = ("Step Type", "Voltage(", "Current(")
+_DURATION_STEMS = {"Time", "Total Time", "Cumulative Time"}
 
 
 def _is_neware_header(line: str) -> bool:
@@ -170,7 +221,7 @@ def _is_neware_header(line: str) -> bool:
 def _sniff_csv(name: str, head: bytes) -> bool:
     if head.startswith(b"PK\x03\x04"):
         return name.endswith(".xlsx") and b"xl/" in head and False
-    first = head.split(b"\n", 1)[0].decode("latin-1")
+    first = head.removeprefix(_text.BOM).split(b"\n", 1)[0].decode("latin-1")
     return _is_neware_header(first) and ("DataPoint" in first or "Cycle Index" in first)
 
 
@@ -199,8 +250,20 @@ def read_neware_csv(path: Path, **_: Any) -> Parsed:
             )
         first_row = 2
     else:
-        _lines, enc = _text.head_lines(path, 16 * 1024)
-        text = _text.read_table(path, header_index=0, delimiter=",", encoding=enc)
+        lines, enc = _text.head_lines(path, 16 * 1024)
+        delimiter = _text.sniff_delimiter(lines[0])
+        names = _text.header_names(path, header_index=0, delimiter=delimiter, encoding=enc)
+        # Durations stay text: pyarrow would take "00:01:00" for a time of day, and then refuse
+        # "24:00:01" further down the file.
+        durations = [n for n in names if split_unit(n)[0] in _DURATION_STEMS]
+        text = _text.read_table(
+            path,
+            header_index=0,
+            delimiter=delimiter,
+            encoding=enc,
+            decimal_comma=_text.decimal_comma_likely(lines[1:], delimiter),
+            column_types={n: pa.string() for n in durations},
+        )
         frame, first_row = text.frame, text.first_row
         notes += text.warnings
     return _neware_table(frame, path, notes, first_row)

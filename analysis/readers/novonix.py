@@ -100,6 +100,8 @@ def read_novonix(path: Path, **_: Any) -> Parsed:
         for ln in lines[1:marker]
         if ":" in ln and not ln.startswith(("[", " ", '"'))
     }
+    if meta.get("Version"):
+        meta["software_version"] = meta["Version"]
     if "Step Type" in frame.columns:
         meta["step_types"] = sorted(int(v) for v in pd.unique(frame["Step Type"].dropna()))
     return finish_cycling(

@@ -1,0 +1,189 @@
+"""Durations written as text (``HH:MM:SS.fff``, ``1d 02:03:04``) parsed to seconds, vectorised.
+
+Cyclers write the test and step time as a clock text (Neware ``Total Time``, Maccor
+``TestTime``, Landt ``TestTime``); a 1M-row export is a million such texts. They are parsed
+from the bytes of the Arrow string column that the CSV parser made, with numpy: the positions of
+the two colons and of the decimal point give the fields, whose digits are summed with their
+place values. Texts of another shape (a day prefix, spaces) are rare and go through one Arrow
+regular expression (RE2). No Python runs per row.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+#: ``[D d |D days, |D-]HH:MM:SS[.f]`` (hours may exceed 24), as cyclers write durations.
+DURATION_PATTERN = (
+    r"^\s*(?:(?P<d>\d+)(?:\s*(?:d|days?),?\s*|-|\s+))?"
+    r"(?P<h>\d+):(?P<m>\d{1,2}):(?P<s>\d+(?:\.\d*)?)\s*$"
+)
+_MAX_HOUR_DIGITS = 9
+_MAX_FRACTION_DIGITS = 9
+_ZERO, _COLON, _DOT = ord("0"), ord(":"), ord(".")
+
+
+def arrow_text(values: Any) -> Any:
+    """``values`` (a pandas Series of text, Arrow-backed or objects) as one pyarrow string array
+    (or a time-of-day array, when the CSV parser took the durations for times)."""
+    import pyarrow as pa
+
+    array = getattr(values, "array", values)
+    if hasattr(array, "__arrow_array__"):
+        arrow = pa.array(array)
+    else:
+        objects = np.asarray(values, dtype=object)
+        try:
+            arrow = pa.array(objects, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed objects: as text
+            arrow = pa.array([None if v is None else str(v) for v in objects], type=pa.string())
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks()
+    if pa.types.is_time(arrow.type):
+        return arrow  # the CSV parser took "00:01:00" for a time of day
+    if not (pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type)):
+        arrow = arrow.cast(pa.string())
+    return arrow
+
+
+def duration_seconds(text: Any) -> FloatArray:
+    """Seconds of each duration in the pyarrow string array ``text``; NaN where a value is
+    missing or not a duration (the caller decides whether that is a number or an error)."""
+    import pyarrow as pa
+
+    n = len(text)
+    out = np.full(n, np.nan)
+    if n == 0:
+        return out
+    if pa.types.is_time(text.type):
+        ticks = text.cast(pa.int64()).to_numpy(zero_copy_only=False)
+        per_second = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}[text.type.unit]
+        return np.asarray(ticks, dtype=np.float64) / per_second
+    offsets_type = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    _validity, offsets_buf, data_buf = text.buffers()
+    raw_offsets = np.frombuffer(offsets_buf, dtype=offsets_type)
+    offsets = raw_offsets[text.offset : text.offset + n + 1].astype(np.int64)
+    valid = text.is_valid().to_numpy(zero_copy_only=False)
+    if data_buf is None or offsets[-1] == offsets[0]:
+        return out
+    fast = valid & _clock_seconds(
+        np.frombuffer(data_buf, dtype=np.uint8)[: offsets[-1]], offsets, out
+    )
+    slow = np.flatnonzero(valid & ~fast)
+    if len(slow):
+        out[slow] = _regex_seconds(text.take(pa.array(slow)))
+    return out
+
+
+def _clock_seconds(
+    data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64], out: FloatArray
+) -> npt.NDArray[np.bool_]:
+    """Fill ``out`` for the rows shaped like the column's first value (``[D d ]H+:MM:SS[.f]``
+    with the same number of decimals, as a cycler writes a column); return those rows.
+
+    The minutes, seconds and decimals then sit at fixed distances from each text's end, so
+    they are gathered with one indexing per byte position; the hours (and days) are read
+    backwards from the first colon, a few digits at most.
+    """
+    starts, ends = offsets[:-1], offsets[1:]
+    n = len(starts)
+    ok = np.zeros(n, dtype=bool)
+    sample = next(
+        (bytes(data[s:e]) for s, e in zip(starts[:100], ends[:100], strict=True) if e > s), b""
+    )
+    shape = re.search(rb"(\d+):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*$", sample)
+    if shape is None:
+        return ok
+    decimals = len(shape.group(4) or b"")
+    tail = len(sample) - shape.end(1)  # bytes from the first colon to the end
+    lengths = ends - starts
+    ok = lengths > tail
+    end = np.where(ok, ends, tail)  # rows too short are excluded; keep their indices valid
+    bad = ~ok
+
+    def byte(back: int) -> npt.NDArray[np.int16]:
+        return np.asarray(data[end - back], dtype=np.int16)
+
+    def digit(back: int) -> npt.NDArray[np.int16]:
+        nonlocal bad
+        value = byte(back) - _ZERO
+        bad |= (value < 0) | (value > 9)
+        return value
+
+    bad |= byte(tail) != _COLON
+    bad |= byte(tail - 3) != _COLON
+    minutes = digit(tail - 1) * 10 + digit(tail - 2)
+    seconds = (digit(tail - 4) * 10 + digit(tail - 5)).astype(np.float64)
+    if decimals:
+        bad |= byte(decimals + 1) != _DOT
+        fraction = np.zeros(n, dtype=np.int64)
+        for back in range(decimals, 0, -1):
+            fraction = fraction * 10 + digit(back)
+        seconds += fraction / 10.0**decimals
+    # Hours: the digits before the first colon, read backwards until a non-digit or the start.
+    at = end - tail - 1
+    hours = np.zeros(n, dtype=np.int64)
+    reading = ~bad
+    place = 1
+    for _ in range(_MAX_HOUR_DIGITS):
+        inside = reading & (at >= starts)
+        value = data[np.where(inside, at, 0)].astype(np.int64) - _ZERO
+        is_digit = inside & (value >= 0) & (value <= 9)
+        hours += np.where(is_digit, value, 0) * place
+        place *= 10
+        at = np.where(is_digit, at - 1, at)
+        reading = is_digit
+        if not reading.any():
+            break
+    bad |= at == end - tail - 1  # no hour digit
+    # What is left before the hours: nothing, or a day count and its separator ("1d ", "1-").
+    days = np.zeros(n, dtype=np.int64)
+    rest = ~bad & (at >= starts)
+    if rest.any():
+        idx = np.flatnonzero(rest)
+        days_found = _day_prefix(data, starts[idx], at[idx] + 1)
+        failed = np.isnan(days_found)
+        bad[idx[failed]] = True
+        days[idx[~failed]] = days_found[~failed].astype(np.int64)
+    good = ~bad
+    total = days * 86400.0 + hours * 3600.0 + minutes * 60.0 + seconds
+    out[good] = total[good]
+    return good
+
+
+def _day_prefix(
+    data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
+) -> FloatArray:
+    """The day count of each prefix ``data[start:end]`` (``"1d "``, ``"2 days, "``, ``"3-"``,
+    ``"4 "``); NaN where a prefix is not one."""
+    texts = [bytes(data[s:e]).decode("latin-1") for s, e in zip(starts, ends, strict=True)]
+    found = np.full(len(texts), np.nan)
+    for i, text in enumerate(texts):
+        m = _DAY_PREFIX.match(text)
+        if m:
+            found[i] = float(m.group(1))
+    return found
+
+
+_DAY_PREFIX = re.compile(r"^\s*(\d+)(?:\s*(?:d|days?),?\s*|-|\s+)$")
+
+
+def _regex_seconds(text: Any) -> FloatArray:
+    """Seconds of durations of any shape :data:`DURATION_PATTERN` accepts (NaN elsewhere)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = pc.extract_regex(text, DURATION_PATTERN)
+    total = np.zeros(len(text), dtype=np.float64)
+    for name, scale in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
+        field = pc.struct_field(parts, name)
+        if name == "d":
+            field = pc.if_else(pc.equal(field, ""), "0", field)
+        values = pc.cast(field, pa.float64()).to_numpy(zero_copy_only=False)
+        total += values * scale if scale != 1.0 else values
+    return total
