@@ -15,20 +15,19 @@ from labdb.models import (
     Cell,
     ElectrodeBatch,
     Formulation,
-    FormulationComponent,
     Instrument,
     Material,
     MaterialLot,
-    ProcessStep,
     Project,
     TestProtocol,
     TestRun,
 )
-from labdb.models.quantities import quantity_fields, quantity_kind
+from labdb.models.quantities import quantity_kind
 from labdb.protocols import PARAMETERS, PROTOCOL_KINDS
 from labdb.selectors.access import colleagues_of, projects_for, visible
 from labdb.units import KINDS, UnitError, format_quantity, parse_quantity
 from labdb.web.fields import QuantityField
+from labdb.web.formsets import ComponentFormSet  # re-exported for the admin
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -86,7 +85,38 @@ class MaterialForm(CatalogForm):
         fields = ["project", "label", "category", "name", "formula", "notes"]
 
 
+class MaterialSelect(forms.Select):
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option: dict[str, Any] = super().create_option(*args, **kwargs)
+        value = option["value"]
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-category"] = instance.category
+        return option
+
+
+class MaterialChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A material select whose options carry the material's category (``data-category``), so
+    the page shows only that category's lot properties."""
+
+    widget = MaterialSelect  # type: ignore[assignment]
+
+
+def lot_property_categories() -> dict[str, list[str]]:
+    """Lot property key -> the material categories it belongs to (``foil_thickness`` is one
+    input for current collectors and lithium foils)."""
+    out: dict[str, list[str]] = {}
+    for category, spec in LOT_PROPERTIES.items():
+        for key in spec:
+            out.setdefault(key, []).append(str(category))
+    return out
+
+
 class MaterialLotForm(CatalogForm):
+    """A lot with one optional input per category-specific property (``prop_<key>``). Only the
+    chosen material's category's properties may be filled: another one is refused at its own
+    input (the page hides and disables them, see static/labdb/forms.js)."""
+
     class Meta:
         model = MaterialLot
         fields = [
@@ -102,42 +132,69 @@ class MaterialLotForm(CatalogForm):
             "purity_pct",
             "notes",
         ]
+        field_classes = {"material": MaterialChoice}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # One optional field per category-specific property; only those of the chosen
-        # material's category may be filled (checked in MaterialLot.clean).
+        self.fields["material"].widget.attrs["data-lot-material"] = ""
         props = self.instance.properties or {}
-        for category, spec in LOT_PROPERTIES.items():
-            for key, (label, kind, choices) in spec.items():
-                name = f"prop_{key}"
-                if name in self.fields:
-                    continue
-                help_text = f"for {Material.Category(category).label} lots"
-                if kind:
-                    f: forms.Field = QuantityField(kind, required=False, label=label.capitalize())
-                elif kind == "":
-                    f = forms.FloatField(required=False, label=label.capitalize())
-                elif choices:
-                    f = forms.ChoiceField(
-                        required=False,
-                        label=label.capitalize(),
-                        choices=[("", "---------")] + [(c, c) for c in choices],
-                    )
-                else:
-                    f = forms.CharField(required=False, label=label.capitalize())
-                f.help_text = help_text
-                f.initial = props.get(key)
-                self.fields[name] = f
+        prefs = kwargs.get("unit_preferences") or {}
+        for key, categories in lot_property_categories().items():
+            label, kind, choices = LOT_PROPERTIES[categories[0]][key]
+            if kind:
+                qf = QuantityField(kind, required=False, label=label.capitalize())
+                qf.preferred_unit = prefs.get(kind)
+                f: forms.Field = qf
+            elif kind == "":
+                f = forms.FloatField(required=False, label=label.capitalize())
+            elif choices:
+                f = forms.ChoiceField(
+                    required=False,
+                    label=label.capitalize(),
+                    choices=[("", "---------")] + [(c, c) for c in choices],
+                )
+            else:
+                f = forms.CharField(required=False, label=label.capitalize())
+            names = " and ".join(Material.Category(c).label for c in categories)
+            f.help_text = f"for {names} lots" + (f"; {f.help_text}" if f.help_text else "")
+            f.initial = props.get(key)
+            f.widget.attrs["data-lot-categories"] = " ".join(categories)
+            self.fields[f"prop_{key}"] = f
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        material = data.get("material") or (
+            self.instance.material if self.instance.material_id else None
+        )
+        allowed = LOT_PROPERTIES.get(material.category, {}) if material is not None else {}
+        categories = lot_property_categories()
         properties = {}
         for name, value in list(data.items()):
-            if name.startswith("prop_") and value not in (None, ""):
-                properties[name.removeprefix("prop_")] = value
+            if not name.startswith("prop_") or value in (None, ""):
+                continue
+            key = name.removeprefix("prop_")
+            if material is None:
+                continue  # the material's own error is shown
+            if key not in allowed:
+                owners = " or ".join(Material.Category(c).label for c in categories[key])
+                self.add_error(
+                    name,
+                    f"{material.name} is a {material.get_category_display()}: this property "
+                    f"is for {owners} lots; clear it or choose another material",
+                )
+                continue
+            properties[key] = value
         self.instance.properties = properties
         return data
+
+    def _update_errors(self, errors: forms.ValidationError) -> None:
+        # MaterialLot.clean reports unknown properties under "properties", which has no input.
+        if hasattr(errors, "error_dict") and "properties" in errors.error_dict:
+            for error in errors.error_dict.pop("properties"):
+                self.add_error(None, error.messages)
+            if not errors.error_dict:
+                return
+        super()._update_errors(errors)
 
 
 class FormulationForm(CatalogForm):
@@ -157,50 +214,6 @@ class FormulationForm(CatalogForm):
         help_texts = {"label": "e.g. MgAgSn-Elastane v1"}
 
 
-class ComponentForm(forms.ModelForm):  # type: ignore[type-arg]
-    class Meta:
-        model = FormulationComponent
-        fields = ["lot", "role", "mass_fraction_pct"]
-
-
-class ComponentFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
-    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if user is None:  # the admin (staff) sees every lot
-            return
-        lots = visible(MaterialLot, user).select_related("material")
-        for form in self.forms:
-            form.fields["lot"].queryset = lots  # type: ignore[attr-defined]
-
-    def clean(self) -> None:
-        super().clean()
-        total = 0.0
-        count = 0
-        for form in self.forms:
-            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
-                continue
-            if form.cleaned_data.get("lot") is None:
-                continue
-            count += 1
-            total += form.cleaned_data.get("mass_fraction_pct") or 0.0
-        if count == 0:
-            raise forms.ValidationError("a formulation needs at least one component")
-        if abs(total - 100.0) > 0.01:
-            raise forms.ValidationError(
-                f"mass fractions sum to {total:.4g} wt%; they must sum to 100 wt% (within 0.01)"
-            )
-
-
-ComponentFormSetFactory = forms.inlineformset_factory(
-    Formulation,
-    FormulationComponent,
-    form=ComponentForm,
-    formset=ComponentFormSet,
-    extra=2,
-    can_delete=True,
-)
-
-
 class ElectrodeBatchForm(CatalogForm):
     lot_categories = {"current_collector_lot": ("current_collector",)}
 
@@ -217,48 +230,6 @@ class ElectrodeBatchForm(CatalogForm):
             "operator",
             "notes",
         ]
-
-
-#: The fields of a process step a user enters (Django's inline formset appends the foreign key
-#: to the form's Meta.fields list at run time, so views use this tuple instead).
-STEP_FIELDS = (
-    "kind",
-    "method",
-    "gap_um",
-    "temperature_c",
-    "duration_h",
-    "atmosphere",
-    "pressure_mpa",
-    "speed_rpm",
-    "notes",
-)
-
-
-class ProcessStepForm(forms.ModelForm):  # type: ignore[type-arg]
-    class Meta:
-        model = ProcessStep
-        fields = list(STEP_FIELDS)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name, kind in quantity_fields(ProcessStep).items():
-            label = _strip_unit(str(ProcessStep._meta.get_field(name).verbose_name)).capitalize()
-            self.fields[name] = QuantityField(kind, required=False, label=label, help_text="")
-
-
-class ProcessStepFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
-    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-
-
-ProcessStepFormSetFactory = forms.inlineformset_factory(
-    ElectrodeBatch,
-    ProcessStep,
-    form=ProcessStepForm,
-    formset=ProcessStepFormSet,
-    extra=2,
-    can_delete=True,
-)
 
 
 class CellForm(CatalogForm):
@@ -416,13 +387,12 @@ class BulkImportForm(forms.Form):
 __all__ = [
     "BulkImportForm",
     "CellForm",
-    "ComponentFormSetFactory",
+    "ComponentFormSet",
     "ElectrodeBatchForm",
     "FormulationForm",
     "InstrumentForm",
     "MaterialForm",
     "MaterialLotForm",
-    "ProcessStepFormSetFactory",
     "TestProtocolForm",
     "TestRunForm",
     "UnitError",

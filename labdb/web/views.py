@@ -30,7 +30,8 @@ from labdb.web.display import (
     user_profile,
 )
 from labdb.web.entities import ENTITIES, Entity, url_for
-from labdb.web.fields import QuantityField, remember_units
+from labdb.web.fields import remember_units
+from labdb.web.formsets import STEP_FIELDS, ComponentFormSetFactory, ProcessStepFormSetFactory
 
 PAGE_SIZE = 50
 
@@ -200,7 +201,7 @@ def _formulation_edit(request: HttpRequest, entity: Entity, instance: Model | No
     form = f.FormulationForm(
         request.POST or None, instance=instance, user=request.user, unit_preferences=prefs
     )
-    formset = f.ComponentFormSetFactory(
+    formset = ComponentFormSetFactory(
         request.POST or None,
         instance=instance or m.Formulation(),
         user=request.user,
@@ -238,7 +239,9 @@ def _formulation_edit(request: HttpRequest, entity: Entity, instance: Model | No
             "form": form,
             "obj": instance,
             "formset": formset,
-            "formset_title": "Components (mass fractions must sum to 100 wt%)",
+            "formset_title": "Components",
+            "formset_kind": "components",
+            "tolerance_pct": formset.tolerance_pct,
         },
     )
 
@@ -248,16 +251,15 @@ def _batch_edit(request: HttpRequest, entity: Entity, instance: Model | None) ->
     form = f.ElectrodeBatchForm(
         request.POST or None, instance=instance, user=request.user, unit_preferences=prefs
     )
-    formset = f.ProcessStepFormSetFactory(
-        request.POST or None, instance=instance or m.ElectrodeBatch(), prefix="steps"
+    formset = ProcessStepFormSetFactory(
+        request.POST or None,
+        instance=instance or m.ElectrodeBatch(),
+        prefix="steps",
+        unit_preferences=prefs,
     )
-    for step_form in formset.forms:
-        for field in step_form.fields.values():
-            if isinstance(field, QuantityField):
-                field.preferred_unit = prefs.get(field.kind)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         steps = [
-            {k: v for k, v in d.items() if k in f.STEP_FIELDS and v is not None}
+            {k: v for k, v in d.items() if k in STEP_FIELDS and v is not None}
             for d in formset.cleaned_data
             if d and d.get("kind") and not d.get("DELETE")
         ]
@@ -278,6 +280,7 @@ def _batch_edit(request: HttpRequest, entity: Entity, instance: Model | None) ->
             "obj": instance,
             "formset": formset,
             "formset_title": "Process steps, in order",
+            "formset_kind": "steps",
         },
     )
 

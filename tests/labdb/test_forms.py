@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from labdb import models as m
@@ -218,3 +219,124 @@ def test_attachment_is_stored_with_its_sha256(
     assert b"".join(download.streaming_content) == content
     page = client_demo.get(f"/lots/{lot.pk}/").content.decode()
     assert "Ag XRD.csv" in page and attachment.sha256[:12] in page
+
+
+def _lot_post(project: m.Project, material: m.Material, label: str, **extra: str) -> dict[str, str]:
+    return {
+        "project": str(project.pk),
+        "label": label,
+        "material": str(material.pk),
+        "supplier": "Lab supplier",
+        "lot_number": label,
+        **extra,
+    }
+
+
+#: one valid entry for each lot property, as a person types it
+PROPERTY_INPUT = {
+    "polymer_type": "PVDF",
+    "molecular_weight_g_mol": "534000",
+    "ionic_conductivity": "2.5 mS/cm",
+    "structure": "argyrodite",
+    "coating": "LiNbO3",
+    "specific_capacity_mAh_g": "195",
+    "coating_thickness": "10 nm",
+    "foil_thickness": "10 um",
+    "morphology": "spherical",
+}
+
+
+@pytest.mark.django_db
+def test_seed_lot_with_a_binder_property_is_refused_at_that_field(
+    client_demo: Client, demo: m.Project
+) -> None:
+    ag = m.Material.objects.get(label="Ag")
+    data = _lot_post(demo, ag, "Ag-L9", prop_polymer_type="PVDF", prop_morphology="flakes")
+    response = client_demo.post("/lots/new/", data)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "is for binder lots" in " ".join(form.errors["prop_polymer_type"])
+    assert not m.MaterialLot.objects.filter(label="Ag-L9").exists()
+    del data["prop_polymer_type"]
+    assert client_demo.post("/lots/new/", data).status_code == 302
+    assert m.MaterialLot.objects.get(label="Ag-L9").properties == {"morphology": "flakes"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("category", [str(c) for c in m.Material.Category])
+def test_a_lot_of_every_category_saves_its_own_properties_only(
+    client_demo: Client, demo: m.Project, category: str
+) -> None:
+    material = m.Material.objects.create(
+        project=demo, label=f"M-{category}", category=category, name=f"M {category}"
+    )
+    own = m.LOT_PROPERTIES.get(category, {})
+    filled = {f"prop_{k}": PROPERTY_INPUT[k] for k in own}
+    foreign = next(k for k in PROPERTY_INPUT if k not in own)
+    data = _lot_post(demo, material, f"L-{category}", **filled, **{f"prop_{foreign}": "1"})
+    refused = client_demo.post("/lots/new/", data)
+    assert refused.status_code == 200
+    assert f"prop_{foreign}" in refused.context["form"].errors
+    del data[f"prop_{foreign}"]
+    saved = client_demo.post("/lots/new/", data)
+    assert saved.status_code == 302, saved.context and saved.context["form"].errors
+    lot = m.MaterialLot.objects.get(label=f"L-{category}")
+    assert set(lot.properties) == set(own)
+    if "foil_thickness" in own:
+        assert lot.properties["foil_thickness"] == pytest.approx(10.0)  # um, canonical
+    if "ionic_conductivity" in own:
+        assert lot.properties["ionic_conductivity"] == pytest.approx(2.5)
+
+
+@pytest.mark.django_db
+def test_lot_form_marks_each_property_with_its_categories(client_demo: Client) -> None:
+    body = client_demo.get("/lots/new/").content.decode()
+    assert 'data-lot-categories="current_collector lithium_metal"' in body
+    ag = m.Material.objects.get(label="Ag")
+    assert f'value="{ag.pk}" data-category="seed_metal"' in body
+    assert '<script src="/static/labdb/forms.js"' in body and "<script>" not in body
+
+
+@pytest.mark.django_db
+def test_bare_number_is_stored_in_the_unit_shown_beside_it(
+    client_demo: Client, demo: m.Project, demo_user: Any
+) -> None:
+    m.UserProfile.objects.update_or_create(
+        user=demo_user, defaults={"unit_preferences": {"particle_size": "um"}}
+    )
+    body = client_demo.get("/lots/new/").content.decode()
+    assert 'id="id_d50_nm_unit"' in body and ">um</span>" in body
+    ag = m.Material.objects.get(label="Ag")
+    response = client_demo.post("/lots/new/", _lot_post(demo, ag, "Ag-L8", d50_nm="0.03"))
+    assert response.status_code == 302
+    assert m.MaterialLot.objects.get(label="Ag-L8").d50_nm == pytest.approx(30.0)  # nm
+    # another person's preference changes what they see, not what the record says
+    other = Client()
+    other_user = get_user_model().objects.create_user("colleague", password="pw-colleague-1")
+    m.Membership.objects.create(project=demo, user=other_user)
+    other.force_login(other_user)
+    lot = m.MaterialLot.objects.get(label="Ag-L8")
+    assert 'value="30 nm"' in other.get(f"/lots/{lot.pk}/edit/").content.decode()
+    assert 'value="0.03 um"' in client_demo.get(f"/lots/{lot.pk}/edit/").content.decode()
+
+
+@pytest.mark.django_db
+def test_formulation_total_off_100_is_refused_and_version_is_never_typed(
+    client_demo: Client, demo: m.Project
+) -> None:
+    body = client_demo.get("/formulations/new/").content.decode()
+    assert 'name="version"' not in body
+    assert 'data-wt-tolerance="0.01"' in body and "<template data-formset-empty>" in body
+    data = _new_records(demo)["formulations"]
+    data["components-1-mass_fraction_pct"] = "9.5"
+    response = client_demo.post("/formulations/new/", data)
+    assert response.status_code == 200
+    assert "mass fractions sum to 99.5 wt%" in response.content.decode()
+    # three rows (one added in the page) within the tolerance save as three components
+    data.update(_management("components", 3))
+    data["components-2-lot"] = _pk(m.MaterialLot, "LPSCl-L1")
+    data["components-2-role"] = "solid_electrolyte"
+    data["components-2-mass_fraction_pct"] = "0.505"
+    assert client_demo.post("/formulations/new/", data).status_code == 302
+    f = m.Formulation.objects.get(label="Ag-PVDF v1")
+    assert f.version == 1 and f.components.count() == 3
