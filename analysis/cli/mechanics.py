@@ -2,8 +2,9 @@
 each through its pipeline (:mod:`analysis.pipelines`).
 
 * ``peel FILE --width-mm W``: peel strength over the automatic plateau (gf/mm, N/m).
-* ``scratch FILE [--section 0-0.5 --section 1.5-2.0]``: depth per section, critical load.
-* ``indentation FILE``: Oliver-Pharr hardness, reduced modulus, elastic recovery.
+* ``scratch FILE [--section 0-0.5 --section 1.5-2.0]``: depth per section, critical loads.
+* ``indentation FILE``: Oliver-Pharr hardness, reduced modulus, elastic recovery, eta_IT,
+  C_IT and R_IT of each indent (and their mean over an array).
 * ``cv FILE``: cathodic and anodic peaks of a ``cv`` table or a cycler's ``cycling`` table
   (BioLogic ``.mpr``/``.mpt``).
 """
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
 def register(sub: SubParsers) -> None:
     p = add_pipeline_parser(sub, "peel", "180-degree peel strength over the steady-state plateau")
     p.add_argument("--width-mm", type=float, required=True, help="specimen width in mm")
-    p.add_argument("--lead-fraction", type=float, help="share of the span excluded at its start")
-    p.add_argument("--tail-fraction", type=float, help="share of the span excluded at its end")
+    p.add_argument("--lead-mm", type=float, help="mm of the peel left out at its start (5)")
+    p.add_argument("--tail-mm", type=float, help="mm of the peel left out at its end (3)")
     p.set_defaults(handler=_peel)
 
     p = add_pipeline_parser(sub, "scratch", "scratch depth per section and critical load")
@@ -49,6 +50,14 @@ def register(sub: SubParsers) -> None:
     p.add_argument("--beta", type=float, help="tip shape correction (1.0)")
     p.add_argument(
         "--area-coefficients", type=float, nargs="+", metavar="C", help="C0 C1 ... (24.5)"
+    )
+    p.add_argument(
+        "--frame-compliance-nm-per-mN", type=float, help="load-frame compliance (nm/mN, 0)"
+    )
+    p.add_argument(
+        "--drift-rate-nm-per-s",
+        type=float,
+        help="thermal drift (nm/s) when the file has no hold at low load to measure it",
     )
     p.set_defaults(handler=_indentation)
 
@@ -77,8 +86,8 @@ def _peel(args: argparse.Namespace) -> int:
     params = given(
         args,
         width_mm="sample_width_mm",
-        lead_fraction="lead_fraction",
-        tail_fraction="tail_fraction",
+        lead_mm="lead_mm",
+        tail_mm="tail_mm",
     )
     try:
         source, result = run_pipeline("peel", args, params)
@@ -93,6 +102,7 @@ def _peel(args: argparse.Namespace) -> int:
             f"peel strength {r.peel_strength_gf_per_mm:.3g} gf/mm ({r.peel_strength_N_per_m:.4g} N/m)"
             f" +- {r.peel_strength_sd_gf_per_mm:.2g} gf/mm",
             f"plateau {r.plateau_start_mm:.3g}-{r.plateau_end_mm:.3g} mm, {r.plateau_points} points",
+            *(f"warning: {w}" for w in r.warnings),
         ],
     )
 
@@ -125,22 +135,32 @@ def _indentation(args: argparse.Namespace) -> int:
         epsilon="epsilon",
         beta="beta",
         area_coefficients="area_coefficients",
+        frame_compliance_nm_per_mN="frame_compliance_nm_mN",
+        drift_rate_nm_per_s="drift_rate_nm_s",
     )
     try:
         source, result = run_pipeline("indentation", args, params)
     except (ParseError, ValueError) as exc:
         return fail(exc)
-    r = result.detail
-    return finish(
-        args,
-        source,
-        result,
-        [
-            f"h_max {r.max_depth_nm:.4g} nm, residual {r.residual_depth_nm:.4g} nm, "
-            f"elastic recovery {r.elastic_recovery:.3f}",
-            f"H {r.hardness_GPa:.4g} GPa, E_r {r.reduced_modulus_GPa:.4g} GPa",
-        ],
-    )
+    lines = []
+    for k, r in enumerate(result.detail.indents, start=1):
+        lines += [
+            f"indent {k}: h_max {r.max_depth_nm:.4g} nm at P {r.max_load_mN:.4g} mN, "
+            f"residual {r.residual_depth_nm:.4g} nm, elastic recovery {r.elastic_recovery:.3f}",
+            f"  H {r.hardness_GPa:.4g} GPa, E_r {r.reduced_modulus_GPa:.4g} GPa, "
+            f"eta_IT {r.eta_IT_percent:.3g} %, C_IT {r.creep_C_IT_percent:.3g} %, "
+            f"R_IT {r.relaxation_R_IT_percent:.3g} %, drift {r.drift_rate_nm_per_s:.3g} nm/s "
+            f"({r.drift_source})",
+        ]
+    if len(result.detail.indents) > 1:
+        s = result.summary
+        lines.append(
+            f"mean of {s['indent_count']}: H {s['hardness_GPa']:.4g} +- "
+            f"{s['hardness_GPa_sd']:.2g} GPa, E_r {s['reduced_modulus_GPa']:.4g} +- "
+            f"{s['reduced_modulus_GPa_sd']:.2g} GPa"
+        )
+    lines += [f"warning: {w}" for w in result.warnings]
+    return finish(args, source, result, lines)
 
 
 def _cv(args: argparse.Namespace) -> int:

@@ -16,14 +16,19 @@ from analysis.mechanics.indentation import (
     contact_area_nm2,
     oliver_pharr,
 )
+from analysis.mechanics.indentation_set import SET_METRICS, IndentationSet, indentation_set
 from analysis.mechanics.peel import (
     GF_IN_N,
     N_PER_M_PER_GF_PER_MM,
     PeelResult,
+    PeelSpan,
     peel_plateau,
+    peel_span,
     peel_strength,
 )
 from analysis.mechanics.scratch import (
+    DEFAULT_SECTIONS_MM,
+    ScratchEvent,
     ScratchResult,
     ScratchSection,
     depth_jump,
@@ -32,17 +37,24 @@ from analysis.mechanics.scratch import (
 
 __all__ = [
     "BERKOVICH_AREA",
+    "DEFAULT_SECTIONS_MM",
     "GF_IN_N",
     "N_PER_M_PER_GF_PER_MM",
+    "SET_METRICS",
     "FloatArray",
     "IndentationResult",
+    "IndentationSet",
     "PeelResult",
+    "PeelSpan",
+    "ScratchEvent",
     "ScratchResult",
     "ScratchSection",
     "contact_area_nm2",
     "depth_jump",
+    "indentation_set",
     "oliver_pharr",
     "peel_plateau",
+    "peel_span",
     "peel_strength",
     "scratch_analysis",
 ]

@@ -1,5 +1,6 @@
-"""Nano-indentation: hardness and reduced modulus of a load-unload curve by the Oliver-Pharr
-method."""
+"""Nano-indentation: hardness and reduced modulus by the Oliver-Pharr method, with the
+instrument's frame compliance and thermal drift corrected, and the ISO 14577 indentation work
+(elastic recovery ``eta_IT``), creep ``C_IT`` and relaxation ``R_IT`` over the hold."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.mechanics._series import FloatArray, _arr, _finite, _same_length
+from analysis.mechanics.indentation_history import low_load_hold, segments, work_pJ
 
 #: Berkovich area function ``A(h_c) = 24.5 h_c^2`` (ideal tip), coefficients C0, C1, ... of
 #: ``A = C0 h^2 + C1 h + C2 h^(1/2) + C3 h^(1/4) + ...`` with h in nm and A in nm^2.
@@ -22,12 +24,16 @@ BERKOVICH_AREA = (24.5,)
 class IndentationResult:
     """Oliver-Pharr analysis of one load-unload indentation.
 
-    Depths in nm, loads in mN, stiffness in mN/nm (= 1e6 N/m), area in nm^2, hardness and
-    reduced modulus in GPa. ``residual_depth_nm`` is the measured depth at the lowest load of
-    the unloading segment when that load is within ``residual_load_fraction`` of zero
-    (``residual_depth_source == "measured"``), otherwise ``h_f`` of the power-law fit
-    (``"fit"``, for protocols that unload only to 10 % of the load); ``fit_final_depth_nm``
-    is always the fit's ``h_f``.
+    Depths in nm (after the frame-compliance and drift corrections), loads in mN, stiffness in
+    mN/nm (= 1e6 N/m), area in nm^2, hardness and reduced modulus in GPa, works in pJ
+    (1 mN nm), ``*_percent`` in %. ``max_load_mN`` is the load where unloading starts (Oliver
+    and Pharr's ``P_max``; after a depth-controlled hold it is below ``peak_load_mN``, the
+    largest load of the record) and ``max_depth_nm`` the depth there. ``residual_depth_nm`` is
+    the measured depth at the lowest load of the unloading segment when that load is within
+    ``residual_load_fraction`` of zero (``residual_depth_source == "measured"``), otherwise
+    ``h_f`` of the power-law fit (``"fit"``); ``fit_final_depth_nm`` is always the fit's
+    ``h_f``. ``drift_source`` is ``"hold"`` (measured on a hold at low load, whose time span is
+    given), ``"parameter"`` or ``"none"``.
     """
 
     max_load_mN: float
@@ -45,14 +51,28 @@ class IndentationResult:
     fit_final_depth_nm: float
     fit_points: int
     fit_range: tuple[float, float]
+    fit_load_range_mN: tuple[float, float]
     epsilon: float
     beta: float
     area_coefficients: tuple[float, ...]
+    peak_load_mN: float
+    unloading_start_row: int
+    unloading_start_s: float | None
+    hold_duration_s: float | None
+    creep_C_IT_percent: float
+    relaxation_R_IT_percent: float
+    work_total_pJ: float
+    work_elastic_pJ: float
+    eta_IT_percent: float
+    frame_compliance_nm_per_mN: float
+    drift_rate_nm_per_s: float
+    drift_source: str
+    drift_hold_s: tuple[float, float] | None
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
-        out["fit_range"] = list(self.fit_range)
-        out["area_coefficients"] = list(self.area_coefficients)
+        for key in ("fit_range", "fit_load_range_mN", "area_coefficients", "drift_hold_s"):
+            out[key] = None if out[key] is None else list(out[key])
         return out
 
 
@@ -68,75 +88,22 @@ def contact_area_nm2(
     return float(sum(c * h ** (2.0 / 2**i) for i, c in enumerate(coefficients)))
 
 
-def oliver_pharr(
-    depth_nm: npt.ArrayLike,
-    load_mN: npt.ArrayLike,
-    *,
-    fit_range: tuple[float, float] = (0.5, 1.0),
-    epsilon: float = 0.75,
-    beta: float = 1.0,
-    area_coefficients: Sequence[float] = BERKOVICH_AREA,
-    residual_load_fraction: float = 0.02,
-) -> IndentationResult:
-    """Hardness and reduced modulus of one indentation by the Oliver-Pharr method.
-
-    Definitions (Oliver & Pharr 1992, J. Mater. Res. 7, 1564):
-
-    * unloading starts at the deepest point at or after the maximum load (the end of any
-      hold), ``h_max`` is its depth and ``P_max`` the maximum load;
-    * the unloading points with ``fit_range[0] <= P / P_max <= fit_range[1]`` (default the
-      upper half) are fitted with ``P = alpha (h - h_f)^m``;
-    * contact stiffness ``S = dP/dh`` at ``h_max`` = ``alpha m (h_max - h_f)^(m - 1)``;
-    * contact depth ``h_c = h_max - epsilon P_max / S`` (``epsilon = 0.75``, paraboloid);
-    * contact area ``A(h_c)`` by :func:`contact_area_nm2` (Berkovich ``24.5 h_c^2``);
-    * hardness ``H = P_max / A``; reduced modulus ``E_r = sqrt(pi) S / (2 beta sqrt(A))``;
-    * elastic recovery ``(h_max - h_r) / h_max`` with ``h_r`` the residual depth: measured at
-      the end of unloading when the load returns to within ``residual_load_fraction``
-      (default 2 %) of zero, else the fit's ``h_f``.
-
-    Units: depth nm, load mN; H and E_r in GPa (1 mN/nm^2 = 1e6 GPa).
-    """
+def _fit_unloading(fh: FloatArray, fp: FloatArray, p_u: float, h_max: float, hf0: float) -> Any:
     from scipy.optimize import curve_fit
-
-    h = _arr(depth_nm, "depth_nm")
-    p = _arr(load_mN, "load_mN")
-    _same_length(depth_nm=h, load_mN=p)
-    keep = _finite(h=h, p=p)
-    h, p = h[keep], p[keep]
-    lo, hi = fit_range
-    if not 0 <= lo < hi <= 1:
-        raise ValueError(f"fit_range must satisfy 0 <= low < high <= 1, found {fit_range}")
-    i_pmax = int(np.argmax(p))
-    p_max = float(p[i_pmax])
-    if p_max <= 0:
-        raise ValueError("the load never rises above zero")
-    start = i_pmax + int(np.argmax(h[i_pmax:]))
-    h_max = float(h[start])
-    uh, up = h[start:], p[start:]
-    lowest = int(np.argmin(up))
-    measured = bool(up[lowest] <= residual_load_fraction * p_max)
-    residual = float(uh[lowest])
-    sel = (up >= lo * p_max) & (up <= hi * p_max)
-    if sel.sum() < 4:
-        raise ValueError(
-            f"only {int(sel.sum())} unloading points between {lo:g} and {hi:g} of the "
-            "maximum load; expected at least 4 (is there an unloading segment?)"
-        )
-    fh, fp = uh[sel], up[sel]
 
     def model(x: FloatArray, alpha: float, m: float, hf: float) -> FloatArray:
         return np.asarray(alpha * np.clip(x - hf, 1e-12, None) ** m, dtype=float)
 
-    hf0 = min(residual if measured else 0.0, float(fh.min()) - 1e-6 * max(h_max, 1.0))
-    m0 = 1.5
-    alpha0 = p_max / max(h_max - hf0, 1e-9) ** m0
     upper_hf = float(fh.min()) - 1e-9 * max(h_max, 1.0)
+    m0 = 1.5
+    hf0 = min(hf0, upper_hf - 1e-9)
+    alpha0 = p_u / max(h_max - hf0, 1e-9) ** m0
     try:
         popt, _ = curve_fit(
             model,
             fh,
             fp,
-            p0=(alpha0, m0, min(hf0, upper_hf - 1e-9)),
+            p0=(alpha0, m0, hf0),
             bounds=((0.0, 1.0, -np.inf), (np.inf, 4.0, upper_hf)),
             maxfev=20000,
         )
@@ -144,17 +111,116 @@ def oliver_pharr(
         raise ValueError(
             f"the power-law fit of the unloading curve did not converge: {exc}"
         ) from exc
-    alpha, m, hf = (float(v) for v in popt)
+    return popt
+
+
+def oliver_pharr(
+    depth_nm: npt.ArrayLike,
+    load_mN: npt.ArrayLike,
+    time_s: npt.ArrayLike | None = None,
+    *,
+    fit_range: tuple[float, float] = (0.5, 1.0),
+    epsilon: float = 0.75,
+    beta: float = 1.0,
+    area_coefficients: Sequence[float] = BERKOVICH_AREA,
+    residual_load_fraction: float = 0.02,
+    frame_compliance_nm_per_mN: float = 0.0,
+    drift_rate_nm_per_s: float | None = None,
+    min_drift_hold_s: float = 5.0,
+) -> IndentationResult:
+    """Hardness and reduced modulus of one indentation by the Oliver-Pharr method.
+
+    Corrections first (ISO 14577-1 annex A; Oliver & Pharr 2004): the frame's deflection is
+    taken off the measured displacement, ``h = h_measured - C_f P`` (``C_f`` =
+    ``frame_compliance_nm_per_mN``); the thermal drift ``h -= r (t - t_0)`` with ``r`` the
+    slope of depth against time over a hold at low load when the record has one (and a time
+    column), else ``drift_rate_nm_per_s`` when given, else none. Then, on the corrected curve
+    (Oliver & Pharr 1992, J. Mater. Res. 7, 1564):
+
+    * unloading starts at the end of the hold at the top, load- or depth-controlled
+      (:mod:`analysis.mechanics.indentation_history`); ``P_max`` is the load there and
+      ``h_max`` the depth there;
+    * the unloading points with ``fit_range[0] <= P / P_max <= fit_range[1]`` (default the
+      upper half) are fitted with ``P = alpha (h - h_f)^m``;
+    * contact stiffness ``S = dP/dh`` of the fit at ``h_max``:
+      ``alpha m (h_max - h_f)^(m - 1)``;
+    * contact depth ``h_c = h_max - epsilon P_max / S`` (``epsilon = 0.75``, paraboloid);
+    * contact area ``A(h_c)`` by :func:`contact_area_nm2` (Berkovich ``24.5 h_c^2``);
+    * hardness ``H = P_max / A``; reduced modulus ``E_r = sqrt(pi) S / (2 beta sqrt(A))``;
+    * elastic recovery ``(h_max - h_r) / h_max`` with ``h_r`` the residual depth: measured at
+      the end of unloading when the load returns to within ``residual_load_fraction``
+      (default 2 %) of zero, else the fit's ``h_f``.
+
+    ISO 14577-1 quantities: total work ``W_total = integral P dh`` over loading and hold;
+    elastic work ``W_elast`` the area under the unloading curve (to ``h_f`` of the fit when the
+    load does not return to zero); ``eta_IT = W_elast / W_total x 100 %``; creep over the hold
+    ``C_IT = (h_2 - h_1) / h_1 x 100 %`` and relaxation ``R_IT = (P_1 - P_2) / P_1 x 100 %``,
+    with 1 the start and 2 the end of the hold.
+
+    Units: depth nm, load mN, time s; H and E_r in GPa (1 mN/nm^2 = 1e6 GPa); works in pJ.
+    """
+    h = _arr(depth_nm, "depth_nm")
+    p = _arr(load_mN, "load_mN")
+    t = None if time_s is None else _arr(time_s, "time_s")
+    if t is not None:
+        _same_length(depth_nm=h, load_mN=p, time_s=t)
+        keep = _finite(h=h, p=p, t=t)
+        t = t[keep]
+    else:
+        _same_length(depth_nm=h, load_mN=p)
+        keep = _finite(h=h, p=p)
+    h, p = h[keep], p[keep]
+    lo, hi = fit_range
+    if not 0 <= lo < hi <= 1:
+        raise ValueError(f"fit_range must satisfy 0 <= low < high <= 1, found {fit_range}")
+    if float(np.max(p)) <= 0:
+        raise ValueError("the load never rises above zero")
+    h = h - frame_compliance_nm_per_mN * p
+    seg = segments(h, p)
+    drift, source, hold_span = 0.0, "none", None
+    if t is not None:
+        hold = low_load_hold(h, p, t, seg.unload_start, min_hold_s=min_drift_hold_s)
+        if hold is not None:
+            drift, source, hold_span = hold.rate_nm_per_s, "hold", (hold.start_s, hold.end_s)
+        elif drift_rate_nm_per_s is not None:
+            drift, source = float(drift_rate_nm_per_s), "parameter"
+        if source != "none":
+            h = h - drift * (t - t[0])
+            seg = segments(h, p)
+    elif drift_rate_nm_per_s:
+        raise ValueError("a drift correction needs a time column (time_s)")
+    us, ue, hs = seg.unload_start, seg.unload_end, seg.hold_start
+    p_u, h_max = float(p[us]), float(h[us])
+    if p_u <= 0:
+        raise ValueError("the load where unloading starts is not positive")
+    uh, up = h[us : ue + 1], p[us : ue + 1]
+    lowest = int(np.argmin(up))
+    measured = bool(up[lowest] <= residual_load_fraction * p_u)
+    residual = float(uh[lowest])
+    sel = (up >= lo * p_u) & (up <= hi * p_u)
+    if sel.sum() < 4:
+        raise ValueError(
+            f"only {int(sel.sum())} unloading points between {lo:g} and {hi:g} of the "
+            "load where unloading starts; expected at least 4 (is there an unloading segment?)"
+        )
+    fh, fp = uh[sel], up[sel]
+    hf0 = min(residual if measured else 0.0, float(fh.min()) - 1e-6 * max(h_max, 1.0))
+    alpha, m, hf = (float(v) for v in _fit_unloading(fh, fp, p_u, h_max, hf0))
     if not measured:
         residual = hf
     stiffness = alpha * m * (h_max - hf) ** (m - 1.0)
-    hc = h_max - epsilon * p_max / stiffness
+    hc = h_max - epsilon * p_u / stiffness
     if hc <= 0:
         raise ValueError(f"contact depth {hc:.3g} nm is not positive; check the unloading data")
     area = contact_area_nm2(hc, area_coefficients)
     to_gpa = 1e6  # mN/nm^2 -> GPa
+    w_total = work_pJ(h[: us + 1], p[: us + 1])
+    w_elastic = -work_pJ(uh, up)
+    if not measured:  # the fitted curve below the last unloading point, down to h_f
+        w_elastic += alpha * max(float(uh[-1]) - hf, 0.0) ** (m + 1.0) / (m + 1.0)
+    h1, p1 = float(h[hs]), float(p[hs])
     return IndentationResult(
-        max_load_mN=p_max,
+        max_load_mN=p_u,
         max_depth_nm=h_max,
         residual_depth_nm=residual,
         residual_depth_source="measured" if measured else "fit",
@@ -162,14 +228,28 @@ def oliver_pharr(
         contact_stiffness_mN_per_nm=stiffness,
         contact_depth_nm=hc,
         contact_area_nm2=area,
-        hardness_GPa=p_max / area * to_gpa,
+        hardness_GPa=p_u / area * to_gpa,
         reduced_modulus_GPa=math.sqrt(math.pi) * stiffness / (2 * beta * math.sqrt(area)) * to_gpa,
         fit_alpha=alpha,
         fit_exponent=m,
         fit_final_depth_nm=hf,
         fit_points=int(sel.sum()),
         fit_range=(float(lo), float(hi)),
+        fit_load_range_mN=(float(fp.min()), float(fp.max())),
         epsilon=float(epsilon),
         beta=float(beta),
         area_coefficients=tuple(float(c) for c in area_coefficients),
+        peak_load_mN=float(np.max(p)),
+        unloading_start_row=int(np.flatnonzero(keep)[us]),
+        unloading_start_s=None if t is None else float(t[us]),
+        hold_duration_s=None if t is None else float(t[us] - t[hs]),
+        creep_C_IT_percent=100.0 * (h_max - h1) / h1 if h1 > 0 else float("nan"),
+        relaxation_R_IT_percent=100.0 * (p1 - p_u) / p1,
+        work_total_pJ=w_total,
+        work_elastic_pJ=w_elastic,
+        eta_IT_percent=100.0 * w_elastic / w_total if w_total > 0 else float("nan"),
+        frame_compliance_nm_per_mN=float(frame_compliance_nm_per_mN),
+        drift_rate_nm_per_s=drift,
+        drift_source=source,
+        drift_hold_s=hold_span,
     )

@@ -10,6 +10,7 @@ import pandas as pd
 
 from analysis import mechanics
 from analysis.mechanics.indentation import BERKOVICH_AREA
+from analysis.mechanics.scratch import DEFAULT_SECTIONS_MM
 from analysis.params import Params, param
 from analysis.pipelines.base import Progress, Result, report
 
@@ -17,8 +18,21 @@ from analysis.pipelines.base import Progress, Result, report
 @dataclass(frozen=True)
 class PeelParams(Params):
     sample_width_mm: float = param(unit="mm", doc="width of the peeled strip (force per width)")
-    lead_fraction: float = param(0.2, doc="share of the peeling span excluded at its start")
-    tail_fraction: float = param(0.1, doc="share of the peeling span excluded at its end")
+    lead_mm: float = param(
+        5.0, unit="mm", doc="length of the peeling span left out at its start (initial peak)"
+    )
+    tail_mm: float = param(
+        3.0, unit="mm", doc="length of the peeling span left out at its end (detachment)"
+    )
+    min_plateau_mm: float = param(
+        5.0, unit="mm", doc="shortest plateau counted as a steady state (else early detachment)"
+    )
+    lead_fraction: float | None = param(
+        None, doc="earlier versions: share of the span left out at its start (replaces lead_mm)"
+    )
+    tail_fraction: float | None = param(
+        None, doc="earlier versions: share of the span left out at its end (replaces tail_mm)"
+    )
 
     def __post_init__(self) -> None:
         if not self.sample_width_mm > 0:
@@ -30,7 +44,7 @@ class PeelParams(Params):
 @dataclass(frozen=True)
 class ScratchParams(Params):
     sections_mm: tuple[tuple[float, float], ...] = param(
-        ((0.0, 0.5), (1.5, 2.0)),
+        DEFAULT_SECTIONS_MM,
         unit="mm",
         doc="scratch-distance ranges (start, end) whose statistics are reported",
     )
@@ -46,6 +60,17 @@ class IndentationParams(Params):
     area_coefficients: tuple[float, ...] = param(
         BERKOVICH_AREA, doc="contact-area function A = C0 h_c^2 + C1 h_c + ... (nm2, h_c in nm)"
     )
+    frame_compliance_nm_mN: float = param(
+        0.0, unit="nm/mN", doc="load-frame compliance taken off the displacement (h - C_f P)"
+    )
+    drift_rate_nm_s: float | None = param(
+        None,
+        unit="nm/s",
+        doc="thermal drift rate used when the record has no hold at low load to measure it",
+    )
+    min_drift_hold_s: float = param(
+        5.0, unit="s", doc="shortest hold at low load from which the drift rate is measured"
+    )
 
 
 def _summary_result(
@@ -53,7 +78,14 @@ def _summary_result(
 ) -> Result:
     report(progress, 0.9)
     summary = science.to_json()  # type: ignore[attr-defined]
-    return Result(kind=kind, parameters=params.to_dict(), summary=summary, detail=science)
+    warnings = tuple(summary.get("warnings", ()))
+    return Result(
+        kind=kind,
+        parameters=params.to_dict(),
+        summary=summary,
+        warnings=warnings,
+        detail=science,
+    )
 
 
 def run_peel(table: pd.DataFrame, params: PeelParams, progress: Progress | None = None) -> Result:
@@ -63,6 +95,9 @@ def run_peel(table: pd.DataFrame, params: PeelParams, progress: Progress | None 
         table["displacement_mm"],
         table["force_N"],
         width_mm=params.sample_width_mm,
+        lead_mm=params.lead_mm,
+        tail_mm=params.tail_mm,
+        min_plateau_mm=params.min_plateau_mm,
         lead_fraction=params.lead_fraction,
         tail_fraction=params.tail_fraction,
     )
@@ -79,6 +114,8 @@ def run_scratch(
         table["normal_load_mN"],
         table["depth_um"],
         table.get("residual_depth_um"),
+        friction_force_mN=table.get("friction_force_mN"),
+        acoustic_emission=table.get("acoustic_emission_percent"),
         sections=params.sections_mm,
     )
     return _summary_result("scratch", params, science, progress)
@@ -87,14 +124,36 @@ def run_scratch(
 def run_indentation(
     table: pd.DataFrame, params: IndentationParams, progress: Progress | None = None
 ) -> Result:
-    """Oliver-Pharr hardness and reduced modulus of a load-depth curve."""
+    """Oliver-Pharr hardness and reduced modulus, ISO 14577 elastic recovery eta_IT, creep and
+    relaxation of each indent of a load-depth record, with mean and spread over an array."""
     report(progress, 0.05)
-    science = mechanics.oliver_pharr(
+    science = mechanics.indentation_set(
         table["depth_nm"],
         table["load_mN"],
+        table.get("time_s"),
         fit_range=params.fit_range,
         epsilon=params.epsilon,
         beta=params.beta,
         area_coefficients=params.area_coefficients,
+        frame_compliance_nm_per_mN=params.frame_compliance_nm_mN,
+        drift_rate_nm_per_s=params.drift_rate_nm_s,
+        min_drift_hold_s=params.min_drift_hold_s,
     )
-    return _summary_result("indentation", params, science, progress)
+    report(progress, 0.9)
+    tables = {}
+    warnings = tuple(f"indent at row {row}: {msg}" for row, msg in science.failures)
+    if len(science.indents) > 1:
+        tables["indents"] = pd.DataFrame(
+            [
+                {"first_row": row, **{k: getattr(r, k) for k in mechanics.SET_METRICS}}
+                for row, r in zip(science.first_rows, science.indents, strict=True)
+            ]
+        )
+    return Result(
+        kind="indentation",
+        parameters=params.to_dict(),
+        summary=science.to_json(),
+        tables=tables,
+        warnings=warnings,
+        detail=science,
+    )

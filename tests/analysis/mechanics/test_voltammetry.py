@@ -11,7 +11,7 @@ import pytest
 
 from analysis import voltammetry
 from analysis.readers import read
-from analysis.simulate.mechanics import MGAGSN_CV_PEAKS, plating_curve_table, simulate_cv
+from analysis.simulate.voltammetry import MGAGSN_CV_PEAKS, plating_curve_table, simulate_cv
 
 SCAN_V_PER_S = 1e-3
 # (potential V, height mA, sigma V): Gaussian waves, charge = height * sigma * sqrt(2 pi) / v
