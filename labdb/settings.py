@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the failed logins of everything above (login lockout).
     "axes.middleware.AxesMiddleware",
+    "labdb.errors.FaultMiddleware",  # disk full, read-only store, database away: 507 / 503
 ]
 
 ROOT_URLCONF = "labdb.urls"
@@ -189,7 +190,20 @@ if not CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < CELERY_VISIBILITY_
     raise ImproperlyConfigured(
         "task time limits must satisfy soft < hard < LABDB_VISIBILITY_TIMEOUT"
     )
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+#: A broker that is down or frozen costs a request at most a few seconds (the job stays queued
+#: and the sweep sends it): bounded connect and socket timeouts, no publish retry loop.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 2,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY = False
+#: A running job's lease (s): its worker renews it every quarter and stops the job when it could
+#: not for half of it (labdb.services.jobs); the address space (MiB) a job's analysis process may
+#: add to its worker's before it fails with MemoryError.
+JOB_LEASE_S = _env_int("LABDB_JOB_LEASE_S", 60)
+JOB_MAX_MEMORY_MB = _env_int("LABDB_JOB_MAX_MEMORY_MB", 4096)
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

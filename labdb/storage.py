@@ -31,6 +31,20 @@ class ChecksumMismatch(ValueError):
     """The content's sha256 differs from the one the sender declared."""
 
 
+class BlobCorrupt(ValueError):
+    """A stored blob is missing or its content no longer matches the sha256 it is stored
+    under (a flipped bit on disk, a truncated copy): it is refused, never served or analysed.
+    Storing the good content again repairs it."""
+
+    def __init__(self, sha256: str, problem: str) -> None:
+        super().__init__(
+            f"the stored file {sha256} is {problem}; it is refused until the original file is "
+            "uploaded again (which repairs it)"
+        )
+        self.sha256 = sha256
+        self.problem = problem
+
+
 @dataclass(frozen=True)
 class StoredBlob:
     sha256: str
@@ -108,8 +122,9 @@ def store_chunks(
                 f"the received content has {sha}"
             )
         final = blob_path(sha)
-        if final.exists():
+        if final.exists() and _intact(final, sha):
             return StoredBlob(sha, size, final, created=False)
+        # new content, or a damaged copy that these verified bytes replace (atomically)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
         os.replace(tmp, final)
@@ -130,6 +145,32 @@ def hash_file(path: Path) -> str:
     """The sha256 of the file at ``path``, read in chunks."""
     with path.open("rb") as fh:
         return hash_chunks(read_chunks(fh))[0]
+
+
+def _intact(path: Path, sha256: str) -> bool:
+    try:
+        return hash_file(path) == sha256
+    except FileNotFoundError:
+        return False
+
+
+def verified_blob_path(sha256: str) -> Path:
+    """The path of the blob ``sha256`` after re-hashing its content; raises
+    :class:`BlobCorrupt` when it is missing or no longer matches. Jobs read and downloads
+    serve blobs through this, so damaged bytes are refused with the reason, never trusted."""
+    path = blob_path(sha256)
+    try:
+        actual = hash_file(path)
+    except FileNotFoundError:
+        raise BlobCorrupt(sha256, "missing from the store") from None
+    if actual != sha256:
+        raise BlobCorrupt(sha256, f"damaged (its content now has sha256 {actual})")
+    return path
+
+
+def open_blob(sha256: str) -> BinaryIO:
+    """The verified blob ``sha256`` open for reading (see :func:`verified_blob_path`)."""
+    return verified_blob_path(sha256).open("rb")
 
 
 def iter_blobs() -> Iterator[tuple[str, Path]]:

@@ -16,9 +16,10 @@ from labdb.services.jobs import job_run, jobs_sweep
 from labdb.services.tokens import auth_failures_prune
 
 
-@shared_task(name="labdb.run_analysis_job")
+@shared_task(name="labdb.run_analysis_job", ignore_result=True)
 def run_analysis_job(job_id: str) -> str | None:
-    """Run an analysis job; returns its final status (None if another worker had it)."""
+    """Run an analysis job; returns its status (None if another worker had it). The job's
+    state is in the database, so sending it needs no result backend (``ignore_result``)."""
     job = job_run(job_id)
     return job.status if job is not None else None
 

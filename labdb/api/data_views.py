@@ -46,7 +46,7 @@ from labdb.api.uploads import UploadTooLarge, prepare_streaming_upload
 from labdb.api.views import ID_OR_LABEL, BoundInstrumentMixin, CatalogViewSet, create_test_run
 from labdb.services.ingest import data_file_register
 from labdb.services.jobs import job_rerun
-from labdb.storage import BlobTooLarge, ChecksumMismatch, blob_path
+from labdb.storage import BlobTooLarge, ChecksumMismatch, open_blob
 
 TABLE_RENDERERS = (JSONRenderer, CSVRenderer, ParquetRenderer, BrowsableAPIRenderer)
 
@@ -322,7 +322,7 @@ class DataFileViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     def download(self, request: Request, pk: str) -> FileResponse:
         data_file = self.get_object()
         return FileResponse(
-            blob_path(data_file.sha256).open("rb"),
+            open_blob(data_file.sha256),  # re-hashed first: a damaged file is refused (503)
             as_attachment=True,
             filename=data_file.original_name,
             content_type="application/octet-stream",

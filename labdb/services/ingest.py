@@ -102,7 +102,7 @@ def _register_blob(
 
     existing = m.DataFile.objects.filter(test_run=test_run, sha256=blob.sha256).first()
     if existing is not None:
-        return Registered(existing, existing.jobs.order_by("queued_at").first(), created=False)
+        return Registered(existing, _job_again(existing, user), created=False)
     try:
         with transaction.atomic():
             data_file = m.DataFile.objects.create(
@@ -147,6 +147,18 @@ def _register_blob(
         existing = m.DataFile.objects.get(test_run=test_run, sha256=blob.sha256)
         return Registered(existing, existing.jobs.order_by("queued_at").first(), created=False)
     return Registered(data_file, job, created=True, analysis_refused=refused)
+
+
+def _job_again(data_file: m.DataFile, user: Any) -> m.AnalysisJob | None:
+    """The file's first job; when it failed, the same analysis asked for again (a new
+    attempt where the idempotency key allows one: sending a file again is how a user retries
+    after, say, a damaged stored copy)."""
+    job = data_file.jobs.order_by("queued_at").first()
+    if job is not None and job.status == m.AnalysisJob.Status.FAILED:
+        job, _ = job_request(
+            data_file=data_file, kind=job.kind, parameters=job.parameters, user=user
+        )
+    return job
 
 
 def _messages(exc: ValidationError) -> list[str]:

@@ -1,52 +1,86 @@
 """The analysis job's whole lifecycle: request, claim, run, sweep, re-run.
 
 ``job_request`` finds or creates the job for (file, kind, code version, parameters) and sends
-it to the workers once the transaction commits; ``job_run`` claims it, parses the file, runs
-the kind's pipeline (:mod:`analysis.pipelines`) with a progress callback, and stores the result
-(:mod:`labdb.services.results`); ``jobs_sweep`` re-sends lost jobs; ``job_rerun`` asks for the
-same analysis with other parameters.
+it to the workers once the transaction commits; ``job_run`` claims it, runs the heavy part
+(read and verify the file, parse, the kind's pipeline of :mod:`analysis.pipelines`, the
+result's blobs) in a watched child process (:mod:`labdb.services.execution`) and stores the
+result (:mod:`labdb.services.results`); ``jobs_sweep`` re-sends lost jobs; ``job_rerun`` asks
+for the same analysis with other parameters.
 
 State lives in the database. A worker claims a job with a conditional UPDATE (only one process
-wins), holds a lease while it works, and writes the results and the job's success in one
-transaction, so a failed or killed job leaves no half-written rows. A periodic sweep re-queues
-jobs left queued or whose lease expired; a job that has taken its worker down
-``MAX_ATTEMPTS`` times ends as failed with that reason.
+wins) under a claim token of its own, and holds a short lease (``LABDB_JOB_LEASE_S``) that it
+renews while the child works; it stops the child at the job's time limit, and as soon as it
+could not renew the lease for half of it, so no attempt ever runs past its lease and a job
+never runs twice at once. The results and the job's success are written in one transaction
+that checks the claim token, so a failed or stopped attempt leaves no half-written rows.
+
+A job that fails for a reason of its own (a bad file, a damaged stored file, over its memory
+or time limit) ends failed at once with the reason. A transient failure (disk full, a
+read-only store, the database or broker away) puts it back in the queue with a growing delay
+(``retry_delay``); after ``MAX_ATTEMPTS`` starts it ends failed with the last reason.
+
+The sweep (beat, every minute) sends a queued job again only when no message for it can still
+be waiting: never sent (the broker was down), or sent longer ago than its delivery window,
+which doubles with the job's age (so a job waiting behind a long queue is sent a few times,
+not once a sweep); and it hands back the jobs whose lease ended. For a queued job
+``lease_expires_at`` is that window's end (its message is overdue after it; empty: not sent).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
+import os
 import socket
 import time
+import uuid
 from typing import Any
 
 from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
 from analysis import pipelines
 from analysis.readers import ParseError
 from labdb import models as m
 from labdb.provenance import analysis_version, code_commit, library_versions, sha256_of
 from labdb.services.audit import audit
-from labdb.services.parsing import parsed_table_store, read_data_file
-from labdb.services.results import output_store, result_store
+from labdb.services.execution import Outcome, run_supervised
+from labdb.services.parsing import parsed_table_record, read_data_file, store_frame
+from labdb.services.results import StoredOutput, output_store, result_store
+from labdb.storage import BlobCorrupt
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 3
-#: A queued job untouched this long is sent to the workers again.
+#: starts of one job (worker deaths and transient failures) before it ends failed
+MAX_ATTEMPTS = 6
+#: a queued job's first delivery window: its message is overdue after this
 REQUEUE_AFTER = dt.timedelta(minutes=10)
+#: a job created this long ago and never sent (the broker was down) is sent by the sweep
+UNSENT_GRACE = dt.timedelta(seconds=20)
+#: at most this many jobs are sent per sweep, oldest first
+SWEEP_MAX_SENDS = 500
+#: the first wait before a transient failure is retried; it doubles per attempt, to at most
+RETRY_BASE = dt.timedelta(seconds=60)
+RETRY_MAX = dt.timedelta(minutes=30)
+#: OS errors that end when the disk or mount is fixed: the job is retried, not failed
+TRANSIENT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EAGAIN, errno.EMFILE}
+)
 
 
 def lease_duration() -> dt.timedelta:
-    return dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    return dt.timedelta(seconds=settings.JOB_LEASE_S)
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """The wait before a job that failed transiently on its ``attempts``-th start runs again."""
+    return min(RETRY_MAX, RETRY_BASE * 2 ** max(0, attempts - 1))
 
 
 class JobFailure(Exception):
@@ -54,7 +88,9 @@ class JobFailure(Exception):
 
 
 def worker_name() -> str:
-    return socket.gethostname()
+    """A claim token unique to this attempt: host, process and a random part (several pool
+    processes of one host never share a claim)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def job_claim(job_id: str, *, worker: str) -> m.AnalysisJob | None:
@@ -65,12 +101,15 @@ def job_claim(job_id: str, *, worker: str) -> m.AnalysisJob | None:
     exhausted = m.AnalysisJob.objects.filter(pk=job_id, attempts__gte=MAX_ATTEMPTS).filter(
         Q(status=m.AnalysisJob.Status.QUEUED) | stale
     )
-    if exhausted.update(
+    previous = exhausted.values_list("error", flat=True).first()
+    if previous is not None and exhausted.update(
         status=m.AnalysisJob.Status.FAILED,
         finished_at=now,
+        lease_expires_at=None,
         error=(
-            f"the job stopped its worker {MAX_ATTEMPTS} times (killed, out of memory or over "
-            "the time limit); giving up"
+            f"the job was started {MAX_ATTEMPTS} times without finishing (its worker was "
+            "killed or lost, or a transient failure kept coming back); giving up"
+            + (f"; last: {previous}" if previous else "")
         ),
     ):
         _audit_finish(job_id, "analysis.failed")
@@ -103,6 +142,17 @@ def job_claim(job_id: str, *, worker: str) -> m.AnalysisJob | None:
     return job
 
 
+def _mine(job: m.AnalysisJob) -> Any:
+    return m.AnalysisJob.objects.filter(
+        pk=job.pk, status=m.AnalysisJob.Status.RUNNING, claimed_by=job.claimed_by
+    )
+
+
+def job_lease_renew(job: m.AnalysisJob) -> bool:
+    """Extend this attempt's lease; False when the job is no longer this attempt's."""
+    return bool(_mine(job).update(lease_expires_at=timezone.now() + lease_duration()))
+
+
 class ProgressReporter:
     """The pipeline's ``progress`` callback for a job: writes the fraction done to the job row
     (read by the /jobs/ page), at most every ``interval_s`` seconds and only when it moved by
@@ -111,7 +161,7 @@ class ProgressReporter:
     def __init__(
         self, job: m.AnalysisJob, start: float = 0.0, end: float = 1.0, interval_s: float = 0.5
     ) -> None:
-        self.job_pk = job.pk
+        self.job = job
         self.start, self.end, self.interval_s = start, end, interval_s
         self._last_value = -1.0
         self._last_time = 0.0
@@ -123,83 +173,193 @@ class ProgressReporter:
         if too_soon and fraction < 1.0:
             return
         self._last_value, self._last_time = value, now
-        m.AnalysisJob.objects.filter(pk=self.job_pk, status=m.AnalysisJob.Status.RUNNING).update(
-            progress=value
+        try:
+            _mine(self.job).update(progress=value)
+        except DatabaseError as exc:  # progress is best effort; the lease decides
+            log.warning("job %s: could not record progress: %s", self.job.pk, exc)
+
+
+def _classify(exc: BaseException) -> tuple[str, str]:
+    """A failure in the child: ``failed`` (the job's own: the message is for the user) or
+    ``transient`` (the machine's: retried later)."""
+    if isinstance(exc, MemoryError):
+        return "failed", (
+            f"the analysis needed more memory than its limit of {settings.JOB_MAX_MEMORY_MB} "
+            "MiB (LABDB_JOB_MAX_MEMORY_MB)"
         )
+    if isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS:
+        return "transient", f"{os.strerror(exc.errno or 0)} ({exc.filename or 'file store'})"
+    if isinstance(exc, (ParseError, JobFailure, BlobCorrupt, ValueError)):
+        return "failed", str(exc)
+    return "failed", f"internal error ({type(exc).__name__}: {exc}); please report it"
 
 
-def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
-    """Run one job to its end (succeeded or failed) and return it. Safe to call twice: a second
-    call finds nothing to claim and returns None."""
-    job = job_claim(job_id, worker=worker or worker_name())
-    if job is None:
-        return None
-    timings: dict[str, float] = {}
-    try:
-        pipeline = pipelines.get(job.kind)
-        params = pipeline.validate(job.parameters)
+def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str], str]) -> Any:
+    """The child's work for ``job``: what the worker needs to store the result."""
+    pipeline = pipelines.get(job.kind)
+    params = pipeline.validate(job.parameters)
+
+    def work(progress: Any) -> tuple[dict[str, Any], StoredOutput, dict[str, float]]:
+        timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        source = read_data_file(job.data_file)
+        source = read_data_file(job.data_file)  # verifies the stored bytes first
         if source.kind not in pipeline.accepts:
             raise JobFailure(
                 f"{job.data_file.original_name}: the file holds {source.kind} data, "
                 f"not data for a {job.kind} analysis"
             )
-        parsed = parsed_table_store(job.data_file, source)
+        table_sha = known_tables.get((source.parser, source.parser_version)) or store_frame(
+            source.table
+        )
+        parsed = {
+            "sha256": table_sha,
+            "parser": source.parser,
+            "parser_version": source.parser_version,
+            "kind": source.kind,
+            "format": source.format,
+            "rows": len(source.table),
+            "columns": [str(c) for c in source.table.columns],
+            "warnings": list(source.warnings),
+            "metadata": source.summary()["metadata"],
+        }
         timings["read_s"] = time.perf_counter() - t0
+        progress(0.3)
         t1 = time.perf_counter()
-        output = pipeline.run(source.table, params, ProgressReporter(job, 0.3, 0.9))
+        output = pipeline.run(source.table, params, lambda f: progress(0.3 + 0.6 * f))
         timings["analyze_s"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         stored = output_store(output)
-        with transaction.atomic():
-            locked = m.AnalysisJob.objects.select_for_update().get(pk=job.pk)
-            if locked.status != m.AnalysisJob.Status.RUNNING or locked.claimed_by != job.claimed_by:
-                return None  # the lease expired and another worker took over
-            result_store(job, stored)
-            timings["store_s"] = time.perf_counter() - t2
-            m.AnalysisJob.objects.filter(pk=job.pk).update(
-                status=m.AnalysisJob.Status.SUCCEEDED,
-                progress=1.0,
-                finished_at=timezone.now(),
-                parsed_table=parsed,
-                timings=timings,
-                library_versions=library_versions(),
-                lease_expires_at=None,
-                input_sha256=[job.data_file.sha256, parsed.sha256],
-                output_sha256=stored.sha256,
-            )
-            audit(
-                project=job.project,
-                action="analysis.succeeded",
-                user=None,
-                target=job,
-                details={"timings": timings},
-            )
-    except (ParseError, JobFailure, ValueError) as exc:
-        _fail(job, str(exc), timings)
-    except SoftTimeLimitExceeded:
-        _fail(
-            job, f"the analysis took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s", timings
+        timings["store_blobs_s"] = time.perf_counter() - t2
+        return parsed, stored, timings
+
+    return work
+
+
+def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
+    """Run one job to its end (succeeded, failed, or back in the queue after a transient
+    failure) and return it. Safe to call twice: a second call finds nothing to claim and
+    returns None; so does an attempt that lost its lease."""
+    job = job_claim(job_id, worker=worker or worker_name())
+    if job is None:
+        return None
+    try:
+        work = _analyse(
+            job,
+            {
+                (t.parser, t.parser_version): t.sha256
+                for t in m.ParsedTable.objects.filter(data_file=job.data_file)
+            },
         )
-    except Exception as exc:
-        _fail(job, f"internal error ({type(exc).__name__}: {exc}); please report it", timings)
-        raise
+    except (ValueError, pipelines.ParameterError) as exc:
+        _fail(job, str(exc), {})
+        return _reloaded(job)
+    lease_s = float(settings.JOB_LEASE_S)
+    try:
+        outcome = run_supervised(
+            work,
+            classify=_classify,  # type: ignore[arg-type]
+            time_limit_s=float(settings.CELERY_TASK_SOFT_TIME_LIMIT),
+            memory_mb=settings.JOB_MAX_MEMORY_MB,
+            heartbeat=lambda: job_lease_renew(job),
+            heartbeat_every_s=lease_s / 4,
+            give_up_after_s=lease_s / 2,
+            on_progress=ProgressReporter(job),
+        )
+    except SoftTimeLimitExceeded:
+        outcome = Outcome(
+            "timeout", f"over the time limit of {settings.CELERY_TASK_SOFT_TIME_LIMIT} s"
+        )
+    return _finish(job, outcome)
+
+
+def _finish(job: m.AnalysisJob, outcome: Outcome) -> m.AnalysisJob | None:
+    if outcome.status == "lost":
+        log.warning("job %s: attempt %s stopped: %s", job.pk, job.claimed_by, outcome.message)
+        return None
+    if outcome.status == "timeout":
+        _fail(
+            job, f"the analysis took longer than its limit and was stopped ({outcome.message})", {}
+        )
+    elif outcome.status == "killed":
+        _fail(job, f"{outcome.message} (out of memory?)", {})
+    elif outcome.status == "failed":
+        _fail(job, outcome.message, {})
+    elif outcome.status == "transient":
+        _retry_later(job, outcome.message)
+    else:
+        try:
+            if not _store(job, *outcome.value):
+                return None  # the lease ended and another attempt took over
+        except (DatabaseError, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno not in TRANSIENT_ERRNOS:
+                raise
+            _retry_later(job, f"{type(exc).__name__}: {exc}")
+    return _reloaded(job)
+
+
+def _store(
+    job: m.AnalysisJob, parsed: dict[str, Any], stored: StoredOutput, timings: dict[str, float]
+) -> bool:
+    t2 = time.perf_counter()
+    with transaction.atomic():
+        locked = m.AnalysisJob.objects.select_for_update().get(pk=job.pk)
+        if locked.status != m.AnalysisJob.Status.RUNNING or locked.claimed_by != job.claimed_by:
+            return False
+        table = parsed_table_record(job.data_file, parsed)
+        result_store(job, stored)
+        timings["store_s"] = timings.pop("store_blobs_s", 0.0) + time.perf_counter() - t2
+        m.AnalysisJob.objects.filter(pk=job.pk).update(
+            status=m.AnalysisJob.Status.SUCCEEDED,
+            progress=1.0,
+            finished_at=timezone.now(),
+            parsed_table=table,
+            timings=timings,
+            library_versions=library_versions(),
+            lease_expires_at=None,
+            input_sha256=[job.data_file.sha256, table.sha256],
+            output_sha256=stored.sha256,
+        )
+        audit(
+            project=job.project,
+            action="analysis.succeeded",
+            user=None,
+            target=job,
+            details={"timings": timings},
+        )
+    return True
+
+
+def _reloaded(job: m.AnalysisJob) -> m.AnalysisJob:
     job.refresh_from_db()
     return job
 
 
+def _retry_later(job: m.AnalysisJob, message: str) -> None:
+    """Back to the queue, due after :func:`retry_delay`; the sweep sends it then."""
+    delay = retry_delay(job.attempts)
+    log.warning("job %s: transient failure, retried in %s: %s", job.pk, delay, message)
+    try:
+        _mine(job).update(
+            status=m.AnalysisJob.Status.QUEUED,
+            error=f"waiting to retry after a transient failure: {message}",
+            lease_expires_at=timezone.now() + delay,
+            progress=0.0,
+        )
+    except DatabaseError:
+        log.exception("job %s: could not queue it again; its lease will end", job.pk)
+
+
 def _fail(job: m.AnalysisJob, message: str, timings: dict[str, float]) -> None:
     log.info("job %s failed: %s", job.pk, message)
-    m.AnalysisJob.objects.filter(pk=job.pk, status=m.AnalysisJob.Status.RUNNING).update(
+    if _mine(job).update(
         status=m.AnalysisJob.Status.FAILED,
         error=message,
         finished_at=timezone.now(),
         timings=timings,
         library_versions=library_versions(),
         lease_expires_at=None,
-    )
-    _audit_finish(str(job.pk), "analysis.failed")
+    ):
+        _audit_finish(str(job.pk), "analysis.failed")
 
 
 def _audit_finish(job_id: str, action: str) -> None:
@@ -208,16 +368,25 @@ def _audit_finish(job_id: str, action: str) -> None:
 
 
 def jobs_sweep(*, now: dt.datetime | None = None) -> list[str]:
-    """Send again to the workers the jobs left queued too long or whose lease expired; returns
-    their ids. Claiming is idempotent, so a job sent twice still runs once."""
+    """Hand back the jobs whose lease ended (their attempt stopped: it stops itself before its
+    lease ends) and send the queued jobs for which no message can still be waiting; returns
+    the ids sent. Claiming is idempotent, so a job sent twice still runs once."""
     now = now or timezone.now()
-    stale = m.AnalysisJob.objects.filter(
-        Q(status=m.AnalysisJob.Status.QUEUED, queued_at__lt=now - REQUEUE_AFTER)
-        | Q(status=m.AnalysisJob.Status.RUNNING, lease_expires_at__lt=now)
-    ).values_list("pk", flat=True)
-    ids = [str(pk) for pk in stale]
+    Status = m.AnalysisJob.Status
+    # the ended lease stays as the (passed) delivery deadline: sent below
+    m.AnalysisJob.objects.filter(status=Status.RUNNING, lease_expires_at__lt=now).update(
+        status=Status.QUEUED
+    )
+    due = m.AnalysisJob.objects.filter(
+        Q(status=Status.QUEUED)
+        & (
+            Q(lease_expires_at__lt=now)
+            | Q(lease_expires_at__isnull=True, queued_at__lt=now - UNSENT_GRACE)
+        )
+    ).order_by("queued_at")
+    ids = [str(pk) for pk in due.values_list("pk", flat=True)[:SWEEP_MAX_SENDS]]
     for job_id in ids:
-        _enqueue(job_id)
+        _enqueue(job_id, now=now)
     return ids
 
 
@@ -257,26 +426,32 @@ def job_request(
         "analysis_version": analysis_version(),
         "parameters_sha256": sha256_of(parameters),
     }
-    job = m.AnalysisJob.objects.filter(**key).first()
+    job = m.AnalysisJob.objects.filter(**key).exclude(status=m.AnalysisJob.Status.FAILED).first()
     if job is not None:
         return job, False
-    with transaction.atomic():
-        job = m.AnalysisJob.objects.create(
-            project=data_file.project,
-            parameters=parameters,
-            code_commit=code_commit(),
-            requested_by=user if getattr(user, "is_authenticated", False) else None,
-            **key,
-        )
-        audit(
-            project=data_file.project,
-            action="analysis.queued",
-            user=user,
-            target=job,
-            details={"kind": kind, "parameters": parameters, "file": data_file.sha256},
-        )
-        job_id = str(job.pk)
-        transaction.on_commit(lambda: _enqueue(job_id))
+    try:
+        with transaction.atomic():
+            job = m.AnalysisJob.objects.create(
+                project=data_file.project,
+                parameters=parameters,
+                code_commit=code_commit(),
+                requested_by=user if getattr(user, "is_authenticated", False) else None,
+                **key,
+            )
+            audit(
+                project=data_file.project,
+                action="analysis.queued",
+                user=user,
+                target=job,
+                details={"kind": kind, "parameters": parameters, "file": data_file.sha256},
+            )
+    except IntegrityError:
+        # a concurrent request created it first (or, while the idempotency key still covers
+        # failed jobs, the failed job holds the key): that job, not created by this call
+        same = m.AnalysisJob.objects.filter(**key)
+        return (same.exclude(status=m.AnalysisJob.Status.FAILED).first() or same.first()), False
+    job_id = str(job.pk)
+    transaction.on_commit(lambda: _enqueue(job_id))
     return job, True
 
 
@@ -284,10 +459,24 @@ def job_request(
 RUN_TASK = "labdb.run_analysis_job"
 
 
-def _enqueue(job_id: str) -> None:
-    """Send the job to the workers. A broker that cannot be reached does not fail the request
-    that queued the job: the job stays queued in the database and the sweep sends it again."""
+def _delivery_window(job_age: dt.timedelta) -> dt.timedelta:
+    """How long a sent message may wait before it counts as lost: doubling with the job's age."""
+    return max(REQUEUE_AFTER, job_age)
+
+
+def _enqueue(job_id: str, *, now: dt.datetime | None = None) -> None:
+    """Send the job to the workers and note until when its message may wait. A broker that
+    cannot be reached (bounded by the broker timeouts in settings) does not fail the request
+    that queued the job: the job stays queued, marked as not sent, and the next sweep sends it."""
+    now = now or timezone.now()
+    queued = m.AnalysisJob.objects.filter(pk=job_id, status=m.AnalysisJob.Status.QUEUED)
+    queued_at = queued.values_list("queued_at", flat=True).first()
+    if queued_at is None:
+        return  # finished or running meanwhile
+    due = now + _delivery_window(now - queued_at)
+    queued.update(lease_expires_at=due)  # before sending: an eager run finishes the job inside
     try:
-        current_app.tasks[RUN_TASK].delay(job_id)
-    except (BrokerError, ConnectionError):
-        log.exception("could not send job %s to the workers; the sweep will retry", job_id)
+        current_app.tasks[RUN_TASK].apply_async((job_id,), ignore_result=True)
+    except Exception:  # any broker failure: the sweep sends it again
+        log.warning("could not send job %s to the workers; the sweep will", job_id, exc_info=True)
+        queued.filter(lease_expires_at=due).update(lease_expires_at=None)

@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from analysis.readers import ReadResult, read
 from labdb import models as m
-from labdb.storage import blob_path, safe_name, store_file
+from labdb.storage import blob_path, safe_name, store_file, verified_blob_path
 
 
 def read_data_file(data_file: m.DataFile) -> ReadResult:
     """Parse a stored file. The reader sees the file under its original name (a link into a
     temporary folder) so that messages name it and the extension can break detection ties.
-    Raises ``ParseError`` naming the file, row and column."""
+    The stored bytes are re-hashed first: ``BlobCorrupt`` when they no longer match (a damaged
+    file is never analysed). Raises ``ParseError`` naming the file, row and column."""
+    source = verified_blob_path(data_file.sha256)
     with tempfile.TemporaryDirectory() as tmp:
         link = Path(tmp) / safe_name(data_file.original_name)
-        link.symlink_to(blob_path(data_file.sha256))
+        link.symlink_to(source)
         return read(link, format=data_file.format or None)
 
 
@@ -34,29 +37,18 @@ def store_frame(frame: pd.DataFrame) -> str:
         return store_file(out, max_bytes=1 << 62).sha256
 
 
-def parsed_table_store(data_file: m.DataFile, result: ReadResult) -> m.ParsedTable:
-    """The record of ``result`` (the parsed ``data_file``), created on first use."""
-    existing = m.ParsedTable.objects.filter(
-        data_file=data_file, parser=result.parser, parser_version=result.parser_version
-    ).first()
-    if existing is not None:
-        return existing
-    sha256 = store_frame(result.table)
-    parsed, _ = m.ParsedTable.objects.get_or_create(
+def parsed_table_record(data_file: m.DataFile, parsed: dict[str, Any]) -> m.ParsedTable:
+    """The record of a parsed table already stored as a blob (``parsed`` holds its sha256,
+    parser, parser_version, kind, format, rows, columns, warnings and metadata), created on
+    first use."""
+    fields = dict(parsed)
+    record, _ = m.ParsedTable.objects.get_or_create(
         data_file=data_file,
-        parser=result.parser,
-        parser_version=result.parser_version,
-        defaults={
-            "sha256": sha256,
-            "kind": result.kind,
-            "format": result.format,
-            "rows": len(result.table),
-            "columns": [str(c) for c in result.table.columns],
-            "warnings": list(result.warnings),
-            "metadata": result.summary()["metadata"],
-        },
+        parser=fields.pop("parser"),
+        parser_version=fields.pop("parser_version"),
+        defaults=fields,
     )
-    return parsed
+    return record
 
 
 def load_parsed_table(parsed: m.ParsedTable, columns: list[str] | None = None) -> pd.DataFrame:

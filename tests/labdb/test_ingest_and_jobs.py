@@ -182,20 +182,20 @@ def test_claim_is_exclusive_and_finished_jobs_are_not_rerun(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_job_that_killed_its_worker_three_times_fails(
+def test_job_started_max_attempts_times_fails(
     run: m.TestRun, settings: Any, tmp_path: Path, held_in_queue: None
 ) -> None:
     settings.BLOB_DIR = tmp_path / "blobs"
     job = register(run, bdf_csv(1)).job
     past = timezone.now() - dt.timedelta(hours=5)
-    # three workers claimed it and died before storing anything
+    # workers claimed it and died before storing anything, MAX_ATTEMPTS times
     m.AnalysisJob.objects.filter(pk=job.pk).update(
         status="running", attempts=MAX_ATTEMPTS, lease_expires_at=past
     )
     assert job_claim(str(job.pk), worker="w3") is None
     job.refresh_from_db()
     assert job.status == "failed"
-    assert f"stopped its worker {MAX_ATTEMPTS} times" in job.error
+    assert f"started {MAX_ATTEMPTS} times without finishing" in job.error
 
 
 @pytest.mark.django_db(transaction=True)

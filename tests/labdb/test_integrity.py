@@ -143,3 +143,74 @@ def test_job_records_its_provenance(analysed: m.AnalysisJob) -> None:
         .values_list("action", flat=True)
     )
     assert actions == ["analysis.queued", "analysis.started", "analysis.succeeded"]
+
+
+def _flip_a_byte(sha256: str) -> None:
+    path = blob_path(sha256)
+    path.chmod(0o644)
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_damaged_raw_file_is_refused_by_jobs_and_downloads_and_a_re_upload_repairs_it(
+    analysed: m.AnalysisJob, client_demo: Client, capsys: Any
+) -> None:
+    from labdb.services.jobs import job_rerun
+
+    data_file = analysed.data_file
+    good = blob_path(data_file.sha256).read_bytes()
+    _flip_a_byte(data_file.sha256)
+    # a job reading it refuses, naming the file and the reason, and records no result
+    job, created = job_rerun(job=analysed, parameters={"average_ce_first_cycle": 3}, user=None)
+    job.refresh_from_db()
+    assert created and job.status == "failed"
+    assert data_file.sha256 in job.error and "damaged" in job.error
+    assert not m.AnalysisResult.objects.filter(job=job).exists()
+    # a download refuses with the reason instead of serving the damaged bytes
+    response = client_demo.get(f"/api/v1/files/{data_file.pk}/download/")
+    assert response.status_code == 503
+    assert response.json()["code"] == "stored_file_damaged"
+    assert "uploaded again" in response.json()["detail"]
+    # verify_storage names it
+    with pytest.raises(CommandError):
+        call_command("verify_storage")
+    assert data_file.sha256 in capsys.readouterr().err
+    # uploading the good bytes again repairs the stored file
+    again = data_file_register(
+        test_run=data_file.test_run, chunks=[good], original_name="sn.csv", user=None, source="cli"
+    )
+    assert not again.created and again.data_file.pk == data_file.pk
+    assert blob_path(data_file.sha256).read_bytes() == good
+    call_command("verify_storage")
+    assert "stored files verified" in capsys.readouterr().out
+    download = client_demo.get(f"/api/v1/files/{data_file.pk}/download/")
+    assert download.status_code == 200 and b"".join(download.streaming_content) == good
+    repaired, _ = job_rerun(job=analysed, parameters={"average_ce_first_cycle": 4}, user=None)
+    repaired.refresh_from_db()
+    assert repaired.status == "succeeded", repaired.error
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs the job_idempotent constraint to leave failed jobs out "
+    "(condition=~Q(status='failed')): a migration, asked of the lead",
+)
+@pytest.mark.django_db(transaction=True)
+def test_re_running_a_failed_job_makes_a_new_attempt(analysed: m.AnalysisJob) -> None:
+    from labdb.services.jobs import job_rerun
+
+    data_file = analysed.data_file
+    good = blob_path(data_file.sha256).read_bytes()
+    _flip_a_byte(data_file.sha256)
+    failed, _ = job_rerun(job=analysed, parameters={"average_ce_first_cycle": 3}, user=None)
+    failed.refresh_from_db()
+    assert failed.status == "failed"
+    data_file_register(
+        test_run=data_file.test_run, chunks=[good], original_name="sn.csv", user=None, source="cli"
+    )
+    again, created = job_rerun(job=analysed, parameters={"average_ce_first_cycle": 3}, user=None)
+    assert created and again.pk != failed.pk
+    again.refresh_from_db()
+    assert again.status == "succeeded"
