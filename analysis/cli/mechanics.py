@@ -177,4 +177,10 @@ def _cv(args: argparse.Namespace) -> int:
         f"  (sweep {p['sweep']}, cycle {p['cycle']})"
         for p in peaks
     ]
+    lines += [
+        f"plating at the vertex (sweep {p['sweep']}): onset {p['onset_V']:.3f} V, "
+        f"{p['vertex_current_mA']:.4g} mA at {p['vertex_V']:.3f} V"
+        for p in result.summary["plating"]
+        if args.cycle is None or p["cycle"] == args.cycle
+    ]
     return finish(args, source, result, lines or ["no peaks"])
