@@ -15,6 +15,7 @@ from rest_framework.reverse import reverse
 
 from labdb import models as m
 from labdb.api.selectors import METRIC_COLUMNS
+from labdb.plausibility import metric_flags, result_flags
 from labdb.selectors.access import lookup_q, visible
 
 
@@ -411,9 +412,24 @@ class RerunSerializer(serializers.Serializer):  # type: ignore[type-arg]
         return value
 
 
+class PlausibilityFlagSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """A value outside its declared physical range (labdb/plausibility.py, docs/web.md)."""
+
+    metric = serializers.CharField(help_text="run-metric column or per-cycle column")
+    value = serializers.FloatField(help_text="the value (the worst one for per-cycle columns)")
+    rule = serializers.CharField()
+    cause = serializers.CharField(help_text="the likely cause")
+    cycles = serializers.ListField(child=serializers.IntegerField(), help_text="first cycles")
+    cycle_count = serializers.IntegerField(help_text="how many cycles break the rule")
+
+
 class ResultSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     job = serializers.UUIDField(source="job_id", read_only=True)
     test_run = serializers.CharField(source="test_run.label", read_only=True)
+    implausible = serializers.SerializerMethodField(
+        help_text="run metrics outside their physical range (the list leaves out per-cycle "
+        "checks; the result's own page has them)"
+    )
 
     class Meta:
         model = m.AnalysisResult
@@ -423,8 +439,13 @@ class ResultSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "kind",
             "created_at",
             *METRIC_COLUMNS,
+            "implausible",
         )
         read_only_fields = fields
+
+    @extend_schema_field(PlausibilityFlagSerializer(many=True))
+    def get_implausible(self, obj: m.AnalysisResult) -> list[dict[str, Any]]:
+        return [f.to_dict() for f in metric_flags({c: getattr(obj, c) for c in METRIC_COLUMNS})]
 
 
 class ResultDetailSerializer(ResultSerializer):
@@ -433,6 +454,10 @@ class ResultDetailSerializer(ResultSerializer):
     class Meta(ResultSerializer.Meta):
         fields = (*ResultSerializer.Meta.fields, "summary")
         read_only_fields = fields
+
+    @extend_schema_field(PlausibilityFlagSerializer(many=True))
+    def get_implausible(self, obj: m.AnalysisResult) -> list[dict[str, Any]]:
+        return [f.to_dict() for f in result_flags(obj)]
 
 
 class CycleRowSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -18,8 +18,9 @@ from django.shortcuts import render
 from labdb import models as m
 from labdb.selectors import results as sel
 from labdb.selectors.access import get_visible, visible
-from labdb.web.display import detail_context, pct
+from labdb.web.display import detail_context
 from labdb.web.entities import ENTITIES
+from labdb.web.flags import CELL_METRIC_COLUMNS, cycle_level_flags, excluded_note, pct, shown
 from labdb.web.plots import plotly_url
 
 
@@ -72,11 +73,19 @@ def _cycling_rows(results: Sequence[m.AnalysisResult]) -> list[dict[str, Any]]:
             "run": r.test_run,
             "protocol": r.test_run.protocol.name,
             "cycles": r.cycle_count,
-            "ice": pct(r.initial_coulombic_efficiency),
-            "average_ce": pct(r.average_coulombic_efficiency, 3),
-            "cumulative_ce": pct(r.cumulative_coulombic_efficiency),
+            "ice": shown(
+                "ice", r.initial_coulombic_efficiency, pct(r.initial_coulombic_efficiency)
+            ),
+            "average_ce": shown(
+                "average_ce", r.average_coulombic_efficiency, pct(r.average_coulombic_efficiency, 3)
+            ),
+            "cumulative_ce": shown(
+                "cumulative_ce",
+                r.cumulative_coulombic_efficiency,
+                pct(r.cumulative_coulombic_efficiency),
+            ),
             "short": r.short_circuit_cycle,
-            "retention": pct(r.capacity_retention, 1),
+            "retention": shown("retention", r.capacity_retention, pct(r.capacity_retention, 1)),
             "cycle_life": r.cycle_life,
             "hours": r.total_time_h,
         }
@@ -190,6 +199,7 @@ def cell_page(request: HttpRequest, key: str) -> HttpResponse:
         {
             "headline": headline,
             "headline_rows": _headline_rows(headline),
+            "flags": cycle_level_flags(chosen),
             "cycling_rows": _cycling_rows(cycling),
             "eis_rows": _eis_rows(eis),
             "chosen": chosen,
@@ -201,11 +211,11 @@ def cell_page(request: HttpRequest, key: str) -> HttpResponse:
     return render(request, "cells/detail.html", context)
 
 
-def _headline_rows(cm: sel.CellMetrics) -> list[tuple[str, str]]:
-    rows = [
-        ("Initial CE", pct(cm.ice)),
-        ("Average CE", pct(cm.average_ce, 3)),
-        ("Cumulative CE", pct(cm.cumulative_ce)),
+def _headline_rows(cm: sel.CellMetrics) -> list[tuple[str, Any]]:
+    rows: list[tuple[str, Any]] = [
+        ("Initial CE", shown("ice", cm.ice, pct(cm.ice))),
+        ("Average CE", shown("average_ce", cm.average_ce, pct(cm.average_ce, 3))),
+        ("Cumulative CE", shown("cumulative_ce", cm.cumulative_ce, pct(cm.cumulative_ce))),
         (
             "Cycles to short",
             str(cm.short_circuit_cycle)
@@ -214,7 +224,7 @@ def _headline_rows(cm: sel.CellMetrics) -> list[tuple[str, str]]:
         ),
     ]
     if cm.cell.kind == "full":
-        rows.append(("Capacity retention", pct(cm.retention, 1)))
+        rows.append(("Capacity retention", shown("retention", cm.retention, pct(cm.retention, 1))))
     if cm.total_time_h is not None:
         rows.append(("Test time", f"{cm.total_time_h:.0f} h"))
     for n, v in sorted(cm.rct_after.items()):
@@ -328,7 +338,13 @@ def replicate_table(
     for group, infos in groups.items():
         cells = []
         for key, _, style in columns:
-            vals = [metrics[i.cell.pk].value(key) for i in infos]
+            vals, excluded = [], []
+            for i in infos:
+                v = shown(key, metrics[i.cell.pk].value(key), "")
+                if v.flag is not None and key in CELL_METRIC_COLUMNS:
+                    excluded.append((i.cell, v.flag))  # kept out of the group's statistics
+                else:
+                    vals.append(metrics[i.cell.pk].value(key))
             mean, sd, n = sel.mean_sd(vals)
             unit = " %" if style.startswith("pct") and mean is not None else ""
             cells.append(
@@ -340,6 +356,8 @@ def replicate_table(
                     "n": n,
                     "text": _fmt(mean, style) + unit,
                     "sd_text": _sd(sd, style),
+                    "excluded": len(excluded),
+                    "excluded_title": excluded_note(excluded),
                     "note": f"{n}/{len(infos)} shorted"
                     if key == "short_circuit_cycle" and n
                     else ("no short" if key == "short_circuit_cycle" else ""),

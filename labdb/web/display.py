@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from labdb import models as m
 from labdb.models import UserProfile
 from labdb.models.quantities import quantity_kind
+from labdb.plausibility import result_flags
 from labdb.protocols import PARAMETERS
 from labdb.selectors import catalog as catalog_selectors
 from labdb.selectors import results as sel
@@ -25,16 +26,13 @@ from labdb.services.history import history_for
 from labdb.units import KINDS, format_quantity
 from labdb.web.attachments import AttachmentForm
 from labdb.web.entities import Entity, url_for
+from labdb.web.flags import pct, result_metric_rows
 from labdb.web.lineage import lineage_svg, record_url
 
 
 def user_profile(request: HttpRequest) -> UserProfile:
     profile, _ = UserProfile.objects.get_or_create(user=request.user)  # type: ignore[misc]
     return profile
-
-
-def pct(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value * 100:.{digits}f} %"
 
 
 def column_label(model: type[Model], name: str) -> str:
@@ -104,7 +102,12 @@ def detail_context(request: HttpRequest, entity: Entity, obj: Model) -> dict[str
         context["jobs"] = m.AnalysisJob.objects.filter(data_file__test_run=obj).select_related(
             "data_file"
         )
-        context["results"] = obj.results.select_related("job").order_by("-created_at")
+        context["results"] = obj.results.select_related("job__data_file").order_by("-created_at")
+        context["cycling_metrics"] = [
+            (r, result_metric_rows(r), result_flags(r))
+            for r in context["results"]
+            if r.kind == "cycling"
+        ]
     if isinstance(obj, m.MaterialLot | m.ElectrodeBatch):
         context["attachments"] = obj.attachments.all()
         context["attachment_form"] = AttachmentForm()
