@@ -19,11 +19,7 @@ or time limit) ends failed at once with the reason. A transient failure (disk fu
 read-only store, the database or broker away) puts it back in the queue with a growing delay
 (``retry_delay``); after ``MAX_ATTEMPTS`` starts it ends failed with the last reason.
 
-The sweep (beat, every minute) sends a queued job again only when no message for it can still
-be waiting: never sent (the broker was down), or sent longer ago than its delivery window,
-which doubles with the job's age (so a job waiting behind a long queue is sent a few times,
-not once a sweep); and it hands back the jobs whose lease ended. For a queued job
-``lease_expires_at`` is that window's end (its message is overdue after it; empty: not sent).
+Sending and the sweep that sends again what was lost are in :mod:`labdb.services.job_queue`.
 """
 
 from __future__ import annotations
@@ -37,7 +33,6 @@ import time
 import uuid
 from typing import Any
 
-from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -51,20 +46,17 @@ from labdb import models as m
 from labdb.provenance import analysis_version, code_commit, library_versions, sha256_of
 from labdb.services.audit import audit
 from labdb.services.execution import Outcome, run_supervised
+from labdb.services.job_queue import job_send, jobs_sweep
 from labdb.services.parsing import parsed_table_record, read_data_file, store_frame
 from labdb.services.results import StoredOutput, output_store, result_store
 from labdb.storage import BlobCorrupt
+
+__all__ = ["jobs_sweep"]
 
 log = logging.getLogger(__name__)
 
 #: starts of one job (worker deaths and transient failures) before it ends failed
 MAX_ATTEMPTS = 6
-#: a queued job's first delivery window: its message is overdue after this
-REQUEUE_AFTER = dt.timedelta(minutes=10)
-#: a job created this long ago and never sent (the broker was down) is sent by the sweep
-UNSENT_GRACE = dt.timedelta(seconds=20)
-#: at most this many jobs are sent per sweep, oldest first
-SWEEP_MAX_SENDS = 500
 #: the first wait before a transient failure is retried; it doubles per attempt, to at most
 RETRY_BASE = dt.timedelta(seconds=60)
 RETRY_MAX = dt.timedelta(minutes=30)
@@ -367,29 +359,6 @@ def _audit_finish(job_id: str, action: str) -> None:
     audit(project=job.project, action=action, user=None, target=job, details={"error": job.error})
 
 
-def jobs_sweep(*, now: dt.datetime | None = None) -> list[str]:
-    """Hand back the jobs whose lease ended (their attempt stopped: it stops itself before its
-    lease ends) and send the queued jobs for which no message can still be waiting; returns
-    the ids sent. Claiming is idempotent, so a job sent twice still runs once."""
-    now = now or timezone.now()
-    Status = m.AnalysisJob.Status
-    # the ended lease stays as the (passed) delivery deadline: sent below
-    m.AnalysisJob.objects.filter(status=Status.RUNNING, lease_expires_at__lt=now).update(
-        status=Status.QUEUED
-    )
-    due = m.AnalysisJob.objects.filter(
-        Q(status=Status.QUEUED)
-        & (
-            Q(lease_expires_at__lt=now)
-            | Q(lease_expires_at__isnull=True, queued_at__lt=now - UNSENT_GRACE)
-        )
-    ).order_by("queued_at")
-    ids = [str(pk) for pk in due.values_list("pk", flat=True)[:SWEEP_MAX_SENDS]]
-    for job_id in ids:
-        _enqueue(job_id, now=now)
-    return ids
-
-
 def job_rerun(
     *, job: m.AnalysisJob, parameters: dict[str, Any], user: Any
 ) -> tuple[m.AnalysisJob, bool]:
@@ -455,28 +424,5 @@ def job_request(
     return job, True
 
 
-#: the Celery task that runs a job, by its registered name (labdb.tasks)
-RUN_TASK = "labdb.run_analysis_job"
-
-
-def _delivery_window(job_age: dt.timedelta) -> dt.timedelta:
-    """How long a sent message may wait before it counts as lost: doubling with the job's age."""
-    return max(REQUEUE_AFTER, job_age)
-
-
-def _enqueue(job_id: str, *, now: dt.datetime | None = None) -> None:
-    """Send the job to the workers and note until when its message may wait. A broker that
-    cannot be reached (bounded by the broker timeouts in settings) does not fail the request
-    that queued the job: the job stays queued, marked as not sent, and the next sweep sends it."""
-    now = now or timezone.now()
-    queued = m.AnalysisJob.objects.filter(pk=job_id, status=m.AnalysisJob.Status.QUEUED)
-    queued_at = queued.values_list("queued_at", flat=True).first()
-    if queued_at is None:
-        return  # finished or running meanwhile
-    due = now + _delivery_window(now - queued_at)
-    queued.update(lease_expires_at=due)  # before sending: an eager run finishes the job inside
-    try:
-        current_app.tasks[RUN_TASK].apply_async((job_id,), ignore_result=True)
-    except Exception:  # any broker failure: the sweep sends it again
-        log.warning("could not send job %s to the workers; the sweep will", job_id, exc_info=True)
-        queued.filter(lease_expires_at=due).update(lease_expires_at=None)
+def _enqueue(job_id: str) -> None:
+    job_send(job_id)

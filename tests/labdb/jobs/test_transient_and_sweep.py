@@ -14,7 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from labdb import models as m
-from labdb.services import jobs
+from labdb.services import job_queue
 from labdb.services.jobs import job_rerun, job_run, jobs_sweep, retry_delay
 from tests.labdb.jobs.conftest import bdf_csv, register
 from tests.labdb.jobs.small_disk import small_disk
@@ -36,11 +36,8 @@ def test_disk_full_during_a_job_is_retried_later_and_then_succeeds(
         assert job.attempts == 1 and job.lease_expires_at >= t0 + retry_delay(1)
         assert not m.AnalysisResult.objects.filter(job=job).exists()
         # not sent again before the delay; sent once it has passed (space is back by then)
-        sent: list[str] = []
-        monkeypatch.setattr(jobs, "_enqueue", lambda job_id, **kw: sent.append(job_id))
         assert jobs_sweep(now=t0 + retry_delay(1) / 2) == []
         filler.unlink()
-        monkeypatch.undo()
         assert jobs_sweep(now=timezone.now() + retry_delay(1)) == [str(job.pk)]
         job.refresh_from_db()
         assert job.status == "succeeded" and job.attempts == 2, job.error
@@ -53,7 +50,7 @@ def test_the_sweep_sends_a_waiting_job_a_few_times_not_every_minute(
     monkeypatch.undo()
     sent: list[str] = []
     monkeypatch.setattr(
-        jobs.current_app.tasks[jobs.RUN_TASK],
+        job_queue.current_app.tasks[job_queue.RUN_TASK],
         "apply_async",
         lambda args, **kw: sent.append(args[0]),
     )
@@ -90,7 +87,7 @@ def test_broker_unreachable_upload_succeeds_and_the_next_sweep_sends_the_job(
     job.refresh_from_db()
     assert job.status == "queued" and job.lease_expires_at is None  # not sent
     # the broker is back: the next sweep (every minute) sends it, not ten minutes later
-    assert jobs_sweep(now=timezone.now() + jobs.UNSENT_GRACE) == [str(job.pk)]
+    assert jobs_sweep(now=timezone.now() + job_queue.UNSENT_GRACE) == [str(job.pk)]
     job.refresh_from_db()
     assert job.status == "succeeded"
 
@@ -124,3 +121,45 @@ def test_identical_concurrent_reruns_give_one_job_and_one_created_flag(
     assert len({job.pk for job, _ in answers}) == 1
     assert sum(created for _, created in answers) == 1
     assert m.AnalysisJob.objects.filter(data_file=base.data_file).count() == 2
+
+
+def _redis_up(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+REDIS_DB = "redis://127.0.0.1:6379/13"  # a database number of the shared Redis of its own
+
+
+@pytest.mark.skipif(not _redis_up(REDIS_DB), reason="no Redis on 127.0.0.1:6379")
+def test_the_sweep_sends_again_only_when_the_broker_lost_the_message(
+    run: m.TestRun, blobs: Any
+) -> None:
+    import redis
+
+    from labdb.celery import app
+
+    client = redis.Redis.from_url(REDIS_DB)
+    client.flushdb()
+    app.conf.task_always_eager = False
+    previous = app.conf.broker_url
+    app.conf.broker_url = REDIS_DB
+    app._after_fork()
+    try:
+        job = register(run, bdf_csv(1)).job
+        assert client.llen("celery") == 1  # its message waits in the queue
+        later = timezone.now() + dt.timedelta(minutes=2)
+        assert jobs_sweep(now=later) == []  # a message is waiting: nothing sent again
+        assert client.llen("celery") == 1
+        client.flushdb()  # the broker restarted without its data: the message is gone
+        assert jobs_sweep(now=later) == [str(job.pk)]
+        assert client.llen("celery") == 1
+    finally:
+        client.flushdb()
+        app.conf.broker_url = previous
+        app.conf.task_always_eager = True
+        app._after_fork()
