@@ -9,9 +9,9 @@ relaxation times; :func:`choose_model` picks one or two arcs and reports Rb/RSEI
 """
 
 from analysis.eis.circuit import Circuit, CircuitError, parse_circuit
-from analysis.eis.drt import DRTPeak, DRTResult, compute_drt
+from analysis.eis.drt import DRTPeak, DRTResult, compute_drt, series_regularization
 from analysis.eis.fitting import WEIGHTINGS, FitResult, fit_circuit
-from analysis.eis.linkk import LinKKResult, lin_kk
+from analysis.eis.linkk import FIT_TYPES, M_SELECTIONS, LinKKResult, lin_kk
 from analysis.eis.physical import (
     CANDIDATES,
     ModelChoice,
@@ -23,6 +23,8 @@ from analysis.eis.series import spectra
 
 __all__ = [
     "CANDIDATES",
+    "FIT_TYPES",
+    "M_SELECTIONS",
     "WEIGHTINGS",
     "Circuit",
     "CircuitError",
@@ -38,5 +40,6 @@ __all__ = [
     "lin_kk",
     "parse_circuit",
     "physical_result",
+    "series_regularization",
     "spectra",
 ]

@@ -12,7 +12,16 @@ and L >= 0 minimise
 
 (W = 1/|Z| weights on real and imaginary parts, D2 the second-difference operator), solved as
 an augmented NNLS problem. lambda is chosen automatically by generalised cross-validation
-(GCV) of the unconstrained ridge problem over 10^-6..10^1. Peaks are local maxima of gamma
+(GCV) of the unconstrained ridge problem over 10^-6..10^1 (15 log-spaced values). For a series
+:func:`series_regularization` chooses one lambda for all spectra: the grid value minimising
+the sum over the spectra of log(GCV(lambda) / min GCV) (each spectrum's GCV curve relative to
+its own best), so that near-identical spectra are regularised alike and their gamma(tau) can be
+compared (a per-spectrum GCV minimum can jump by two decades between them).
+
+The series inductance L is a column of the problem only when the spectrum has inductive points
+(:func:`analysis.eis.inductive.inductive_tail`): otherwise L would trade against R_inf (a
+noisy high-frequency end lowers R_inf by several per cent with a fitted L the data do not
+contain). R_inf (ohm) and L (H) are reported. Peaks are local maxima of gamma
 with a prominence of at least 10 % of the largest and 5 % of the total resistance; each reports tau (s), its characteristic
 frequency 1/(2 pi tau) (Hz) and the resistance under it (ohm).
 
@@ -32,8 +41,12 @@ from scipy.optimize import nnls
 from scipy.signal import find_peaks
 
 from analysis.eis.elements import Complex, Real
+from analysis.eis.inductive import inductive_tail
 
 POINTS_PER_DECADE = 10
+HF_EXTENSION_DECADES = 0.5
+#: the lambda grid of the GCV (and of the series choice)
+LAMBDA_GRID = np.logspace(-6, 1, 15)
 
 
 @dataclass(frozen=True)
@@ -51,11 +64,12 @@ class DRTResult:
     tau_s: Real = field(repr=False)
     gamma_ohm: Real = field(repr=False)
     r_inf_ohm: float
-    inductance_h: float
+    inductance_h: float | None
     regularization: float
     peaks: tuple[DRTPeak, ...]
     z_fit: Complex = field(repr=False)
     frequency_hz: Real = field(repr=False)
+    regularization_choice: str = "gcv"
 
     @property
     def polarization_ohm(self) -> float:
@@ -67,6 +81,7 @@ class DRTResult:
             "r_inf_ohm": self.r_inf_ohm,
             "inductance_h": self.inductance_h,
             "regularization": self.regularization,
+            "regularization_choice": self.regularization_choice,
             "polarization_ohm": self.polarization_ohm,
             "peaks": [vars(p) for p in self.peaks],
             "tau_s": self.tau_s.tolist(),
@@ -97,6 +112,11 @@ def _matrices(f: Real, tau: Real, z: Complex) -> tuple[Real, Real, Real]:
 
 def _gcv_lambda(a: Real, b: Real, reg: Real, grid: Real) -> float:
     """lambda minimising GCV(lambda) = N ||(I - H) b||^2 / tr(I - H)^2 (ridge, unconstrained)."""
+    return float(grid[int(np.argmin(_gcv_scores(a, b, reg, grid)))])
+
+
+def _gcv_scores(a: Real, b: Real, reg: Real, grid: Real) -> Real:
+    """GCV(lambda) at each grid value (inf where the system is singular)."""
     n = b.size
     scores = []
     ata, atb, rtr = a.T @ a, a.T @ b, reg.T @ reg
@@ -111,7 +131,42 @@ def _gcv_lambda(a: Real, b: Real, reg: Real, grid: Real) -> float:
         trace_h = float(np.einsum("ij,ji->", a, sol[:, 1:]))
         resid = a @ x - b
         scores.append(n * float(resid @ resid) / max(n - trace_h, 1e-12) ** 2)
-    return float(grid[int(np.argmin(scores))])
+    return np.asarray(scores, dtype=np.float64)
+
+
+def _problem(f: Real, z: Complex, inductance: bool | None) -> tuple[Real, Real, Real, Real, bool]:
+    """``(tau grid, A, b, D2, with_inductance)`` of a spectrum (see the module docstring)."""
+    lo = np.log10(1 / (2 * np.pi * f.max())) - HF_EXTENSION_DECADES
+    hi = np.log10(1 / (2 * np.pi * f.min())) + 0.5
+    tau = np.logspace(lo, hi, round((hi - lo) * POINTS_PER_DECADE) + 1)
+    a, b, d2 = _matrices(f, tau, z)
+    with_l = inductive_tail(f, z) > 0 if inductance is None else inductance
+    if not with_l:
+        a[:, 1] = 0.0
+    return tau, a, b, d2, with_l
+
+
+def series_regularization(
+    spectra: Sequence[tuple[Real, Complex]], *, inductance: bool | None = None
+) -> float:
+    """One lambda for a series of spectra ``(frequency_hz, impedance)``: the grid value that
+    minimises the sum of log(GCV / each spectrum's minimum GCV) (module docstring)."""
+    total = np.zeros(LAMBDA_GRID.size)
+    used = 0
+    for f, z in spectra:
+        f = np.asarray(f, dtype=np.float64)
+        if f.size < 5:
+            continue
+        _, a, b, d2, _ = _problem(f, np.asarray(z, dtype=np.complex128), inductance)
+        scores = _gcv_scores(a, b, d2, LAMBDA_GRID)
+        best = float(np.min(scores))
+        if not np.isfinite(best) or best <= 0:
+            continue
+        total += np.log(scores / best)
+        used += 1
+    if not used:
+        raise ValueError("no spectrum of the series has the 5 points a DRT needs")
+    return float(LAMBDA_GRID[int(np.argmin(total))])
 
 
 def compute_drt(
@@ -119,22 +174,21 @@ def compute_drt(
     impedance: Sequence[complex] | Complex,
     *,
     regularization: float | None = None,
-    inductance: bool = True,
+    inductance: bool | None = None,
+    regularization_choice: str | None = None,
 ) -> DRTResult:
-    """DRT of a spectrum (Hz, complex ohm); ``regularization`` fixes lambda (else GCV);
-    ``inductance`` lets a series inductance absorb a high-frequency inductive tail."""
+    """DRT of a spectrum (Hz, complex ohm); ``regularization`` fixes lambda (else GCV on this
+    spectrum; ``regularization_choice`` records how a given lambda was chosen, e.g.
+    ``"series"``); ``inductance``: a series inductance column (None: only when the spectrum
+    has an inductive tail, :func:`analysis.eis.inductive.inductive_tail`)."""
     f = np.asarray(frequency_hz, dtype=np.float64)
     z = np.asarray(impedance, dtype=np.complex128)
     if f.size < 5:
         raise ValueError("a DRT needs at least 5 points")
-    lo = np.log10(1 / (2 * np.pi * f.max())) - 0.5
-    hi = np.log10(1 / (2 * np.pi * f.min())) + 0.5
-    tau = np.logspace(lo, hi, round((hi - lo) * POINTS_PER_DECADE) + 1)
-    a, b, d2 = _matrices(f, tau, z)
-    if not inductance:
-        a[:, 1] = 0.0
+    tau, a, b, d2, with_l = _problem(f, z, inductance)
+    choice = regularization_choice or ("given" if regularization is not None else "gcv")
     if regularization is None:
-        regularization = _gcv_lambda(a, b, d2, np.logspace(-6, 1, 15))
+        regularization = _gcv_lambda(a, b, d2, LAMBDA_GRID)
     aug_a = np.vstack((a, np.sqrt(regularization) * d2))
     aug_b = np.concatenate((b, np.zeros(d2.shape[0])))
     x, _ = nnls(aug_a, aug_b, maxiter=50 * aug_a.shape[1])
@@ -146,11 +200,12 @@ def compute_drt(
         tau_s=tau,
         gamma_ohm=gamma,
         r_inf_ohm=r_inf,
-        inductance_h=ind,
+        inductance_h=ind if with_l else None,
         regularization=float(regularization),
         peaks=tuple(find_drt_peaks(tau, gamma)),
         z_fit=z_fit,
         frequency_hz=f,
+        regularization_choice=choice,
     )
 
 

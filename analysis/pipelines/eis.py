@@ -11,6 +11,15 @@ automatic guesses), the next ones from the previous spectrum's parameters. Conse
 of one cell differ little, so a warm start converges in a few iterations; when the warm fit's
 reduced chi-square is more than ``refit_factor`` times the previous spectrum's, the spectrum is
 fitted again from scratch and the better fit (lower chi-square) is kept.
+
+Never a confident wrong answer: an inductive high-frequency tail is modelled (``L0`` in the
+automatic candidates) or, with ``inductive="exclude"``, left out of the fit with a warning
+that counts the points; a fit that converged to a minimum that is not a result (a singular
+Jacobian, an undetermined or bounded parameter, a resistance far beyond the spectrum's |Z|;
+:mod:`analysis.eis.fitting.checks`) is reported with ``success`` False, its problems, and a
+warning; the RSEI/RCT assignment carries its evidence and says when it is ambiguous
+(:mod:`analysis.eis.assign`). The DRTs of a series share one regularisation parameter chosen on
+the whole series (``drt_lambda="series"``, :func:`analysis.eis.drt.series_regularization`).
 """
 
 from __future__ import annotations
@@ -22,9 +31,12 @@ import numpy as np
 import pandas as pd
 
 from analysis.eis import (
+    FIT_TYPES,
+    M_SELECTIONS,
     WEIGHTINGS,
     DRTResult,
     FitResult,
+    LinKKResult,
     ModelChoice,
     choose_model,
     compute_drt,
@@ -32,8 +44,10 @@ from analysis.eis import (
     lin_kk,
     parse_circuit,
     physical_result,
+    series_regularization,
     spectra,
 )
+from analysis.eis.inductive import inductive_mask
 from analysis.params import Params, param
 from analysis.pipelines.base import Progress, Result, report
 
@@ -51,7 +65,16 @@ class EISParams(Params):
     initial_guess: tuple[float, ...] | None = param(
         None, doc="starting values of the first spectrum's free parameters (with circuit)"
     )
-    weighting: str = param("modulus", doc="residual weighting", choices=tuple(WEIGHTINGS))
+    weighting: str = param(
+        "noise",
+        doc="residual weighting (noise: by the spectrum's own measured noise)",
+        choices=tuple(WEIGHTINGS),
+    )
+    inductive: str = param(
+        "model",
+        doc="inductive high-frequency points: model them (L0) or exclude them from the fit",
+        choices=("model", "exclude"),
+    )
     refit_factor: float = param(
         4.0, doc="refit from scratch when reduced chi-square grows more than this x"
     )
@@ -59,13 +82,31 @@ class EISParams(Params):
     drt: bool = param(
         True, doc="compute each spectrum's DRT (always, when the model is chosen automatically)"
     )
+    drt_lambda: str = param(
+        "series",
+        doc="DRT regularisation chosen on the whole series or on each spectrum (GCV)",
+        choices=("series", "spectrum"),
+    )
     kk_c: float = param(0.85, doc="lin-KK mu cut-off (Schoenleber 2014)")
-    kk_tolerance: float = param(0.025, doc="lin-KK accepted relative residual")
+    kk_tolerance: float = param(
+        0.01, doc="lin-KK smallest accepted relative residual (the limit's floor)"
+    )
+    kk_noise_factor: float = param(
+        4.0, doc="lin-KK accepts residuals up to this many standard deviations of the noise"
+    )
     kk_fit_type: str = param(
         "complex",
-        doc="lin-KK fits the complex impedance or its real part",
-        choices=("complex", "real", "imag"),
+        doc="lin-KK fits the complex impedance, its real or its imaginary part",
+        choices=FIT_TYPES,
     )
+    kk_capacitance: bool = param(True, doc="lin-KK circuit with a series capacitance")
+    kk_inductance: bool = param(True, doc="lin-KK circuit with a series inductance")
+    kk_m_selection: str = param(
+        "resolved-mu",
+        doc="lin-KK number of RC elements: mu criterion from the first resolved M, or from M=1",
+        choices=M_SELECTIONS,
+    )
+    kk_max_m: int = param(50, doc="lin-KK largest number of RC elements")
 
     def __post_init__(self) -> None:
         if self.circuit is not None:
@@ -141,10 +182,15 @@ def _fit(
 
 
 def _physical(
-    fit: FitResult, area: float | None, warnings: list[str], index: int
+    fit: FitResult,
+    area: float | None,
+    drt: DRTResult | None,
+    warnings: list[str],
+    index: int,
 ) -> dict[str, Any]:
+    peaks = [p.frequency_hz for p in drt.peaks] if drt is not None else None
     try:
-        return physical_result(fit, area_cm2=area).to_dict()
+        return physical_result(fit, area_cm2=area, drt_peaks_hz=peaks).to_dict()
     except ValueError as exc:
         warnings.append(f"spectrum {index}: no Rb/RSEI/RCT ({exc})")
         return {}
@@ -160,29 +206,35 @@ def run(table: pd.DataFrame, params: EISParams, progress: Progress | None = None
     out: list[Spectrum] = []
     previous: FitResult | None = None
     warm: dict[str, FitResult] | None = None
+    wants_drt = params.drt or params.circuit is None
+    lam, lam_choice = _series_lambda(items, params) if wants_drt else (None, None)
     report(progress, 0.0)
     for k, (index, f, z, labels) in enumerate(items):
-        kk = (
-            lin_kk(f, z, c=params.kk_c, tolerance=params.kk_tolerance, fit_type=params.kk_fit_type)
-            if params.kk
+        kk = _lin_kk(f, z, params) if params.kk else None
+        drt = (
+            compute_drt(f, z, regularization=lam, regularization_choice=lam_choice)
+            if wants_drt and f.size >= 5
             else None
         )
-        wants_drt = params.drt or params.circuit is None
-        drt = compute_drt(f, z) if wants_drt and f.size >= 5 else None
-        fit, choice = _fit(f, z, params, drt, previous, warm)
+        f_fit, z_fit = _fit_points(f, z, params, warnings, index)
+        fit, choice = _fit(f_fit, z_fit, params, drt, previous, warm)
         refitted = False
         if (
             previous is not None
             and fit.reduced_chi_square > params.refit_factor * previous.reduced_chi_square
         ):
-            fresh, fresh_choice = _fit(f, z, params, drt, None, None)
+            fresh, fresh_choice = _fit(f_fit, z_fit, params, drt, None, None)
             if fresh.chi_square < fit.chi_square:
                 fit, choice, refitted = fresh, fresh_choice, True
         if choice is not None:
             warm = choice.candidates
             physical, reason = choice.physical.to_dict(), choice.reason
         else:
-            physical, reason = _physical(fit, params.area_cm2, warnings, index), "circuit given"
+            physical = _physical(fit, params.area_cm2, drt, warnings, index)
+            reason = "circuit given"
+        if not fit.success:
+            why = "; ".join(fit.problems) or fit.message
+            warnings.append(f"spectrum {index}: the fit is not a result ({why})")
         previous = fit
         out.append(
             Spectrum(
@@ -195,13 +247,19 @@ def run(table: pd.DataFrame, params: EISParams, progress: Progress | None = None
                 model_choice=choice.to_dict() if choice is not None else None,
                 kk=kk.to_dict() if kk is not None else None,
                 drt=drt.to_dict() if drt is not None else None,
-                curve=_curve(fit, f, z),
+                curve=_curve(fit, f_fit, z_fit),
             )
         )
         report(progress, (k + 1) / len(items))
     invalid = [s.index for s in out if s.kk is not None and not s.kk["valid"]]
     if invalid:
         warnings.append(f"{len(invalid)} spectrum(s) fail the lin-KK check: {invalid}")
+    unreliable = [s.index for s in out if not s.fit.success]
+    ambiguous = [s.index for s in out if _status(s) == "ambiguous"]
+    if ambiguous:
+        warnings.append(
+            f"{len(ambiguous)} spectrum(s) with an ambiguous RSEI/RCT assignment: {ambiguous}"
+        )
     return Result(
         kind=KIND,
         parameters=params.to_dict(),
@@ -209,12 +267,72 @@ def run(table: pd.DataFrame, params: EISParams, progress: Progress | None = None
             "spectra": len(out),
             "circuits": sorted({s.fit.circuit for s in out}),
             "kk_invalid_spectra": invalid,
+            "unreliable_fits": unreliable,
+            "ambiguous_assignments": ambiguous,
+            "drt_regularization": lam,
+            "drt_regularization_choice": lam_choice or ("gcv" if wants_drt else None),
             "details": [s.to_json() for s in out],
         },
         tables={"resistances": resistance_rows(out)},
         warnings=tuple(warnings),
         detail=out,
     )
+
+
+def _status(s: Spectrum) -> str | None:
+    assignment = s.physical.get("assignment")
+    return assignment.get("status") if isinstance(assignment, dict) else None
+
+
+def _series_lambda(
+    items: list[tuple[int, np.ndarray, np.ndarray, dict[str, Any]]], params: EISParams
+) -> tuple[float | None, str | None]:
+    """The DRT lambda shared by the series (``drt_lambda="series"`` and two spectra or more)."""
+    usable = [(f, z) for _, f, z, _ in items if f.size >= 5]
+    if params.drt_lambda != "series" or len(usable) < 2:
+        return None, None
+    return series_regularization(usable), "series"
+
+
+def _lin_kk(f: np.ndarray, z: np.ndarray, params: EISParams) -> LinKKResult:
+    return lin_kk(
+        f,
+        z,
+        c=params.kk_c,
+        max_m=params.kk_max_m,
+        m_selection=params.kk_m_selection,
+        add_capacitance=params.kk_capacitance,
+        add_inductance=params.kk_inductance,
+        tolerance=params.kk_tolerance,
+        noise_factor=params.kk_noise_factor,
+        fit_type=params.kk_fit_type,
+    )
+
+
+def _fit_points(
+    f: np.ndarray, z: np.ndarray, params: EISParams, warnings: list[str], index: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The points the circuit is fitted to: all, or without the inductive high-frequency tail
+    (``inductive="exclude"``); either way the tail is counted in a warning when a circuit
+    without an inductance would have to bend an arc to follow it."""
+    tail = inductive_mask(f, z)
+    n = int(tail.sum())
+    if not n:
+        return f, z
+    if params.inductive == "exclude":
+        warnings.append(
+            f"spectrum {index}: {n} inductive high-frequency point(s) (Im Z > 0) excluded "
+            "from the fit"
+        )
+        return f[~tail], z[~tail]
+    if params.circuit is not None and not any(
+        e.kind.symbol in ("L", "La") for e in parse_circuit(params.circuit).elements
+    ):
+        warnings.append(
+            f"spectrum {index}: {n} inductive high-frequency point(s) (Im Z > 0) fitted by a "
+            "circuit without an inductance (add -L0, or inductive=exclude)"
+        )
+    return f, z
 
 
 def resistance_rows(out: list[Spectrum]) -> pd.DataFrame:
@@ -230,6 +348,8 @@ def resistance_rows(out: list[Spectrum]) -> pd.DataFrame:
         row.update(
             {
                 "circuit": s.fit.circuit,
+                "fit_success": s.fit.success,
+                "assignment": _status(s),
                 "chi_square": s.fit.chi_square,
                 "model_reason": s.reason,
                 "kk_valid": s.kk["valid"] if s.kk is not None else None,

@@ -4,8 +4,11 @@ The objective is the weighted chi-square
 
     chi2 = sum_i [ (Re(Z_i - Zm_i) / s_re,i)^2 + (Im(Z_i - Zm_i) / s_im,i)^2 ]
 
-with ``s = 1`` (``weighting="none"``), ``s = |Z_i|`` (``"modulus"``) or ``s_re = |Re Z_i|``,
-``s_im = |Im Z_i|`` (``"proportional"``), minimised by Levenberg-Marquardt with the analytic
+with ``s = 1`` (``weighting="none"``), ``s = |Z_i|`` (``"modulus"``), ``s_re = |Re Z_i|``,
+``s_im = |Im Z_i|`` (``"proportional"``) or ``s = sqrt(a^2 + (b |Z_i|)^2)``, the standard
+deviation of the spectrum's own noise estimated from fourth differences (``"noise"``:
+maximum likelihood under the measured error structure, an absolute part a in ohm and a
+proportional part b; :func:`analysis.eis.linkk.noise_model`; at least 1e-4 |Z_i|), minimised by Levenberg-Marquardt with the analytic
 Jacobian of :mod:`analysis.eis.circuit`: MINPACK's ``lmder`` (through scipy) from a cold
 start, a small dense Levenberg-Marquardt from a start already close to a minimum (a warm start
 in a series); see docs/eis.md. Strictly positive

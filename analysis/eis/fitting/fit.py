@@ -14,7 +14,7 @@ from analysis.eis.fitting.optimize import _solve
 from analysis.eis.fitting.problem import _Problem
 from analysis.eis.fitting.result import FitResult, _result
 
-WEIGHTINGS = ("none", "modulus", "proportional")
+WEIGHTINGS = ("none", "modulus", "proportional", "noise")
 Bounds = tuple[Sequence[float], Sequence[float]] | Mapping[str, tuple[float, float]]
 
 
@@ -34,8 +34,8 @@ def fit_circuit(
 
     ``initial_guess`` lists the free parameters in circuit order (impedance.py's convention);
     when omitted, guesses are derived from the data (:func:`analysis.eis.guess.initial_guesses`)
-    and the best of a small multi-start is kept. ``weighting``: ``none``, ``modulus`` (default)
-    or ``proportional`` (see :mod:`analysis.eis.fitting`). ``bounds`` is ``(lower, upper)`` over the
+    and the best of a small multi-start is kept. ``weighting``: ``none``, ``modulus`` (default),
+    ``proportional`` or ``noise`` (see :mod:`analysis.eis.fitting`). ``bounds`` is ``(lower, upper)`` over the
     free parameters or ``{name: (lower, upper)}``; physical bounds (R, C, Q >= 0,
     0 <= exponent <= 1) apply otherwise. ``fixed`` maps parameter names to constant values.
     ``multistart`` is the number of extra perturbed starts (default 0 with a guess; without a

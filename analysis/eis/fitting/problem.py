@@ -11,6 +11,20 @@ import numpy.typing as npt
 
 from analysis.eis.circuit import Circuit
 from analysis.eis.elements import Complex, Real
+from analysis.eis.linkk import noise_model
+
+#: the "noise" weighting's smallest standard deviation, relative to |Z| (a spectrum without
+#: measurable noise is weighted by its modulus)
+NOISE_FLOOR = 1e-4
+
+
+def noise_sigma(frequency_hz: Real, impedance: Complex) -> Real:
+    """Standard deviation (ohm) of each point's real and imaginary parts from the spectrum's
+    own noise, sqrt(a^2 + (b |Z|)^2) (:func:`analysis.eis.linkk.noise_model`), at least
+    :data:`NOISE_FLOOR` x |Z|."""
+    a, b = noise_model(frequency_hz, impedance)
+    mod = np.abs(impedance)
+    return np.asarray(np.maximum(np.sqrt(a**2 + (b * mod) ** 2), NOISE_FLOOR * mod))
 
 
 class _Problem:
@@ -45,6 +59,8 @@ class _Problem:
         self.all_free = self.free.size == circuit.n_params
         self.full = fixed_values.copy()
         self.log = log_scaled
+        self.lower = lower
+        self.upper = upper
         self.any_log = bool(log_scaled.any())
         self.all_log = bool(log_scaled.all())
         with np.errstate(divide="ignore"):
@@ -62,6 +78,8 @@ class _Problem:
             s_re = s_im = np.ones(impedance.size)
         elif weighting == "modulus":
             s_re = s_im = np.abs(impedance)
+        elif weighting == "noise":
+            s_re = s_im = noise_sigma(frequency_hz, impedance)
         else:
             floor = 1e-6 * np.abs(impedance)
             s_re = np.maximum(np.abs(impedance.real), floor)

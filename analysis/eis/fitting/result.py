@@ -13,6 +13,7 @@ import numpy as np
 
 from analysis.eis.circuit import Circuit, parse_circuit
 from analysis.eis.elements import Complex, Real
+from analysis.eis.fitting.checks import fit_problems
 from analysis.eis.fitting.problem import _Problem
 
 
@@ -23,6 +24,11 @@ class FitResult:
     ``parameters`` and ``standard_errors`` map impedance.py's parameter names to values in the
     units of :attr:`units`; fixed parameters have a standard error of 0. ``residuals`` is
     ``Z_data - Z_model`` in ohm at each fitted frequency.
+
+    ``converged`` is the optimiser's verdict; ``problems`` lists why the minimum is nevertheless
+    not a result (:mod:`analysis.eis.fitting.checks`: a singular Jacobian, an undetermined or
+    bounded parameter, a resistance far beyond the spectrum's |Z|). ``success`` is True only
+    when the fit converged and has no problem.
     """
 
     circuit: str
@@ -42,6 +48,13 @@ class FitResult:
     message: str = ""
     n_evaluations: int = 0
     n_starts: int = 1
+    converged: bool = True
+    problems: tuple[str, ...] = ()
+
+    @property
+    def reliable(self) -> bool:
+        """Converged, with no problem (the same as :attr:`success`)."""
+        return self.converged and not self.problems
 
     @property
     def values(self) -> Real:
@@ -67,6 +80,8 @@ class FitResult:
             "bic": _finite(self.bic),
             "n_points": self.n_points,
             "success": self.success,
+            "converged": self.converged,
+            "problems": list(self.problems),
             "message": self.message,
             "n_evaluations": self.n_evaluations,
             "n_starts": self.n_starts,
@@ -114,6 +129,18 @@ def _result(
     aic = n_obs * math.log(max(chi2, tiny) / n_obs) + 2 * k
     bic = n_obs * math.log(max(chi2, tiny) / n_obs) + k * math.log(n_obs)
     names = circ.parameter_names
+    free_names = [names[i] for i in problem.free]
+    problems = fit_problems(
+        free_names,
+        [circ.units[i] for i in problem.free],
+        p[problem.free],
+        errors[problem.free],
+        problem.lower,
+        problem.upper,
+        float(np.max(np.abs(problem.z))),
+    )
+    if problems:
+        message = f"{message}; unreliable: {'; '.join(problems)}"
     return FitResult(
         circuit=circ.text,
         parameters={n: float(v) for n, v in zip(names, p, strict=True)},
@@ -128,8 +155,10 @@ def _result(
         n_points=int(problem.f.size),
         frequency_hz=problem.f,
         residuals=-diff,
-        success=success,
+        success=success and not problems,
         message=message,
         n_evaluations=problem.nfev,
         n_starts=n_starts,
+        converged=success,
+        problems=tuple(problems),
     )
