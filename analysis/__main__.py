@@ -14,22 +14,27 @@ from analysis import __version__, cli
 from analysis.runtime import keep_freed_memory
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of ``command`` alone (its module is the only one
+    imported: a cycling file is read without importing the EIS or mechanics commands)."""
     parser = argparse.ArgumentParser(
         prog="python -m analysis", description="labdb analyses on instrument files"
     )
     parser.add_argument("--version", action="version", version=f"labdb-analysis {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for info in sorted(pkgutil.iter_modules(cli.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{cli.__name__}.{info.name}")
-        module.register(sub)
+    if command in cli.COMMANDS:
+        names = [cli.COMMANDS[command]]
+    else:
+        names = sorted(i.name for i in pkgutil.iter_modules(cli.__path__) if i.name[0] != "_")
+    for name in names:
+        importlib.import_module(f"{cli.__name__}.{name}").register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[0] if argv and not argv[0].startswith("-") else None
+    args = build_parser(command).parse_args(argv)
     result: int = args.handler(args)
     return result
 

@@ -221,9 +221,13 @@ def detect(path: str | Path, *, kind: str | None = None) -> ReaderSpec:
         s for s in specs.values() if (kind is None or s.kind == kind) and _safe_sniff(s, name, head)
     ]
     if not candidates:
+        from analysis.readers._closest import refusal
+        from analysis.readers._text import guess_encoding
+
+        text = head.decode(guess_encoding(head), errors="replace")
         raise ParseError(
-            "format not recognised from the content; pass an explicit format "
-            f"(one of {', '.join(sorted(specs))})",
+            refusal(path.name, text)
+            + f"\nor pass an explicit format (one of {', '.join(sorted(specs))})",
             file=path,
         )
     candidates.sort(key=lambda s: (s.priority, not name.endswith(s.extensions or ("\0",))))

@@ -12,7 +12,8 @@ date-time text column, or numbers with unit ``"s"``, ``"ms"`` or ``"excel"`` (da
 
 Other options: ``delimiter`` (default: sniffed from the header line), ``header_row`` (1-based;
 default: the first line naming every mapped source column, so free-text headers are skipped),
-``decimal_comma``, ``current_sign`` (``-1`` when the file's positive current discharges),
+``decimal_comma`` (default: found from the rows when the delimiter is not a comma),
+``current_sign`` (``-1`` when the file's positive current discharges),
 ``counters`` (``"cumulative"``: converted to per step, the default; ``"step"``: already per step).
 """
 
@@ -155,7 +156,7 @@ def read_generic_csv(
     units: Mapping[str, str] | None = None,
     delimiter: str | None = None,
     header_row: int | None = None,
-    decimal_comma: bool = False,
+    decimal_comma: bool | None = None,
     current_sign: int = 1,
     counters: CounterStyle = "cumulative",
     **_: Any,
@@ -218,6 +219,8 @@ def read_generic_csv(
     else:
         index = header_row - 1
     delim = delimiter or _text.sniff_delimiter(lines[index])
+    if decimal_comma is None:
+        decimal_comma = _text.decimal_comma_likely(lines[index + 1 :], delim)
     text = _text.read_table(
         path,
         header_index=index,
