@@ -5,6 +5,7 @@ each through its pipeline (:mod:`analysis.pipelines`).
 * ``scratch FILE [--section 0-0.5 --section 1.5-2.0]``: depth per section, critical loads.
 * ``indentation FILE``: Oliver-Pharr hardness, reduced modulus, elastic recovery, eta_IT,
   C_IT and R_IT of each indent (and their mean over an array).
+* ``dqdv FILE --cell-type half|full``: dQ/dV and dV/dQ of every half-cycle and the dQ/dV peaks.
 * ``cv FILE``: cathodic and anodic peaks of a ``cv`` table or a cycler's ``cycling`` table
   (BioLogic ``.mpr``/``.mpt``).
 """
@@ -70,6 +71,13 @@ def register(sub: SubParsers) -> None:
     )
     p.add_argument("--cycle", type=int, help="print this cycle's peaks only")
     p.set_defaults(handler=_cv)
+
+    p = add_pipeline_parser(sub, "dqdv", "dQ/dV and dV/dQ of every half-cycle, with dQ/dV peaks")
+    p.add_argument("--cell-type", choices=("half", "full"), required=True)
+    p.add_argument("--bin-V", type=float, help="voltage bin width of dQ/dV (0.005)")
+    p.add_argument("--smooth-V", type=float, help="Gaussian smoothing sd of dQ/dV (0.01)")
+    p.add_argument("--cycle", type=int, help="print this cycle's peaks only")
+    p.set_defaults(handler=_dqdv)
 
 
 def _section(text: str) -> tuple[float, float]:
@@ -184,3 +192,20 @@ def _cv(args: argparse.Namespace) -> int:
         if args.cycle is None or p["cycle"] == args.cycle
     ]
     return finish(args, source, result, lines or ["no peaks"])
+
+
+def _dqdv(args: argparse.Namespace) -> int:
+    params = given(args, cell_type="cell_type", bin_V="bin_V", smooth_V="smooth_V")
+    try:
+        source, result = run_pipeline("dqdv", args, params)
+    except (ParseError, ValueError) as exc:
+        return fail(exc)
+    peaks = result.tables["dqdv_peaks"]
+    if args.cycle is not None:
+        peaks = peaks[peaks["cycle"] == args.cycle]
+    lines = [
+        f"half-cycle {r.half_cycle} (cycle {r.cycle}, {r.kind}): {r.voltage_V:.4f} V, "
+        f"{r.dq_dv_mAh_per_V:.4g} mAh/V"
+        for r in peaks.itertuples()
+    ]
+    return finish(args, source, result, lines or ["no dQ/dV peaks"])

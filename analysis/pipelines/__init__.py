@@ -124,6 +124,7 @@ _ENTRIES: dict[str, _Entry] = {
         frozenset({"cv", "cycling"}),
         {"scan_rate_mV_per_s": "scan_rate_mV_s"},
     ),
+    "dqdv": _Entry("cv", "DQDVParams", "run_dqdv", frozenset({"cycling"}), {}, True),
 }
 
 

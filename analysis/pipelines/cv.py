@@ -1,7 +1,8 @@
 """Cyclic-voltammetry pipeline: peaks with potential, current, charge and direction, lithium
 plating at the lower vertex reported apart, and the peaks tracked across cycles (table
 ``peak_tracks``). Definitions, units and references: :mod:`analysis.voltammetry`,
-docs/mechanics-and-cv.md."""
+docs/mechanics-and-cv.md. The ``dqdv`` pipeline (:func:`run_dqdv`) lives here too: differential
+capacity is the galvanostatic sibling of a voltammogram."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis import voltammetry
+from analysis.cycling import CellType, analyze_cycling
+from analysis.cycling.dqdv import dqdv
 from analysis.params import Params, param
 from analysis.pipelines.base import Progress, Result, report
 
@@ -50,5 +53,56 @@ def run(table: pd.DataFrame, params: CVParams, progress: Progress | None = None)
         parameters=params.to_dict(),
         summary=science.to_json(),
         tables={"peak_tracks": science.tracks},
+        detail=science,
+    )
+
+
+@dataclass(frozen=True)
+class DQDVParams(Params):
+    cell_type: CellType = param(
+        doc="half (electrode against Li; plating first) or full (charge first)"
+    )
+    bin_V: float = param(0.005, unit="V", doc="width of the voltage bins of dQ/dV")
+    smooth_V: float = param(
+        0.01, unit="V", doc="standard deviation of the Gaussian smoothing of dQ/dV (0: none)"
+    )
+    dvdq_points: int = param(200, doc="capacities per half-cycle at which dV/dQ is computed")
+    dvdq_window_points: int = param(11, doc="Savitzky-Golay window of dV/dQ (odd number of points)")
+    min_peak_fraction: float = param(
+        0.05, doc="dQ/dV peak prominence as a fraction of the half-cycle's largest dQ/dV"
+    )
+
+
+def run_dqdv(table: pd.DataFrame, params: DQDVParams, progress: Progress | None = None) -> Result:
+    """dQ/dV and dV/dQ of every half-cycle of a half or full cell, with the dQ/dV peaks
+    (definitions, units and references: :mod:`analysis.cycling.dqdv`)."""
+    report(progress, 0.05)
+    cycling = analyze_cycling(table, cell_type=params.cell_type, profiles=True)
+    report(progress, 0.6)
+    profiles = cycling.profiles if cycling.profiles is not None else pd.DataFrame()
+    if profiles.empty:
+        raise ValueError("no half-cycle with current in this record: no dQ/dV")
+    science = dqdv(
+        profiles,
+        cycling.half_cycles,
+        bin_V=params.bin_V,
+        smooth_V=params.smooth_V,
+        dvdq_points=params.dvdq_points,
+        dvdq_window_points=params.dvdq_window_points,
+        min_peak_fraction=params.min_peak_fraction,
+    )
+    report(progress, 0.9)
+    return Result(
+        kind="dqdv",
+        parameters=params.to_dict(),
+        summary={
+            "cell_type": params.cell_type,
+            "half_cycles": int(cycling.half_cycles.shape[0]),
+            "peaks": int(science.peaks.shape[0]),
+            "method": science.parameters,
+        },
+        tables={"dqdv_peaks": science.peaks},
+        series={"dqdv": science.curves, "dvdq": science.dvdq},
+        warnings=cycling.warnings,
         detail=science,
     )
