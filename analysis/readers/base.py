@@ -222,9 +222,8 @@ def detect(path: str | Path, *, kind: str | None = None) -> ReaderSpec:
     ]
     if not candidates:
         from analysis.readers._closest import refusal
-        from analysis.readers._text import guess_encoding
 
-        text = head.decode(guess_encoding(head), errors="replace")
+        text = head.decode("utf-8", errors="replace")
         raise ParseError(
             refusal(path.name, text)
             + f"\nor pass an explicit format (one of {', '.join(sorted(specs))})",
