@@ -118,3 +118,20 @@ def test_navanis_graphite_half_cell(conformance_data: Path) -> None:
     assert sorted(delith) == pytest.approx([0.10, 0.14, 0.23], abs=0.03)
     assert (sorted(delith) > np.array(sorted(lith))).all()  # hysteresis: delithiation higher
     assert isinstance(result.detail.dvdq, pd.DataFrame) and len(result.detail.dvdq) > 0
+
+
+def test_each_half_cycles_dqdv_holds_its_charge_on_a_real_biologic_file(
+    conformance_data: Path,
+) -> None:
+    path = (
+        conformance_data
+        / "cycling/be-smith+navani/Example_data/jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr"
+    )
+    table = read(path).table
+    result = pipelines.run("dqdv", table, {"cell_type": "full"})
+    half = pipelines.run("cycling", table, {"cell_type": "full"}).tables["half_cycles"]
+    area = result.detail.curves.groupby("half_cycle")["dq_dv_mAh_per_V"].sum() * BIN_V
+    assert len(area) == len(half) == 13
+    # binning and the area-keeping smoothing hold each half-cycle's integrated charge
+    assert area.to_numpy() == pytest.approx(half["integrated_capacity_mAh"].to_numpy(), rel=1e-6)
+    assert (result.tables["dqdv_peaks"]["half_cycle"].nunique()) == 13
