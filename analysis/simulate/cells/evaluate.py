@@ -2,7 +2,8 @@
 
 A detection is compared in protocol cycles, whatever the analysis' own cycle numbering: the
 reported cycle's start time (the analysis' per-cycle table) is mapped to the protocol cycle the
-cell was in then (:meth:`CellTruth.protocol_cycle_at`). Outcomes:
+cell was in then (:meth:`CellTruth.protocol_cycle_at`; the start, not the middle, since an
+analysis may merge everything after a hard short into one long cycle). Outcomes:
 
 - healthy cell: ``true_negative`` or ``false_positive``;
 - shorted cell: ``at_onset`` (detected at onset - 1 to onset + 3), ``late`` (after that),
@@ -52,10 +53,8 @@ def detected_protocol_cycle(
         rows = cycles[cycles["cycle"] == reported]
         if len(rows):
             start = float(rows["start_time_s"].iloc[0])
-            end = float(rows["end_time_s"].iloc[0]) if "end_time_s" in rows else start
             if np.isfinite(start):
-                mid = start if not np.isfinite(end) else 0.5 * (start + end)
-                return truth.protocol_cycle_at(mid)
+                return truth.protocol_cycle_at(start + 1.0)
     return int(reported)
 
 
