@@ -1,18 +1,24 @@
 """Sending jobs to the workers, and the sweep that sends again what was lost.
 
 The broker is not trusted to hold a job: the job's state is in the database. A queued job's
-``lease_expires_at`` is the end of its delivery window (its message is overdue after it; empty:
-not sent, e.g. the broker was down). The sweep (beat, every minute) hands back the running jobs
-whose lease ended (their attempt stopped itself before that) and sends the queued jobs for which
-no message can still be waiting: never sent, overdue (the window doubles with the job's age,
-so a job behind a long queue is sent a few times, not once a sweep), or every message gone
-(the broker's queue and its unacknowledged set are both empty: a broker restarted without its
-data). At most ``SWEEP_MAX_SENDS`` per sweep, oldest first.
+``lease_expires_at`` is the time by which its message must have been taken by a worker or be
+visible in the broker's queue (``UNSENT_GRACE`` after sending; empty: not sent, e.g. the broker
+was down; for a job waiting to be retried, when it is due).
+
+The sweep (beat, every minute) hands back the running jobs whose lease ended (their attempt
+stopped itself before that) and sends the queued jobs for which no message is waiting: past
+that time and not in the broker's queue (read from Redis: the job ids of the waiting messages).
+A message taken by a worker that died before claiming the job is not waiting, so the job is
+sent again at once, without waiting for Redis' visibility timeout; a job behind a long queue is
+not sent twice. Where the queue cannot be read (another broker), a job is sent again
+``REQUEUE_AFTER`` past that time. At most ``SWEEP_MAX_SENDS`` per sweep, oldest first.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import logging
 
 from celery import current_app
@@ -23,12 +29,14 @@ from labdb import models as m
 
 log = logging.getLogger(__name__)
 
-#: a queued job's first delivery window: its message is overdue after this
+#: where the broker's queue cannot be read, a sent job is sent again this long after it was due
 REQUEUE_AFTER = dt.timedelta(minutes=10)
-#: a job created this long ago and never sent (the broker was down) is sent by the sweep
+#: a sent message is taken by a worker or visible in the queue within this
 UNSENT_GRACE = dt.timedelta(seconds=20)
 #: at most this many jobs are sent per sweep, oldest first
 SWEEP_MAX_SENDS = 500
+#: at most this many waiting messages are read from the queue per sweep
+QUEUE_READ_MAX = 100_000
 #: the Celery task that runs a job, by its registered name (labdb.tasks)
 RUN_TASK = "labdb.run_analysis_job"
 
@@ -43,33 +51,29 @@ def jobs_sweep(*, now: dt.datetime | None = None) -> list[str]:
     m.AnalysisJob.objects.filter(status=Status.RUNNING, lease_expires_at__lt=now).update(
         status=Status.QUEUED
     )
-    overdue = Q(lease_expires_at__lt=now) | Q(
-        lease_expires_at__isnull=True, queued_at__lt=now - UNSENT_GRACE
-    )
-    if _broker_holds_nothing():
-        overdue |= Q(lease_expires_at__isnull=False)
+    waiting = _waiting_job_ids()
+    overdue = Q(lease_expires_at__isnull=True, queued_at__lt=now - UNSENT_GRACE)
+    if waiting is None:
+        overdue |= Q(lease_expires_at__lt=now - REQUEUE_AFTER)
+    else:
+        overdue |= Q(lease_expires_at__lt=now)
     due = m.AnalysisJob.objects.filter(Q(status=Status.QUEUED) & overdue).order_by("queued_at")
-    ids = [str(pk) for pk in due.values_list("pk", flat=True)[:SWEEP_MAX_SENDS]]
+    candidates = due.values_list("pk", flat=True)[: SWEEP_MAX_SENDS + len(waiting or ())]
+    ids = [str(pk) for pk in candidates if str(pk) not in (waiting or ())][:SWEEP_MAX_SENDS]
     for job_id in ids:
         job_send(job_id, now=now)
     return ids
 
 
-def _delivery_window(job_age: dt.timedelta) -> dt.timedelta:
-    """How long a sent message may wait before it counts as lost: doubling with the job's age."""
-    return max(REQUEUE_AFTER, job_age)
-
-
 def job_send(job_id: str, *, now: dt.datetime | None = None) -> None:
-    """Send the job to the workers and note until when its message may wait. A broker that
-    cannot be reached (bounded by the broker timeouts in settings) does not fail the request
+    """Send the job to the workers and note by when its message must be taken or visible in
+    the queue (``UNSENT_GRACE``). A broker that cannot be reached (bounded by the broker timeouts in settings) does not fail the request
     that queued the job: the job stays queued, marked as not sent, and the next sweep sends it."""
     now = now or timezone.now()
     queued = m.AnalysisJob.objects.filter(pk=job_id, status=m.AnalysisJob.Status.QUEUED)
-    queued_at = queued.values_list("queued_at", flat=True).first()
-    if queued_at is None:
+    if not queued.exists():
         return  # finished or running meanwhile
-    due = now + _delivery_window(now - queued_at)
+    due = now + UNSENT_GRACE
     queued.update(lease_expires_at=due)  # before sending: an eager run finishes the job inside
     try:
         current_app.tasks[RUN_TASK].apply_async((job_id,), ignore_result=True)
@@ -78,23 +82,40 @@ def job_send(job_id: str, *, now: dt.datetime | None = None) -> None:
         queued.filter(lease_expires_at=due).update(lease_expires_at=None)
 
 
-def _broker_holds_nothing() -> bool:
-    """True when the broker's queue and its unacknowledged messages are both empty (so no
-    queued job's message can still be waiting); False when unknown (tasks run in-process, a
-    broker without these counts, or the broker is unreachable)."""
+def _waiting_job_ids() -> set[str] | None:
+    """The ids of the jobs whose message waits in the broker's queue; None when the queue
+    cannot be read (a broker other than Redis, or unreachable). Tasks run in-process: none."""
     app = current_app
     if app.conf.task_always_eager:
-        return False
+        return set()
     try:
         with app.connection_for_read() as conn:
             channel = conn.default_channel
             client = getattr(channel, "client", None)
-            unacked_key = getattr(channel, "unacked_key", None)
-            if client is None or unacked_key is None or not hasattr(channel, "_size"):
-                return False  # not Redis: unacknowledged messages cannot be counted
-            waiting = int(channel._size(app.conf.task_default_queue))  # every priority's list
-            unacked = int(client.hlen(unacked_key))
+            if client is None or not hasattr(channel, "_q_for_pri"):
+                return None
+            queue = app.conf.task_default_queue
+            ids: set[str] = set()
+            for priority in channel.priority_steps:
+                for raw in client.lrange(channel._q_for_pri(queue, priority), 0, QUEUE_READ_MAX):
+                    ids.update(_job_ids(raw))
+            return ids
     except Exception:  # an unreachable broker: nothing can be told
         log.info("sweep: the broker's queue could not be read", exc_info=True)
-        return False
-    return waiting == 0 and unacked == 0
+        return None
+
+
+def _job_ids(raw: bytes) -> list[str]:
+    """The job id a queued message carries (none for other tasks)."""
+    try:
+        message = json.loads(raw)
+        headers = message.get("headers") or {}
+        if headers.get("task") != RUN_TASK:
+            return []
+        body = message["body"]
+        if message.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        args = json.loads(body)[0]
+        return [str(args[0])]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return []
