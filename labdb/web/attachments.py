@@ -1,8 +1,11 @@
-"""Uploading and downloading attachments of lots and electrode batches."""
+"""Uploading and downloading attachments of lots and electrode batches.
+
+An attachment is always a download, never a page of this site: ``Content-Disposition:
+attachment``, the type sniffed on the server (HTML and SVG come back as text/plain),
+``X-Content-Type-Options: nosniff`` and a Content-Security-Policy that sandboxes the response
+and lets it load nothing, should a browser render it anyway."""
 
 from __future__ import annotations
-
-import mimetypes
 
 from django import forms
 from django.contrib import messages
@@ -14,11 +17,15 @@ from django.views.decorators.http import require_POST
 
 from labdb import models as m
 from labdb.selectors.access import get_visible, projects_for
-from labdb.services.attachments import attachment_add
+from labdb.services.attachments import attachment_add, attachment_content_type
 from labdb.storage import blob_path
 from labdb.web.entities import url_for
 
 OWNERS = {"lots": m.MaterialLot, "batches": m.ElectrodeBatch}
+
+#: The policy of served user files: a unique origin without scripts, plugins or forms, that
+#: loads nothing (the site-wide policy of labdb.settings is left off these responses).
+SANDBOX_POLICY = "sandbox; default-src 'none'; frame-ancestors 'none'"
 
 
 class AttachmentForm(forms.Form):
@@ -44,7 +51,6 @@ def attachment_upload(request: HttpRequest, slug: str, key: str) -> HttpResponse
         kind=form.cleaned_data["kind"],
         chunks=upload.chunks(),
         original_name=upload.name,
-        content_type=upload.content_type or "",
         description=form.cleaned_data["description"],
         user=request.user,
     )
@@ -64,9 +70,12 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     )
     if attachment is None:
         raise Http404("no such attachment")
-    content_type = attachment.content_type or mimetypes.guess_type(attachment.original_name)[0]
-    return FileResponse(
+    response = FileResponse(
         blob_path(attachment.sha256).open("rb"),
+        as_attachment=True,
         filename=attachment.original_name,
-        content_type=content_type or "application/octet-stream",
+        content_type=attachment_content_type(attachment),
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = SANDBOX_POLICY
+    return response
