@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every response that has none of its own (CONTENT_SECURITY_POLICY)
+    "csp.middleware.CSPMiddleware",
     # Last, so that it sees the failed logins of everything above (login lockout).
     "axes.middleware.AxesMiddleware",
     "labdb.errors.FaultMiddleware",  # disk full, read-only store, database away: 507 / 503
@@ -162,10 +164,34 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SESSION_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", True)
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Content-Security-Policy (django-csp) ----------------------------------------------------
+# Scripts only from this site: no inline script, no eval (every page's JavaScript is a static
+# file; plotly.js is served by the app). Plotly sets inline styles and injects a <style>
+# element, hence 'unsafe-inline' for styles only; its PNG/SVG export uses data: and blob: URLs.
+# Served user files (attachments) carry their own sandboxing policy (labdb.web.attachments).
+_SELF, _NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF, "'unsafe-inline'"],
+        "img-src": [_SELF, "data:", "blob:"],
+        "font-src": [_SELF, "data:"],
+        "connect-src": [_SELF],
+        "worker-src": [_SELF, "blob:"],
+        "object-src": [_NONE],
+        "base-uri": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": [_NONE],
+    }
+}
+
 
 # --- Celery -------------------------------------------------------------------------------
 _broker = os.environ.get("CELERY_BROKER_URL", "")
