@@ -259,10 +259,25 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = None
 AXES_VERBOSE = False
+# The same client address as the API throttle (the trusted proxy header when configured).
+AXES_CLIENT_IP_CALLABLE = "labdb.api.authentication.client_ip"
 
-#: API token attempts: this many failures from one address within the window answer 429.
+#: API token attempts (labdb.api.authentication): this many failures at one key prefix from
+#: one client address within the window answer 429 for that prefix from that address, right
+#: key or not; after the address limit of failures (any prefixes), a wrong key from that
+#: address answers 429 while valid keys still pass.
 LABDB_AUTH_FAILURE_LIMIT = _env_int("LABDB_AUTH_FAILURE_LIMIT", 20)
+LABDB_AUTH_FAILURE_ADDRESS_LIMIT = _env_int("LABDB_AUTH_FAILURE_ADDRESS_LIMIT", 100)
 LABDB_AUTH_FAILURE_WINDOW_S = _env_int("LABDB_AUTH_FAILURE_WINDOW_S", 300)
+
+#: The client address behind a reverse proxy: the request header the proxy sets (e.g.
+#: ``X-Forwarded-For`` or ``X-Real-IP``), empty to use the connection's address (REMOTE_ADDR).
+#: Set it only when every request comes through the proxy: a client reaching the app directly
+#: could otherwise choose its address. With X-Forwarded-For, the address is the
+#: LABDB_TRUSTED_PROXY_COUNT-th entry from the right (each trusted proxy appends one).
+LABDB_TRUSTED_PROXY_HEADER = os.environ.get("LABDB_TRUSTED_PROXY_HEADER", "").strip()
+LABDB_TRUSTED_PROXY_COUNT = _env_int("LABDB_TRUSTED_PROXY_COUNT", 1)
+
 
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -67,9 +67,11 @@ def test_read_token_cannot_write(demo_user: Any) -> None:
 
 @pytest.mark.django_db
 def test_repeated_failures_are_throttled_even_for_a_good_key(demo_user: Any, settings: Any) -> None:
+    """Guesses at one key's prefix lock that prefix from that address, right key or not (the
+    other keys of the address: tests/labdb/security/test_token_throttle.py)."""
     settings.LABDB_AUTH_FAILURE_LIMIT = 5
     good = token_create(user=demo_user, name="good", scope="read").key
-    codes = [api(f"ldb_guess{i}").get("/api/v1/cells/").status_code for i in range(5)]
+    codes = [api(good[:12] + f"guess{i}").get("/api/v1/cells/").status_code for i in range(5)]
     assert codes == [401] * 5
     r = api(good).get("/api/v1/cells/")
     assert r.status_code == 429 and "Retry-After" in r
@@ -80,13 +82,14 @@ def test_failures_are_counted_in_the_database_shared_by_every_web_process(
     demo_user: Any, settings: Any
 ) -> None:
     settings.LABDB_AUTH_FAILURE_LIMIT = 3
-    for i in range(2):
-        assert api(f"ldb_guess{i}").get("/api/v1/cells/").status_code == 401
-    window = m.AuthFailureWindow.objects.get(ip="127.0.0.1")
-    assert window.count == 2
-    # Another process's failure is an UPDATE of the same row: the third one locks out.
-    auth_failure_record("127.0.0.1")
     good = token_create(user=demo_user, name="good", scope="read").key
+    for i in range(2):
+        assert api(good[:12] + f"guess{i}").get("/api/v1/cells/").status_code == 401
+    window = m.AuthFailureWindow.objects.get(ip=f"127.0.0.1 {good[:12]}")
+    assert window.count == 2
+    assert m.AuthFailureWindow.objects.get(ip="127.0.0.1").count == 2  # the address's total
+    # Another process's failure is an UPDATE of the same row: the third one locks out.
+    auth_failure_record(f"127.0.0.1 {good[:12]}")
     assert api(good).get("/api/v1/cells/").status_code == 429
     assert auth_failures("10.0.0.9") == 0  # other addresses are not affected
 
