@@ -141,7 +141,7 @@ PROTOCOLS: dict[str, tuple[str, str, dict[str, Any]]] = {
 
 
 def _ensure(cls: type[R], label: str, project: m.Project, user: Any, /, **fields: Any) -> R:
-    obj = cls._default_manager.filter(label=label).first()
+    obj = cls._default_manager.filter(project=project, label=label).first()
     if obj is None:
         obj = cls(label=label, project=project, **fields)
         return record_save(record=obj, user=user)
@@ -321,7 +321,7 @@ def demo_load(*, with_user: bool = True) -> m.Project:
 
     batches: dict[str, m.ElectrodeBatch] = {}
     for label, (name, binder, seeds, binder_pct) in FORMULATIONS.items():
-        formulation = m.Formulation.objects.filter(label=label).first()
+        formulation = m.Formulation.objects.filter(project=project, label=label).first()
         if formulation is None:
             formulation = formulation_save(
                 formulation=m.Formulation(
@@ -342,7 +342,7 @@ def demo_load(*, with_user: bool = True) -> m.Project:
                 user=user,
             )
         batch_label = f"{name}-B1"
-        batch = m.ElectrodeBatch.objects.filter(label=batch_label).first()
+        batch = m.ElectrodeBatch.objects.filter(project=project, label=batch_label).first()
         if batch is None:
             batch = batch_save(
                 batch=m.ElectrodeBatch(

@@ -43,19 +43,19 @@ def _run(
     instrument: str,
     after_cycles: int | None = None,
 ) -> m.TestRun:
-    run = m.TestRun.objects.filter(label=label).first()
+    run = m.TestRun.objects.filter(project=project, label=label).first()
     if run is not None:
         return run
-    cell = m.Cell.objects.filter(label=subject).first()
-    batch = None if cell else m.ElectrodeBatch.objects.get(label=subject)
+    cell = m.Cell.objects.filter(project=project, label=subject).first()
+    batch = None if cell else m.ElectrodeBatch.objects.get(project=project, label=subject)
     return record_save(
         record=m.TestRun(
             project=project,
             label=label,
             cell=cell,
             electrode_batch=batch,
-            protocol=m.TestProtocol.objects.get(label=protocol),
-            instrument=m.Instrument.objects.get(label=instrument),
+            protocol=m.TestProtocol.objects.get(project=project, label=protocol),
+            instrument=m.Instrument.objects.get(project=project, label=instrument),
             after_cycles=after_cycles,
             status=m.TestRun.Status.FINISHED,
             operator=user,

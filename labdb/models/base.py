@@ -6,6 +6,7 @@ import uuid
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 
 from labdb.models.immutable import ImmutableModel
@@ -59,14 +60,22 @@ class UserProfile(models.Model):
         return f"preferences of {self.user}"
 
 
+#: Code of the error for a label already used in the project.
+LABEL_TAKEN = "label_taken"
+
+
 class CatalogRecord(models.Model):
-    """Base of every catalog record: a stable UUID, a unique human-readable label, a project."""
+    """Base of every catalog record: a stable UUID, a human-readable label unique within its
+    project and record type, a project.
+
+    Labels are unique per project, not across projects: whether another project uses a label
+    can neither be probed (an "already exists" answer) nor prevent its use here."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     label = models.CharField(
         max_length=120,
-        unique=True,
-        help_text="Unique, human-readable name, e.g. printed on the sample.",
+        db_index=True,
+        help_text="Human-readable name, unique in the project, e.g. printed on the sample.",
     )
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
     notes = models.TextField(blank=True)
@@ -85,9 +94,42 @@ class CatalogRecord(models.Model):
     class Meta:
         abstract = True
         ordering = ["label"]
+        # Subclasses that declare constraints of their own start from these.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "label"], name="%(class)s_label_unique_in_project"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.label
+
+    def unique_error_message(self, model_class: Any, unique_check: Any) -> ValidationError:
+        if tuple(unique_check) == ("project", "label"):
+            project = Project.objects.filter(pk=self.project_id).first()  # type: ignore[attr-defined]
+            return ValidationError(
+                f"a {self._meta.verbose_name} labelled {self.label!r} already exists in "
+                f"project {project}; labels are unique within a project",
+                code=LABEL_TAKEN,
+            )
+        return super().unique_error_message(model_class, unique_check)  # type: ignore[no-any-return]
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        """As Django's, with a label already used in the project reported on ``label``."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            general = errors.get(NON_FIELD_ERRORS, [])
+            taken = [e for e in general if getattr(e, "code", None) == LABEL_TAKEN]
+            if taken:
+                errors["label"] = [*errors.get("label", []), *taken]
+                rest = [e for e in general if e not in taken]
+                if rest:
+                    errors[NON_FIELD_ERRORS] = rest
+                else:
+                    del errors[NON_FIELD_ERRORS]
+            raise ValidationError(errors) from None
 
 
 class HistoryEntry(ImmutableModel):

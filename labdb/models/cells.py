@@ -74,6 +74,7 @@ class Cell(CatalogRecord):
 
     class Meta(CatalogRecord.Meta):
         constraints = [
+            *CatalogRecord.Meta.constraints,
             models.CheckConstraint(condition=models.Q(area_cm2__gt=0), name="cell_area_positive"),
             models.CheckConstraint(
                 condition=(

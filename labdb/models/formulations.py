@@ -32,9 +32,10 @@ class Formulation(CatalogRecord):
     class Meta(CatalogRecord.Meta):
         ordering = ["name", "version"]
         constraints = [
+            *CatalogRecord.Meta.constraints,
             models.UniqueConstraint(
                 fields=["project", "name", "version"], name="formulation_unique_version"
-            )
+            ),
         ]
 
     def clean(self) -> None:

@@ -76,6 +76,7 @@ class MaterialLot(CatalogRecord):
 
     class Meta(CatalogRecord.Meta):
         constraints = [
+            *CatalogRecord.Meta.constraints,
             models.UniqueConstraint(
                 fields=["material", "supplier", "lot_number"], name="lot_unique_supplier_number"
             ),

@@ -51,7 +51,8 @@ class TestProtocol(CatalogRecord):
 
     class Meta(CatalogRecord.Meta):
         constraints = [
-            models.UniqueConstraint(fields=["project", "name"], name="protocol_unique_name")
+            *CatalogRecord.Meta.constraints,
+            models.UniqueConstraint(fields=["project", "name"], name="protocol_unique_name"),
         ]
 
     def clean(self) -> None:
@@ -97,11 +98,12 @@ class TestRun(CatalogRecord):
 
     class Meta(CatalogRecord.Meta):
         constraints = [
+            *CatalogRecord.Meta.constraints,
             models.CheckConstraint(
                 condition=models.Q(cell__isnull=False, electrode_batch__isnull=True)
                 | models.Q(cell__isnull=True, electrode_batch__isnull=False),
                 name="testrun_on_cell_or_batch",
-            )
+            ),
         ]
 
     def clean(self) -> None:

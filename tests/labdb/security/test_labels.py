@@ -1,0 +1,90 @@
+"""Labels are unique within a project, not across projects: another project's labels can
+neither be probed ("already exists") nor taken first, and a duplicate within the project is
+refused on the label field, naming only this project."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.test import Client
+
+from labdb import models as m
+from tests.labdb.api.conftest import token_client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_api_create_with_another_projects_label_is_not_an_oracle(
+    demo_user: Any, outsider: Any, demo: m.Project
+) -> None:
+    client = token_client(demo_user, "read-write")
+    body = {"project": demo.label, "category": "seed_metal", "name": "Si", "formula": "Si"}
+    r = client.post("/api/v1/materials/", {**body, "label": "Secret-Si"}, format="json")
+    assert r.status_code == 201, r.json()  # the outsider's label says nothing here
+    both = m.Material.objects.filter(label="Secret-Si")
+    assert sorted(p.label for p in m.Project.objects.filter(pk__in=both.values("project"))) == [
+        "anodeless-multiseed",
+        "other-group",
+    ]
+    r = client.post("/api/v1/materials/", {**body, "label": "Secret-Si"}, format="json")
+    assert r.status_code == 400
+    message = " ".join(r.json()["label"])
+    assert "Secret-Si" in message and demo.label in message
+    assert "other-group" not in str(r.json())
+
+
+def test_web_form_duplicate_is_a_label_error_within_the_project(
+    client_demo: Client, demo: m.Project, outsider: Any
+) -> None:
+    form = {"project": str(demo.pk), "category": "seed_metal", "name": "Si", "formula": "Si"}
+    r = client_demo.post("/materials/new/", {**form, "label": "Secret-Si"})
+    assert r.status_code == 302
+    r = client_demo.post("/materials/new/", {**form, "label": "Secret-Si"})
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert "already exists in project anodeless-multiseed" in page
+    assert "other-group" not in page
+
+
+def test_the_database_refuses_a_duplicate_label_in_a_project(demo: m.Project) -> None:
+    mg = m.Material.objects.get(project=demo, label="Mg")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        m.Material.objects.create(project=demo, label="Mg", category=mg.category, name="Mg")
+    other = m.Project.objects.create(label="p2", name="p2")
+    m.Material.objects.create(project=other, label="Mg", category=mg.category, name="Mg")
+    assert m.Material.objects.filter(label="Mg").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0011_keeps_every_record_and_allows_per_project_labels() -> None:
+    """From 0010 (globally unique labels) to 0011 and back, on records made at 0010."""
+    executor = MigrationExecutor(connection)
+    executor.migrate([("labdb", "0010_result_tables_and_stored_eis_curves")])
+    old = executor.loader.project_state(
+        [("labdb", "0010_result_tables_and_stored_eis_curves")]
+    ).apps
+    project = old.get_model("labdb", "Project").objects.create(label="p1", name="p1")
+    material = old.get_model("labdb", "Material")
+    material.objects.create(project_id=project.pk, label="Mg", category="seed_metal", name="Mg")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("labdb", "0011_labels_unique_per_project")])
+    new = executor.loader.project_state([("labdb", "0011_labels_unique_per_project")]).apps
+    material = new.get_model("labdb", "Material")
+    assert material.objects.get(label="Mg").project_id == project.pk
+    p2 = new.get_model("labdb", "Project").objects.create(label="p2", name="p2")
+    material.objects.create(project_id=p2.pk, label="Mg", category="seed_metal", name="Mg")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        material.objects.create(project_id=p2.pk, label="Mg", category="seed_metal", name="x")
+    executor = MigrationExecutor(connection)
+    with pytest.raises(RuntimeError, match="used in several projects: material 'Mg'"):
+        executor.migrate([("labdb", "0010_result_tables_and_stored_eis_curves")])
+    assert material.objects.filter(label="Mg").count() == 2  # nothing was undone
+    material.objects.filter(project_id=p2.pk).delete()
+    executor = MigrationExecutor(connection)
+    executor.migrate([("labdb", "0010_result_tables_and_stored_eis_curves")])
+    assert material.objects.filter(label="Mg").count() == 1
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
