@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # static files: from STATIC_ROOT after collectstatic, from the app folders in DEBUG
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # 413 for a body larger than an upload may be, before anything reads it
+    "labdb.web.upload.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -12,6 +12,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
+from zipfile import BadZipFile
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -141,7 +142,8 @@ def bulk_import(
     created: list[m.CatalogRecord] = []
     try:
         rows = list(_rows(fileobj, filename))
-    except (UnicodeDecodeError, csv.Error, KeyError, OSError, ValueError) as exc:
+    except (UnicodeDecodeError, csv.Error, KeyError, OSError, ValueError, BadZipFile) as exc:
+        # BadZipFile: an .xlsx that is not a zip archive (openpyxl lets it through)
         raise ImportFailed([f"{filename}: not a readable CSV or XLSX file ({exc})"]) from exc
     if not rows:
         raise ImportFailed([f"{filename}: no data rows below the header"])

@@ -44,5 +44,8 @@ def import_file(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, f"Imported {len(created)} {entity.verbose_name_plural}.")
             return redirect(f"/{slug}/")
     return render(
-        request, "catalog/import.html", {"entity": entity, "form": form, "errors": errors}
+        request,
+        "catalog/import.html",
+        {"entity": entity, "form": form, "errors": errors},
+        status=400 if errors or form.errors else 200,
     )

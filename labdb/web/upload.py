@@ -1,9 +1,14 @@
 """Uploading a raw data file to a test run from the browser (drag and drop with a progress bar;
 a plain form works without JavaScript). The bytes go through :func:`data_file_register`, which
-computes the sha256 on the server, stores the file content-addressed and queues its analysis."""
+computes the sha256 on the server, stores the file content-addressed and queues its analysis.
+
+A body larger than ``LABDB_MAX_UPLOAD_BYTES`` is refused with 413: from its declared length by
+:class:`RequestSizeLimitMiddleware` before anything reads it (the CSRF check would otherwise
+parse the whole form first), else by the blob store as the bytes arrive."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +26,39 @@ from labdb.storage import BlobTooLarge, ChecksumMismatch
 
 def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
+
+
+#: Room for the multipart boundaries and the other form fields around the file.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
+
+def _size(n: int) -> str:
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= factor:
+            return f"{n / factor:.3g} {unit}"
+    return f"{n} bytes"
+
+
+def too_large_message(limit: int) -> str:
+    return f"the upload is larger than the limit of {limit} bytes ({_size(limit)})"
+
+
+class RequestSizeLimitMiddleware:
+    """Answer 413 to a request whose declared body is larger than an upload may be, before any
+    middleware or view reads the body. Placed before the CSRF check, which parses a form."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        limit = settings.MAX_UPLOAD_BYTES
+        if declared > limit + MULTIPART_OVERHEAD_BYTES:
+            return JsonResponse({"error": too_large_message(limit)}, status=413)
+        return self.get_response(request)
 
 
 def _error(request: HttpRequest, message: str, runs: Any, status: int = 400) -> HttpResponse:
@@ -64,7 +102,10 @@ def upload(request: HttpRequest) -> HttpResponse:
             expected_sha256=request.POST.get("sha256") or None,
             max_bytes=settings.MAX_UPLOAD_BYTES,
         )
-    except (ChecksumMismatch, BlobTooLarge) as exc:
+    except BlobTooLarge:
+        message = f"{uploaded.name}: {too_large_message(settings.MAX_UPLOAD_BYTES)}"
+        return _error(request, message, runs, status=413)
+    except ChecksumMismatch as exc:
         return _error(request, f"{uploaded.name}: {exc}", runs)
     except ValidationError as exc:
         return _error(request, f"{uploaded.name}: {' '.join(exc.messages)}", runs)
