@@ -11,6 +11,8 @@ from typing import Any
 
 from rest_framework.renderers import BaseRenderer
 
+from labdb.exports.spreadsheet import neutralise, safe_row
+
 
 def rows_of(data: Any) -> list[dict[str, Any]]:
     """The rows of a response: a list, a page's ``results``, or one record; an error's detail
@@ -32,8 +34,8 @@ def columns_of(rows: list[dict[str, Any]]) -> list[str]:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"))
-    return "" if value is None else value
+        return neutralise(json.dumps(value, separators=(",", ":")))
+    return "" if value is None else neutralise(value)
 
 
 class CSVRenderer(BaseRenderer):
@@ -48,7 +50,7 @@ class CSVRenderer(BaseRenderer):
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         cols = columns_of(rows)
-        writer.writerow(cols)
+        writer.writerow(safe_row(cols))
         for r in rows:
             writer.writerow([_cell(r.get(c)) for c in cols])
         return out.getvalue().encode()

@@ -31,6 +31,7 @@ from labdb.exports import vocab
 from labdb.exports.crate import safe_name, uri
 from labdb.exports.prov import namespace_uri
 from labdb.exports.records import collect
+from labdb.exports.spreadsheet import neutralise
 from labdb.models.quantities import quantity_unit
 from labdb.storage import blob_path, hash_file
 
@@ -228,7 +229,8 @@ def export_bdf(
     csv_path = out / f"{stem}.bdf.csv"
     parquet_path = out / f"{stem}.bdf.parquet"
     sidecar_path = out / f"{stem}.metadata.jsonld"
-    frame.to_csv(csv_path, index=False)
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    frame.assign(**{c: frame[c].map(neutralise) for c in text}).to_csv(csv_path, index=False)
     frame.to_parquet(parquet_path, index=False)
     doc = sidecar(
         test_run,

@@ -23,6 +23,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from labdb import models as m
+from labdb.exports.spreadsheet import safe_row
 from labdb.selectors.access import get_visible
 from labdb.web.batch_plots import BATCH_PLOTS
 from labdb.web.cell_plots import CELL_PLOTS
@@ -53,7 +54,8 @@ def figure_csv(fig: dict[str, Any], response: HttpResponse) -> None:
             if x is None and y is None:
                 continue  # a gap between segments
             err = errors[i] if i < len(errors) else ""
-            writer.writerow([tr.get("name", ""), x_name, x, y_name, y, "" if err is None else err])
+            row = [tr.get("name", ""), x_name, x, y_name, y, "" if err is None else err]
+            writer.writerow(safe_row(row))
 
 
 def respond(fig: dict[str, Any], fmt: str, filename: str) -> HttpResponse:

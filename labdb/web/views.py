@@ -291,6 +291,8 @@ def record_history(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     import csv
     import json
 
+    from labdb.exports.spreadsheet import safe_row
+
     entity = _entity(slug)
     obj = get_visible(entity.model, request.user, key)
     response = HttpResponse(content_type="text/csv")
@@ -298,5 +300,6 @@ def record_history(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(["at", "user", "action", "changes"])
     for h in history_for(obj):  # type: ignore[arg-type]
-        writer.writerow([h.at.isoformat(), h.user or "", h.action, json.dumps(h.changes)])
+        row = [h.at.isoformat(), h.user or "", h.action, json.dumps(h.changes)]
+        writer.writerow(safe_row(row))
     return response
