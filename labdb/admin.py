@@ -1,15 +1,19 @@
 """Django admin for every model (staff only). Catalog edits go through the same service as
-the web forms, so validation and history apply here too."""
+the web forms, so validation and history apply here too; deletes, one or many at once, are
+recorded in the history before the rows go."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from labdb import models as m
 from labdb.services.catalog import record_save
+from labdb.services.history import history_deleted
 from labdb.web.forms import ComponentFormSet
 
 
@@ -21,6 +25,18 @@ class CatalogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         record_save(record=obj, user=request.user)
+
+    @transaction.atomic
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        history_deleted(record=obj, user=request.user)
+        super().delete_model(request, obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """The "delete selected" action: one history entry per record."""
+        for obj in queryset.select_related("project"):
+            history_deleted(record=obj, user=request.user)
+        super().delete_queryset(request, queryset)
 
 
 class ComponentInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -77,7 +93,8 @@ for model in (
 
 @admin.register(m.AuthFailureWindow)
 class AuthFailureWindowAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Failed API authentication per address: viewable, and deletable to lift a throttle."""
+    """Failed API authentication per client address ("<address>") and per key prefix from an
+    address ("<address> <prefix>"): viewable, and deletable to lift a throttle."""
 
     list_display = ("ip", "count", "started_at")
 

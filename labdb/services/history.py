@@ -69,6 +69,20 @@ def history_record(
     )
 
 
+def history_deleted(*, record: CatalogRecord, user: Any) -> HistoryEntry:
+    """Append the entry of ``record``'s deletion (call before deleting it): every field's
+    last value as ``[value, None]``, so the history keeps what the record was."""
+    return HistoryEntry.objects.create(
+        project=record.project,
+        record_type=record._meta.model_name or "",
+        record_id=record.pk,
+        record_label=record.label,
+        action=HistoryEntry.Action.DELETED,
+        changes={k: [v, None] for k, v in snapshot(record).items()},
+        user=user if getattr(user, "is_authenticated", False) else None,
+    )
+
+
 def history_for(record: CatalogRecord) -> models.QuerySet[HistoryEntry]:
     return HistoryEntry.objects.filter(
         record_type=record._meta.model_name, record_id=record.pk
