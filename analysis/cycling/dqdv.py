@@ -15,6 +15,11 @@ voltage turns back: each half-cycle's voltage is interpolated on ``dvdq_points``
 capacities (the capacity made non-decreasing by its running maximum), then differentiated by a
 Savitzky-Golay filter (cubic, ``dvdq_window_points`` points).
 
+A dQ/dV peak is a maximum whose prominence is at least ``min_peak_fraction`` (5 %) of the
+largest dQ/dV within ``peak_window_V`` (0.05 V) of it, and at least ``floor_fraction`` (1 %)
+of the half-cycle's largest: judged against its neighbourhood, so the lithium-plating plateau
+of an anode-less half cell (often 20 times the alloying plateaus) does not hide them.
+
 Conventions: ``dq_dv_mAh_per_V`` counts charge positive in the half-cycle's own direction (a
 discharge has positive dQ/dV here; navani and others sign it by the current); ``dv_dq_V_per_mAh``
 is signed, negative where the voltage falls as charge passes (lithiation of a half cell's
@@ -45,9 +50,10 @@ class DQDVResult:
     4 smoothing widths): ``half_cycle``, ``cycle``, ``kind``, ``voltage_V`` (bin centre),
     ``dq_dv_mAh_per_V``. ``dvdq``: ``half_cycle``, ``cycle``, ``kind``, ``capacity_mAh``,
     ``voltage_V``, ``dv_dq_V_per_mAh`` on each half-cycle's capacity grid. ``peaks``: the
-    maxima of each half-cycle's dQ/dV with a prominence of at least ``min_peak_fraction`` of
-    its largest value: ``half_cycle``, ``cycle``, ``kind``, ``voltage_V``, ``dq_dv_mAh_per_V``,
-    ``prominence_mAh_per_V``. ``parameters``: the binning and smoothing used."""
+    maxima of each half-cycle's dQ/dV whose prominence is at least ``min_peak_fraction`` of the
+    largest dQ/dV within ``peak_window_V`` of the peak and at least ``floor_fraction`` of the
+    half-cycle's largest: ``half_cycle``, ``cycle``, ``kind``, ``voltage_V``,
+    ``dq_dv_mAh_per_V``, ``prominence_mAh_per_V``. ``parameters``: the binning and smoothing used."""
 
     curves: pd.DataFrame
     dvdq: pd.DataFrame
@@ -72,6 +78,8 @@ def dqdv(
     dvdq_points: int = 200,
     dvdq_window_points: int = 11,
     min_peak_fraction: float = 0.05,
+    peak_window_V: float = 0.05,
+    floor_fraction: float = 0.01,
 ) -> DQDVResult:
     """dQ/dV, dV/dQ and dQ/dV peaks of every half-cycle (module docstring for the method).
 
@@ -79,7 +87,7 @@ def dqdv(
     ``voltage_volt``, half-cycles in contiguous rows); ``half_cycles``: the half-cycle table
     (``half_cycle``, ``cycle``, ``kind``). Units: V, mAh, mAh/V, V/mAh.
     """
-    from scipy.ndimage import gaussian_filter1d
+    from scipy.ndimage import gaussian_filter1d, maximum_filter1d
     from scipy.signal import find_peaks, savgol_filter
 
     if not bin_V > 0:
@@ -97,6 +105,8 @@ def dqdv(
         "dvdq_points": dvdq_points,
         "dvdq_window_points": dvdq_window_points,
         "min_peak_fraction": min_peak_fraction,
+        "peak_window_V": peak_window_V,
+        "floor_fraction": floor_fraction,
     }
     hc = profiles["half_cycle"].to_numpy(dtype=np.int64)
     q = profiles["capacity_mAh"].to_numpy(dtype=np.float64)
@@ -155,7 +165,11 @@ def dqdv(
     idx, props = find_peaks(flat, prominence=1e-12)
     pr, pc = np.divmod(idx, nbins + 1)
     top = grid.max(axis=1)
-    keep = props["prominences"] >= min_peak_fraction * top[pr]
+    reach = round(peak_window_V / bin_V)
+    local = maximum_filter1d(grid, 2 * reach + 1, axis=1, mode="constant")
+    keep = (props["prominences"] >= min_peak_fraction * local[pr, pc]) & (
+        props["prominences"] >= floor_fraction * top[pr]
+    )
     pr, pc, prom = pr[keep], pc[keep], props["prominences"][keep]
     peaks = pd.DataFrame(
         {

@@ -69,7 +69,13 @@ class DQDVParams(Params):
     dvdq_points: int = param(200, doc="capacities per half-cycle at which dV/dQ is computed")
     dvdq_window_points: int = param(11, doc="Savitzky-Golay window of dV/dQ (odd number of points)")
     min_peak_fraction: float = param(
-        0.05, doc="dQ/dV peak prominence as a fraction of the half-cycle's largest dQ/dV"
+        0.05, doc="dQ/dV peak prominence as a fraction of the largest dQ/dV near the peak"
+    )
+    peak_window_V: float = param(
+        0.05, unit="V", doc="voltage window around a dQ/dV peak whose largest value judges it"
+    )
+    floor_fraction: float = param(
+        0.01, doc="dQ/dV peak prominence at least this fraction of the half-cycle's largest"
     )
 
 
@@ -90,6 +96,8 @@ def run_dqdv(table: pd.DataFrame, params: DQDVParams, progress: Progress | None 
         dvdq_points=params.dvdq_points,
         dvdq_window_points=params.dvdq_window_points,
         min_peak_fraction=params.min_peak_fraction,
+        peak_window_V=params.peak_window_V,
+        floor_fraction=params.floor_fraction,
     )
     report(progress, 0.9)
     return Result(

@@ -16,6 +16,7 @@ from analysis.simulate.voltammetry import (
     THERMAL_VOLTAGE_V,
     Phase,
     incremental_capacity_table,
+    plating_curve_table,
 )
 
 HALF = [Phase(0.45, 0.4, 1.0), Phase(0.25, 1.0, 0.8), Phase(0.10, 0.8, 0.6)]
@@ -135,3 +136,13 @@ def test_each_half_cycles_dqdv_holds_its_charge_on_a_real_biologic_file(
     # binning and the area-keeping smoothing hold each half-cycle's integrated charge
     assert area.to_numpy() == pytest.approx(half["integrated_capacity_mAh"].to_numpy(), rel=1e-6)
     assert (result.tables["dqdv_peaks"]["half_cycle"].nunique()) == 13
+
+
+@pytest.mark.parametrize("smooth_V", [0.003, 0.01])
+def test_the_alloying_plateaus_stand_out_beside_lithium_plating(smooth_V: float) -> None:
+    # first plating of the MgAgSn electrode: Sn 0.45 V, Mg 0.10 V, Ag 0.05 V (10 mV slopes),
+    # then 1 mAh of lithium at -15 mV, whose dQ/dV is 20 times the alloying plateaus'
+    table = plating_curve_table(plateaus=((0.45, 0.08), (0.10, 0.06), (0.05, 0.05)))
+    result = pipelines.run("dqdv", table, {"cell_type": "half", "smooth_V": smooth_V})
+    found = sorted(result.tables["dqdv_peaks"]["voltage_V"])
+    assert found == pytest.approx([-0.015, 0.05, 0.10, 0.45], abs=0.005)
