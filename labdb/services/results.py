@@ -20,6 +20,7 @@ from analysis.pipelines import Result
 from labdb import models as m
 from labdb.provenance import canonical_json
 from labdb.services.parsing import store_frame
+from labdb.services.status import status_follow_result
 from labdb.storage import store_chunks
 
 #: per-cycle values kept as columns of CycleResult (the rest are in ``values``)
@@ -87,6 +88,7 @@ def result_store(job: m.AnalysisJob, stored: StoredOutput) -> m.AnalysisResult:
         _store_cycles(record, data["tables"]["cycles"])
     elif kind == "eis":
         _store_spectra(record, data["summary"]["details"])
+    status_follow_result(result=record)  # the run's and cell's statuses follow the data
     return record
 
 
