@@ -3,6 +3,7 @@ from django.urls import path
 from labdb.web import (
     attachments,
     dashboards,
+    exports,
     imports,
     jobs,
     plots,
@@ -21,6 +22,7 @@ urlpatterns = [
     path("search/", search.search_page, name="search"),
     path("compare/", dashboards.compare_page, name="compare"),
     path("compare/plots/<slug:name>.<str:fmt>", plots.compare_plot, name="compare-plot"),
+    path("compare/export/<str:fmt>", exports.selection_export, name="compare-export"),
     path("jobs/", jobs.job_list, name="jobs"),
     path("jobs/status.json", jobs.job_status, name="job-status"),
     path("jobs/<uuid:pk>/", jobs.job_detail, name="job"),
@@ -34,6 +36,7 @@ urlpatterns = [
     # dashboards: before the generic detail route
     path("cells/<str:key>/", dashboards.cell_page, name="cell"),
     path("cells/<str:key>/plots/<slug:name>.<str:fmt>", plots.cell_plot, name="cell-plot"),
+    path("cells/<str:key>/export/<str:fmt>", exports.cell_export, name="cell-export"),
     path("batches/<str:key>/", dashboards.batch_page, name="batch"),
     path("batches/<str:key>/plots/<slug:name>.<str:fmt>", plots.batch_plot, name="batch-plot"),
     path("<slug:slug>/<str:key>/", views.record_detail, name="detail"),

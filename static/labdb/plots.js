@@ -23,6 +23,10 @@
     return {
       responsive: true,
       displaylogo: false,
+      // nothing in the mode bar sends data to an outside service
+      showSendToCloud: false,
+      showEditInChartStudio: false,
+      modeBarButtonsToRemove: ["sendDataToCloud", "editInChartStudio"],
       toImageButtonOptions: { format: "png", filename: name, scale: 2 },
       modeBarButtonsToAdd: [{
         name: "downloadSvg",
