@@ -28,9 +28,9 @@ CE_TOLERANCE = 0.01
 RETENTION_MAX = 1.10
 
 CE_CAUSE = (
-    "more charge came back than went in: the current sign is swapped (charge and discharge "
-    "exchanged), the electrode held lithium before the test (a reservoir), or the protocol's "
-    "half-cycle window does not match the data"
+    "more charge came back than went in: a soft short circuit let the stripping run long, "
+    "the current sign is swapped (charge and discharge exchanged), the electrode held lithium "
+    "before the test (a reservoir), or the protocol's half-cycle window does not match the data"
 )
 RETENTION_CAUSE = (
     "the reference cycle is a low-capacity formation or conditioning cycle, the capacity "
