@@ -77,9 +77,9 @@ class PeelSpan:
 def _smooth_median(x: FloatArray, f: FloatArray, window_mm: float) -> FloatArray:
     from scipy.ndimage import median_filter
 
-    step = float(np.median(np.diff(x))) if len(x) > 1 else 1.0
-    size = max(int(window_mm / step) // 2 * 2 + 1, 3) if step > 0 else 3
-    return np.asarray(median_filter(f, size=min(size, len(f) // 2 * 2 - 1 or 1)), dtype=float)
+    step = float(np.median(np.diff(x))) if len(x) > 1 else 0.0
+    size = max(int(window_mm / step) // 2 * 2 + 1, 3) if step > 0 else 3  # odd, >= 3 points
+    return np.asarray(median_filter(f, size=size, mode="nearest"), dtype=float)
 
 
 def peel_span(

@@ -187,7 +187,10 @@ def scratch_analysis(
       when the step up exceeds 8 times the residual noise; acoustic emission: the first point
       above the baseline by 10 robust standard deviations (:func:`_acoustic_onset`).
     * ``L_c1``: the lowest load of the events found (first damage).
-    * elastic recovery (mean over points with a residual depth): ``1 - residual / depth``.
+    * elastic recovery (over the points with a residual depth): ``1 - sum(residual) /
+      sum(depth)``, the depth-weighted mean of ``1 - residual / depth``: the point-wise ratio
+      of the shallow start, where both depths are within noise of zero, would dominate a plain
+      mean (0.87 instead of 0.70 on the simulated Elastane scratch).
 
     Units: mm, mN, µm. Reference: ASTM C1624 (critical scratch loads by progressive-load
     scratch testing), which defines ``L_c`` as the load at a specified damage event; here the
@@ -251,7 +254,7 @@ def scratch_analysis(
         ok = np.isfinite(r) & (d > 0)
         max_residual = float(np.nanmax(r))
         if ok.any():
-            recovery = float(np.mean(1.0 - r[ok] / d[ok]))
+            recovery = float(1.0 - np.sum(r[ok]) / np.sum(d[ok]))
     lc2 = float(load[k]) if failed else None
     return ScratchResult(
         sections=out_sections,

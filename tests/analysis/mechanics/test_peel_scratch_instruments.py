@@ -115,3 +115,15 @@ def test_the_scratch_pipeline_reads_friction_from_the_file(tmp_path: Path) -> No
     assert [s["start_mm"] for s in out["sections"]] == [
         lo for lo, _ in mechanics.DEFAULT_SECTIONS_MM
     ]
+
+
+@pytest.mark.parametrize("binder", [ELASTANE, PVDF], ids=["elastane", "pvdf"])
+def test_scratch_elastic_recovery_is_the_simulated_one_despite_a_shallow_noisy_start(
+    binder: dict[str, dict[str, float]],
+) -> None:
+    spec = binder["scratch"]
+    c = scratch_curve(**spec, seed=3)  # type: ignore[arg-type]
+    r = mechanics.scratch_analysis(
+        c["distance_mm"], c["normal_load_mN"], c["depth_um"], c["residual_depth_um"]
+    )
+    assert r.mean_elastic_recovery == pytest.approx(spec["elastic_recovery"], abs=0.02)
