@@ -15,5 +15,6 @@ COMMANDS = {
     "scratch": "mechanics",
     "indentation": "mechanics",
     "cv": "mechanics",
+    "dqdv": "mechanics",
     "pipelines": "pipelines",
 }

@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from analysis.readers._limits import limits
 from analysis.readers.base import ParseError
 
 NULLS = ["", "N/A", "NA", "n/a", "NaN", "nan", "null", "NULL", "-", "#N/A"]
@@ -168,6 +169,7 @@ def read_table(
         )
     except pa.ArrowInvalid as exc:
         raise ParseError(f"cannot parse the table: {exc}", file=path, row=header_index + 1) from exc
+    limits().check_table(path, table.num_rows, table.num_columns)
     if quoted_lines:
         table = _unquote(table)
     # One block per column (no consolidation into a 2-D copy) and the Arrow buffers released

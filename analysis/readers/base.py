@@ -17,64 +17,10 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.readers._errors import ParseError as ParseError
+
 #: How many leading bytes a sniffer sees.
 SNIFF_BYTES = 64 * 1024
-
-
-class ParseError(ValueError):
-    """A file that cannot be read, with where and why.
-
-    The message names the file, and where known the row (1-based, as a spreadsheet shows it),
-    the column, what was expected and what was found, e.g.
-    ``data.csv, row 12, column 'Current(A)': expected a number, found 'abc'``.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        file: str | Path | None = None,
-        row: int | None = None,
-        column: str | None = None,
-        expected: str | None = None,
-        found: str | None = None,
-    ) -> None:
-        self.reason = message
-        self.file = Path(file).name if file is not None else None
-        self.row = row
-        self.column = column
-        self.expected = expected
-        self.found = found
-        super().__init__(self._compose())
-
-    def _compose(self) -> str:
-        where = []
-        if self.file:
-            where.append(self.file)
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column is not None:
-            where.append(f"column {self.column!r}")
-        text = ", ".join(where)
-        detail = self.reason
-        if self.expected is not None:
-            detail += f": expected {self.expected}"
-            if self.found is not None:
-                detail += f", found {self.found!r}"
-        return f"{text}: {detail}" if text else detail
-
-    def with_file(self, file: str | Path) -> ParseError:
-        """The same error, naming ``file`` when the reader did not."""
-        if self.file is not None:
-            return self
-        return ParseError(
-            self.reason,
-            file=file,
-            row=self.row,
-            column=self.column,
-            expected=self.expected,
-            found=self.found,
-        )
 
 
 @dataclass(frozen=True)
@@ -245,8 +191,24 @@ def read(path: str | Path, format: str | None = None, **options: Any) -> ReadRes
 
     ``format`` overrides detection. Options go to the reader (e.g. ``mapping`` for the generic
     CSV reader). Raises :class:`ParseError` naming the file on any problem.
+
+    A gzip-compressed file (``run.csv.gz``) is unpacked to a temporary file and read as what it
+    holds. Every file is held to the reader limits (:mod:`analysis.readers._limits`): a
+    container that declares more than they allow is refused before it is unpacked, a gzip
+    stream while it is, and a table with more rows or cells after it is parsed.
     """
+    from analysis.readers._limits import check_container, limits
+
     path = Path(path)
+    bounds = limits()
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(8)
+    except OSError as exc:
+        raise ParseError(f"cannot open the file ({exc.strerror})", file=path) from exc
+    if magic.startswith(_GZIP_MAGIC):
+        return _read_gzip(path, format, bounds, options)
+    check_container(path, magic, bounds)
     specs = registry()
     if format is not None:
         if format not in specs:
@@ -263,6 +225,7 @@ def read(path: str | Path, format: str | None = None, **options: Any) -> ReadRes
         raise exc.with_file(path) from exc
     except (OSError, ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError) as exc:
         raise ParseError(f"{spec.name} reader failed: {exc}", file=path) from exc
+    bounds.check_table(path, len(parsed.table), len(parsed.table.columns))
     return ReadResult(
         format=spec.name,
         kind=parsed.kind or spec.kind,
@@ -272,6 +235,46 @@ def read(path: str | Path, format: str | None = None, **options: Any) -> ReadRes
         parser=spec.module,
         parser_version=spec.version,
         source_name=path.name,
+    )
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _read_gzip(
+    path: Path, format: str | None, bounds: Any, options: Mapping[str, Any]
+) -> ReadResult:
+    """Read what the gzip file ``path`` holds, unpacked within the limits (streamed)."""
+    import dataclasses
+    import gzip
+    import tempfile
+    import zlib
+
+    from analysis.readers._limits import copy_bounded
+
+    inner_name = path.name[: -len(".gz")] if path.name.lower().endswith(".gz") else path.stem
+    with tempfile.TemporaryDirectory(prefix="labdb-gz-") as tmp:
+        inner = Path(tmp) / (inner_name or "data")
+        try:
+            with gzip.open(path, "rb") as source, inner.open("wb") as target:
+                copy_bounded(source, target, bounds=bounds, path=path)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ParseError(f"cannot unpack the gzip file ({exc})", file=path) from exc
+        try:
+            result = read(inner, format, **options)
+        except ParseError as exc:
+            raise type(exc)(
+                exc.reason,
+                file=path,
+                row=exc.row,
+                column=exc.column,
+                expected=exc.expected,
+                found=exc.found,
+            ) from exc
+    return dataclasses.replace(
+        result,
+        source_name=path.name,
+        metadata=MappingProxyType({**result.metadata, "compression": "gzip"}),
     )
 
 

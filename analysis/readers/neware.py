@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis.readers import _text
+from analysis.readers._limits import copy_bounded, limits
 from analysis.readers._units import split_unit, timedelta_seconds, to_si
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import finish_cycling, split_by_direction, step_starts
@@ -85,7 +86,11 @@ def read_nda(path: Path, *, on_damage: str = "error", **_: Any) -> Parsed:
                 names = []
             if names:
                 with tempfile.TemporaryDirectory() as tmp:
-                    inner = Path(zf.extract(names[0], tmp))
+                    # Streamed within the reader limits (the archive's declared sizes were
+                    # checked before: analysis.readers._limits).
+                    inner = Path(tmp) / Path(names[0]).name
+                    with zf.open(names[0]) as member, inner.open("wb") as target:
+                        copy_bounded(member, target, bounds=limits(), path=path)
                     parsed = _read_nda_file(inner, on_damage=on_damage, shown=path)
                 return Parsed(
                     parsed.table,

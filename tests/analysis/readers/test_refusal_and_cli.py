@@ -92,3 +92,18 @@ def test_read_command_imports_only_what_reading_needs(tmp_path: Path) -> None:
         check=True,
     )
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_command_is_found_in_the_module_the_lazy_table_names() -> None:
+    import argparse
+
+    from analysis import cli
+    from analysis.__main__ import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == set(cli.COMMANDS)
+    for command, module in cli.COMMANDS.items():
+        lazy = next(
+            a for a in build_parser(command)._actions if isinstance(a, argparse._SubParsersAction)
+        )
+        assert command in lazy.choices, (command, module)
