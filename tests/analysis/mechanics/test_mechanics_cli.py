@@ -85,3 +85,35 @@ def test_wrong_kind_and_missing_unit_exit_2_with_a_message(
     bad.write_text("Depth (nm),Load\n1,2\n3,4\n", encoding="utf-8")
     assert main(["indentation", str(bad), "--json"]) == 2
     assert "bad.csv, column 'Load': no unit" in capsys.readouterr().err
+
+
+def test_indentation_text_reports_iso_quantities_and_drift(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from analysis.simulate.mechanics import PVDF, simulate_indentation
+
+    path = simulate_indentation(
+        tmp_path / "ind.csv", **PVDF["indentation"], drift_nm_per_s=0.1, low_load_hold_s=40.0
+    )
+    assert main(["indentation", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "eta_IT" in text and "C_IT" in text and "(hold)" in text
+
+
+def test_dqdv_json_and_cycle_filter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from analysis.simulate.voltammetry import Phase, incremental_capacity_table
+
+    table = incremental_capacity_table([Phase(3.6, 1.0), Phase(3.9, 0.5)], cell_type="full")
+    path = tmp_path / "cells.csv"
+    table.rename(
+        columns={
+            "test_time_second": "Test Time / s",
+            "voltage_volt": "Voltage / V",
+            "current_ampere": "Current / A",
+        }
+    ).drop(columns="cycle_count").to_csv(path, index=False)
+    out = _json(capsys, ["dqdv", str(path), "--cell-type", "full", "--json"])
+    assert out["half_cycles"] == 6 and out["peaks"] == 12
+    assert main(["dqdv", str(path), "--cell-type", "full", "--cycle", "2"]) == 0
+    text = capsys.readouterr().out
+    assert text.count("(cycle 2, ") == 4 and "(cycle 1, " not in text
