@@ -192,6 +192,7 @@ def main() -> int:
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "bench-" + uuid.uuid4().hex,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_HTTPS": "0",  # plain HTTP on the loopback: no redirect, no secure-only cookies
         "LABDB_DEMO": "1",
         "LABDB_MAX_UPLOAD_BYTES": str((a.upload_mb + 50) * 1024 * 1024),
         # Queue analyses instead of running them inside the upload request, so that the upload

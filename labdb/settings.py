@@ -168,9 +168,25 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+#: Production (DEBUG off) is served over HTTPS by a reverse proxy unless DJANGO_HTTPS=0 (a
+#: plain-HTTP trial; DJANGO_SECURE_COOKIES=0 alone still means that too): then cookies are
+#: HTTPS-only, plain HTTP is redirected (gunicorn takes the scheme from the proxy's
+#: X-Forwarded-Proto, see docker/gunicorn.conf.py) and browsers are told to use HTTPS only
+#: (HSTS, DJANGO_HSTS_SECONDS, default one year). With these, `manage.py check --deploy` is
+#: clean (docs/security.md).
+HTTPS = not DEBUG and _env_bool("DJANGO_HTTPS", _env_bool("DJANGO_SECURE_COOKIES", True))
 if not DEBUG:
-    SESSION_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", True)
+    SESSION_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", HTTPS)
+    CSRF_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", HTTPS)
+    SECURE_SSL_REDIRECT = HTTPS
+    SECURE_HSTS_SECONDS = _env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Asking for the browsers' preload list is the domain owner's decision (it is hard to
+    # undo and covers the whole domain): off unless DJANGO_HSTS_PRELOAD=1, and the check that
+    # recommends it is silenced for that reason.
+    SECURE_HSTS_PRELOAD = _env_bool("DJANGO_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # --- Content-Security-Policy (django-csp) ----------------------------------------------------
 # Scripts only from this site: no inline script, no eval (every page's JavaScript is a static
@@ -193,7 +209,6 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [_NONE],
     }
 }
-
 
 # --- Celery -------------------------------------------------------------------------------
 _broker = os.environ.get("CELERY_BROKER_URL", "")
@@ -279,7 +294,6 @@ LABDB_AUTH_FAILURE_WINDOW_S = _env_int("LABDB_AUTH_FAILURE_WINDOW_S", 300)
 #: LABDB_TRUSTED_PROXY_COUNT-th entry from the right (each trusted proxy appends one).
 LABDB_TRUSTED_PROXY_HEADER = os.environ.get("LABDB_TRUSTED_PROXY_HEADER", "").strip()
 LABDB_TRUSTED_PROXY_COUNT = _env_int("LABDB_TRUSTED_PROXY_COUNT", 1)
-
 
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {
