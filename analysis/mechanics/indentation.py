@@ -19,6 +19,11 @@ from analysis.mechanics.indentation_history import low_load_hold, segments, work
 #: ``A = C0 h^2 + C1 h + C2 h^(1/2) + C3 h^(1/4) + ...`` with h in nm and A in nm^2.
 BERKOVICH_AREA = (24.5,)
 
+#: Diamond indenter: Young's modulus (GPa) and Poisson's ratio (ISO 14577-1 annex A; Oliver &
+#: Pharr 1992).
+DIAMOND_MODULUS_GPa = 1141.0
+DIAMOND_POISSON = 0.07
+
 
 @dataclass(frozen=True)
 class IndentationResult:
@@ -68,6 +73,8 @@ class IndentationResult:
     drift_rate_nm_per_s: float
     drift_source: str
     drift_hold_s: tuple[float, float] | None
+    sample_poisson_ratio: float | None = None
+    indentation_modulus_GPa: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -127,6 +134,7 @@ def oliver_pharr(
     frame_compliance_nm_per_mN: float = 0.0,
     drift_rate_nm_per_s: float | None = None,
     min_drift_hold_s: float = 5.0,
+    sample_poisson_ratio: float | None = None,
 ) -> IndentationResult:
     """Hardness and reduced modulus of one indentation by the Oliver-Pharr method.
 
@@ -156,6 +164,10 @@ def oliver_pharr(
     load does not return to zero); ``eta_IT = W_elast / W_total x 100 %``; creep over the hold
     ``C_IT = (h_2 - h_1) / h_1 x 100 %`` and relaxation ``R_IT = (P_1 - P_2) / P_1 x 100 %``,
     with 1 the start and 2 the end of the hold.
+
+    With ``sample_poisson_ratio`` ``nu_s``, the indentation modulus of the sample (ISO 14577-1
+    ``E_IT``): ``E_IT = (1 - nu_s^2) / (1 / E_r - (1 - nu_i^2) / E_i)`` for a diamond indenter
+    (``E_i`` = 1141 GPa, ``nu_i`` = 0.07).
 
     Units: depth nm, load mN, time s; H and E_r in GPa (1 mN/nm^2 = 1e6 GPa); works in pJ.
     """
@@ -219,6 +231,11 @@ def oliver_pharr(
     if not measured:  # the fitted curve below the last unloading point, down to h_f
         w_elastic += alpha * max(float(uh[-1]) - hf, 0.0) ** (m + 1.0) / (m + 1.0)
     h1, p1 = float(h[hs]), float(p[hs])
+    e_r = math.sqrt(math.pi) * stiffness / (2 * beta * math.sqrt(area)) * to_gpa
+    e_it = None
+    if sample_poisson_ratio is not None:
+        inv = 1.0 / e_r - (1.0 - DIAMOND_POISSON**2) / DIAMOND_MODULUS_GPa
+        e_it = (1.0 - sample_poisson_ratio**2) / inv if inv > 0 else float("nan")
     return IndentationResult(
         max_load_mN=p_u,
         max_depth_nm=h_max,
@@ -229,7 +246,7 @@ def oliver_pharr(
         contact_depth_nm=hc,
         contact_area_nm2=area,
         hardness_GPa=p_u / area * to_gpa,
-        reduced_modulus_GPa=math.sqrt(math.pi) * stiffness / (2 * beta * math.sqrt(area)) * to_gpa,
+        reduced_modulus_GPa=e_r,
         fit_alpha=alpha,
         fit_exponent=m,
         fit_final_depth_nm=hf,
@@ -252,4 +269,6 @@ def oliver_pharr(
         drift_rate_nm_per_s=drift,
         drift_source=source,
         drift_hold_s=hold_span,
+        sample_poisson_ratio=sample_poisson_ratio,
+        indentation_modulus_GPa=e_it,
     )

@@ -18,6 +18,7 @@ from analysis.mechanics.indentation_history import split_indents
 SET_METRICS = (
     "hardness_GPa",
     "reduced_modulus_GPa",
+    "indentation_modulus_GPa",
     "elastic_recovery",
     "eta_IT_percent",
     "creep_C_IT_percent",
@@ -40,8 +41,8 @@ class IndentationSet:
     def stats(self) -> dict[str, Any]:
         out: dict[str, Any] = {"indent_count": len(self.indents)}
         for key in SET_METRICS:
-            values = [float(getattr(r, key)) for r in self.indents]
-            values = [v for v in values if np.isfinite(v)]
+            raw = [getattr(r, key) for r in self.indents]
+            values = [float(v) for v in raw if v is not None and np.isfinite(v)]
             out[key] = statistics.fmean(values) if values else None
             out[f"{key}_sd"] = statistics.stdev(values) if len(values) > 1 else None
         return out

@@ -71,6 +71,9 @@ class IndentationParams(Params):
     min_drift_hold_s: float = param(
         5.0, unit="s", doc="shortest hold at low load from which the drift rate is measured"
     )
+    sample_poisson_ratio: float | None = param(
+        None, doc="Poisson's ratio of the sample; gives the indentation modulus E_IT"
+    )
 
 
 def _summary_result(
@@ -138,6 +141,7 @@ def run_indentation(
         frame_compliance_nm_per_mN=params.frame_compliance_nm_mN,
         drift_rate_nm_per_s=params.drift_rate_nm_s,
         min_drift_hold_s=params.min_drift_hold_s,
+        sample_poisson_ratio=params.sample_poisson_ratio,
     )
     report(progress, 0.9)
     tables = {}

@@ -143,3 +143,14 @@ def test_the_indentation_pipeline_reports_iso_14577_quantities_from_a_file(
     assert out["fit_range"] == [0.5, 1.0]
     lo, hi = out["fit_load_range_mN"]
     assert lo >= 0.5 * out["max_load_mN"] - 1e-3 and hi <= out["max_load_mN"] + 1e-3
+
+
+def test_the_indentation_modulus_follows_from_poissons_ratio() -> None:
+    table, truth = indentation_curve(**PVDF_IND, seed=7)
+    r = mechanics.oliver_pharr(table["depth_nm"], table["load_mN"], sample_poisson_ratio=0.35)
+    # 1/E_r = (1 - 0.35^2)/E_IT + (1 - 0.07^2)/1141 GPa, with E_r the simulated 5 GPa
+    e_it = (1 - 0.35**2) / (1 / truth.reduced_modulus_GPa - (1 - 0.07**2) / 1141.0)
+    assert r.indentation_modulus_GPa == pytest.approx(e_it, rel=0.02)
+    assert (
+        mechanics.oliver_pharr(table["depth_nm"], table["load_mN"]).indentation_modulus_GPa is None
+    )
