@@ -145,29 +145,15 @@ def cv_model(
 def simulate_cv(
     path: str | Path,
     *,
-    peaks: Sequence[CVPeakSpec] = MGAGSN_CV_PEAKS,
-    upper_V: float = 1.5,
-    lower_V: float = 0.0,
-    scan_rate_mV_per_s: float = 0.5,
-    step_mV: float = 1.0,
-    cycles: int = 2,
-    double_layer_mA: float = 0.002,
     noise_mA: float = 0.0003,
-    plating: Plating | None = None,
     seed: int = 0,
+    **options: Any,
 ) -> Path:
-    """:func:`cv_model` with Gaussian current noise ``noise_mA``, written as a CSV with
-    columns ``Time (s)``, ``Potential (V)``, ``Current (mA)``, ``Cycle``."""
-    model = cv_model(
-        peaks=peaks,
-        upper_V=upper_V,
-        lower_V=lower_V,
-        scan_rate_mV_per_s=scan_rate_mV_per_s,
-        step_mV=step_mV,
-        cycles=cycles,
-        double_layer_mA=double_layer_mA,
-        plating=plating,
-    )
+    """:func:`cv_model` (``options`` are its keyword arguments) with Gaussian current noise
+    ``noise_mA``, written as a CSV with columns ``Time (s)``, ``Potential (V)``,
+    ``Current (mA)``, ``Cycle`` and the scan rate in the preamble."""
+    scan_rate_mV_per_s = float(options.get("scan_rate_mV_per_s", 0.5))
+    model = cv_model(**options)
     rng = np.random.default_rng(seed)
     current = model["current_mA"].to_numpy() + noise_mA * rng.standard_normal(len(model))
     path = Path(path)
