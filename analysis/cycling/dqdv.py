@@ -31,7 +31,7 @@ A. Savitzky & M. J. E. Golay, Anal. Chem. 36 (1964) 1627.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -55,10 +55,10 @@ class DQDVResult:
     half-cycle's largest: ``half_cycle``, ``cycle``, ``kind``, ``voltage_V``,
     ``dq_dv_mAh_per_V``, ``prominence_mAh_per_V``. ``parameters``: the binning and smoothing used."""
 
-    curves: pd.DataFrame
-    dvdq: pd.DataFrame
-    peaks: pd.DataFrame
-    parameters: dict[str, Any]
+    curves: pd.DataFrame = field(compare=False, repr=False)
+    dvdq: pd.DataFrame = field(compare=False, repr=False)
+    peaks: pd.DataFrame = field(compare=False, repr=False)
+    parameters: dict[str, Any] = field(default_factory=dict)
 
 
 def _group_bounds(labels: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], ...]:

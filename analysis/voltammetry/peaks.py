@@ -4,7 +4,7 @@ to cycle."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -58,7 +58,7 @@ class CVResult:
     max_abs_current_mA: float
     plating: tuple[VertexPlating, ...]
     noise_mA: float
-    tracks: pd.DataFrame
+    tracks: pd.DataFrame = field(compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
