@@ -153,7 +153,7 @@ class Harvester:
                     )
                     return False
                 delay = min(self.o.backoff_max, self.o.backoff_base * 2 ** (attempt - 1))
-                delay *= 0.8 + 0.4 * random.random()
+                delay *= 0.8 + 0.4 * random.random()  # nosec B311  # retry jitter, not a secret
                 log.warning(
                     "%s: server unreachable (%s); retry %d in %.1f s",
                     path.name,

@@ -35,7 +35,7 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_DEBUG=0 requires DJANGO_SECRET_KEY to be set")
-    SECRET_KEY = "labdb-development-key-not-for-production"
+    SECRET_KEY = "labdb-development-key-not-for-production"  # nosec B105  # DEBUG only
 
 _hosts = os.environ.get("DJANGO_ALLOWED_HOSTS", "")
 if _hosts:

@@ -156,7 +156,8 @@ def demo_load(*, with_user: bool = True) -> m.Project:
     if with_user:
         user = User.objects.filter(username="demo").first()
         if user is None:
-            user = User.objects.create_user("demo", password="demo", email="demo@example.org")
+            # bandit B106: the documented demo login, created only with DEBUG or LABDB_DEMO=1
+            user = User.objects.create_user("demo", password="demo", email="demo@example.org")  # nosec B106
     project, _ = m.Project.objects.get_or_create(
         label=PROJECT_LABEL,
         defaults={
