@@ -142,7 +142,8 @@ def oliver_pharr(
     taken off the measured displacement, ``h = h_measured - C_f P`` (``C_f`` =
     ``frame_compliance_nm_per_mN``); the thermal drift ``h -= r (t - t_0)`` with ``r`` the
     slope of depth against time over a hold at low load when the record has one (and a time
-    column), else ``drift_rate_nm_per_s`` when given, else none. Then, on the corrected curve
+    column; during unloading, else at contact on the way up), else ``drift_rate_nm_per_s``
+    when given, else none. Then, on the corrected curve
     (Oliver & Pharr 1992, J. Mater. Res. 7, 1564):
 
     * unloading starts at the end of the hold at the top, load- or depth-controlled
@@ -191,7 +192,9 @@ def oliver_pharr(
     seg = segments(h, p)
     drift, source, hold_span = 0.0, "none", None
     if t is not None:
-        hold = low_load_hold(h, p, t, seg.unload_start, min_hold_s=min_drift_hold_s)
+        hold = low_load_hold(
+            h, p, t, seg.unload_start, hold_start=seg.hold_start, min_hold_s=min_drift_hold_s
+        )
         if hold is not None:
             drift, source, hold_span = hold.rate_nm_per_s, "hold", (hold.start_s, hold.end_s)
         elif drift_rate_nm_per_s is not None:

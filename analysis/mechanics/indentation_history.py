@@ -15,7 +15,8 @@ Definitions (ISO 14577-1:2015, annex A; Oliver & Pharr 2004, J. Mater. Res. 19, 
   stays there), then moved back while the load of the point before is higher by more than a
   quarter of the median unloading step (and ``3 sqrt(2)`` load noises); unloading end: the
   lowest load after it;
-* low-load hold: after the unloading start, the longest run of consecutive points whose load
+* low-load hold: after the unloading start (or, when there is none, before the hold at the
+  top: a hold at contact on the way up), the longest run of consecutive points whose load
   stays within ``1 % of P + 4 noise`` of one value between 2 % and 30 % of the unloading
   load, narrowed to the points within ``0.1 % of P + 4 noise`` of its median load, lasting
   at least ``min_hold_s``; the drift rate is the slope of depth against time over its last
@@ -89,12 +90,32 @@ def low_load_hold(
     time_s: FloatArray,
     unload_start: int,
     *,
+    hold_start: int | None = None,
     min_hold_s: float = 5.0,
 ) -> DriftHold | None:
-    """The hold at low load after the unloading start and the drift rate measured on it
-    (module docstring), or ``None`` when the record has none."""
-    p_u = float(load_mN[unload_start])
-    p = load_mN[unload_start:]
+    """The hold at low load after the unloading start (else, given ``hold_start``, before the
+    hold at the top: at contact, on the way up) and the drift rate measured on it (module
+    docstring), or ``None`` when the record has none."""
+    found = _low_load_hold(depth_nm, load_mN, time_s, unload_start, len(load_mN), min_hold_s)
+    if found is None and hold_start is not None:
+        ref = float(load_mN[unload_start])
+        found = _low_load_hold(depth_nm, load_mN, time_s, 0, hold_start, min_hold_s, ref)
+    return found
+
+
+def _low_load_hold(
+    depth_nm: FloatArray,
+    load_mN: FloatArray,
+    time_s: FloatArray,
+    first: int,
+    stop: int,
+    min_hold_s: float,
+    ref_mN: float | None = None,
+) -> DriftHold | None:
+    """The hold at low load within rows ``first..stop-1`` (``ref_mN``: the load the band is
+    relative to, default the load at ``first``)."""
+    p_u = float(load_mN[first]) if ref_mN is None else ref_mN
+    p = load_mN[first:stop]
     band = 0.01 * p_u + 4.0 * noise(load_mN)
     cand = np.flatnonzero((p >= 0.02 * p_u) & (p <= 0.3 * p_u))
     if len(cand) < 8:
@@ -111,7 +132,7 @@ def low_load_hold(
     if not len(starts):
         return None
     k = int(np.argmax(stops - starts))
-    a, b = unload_start + int(starts[k]), unload_start + int(stops[k]) - 1
+    a, b = first + int(starts[k]), first + int(stops[k]) - 1
     # the band lets a few unloading points in at either end: narrow it to the hold's own noise
     level = float(np.median(load_mN[a : b + 1]))
     tight = np.abs(load_mN[a : b + 1] - level) <= 0.001 * p_u + 4.0 * noise(load_mN[a : b + 1])

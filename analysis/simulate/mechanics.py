@@ -301,6 +301,7 @@ def indentation_curve(
     frame_compliance_nm_per_mN: float = 0.0,
     low_load_hold_s: float = 0.0,
     low_load_fraction: float = 0.1,
+    contact_hold_s: float = 0.0,
     loading_s: float = 20.0,
     unloading_s: float = 20.0,
     points: int = 200,
@@ -317,7 +318,9 @@ def indentation_curve(
     (h - h_f)^m`` from the load at the end of the hold, chosen by :func:`indentation_truth` so
     that Oliver-Pharr gives ``hardness_GPa`` and ``reduced_modulus_GPa`` there; optionally a
     hold of ``low_load_hold_s`` at ``low_load_fraction`` of that load (where the sample is
-    elastic, so only drift moves the depth), then unloading to zero.
+    elastic, so only drift moves the depth), then unloading to zero. ``contact_hold_s`` > 0
+    holds the load at ``low_load_fraction`` on the way up instead (drift measured at contact;
+    the depth stays, as the sample does not creep at that load in this model).
 
     What the instrument adds: a thermal drift of the displacement, ``drift_nm_per_s * t``
     (t from the start of loading), the frame's deflection ``frame_compliance * P`` (the
@@ -348,8 +351,17 @@ def indentation_curve(
         h_hold, p_hold = np.full(len(s), h_max), p_peak - (p_peak - p_u) * law
         hold_work = 0.0
     p_load = p_peak * _ramp(points)
-    h_load = h1 * np.sqrt(p_load / p_peak)
     t_load = loading_s * _ramp(points)
+    if contact_hold_s > 0:  # stop at the low load on the way up, then load on
+        p_c = low_load_fraction * p_u
+        k = int(np.searchsorted(p_load, p_c))
+        n_c = max(points // 4, 10)
+        p_load = np.concatenate([p_load[:k], np.full(n_c, p_c), p_load[k:]])
+        t_load = np.concatenate(
+            [t_load[:k], t_load[k] + contact_hold_s * _ramp(n_c), t_load[k:] + contact_hold_s]
+        )
+    h_load = h1 * np.sqrt(p_load / p_peak)
+    loading_s = float(t_load[-1])
     t_hold = loading_s + hold_s * s
 
     def unload(p_from: float, p_to: float, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -154,3 +154,14 @@ def test_the_indentation_modulus_follows_from_poissons_ratio() -> None:
     assert (
         mechanics.oliver_pharr(table["depth_nm"], table["load_mN"]).indentation_modulus_GPa is None
     )
+
+
+def test_drift_is_measured_on_a_hold_at_contact_when_unloading_has_none() -> None:
+    table, truth = indentation_curve(**PVDF_IND, drift_nm_per_s=0.15, contact_hold_s=40.0, seed=8)
+    r = mechanics.oliver_pharr(table["depth_nm"], table["load_mN"], table["time_s"])
+    assert r.drift_source == "hold"
+    assert r.drift_hold_s is not None and r.drift_hold_s[1] < 60.0  # before the top hold
+    assert r.drift_rate_nm_per_s == pytest.approx(0.15, rel=0.1)
+    assert r.hardness_GPa == pytest.approx(truth.hardness_GPa, rel=0.02)
+    assert r.reduced_modulus_GPa == pytest.approx(truth.reduced_modulus_GPa, rel=0.02)
+    assert r.eta_IT_percent == pytest.approx(truth.eta_IT_percent, rel=0.02)
