@@ -174,7 +174,15 @@ class ProgressReporter:
 def _classify(exc: BaseException) -> tuple[str, str]:
     """A failure in the child: ``failed`` (the job's own: the message is for the user) or
     ``transient`` (the machine's: retried later)."""
-    if isinstance(exc, MemoryError):
+    out_of_memory = (
+        isinstance(exc, MemoryError)
+        or (
+            # under the address-space limit a new thread's stack is what cannot be had
+            isinstance(exc, RuntimeError) and "can't start new thread" in str(exc)
+        )
+        or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM)
+    )
+    if out_of_memory:
         return "failed", (
             f"the analysis needed more memory than its limit of {settings.JOB_MAX_MEMORY_MB} "
             "MiB (LABDB_JOB_MAX_MEMORY_MB)"
