@@ -5,8 +5,10 @@ names (``test_time_second``, ``voltage_volt``, ``current_ampere``...) or by its 
 (``Test Time / s``, ``Voltage / V``, ``Current / A``...), in SI units; positive current charges
 the cell. Labels are turned into machine names (``Temperature T1 / degC`` ->
 ``temperature_t1_celsius``); BDF columns outside the canonical set (power, other temperature
-probes) are listed in ``metadata["other_columns"]`` and not kept. Capacity/energy counters are
-made cumulative within the step when the file counts otherwise. Neware exports converted to BDF
+probes) are listed in ``metadata["other_columns"]`` and not kept. BDF does not say how
+capacity/energy counters count: a table whose counters restart at most step starts is taken as
+counted per step (so a table labdb wrote reads back the same), any other is made cumulative
+within the step (``metadata["counters"]`` says which). Neware exports converted to BDF
 can carry Neware's Total-Time reset (BDF's own example "…Time_Bug"): repaired by
 :func:`analysis.readers.canonical.finish_cycling` with a warning.
 """
@@ -79,7 +81,7 @@ def read_bdf(path: Path, **_: Any) -> Parsed:
             }
         )
         other = [names[str(c)] for c in frame.columns if names[str(c)] not in COLUMNS]
-        return finish_cycling(table, file=path, metadata={"other_columns": other})
+        return finish_cycling(table, file=path, counters="auto", metadata={"other_columns": other})
     lines, encoding = _text.head_lines(path, 64 * 1024)
     header = lines[0]
     delim = _text.sniff_delimiter(header)
@@ -106,5 +108,6 @@ def read_bdf(path: Path, **_: Any) -> Parsed:
         header_index=0,
         delimiter=delim,
         encoding=encoding,
+        counters="auto",
         metadata={"other_columns": other},
     )

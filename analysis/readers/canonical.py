@@ -93,7 +93,7 @@ MAX_INTERPOLATED_RUN = 3
 #: A pause in the time column longer than this is reported (seconds).
 GAP_LIMIT_S = 3600.0
 
-CounterStyle = Literal["step", "cumulative"]
+CounterStyle = Literal["step", "cumulative", "auto"]
 
 
 def finish_cycling(
@@ -110,7 +110,8 @@ def finish_cycling(
 
     ``first_row`` is the file's row number (1-based) of the table's first row, so that errors
     point at the row the user sees. ``counters`` says how the vendor counts capacity/energy:
-    ``"step"`` (restarts every step) or ``"cumulative"`` (per cycle or per test; converted).
+    ``"step"`` (restarts every step) or ``"cumulative"`` (per cycle or per test; converted),
+    or ``"auto"`` for formats that do not say (BDF): see :func:`counted_per_step`.
     """
     notes = list(warnings)
     meta: dict[str, Any] = dict(metadata or {})
@@ -147,6 +148,9 @@ def finish_cycling(
         out["step_count"] = np.repeat(
             np.arange(1, first.size + 1, dtype=np.float64), np.diff(np.append(first, n))
         )
+    if counters == "auto":
+        counters = "step" if counted_per_step(out, first) else "cumulative"
+        meta["counters"] = counters
     if counters == "cumulative":
         for col in COUNTERS:
             if col in out:
@@ -154,6 +158,22 @@ def finish_cycling(
     meta.setdefault("rows", n)
     frame = pd.DataFrame({c: out[c] for c in COLUMNS if c in out}, copy=False)
     return Parsed(table=frame, warnings=tuple(notes), metadata=meta)
+
+
+def counted_per_step(columns: Mapping[str, FloatArray], first: npt.NDArray[np.intp]) -> bool:
+    """Whether every counter present restarts at the steps (starting at ``first`` rows): at most
+    of the step starts where the counter held charge, it went down. A counter kept per cycle
+    or per test carries on at most of them (it restarts only at a cycle's first step). A table
+    with no such step start is left as it is either way (the baseline would be 0)."""
+    for col in COUNTERS:
+        if col not in columns or len(first) < 2:
+            continue
+        values = columns[col]
+        previous, starting = values[first[1:] - 1], values[first[1:]]
+        held = previous > 0
+        if held.any() and np.count_nonzero(starting[held] < previous[held]) * 2 < held.sum():
+            return False
+    return True
 
 
 def step_starts(table: pd.DataFrame) -> npt.NDArray[np.bool_]:

@@ -4,8 +4,9 @@ Format ``novonix``. A ``[Summary]`` block (cell, protocol, mass, start time), a 
 block, then ``[Data]`` with one header line. Each line may be wrapped in double quotes as a
 whole (the vendor's writer), which is undone. Vendor conventions: ``Run Time (h)`` and ``Step
 Time (h)`` in hours; ``Current (A)`` signed, negative discharging (BDF's sign); ``Potential (V)``;
-``Capacity (Ah)`` and ``Energy (Wh)`` unsigned and restarting every step (split into charging and
-discharging by the step's current sign); ``Cycle Number`` kept as ``cycle_count``; ``Step
+``Capacity (Ah)`` and ``Energy (Wh)`` unsigned, restarting at most steps but carrying on from
+a constant-current into its constant-voltage step (made cumulative within each step; split into
+charging and discharging by the step's current sign); ``Cycle Number`` kept as ``cycle_count``; ``Step
 Number`` kept as ``step_index`` (``Step Type`` is the protocol's step-kind code, in metadata);
 ``Date and Time`` is local wall-clock time with AM/PM.
 """
@@ -107,7 +108,9 @@ def read_novonix(path: Path, **_: Any) -> Parsed:
     return finish_cycling(
         table,
         file=path,
-        counters="step",
+        # Per step, except that the counter carries on across a CC-to-CV change (the BEEP
+        # sample's step 2 to 3): made cumulative within the step, which leaves restarts alone.
+        counters="cumulative",
         warnings=text.warnings,
         metadata=meta,
         first_row=text.first_row,
