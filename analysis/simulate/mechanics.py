@@ -416,32 +416,13 @@ def indentation_curve(
     return table, truth
 
 
-def simulate_indentation(
-    path: str | Path,
-    *,
-    hardness_GPa: float,
-    reduced_modulus_GPa: float,
-    max_load_mN: float,
-    seed: int = 0,
-    **options: Any,
-) -> Path:
-    """:func:`indentation_curve` (default: a load-controlled hold with 1 % creep, no drift)
-    written as a CSV with columns ``Time (s)``, ``Depth (nm)``, ``Load (mN)``."""
-    table, _ = indentation_curve(
-        hardness_GPa=hardness_GPa,
-        reduced_modulus_GPa=reduced_modulus_GPa,
-        max_load_mN=max_load_mN,
-        seed=seed,
-        **options,
-    )
-    return _write(
-        path,
-        {
-            "Time (s)": table["time_s"],
-            "Depth (nm)": table["depth_nm"],
-            "Load (mN)": table["load_mN"],
-        },
-    )
+def simulate_indentation(path: str | Path, *, seed: int = 0, **curve: Any) -> Path:
+    """:func:`indentation_curve` (``curve``: its keyword arguments; default a load-controlled
+    hold with 1 % creep, no drift) written as a CSV: ``Time (s)``, ``Depth (nm)``,
+    ``Load (mN)``."""
+    table, _ = indentation_curve(seed=seed, **curve)
+    names = {"time_s": "Time (s)", "depth_nm": "Depth (nm)", "load_mN": "Load (mN)"}
+    return _write(path, {names[c]: table[c] for c in names})
 
 
 def indentation_array(
