@@ -2,8 +2,12 @@
 
 ``from analysis.eis import fit_circuit`` fits an impedance.py circuit string
 (``R0-p(R1,CPE1)-p(R2,CPE2)``) to a spectrum with an analytic Jacobian; :func:`lin_kk` checks
-a spectrum for Kramers-Kronig compliance; :func:`compute_drt` gives the distribution of
-relaxation times; :func:`choose_model` picks one or two arcs and reports Rb/RSEI/RCT;
+a spectrum for Kramers-Kronig compliance against its own measured noise; :func:`compute_drt`
+gives the distribution of relaxation times (:func:`series_regularization`: one lambda for a
+series); :func:`choose_model` picks one or two arcs (with an inductance for an inductive tail,
+:mod:`analysis.eis.inductive`) and reports Rb/RSEI/RCT, named from the arcs' capacitances
+(:mod:`analysis.eis.assign`); a fit that is not a result says why
+(:mod:`analysis.eis.fitting.checks`);
 :func:`spectra` yields the spectra of a reader's table; the series is analysed by
 :mod:`analysis.pipelines.eis`.
 """

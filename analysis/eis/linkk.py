@@ -303,24 +303,41 @@ def _select(
     fit_type: str,
     parts: tuple[bool, bool],
 ) -> tuple[int, float, _Fit, Real]:
-    """M by the mu criterion (module docstring): ``(M, mu, fit, mu for M = 1..)``."""
+    """M by the mu criterion (module docstring): ``(M, mu, fit, mu for M = 1..)``.
+
+    For the complex fit the smallest rms residual over M = 1..top is that of M = top (more
+    elements never fit the fitted residual worse), so the loop stops as soon as the answer
+    is known: at the first M with mu <= c (``first-mu``), or at the first resolved M whose
+    successor has mu <= c (``resolved-mu``). The real and imaginary fits are judged on the
+    part they do not fit, whose residual grows again when M over-fits: every M is tried."""
     fits: list[_Fit] = []
     mus: list[float] = []
-    rms: list[float] = []
+
+    def rms_of(fit: _Fit) -> float:
+        rel = (z - fit.z_fit) / np.abs(z)
+        return float(np.sqrt(np.mean(rel.real**2 + rel.imag**2)))
+
+    enough = 0.0
+    if m_selection == "resolved-mu":
+        tried = [top] if fit_type == "complex" else range(1, top + 1)
+        floor = min(rms_of(_fit(f, z, time_constants(f, k), fit_type, parts)) for k in tried)
+        enough = max(RESOLVED_FACTOR * floor, RESOLVED_RMS)
+    start: int | None = None
     for k in range(1, top + 1):
         fit = _fit(f, z, time_constants(f, k), fit_type, parts)
         fits.append(fit)
         mus.append(_mu(fit.coef[1:]))
-        rel = (z - fit.z_fit) / np.abs(z)
-        rms.append(float(np.sqrt(np.mean(rel.real**2 + rel.imag**2))))
-        if m_selection == "first-mu" and mus[-1] <= c:
-            break
-    if m_selection == "first-mu":
-        i = len(fits) - 1
-    else:
-        floor = min(rms)
-        enough = max(RESOLVED_FACTOR * floor, RESOLVED_RMS)
-        i = next(j for j, r in enumerate(rms) if r <= enough)
-        while i + 1 < len(fits) and mus[i + 1] > c:
-            i += 1
+        i = k - 1
+        if m_selection == "first-mu":
+            if mus[i] <= c:
+                break
+            continue
+        if start is None:
+            if rms_of(fit) <= enough:
+                start = i
+            continue
+        if mus[i] <= c:
+            # M = k over-fits: keep the one before it
+            return k - 1, mus[i - 1], fits[i - 1], np.array(mus)
+    i = len(fits) - 1
     return i + 1, mus[i], fits[i], np.array(mus)

@@ -22,9 +22,18 @@ def noise_sigma(frequency_hz: Real, impedance: Complex) -> Real:
     """Standard deviation (ohm) of each point's real and imaginary parts from the spectrum's
     own noise, sqrt(a^2 + (b |Z|)^2) (:func:`analysis.eis.linkk.noise_model`), at least
     :data:`NOISE_FLOOR` x |Z|."""
-    a, b = noise_model(frequency_hz, impedance)
+    key = (np.asarray(frequency_hz).tobytes(), np.asarray(impedance).tobytes())
+    cached = _NOISE_CACHE.get(key)
+    if cached is None:
+        cached = noise_model(frequency_hz, impedance)
+        _NOISE_CACHE.clear()  # one spectrum at a time: its candidates share the estimate
+        _NOISE_CACHE[key] = cached
+    a, b = cached
     mod = np.abs(impedance)
     return np.asarray(np.maximum(np.sqrt(a**2 + (b * mod) ** 2), NOISE_FLOOR * mod))
+
+
+_NOISE_CACHE: dict[tuple[bytes, bytes], tuple[float, float]] = {}
 
 
 class _Problem:
