@@ -38,11 +38,12 @@ def test_run_create(
     if subject is None:
         raise ValidationError({"cell": "a test run is on a cell or an electrode batch"})
     base = f"{_slug(subject.label)}-{_slug(protocol.label)}"
+    # labels are unique per project: another project's runs are neither counted nor revealed
+    runs = m.TestRun.objects.filter(project=subject.project)
     for attempt in range(1, 10_000):
         run = m.TestRun(
             project=subject.project,
-            label=label
-            or f"{base}-{m.TestRun.objects.filter(label__startswith=base).count() + attempt}",
+            label=label or f"{base}-{runs.filter(label__startswith=base).count() + attempt}",
             cell=cell,
             electrode_batch=electrode_batch,
             protocol=protocol,
@@ -53,7 +54,7 @@ def test_run_create(
             notes=notes,
             operator=user if getattr(user, "is_authenticated", False) else None,
         )
-        if label or not m.TestRun.objects.filter(label=run.label).exists():
+        if label or not runs.filter(label=run.label).exists():
             break
     try:
         with transaction.atomic():

@@ -88,3 +88,21 @@ def test_migration_0011_keeps_every_record_and_allows_per_project_labels() -> No
     assert material.objects.filter(label="Mg").count() == 1
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_a_generated_run_label_does_not_count_other_projects_runs(
+    demo_user: Any, demo: m.Project, outsider: Any
+) -> None:
+    """The API numbers a run without a label <cell>-<protocol>-<n> within the project: another
+    project's runs with the same name neither shift n nor show through it."""
+    cell = m.Cell.objects.get(label="MgAgSn-E-HC1")
+    protocol = m.TestProtocol.objects.get(label="PS-1mA-1mAh")
+    other = m.Project.objects.get(label="other-group")
+    m.TestRun.objects.create(
+        project=other, label="MgAgSn-E-HC1-PS-1mA-1mAh-1", cell=cell, protocol=protocol
+    )
+    client = token_client(demo_user, "read-write")
+    body = {"cell": cell.label, "protocol": protocol.label}
+    r = client.post("/api/v1/test-runs/", body, format="json")
+    assert r.status_code == 201, r.json()
+    assert r.json()["label"] == "MgAgSn-E-HC1-PS-1mA-1mAh-1"
