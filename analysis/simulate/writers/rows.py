@@ -173,8 +173,8 @@ def write_text(
 
     ``columns`` maps each header name to text (pyarrow string arrays, e.g. from
     :func:`numbers`). ``decimal_comma`` writes the decimal point of every number as a comma (a
-    German or French Windows locale); ``trailing_delimiter`` ends every line with one more
-    delimiter (what some exports do); ``bom`` starts the file with the UTF-8 byte-order mark.
+    German or French Windows locale); ``trailing_delimiter`` ends every row (not the header)
+    with one more delimiter (what some exports do); ``bom`` starts the file with the UTF-8 byte-order mark.
     """
     import io
 
@@ -201,8 +201,8 @@ def write_text(
         ),
     )
     head = [*preamble]
-    if header:
-        head.append(delimiter.join(names))
+    if header:  # the extra delimiter of ``trailing_delimiter`` ends the rows, not the header
+        head.append(delimiter.join(n for n in names if n or not trailing_delimiter))
     text_head = "".join(line + line_end for line in head)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

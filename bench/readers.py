@@ -1,0 +1,445 @@
+"""Readers benchmark: every cycling format labdb reads, read + analysed as a whole process.
+
+``python bench/readers.py [--rows 1000000] [--cycles 500] [--repeat 3] [--quick] [--skip-cellpy]``
+
+Generates one Li plating/stripping test (half cell, 1 mA, 1 mAh per plating, rests between
+half-cycles; about ``--rows`` rows in ``--cycles`` cycles) and writes it with the simulator's
+writers (:mod:`analysis.simulate.writers`) in every text format labdb reads (Arbin CSV, Neware
+CSV with ``HH:MM:SS`` times, BioLogic .mpt, Maccor text, Landt, Novonix, Battery Archive, BDF
+CSV) and the binary one the simulator writes (BDF Parquet). Then, per format, in one run:
+
+* labdb: ``python -m analysis cycling FILE --cell-type half --json`` as a process of its own
+  (interpreter start, imports, detection, read, the cycling pipeline, the JSON), wall time and
+  peak resident memory (``ru_maxrss`` of that process);
+* pyarrow: a process that imports pyarrow and reads the same table with ``pyarrow.csv.read_csv``
+  (the header lines skipped, the file's delimiter; ``pyarrow.parquet.read_table`` for
+  Parquet): the floor for reading that file. Also both in-process (imports not timed): labdb's
+  ``read`` + pipeline against the bare ``read_csv``;
+* cellpy (a peer virtualenv, see ``bench/cycling.py``) where cellpy has a loader for the
+  format: ``cellpy.get(FILE, instrument=...)`` (load, step table, summary), in-process.
+
+Each timing is the best of ``--repeat`` runs (the machine is shared). Targets: labdb within 3x
+of the pyarrow process, >= 10x faster than cellpy, peak memory < 1 GB. ``--quick`` (CI) uses
+20,000 rows in 10 cycles, one repeat and no cellpy, and only checks that every format reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analysis.simulate._trace import MODE_CC, MODE_REST, CyclerTrace  # noqa: E402
+from analysis.simulate.writers.rows import CyclerRows, cycler_rows  # noqa: E402
+
+PEERS = ROOT / "bench" / ".peers"
+STARTED = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+TARGET_RATIO_VS_PYARROW = 3.0
+TARGET_SPEEDUP_VS_CELLPY = 10.0
+TARGET_PEAK_MB = 1024.0
+
+
+def plating_trace(rows: int, cycles: int) -> CyclerTrace:
+    """A half-cell test of ``cycles`` cycles in about ``rows`` rows: plating at -1 mA for 1 h,
+    rest 10 min, stripping at +1 mA until 1 V (CE about 0.995), rest 10 min."""
+    per_cycle = max(rows // cycles, 12)
+    rest = max(per_cycle // 20, 2)
+    active = (per_cycle - 2 * rest) // 2
+    rng = np.random.default_rng(42)
+    ce = np.clip(0.995 + rng.normal(0, 0.002, cycles), 0.95, 0.9999)
+    ce[0] = 0.85
+    trace = CyclerTrace()
+    t0 = 0.0
+    q0 = 0.0
+    step_no = 0
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("t", "v", "i", "q", "e", "s", "c", "m")}
+    steps = []
+    for n in range(cycles):
+        for step, duration, current, count in (
+            (1, 3600.0, -1.0, active),
+            (2, 600.0, 0.0, rest),
+            (3, 3600.0 * ce[n], 1.0, active),
+            (4, 600.0, 0.0, rest),
+        ):
+            frac = np.linspace(0.0, 1.0, count)
+            t = frac * duration
+            if step == 1:
+                v = -0.010 - 0.010 * frac
+            elif step == 3:
+                v = 0.010 + 0.010 * frac
+                v[-1] = 1.0
+            else:
+                v = (-0.002 if step == 2 else 0.05) * (1 - frac)
+            v = v + rng.normal(0, 2e-5, count)
+            q = q0 + current * t / 3600.0
+            parts["t"].append(t0 + t)
+            parts["v"].append(v)
+            parts["i"].append(np.full(count, current))
+            parts["q"].append(q)
+            parts["e"].append(np.abs(current) * t / 3600.0 * np.abs(v).mean() / 1000.0)
+            parts["s"].append(np.full(count, step, dtype=np.int64))
+            parts["c"].append(np.full(count, n, dtype=np.int64))
+            parts["m"].append(np.full(count, MODE_REST if current == 0 else MODE_CC))
+            steps.append(np.full(count, step_no, dtype=np.int64))
+            t0 += duration + 0.001
+            q0 = float(q[-1])
+            step_no += 1
+    trace.time_s = [np.concatenate(parts["t"])]
+    trace.voltage_V = [np.concatenate(parts["v"])]
+    trace.current_mA = [np.concatenate(parts["i"])]
+    trace.charge_mAh = [np.concatenate(parts["q"])]
+    trace.step_energy_Wh = [np.concatenate(parts["e"])]
+    trace.step = [np.concatenate(parts["s"])]
+    trace.cycle = [np.concatenate(parts["c"])]
+    trace.mode = [np.concatenate(parts["m"]).astype(np.int64)]
+    trace.control = [np.concatenate(parts["i"])]
+    trace.step_number = [np.concatenate(steps)]
+    return trace
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    file: str
+    write: Callable[[Path, CyclerTrace, CyclerRows], Path]
+    #: pyarrow's plain read of the same table: header lines to skip, delimiter, quoting
+    skip_rows: int = 0
+    delimiter: str = ","
+    quote: bool = True
+    encoding: str = "utf-8"
+    #: cellpy's loader for the format (None: cellpy has none) and its options
+    cellpy: str | None = None
+    cellpy_options: dict[str, Any] = field(default_factory=dict)
+
+
+def _formats() -> list[Format]:
+    from analysis.simulate.writers import InstrumentInfo, write_arbin_csv, write_gcpl_mpt
+    from analysis.simulate.writers.battery_archive import write_battery_archive_timeseries
+    from analysis.simulate.writers.bdf import write_bdf
+    from analysis.simulate.writers.landt import write_landt_csv
+    from analysis.simulate.writers.maccor import write_maccor_txt
+    from analysis.simulate.writers.neware import write_neware_csv
+    from analysis.simulate.writers.novonix import write_novonix_csv
+
+    def mpt(path: Path, trace: CyclerTrace, rows: CyclerRows) -> Path:
+        info = InstrumentInfo("BCS-805", "0001", 1, STARTED.replace(tzinfo=None), path.stem)
+        return write_gcpl_mpt(path, trace, info, settings=[("Ns", ["0", "1", "2", "3"])])
+
+    return [
+        Format(
+            "Arbin CSV",
+            "arbin.csv",
+            lambda p, t, r: write_arbin_csv(p, t, STARTED.replace(tzinfo=None)),
+            cellpy="arbin_sql_csv",
+            cellpy_options={"sep": ","},
+        ),
+        Format(
+            "Neware CSV (HH:MM:SS)",
+            "neware.csv",
+            lambda p, t, r: write_neware_csv(p, r),
+            cellpy="neware_txt",
+            cellpy_options={"sep": ","},
+        ),
+        Format("BioLogic .mpt", "biologic.mpt", mpt, delimiter="\t", encoding="cp1252"),
+        Format(
+            "Maccor text",
+            "maccor.txt",
+            lambda p, t, r: write_maccor_txt(p, r),
+            skip_rows=1,
+            delimiter="\t",
+            encoding="latin-1",
+            cellpy="maccor_txt",
+        ),
+        Format("Landt CSV", "landt.csv", lambda p, t, r: write_landt_csv(p, r)),
+        Format(
+            "Novonix CSV",
+            "novonix.csv",
+            lambda p, t, r: write_novonix_csv(p, r),
+            skip_rows=14,
+            quote=False,
+        ),
+        Format(
+            "Battery Archive CSV",
+            "ba_timeseries.csv",
+            lambda p, t, r: write_battery_archive_timeseries(p, r),
+        ),
+        Format("BDF CSV", "bdf.csv", lambda p, t, r: write_bdf(p, r)),
+        Format("BDF Parquet (binary)", "bdf.parquet", lambda p, t, r: write_bdf(p, r)),
+    ]
+
+
+def generate(folder: Path, rows: int, cycles: int) -> dict[str, Path]:
+    """Every format's file (cached: an existing file is reused)."""
+    formats = _formats()
+    paths = {f.name: folder / f.file for f in formats}
+    missing = [f for f in formats if not paths[f.name].exists()]
+    if missing:
+        trace = plating_trace(rows, cycles)
+        table = cycler_rows(trace, STARTED)
+        for f in missing:
+            t0 = time.perf_counter()
+            tmp = paths[f.name].with_name("tmp-" + f.file)
+            f.write(tmp, trace, table)
+            tmp.rename(paths[f.name])
+            print(f"  wrote {f.file} in {time.perf_counter() - t0:.1f} s", flush=True)
+    return paths
+
+
+def _mpt_header_lines(path: Path) -> int:
+    with path.open("rb") as fh:
+        fh.readline()
+        line = fh.readline().decode("latin-1")
+    # Every header line, the column line included (it ends with a tab its rows do not have):
+    # pyarrow reads the rows with generated column names.
+    return int(line.split(":")[1].split()[0])
+
+
+def _high_water_mb(pid: int) -> float | None:
+    """The process's peak resident memory so far (``VmHWM``: its own, unlike ``ru_maxrss``,
+    which a child inherits from the process that forked it)."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def timed_process(argv: list[str], repeat: int) -> dict[str, float]:
+    """Best wall time of ``argv`` over ``repeat`` runs, and the largest peak memory (MB, the
+    last ``VmHWM`` read while it ran, polled every 5 ms)."""
+    best = float("inf")
+    peak = 0.0
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=env
+        )
+        high = 0.0
+        while True:
+            pid, status = os.waitpid(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            high = max(high, _high_water_mb(proc.pid) or 0.0)
+            time.sleep(0.005)
+        elapsed = time.perf_counter() - t0
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        if status != 0:
+            raise RuntimeError(f"{' '.join(argv[:4])} failed: {err[-2000:]}")
+        best = min(best, elapsed)
+        peak = max(peak, high)
+    return {"total_s": best, "peak_mb": peak}
+
+
+PYARROW_READ = """
+import sys, time, json
+t0 = time.perf_counter()
+import pyarrow as pa, pyarrow.csv as pacsv, pyarrow.parquet as pq
+path, skip, delim, quote, enc, repeat = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1", sys.argv[5], int(sys.argv[6])
+best = float("inf")
+for _ in range(repeat):
+    t1 = time.perf_counter()
+    if path.endswith(".parquet"):
+        table = pq.read_table(path)
+    else:
+        names = path.endswith(".mpt")
+        table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(skip_rows=skip, encoding=enc,
+            autogenerate_column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"' if quote else False))
+    best = min(best, time.perf_counter() - t1)
+    rows = table.num_rows
+    del table
+print(json.dumps({"read_s": best, "rows": rows}))
+"""
+
+LABDB_IN_PROCESS = """
+import sys, time, json
+from analysis.readers import read
+from analysis import pipelines
+from analysis.runtime import keep_freed_memory
+keep_freed_memory()
+best = None
+for _ in range(int(sys.argv[2])):
+    t0 = time.perf_counter()
+    parsed = read(sys.argv[1])
+    t1 = time.perf_counter()
+    result = pipelines.run("cycling", parsed.table, {"cell_type": "half"})
+    t2 = time.perf_counter()
+    if best is None or t2 - t0 < best["total_s"]:
+        best = {"read_s": t1 - t0, "analysis_s": t2 - t1, "total_s": t2 - t0}
+    found = {"format": parsed.format, "rows": len(parsed.table),
+        "cycles": int(result.summary["metrics"]["number_of_cycles"])}
+    del parsed, result
+print(json.dumps({**best, **found}))
+"""
+
+CELLPY = """
+import json, logging, sys, time, warnings
+warnings.filterwarnings("ignore")
+logging.disable(logging.CRITICAL)
+import cellpy
+import cellpy.config as config
+options = json.loads(sys.argv[4])
+if "sep" in options:
+    config.reader.sep = options.pop("sep")
+best = float("inf")
+for _ in range(int(sys.argv[2])):
+    t0 = time.perf_counter()
+    c = cellpy.get(sys.argv[1], instrument=sys.argv[3], mass=1.0, **options)
+    rows, summary_rows = len(c.data.raw), len(c.data.summary)
+    best = min(best, time.perf_counter() - t0)
+    del c
+print(json.dumps({"total_s": best, "rows": rows, "summary_rows": summary_rows,
+    "version": cellpy.__version__}))
+"""
+
+
+def _json_run(argv: list[str]) -> dict[str, Any]:
+    proc = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-1500:])
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def measure(fmt: Format, path: Path, repeat: int, cellpy: Path | None) -> dict[str, Any]:
+    skip = _mpt_header_lines(path) if path.suffix == ".mpt" else fmt.skip_rows
+    labdb = timed_process(
+        [sys.executable, "-m", "analysis", "cycling", str(path), "--cell-type", "half", "--json"],
+        repeat,
+    )
+    floor_args = [path, skip, fmt.delimiter, "1" if fmt.quote else "0", fmt.encoding, repeat]
+    floor_proc = timed_process(
+        [sys.executable, "-c", textwrap.dedent(PYARROW_READ), *map(str, floor_args[:-1]), "1"],
+        repeat,
+    )
+    floor_in = _json_run(
+        [sys.executable, "-c", textwrap.dedent(PYARROW_READ), *map(str, floor_args)]
+    )
+    inner = _json_run(
+        [sys.executable, "-c", textwrap.dedent(LABDB_IN_PROCESS), str(path), str(repeat)]
+    )
+    out: dict[str, Any] = {
+        "format": fmt.name,
+        "reader": inner["format"],
+        "rows": inner["rows"],
+        "cycles": inner["cycles"],
+        "size_mb": path.stat().st_size / 1e6,
+        "labdb_process_s": labdb["total_s"],
+        "labdb_peak_mb": labdb["peak_mb"],
+        "labdb_read_s": inner["read_s"],
+        "labdb_analysis_s": inner["analysis_s"],
+        "pyarrow_process_s": floor_proc["total_s"],
+        "pyarrow_read_s": floor_in["read_s"],
+    }
+    if cellpy is not None and fmt.cellpy is not None:
+        try:
+            peer = _json_run(
+                [
+                    str(cellpy),
+                    "-c",
+                    textwrap.dedent(CELLPY),
+                    str(path),
+                    str(repeat),
+                    fmt.cellpy,
+                    json.dumps(fmt.cellpy_options),
+                ]
+            )
+            out["cellpy_s"] = peer["total_s"]
+            out["cellpy_version"] = peer["version"]
+        except RuntimeError as exc:
+            out["cellpy_error"] = str(exc).strip().splitlines()[-1][:160]
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--cycles", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=3, help="best of N (the machine is shared)")
+    parser.add_argument("--quick", action="store_true", help="small files, one run, no cellpy")
+    parser.add_argument("--skip-cellpy", action="store_true")
+    parser.add_argument("--only", action="append", help="formats whose name contains this")
+    parser.add_argument("--generate", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.generate:
+        rows, cycles = args.generate
+        generate(PEERS / "data" / f"readers_{rows}_{cycles}", rows, cycles)
+        return 0
+    if args.quick:
+        args.rows, args.cycles, args.repeat, args.skip_cellpy = 20_000, 10, 1, True
+    folder = PEERS / "data" / f"readers_{args.rows}_{args.cycles}"
+    print(f"generating {args.rows} rows, {args.cycles} cycles in {folder.relative_to(ROOT)}")
+    # Generated in a process of its own: this one stays small while it times the others.
+    subprocess.run(
+        [sys.executable, __file__, "--generate", str(args.rows), str(args.cycles)],
+        check=True,
+        cwd=ROOT,
+    )
+    paths = {f.name: folder / f.file for f in _formats()}
+    cellpy = None
+    if not args.skip_cellpy:
+        sys.path.insert(0, str(ROOT / "bench"))
+        from cycling import cellpy_python
+
+        cellpy = cellpy_python()
+    results = []
+    ok = True
+    for fmt in _formats():
+        if args.only and not any(o.lower() in fmt.name.lower() for o in args.only):
+            continue
+        r = measure(fmt, paths[fmt.name], args.repeat, cellpy)
+        results.append(r)
+        ratio = r["labdb_process_s"] / r["pyarrow_process_s"]
+        line = (
+            f"{r['format']:<22} {r['size_mb']:6.0f} MB via {r['reader']:<15} "
+            f"labdb {r['labdb_process_s']:6.2f} s (read {r['labdb_read_s']:.2f} + analysis "
+            f"{r['labdb_analysis_s']:.2f} in-process), peak {r['labdb_peak_mb']:5.0f} MB | "
+            f"pyarrow {r['pyarrow_process_s']:5.2f} s (read {r['pyarrow_read_s']:.2f}) "
+            f"-> {ratio:4.2f}x"
+        )
+        if "cellpy_s" in r:
+            speedup = r["cellpy_s"] / r["labdb_process_s"]
+            line += f" | cellpy {r['cellpy_s']:6.2f} s -> {speedup:4.1f}x faster"
+            ok = ok and speedup >= TARGET_SPEEDUP_VS_CELLPY
+        elif "cellpy_error" in r:
+            line += f" | cellpy failed: {r['cellpy_error']}"
+        print(line, flush=True)
+        if not args.quick:
+            ok = ok and ratio <= TARGET_RATIO_VS_PYARROW and r["labdb_peak_mb"] < TARGET_PEAK_MB
+        ok = ok and r["cycles"] >= args.cycles - 1
+    (folder / "results.json").write_text(json.dumps(results, indent=2))
+    print(
+        f"targets: labdb <= {TARGET_RATIO_VS_PYARROW:g}x the pyarrow process, >= "
+        f"{TARGET_SPEEDUP_VS_CELLPY:g}x faster than cellpy, peak < {TARGET_PEAK_MB:g} MB"
+    )
+    print("targets met" if ok else "TARGETS MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
