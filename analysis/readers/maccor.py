@@ -25,8 +25,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow.compute as pc
 
 from analysis.readers import _text
+from analysis.readers._durations import arrow_text, wall_clock_seconds
 from analysis.readers._units import timedelta_seconds
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import finish_cycling, split_by_direction, step_starts
@@ -102,9 +104,11 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
             return number(col) * scale
         return timedelta_seconds(frame[col], file=path, column=col, first_row=text.first_row)
 
-    state = frame["State"].astype("string").str.strip().str.upper().to_numpy(dtype=object)
+    state = pc.utf8_upper(pc.utf8_trim_whitespace(arrow_text(frame["State"])))
+    discharging = pc.equal(state, "D").to_numpy(zero_copy_only=False)
+    charging = pc.equal(state, "C").to_numpy(zero_copy_only=False)
     amps = number("Amps")
-    sign = np.where(state == "D", -1.0, np.where(state == "C", 1.0, np.sign(amps)))
+    sign = np.where(discharging, -1.0, np.where(charging, 1.0, np.sign(amps)))
     table = pd.DataFrame(
         {
             "test_time_second": duration(time_col),
@@ -120,12 +124,12 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
     if "Step" in frame.columns:
         table["step_index"] = number("Step")
     if "DPt Time" in frame.columns:
-        stamps = pd.to_datetime(
-            frame["DPt Time"].astype("string").str.strip(),
-            format="%m/%d/%Y %H:%M:%S",
-            errors="coerce",
+        dpt = frame["DPt Time"]
+        table["unix_time_second"] = (
+            date_seconds(dpt)
+            if dpt.dtype.kind == "M"
+            else wall_clock_seconds(dpt, "%m/%d/%Y %H:%M:%S")
         )
-        table["unix_time_second"] = date_seconds(pd.Series(stamps))
     starts = step_starts(table)
     # Rows of a step share its direction: one state per step.
     for col, stem in (("Amp-hr", "capacity_ah"), ("Watt-hr", "energy_wh")):

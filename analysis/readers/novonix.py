@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from analysis.readers import _text
+from analysis.readers._durations import wall_clock_seconds
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import (
     finish_cycling,
@@ -28,7 +29,6 @@ from analysis.readers.canonical import (
     split_by_direction,
     step_starts,
 )
-from analysis.readers.generic_csv import date_seconds
 
 
 def _sniff(name: str, head: bytes) -> bool:
@@ -79,10 +79,9 @@ def read_novonix(path: Path, **_: Any) -> Parsed:
     if "Step Number" in frame.columns:
         table["step_index"] = number("Step Number")
     if "Date and Time" in frame.columns:
-        stamps = pd.to_datetime(
-            frame["Date and Time"], format="%Y-%m-%d %I:%M:%S %p", errors="coerce"
+        table["unix_time_second"] = wall_clock_seconds(
+            frame["Date and Time"], "%Y-%m-%d %I:%M:%S %p"
         )
-        table["unix_time_second"] = date_seconds(pd.Series(stamps))
     temp = next((c for c in frame.columns if c.startswith("Temperature (")), None)
     if temp is not None:
         table["temperature_t1_celsius"] = number(temp)
