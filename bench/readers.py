@@ -16,7 +16,8 @@ CSV) and the binary one the simulator writes (BDF Parquet). Then, per format, in
   Parquet): the floor for reading that file. Also both in-process (imports not timed): labdb's
   ``read`` + pipeline against the bare ``read_csv``;
 * cellpy (a peer virtualenv, see ``bench/cycling.py``) where cellpy has a loader for the
-  format: ``cellpy.get(FILE, instrument=...)`` (load, step table, summary), in-process.
+  format (the Neware file names its test time ``Cumulative Time`` and the Maccor file writes
+  ``TestTime`` clock texts, the layouts of cellpy's own samples): ``cellpy.get(FILE, instrument=...)`` (load, step table, summary), in-process.
 
 Each timing is the best of ``--repeat`` runs (the machine is shared). Targets: labdb within 3x
 of the pyarrow process, >= 10x faster than cellpy, peak memory < 1 GB. ``--quick`` (CI) uses
@@ -158,7 +159,7 @@ def _formats() -> list[Format]:
         Format(
             "Maccor text",
             "maccor.txt",
-            lambda p, t, r: write_maccor_txt(p, r),
+            lambda p, t, r: write_maccor_txt(p, r, time="clock"),
             skip_rows=1,
             delimiter="\t",
             encoding="latin-1",

@@ -1,12 +1,13 @@
 """Neware BTSDA CSV export of a cycler trace (the record table, "Record" sheet as CSV).
 
 Columns as BTSDA 7.x writes them (and as NewareNDA, fastnda and cellpy read them): ``DataPoint,
-Cycle Index, Step Index, Step Type, Time, Total Time, Current(A), Voltage(V), Capacity(Ah),
+Cycle Index, Step Index, Step Type, Time, Cumulative Time, Current(A), Voltage(V), Capacity(Ah),
 Chg. Cap.(Ah), DChg. Cap.(Ah), Energy(Wh), Chg. Energy(Wh), DChg. Energy(Wh), Date``. ``Time``
-(step time) and ``Total Time`` are clock texts ``HH:MM:SS.fff``; capacity and energy are unsigned
+(step time) and the test time are clock texts ``HH:MM:SS.fff``; capacity and energy are unsigned
 and restart at every step; the discharge current is negative. BTSDA 8.x writes the same table in
-smaller units (``Current(uA)``, ``Voltage(mV)``, ``Capacity(mAs)``, ``Energy(mWs)``, as in
-fastnda's reference exports): ``units="bts8"``. Step types ``CC_Chg``, ``CC_DChg``, ``Rest``.
+smaller units (``Current(uA)``, ``Voltage(mV)``, ``Capacity(mAs)``, ``Energy(mWs)``) and names
+the test time ``Total Time``, as in fastnda's reference exports: ``units="bts8"``. Step types
+``CC_Chg``, ``CC_DChg``, ``Rest``.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def write_neware_csv(
         "Step Index": integers(rows.step_index),
         "Step Type": step_type,
         "Time": clock(rows.step_time_s),
-        "Total Time": clock(rows.test_time_s),
+        ("Total Time" if units == "bts8" else "Cumulative Time"): clock(rows.test_time_s),
         f"Current({iu})": numbers(rows.current_A * fi, 4 if fi > 1 else 7),
         f"Voltage({vu})": numbers(rows.voltage_V * fv, 4 if fv == 1 else 1),
         f"Capacity({qu})": numbers(q * fq, 7 if fq == 1 else 3),
