@@ -10,7 +10,7 @@ CSV) and the binary one the simulator writes (BDF Parquet). Then, per format, in
 
 * labdb: ``python -m analysis cycling FILE --cell-type half --json`` as a process of its own
   (interpreter start, imports, detection, read, the cycling pipeline, the JSON), wall time and
-  peak resident memory (``ru_maxrss`` of that process);
+  peak resident memory (``VmHWM`` of that process, polled while it runs);
 * pyarrow: a process that imports pyarrow and reads the same table with ``pyarrow.csv.read_csv``
   (the header lines skipped, the file's delimiter; ``pyarrow.parquet.read_table`` for
   Parquet): the floor for reading that file. Also both in-process (imports not timed): labdb's
@@ -18,7 +18,8 @@ CSV) and the binary one the simulator writes (BDF Parquet). Then, per format, in
 * cellpy (a peer virtualenv, see ``bench/cycling.py``; compared in-process, imports done on
   both sides, and against the whole labdb process) where cellpy has a loader for the
   format (the Neware file names its test time ``Cumulative Time`` and the Maccor file writes
-  ``TestTime`` clock texts, the layouts of cellpy's own samples): ``cellpy.get(FILE, instrument=...)`` (load, step table, summary), in-process.
+  ``TestTime`` clock texts, the layouts of cellpy's own samples): ``cellpy.get(FILE,
+  instrument=...)`` (load, step table, summary).
 
 Each timing is the best of ``--repeat`` runs (the machine is shared). Targets: labdb within 3x
 of the pyarrow process, >= 10x faster than cellpy, peak memory < 1 GB. ``--quick`` (CI) uses
