@@ -27,6 +27,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labdb.settings")
@@ -58,29 +59,38 @@ def main() -> int:
     ) as s:
         lab = scenarios.lab(s)
         lab.sweeper(3)
-        results = {
-            "kill -9": scenarios.kill_workers(
+        plan = {
+            "kill -9": lambda: scenarios.kill_workers(
                 lab.for_run("CHAOS-KILL"),
                 n_jobs=60 * k,
                 pool_kills=6 * k,
                 main_kills=2 * k,
                 cycles=120,
             ),
-            "poison": scenarios.poison_jobs(lab.for_run("CHAOS-POISON"), n_good=40 * k),
-            "redis outage": scenarios.redis_outage(
+            "poison": lambda: scenarios.poison_jobs(lab.for_run("CHAOS-POISON"), n_good=40 * k),
+            "redis outage": lambda: scenarios.redis_outage(
                 lab.for_run("CHAOS-REDIS"), n_uploads=60 * k, freeze_s=15, down_s=15
             ),
-            "postgres restart": scenarios.postgres_restart(
+            "postgres restart": lambda: scenarios.postgres_restart(
                 lab.for_run("CHAOS-PG"),
                 seconds=40,
                 modes=(("fast", False), ("immediate", False), ("fast", True), ("immediate", True)),
             ),
-            "flipped byte": scenarios.flipped_byte(lab.for_run("CHAOS-BYTE")),
+            "flipped byte": lambda: scenarios.flipped_byte(lab.for_run("CHAOS-BYTE")),
         }
         if s.blob_disk is not None:
-            results["disk full"] = scenarios.disk_full(lab.for_run("CHAOS-DISK"))
+            plan["disk full"] = lambda: scenarios.disk_full(lab.for_run("CHAOS-DISK"))
+        results: dict[str, dict[str, Any]] = {}
+        for name, scenario in plan.items():
+            t1 = time.monotonic()
+            try:
+                results[name] = scenario()
+            except Exception as exc:  # a scenario that broke is a figure too
+                results[name] = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+            results[name]["scenario_s"] = round(time.monotonic() - t1)
     kill = results["kill -9"]
-    kill["executions_minus_results"] = kill["executions"] - kill["results"]
+    if "executions" in kill:
+        kill["executions_minus_results"] = kill["executions"] - kill["results"]
     for name, figures in results.items():
         print(f"== {name}")
         print(json.dumps(figures, indent=1, default=str))

@@ -49,10 +49,15 @@ print("KEY", token_create(user=user, name="chaos", scope="upload").key)
 """
 
 SWEEPER = """
-import time
+import logging, time
+from django.db import close_old_connections
 from labdb.services.jobs import jobs_sweep
-while True:
-    jobs_sweep()
+while True:  # like beat: a sweep that fails (database restarting) does not stop the next
+    try:
+        close_old_connections()
+        jobs_sweep()
+    except Exception:
+        logging.getLogger("sweeper").warning("sweep failed", exc_info=True)
     time.sleep({interval})
 """
 
@@ -145,12 +150,15 @@ class Lab:
 
     def wait_all_finished(self, timeout_s: float) -> float:
         t0 = time.monotonic()
-        wait_until(
-            lambda: set(self.job_states()) <= {"succeeded", "failed"},
-            timeout_s,
-            "jobs finished",
-            0.5,
-        )
+        try:
+            wait_until(
+                lambda: set(self.job_states()) <= {"succeeded", "failed"},
+                timeout_s,
+                "jobs finished",
+                0.5,
+            )
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}; jobs of {self.run}: {self.jobs()}") from None
         return time.monotonic() - t0
 
     def sweeper(self, interval_s: float = 3) -> None:
@@ -381,7 +389,7 @@ def flipped_byte(lab_: Lab) -> dict[str, Any]:
     try:
         code, body = lab_.upload(data, "byte.csv")
         assert code == 201, (code, body)
-        lab_.wait_all_finished(60)
+        lab_.wait_all_finished(120)
     finally:
         stack.stop_process(worker)
     sha = hashlib.sha256(data).hexdigest()
