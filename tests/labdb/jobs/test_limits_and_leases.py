@@ -52,15 +52,15 @@ def test_job_over_its_time_limit_is_stopped_and_fails_on_the_first_attempt(
 def test_a_running_job_keeps_its_lease_past_the_first_lease_so_it_is_not_claimed_twice(
     run: m.TestRun, blobs: Any, held_in_queue: None, settings: Any, monkeypatch: Any
 ) -> None:
-    settings.JOB_LEASE_S = 2
-    with_runner(monkeypatch, sleeping(5))
+    settings.JOB_LEASE_S = 4  # renewed every 1 s; stopped after 2 s without renewal
+    with_runner(monkeypatch, sleeping(10))
     job = register(run, bdf_csv(1)).job
     outcome: dict[str, Any] = {}
     worker = threading.Thread(target=lambda: outcome.update(job=job_run(str(job.pk), worker="A")))
     worker.start()
     second_claims = []
     try:
-        deadline = time.monotonic() + 4.5  # more than two leases of 2 s while A still works
+        deadline = time.monotonic() + 9  # more than two leases of 4 s while A still works
         while time.monotonic() < deadline:
             second_claims.append(job_claim(str(job.pk), worker="B"))
             time.sleep(0.25)
