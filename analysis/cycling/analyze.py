@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
-from analysis.cycling.halfcycles import compute_half_cycles
+from analysis.cycling.cutoffs import find_cutoffs, half_cycle_name
+from analysis.cycling.halfcycles import HalfCycles, compute_half_cycles
 from analysis.cycling.metrics import build_cycles, cycle_structure, run_metrics
 from analysis.cycling.parameters import CellType, CyclingParameters, resolve
+from analysis.cycling.plateaus import plateaus as compute_plateaus
 from analysis.cycling.profiles import profile_series
+from analysis.cycling.reservoir import reservoir_ce
 from analysis.cycling.result import CyclingResult
-from analysis.cycling.segmentation import FloatArray, segment, vendor_cycle_index
-from analysis.cycling.shorts import detect_short_circuits, find_cutoffs, half_cycle_name
+from analysis.cycling.segmentation import (
+    FloatArray,
+    IntArray,
+    Segmentation,
+    segment,
+    vendor_cycle_index,
+)
+from analysis.cycling.shorts import CycleView, detect_short_circuits, regular_half_cycles
+from analysis.cycling.sign import looks_reversed, reversed_table
 
 REQUIRED = ("test_time_second", "voltage_volt", "current_ampere")
 
@@ -57,8 +69,14 @@ def analyze_cycling(
         raise ValueError(f"the cycling table has no column(s) {missing}; expected {list(REQUIRED)}")
     if area_cm2 is not None and not area_cm2 > 0:
         raise ValueError(f"area_cm2: expected a positive area, found {area_cm2}")
-    used = resolve(params or CyclingParameters(), cell_type)
+    given = params or CyclingParameters()
+    used = resolve(given, cell_type)
     warnings: list[str] = []
+    if used.ce_method == "reservoir" and cell_type != "half":
+        raise ValueError("ce_method='reservoir' is a half-cell (Li metal) protocol")
+    if used.current_sign == "reversed":
+        table = reversed_table(table)
+        warnings.append("the current was negated, as asked (current_sign='reversed')")
     time_s = _column(table, "test_time_second")
     voltage = _column(table, "voltage_volt")
     current = _column(table, "current_ampere")
@@ -92,6 +110,31 @@ def analyze_cycling(
     if not seg.starts.size:
         warnings.append("no current above the rest threshold: no half-cycle found")
     hc = compute_half_cycles(table, time_s, voltage, current, seg, used, warnings)
+    if used.current_sign == "auto":
+        flipped, agree, disagree = looks_reversed(hc.mean_voltage_V, seg)
+        if flipped:
+            again = analyze_cycling(
+                reversed_table(table),
+                cell_type=cell_type,
+                area_cm2=area_cm2,
+                one_c_current_density_mA_cm2=one_c_current_density_mA_cm2,
+                one_c_current_mA=one_c_current_mA,
+                params=dataclasses.replace(given, current_sign="as_recorded"),
+                profiles=profiles,
+            )
+            note = (
+                f"the current's sign looks reversed: in {disagree} adjacent pairs of half-cycles "
+                f"the negative-current one ran at the higher mean voltage (in {agree} the "
+                "positive one), which a cell does not do; the current was negated and the "
+                "charge/discharge counters swapped (current_sign='as_recorded' keeps the "
+                "file's sign)"
+            )
+            return dataclasses.replace(
+                again,
+                warnings=(note, *again.warnings),
+                metrics={**again.metrics, "current_sign": "reversed"},
+                parameters=dataclasses.replace(again.parameters, current_sign="auto"),
+            )
     cutoffs = find_cutoffs(seg, hc, used)
     warnings.extend(cutoffs.notes)
 
@@ -105,6 +148,17 @@ def analyze_cycling(
         elif reason:
             warnings.append(reason)
 
+    plateaus = compute_plateaus(voltage, hc.cc_rows, seg, used, cell_type == "half")
+    excluded = _partial_first_cycle(seg, hc, used, cell_type, warnings)
+    minor = np.unique(seg.cycle[~regular_half_cycles(seg, hc) & (seg.cycle >= 1)])
+    minor = minor[~np.isin(minor, excluded)]
+    if minor.size:
+        warnings.append(
+            f"{minor.size} cycle(s) hold a half-cycle with less than half the usual charge "
+            f"(pulses, partial or diagnostic steps; first: cycle {int(minor[0])}): they are "
+            "listed but kept out of the CE averages and the cycle-level short-circuit rules"
+        )
+    excluded = np.union1d(excluded, minor).astype(np.int64)
     cycles = build_cycles(
         cell_type=cell_type,
         seg=seg,
@@ -113,6 +167,8 @@ def analyze_cycling(
         area_cm2=area_cm2,
         one_c_current_A=one_c_A,
         vendor_cycles=vendor,
+        plateaus=plateaus,
+        excluded=excluded,
     )
     numbers, _, second, complete = cycle_structure(seg, cutoffs)
     truncated = (second >= 0) & ~complete & (numbers >= 1)
@@ -126,12 +182,9 @@ def analyze_cycling(
             f"the test starts with {half_cycle_name(int(seg.direction[0]), cell_type)}; that "
             "half-cycle is cycle 0 and no run metric uses it"
         )
-    ce = cycles["coulombic_efficiency"].to_numpy(dtype=np.float64, na_value=np.nan)
-    cycle_ce = {
-        int(c): float(v)
-        for c, v, ok in zip(cycles["cycle"], ce, cycles["complete"], strict=True)
-        if ok and c >= 1
-    }
+    view = _cycle_view(cycles, cell_type, excluded)
+    if cell_type == "half":
+        _warn_charge_out_exceeds_in(view, used, warnings)
     events = detect_short_circuits(
         cell_type=cell_type,
         seg=seg,
@@ -139,7 +192,8 @@ def analyze_cycling(
         cutoffs=cutoffs,
         voltage_V=voltage,
         time_s=time_s,
-        cycle_ce=cycle_ce,
+        cycles=view,
+        plateaus=plateaus,
         params=used,
     )
     metrics, cycles, rate = run_metrics(
@@ -150,6 +204,16 @@ def analyze_cycling(
         area_cm2=area_cm2,
         params=used,
     )
+    metrics["ce_method"] = used.ce_method
+    if used.ce_method == "reservoir":
+        reservoir, why = reservoir_ce(
+            seg, hc.capacity_Ah, cutoffs.reached, used.formation_cycles or 0
+        )
+        metrics.update(reservoir)
+        metrics["average_coulombic_efficiency"] = reservoir["reservoir_coulombic_efficiency"]
+        metrics["average_coulombic_efficiency_window"] = "reservoir"
+        if why:
+            warnings.append(f"reservoir method: {why}")
     metrics.update(
         {
             "area_cm2": area_cm2,
@@ -161,6 +225,12 @@ def analyze_cycling(
             "rest_current_threshold_A": seg.rest_threshold_A,
             "upper_cutoff_V": cutoffs.upper_V,
             "lower_cutoff_V": cutoffs.lower_V,
+            "current_sign": "as_recorded"
+            if used.current_sign != "reversed"
+            else "reversed (as asked)",
+            "counter_mismatched_half_cycles": hc.counter_mismatches,
+            "counter_median_difference": hc.counter_median_difference,
+            "excluded_cycles": [int(c) for c in excluded],
         }
     )
     half_cycles = pd.DataFrame(
@@ -188,3 +258,75 @@ def analyze_cycling(
         parameters=used,
         profiles=profile_series(voltage, seg) if profiles else None,
     )
+
+
+def _partial_first_cycle(
+    seg: Segmentation,
+    hc: HalfCycles,
+    params: CyclingParameters,
+    cell_type: CellType,
+    warnings: list[str],
+) -> IntArray:
+    """Cycle 1 when its first half-cycle is partial (see ``partial_first_fraction``)."""
+    capacity = np.abs(hc.capacity_Ah)
+    first = np.flatnonzero(seg.is_first & (seg.cycle == 1))
+    if not first.size:
+        return np.zeros(0, dtype=np.int64)
+    i = int(first[0])
+    later = np.flatnonzero(seg.is_first)[1:11]
+    if later.size < 2:
+        return np.zeros(0, dtype=np.int64)
+    usual = float(np.median(capacity[later]))
+    if usual > 0 and capacity[i] < params.partial_first_fraction * usual:
+        warnings.append(
+            f"cycle 1 starts with a partial {half_cycle_name(int(seg.direction[i]), cell_type)} "
+            f"({capacity[i] * 1000:.4g} mAh, {capacity[i] / usual:.0%} of the usual "
+            f"{usual * 1000:.4g} mAh): the test started mid-step; cycle 1 is not used for the "
+            "ICE, the CE averages or the short-circuit rules"
+        )
+        return np.array([1], dtype=np.int64)
+    return np.zeros(0, dtype=np.int64)
+
+
+def _cycle_view(cycles: pd.DataFrame, cell_type: CellType, excluded: IntArray) -> CycleView:
+    number = cycles["cycle"].to_numpy(dtype=np.int64)
+    first, second = ("plating", "stripping") if cell_type == "half" else ("charge", "discharge")
+
+    def col(name: str) -> FloatArray:
+        return cycles[name].to_numpy(dtype=np.float64, na_value=np.nan)
+
+    current = "discharge_current_mA" if cell_type == "half" else "charge_current_mA"
+    usable = cycles["complete"].to_numpy(dtype=bool) & (number >= 1) & ~np.isin(number, excluded)
+    return CycleView(
+        number=number,
+        usable=usable,
+        ce=col("coulombic_efficiency"),
+        first_mAh=col(f"{first}_capacity_mAh"),
+        second_mAh=col(f"{second}_capacity_mAh"),
+        current_mA=col(current),
+        excluded=excluded,
+    )
+
+
+def _warn_charge_out_exceeds_in(
+    view: CycleView, params: CyclingParameters, warnings: list[str]
+) -> None:
+    """A half cell cannot give back more Li than was plated on it: say so where it does."""
+    usable = view.usable & np.isfinite(view.ce)
+    limit = 1.0 + params.ce_short_tolerance
+    first = usable & (view.number == 1)
+    if np.any(first) and float(view.ce[first][0]) > limit:
+        warnings.append(
+            f"the first cycle's CE is {float(view.ce[first][0]):.4f}: more charge was stripped "
+            "than plated, which an electrode without Li cannot do (a short, a current offset, "
+            "an electrode that held Li, or a test that did not start with plating)"
+        )
+    later = view.ce[usable & (view.number >= 2)]
+    if later.size >= 2 and float(np.median(later)) > limit:
+        warnings.append(
+            f"the median CE from cycle 2 on is {float(np.median(later)):.4f} (above 1 in "
+            f"{int(np.count_nonzero(later > 1))} of {later.size} cycles): more charge comes out "
+            "than goes in from the start, so no onset of a short can be told from it; check "
+            "the current calibration (an offset current) or whether the cell was shorted when "
+            "it was built"
+        )

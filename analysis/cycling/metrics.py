@@ -23,10 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.cycling.cutoffs import Cutoffs
 from analysis.cycling.halfcycles import HalfCycles
 from analysis.cycling.parameters import CellType, CyclingParameters
+from analysis.cycling.plateaus import Plateaus
 from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray, Segmentation
-from analysis.cycling.shorts import Cutoffs, ShortCircuitEvent
+from analysis.cycling.shorts import ShortCircuitEvent
 
 
 def _take(values: FloatArray, idx: IntArray) -> FloatArray:
@@ -66,8 +68,14 @@ def build_cycles(
     area_cm2: float | None,
     one_c_current_A: float | None,
     vendor_cycles: IntArray | None,
+    plateaus: Plateaus,
+    excluded: IntArray,
 ) -> pd.DataFrame:
-    """The per-cycle table (one row per cycle; columns in docs/metrics-cycling.md)."""
+    """The per-cycle table (one row per cycle; columns in docs/metrics-cycling.md).
+
+    Energy efficiency (discharge / charge energy) is a full-cell quantity: a half cell's voltage
+    is an electrode potential that changes sign, so its "energy" is not stored energy (NaN).
+    """
     cycles, first, second, complete = cycle_structure(seg, cutoffs)
     charge, discharge = (second, first) if cell_type == "half" else (first, second)
     mAh = 1000.0
@@ -79,7 +87,7 @@ def build_cycles(
         ce = np.where(complete, q_second / q_first, np.nan)
         e_charge = _take(hc.energy_Wh, charge) * 1000.0
         e_discharge = _take(hc.energy_Wh, discharge) * 1000.0
-        ee = np.where(complete, e_discharge / e_charge, np.nan)
+        ee = np.where(complete & (cell_type == "full"), e_discharge / e_charge, np.nan)
     start = np.where(first >= 0, _take(hc.start_time_s, first), _take(hc.start_time_s, second))
     end = np.where(second >= 0, _take(hc.end_time_s, second), _take(hc.end_time_s, first))
     data: dict[str, Any] = {"cycle": cycles}
@@ -91,6 +99,7 @@ def build_cycles(
         [None if not np.isfinite(v) else int(v) for v in vendor], dtype="Int64"
     )
     data["complete"] = complete
+    data["excluded_from_metrics"] = np.isin(cycles, excluded)
     data["start_time_s"] = start
     data["end_time_s"] = end
     data["duration_h"] = (end - start) / 3600.0
@@ -112,10 +121,11 @@ def build_cycles(
     data["mean_charge_voltage_V"] = _take(hc.mean_voltage_V, charge)
     data["mean_discharge_voltage_V"] = _take(hc.mean_voltage_V, discharge)
     if cell_type == "half":
-        data["plating_overpotential_mean_V"] = _take(hc.overpotential_mean_V, discharge)
-        data["plating_overpotential_peak_V"] = _take(hc.overpotential_peak_V, discharge)
-        data["stripping_overpotential_mean_V"] = _take(hc.overpotential_mean_V, charge)
-        data["stripping_overpotential_peak_V"] = _take(hc.overpotential_peak_V, charge)
+        data["nucleation_overpotential_V"] = _take(plateaus.nucleation_overpotential_V, discharge)
+        data["plating_overpotential_V"] = _take(plateaus.plating_overpotential_V, discharge)
+        data["stripping_overpotential_V"] = _take(plateaus.stripping_overpotential_V, charge)
+    data["charge_voltage_noise_mV"] = _take(plateaus.noise_V, charge) * 1000.0
+    data["discharge_voltage_noise_mV"] = _take(plateaus.noise_V, discharge) * 1000.0
     data["charge_duration_h"] = _take(hc.active_time_s, charge) / 3600.0
     data["discharge_duration_h"] = _take(hc.active_time_s, discharge) / 3600.0
     i_charge = _take(hc.current_A, charge) * 1000.0
@@ -162,7 +172,11 @@ def run_metrics(
     """Run metrics, the per-cycle table with its curves added, and the rate-capability table."""
     cycles = cycles.copy()
     number = cycles["cycle"].to_numpy(dtype=np.int64)
-    complete = cycles["complete"].to_numpy(dtype=bool) & (number >= 1)
+    complete = (
+        cycles["complete"].to_numpy(dtype=bool)
+        & (number >= 1)
+        & ~cycles["excluded_from_metrics"].to_numpy(dtype=bool)
+    )
     ce = cycles["coulombic_efficiency"].to_numpy(dtype=np.float64, na_value=np.nan)
     short_cycle = min((e.cycle for e in events), default=None)
     last_complete = int(number[complete].max()) if np.any(complete) else None
@@ -198,15 +212,21 @@ def run_metrics(
         formation = (
             n_first if n_first <= params.max_formation_cycles and np.any(steps[complete] > 0) else 0
         )
-    reference = params.reference_cycle if params.reference_cycle is not None else formation + 1
+    reference: int | None = (
+        params.reference_cycle if params.reference_cycle is not None else formation + 1
+    )
+    if cell_type == "half" and params.reference_cycle is None:
+        # A half cell's stripping capacity follows the plated capacity the protocol sets (or
+        # the seeds' alloying), not a fading store: retention only against a stated reference.
+        reference = None
     ref_rows = complete & (number == reference)
     retention = np.full(number.size, np.nan)
     reference_capacity = float(reversible[ref_rows][0]) if np.any(ref_rows) else None
     if reference_capacity:
-        after = complete & (number >= reference)
+        after = complete & (number >= (reference or 0))
         retention[after] = reversible[after] / reference_capacity
     cycles["capacity_retention"] = retention
-    window_ret = complete & (number >= reference) & (number <= end) & np.isfinite(retention)
+    window_ret = complete & (number >= (reference or 0)) & (number <= end) & np.isfinite(retention)
     final_retention = float(retention[window_ret][-1]) if np.any(window_ret) else None
 
     def cycles_to(fraction: float) -> int | None:

@@ -16,6 +16,8 @@ from analysis.params import param
 
 CellType = Literal["half", "full"]
 CapacitySource = Literal["auto", "counters", "integration"]
+CurrentSign = Literal["auto", "as_recorded", "reversed"]
+CEMethod = Literal["cycle", "reservoir"]
 
 SHORT_CIRCUIT_RULES: tuple[str, ...] = (
     "soft_short_ce",
@@ -23,7 +25,22 @@ SHORT_CIRCUIT_RULES: tuple[str, ...] = (
     "sudden_voltage_drop",
     "voltage_collapse",
     "voltage_noise",
+    "charge_overrun",
 )
+
+#: The rules applied when ``short_circuit_rules`` is not given, by cell type: CE above 1 is a
+#: short's signature in a half cell only (a full cell's discharge may exceed its charge after a
+#: rate step); a charge that runs long with a falling CE is the full cell's soft short.
+DEFAULT_RULES: dict[str, tuple[str, ...]] = {
+    "half": (
+        "soft_short_ce",
+        "cutoff_not_reached",
+        "sudden_voltage_drop",
+        "voltage_collapse",
+        "voltage_noise",
+    ),
+    "full": ("cutoff_not_reached", "sudden_voltage_drop", "voltage_noise", "charge_overrun"),
+}
 
 
 @dataclass(frozen=True)
@@ -45,24 +62,41 @@ class CyclingParameters:
         ``capacity_source``: ``"auto"`` uses the vendor's counters when the table has them,
         ``"counters"`` requires them, ``"integration"`` always integrates the current.
         ``counter_mismatch_tolerance`` (2 %): relative disagreement between counters and
-        integration above which a warning is given.
-        ``overpotential_tail_fraction`` (5 %): the last part of each half-cycle (by charge)
-        that is left out of the overpotentials, so that the rise to the voltage cut-off does not
-        count as overpotential.
+        integration; when more than a tenth of the half-cycles disagree by more, ``"auto"``
+        uses the integrated current and says so.
+        ``current_sign``: ``"auto"`` checks the sign against the second law (a passive cell
+        taken round complete cycles dissipates energy: the net ``V I dt`` is positive) and
+        negates a reversed current with a warning; ``"as_recorded"`` trusts the file;
+        ``"reversed"`` negates it.
+        ``partial_first_fraction`` (0.5): a first cycle whose first half-cycle carries less than
+        this fraction of the median of the following ones of its kind is partial (a test that
+        started mid-charge) and is not used for ICE, averages or short rules.
+
+    Overpotentials (half cells, docs/metrics-cycling.md)
+        ``overpotential_tail_fraction`` (5 %): the last part of a plating half-cycle (by
+        charge) left out of its plateau. ``stripping_rise_V`` (0.05 V): the Li-stripping
+        plateau ends where the voltage first exceeds its early level (2-20 % of the charge) by
+        this much (the dealloying of the seeds, then the rise to the cut-off).
         ``cc_current_tolerance`` (2 %): a row belongs to the constant-current part of its
         half-cycle when its current is within this fraction of the half-cycle's median current.
 
     Run metrics
         ``average_ce_first_cycle`` (2) and ``average_ce_last_cycle`` (``None`` = the last cycle
         before a short, or the last complete cycle): the window of the average CE.
+        ``ce_method``: ``"cycle"`` averages the per-cycle CE over that window; ``"reservoir"``
+        (half cells) gives the reservoir method's CE (:mod:`analysis.cycling.reservoir`) as the
+        average CE, after ``formation_cycles`` (0 when not given).
         ``formation_cycles``: cycles excluded from the retention reference; ``None`` detects
         them: a first current step of at most ``max_formation_cycles`` (5) cycles followed by a
         different current is formation. ``reference_cycle`` (``None`` = first cycle after
         formation) overrides it. ``rate_step_tolerance`` (5 %): relative current change that
         starts a new step of the rate-capability table.
 
-    Short circuits (``short_circuit_rules`` selects the rules; see docs/metrics-cycling.md)
-        ``ce_short_tolerance`` (0.01): CE above ``1 + tol`` is a soft short.
+    Short circuits (``short_circuit_rules`` selects the rules, default by cell type:
+    :data:`DEFAULT_RULES`; see :mod:`analysis.cycling.shorts` and docs/metrics-cycling.md)
+        ``ce_short_tolerance`` (0.01) and ``ce_short_cycles`` (2): CE above ``1 + tol`` in that
+        many consecutive cycles, with more charge out than in over them and the cycle before,
+        is a soft short.
         ``upper_cutoff_V`` / ``lower_cutoff_V``: the protocol's voltage limits of the
         positive-current (stripping / charge) and negative-current half-cycles; ``None`` infers
         them from the half-cycles that were followed by another one: the highest (lowest)
@@ -71,18 +105,25 @@ class CyclingParameters:
         ``cutoff_time_factor`` (1.5): a positive-current half-cycle still running at the end of
         the file counts as not reaching its cut-off only once it has lasted this many times the
         median duration of those that did.
-        ``sudden_drop_V``: a fall of the voltage between consecutive constant-current rows of a
-        positive-current half-cycle larger than this is a sudden drop (default 0.01 V half
-        cell, 0.05 V full cell; ``inf`` disables).
-        ``collapse_voltage_V`` and ``collapse_min_fraction`` (25 %): a half-cycle that spends at
-        least that fraction of its constant-current time with ``|V|`` below the threshold has
-        collapsed (default 1 mV half cell, where a short puts Li against Li; 0 = disabled, the
-        default for full cells, whose shorts show as drops).
+        ``sudden_drop_V`` (0.01 V half cell, 0.05 V full cell; ``inf`` disables) and
+        ``sudden_drop_noise_factor`` (10): a fall of the voltage between consecutive
+        constant-current rows of a positive-current half-cycle larger than both this and that
+        many times the half-cycle's noise, after which the voltage stays down for
+        ``sudden_drop_rows`` (3) rows (a one-sample glitch comes back), is a sudden drop.
+        ``collapse_ratio`` (0.2) and ``collapse_voltage_V`` (1 mV half cell, 0 = disabled for
+        full cells): a half-cell half-cycle whose Li plateau overpotential falls below that
+        fraction of the cell's own early plateau and below ``max(collapse_voltage_V, 3 noise)``
+        has collapsed (Li against Li); on two consecutive half-cycles (or the last) it is a
+        hard short.
         ``noise_factor`` (5), ``noise_floor_V`` (1 mV half, 5 mV full) and
-        ``noise_baseline_cycles`` (10): a half-cycle is noisy when its voltage noise (RMS of
-        the second difference over constant-current rows, divided by sqrt(6)) exceeds both the
-        floor and ``noise_factor`` times the median noise of the same kind of half-cycle in the
-        first ``noise_baseline_cycles`` cycles.
+        ``noise_baseline_cycles`` (10): a half-cycle is noisy when its robust voltage noise
+        (trimmed RMS of the second difference over constant-current rows / sqrt(6)) exceeds the
+        floor and ``noise_factor`` times the median noise of the same kind in the first
+        ``noise_baseline_cycles`` cycles; two consecutive noisy half-cycles are a short sign.
+        ``overrun_fraction`` (0.1), ``overrun_ce_drop`` (0.02) and ``overrun_baseline_cycles``
+        (5): a full-cell charge that carries more than ``1 + fraction`` times the median charge
+        of the previous cycles at the same current, in a cycle whose CE is more than
+        ``ce_drop`` below theirs, on two consecutive cycles, is a soft short.
     """
 
     rest_current_threshold_A: float | None = param(
@@ -112,6 +153,9 @@ class CyclingParameters:
     cc_current_tolerance: float = param(
         0.02, doc="a row is constant-current within this fraction of the half-cycle's median"
     )
+    ce_method: CEMethod = param(
+        "cycle", doc="cycle (mean of per-cycle CE) or reservoir (Adams et al. 2018, half cells)"
+    )
     average_ce_first_cycle: int = param(2, doc="first cycle of the average-CE window")
     average_ce_last_cycle: int | None = param(
         None, doc="last cycle of the average-CE window; null: last before a short or complete"
@@ -126,10 +170,20 @@ class CyclingParameters:
     rate_step_tolerance: float = param(
         0.05, doc="relative current change that starts a new rate-capability step"
     )
-    short_circuit_rules: tuple[str, ...] = param(
-        SHORT_CIRCUIT_RULES, doc="short-circuit rules applied (docs/metrics-cycling.md)"
+    current_sign: CurrentSign = param(
+        "auto", doc="auto (checked by the energy balance), as_recorded or reversed"
     )
-    ce_short_tolerance: float = param(0.01, doc="CE above 1 + this is a soft short")
+    partial_first_fraction: float = param(
+        0.5, doc="a first half-cycle below this x the usual is partial (cycle 1 not used)"
+    )
+    stripping_rise_V: float = param(
+        0.05, unit="V", doc="rise above the early stripping level that ends the Li plateau"
+    )
+    short_circuit_rules: tuple[str, ...] | None = param(
+        None, doc="short-circuit rules applied; null: by cell type (docs/metrics-cycling.md)"
+    )
+    ce_short_tolerance: float = param(0.01, doc="CE above 1 + this is a soft-short sign")
+    ce_short_cycles: int = param(2, doc="consecutive cycles of CE above 1 + tol for a short")
     upper_cutoff_V: float | None = param(
         None, unit="V", doc="upper voltage limit; null: inferred from the half-cycles"
     )
@@ -145,20 +199,29 @@ class CyclingParameters:
     sudden_drop_V: float | None = param(
         None, unit="V", doc="constant-current voltage fall that is a sudden drop; null: by cell"
     )
+    sudden_drop_noise_factor: float = param(
+        10.0, doc="a sudden drop must also exceed this x the half-cycle's voltage noise"
+    )
+    sudden_drop_rows: int = param(3, doc="rows the voltage must stay down after a drop")
+    collapse_ratio: float = param(
+        0.2, doc="plateau overpotential below this x the early plateau has collapsed"
+    )
     collapse_voltage_V: float | None = param(
         None, unit="V", doc="|V| below this counts as collapsed; null: by cell type"
-    )
-    collapse_min_fraction: float = param(
-        0.25, doc="fraction of constant-current time below the collapse voltage"
     )
     noise_factor: float = param(5.0, doc="noise above this x the baseline is a short sign")
     noise_floor_V: float | None = param(
         None, unit="V", doc="noise must also exceed this floor; null: by cell type"
     )
     noise_baseline_cycles: int = param(10, doc="cycles whose median noise is the baseline")
+    overrun_fraction: float = param(
+        0.1, doc="full-cell charge above 1 + this x the recent median runs long"
+    )
+    overrun_ce_drop: float = param(0.02, doc="... in a cycle whose CE fell by more than this")
+    overrun_baseline_cycles: int = param(5, doc="previous cycles whose median is the baseline")
 
     def __post_init__(self) -> None:
-        unknown = set(self.short_circuit_rules) - set(SHORT_CIRCUIT_RULES)
+        unknown = set(self.short_circuit_rules or ()) - set(SHORT_CIRCUIT_RULES)
         if unknown:
             raise ValueError(
                 f"unknown short-circuit rule(s) {sorted(unknown)}; known: {list(SHORT_CIRCUIT_RULES)}"
@@ -172,13 +235,24 @@ class CyclingParameters:
                 raise ValueError(
                     f"{name}: expected a fraction in [0, 1), found {getattr(self, name)}"
                 )
+        if self.ce_method not in ("cycle", "reservoir"):
+            raise ValueError(
+                f"ce_method: expected 'cycle' or 'reservoir', found {self.ce_method!r}"
+            )
+        if self.current_sign not in ("auto", "as_recorded", "reversed"):
+            raise ValueError(
+                f"current_sign: expected 'auto', 'as_recorded' or 'reversed', found {self.current_sign!r}"
+            )
+        if self.ce_short_cycles < 1 or self.sudden_drop_rows < 1:
+            raise ValueError("ce_short_cycles and sudden_drop_rows: expected at least 1")
         if self.average_ce_first_cycle < 1:
             raise ValueError("average_ce_first_cycle: expected a cycle number >= 1")
 
     def to_dict(self) -> dict[str, Any]:
         """The parameters as JSON-ready values."""
         out = dataclasses.asdict(self)
-        out["short_circuit_rules"] = list(self.short_circuit_rules)
+        if self.short_circuit_rules is not None:
+            out["short_circuit_rules"] = list(self.short_circuit_rules)
         return out
 
 
@@ -186,6 +260,8 @@ def resolve(params: CyclingParameters, cell_type: CellType) -> CyclingParameters
     """``params`` with the cell-type-dependent defaults filled in."""
     half = cell_type == "half"
     changes: dict[str, Any] = {}
+    if params.short_circuit_rules is None:
+        changes["short_circuit_rules"] = DEFAULT_RULES[cell_type]
     if params.sudden_drop_V is None:
         changes["sudden_drop_V"] = 0.01 if half else 0.05
     if params.collapse_voltage_V is None:

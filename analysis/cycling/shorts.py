@@ -1,34 +1,50 @@
 """Short-circuit detection: which cycle, by which rule, on what evidence.
 
-Rules (thresholds in :class:`~analysis.cycling.parameters.CyclingParameters`):
+Every rule is scaled to the cell's own behaviour (its noise, its early plateau, its recent
+cycles), needs the signature to persist where the physics allows a healthy cell to recover,
+and records the onset cycle, the evidence values and the thresholds used. Thresholds are
+parameters (:class:`~analysis.cycling.parameters.CyclingParameters`); which rules apply by
+default depends on the cell type (``DEFAULT_RULES``).
 
-``soft_short_ce``
-    CE above ``1 + ce_short_tolerance``. A (soft) short passes current electronically, so the
-    second half-cycle runs on (the cut-off is reached late or never) and more charge is counted
-    out than was stored: CE > 1 cannot come from Li inventory.
+``soft_short_ce`` (half cells)
+    CE above ``1 + ce_short_tolerance`` in ``ce_short_cycles`` consecutive cycles, with more
+    charge stripped than plated over those cycles and the one before them. Stripping more Li
+    than was plated needs an electronic path: the stripping current partly flows through the
+    short, so the step runs on (Adams et al., Adv. Energy Mater. 2018, 8, 1702097). A single
+    CE above 1 after a low one is Li that was trapped coming back, not a short.
 ``cutoff_not_reached``
-    A positive-current half-cycle (stripping for a half cell, charge for a full cell) that
-    ended without reaching its voltage cut-off, or that is still below it after
-    ``cutoff_time_factor`` times the usual duration. Across a short the voltage cannot build
-    up, and the step ends on its time or capacity limit instead.
+    A positive-current half-cycle (stripping, or a full cell's charge) that did not reach its
+    voltage cut-off and lasted ``cutoff_time_factor`` times the usual duration of those that
+    did: across a short the voltage cannot build up and the step runs until its time or
+    capacity limit. A step ended early by its protocol is not overdue and does not count.
 ``sudden_voltage_drop``
-    Between two consecutive constant-current rows of a positive-current half-cycle the voltage
-    falls by more than ``sudden_drop_V``: under a constant charging current the voltage does
-    not fall unless a short opens a parallel path (the classic dendrite short).
-``voltage_collapse``
-    A half-cycle spends at least ``collapse_min_fraction`` of its constant-current time with
-    ``|V|`` below ``collapse_voltage_V``: a half cell with a Li bridge between the electrode
-    and the Li counter electrode shows ~0 V whatever the current.
+    Between two consecutive constant-current rows of a positive-current half-cycle (after its
+    first 2 % of charge) the voltage falls by more than ``sudden_drop_V`` and
+    ``sudden_drop_noise_factor`` times the half-cycle's noise, and stays down (below the level
+    before the drop minus half the drop) for the next ``sudden_drop_rows`` rows. Under a
+    constant charging current the voltage does not fall unless a short opens a parallel path
+    (the classic dendrite short); a one-sample glitch comes back up.
+``voltage_collapse`` (half cells)
+    The Li plateau overpotential (:mod:`analysis.cycling.plateaus`) of a half-cycle falls below
+    ``collapse_ratio`` times the cell's early plateau of that kind and below
+    ``max(collapse_voltage_V, 3 x noise)``, on two consecutive half-cycles (or the last): a Li
+    bridge puts Li against Li and the voltage is ``I R_short``, near 0 V whatever the current
+    (hard short).
 ``voltage_noise``
-    The constant-current voltage noise of a half-cycle (RMS second difference / sqrt(6), which
-    is the standard deviation for white noise on a smooth curve) exceeds ``noise_floor_V`` and
-    ``noise_factor`` times the baseline: the median noise of the earlier half-cycles of the
-    same kind among the first ``noise_baseline_cycles`` cycles: intermittent micro-shorts make the voltage flicker
-    before a hard short. The baseline makes the rule relative to the cell's own noise and
-    sampling, so it cannot fire on the cycles that define it unless they are noisy themselves.
+    The robust voltage noise of a half-cycle exceeds ``noise_floor_V`` and ``noise_factor``
+    times the median noise of the earlier half-cycles of its kind among the first
+    ``noise_baseline_cycles`` cycles, on two consecutive half-cycles: intermittent
+    micro-shorts make the voltage flicker before a hard short (soft short). The baseline makes
+    the rule relative to the cell's own noise and sampling.
+``charge_overrun`` (full cells)
+    A charge carrying more than ``1 + overrun_fraction`` times the median charge of the
+    previous ``overrun_baseline_cycles`` cycles at the same current, in a cycle whose CE is
+    more than ``overrun_ce_drop`` below their median, on two consecutive cycles: the short
+    drains part of the charging current, so the charge runs long and what comes back falls.
 
-The short-circuit cycle is the earliest cycle on which any enabled rule fires; the cycle life is
-the cycle before it.
+The short-circuit cycle is the earliest onset of any enabled rule; the cycle life is the cycle
+before it. Each event's ``values`` hold its evidence, its thresholds and
+``detected_at_cycle`` (the cycle by which the persistence was confirmed).
 """
 
 from __future__ import annotations
@@ -38,10 +54,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from analysis.cycling.cutoffs import Cutoffs, half_cycle_name
 from analysis.cycling.halfcycles import HalfCycles
-from analysis.cycling.parameters import CellType, CyclingParameters
-from analysis.cycling.segmentation import BoolArray, FloatArray, Segmentation
+from analysis.cycling.parameters import SHORT_CIRCUIT_RULES, CellType, CyclingParameters
+from analysis.cycling.plateaus import Plateaus
+from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray, Segmentation
 
 
 @dataclass(frozen=True)
@@ -64,61 +83,42 @@ class ShortCircuitEvent:
         }
 
 
-@dataclass(frozen=True)
-class Cutoffs:
-    """Voltage limits of the positive- and negative-current half-cycles (V), when known."""
+def _baseline(
+    values: FloatArray, rows: IntArray, current_A: FloatArray, n_base: int, tolerance: float
+) -> FloatArray:
+    """For each of ``rows`` (half-cycles of one kind, in order): the median of ``values`` over
+    the earlier ones at the same current (within ``tolerance``, relative) among the first
+    ``n_base`` at that current. NaN when there is none: a half-cycle at a new current is not
+    judged against another rate (noise and plateaus scale with the current and sampling)."""
+    out = np.full(rows.size, np.nan)
+    if not rows.size:
+        return out
+    level = np.abs(current_A[rows])
+    v = values[rows]
+    # Current levels: sorted, a new level wherever the next is beyond the tolerance.
+    order = np.argsort(level, kind="stable")
+    jumps = np.diff(level[order]) > tolerance * np.maximum(level[order][1:], 1e-30)
+    group = np.empty(rows.size, dtype=np.int64)
+    group[order] = np.concatenate(([0], np.cumsum(jumps)))
+    for g in np.unique(group).tolist():
+        members = np.flatnonzero(group == g)  # in time order
+        first = v[members[:n_base]]
+        # The k-th member's baseline: the median of the members before it (at most n_base).
+        medians = [np.nan] + [
+            float(np.nanmedian(first[:j])) if np.any(np.isfinite(first[:j])) else np.nan
+            for j in range(1, first.size + 1)
+        ]
+        index = np.minimum(np.arange(members.size), first.size)
+        out[members] = np.asarray(medians)[index]
+    return out
 
-    upper_V: float | None
-    lower_V: float | None
-    reached: BoolArray
-    notes: tuple[str, ...]
 
-
-def half_cycle_name(direction: int, cell_type: CellType) -> str:
-    if cell_type == "half":
-        return "stripping" if direction > 0 else "plating"
-    return "charge" if direction > 0 else "discharge"
-
-
-def _infer_cutoff(extremes: FloatArray, tol: float, upper: bool) -> float | None:
-    """The protocol's cut-off: the cluster (within ``tol``) at the highest (``upper``) or
-    lowest extreme voltage, when at least two half-cycles reached it."""
-    values = extremes[np.isfinite(extremes)]
-    if values.size < 2:
-        return float(values[0]) if values.size == 1 else None
-    top = float(values.max()) if upper else float(values.min())
-    cluster = values[np.abs(values - top) <= tol]
-    if cluster.size < 2:
-        return None
-    return float(np.median(cluster))
-
-
-def find_cutoffs(seg: Segmentation, hc: HalfCycles, params: CyclingParameters) -> Cutoffs:
-    """Infer the cut-offs from half-cycles that were followed by another one (they ended by
-    the protocol, not by the end of the file), and say for each half-cycle whether it reached
-    its cut-off (``True`` when the cut-off is unknown)."""
-    n = seg.direction.size
-    followed = np.arange(n) < n - 1
-    pos = seg.direction > 0
-    notes: list[str] = []
-    upper = params.upper_cutoff_V
-    if upper is None:
-        upper = _infer_cutoff(hc.max_voltage_V[pos & followed], params.cutoff_tolerance_V, True)
-        if upper is None and np.any(pos & followed):
-            notes.append(
-                "no two positive-current half-cycles reach the same highest voltage; the "
-                "cut-off rule needs upper_cutoff_V"
-            )
-    lower = params.lower_cutoff_V
-    if lower is None:
-        lower = _infer_cutoff(hc.min_voltage_V[~pos & followed], params.cutoff_tolerance_V, False)
-    tol = params.cutoff_tolerance_V
-    reached = np.ones(n, dtype=bool)
-    if upper is not None:
-        reached[pos] = hc.max_voltage_V[pos] >= upper - tol
-    if lower is not None:
-        reached[~pos] = hc.min_voltage_V[~pos] <= lower + tol
-    return Cutoffs(upper_V=upper, lower_V=lower, reached=reached, notes=tuple(notes))
+def _event(
+    cycle: int, rule: str, half_cycle: str, evidence: str, **values: float
+) -> ShortCircuitEvent:
+    return ShortCircuitEvent(
+        cycle, rule, half_cycle, evidence, {k: float(v) for k, v in values.items()}
+    )
 
 
 def detect_short_circuits(
@@ -129,174 +129,309 @@ def detect_short_circuits(
     cutoffs: Cutoffs,
     voltage_V: FloatArray,
     time_s: FloatArray,
-    cycle_ce: Mapping[int, float],
+    cycles: CycleView,
+    plateaus: Plateaus,
     params: CyclingParameters,
 ) -> tuple[ShortCircuitEvent, ...]:
-    """Every firing of every enabled rule, at most one per rule and cycle, by cycle."""
-    rules = set(params.short_circuit_rules)
+    """Every onset of every enabled rule, at most one per rule and cycle, by cycle."""
+    rules = set(params.short_circuit_rules or ())
     events: list[ShortCircuitEvent] = []
-    counted = seg.cycle >= 1
+    counted = (seg.cycle >= 1) & ~np.isin(seg.cycle, cycles.excluded)
+    regular = regular_half_cycles(seg, hc)
     name = np.array([half_cycle_name(int(d), cell_type) for d in (-1, 1)])
     kind = name[(seg.direction > 0).astype(int)] if seg.direction.size else name[:0]
+    n = seg.direction.size
 
     if "soft_short_ce" in rules:
-        limit = 1.0 + params.ce_short_tolerance
-        for cycle, ce in cycle_ce.items():
-            if np.isfinite(ce) and ce > limit:
-                events.append(
-                    ShortCircuitEvent(
-                        cycle,
-                        "soft_short_ce",
-                        half_cycle_name(1 if cell_type == "half" else -1, cell_type),
-                        f"CE {ce:.4f} > 1 + {params.ce_short_tolerance:g}",
-                        {"coulombic_efficiency": ce, "limit": limit},
-                    )
-                )
+        events += _soft_short_ce(
+            cycles, params, half_cycle_name(1 if cell_type == "half" else -1, cell_type)
+        )
+    if "charge_overrun" in rules:
+        events += _charge_overrun(cycles, params)
 
     if "cutoff_not_reached" in rules and cutoffs.upper_V is not None:
-        n = seg.direction.size
         pos = seg.direction > 0
         ok = pos & cutoffs.reached
         usual = float(np.median(hc.active_time_s[ok])) if np.any(ok) else np.inf
-        followed = np.arange(n) < n - 1
         overdue = hc.active_time_s >= params.cutoff_time_factor * usual
-        fire = pos & ~cutoffs.reached & (followed | overdue) & counted
-        for i in np.flatnonzero(fire):
+        for i in np.flatnonzero(pos & ~cutoffs.reached & overdue & counted).tolist():
             events.append(
-                ShortCircuitEvent(
+                _event(
                     int(seg.cycle[i]),
                     "cutoff_not_reached",
                     str(kind[i]),
                     f"reached {hc.max_voltage_V[i]:.4f} V, not the cut-off "
                     f"{cutoffs.upper_V:.4f} V (tolerance {params.cutoff_tolerance_V:g} V), "
-                    f"after {hc.active_time_s[i] / 3600:.3g} h (usual {usual / 3600:.3g} h)",
-                    {
-                        "max_voltage_V": float(hc.max_voltage_V[i]),
-                        "cutoff_V": float(cutoffs.upper_V),
-                        "duration_h": float(hc.active_time_s[i] / 3600),
-                        "usual_duration_h": usual / 3600,
-                    },
+                    f"after {hc.active_time_s[i] / 3600:.3g} h (usual {usual / 3600:.3g} h, "
+                    f"limit {params.cutoff_time_factor:g}x)",
+                    max_voltage_V=hc.max_voltage_V[i],
+                    cutoff_V=cutoffs.upper_V,
+                    duration_h=hc.active_time_s[i] / 3600,
+                    usual_duration_h=usual / 3600,
+                    time_factor=params.cutoff_time_factor,
+                    detected_at_cycle=seg.cycle[i],
                 )
             )
 
-    cc = hc.cc_rows
-    if "sudden_voltage_drop" in rules and np.isfinite(params.sudden_drop_V or np.inf):
-        drop_limit = float(params.sudden_drop_V or np.inf)
-        dv = np.diff(voltage_V)
-        # Candidates first (few), then the conditions on the pair of rows.
-        hits = np.flatnonzero(dv < -drop_limit)
-        label = seg.labels_of(hits)
-        pair = cc[hits] & cc[hits + 1] & (label == seg.labels_of(hits + 1)) & (label >= 0)
-        hits, label = hits[pair], label[pair]
-        if hits.size:
-            keep = (seg.direction[label] > 0) & counted[label]
-            hits, label = hits[keep], label[keep]
-            # The first hit of each half-cycle is the evidence.
-            _, first = np.unique(label, return_index=True)
-            for row, k in zip(hits[first].tolist(), label[first].tolist(), strict=True):
-                events.append(
-                    ShortCircuitEvent(
-                        int(seg.cycle[k]),
-                        "sudden_voltage_drop",
-                        str(kind[k]),
-                        f"voltage fell {-dv[row] * 1000:.1f} mV ({voltage_V[row]:.4f} -> "
-                        f"{voltage_V[row + 1]:.4f} V) at {time_s[row + 1]:.0f} s "
-                        f"(row {row + 2}) under constant current",
-                        {
-                            "drop_V": float(-dv[row]),
-                            "time_s": float(time_s[row + 1]),
-                            "limit_V": drop_limit,
-                        },
-                    )
-                )
+    noise = plateaus.noise_V
 
-    w = seg.weight_s
-    if "voltage_collapse" in rules and (params.collapse_voltage_V or 0.0) > 0:
-        cc_w = w * cc
-        low = np.abs(voltage_V)
-        low_w = np.multiply(cc_w, low < float(params.collapse_voltage_V or 0.0), out=low)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fraction = np.add.reduceat(low_w, seg.starts) / np.add.reduceat(cc_w, seg.starts)
-        for i in np.flatnonzero((fraction >= params.collapse_min_fraction) & counted):
+    def baseline(values: FloatArray) -> FloatArray:
+        """Per half-cycle: the baseline of ``values`` among the regular counted half-cycles of
+        its kind (:func:`_baseline`); NaN elsewhere."""
+        out = np.full(n, np.nan)
+        for direction in (-1, 1):
+            mine = np.flatnonzero((seg.direction == direction) & counted & regular)
+            if mine.size >= 2:
+                out[mine] = _baseline(
+                    values,
+                    mine,
+                    hc.current_A,
+                    params.noise_baseline_cycles,
+                    params.rate_step_tolerance,
+                )
+        return out
+
+    if "sudden_voltage_drop" in rules and np.isfinite(params.sudden_drop_V or np.inf):
+        # The cell's usual noise: the baseline of its kind where there is one (a drop inside
+        # a half-cycle inflates that half-cycle's own estimate), else its own.
+        base = baseline(noise)
+        usual_noise = np.where(np.isfinite(base), np.fmin(base, noise), noise)
+        events += _sudden_drops(seg, hc, voltage_V, time_s, usual_noise, counted, kind, params)
+
+    if "voltage_collapse" in rules and cell_type == "half" and (params.collapse_voltage_V or 0) > 0:
+        level = np.where(
+            seg.direction < 0, plateaus.plating_overpotential_V, plateaus.stripping_overpotential_V
+        )
+        baselines = baseline(level)
+        near_zero = np.maximum(float(params.collapse_voltage_V or 0), 3.0 * np.nan_to_num(noise))
+        limits = np.minimum(params.collapse_ratio * baselines, near_zero)
+        collapsed = np.isfinite(limits) & (level < limits)
+        fired = collapsed & (np.append(collapsed[1:], True))
+        for i in _onsets(fired):
             events.append(
-                ShortCircuitEvent(
+                _event(
                     int(seg.cycle[i]),
                     "voltage_collapse",
                     str(kind[i]),
-                    f"|V| < {float(params.collapse_voltage_V or 0) * 1000:g} mV for "
-                    f"{fraction[i]:.0%} of the constant-current time",
-                    {"fraction": float(fraction[i])},
+                    f"plateau {level[i] * 1000:.2f} mV < {limits[i] * 1000:.2f} mV (early plateau "
+                    f"{baselines[i] * 1000:.2f} mV) here and in the next half-cycle",
+                    plateau_V=level[i],
+                    baseline_V=baselines[i],
+                    limit_V=limits[i],
+                    detected_at_cycle=seg.cycle[min(i + 1, n - 1)],
                 )
             )
 
     if "voltage_noise" in rules and np.isfinite(params.noise_factor):
-        noise = _noise(voltage_V, cc & hc.body_rows, seg)
-        floor = float(params.noise_floor_V or 0.0)
-        n_base = params.noise_baseline_cycles
-        for direction in (-1, 1):
-            mine = np.flatnonzero((seg.direction == direction) & counted)
-            if mine.size < 2:
-                continue
-            values = noise[mine]
-            # Baseline of the k-th half-cycle of a kind: the median of the earlier ones among
-            # the first ``noise_baseline_cycles`` (the first has no baseline and never fires).
-            early = values[:n_base]
-            baselines = np.array(
-                [
-                    np.nanmedian(early[:j]) if np.any(np.isfinite(early[:j])) else np.nan
-                    for j in range(1, n_base + 1)
-                ]
-            )
-            index = np.minimum(np.arange(values.size), n_base) - 1
-            baseline: FloatArray = np.where(index >= 0, baselines[np.maximum(index, 0)], np.nan)
-            noise_limit: FloatArray = np.maximum(floor, params.noise_factor * baseline)
-            for j in np.flatnonzero(values > noise_limit).tolist():
-                k = int(mine[j])
-                events.append(
-                    ShortCircuitEvent(
-                        int(seg.cycle[k]),
-                        "voltage_noise",
-                        str(kind[k]),
-                        f"voltage noise {noise[k] * 1000:.2f} mV > {noise_limit[j] * 1000:.2f} mV "
-                        f"(baseline {baseline[j] * 1000:.3f} mV)",
-                        {
-                            "noise_V": float(noise[k]),
-                            "baseline_V": float(baseline[j]),
-                            "limit_V": float(noise_limit[j]),
-                        },
-                    )
+        noise_floor = float(params.noise_floor_V or 0.0)
+        baselines = baseline(noise)
+        limits = np.maximum(noise_floor, params.noise_factor * baselines)
+        noisy = np.isfinite(limits) & (noise > limits)
+        fired = noisy & np.append(noisy[1:], False)
+        for i in _onsets(fired):
+            events.append(
+                _event(
+                    int(seg.cycle[i]),
+                    "voltage_noise",
+                    str(kind[i]),
+                    f"voltage noise {noise[i] * 1000:.2f} mV > {limits[i] * 1000:.2f} mV "
+                    f"(baseline {baselines[i] * 1000:.3f} mV) here and in the next half-cycle",
+                    noise_V=noise[i],
+                    baseline_V=baselines[i],
+                    limit_V=limits[i],
+                    detected_at_cycle=seg.cycle[min(i + 1, n - 1)],
                 )
+            )
 
-    events.sort(key=lambda e: (e.cycle, params.short_circuit_rules.index(e.rule)))
+    order = list(SHORT_CIRCUIT_RULES)
+    events.sort(key=lambda e: (e.cycle, order.index(e.rule)))
     return tuple(events)
 
 
-def _noise(voltage_V: FloatArray, cc: BoolArray, seg: Segmentation) -> FloatArray:
-    """RMS second difference / sqrt(6) over consecutive constant-current rows, per half-cycle
-    (NaN for fewer than 10 such triples)."""
-    n_hc = seg.starts.size
-    if voltage_V.size < 3 or n_hc == 0:
-        return np.full(n_hc, np.nan)
-    d2 = np.multiply(voltage_V[1:-1], 2.0)
-    np.subtract(voltage_V[2:], d2, out=d2)
-    d2 += voltage_V[:-2]
-    # Triple j is rows j..j+2: all three at constant current (so inside half-cycles) and in
-    # the same one (not the two triples before each half-cycle's first row).
-    ok = cc[2:] & cc[1:-1]
-    ok &= cc[:-2]
-    for back in (1, 2):
-        crossing = seg.starts[1:] - back
-        ok[crossing[(crossing >= 0) & (crossing < ok.size)]] = False
-    d2 *= d2
-    d2 *= ok
-    # Half-cycle i holds the triples that start on its rows (ok: they also end there).
-    inside = int(np.searchsorted(seg.starts, d2.size))
-    sums = np.zeros(n_hc)
-    counts = np.zeros(n_hc, dtype=np.int64)
-    if inside:
-        sums[:inside] = np.add.reduceat(d2, seg.starts[:inside])
-        counts[:inside] = np.add.reduceat(ok, seg.starts[:inside], dtype=np.int64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        result: FloatArray = np.sqrt(sums / counts / 6.0)
-    result[counts < 10] = np.nan
-    return result
+#: a half-cycle carrying less than this fraction of the median of its kind is minor
+MINOR_FRACTION = 0.5
+
+
+def regular_half_cycles(seg: Segmentation, hc: HalfCycles) -> BoolArray:
+    """Half-cycles carrying at least ``MINOR_FRACTION`` of the usual charge of their kind (its
+    90th percentile: in a file with many pulses the median is a pulse). A cell that has faded
+    below that fraction of its early capacity has its late cycles counted as minor.
+
+    The others (pulses and partial steps of an HPPC or drive-cycle block, a step cut short)
+    are not compared with regular cycling: their cycles are kept out of CE averages and the
+    cycle-level rules, and they give no baseline for noise or plateaus."""
+    capacity = np.abs(hc.capacity_Ah)
+    regular = np.zeros(seg.direction.size, dtype=bool)
+    for d in (-1, 1):
+        mine = seg.direction == d
+        if np.any(mine):
+            usual = float(np.percentile(capacity[mine], 90))
+            regular[mine] = capacity[mine] >= MINOR_FRACTION * usual
+    return regular
+
+
+def _onsets(fired: BoolArray) -> list[int]:
+    """Indices where a run of ``True`` starts."""
+    before = np.concatenate(([False], fired[:-1]))
+    return np.flatnonzero(fired & ~before).tolist()
+
+
+@dataclass(frozen=True)
+class CycleView:
+    """What the cycle-level rules need, one value per cycle (numbers, CE, capacities in mAh of
+    the first and second half-cycle, the first half-cycle's current in mA) and the cycles no
+    rule uses (partial first cycle)."""
+
+    number: IntArray
+    usable: BoolArray
+    ce: FloatArray
+    first_mAh: FloatArray
+    second_mAh: FloatArray
+    current_mA: FloatArray
+    excluded: IntArray
+
+
+def _soft_short_ce(
+    cycles: CycleView, params: CyclingParameters, half_cycle: str
+) -> list[ShortCircuitEvent]:
+    number = cycles.number[cycles.usable]
+    ce = cycles.ce[cycles.usable]
+    q_in = cycles.first_mAh[cycles.usable]
+    q_out = cycles.second_mAh[cycles.usable]
+    m = params.ce_short_cycles
+    limit = 1.0 + params.ce_short_tolerance
+    high = np.isfinite(ce) & (ce > limit)
+    events = []
+    previous_end = -1
+    for j in range(number.size - m + 1):
+        window = slice(j, j + m)
+        if not np.all(high[window]) or np.any(np.diff(number[window]) != 1) or j <= previous_end:
+            continue
+        healthy = (number[:j] >= 2) & np.isfinite(ce[:j]) & ~high[:j]
+        if not np.any(healthy):
+            continue  # no healthy cycle to start from: an offset, not an onset (warned)
+        lo = j - 1 if j > 0 and number[j] - number[j - 1] == 1 else j
+        balance = float(np.sum(q_out[lo : j + m]) / np.sum(q_in[lo : j + m]))
+        if not balance > 1.0:
+            continue
+        previous_end = j + m - 1
+        while previous_end + 1 < number.size and high[previous_end + 1]:
+            previous_end += 1
+        values = ", ".join(f"{v:.4f}" for v in ce[window])
+        events.append(
+            _event(
+                int(number[j]),
+                "soft_short_ce",
+                half_cycle,
+                f"CE {values} > {limit:g} in {m} consecutive cycles; {balance:.4f} of the charge "
+                f"put in since cycle {int(number[lo])} came out",
+                coulombic_efficiency=ce[j],
+                limit=limit,
+                cycles_required=m,
+                charge_balance=balance,
+                detected_at_cycle=number[j + m - 1],
+            )
+        )
+    return events
+
+
+def _charge_overrun(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEvent]:
+    number = cycles.number[cycles.usable]
+    q = cycles.first_mAh[cycles.usable]
+    q_out = cycles.second_mAh[cycles.usable]
+    ce = cycles.ce[cycles.usable]
+    current = cycles.current_mA[cycles.usable]
+    k = params.overrun_baseline_cycles
+    over = np.zeros(number.size, dtype=bool)
+    med_q = np.full(number.size, np.nan)
+    med_ce = np.full(number.size, np.nan)
+    for j in range(number.size):
+        same = np.flatnonzero(
+            np.abs(current[:j] - current[j]) <= params.rate_step_tolerance * abs(current[j])
+        )[-k:]
+        if same.size < min(3, k):
+            continue
+        med_q[j] = float(np.median(q[same]))
+        med_ce[j] = float(np.median(ce[same]))
+        extra = q[j] - med_q[j]
+        # The extra charge went into the short, not the cell: the discharge did not grow along
+        # (a protocol that charges further gets most of it back).
+        kept = q_out[j] - float(np.median(q_out[same])) < extra / 2
+        over[j] = bool(
+            extra > params.overrun_fraction * med_q[j]
+            and ce[j] < med_ce[j] - params.overrun_ce_drop
+            and kept
+        )
+    fired = over & np.append(over[1:], False) & np.append(np.diff(number) == 1, False)
+    return [
+        _event(
+            int(number[j]),
+            "charge_overrun",
+            "charge",
+            f"charge {q[j]:.4g} mAh > {1 + params.overrun_fraction:g} x {med_q[j]:.4g} mAh "
+            f"(median of the previous cycles at this current) with CE {ce[j]:.4f} < "
+            f"{med_ce[j]:.4f} - {params.overrun_ce_drop:g}, here and in the next cycle",
+            charge_mAh=q[j],
+            baseline_charge_mAh=med_q[j],
+            coulombic_efficiency=ce[j],
+            baseline_ce=med_ce[j],
+            detected_at_cycle=number[j + 1],
+        )
+        for j in _onsets(fired)
+    ]
+
+
+def _sudden_drops(
+    seg: Segmentation,
+    hc: HalfCycles,
+    voltage_V: FloatArray,
+    time_s: FloatArray,
+    usual_noise: FloatArray,
+    counted: BoolArray,
+    kind: npt.NDArray[np.str_],
+    params: CyclingParameters,
+) -> list[ShortCircuitEvent]:
+    cc = hc.cc_rows
+    floor = float(params.sudden_drop_V or np.inf)
+    dv = np.diff(voltage_V)
+    hits = np.flatnonzero(dv < -floor)
+    label = seg.labels_of(hits)
+    pair = cc[hits] & cc[hits + 1] & (label == seg.labels_of(hits + 1)) & (label >= 0)
+    hits, label = hits[pair], label[pair]
+    keep = (seg.direction[label] > 0) & counted[label]
+    hits, label = hits[keep], label[keep]
+    if not hits.size:
+        return []
+    noise = np.nan_to_num(usual_noise[label])
+    limit = np.maximum(floor, params.sudden_drop_noise_factor * noise)
+    drop = -dv[hits]
+    ok = drop > limit
+    # Settled: after the first 2 % of the half-cycle's charge (the step's start is not a drop).
+    cumulative = np.cumsum(seg.charge_As)
+    frac = np.abs(cumulative[hits] - cumulative[seg.starts[label]])
+    total = np.abs(np.add.reduceat(seg.charge_As, seg.starts))[label] if seg.starts.size else frac
+    ok &= frac > 0.02 * total
+    # Persistent: the next rows stay below the level before the drop minus half the drop.
+    m = params.sudden_drop_rows
+    for j in range(1, m + 1):
+        after = np.minimum(hits + j, voltage_V.size - 1)
+        ok &= (hits + j < seg.stops[label]) & (voltage_V[after] < voltage_V[hits] - drop / 2)
+    hits, label, drop, limit = hits[ok], label[ok], drop[ok], limit[ok]
+    events = []
+    _, first = np.unique(label, return_index=True)
+    for row, k, d, lim in zip(hits[first], label[first], drop[first], limit[first], strict=True):
+        events.append(
+            _event(
+                int(seg.cycle[k]),
+                "sudden_voltage_drop",
+                str(kind[k]),
+                f"voltage fell {d * 1000:.1f} mV ({voltage_V[row]:.4f} -> "
+                f"{voltage_V[row + 1]:.4f} V) at {time_s[row + 1]:.0f} s (row {row + 2}) under "
+                f"constant current and stayed down (limit {lim * 1000:.1f} mV)",
+                drop_V=d,
+                time_s=time_s[row + 1],
+                limit_V=lim,
+                detected_at_cycle=seg.cycle[k],
+            )
+        )
+    return events

@@ -123,10 +123,9 @@ def overpotential_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
         return empty(title, "No cycling result for this cell yet.")
     if cell.kind == "half":
         keys = [
-            ("plating (mean)", "plating_overpotential_mean_V"),
-            ("plating (peak)", "plating_overpotential_peak_V"),
-            ("stripping (mean)", "stripping_overpotential_mean_V"),
-            ("stripping (peak)", "stripping_overpotential_peak_V"),
+            ("plating plateau", "plating_overpotential_V"),
+            ("nucleation", "nucleation_overpotential_V"),
+            ("stripping plateau", "stripping_overpotential_V"),
         ]
         scale, unit = 1000.0, "overpotential (mV)"
     else:

@@ -35,6 +35,8 @@ class Protocol:
     cell_type: Literal["half", "full"] = "half"
     cycles: int = 6
     first_capacity_mAh: float = 1.0
+    #: per-cycle first half-cycle capacity (overrides first_capacity_mAh)
+    first_capacities_mAh: list[float] | None = None
     coulombic_efficiency: list[float] = field(default_factory=list)
     current_mA: float = 1.0
     currents_mA: list[float] | None = None
@@ -107,7 +109,7 @@ def build(p: Protocol) -> tuple[pd.DataFrame, Truth]:
         shorted = p.short != "none" and k >= p.short_cycle
         current_mA = p.currents_mA[k - 1] if p.currents_mA else p.current_mA
         i_A = current_mA / 1000.0
-        q1 = p.first_capacity_mAh
+        q1 = p.first_capacities_mAh[k - 1] if p.first_capacities_mAh else p.first_capacity_mAh
         # First half-cycle: plating (half) or charge (full), optionally split by a pause and
         # (full) ending with a CV step whose current falls linearly to 1/20.
         cv_q = q1 * p.cv_fraction if not half else 0.0
@@ -143,12 +145,18 @@ def build(p: Protocol) -> tuple[pd.DataFrame, Truth]:
             b.add(p.rest_after_first_s, p.dt_s, 0.0, 0.0 if half else 4.1, k)
         # Second half-cycle: stripping (half) or discharge (full).
         ce = ces[k - 1]
+        if half and shorted and p.short in ("cutoff_not_reached", "voltage_collapse"):
+            # Across a short the stripping voltage cannot build up: the step runs on until
+            # its time limit (here 1.6x the plated charge) without reaching the cut-off.
+            ce = 1.6
         q2 = q1 * ce
         t2 = q2 / current_mA * 3600.0
         if half:
 
             def second_v(f: np.ndarray, _s: bool = shorted) -> np.ndarray:
                 v = 0.010 + 0.010 * f
+                if _s and p.short == "voltage_collapse":
+                    return np.full_like(f, 0.0002)
                 if _s and p.short == "cutoff_not_reached":
                     return v
                 v = v.copy()

@@ -12,15 +12,29 @@ from analysis.cycling import CyclingParameters, analyze_cycling
 from tests.analysis.cycling.cycling_synthetic import Protocol, build
 
 
-def test_half_cell_overpotentials_mean_and_peak() -> None:
-    # Plating at V = -10 mV -> -20 mV (linear in time), stripping +10 -> +20 mV then 1 V.
+def test_half_cell_plateau_overpotentials() -> None:
+    # Plating at V = -10 mV -> -20 mV (linear in charge), stripping +10 -> +20 mV then 1 V.
     table, _ = build(Protocol(cycles=2, dt_s=1.0, coulombic_efficiency=[1.0, 1.0]))
     row = analyze_cycling(table, cell_type="half").cycles.iloc[0]
-    # The last 5 % by charge is left out: mean over the first 95 %, peak at 95 %.
-    assert row["plating_overpotential_mean_V"] == pytest.approx(0.010 + 0.010 * 0.475, rel=2e-3)
-    assert row["plating_overpotential_peak_V"] == pytest.approx(0.0195, rel=2e-3)
-    assert row["stripping_overpotential_peak_V"] == pytest.approx(0.0195, rel=2e-3)
+    # Plating plateau: the mean over 50-95 % of the charge, -(10 + 10 * 0.725) mV.
+    assert row["plating_overpotential_V"] == pytest.approx(0.01725, rel=5e-3)
+    # No dip below the plateau: the lowest early voltage (-15 mV) is above it.
+    assert row["nucleation_overpotential_V"] == 0.0
+    # Stripping plateau: 2 % of the charge to the rise to 1 V, mean of 10 + 10 f mV.
+    assert row["stripping_overpotential_V"] == pytest.approx(0.0151, rel=1e-2)
     assert row["mean_discharge_voltage_V"] == pytest.approx(-0.015, rel=1e-6)
+
+
+def test_nucleation_dip_below_the_plateau() -> None:
+    # A -60 mV dip over the first 10 % of plating, then the -10..-20 mV growth plateau.
+    table, _ = build(Protocol(cycles=2, dt_s=1.0, coulombic_efficiency=[1.0, 1.0]))
+    plating = table["current_ampere"].to_numpy() < 0
+    rows = np.flatnonzero(plating)
+    first = rows[rows < rows[0] + (np.count_nonzero(plating) // 2)]
+    early = first[: max(3, first.size // 10)]
+    table.loc[early, "voltage_volt"] = -0.060
+    row = analyze_cycling(table, cell_type="half").cycles.iloc[0]
+    assert row["nucleation_overpotential_V"] == pytest.approx(0.060 - 0.01725, rel=1e-2)
 
 
 def test_full_cell_energy_efficiency_c_rate_and_areal_values() -> None:
@@ -47,7 +61,11 @@ def test_retention_reference_after_formation_and_cycles_to_80_and_70() -> None:
     currents = [0.2, 0.2] + [1.0] * (n - 2)
     table, _ = build(Protocol(cycles=n, coulombic_efficiency=ce, currents_mA=currents, dt_s=20.0))
     # Stripping capacity is CE * 1 mAh here; make it fade by using the CE as the capacity.
-    result = analyze_cycling(table, cell_type="half")
+    # A half cell's retention is reported only against a stated reference cycle.
+    unstated = analyze_cycling(table, cell_type="half").metrics
+    assert unstated["formation_cycles"] == 2
+    assert unstated["reference_cycle"] is None and unstated["capacity_retention"] is None
+    result = analyze_cycling(table, cell_type="half", params=CyclingParameters(reference_cycle=3))
     m = result.metrics
     assert m["formation_cycles"] == 2 and m["reference_cycle"] == 3
     assert m["capacity_retention"] == pytest.approx(1.0)
@@ -58,7 +76,7 @@ def test_retention_reference_after_formation_and_cycles_to_80_and_70() -> None:
 
     fading = [0.99 * 0.97**k for k in range(n)]
     table, _ = build(Protocol(cycles=n, coulombic_efficiency=fading, dt_s=20.0))
-    m = analyze_cycling(table, cell_type="half").metrics
+    m = analyze_cycling(table, cell_type="half", params=CyclingParameters(reference_cycle=1)).metrics
     retention = np.array(fading) / fading[0]
     assert m["cycles_to_80_percent_retention"] == int(np.argmax(retention < 0.8)) + 1
     assert m["cycles_to_70_percent_retention"] is None

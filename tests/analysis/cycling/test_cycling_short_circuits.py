@@ -81,7 +81,7 @@ def test_rules_can_be_switched_off_and_thresholds_moved() -> None:
     off = analyze_cycling(
         table,
         cell_type="half",
-        params=CyclingParameters(short_circuit_rules=("soft_short_ce", "voltage_noise")),
+        params=CyclingParameters(short_circuit_rules=("voltage_noise",)),
     )
     assert off.metrics["short_circuit_cycle"] is None
     assert off.metrics["cycle_life_censored"] is True
