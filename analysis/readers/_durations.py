@@ -146,14 +146,51 @@ def _clock_seconds(
     rest = ~bad & (at >= starts)
     if rest.any():
         idx = np.flatnonzero(rest)
-        days_found = _day_prefix(data, starts[idx], at[idx] + 1)
-        failed = np.isnan(days_found)
-        bad[idx[failed]] = True
-        days[idx[~failed]] = days_found[~failed].astype(np.int64)
+        found, read = _day_count(data, starts[idx], at[idx])
+        days[idx[read]] = found[read]
+        other = idx[~read]  # "3 days, 01:00:00" and the like: one regular expression each
+        if len(other):
+            days_found = _day_prefix(data, starts[other], at[other] + 1)
+            failed = np.isnan(days_found)
+            bad[other[failed]] = True
+            days[other[~failed]] = days_found[~failed].astype(np.int64)
     good = ~bad
     total = days * 86400.0 + hours * 3600.0 + minutes * 60.0 + seconds
     out[good] = total[good]
     return good
+
+
+def _day_count(
+    data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64], last: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """The day count of prefixes ``data[start:last + 1]`` written ``[ ]N d[ ]`` or ``N-`` (Maccor's
+    ``  0d 00:00:05``), read backwards with numpy; and which prefixes were of that shape."""
+    at = last.copy()
+
+    def skip_spaces(at: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        for _ in range(4):
+            space = (at >= starts) & (data[np.maximum(at, 0)] == ord(" "))
+            at = np.where(space, at - 1, at)
+        return at
+
+    at = skip_spaces(at)
+    ok = (at >= starts) & np.isin(data[np.maximum(at, 0)], (ord("d"), ord("-")))
+    at = at - 1
+    days = np.zeros(len(at), dtype=np.int64)
+    place = 1
+    digits = np.zeros(len(at), dtype=np.int64)
+    reading = ok.copy()
+    for _ in range(6):
+        inside = reading & (at >= starts)
+        value = data[np.maximum(at, 0)].astype(np.int64) - _ZERO
+        is_digit = inside & (value >= 0) & (value <= 9)
+        days += np.where(is_digit, value, 0) * place
+        digits += is_digit
+        place *= 10
+        at = np.where(is_digit, at - 1, at)
+        reading = is_digit
+    at = skip_spaces(at)
+    return days, ok & (digits > 0) & (at < starts)
 
 
 def _day_prefix(
