@@ -2,6 +2,7 @@
 
 from labdb.models.base import CatalogRecord, HistoryEntry, Membership, Project, UserProfile
 from labdb.models.cells import Cell
+from labdb.models.comparisons import SavedComparison
 from labdb.models.data import (
     RUN_METRICS,
     AnalysisJob,
@@ -68,6 +69,7 @@ __all__ = [
     "Project",
     "ResultTable",
     "RunMetric",
+    "SavedComparison",
     "StorageCheck",
     "TestProtocol",
     "TestRun",

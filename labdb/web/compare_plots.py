@@ -14,6 +14,7 @@ from labdb.web.cell_plots.cycling import _time_voltage
 from labdb.web.cell_plots.profiles import parse_cycles, profile_traces
 from labdb.web.decimate import lttb
 from labdb.web.figures import Builder, PlotRequest, empty, figure, trace
+from labdb.web.saved import pinned_results, saved_cells, saved_comparison
 
 DASHES = ["solid", "dash", "dot", "dashdot"]
 
@@ -36,17 +37,30 @@ class Selection:
 
 
 def selection(req: PlotRequest, *, replicates: int | None = None) -> Selection:
-    labels = [v for v in req.params.getlist("cells") if v]
-    by = req.get("group") or ("cell" if labels else "formulation")
+    saved = saved_comparison(req.user, req.get("saved")) if req.get("saved") else None
+    if saved is not None:  # a saved comparison: its cells, frozen
+        cells = saved_cells(req.user, saved)
+        by = req.get("group") or saved.options.get("group") or "formulation"
+        kind, seed, binder = req.get("kind"), req.get("seed"), req.get("binder")
+        infos = [
+            i
+            for i in sel.cell_infos(cells).values()
+            if (not kind or i.cell.kind == kind)
+            and (not seed or i.seeds == seed)
+            and (not binder or i.binder == binder)
+        ]
+    else:
+        labels = [v for v in req.params.getlist("cells") if v]
+        by = req.get("group") or ("cell" if labels else "formulation")
+        infos = sel.comparison_cells(
+            req.user,
+            labels=labels,
+            kind=req.get("kind"),
+            seed=req.get("seed"),
+            binder=req.get("binder"),
+        )
     if by not in sel.GROUPINGS:
         by = "formulation"
-    infos = sel.comparison_cells(
-        req.user,
-        labels=labels,
-        kind=req.get("kind"),
-        seed=req.get("seed"),
-        binder=req.get("binder"),
-    )
     groups = sel.grouped(infos, by)
     colors = {g: PALETTE[k % len(PALETTE)] for k, g in enumerate(groups)}
     rep = req.get("replicates")
@@ -65,9 +79,17 @@ def _style(s: Selection, group: str, k: int) -> dict[str, Any]:
     }
 
 
+def results_for(req: PlotRequest, cells: list[Any], kind: str | None) -> list[Any]:
+    """The results a plot shows: those a saved comparison was saved with, else the newest."""
+    saved = saved_comparison(req.user, req.get("saved")) if req.get("saved") else None
+    if saved is not None:
+        return pinned_results(saved, cells, kind)
+    return sel.results_of_cells(req.user, cells, kind)
+
+
 def _primary(req: PlotRequest, s: Selection) -> dict[Any, Any]:
     cells = [i.cell for _, _, i in s.cells()]
-    results = sel.results_of_cells(req.user, cells, "cycling")
+    results = results_for(req, cells, "cycling")
     by_cell: dict[Any, list[Any]] = {}
     for r in results:
         by_cell.setdefault(r.test_run.cell_id, []).append(r)
@@ -159,7 +181,7 @@ def rct(_: Any, req: PlotRequest) -> dict[str, Any]:
     title = "RCT after N plating/stripping cycles"
     s = selection(req)
     cells = [i.cell for _, _, i in s.cells()]
-    metrics = sel.cell_metrics(req.user, cells)
+    metrics = sel.cell_metrics(req.user, cells, results_for(req, cells, None))
     ns = sorted({n for cm in metrics.values() for n in cm.rct_after})
     data = []
     for k, n in enumerate(ns):
@@ -189,9 +211,7 @@ def insitu(_: Any, req: PlotRequest) -> dict[str, Any]:
     title = "In-situ EIS: RSEI and RCT per sequence"
     s = selection(req)
     cells = [i.cell for _, _, i in s.cells()]
-    results = [
-        r for r in sel.results_of_cells(req.user, cells, "eis") if r.test_run.after_cycles is None
-    ]
+    results = [r for r in results_for(req, cells, "eis") if r.test_run.after_cycles is None]
     group_of = {i.cell.pk: g for g, _, i in s.cells()}
     data = []
     for r in results:

@@ -17,6 +17,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from labdb import models as m
 from labdb.selectors import results as sel
 from labdb.selectors.access import get_visible
+from labdb.web.saved import saved_cells, saved_comparison
 
 #: download format -> (PROV serialisation, content type, file suffix)
 PROV_FORMATS = {
@@ -80,8 +81,13 @@ def cell_export(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
 
 @login_required
 def selection_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """The cells the comparison page shows for the same query (``cells``, ``kind``, ``seed``,
-    ``binder``)."""
+    """The cells of a saved comparison (``saved``), or those the comparison page shows for the
+    same query (``cells``, ``kind``, ``seed``, ``binder``)."""
+    if request.GET.get("saved"):
+        saved = saved_comparison(request.user, request.GET["saved"])
+        if saved is None:
+            raise Http404("no such saved comparison")
+        return export_response(saved_cells(request.user, saved), fmt, saved.name)
     infos = sel.comparison_cells(
         request.user,
         labels=request.GET.getlist("cells"),

@@ -2,6 +2,7 @@ from django.urls import path
 
 from labdb.web import (
     attachments,
+    compare,
     dashboards,
     exports,
     imports,
@@ -20,7 +21,8 @@ urlpatterns = [
     path("attachments/<int:pk>/", attachments.attachment_download, name="attachment"),
     path("vendor/plotly-<str:version>.min.js", plots.plotly_js, name="plotly-js"),
     path("search/", search.search_page, name="search"),
-    path("compare/", dashboards.compare_page, name="compare"),
+    path("compare/", compare.compare_page, name="compare"),
+    path("compare/save/", compare.compare_save, name="compare-save"),
     path("compare/plots/<slug:name>.<str:fmt>", plots.compare_plot, name="compare-plot"),
     path("compare/export/<str:fmt>", exports.selection_export, name="compare-export"),
     path("jobs/", jobs.job_list, name="jobs"),

@@ -1,0 +1,275 @@
+"""The comparison page: the paper's figures (a saved, frozen selection of cells), any other
+selection by cells or filters, saved comparisons (named, frozen cells and results, with a
+notice of anything newer), replicate statistics and provenance downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from labdb import models as m
+from labdb.selectors import results as sel
+from labdb.selectors.access import visible
+from labdb.services.comparisons import comparison_save
+from labdb.web.dashboards import Card
+from labdb.web.flags import CELL_METRIC_COLUMNS, excluded_note, shown
+from labdb.web.plots import plotly_url
+from labdb.web.saved import (
+    PAPER_NAME,
+    newer_than,
+    paper_comparison,
+    pinned_results,
+    saved_cells,
+    saved_comparison,
+)
+
+MGAGSN = "Ag+Mg+Sn"
+PAPER_FIGURES = [
+    ("Fig. 2a", "Voltage profiles of the first cycle", "profiles",
+     {"kind": "half", "binder": "Elastane", "group": "seed", "cycles": "1"}),
+    ("Fig. 2b", "Coulombic efficiency per cycle", "ce",
+     {"kind": "half", "binder": "Elastane", "group": "seed"}),
+    ("Fig. 2c", "Cumulative coulombic efficiency", "cumulative-ce",
+     {"kind": "half", "binder": "Elastane", "group": "seed"}),
+    ("Fig. 2d", "Long-term plating/stripping of MgAgSn: voltage versus time", "voltage-time",
+     {"kind": "half", "binder": "Elastane", "seed": MGAGSN, "group": "seed"}),
+    ("Fig. 3e", "RCT after 5 and 10 cycles", "rct", {"kind": "half", "group": "formulation"}),
+    ("Fig. 5d-e", "In-situ EIS: RSEI and RCT, Elastane versus PVDF", "insitu",
+     {"kind": "half", "seed": MGAGSN, "group": "binder"}),
+    ("Fig. 6a", "CE of MgAgSn: Elastane versus PVDF", "ce",
+     {"kind": "half", "seed": MGAGSN, "group": "binder"}),
+    ("Fig. 6d", "Full cell: capacity and retention at 0.5C", "full-cell",
+     {"kind": "full", "group": "cell"}),
+]  # fmt: skip
+CUSTOM_FIGURES = [
+    ("", "Voltage profiles of the first cycle", "profiles", {"cycles": "1"}),
+    ("", "Coulombic efficiency per cycle", "ce", {}),
+    ("", "Cumulative coulombic efficiency", "cumulative-ce", {}),
+    ("", "Capacity retention", "retention", {}),
+    ("", "RCT after N cycles", "rct", {}),
+    ("", "Voltage versus time", "voltage-time", {}),
+]
+SELECTION_KEYS = ("cells", "group", "kind", "seed", "binder")
+
+TABLE_METRICS = [
+    ("ice", "ICE", "pct"),
+    ("average_ce", "average CE", "pct3"),
+    ("cumulative_ce", "cumulative CE", "pct"),
+    ("short_circuit_cycle", "cycles to short", "int"),
+    ("cycles", "cycles run", "int"),
+    ("retention", "capacity retention", "pct"),
+]
+
+
+def _fmt(value: float | None, style: str) -> str:
+    if value is None:
+        return "—"
+    if style == "pct":
+        return f"{value * 100:.2f}"
+    if style == "pct3":
+        return f"{value * 100:.3f}"
+    if style == "int":
+        return f"{value:.1f}" if value != int(value) else f"{value:.0f}"
+    return f"{value:.3g}"
+
+
+def _sd(value: float | None, style: str) -> str:
+    """The standard deviation with as many decimals as its mean is shown with."""
+    if value is None:
+        return ""
+    if style == "pct":
+        return f"{value * 100:.2f}"
+    if style == "pct3":
+        return f"{value * 100:.3f}"
+    return f"{value:.1f}" if style == "int" else f"{value:.2g}"
+
+
+def replicate_table(
+    groups: dict[str, list[sel.CellInfo]], metrics: dict[Any, sel.CellMetrics]
+) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    """Columns and rows of mean ± sd across the replicate cells of each group."""
+    ns = sorted({n for cm in metrics.values() for n in cm.rct_after})
+    columns = [(k, lbl, style) for k, lbl, style in TABLE_METRICS]
+    columns += [(f"rct_{n}", f"RCT after {n} cycles (Ω cm²)", "num") for n in ns]
+    rows = []
+    for group, infos in groups.items():
+        cells = []
+        for key, _, style in columns:
+            vals, excluded = [], []
+            for i in infos:
+                v = shown(key, metrics[i.cell.pk].value(key), "")
+                if v.flag is not None and key in CELL_METRIC_COLUMNS:
+                    excluded.append((i.cell, v.flag))  # kept out of the group's statistics
+                else:
+                    vals.append(metrics[i.cell.pk].value(key))
+            mean, sd, n = sel.mean_sd(vals)
+            unit = " %" if style.startswith("pct") and mean is not None else ""
+            cells.append(
+                {
+                    "key": key,
+                    "mean": mean,
+                    "raw": "" if mean is None else repr(mean),
+                    "sd": sd,
+                    "n": n,
+                    "text": _fmt(mean, style) + unit,
+                    "sd_text": _sd(sd, style),
+                    "excluded": len(excluded),
+                    "excluded_title": excluded_note(excluded),
+                    "note": f"{n}/{len(infos)} shorted"
+                    if key == "short_circuit_cycle" and n
+                    else ("no short" if key == "short_circuit_cycle" else ""),
+                }
+            )
+        rows.append({"group": group, "cells": [i.cell for i in infos], "values": cells})
+    return [(k, lbl) for k, lbl, _ in columns], rows
+
+
+def mechanics_table(user: Any) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    by_binder = sel.mechanics_by_binder(user)
+    columns = [(k, lbl) for _, k, lbl in sel.MECHANICS_METRICS]
+    rows = []
+    for binder in sorted(by_binder):
+        cells = []
+        for key, _ in columns:
+            mean, sd, n = sel.mean_sd(v for _, v in by_binder[binder].get(key, []))
+            cells.append(
+                {
+                    "key": key,
+                    "mean": mean,
+                    "sd": sd,
+                    "n": n,
+                    "raw": "" if mean is None else repr(mean),
+                    "text": "—" if mean is None else f"{mean:.4g}",
+                    "sd_text": "" if sd is None else f"{sd:.2g}",
+                }
+            )
+        rows.append({"group": binder, "values": cells})
+    return columns, rows
+
+
+def _paper_frozen(user: Any) -> m.SavedComparison | None:
+    """The paper's figures as a saved comparison: the first view freezes the cells they show
+    then (with their results); later cells are offered, never taken in."""
+    saved = paper_comparison(user)
+    if saved is not None:
+        return saved
+    cells = [i.cell for i in sel.comparison_cells(user)]
+    try:
+        return comparison_save(user=user, name=PAPER_NAME, cells=cells, options={})
+    except ValidationError:
+        return None  # no cells yet, or cells of several projects: shown live
+
+
+@login_required
+def compare_page(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    chosen: dict[str, Any] = {
+        k: request.GET.getlist(k) if k == "cells" else request.GET.get(k, "")
+        for k in SELECTION_KEYS
+    }
+    saved = saved_comparison(user, request.GET.get("saved", ""))
+    custom = any(chosen.values())
+    if saved is None and not custom:
+        saved = _paper_frozen(user)
+    paper = saved is not None and saved.name == PAPER_NAME
+    path = "/compare/plots/"
+    if saved is not None:
+        cells = saved_cells(user, saved)
+        infos = list(sel.cell_infos(cells).values())
+        named = bool(saved.options.get("cells_named"))
+        by = chosen["group"] or saved.options.get("group") or ("cell" if named else "formulation")
+        metrics = sel.cell_metrics(user, cells, pinned_results(saved, cells, None))
+        base = {"saved": str(saved.pk), **({"group": chosen["group"]} if chosen["group"] else {})}
+        figures = PAPER_FIGURES if paper else CUSTOM_FIGURES
+        cards = [Card(n, t, path, {**p, **base}, tag=tag) for tag, t, n, p in figures]
+        export_query = urlencode({"saved": str(saved.pk)})
+    else:
+        params = {k: v for k, v in chosen.items() if v}
+        cards = [Card(n, t, path, {**params, **p}, tag=tag) for tag, t, n, p in CUSTOM_FIGURES]
+        by = chosen["group"] or ("cell" if chosen["cells"] else "formulation")
+        infos = sel.comparison_cells(
+            user,
+            labels=chosen["cells"],
+            kind=chosen["kind"],
+            seed=chosen["seed"],
+            binder=chosen["binder"],
+        )
+        metrics = sel.cell_metrics(user, [i.cell for i in infos])
+        export_query = request.GET.urlencode()
+    groups = sel.grouped(infos, by if by in sel.GROUPINGS else "formulation")
+    columns, rows = replicate_table(groups, metrics)
+    mech_columns, mech_rows = mechanics_table(user)
+    mech_cards = [
+        Card("mechanics", label[0].upper() + label[1:], path, {"metric": key}, key=key)
+        for _, key, label in sel.MECHANICS_METRICS
+        if key
+        in {"peel_strength_gf_per_mm", "critical_load_mN", "mean_elastic_recovery", "hardness_GPa"}
+    ]
+    all_infos = sel.comparison_cells(user)
+    return render(
+        request,
+        "compare/compare.html",
+        {
+            "custom": custom or (saved is not None and not paper),
+            "paper": paper,
+            "saved": saved,
+            "newer": newer_than(user, saved) if saved is not None else None,
+            "saved_list": visible(m.SavedComparison, user).exclude(name=PAPER_NAME)[:50],
+            "chosen": chosen,
+            "selection_query": [
+                (k, v) for k, vs in request.GET.lists() for v in vs if k in SELECTION_KEYS and v
+            ],
+            "export_query": export_query,
+            "group_by": by,
+            "groupings": sel.GROUPINGS.items(),
+            "all_cells": [i.cell for i in all_infos],
+            "seeds": sorted({i.seeds for i in all_infos}),
+            "binders": sorted({i.binder for i in all_infos}),
+            "kinds": m.Cell.Kind.choices,
+            "cards": cards,
+            "mech_cards": mech_cards if mech_rows else [],
+            "columns": columns,
+            "rows": rows,
+            "mech_columns": mech_columns,
+            "mech_rows": mech_rows,
+            "plotly_url": plotly_url(),
+            "has_cells": visible(m.Cell, user).exists(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def compare_save(request: HttpRequest) -> HttpResponse:
+    """Save the posted selection (cells or filters, and the grouping) under a name."""
+    post = request.POST
+    labels = [v for v in post.getlist("cells") if v]
+    infos = sel.comparison_cells(
+        request.user,
+        labels=labels,
+        kind=post.get("kind", ""),
+        seed=post.get("seed", ""),
+        binder=post.get("binder", ""),
+    )
+    options = {k: post.get(k, "") for k in ("group", "kind", "seed", "binder")}
+    options["cells_named"] = "1" if labels else ""
+    try:
+        saved = comparison_save(
+            user=request.user,
+            name=post.get("name", ""),
+            cells=[i.cell for i in infos],
+            options=options,
+        )
+    except ValidationError as exc:
+        messages.error(request, "Not saved: " + " ".join(exc.messages))
+        query = urlencode([(k, v) for k, vs in post.lists() for v in vs if k in SELECTION_KEYS])
+        return redirect("/compare/" + (f"?{query}" if query else ""))
+    messages.success(request, f"Saved the comparison {saved.name} ({len(infos)} cells).")
+    return redirect(f"/compare/?saved={saved.pk}")
