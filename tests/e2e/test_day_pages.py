@@ -105,6 +105,17 @@ def test_result_pages_fit_and_flag(sized_tab: tuple[str, Pages], blobs: Any) -> 
     no_sideways_scroll(tab)
     tab.shot(f"day-compare-{size}")
 
+    # save this selection: its page is a permanent link showing the frozen cells
+    page.fill("#save-name", f"Elastane half cells {size}")
+    page.click("[data-testid=save-comparison] button[type=submit]")
+    page.wait_for_selector("[data-testid=saved-comparison]")
+    saved = m.SavedComparison.objects.get(name=f"Elastane half cells {size}")
+    assert page.url.endswith(f"/compare/?saved={saved.pk}")
+    assert {c.label for c in saved.cells.all()} >= {"MgAgSn-E-HC1", "MgAgSn-E-HC2"}
+    tab.wait_for_plots()
+    no_sideways_scroll(tab)
+    tab.shot(f"day-saved-comparison-{size}")
+
     for path in ("/cells/", "/lots/", "/formulations/", "/test-runs/"):
         tab.go(path)
         no_sideways_scroll(tab)
