@@ -120,8 +120,8 @@ class CyclingParameters:
         (trimmed RMS of the second difference over constant-current rows / sqrt(6)) exceeds the
         floor and ``noise_factor`` times the median noise of the same kind in the first
         ``noise_baseline_cycles`` cycles; two consecutive noisy half-cycles are a short sign.
-        ``overrun_fraction`` (0.1), ``overrun_ce_drop`` (0.02) and ``overrun_baseline_cycles``
-        (5): a full-cell charge that carries more than ``1 + fraction`` times the median charge
+        ``overrun_fraction`` (0), ``overrun_ce_drop`` (0.02) and ``overrun_baseline_cycles``
+        (5): a full-cell charge that carries at least ``1 + fraction`` times the median charge
         of the previous cycles at the same current, in a cycle whose CE is more than
         ``ce_drop`` below theirs, on two consecutive cycles, is a soft short.
     """
@@ -215,7 +215,7 @@ class CyclingParameters:
     )
     noise_baseline_cycles: int = param(10, doc="cycles whose median noise is the baseline")
     overrun_fraction: float = param(
-        0.1, doc="full-cell charge above 1 + this x the recent median runs long"
+        0.0, doc="full-cell charge at least 1 + this x the recent median (did not shrink)"
     )
     overrun_ce_drop: float = param(0.02, doc="... in a cycle whose CE fell by more than this")
     overrun_baseline_cycles: int = param(5, doc="previous cycles whose median is the baseline")

@@ -37,10 +37,13 @@ default depends on the cell type (``DEFAULT_RULES``).
     micro-shorts make the voltage flicker before a hard short (soft short). The baseline makes
     the rule relative to the cell's own noise and sampling.
 ``charge_overrun`` (full cells)
-    A charge carrying more than ``1 + overrun_fraction`` times the median charge of the
-    previous ``overrun_baseline_cycles`` cycles at the same current, in a cycle whose CE is
-    more than ``overrun_ce_drop`` below their median, on two consecutive cycles: the short
-    drains part of the charging current, so the charge runs long and what comes back falls.
+    A charge carrying at least ``1 + overrun_fraction`` (default: no less than) the median
+    charge of the previous ``overrun_baseline_cycles`` cycles at the same current, in a cycle
+    whose CE is more than ``overrun_ce_drop`` below their median and whose discharge did not
+    grow by half the extra charge, on two consecutive cycles: the short drains part of the
+    charging current, so the charge runs (at least as) long and what comes back falls. A
+    healthy cell at a constant protocol loses CE slowly; a fall of 2 % in one cycle that
+    persists is a new loss path.
 
 The short-circuit cycle is the earliest onset of any enabled rule; the cycle life is the cycle
 before it. Each event's ``values`` hold its evidence, its thresholds and
@@ -358,7 +361,7 @@ def _charge_overrun(cycles: CycleView, params: CyclingParameters) -> list[ShortC
         # (a protocol that charges further gets most of it back).
         kept = q_out[j] - float(np.median(q_out[same])) < extra / 2
         over[j] = bool(
-            extra > params.overrun_fraction * med_q[j]
+            extra >= params.overrun_fraction * med_q[j]
             and ce[j] < med_ce[j] - params.overrun_ce_drop
             and kept
         )
@@ -368,7 +371,7 @@ def _charge_overrun(cycles: CycleView, params: CyclingParameters) -> list[ShortC
             int(number[j]),
             "charge_overrun",
             "charge",
-            f"charge {q[j]:.4g} mAh > {1 + params.overrun_fraction:g} x {med_q[j]:.4g} mAh "
+            f"charge {q[j]:.4g} mAh >= {1 + params.overrun_fraction:g} x {med_q[j]:.4g} mAh "
             f"(median of the previous cycles at this current) with CE {ce[j]:.4f} < "
             f"{med_ce[j]:.4f} - {params.overrun_ce_drop:g}, here and in the next cycle",
             charge_mAh=q[j],
@@ -404,7 +407,11 @@ def _sudden_drops(
         return []
     noise = np.nan_to_num(usual_noise[label])
     limit = np.maximum(floor, params.sudden_drop_noise_factor * noise)
-    drop = -dv[hits]
+    # The level before the drop: the median of the row and the two before it, so that a
+    # one-sample spike up followed by the normal voltage is not a drop.
+    a, b, c = (voltage_V[np.maximum(hits - k, 0)] for k in (2, 1, 0))
+    before = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+    drop = before - voltage_V[hits + 1]
     ok = drop > limit
     # Settled: after the first 2 % of the half-cycle's charge (the step's start is not a drop).
     cumulative = np.cumsum(seg.charge_As)
@@ -415,17 +422,19 @@ def _sudden_drops(
     m = params.sudden_drop_rows
     for j in range(1, m + 1):
         after = np.minimum(hits + j, voltage_V.size - 1)
-        ok &= (hits + j < seg.stops[label]) & (voltage_V[after] < voltage_V[hits] - drop / 2)
-    hits, label, drop, limit = hits[ok], label[ok], drop[ok], limit[ok]
+        ok &= (hits + j < seg.stops[label]) & (voltage_V[after] < before - drop / 2)
+    hits, label, drop, limit, before = hits[ok], label[ok], drop[ok], limit[ok], before[ok]
     events = []
     _, first = np.unique(label, return_index=True)
-    for row, k, d, lim in zip(hits[first], label[first], drop[first], limit[first], strict=True):
+    for row, k, d, lim, v0 in zip(
+        hits[first], label[first], drop[first], limit[first], before[first], strict=True
+    ):
         events.append(
             _event(
                 int(seg.cycle[k]),
                 "sudden_voltage_drop",
                 str(kind[k]),
-                f"voltage fell {d * 1000:.1f} mV ({voltage_V[row]:.4f} -> "
+                f"voltage fell {d * 1000:.1f} mV ({v0:.4f} -> "
                 f"{voltage_V[row + 1]:.4f} V) at {time_s[row + 1]:.0f} s (row {row + 2}) under "
                 f"constant current and stayed down (limit {lim * 1000:.1f} mV)",
                 drop_V=d,

@@ -53,7 +53,6 @@ def test_the_analysis_runs_on_every_generated_cell(confusion: Confusion) -> None
     assert [(s.name, s.error) for s in confusion.scores if s.error is not None] == []
 
 
-@pytest.mark.xfail(reason="issue 13: rules being rewritten", strict=False)
 def test_healthy_generated_cells_are_not_called_shorted(confusion: Confusion) -> None:
     flagged = [
         (s.name, s.rules, s.options) for s in confusion.healthy if s.outcome != "true_negative"
@@ -61,14 +60,26 @@ def test_healthy_generated_cells_are_not_called_shorted(confusion: Confusion) ->
     assert confusion.false_positive_rate() <= 0.01, flagged
 
 
-@pytest.mark.xfail(reason="issue 13: rules being rewritten", strict=False)
-def test_shorts_are_found_at_their_onset(confusion: Confusion) -> None:
-    wrong = [
+def _not_at_onset(confusion: Confusion) -> list[tuple[object, ...]]:
+    return [
         (s.name, s.short_kind, s.outcome, s.delay_cycles, s.rules)
         for s in confusion.shorted
         if s.outcome != "at_onset"
     ]
-    assert confusion.at_onset_rate() >= 0.95, wrong
+
+
+def test_most_shorts_are_found_at_their_onset(confusion: Confusion) -> None:
+    # A floor under the target below (measured 81 % on 200 cells, seed 13): no regression.
+    assert confusion.at_onset_rate() >= 0.75, _not_at_onset(confusion)
+
+
+@pytest.mark.xfail(
+    reason="issue 13 open: weak half-cell soft shorts whose CE stays within 1 % of 1 are "
+    "missed or found late (81 % at onset on 200 cells)",
+    strict=False,
+)
+def test_shorts_are_found_at_their_onset(confusion: Confusion) -> None:
+    assert confusion.at_onset_rate() >= 0.95, _not_at_onset(confusion)
 
 
 def _shared_cycling_tables() -> list[tuple[str, pd.DataFrame]]:
@@ -90,7 +101,6 @@ def _shared_cycling_tables() -> list[tuple[str, pd.DataFrame]]:
     return tables
 
 
-@pytest.mark.xfail(reason="issue 13: rules being rewritten", strict=False)
 def test_no_shared_real_file_is_called_shorted() -> None:
     """None of the shared files' sources reports a short ("short" in some names means a
     shortened file). Cell type from the voltage: below 2 V an electrode against Li."""
