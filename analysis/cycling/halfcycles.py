@@ -186,13 +186,29 @@ def compute_half_cycles(
         mismatches = int(np.count_nonzero(big))
         median_off = float(np.median(off)) if off.size else None
         disagree = mismatches > max(1, lengths.size // 10)
-        if disagree and params.capacity_source == "auto":
+        # Broken, not merely coarse: on regular half-cycles (at least half the 90th percentile
+        # of their kind's integrated charge) the counters give less than half, more than twice
+        # or the opposite sign of the integrated charge. Sampling cannot do that to a regular
+        # half-cycle; a counter that stays 0 or counts the other way does.
+        size = np.abs(integrated)
+        regular = np.zeros(size.size, dtype=bool)
+        for d in (-1, 1):
+            mine = seg.direction == d
+            if np.any(mine):
+                regular[mine] = size[mine] >= 0.5 * float(np.percentile(size[mine], 90))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = from_counters / integrated
+        broken = int(np.count_nonzero(regular & ~((ratio >= 0.5) & (ratio <= 2.0))))
+        if (
+            broken > max(1, int(np.count_nonzero(regular)) // 10)
+            and params.capacity_source == "auto"
+        ):
             use_counters = False
             rejected = True
             warnings.append(
-                f"the vendor's capacity counters differ from the integrated current by more than "
-                f"{params.counter_mismatch_tolerance:.0%} in {mismatches} of {lengths.size} "
-                f"half-cycles (median difference {median_off:.1%}); capacities and energies use "
+                f"the vendor's capacity counters are off by more than a factor of 2 (or count "
+                f"the wrong way) in {broken} of {int(np.count_nonzero(regular))} regular "
+                f"half-cycles (median difference {median_off:.1%}): capacities and energies use "
                 "the integrated current (capacity_source='counters' forces the counters)"
             )
         else:
@@ -201,9 +217,10 @@ def compute_half_cycles(
             if disagree:
                 warnings.append(
                     f"the vendor's capacity counters differ from the integrated current by more "
-                    f"than {params.counter_mismatch_tolerance:.0%} in {mismatches} of "
-                    f"{lengths.size} half-cycles (median difference {median_off:.1%}); "
-                    "capacities use the counters, as asked"
+                    f"than {params.counter_mismatch_tolerance:.0%} (plus what the sampling cannot "
+                    f"resolve) in {mismatches} of {lengths.size} half-cycles (median difference "
+                    f"{median_off:.1%}); capacities use the counters: the instrument integrates "
+                    "at a much higher rate than it logs"
                 )
 
     scratch = np.empty(n)  # one reused per-row temporary
