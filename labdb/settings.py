@@ -277,7 +277,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = None
 AXES_VERBOSE = False
 # The same client address as the API throttle (the trusted proxy header when configured).
-AXES_CLIENT_IP_CALLABLE = "labdb.api.authentication.client_ip"
+AXES_CLIENT_IP_CALLABLE = "labdb.api.authentication.login_client_ip"
 
 #: API token attempts (labdb.api.authentication): this many failures at one key prefix from
 #: one client address within the window answer 429 for that prefix from that address, right

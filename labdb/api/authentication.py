@@ -37,8 +37,8 @@ def client_ip(request: Any) -> str:
     """The client's address: from ``LABDB_TRUSTED_PROXY_HEADER`` when one is configured (the
     ``LABDB_TRUSTED_PROXY_COUNT``-th entry from the right of a comma-separated list, as each
     trusted proxy appends the address it saw), else the connection's (REMOTE_ADDR). A missing
-    or malformed header falls back to the connection's address. Also django-axes' client
-    address (``AXES_CLIENT_IP_CALLABLE``), so the web login lockout sees the same client."""
+    or malformed header falls back to the connection's address. The web login lockout sees the
+    same client (:func:`login_client_ip`)."""
     remote = str(request.META.get("REMOTE_ADDR", "") or "unknown")
     header = settings.LABDB_TRUSTED_PROXY_HEADER
     if not header:
@@ -49,6 +49,13 @@ def client_ip(request: Any) -> str:
     if len(entries) < count:
         return remote
     return _address(entries[-count]) or remote
+
+
+def login_client_ip(request: Any) -> str | None:
+    """:func:`client_ip` for django-axes (``AXES_CLIENT_IP_CALLABLE``), which stores it in an
+    IP address column: None when the request has no valid address (e.g. a login made by code,
+    with no connection), as axes' own resolver answers."""
+    return _address(client_ip(request))
 
 
 class AuthFailuresThrottled(exceptions.Throttled):

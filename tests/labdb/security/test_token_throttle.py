@@ -98,3 +98,5 @@ def test_web_login_lockout_uses_the_same_client_address(settings: Any) -> None:
         "/accounts/login/", HTTP_X_FORWARDED_FOR="203.0.113.4", REMOTE_ADDR="127.0.0.1"
     )
     assert get_client_ip_address(request) == "203.0.113.4"
+    # a login without a connection (made by code) has no address: NULL in axes' IP column
+    assert get_client_ip_address(RequestFactory().post("/accounts/login/", REMOTE_ADDR="")) is None
