@@ -133,8 +133,11 @@ class AnalysisJob(models.Model):
     class Meta:
         ordering = ["-queued_at"]
         constraints = [
+            # One live job per input, analysis and parameters; failed jobs stay as the record
+            # of what went wrong and do not block a new attempt.
             models.UniqueConstraint(
                 fields=["data_file", "kind", "analysis_version", "parameters_sha256"],
+                condition=~models.Q(status="failed"),
                 name="job_idempotent",
             ),
             models.CheckConstraint(

@@ -192,11 +192,6 @@ def test_a_damaged_raw_file_is_refused_by_jobs_and_downloads_and_a_re_upload_rep
     assert repaired.status == "succeeded", repaired.error
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the job_idempotent constraint to leave failed jobs out "
-    "(condition=~Q(status='failed')): a migration, asked of the lead",
-)
 @pytest.mark.django_db(transaction=True)
 def test_re_running_a_failed_job_makes_a_new_attempt(analysed: m.AnalysisJob) -> None:
     from labdb.services.jobs import job_rerun
