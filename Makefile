@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint bench install dev migrate worker clean
+.PHONY: run test lint bench chaos install dev migrate worker clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,14 @@ lint: dev
 	$(VENV)/bin/bandit -q -r labdb harvester --skip B101
 	$(VENV)/bin/bandit -q -r analysis --skip B101,B404,B603,B607
 
+## bench: every benchmark at full size (bench/versions.py, which compares two revisions, is a tool)
+BENCHMARKS ?= cycling readers eis shorts chaos api web
 bench: dev
-	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in $(BENCHMARKS); do echo "== bench/$$b.py"; $(PY) bench/$$b.py || exit 1; done
+
+## chaos: the fault scenarios (own PostgreSQL, Redis, gunicorn and workers on 127.0.0.1)
+chaos: dev
+	$(PY) -m pytest -p no:cacheprovider tests/chaos
 
 ## worker: a Celery worker (needs CELERY_BROKER_URL)
 worker: install
