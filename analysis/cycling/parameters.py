@@ -26,6 +26,7 @@ SHORT_CIRCUIT_RULES: tuple[str, ...] = (
     "voltage_collapse",
     "voltage_noise",
     "charge_overrun",
+    "ce_rise",
 )
 
 #: The rules applied when ``short_circuit_rules`` is not given, by cell type: CE above 1 is a
@@ -34,6 +35,7 @@ SHORT_CIRCUIT_RULES: tuple[str, ...] = (
 DEFAULT_RULES: dict[str, tuple[str, ...]] = {
     "half": (
         "soft_short_ce",
+        "ce_rise",
         "cutoff_not_reached",
         "sudden_voltage_drop",
         "voltage_collapse",
@@ -96,7 +98,9 @@ class CyclingParameters:
     :data:`DEFAULT_RULES`; see :mod:`analysis.cycling.shorts` and docs/metrics-cycling.md)
         ``ce_short_tolerance`` (0.01) and ``ce_short_cycles`` (2): CE above ``1 + tol`` in that
         many consecutive cycles, with more charge out than in over them and the cycle before,
-        is a soft short.
+        is a soft short. ``ce_rise_min`` (0.003) and ``ce_rise_factor`` (4): a half-cell CE
+        that steps above its steady baseline by more than both (the baseline's scatter times the
+        factor) on two consecutive cycles is a soft short (``ce_rise``).
         ``upper_cutoff_V`` / ``lower_cutoff_V``: the protocol's voltage limits of the
         positive-current (stripping / charge) and negative-current half-cycles; ``None`` infers
         them from the half-cycles that were followed by another one: the highest (lowest)
@@ -184,6 +188,8 @@ class CyclingParameters:
     )
     ce_short_tolerance: float = param(0.01, doc="CE above 1 + this is a soft-short sign")
     ce_short_cycles: int = param(2, doc="consecutive cycles of CE above 1 + tol for a short")
+    ce_rise_min: float = param(0.003, doc="smallest CE step above a steady baseline (ce_rise)")
+    ce_rise_factor: float = param(4.0, doc="... and at least this x the baseline's scatter")
     upper_cutoff_V: float | None = param(
         None, unit="V", doc="upper voltage limit; null: inferred from the half-cycles"
     )

@@ -12,6 +12,15 @@ default depends on the cell type (``DEFAULT_RULES``).
     than was plated needs an electronic path: the stripping current partly flows through the
     short, so the step runs on (Adams et al., Adv. Energy Mater. 2018, 8, 1702097). A single
     CE above 1 after a low one is Li that was trapped coming back, not a short.
+``ce_rise`` (half cells)
+    The measured CE steps above its steady baseline (the median of the previous
+    ``overrun_baseline_cycles + 1`` usable cycles at the same current, which must not be
+    trending) by more than ``max(ce_rise_min, ce_rise_factor x scatter)`` (scatter: 1.4826 x
+    the baseline's median absolute deviation, at least 5e-4) on two consecutive cycles. A
+    filament carries part of the stripping current without removing Li, so the counted
+    stripping charge rises while the Li inventory does not: soft shorts make CE look higher
+    before it passes 1 (Xiao et al., Nat. Energy 2020). One high cycle after a low one (trapped
+    Li coming back) and the rising CE of the first cycles (the baseline trends) do not fire.
 ``cutoff_not_reached``
     A positive-current half-cycle (stripping, or a full cell's charge) that did not reach its
     voltage cut-off and lasted ``cutoff_time_factor`` times the usual duration of those that
@@ -149,6 +158,8 @@ def detect_short_circuits(
         events += _soft_short_ce(
             cycles, params, half_cycle_name(1 if cell_type == "half" else -1, cell_type)
         )
+    if "ce_rise" in rules:
+        events += _ce_rise(cycles, params)
     if "charge_overrun" in rules:
         events += _charge_overrun(cycles, params)
 
@@ -292,6 +303,47 @@ class CycleView:
     second_mAh: FloatArray
     current_mA: FloatArray
     excluded: IntArray
+
+
+def _ce_rise(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEvent]:
+    """Half cells: the measured CE steps up from a steady baseline and stays up (see the module
+    docstring, ``ce_rise``)."""
+    usable = cycles.usable & np.isfinite(cycles.ce)
+    number, ce = cycles.number[usable], cycles.ce[usable]
+    current = cycles.current_mA[usable]
+    k = params.overrun_baseline_cycles + 1
+    up = np.zeros(number.size, dtype=bool)
+    base = np.full(number.size, np.nan)
+    limit = np.full(number.size, np.nan)
+    for j in range(number.size):
+        same = np.flatnonzero(
+            (np.abs(current[:j] - current[j]) <= params.rate_step_tolerance * abs(current[j]))
+            & (number[:j] >= 2)
+        )[-k:]
+        if same.size < k:
+            continue
+        window = ce[same]
+        scatter = max(1.4826 * float(np.median(np.abs(window - np.median(window)))), 5e-4)
+        if abs(float(np.median(np.diff(window)))) > scatter / 2:
+            continue  # the CE is still moving (formation, conditioning): no steady baseline
+        base[j] = float(np.median(window))
+        limit[j] = base[j] + max(params.ce_rise_min, params.ce_rise_factor * scatter)
+        up[j] = ce[j] > limit[j]
+    fired = up & np.append(up[1:], False) & np.append(np.diff(number) == 1, False)
+    return [
+        _event(
+            int(number[j]),
+            "ce_rise",
+            "stripping",
+            f"CE {ce[j]:.4f} and {ce[j + 1]:.4f} > {limit[j]:.4f} (steady baseline "
+            f"{base[j]:.4f} over the previous {k} cycles at this current)",
+            coulombic_efficiency=ce[j],
+            baseline_ce=base[j],
+            limit=limit[j],
+            detected_at_cycle=number[j + 1],
+        )
+        for j in _onsets(fired)
+    ]
 
 
 def _soft_short_ce(
