@@ -52,15 +52,17 @@ def test_job_over_its_time_limit_is_stopped_and_fails_on_the_first_attempt(
 def test_a_running_job_keeps_its_lease_past_the_first_lease_so_it_is_not_claimed_twice(
     run: m.TestRun, blobs: Any, held_in_queue: None, settings: Any, monkeypatch: Any
 ) -> None:
-    settings.JOB_LEASE_S = 4  # renewed every 1 s; stopped after 2 s without renewal
-    with_runner(monkeypatch, sleeping(10))
+    # Renewed every 2 s; stopped after 4 s without renewal. Long enough that a machine busy
+    # with a parallel test run does not starve the renewing thread for a whole lease.
+    settings.JOB_LEASE_S = 8
+    with_runner(monkeypatch, sleeping(20))
     job = register(run, bdf_csv(1)).job
     outcome: dict[str, Any] = {}
     worker = threading.Thread(target=lambda: outcome.update(job=job_run(str(job.pk), worker="A")))
     worker.start()
     second_claims = []
     try:
-        deadline = time.monotonic() + 9  # more than two leases of 4 s while A still works
+        deadline = time.monotonic() + 17  # more than two leases of 8 s while A still works
         while time.monotonic() < deadline:
             second_claims.append(job_claim(str(job.pk), worker="B"))
             time.sleep(0.25)
