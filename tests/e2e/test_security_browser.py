@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from labdb import models as m
-from tests.e2e.conftest import Pages, blobs, browser, tab  # noqa: F401 (fixtures)
+from tests.e2e.conftest import Pages
 from tests.labdb.test_ingest_and_jobs import bdf_csv
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_plots_and_api_docs_work_under_the_policy(tab: Pages, blobs: Any) -> None:  # noqa: F811
+def test_plots_and_api_docs_work_under_the_policy(tab: Pages, blobs: Any) -> None:
     from labdb.demo import demo_load
     from labdb.services.catalog import record_save
     from labdb.services.ingest import data_file_register
@@ -50,7 +50,7 @@ def test_plots_and_api_docs_work_under_the_policy(tab: Pages, blobs: Any) -> Non
     tab.shot("csp-api-docs")
 
 
-def test_an_html_attachment_is_downloaded_not_shown(tab: Pages, blobs: Any) -> None:  # noqa: F811
+def test_an_html_attachment_is_downloaded_not_shown(tab: Pages, blobs: Any) -> None:
     from django.contrib.auth import get_user_model
 
     from labdb.demo import demo_load
