@@ -60,6 +60,8 @@ def test_a_running_job_keeps_its_lease_past_the_first_lease_so_it_is_not_claimed
     outcome: dict[str, Any] = {}
     worker = threading.Thread(target=lambda: outcome.update(job=job_run(str(job.pk), worker="A")))
     worker.start()
+    while not m.AnalysisJob.objects.filter(pk=job.pk, claimed_by="A").exists():
+        time.sleep(0.05)  # A claims first; B's attempts start once A runs
     second_claims = []
     try:
         deadline = time.monotonic() + 17  # more than two leases of 8 s while A still works
