@@ -95,10 +95,8 @@ def normalise(kind: str, out: dict[str, Any]) -> dict[str, Any]:
             "cycles": tables["cycles"],
             "rate_capability": tables.get("rate_capability"),
         }
-    if "summary" in out:
-        fits = [d.get("fit") for d in out["summary"]["details"]]
-    else:
-        fits = out["spectra"]
+    new_layout = "summary" in out
+    fits = [d.get("fit") for d in out["summary"]["details"]] if new_layout else out["spectra"]
     keys = ("circuit", "parameters", "standard_errors", "chi_square")
     return {"fits": [None if f is None else {k: f.get(k) for k in keys} for f in fits]}
 

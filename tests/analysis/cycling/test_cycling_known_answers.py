@@ -76,7 +76,9 @@ def test_retention_reference_after_formation_and_cycles_to_80_and_70() -> None:
 
     fading = [0.99 * 0.97**k for k in range(n)]
     table, _ = build(Protocol(cycles=n, coulombic_efficiency=fading, dt_s=20.0))
-    m = analyze_cycling(table, cell_type="half", params=CyclingParameters(reference_cycle=1)).metrics
+    m = analyze_cycling(
+        table, cell_type="half", params=CyclingParameters(reference_cycle=1)
+    ).metrics
     retention = np.array(fading) / fading[0]
     assert m["cycles_to_80_percent_retention"] == int(np.argmax(retention < 0.8)) + 1
     assert m["cycles_to_70_percent_retention"] is None

@@ -26,7 +26,7 @@ def _flipped(table):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("cell_type", ["half", "full"])
 def test_a_reversed_current_sign_is_corrected_with_the_same_numbers(cell_type: str) -> None:
     ce = [0.9, 0.99, 0.985, 0.995, 0.99, 0.992]
-    table, truth = build(
+    table, _ = build(
         Protocol(cell_type=cell_type, cycles=6, coulombic_efficiency=ce, counters="per_step")  # type: ignore[arg-type]
     )
     right = analyze_cycling(table, cell_type=cell_type)  # type: ignore[arg-type]
@@ -110,9 +110,7 @@ def test_full_cell_charge_running_long_with_falling_ce_is_a_soft_short() -> None
     assert result.metrics["failure_mode"] == "charge_overrun"
     # A protocol that charges further and gets the charge back is not a short.
     more = [1.0 if k < onset else 1.15 for k in range(1, n + 1)]
-    healthy, _ = build(
-        Protocol(cell_type="full", cycles=n, dt_s=60.0, first_capacities_mAh=more)
-    )
+    healthy, _ = build(Protocol(cell_type="full", cycles=n, dt_s=60.0, first_capacities_mAh=more))
     assert analyze_cycling(healthy, cell_type="full").short_circuits == ()
 
 
@@ -127,7 +125,7 @@ def test_hard_short_with_noise_collapses_both_half_cycles() -> None:
 
 
 def test_counters_that_disagree_with_the_current_are_replaced_by_integration() -> None:
-    table, truth = build(Protocol(cycles=5, counters="per_step", coulombic_efficiency=[0.95] * 5))
+    table, _ = build(Protocol(cycles=5, counters="per_step", coulombic_efficiency=[0.95] * 5))
     table["discharging_capacity_ah"] = 0.0  # a dead counter, as in a real BioLogic export
     result = analyze_cycling(table, cell_type="half")
     assert result.metrics["capacity_source"] == "integrated_current"
