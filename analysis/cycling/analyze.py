@@ -150,7 +150,10 @@ def analyze_cycling(
 
     plateaus = compute_plateaus(voltage, hc.cc_rows, seg, used, cell_type == "half")
     excluded = _partial_first_cycle(seg, hc, used, cell_type, warnings)
-    minor = np.unique(seg.cycle[~regular_half_cycles(seg, hc) & (seg.cycle >= 1)])
+    # A short second half-cycle that ended at its cut-off is a real (poor) cycle, kept; one
+    # that stopped short of it is a partial step (HPPC, drive cycle), like a short first one.
+    small = ~regular_half_cycles(seg, hc) & ~(~seg.is_first & cutoffs.reached)
+    minor = np.unique(seg.cycle[small & (seg.cycle >= 1)])
     minor = minor[~np.isin(minor, excluded)]
     if minor.size:
         warnings.append(
