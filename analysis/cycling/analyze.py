@@ -152,7 +152,8 @@ def analyze_cycling(
     excluded = _partial_first_cycle(seg, hc, used, cell_type, warnings)
     # A short second half-cycle that ended at its cut-off is a real (poor) cycle, kept; one
     # that stopped short of it is a partial step (HPPC, drive cycle), like a short first one.
-    small = ~regular_half_cycles(seg, hc) & ~(~seg.is_first & cutoffs.reached)
+    regular = regular_half_cycles(seg, hc)
+    small = ~regular & ~(~seg.is_first & cutoffs.reached)
     minor = np.unique(seg.cycle[small & (seg.cycle >= 1)])
     minor = minor[~np.isin(minor, excluded)]
     if minor.size:
@@ -197,6 +198,7 @@ def analyze_cycling(
         time_s=time_s,
         cycles=view,
         plateaus=plateaus,
+        regular=regular,
         params=used,
     )
     metrics, cycles, rate = run_metrics(

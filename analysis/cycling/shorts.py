@@ -143,13 +143,14 @@ def detect_short_circuits(
     time_s: FloatArray,
     cycles: CycleView,
     plateaus: Plateaus,
+    regular: BoolArray,
     params: CyclingParameters,
 ) -> tuple[ShortCircuitEvent, ...]:
-    """Every onset of every enabled rule, at most one per rule and cycle, by cycle."""
+    """Every onset of every enabled rule, at most one per rule and cycle, by cycle
+    (``regular``: :func:`regular_half_cycles`, computed by the caller)."""
     rules = set(params.short_circuit_rules or ())
     events: list[ShortCircuitEvent] = []
     counted = (seg.cycle >= 1) & ~np.isin(seg.cycle, cycles.excluded)
-    regular = regular_half_cycles(seg, hc)
     name = np.array([half_cycle_name(int(d), cell_type) for d in (-1, 1)])
     kind = name[(seg.direction > 0).astype(int)] if seg.direction.size else name[:0]
     n = seg.direction.size

@@ -12,24 +12,10 @@ import pytest
 
 from analysis import pipelines
 from labdb import models as m
-from labdb.services.catalog import record_save
 from labdb.services.ingest import data_file_register
-from tests.labdb.test_ingest_and_jobs import bdf_csv
+from tests.labdb.test_ingest_and_jobs import bdf_csv, run
 
-__all__ = ["bdf_csv", "register"]
-
-
-@pytest.fixture
-def run(demo: m.Project, demo_user: Any) -> m.TestRun:
-    return record_save(
-        record=m.TestRun(
-            project=demo,
-            label="MgAgSn-E-HC1-PS",
-            cell=m.Cell.objects.get(label="MgAgSn-E-HC1"),
-            protocol=m.TestProtocol.objects.get(label="PS-1mA-1mAh"),
-        ),
-        user=demo_user,
-    )
+__all__ = ["bdf_csv", "register", "run"]
 
 
 @pytest.fixture
