@@ -16,7 +16,8 @@ default depends on the cell type (``DEFAULT_RULES``).
     The measured CE steps above its steady baseline (the median of the previous
     ``overrun_baseline_cycles + 1`` usable cycles at the same current, which must not be
     trending) by more than ``max(ce_rise_min, ce_rise_factor x scatter)`` (scatter: 1.4826 x
-    the baseline's median absolute deviation, at least 5e-4) on two consecutive cycles. A
+    the baseline's median absolute deviation, at least 5e-4) on two consecutive cycles, both
+    against the limit set before the first of them. A
     filament carries part of the stripping current without removing Li, so the counted
     stripping charge rises while the Li inventory does not: soft shorts make CE look higher
     before it passes 1 (Xiao et al., Nat. Energy 2020). One high cycle after a low one (trapped
@@ -25,7 +26,10 @@ default depends on the cell type (``DEFAULT_RULES``).
     A positive-current half-cycle (stripping, or a full cell's charge) that did not reach its
     voltage cut-off and lasted ``cutoff_time_factor`` times the usual duration of those that
     did: across a short the voltage cannot build up and the step runs until its time or
-    capacity limit. A step ended early by its protocol is not overdue and does not count.
+    capacity limit. A step ended early by its protocol is not overdue and does not count. The
+    same holds for current carried after the cut-off was last reached: a charge that reached it
+    and then went on charging over later steps (rests between them) without getting back to it
+    (a full cell shorted in the rest after a charge: the next charges run at ~0 V).
 ``sudden_voltage_drop``
     Between two consecutive constant-current rows of a positive-current half-cycle (after its
     first 2 % of charge) the voltage falls by more than ``sudden_drop_V`` and
@@ -61,38 +65,16 @@ before it. Each event's ``values`` hold its evidence, its thresholds and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 
 from analysis.cycling.cutoffs import Cutoffs, half_cycle_name
+from analysis.cycling.cycle_rules import CycleView, ce_rise, charge_overrun, soft_short_ce
+from analysis.cycling.events import ShortCircuitEvent, event, onsets
 from analysis.cycling.halfcycles import HalfCycles
 from analysis.cycling.parameters import SHORT_CIRCUIT_RULES, CellType, CyclingParameters
 from analysis.cycling.plateaus import Plateaus
 from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray, Segmentation
-
-
-@dataclass(frozen=True)
-class ShortCircuitEvent:
-    """One rule firing on one cycle. ``evidence`` says it in words, ``values`` in numbers."""
-
-    cycle: int
-    rule: str
-    half_cycle: str
-    evidence: str
-    values: Mapping[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "cycle": self.cycle,
-            "rule": self.rule,
-            "half_cycle": self.half_cycle,
-            "evidence": self.evidence,
-            "values": dict(self.values),
-        }
 
 
 def _baseline(
@@ -125,14 +107,6 @@ def _baseline(
     return out
 
 
-def _event(
-    cycle: int, rule: str, half_cycle: str, evidence: str, **values: float
-) -> ShortCircuitEvent:
-    return ShortCircuitEvent(
-        cycle, rule, half_cycle, evidence, {k: float(v) for k, v in values.items()}
-    )
-
-
 def detect_short_circuits(
     *,
     cell_type: CellType,
@@ -156,32 +130,43 @@ def detect_short_circuits(
     n = seg.direction.size
 
     if "soft_short_ce" in rules:
-        events += _soft_short_ce(
+        events += soft_short_ce(
             cycles, params, half_cycle_name(1 if cell_type == "half" else -1, cell_type)
         )
     if "ce_rise" in rules:
-        events += _ce_rise(cycles, params)
+        events += ce_rise(cycles, params)
     if "charge_overrun" in rules:
-        events += _charge_overrun(cycles, params)
+        events += charge_overrun(cycles, params)
 
     if "cutoff_not_reached" in rules and cutoffs.upper_V is not None:
         pos = seg.direction > 0
         ok = pos & cutoffs.reached
         usual = float(np.median(hc.active_time_s[ok])) if np.any(ok) else np.inf
-        overdue = hc.active_time_s >= params.cutoff_time_factor * usual
-        for i in np.flatnonzero(pos & ~cutoffs.reached & overdue & counted).tolist():
+        limit_s = params.cutoff_time_factor * usual
+        after = _time_after_cutoff(seg, voltage_V, cutoffs.upper_V - params.cutoff_tolerance_V)
+        overdue = np.where(cutoffs.reached, after, hc.active_time_s) >= limit_s
+        for i in np.flatnonzero(pos & overdue & counted).tolist():
+            if cutoffs.reached[i]:
+                how = (
+                    f"reached the cut-off {cutoffs.upper_V:.4f} V, then carried current for "
+                    f"{after[i] / 3600:.3g} h more without reaching it again"
+                )
+            else:
+                how = (
+                    f"reached {hc.max_voltage_V[i]:.4f} V, not the cut-off "
+                    f"{cutoffs.upper_V:.4f} V, after {hc.active_time_s[i] / 3600:.3g} h"
+                )
             events.append(
-                _event(
+                event(
                     int(seg.cycle[i]),
                     "cutoff_not_reached",
                     str(kind[i]),
-                    f"reached {hc.max_voltage_V[i]:.4f} V, not the cut-off "
-                    f"{cutoffs.upper_V:.4f} V (tolerance {params.cutoff_tolerance_V:g} V), "
-                    f"after {hc.active_time_s[i] / 3600:.3g} h (usual {usual / 3600:.3g} h, "
-                    f"limit {params.cutoff_time_factor:g}x)",
+                    f"{how} (tolerance {params.cutoff_tolerance_V:g} V; usual "
+                    f"{usual / 3600:.3g} h, limit {params.cutoff_time_factor:g}x)",
                     max_voltage_V=hc.max_voltage_V[i],
                     cutoff_V=cutoffs.upper_V,
                     duration_h=hc.active_time_s[i] / 3600,
+                    after_cutoff_h=after[i] / 3600,
                     usual_duration_h=usual / 3600,
                     time_factor=params.cutoff_time_factor,
                     detected_at_cycle=seg.cycle[i],
@@ -222,9 +207,9 @@ def detect_short_circuits(
         limits = np.minimum(params.collapse_ratio * baselines, near_zero)
         collapsed = np.isfinite(limits) & (level < limits)
         fired = collapsed & (np.append(collapsed[1:], True))
-        for i in _onsets(fired):
+        for i in onsets(fired):
             events.append(
-                _event(
+                event(
                     int(seg.cycle[i]),
                     "voltage_collapse",
                     str(kind[i]),
@@ -243,9 +228,9 @@ def detect_short_circuits(
         limits = np.maximum(noise_floor, params.noise_factor * baselines)
         noisy = np.isfinite(limits) & (noise > limits)
         fired = noisy & np.append(noisy[1:], False)
-        for i in _onsets(fired):
+        for i in onsets(fired):
             events.append(
-                _event(
+                event(
                     int(seg.cycle[i]),
                     "voltage_noise",
                     str(kind[i]),
@@ -285,156 +270,19 @@ def regular_half_cycles(seg: Segmentation, hc: HalfCycles) -> BoolArray:
     return regular
 
 
-def _onsets(fired: BoolArray) -> list[int]:
-    """Indices where a run of ``True`` starts."""
-    before = np.concatenate(([False], fired[:-1]))
-    return np.flatnonzero(fired & ~before).tolist()
-
-
-@dataclass(frozen=True)
-class CycleView:
-    """What the cycle-level rules need, one value per cycle (numbers, CE, capacities in mAh of
-    the first and second half-cycle, the first half-cycle's current in mA) and the cycles no
-    rule uses (partial first cycle)."""
-
-    number: IntArray
-    usable: BoolArray
-    ce: FloatArray
-    first_mAh: FloatArray
-    second_mAh: FloatArray
-    current_mA: FloatArray
-    excluded: IntArray
-
-
-def _ce_rise(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEvent]:
-    """Half cells: the measured CE steps up from a steady baseline and stays up (see the module
-    docstring, ``ce_rise``)."""
-    usable = cycles.usable & np.isfinite(cycles.ce)
-    number, ce = cycles.number[usable], cycles.ce[usable]
-    current = cycles.current_mA[usable]
-    k = params.overrun_baseline_cycles + 1
-    up = np.zeros(number.size, dtype=bool)
-    base = np.full(number.size, np.nan)
-    limit = np.full(number.size, np.nan)
-    for j in range(number.size):
-        same = np.flatnonzero(
-            (np.abs(current[:j] - current[j]) <= params.rate_step_tolerance * abs(current[j]))
-            & (number[:j] >= 2)
-        )[-k:]
-        if same.size < k:
-            continue
-        window = ce[same]
-        scatter = max(1.4826 * float(np.median(np.abs(window - np.median(window)))), 5e-4)
-        if abs(float(np.median(np.diff(window)))) > scatter / 2:
-            continue  # the CE is still moving (formation, conditioning): no steady baseline
-        base[j] = float(np.median(window))
-        limit[j] = base[j] + max(params.ce_rise_min, params.ce_rise_factor * scatter)
-        up[j] = ce[j] > limit[j]
-    fired = up & np.append(up[1:], False) & np.append(np.diff(number) == 1, False)
-    return [
-        _event(
-            int(number[j]),
-            "ce_rise",
-            "stripping",
-            f"CE {ce[j]:.4f} and {ce[j + 1]:.4f} > {limit[j]:.4f} (steady baseline "
-            f"{base[j]:.4f} over the previous {k} cycles at this current)",
-            coulombic_efficiency=ce[j],
-            baseline_ce=base[j],
-            limit=limit[j],
-            detected_at_cycle=number[j + 1],
-        )
-        for j in _onsets(fired)
-    ]
-
-
-def _soft_short_ce(
-    cycles: CycleView, params: CyclingParameters, half_cycle: str
-) -> list[ShortCircuitEvent]:
-    number = cycles.number[cycles.usable]
-    ce = cycles.ce[cycles.usable]
-    q_in = cycles.first_mAh[cycles.usable]
-    q_out = cycles.second_mAh[cycles.usable]
-    m = params.ce_short_cycles
-    limit = 1.0 + params.ce_short_tolerance
-    high = np.isfinite(ce) & (ce > limit)
-    events = []
-    previous_end = -1
-    for j in range(number.size - m + 1):
-        window = slice(j, j + m)
-        if not np.all(high[window]) or np.any(np.diff(number[window]) != 1) or j <= previous_end:
-            continue
-        healthy = (number[:j] >= 2) & np.isfinite(ce[:j]) & ~high[:j]
-        if not np.any(healthy):
-            continue  # no healthy cycle to start from: an offset, not an onset (warned)
-        lo = j - 1 if j > 0 and number[j] - number[j - 1] == 1 else j
-        balance = float(np.sum(q_out[lo : j + m]) / np.sum(q_in[lo : j + m]))
-        if not balance > 1.0:
-            continue
-        previous_end = j + m - 1
-        while previous_end + 1 < number.size and high[previous_end + 1]:
-            previous_end += 1
-        values = ", ".join(f"{v:.4f}" for v in ce[window])
-        events.append(
-            _event(
-                int(number[j]),
-                "soft_short_ce",
-                half_cycle,
-                f"CE {values} > {limit:g} in {m} consecutive cycles; {balance:.4f} of the charge "
-                f"put in since cycle {int(number[lo])} came out",
-                coulombic_efficiency=ce[j],
-                limit=limit,
-                cycles_required=m,
-                charge_balance=balance,
-                detected_at_cycle=number[j + m - 1],
-            )
-        )
-    return events
-
-
-def _charge_overrun(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEvent]:
-    number = cycles.number[cycles.usable]
-    q = cycles.first_mAh[cycles.usable]
-    q_out = cycles.second_mAh[cycles.usable]
-    ce = cycles.ce[cycles.usable]
-    current = cycles.current_mA[cycles.usable]
-    k = params.overrun_baseline_cycles
-    over = np.zeros(number.size, dtype=bool)
-    med_q = np.full(number.size, np.nan)
-    med_ce = np.full(number.size, np.nan)
-    for j in range(number.size):
-        same = np.flatnonzero(
-            np.abs(current[:j] - current[j]) <= params.rate_step_tolerance * abs(current[j])
-        )[-k:]
-        if same.size < min(3, k):
-            continue
-        med_q[j] = float(np.median(q[same]))
-        med_ce[j] = float(np.median(ce[same]))
-        extra = q[j] - med_q[j]
-        # The extra charge went into the short, not the cell: the discharge did not grow along
-        # (a protocol that charges further gets most of it back).
-        kept = q_out[j] - float(np.median(q_out[same])) < extra / 2
-        over[j] = bool(
-            extra >= params.overrun_fraction * med_q[j]
-            and ce[j] < med_ce[j] - params.overrun_ce_drop
-            and kept
-        )
-    fired = over & np.append(over[1:], False) & np.append(np.diff(number) == 1, False)
-    return [
-        _event(
-            int(number[j]),
-            "charge_overrun",
-            "charge",
-            f"charge {q[j]:.4g} mAh >= {1 + params.overrun_fraction:g} x {med_q[j]:.4g} mAh "
-            f"(median of the previous cycles at this current) with CE {ce[j]:.4f} < "
-            f"{med_ce[j]:.4f} - {params.overrun_ce_drop:g}, here and in the next cycle",
-            charge_mAh=q[j],
-            baseline_charge_mAh=med_q[j],
-            coulombic_efficiency=ce[j],
-            baseline_ce=med_ce[j],
-            detected_at_cycle=number[j + 1],
-        )
-        for j in _onsets(fired)
-    ]
+def _time_after_cutoff(seg: Segmentation, voltage_V: FloatArray, level_V: float) -> FloatArray:
+    """Per positive half-cycle: the current-carrying time (s) after its last row at or above
+    ``level_V`` (0 where it never got there, and for negative half-cycles). Same-sign steps
+    separated only by rests form one half-cycle, so a charge that reached its cut-off and then
+    went on charging in later steps without getting back to it shows here."""
+    out = np.zeros(seg.direction.size)
+    at = voltage_V >= level_V
+    for i in np.flatnonzero(seg.direction > 0).tolist():
+        a, b = int(seg.starts[i]), int(seg.stops[i])
+        hits = np.flatnonzero(at[a:b])
+        if hits.size:
+            out[i] = float(np.sum(seg.active_weight_s[a + hits[-1] + 1 : b]))
+    return out
 
 
 def _sudden_drops(
@@ -483,7 +331,7 @@ def _sudden_drops(
         hits[first], label[first], drop[first], limit[first], before[first], strict=True
     ):
         events.append(
-            _event(
+            event(
                 int(seg.cycle[k]),
                 "sudden_voltage_drop",
                 str(kind[k]),
