@@ -7,9 +7,9 @@ references: :mod:`analysis.cycling.metrics` (CE conventions), :mod:`analysis.cyc
 """
 
 from analysis.cycling.analyze import analyze_cycling
+from analysis.cycling.events import ShortCircuitEvent
 from analysis.cycling.parameters import SHORT_CIRCUIT_RULES, CellType, CyclingParameters
 from analysis.cycling.result import CyclingResult
-from analysis.cycling.shorts import ShortCircuitEvent
 
 __all__ = [
     "SHORT_CIRCUIT_RULES",

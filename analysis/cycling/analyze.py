@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.cycling.cutoffs import find_cutoffs, half_cycle_name
+from analysis.cycling.cycle_rules import CycleView
 from analysis.cycling.halfcycles import HalfCycles, compute_half_cycles
 from analysis.cycling.metrics import build_cycles, cycle_structure, run_metrics
 from analysis.cycling.parameters import CellType, CyclingParameters, resolve
@@ -22,7 +23,7 @@ from analysis.cycling.segmentation import (
     segment,
     vendor_cycle_index,
 )
-from analysis.cycling.shorts import CycleView, detect_short_circuits, regular_half_cycles
+from analysis.cycling.shorts import detect_short_circuits, regular_half_cycles
 from analysis.cycling.sign import looks_reversed, reversed_table
 
 REQUIRED = ("test_time_second", "voltage_volt", "current_ampere")

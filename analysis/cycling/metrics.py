@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.cycling.cutoffs import Cutoffs
+from analysis.cycling.events import ShortCircuitEvent
 from analysis.cycling.halfcycles import HalfCycles
 from analysis.cycling.parameters import CellType, CyclingParameters
 from analysis.cycling.plateaus import Plateaus
 from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray, Segmentation
-from analysis.cycling.shorts import ShortCircuitEvent
 
 
 def _take(values: FloatArray, idx: IntArray) -> FloatArray:

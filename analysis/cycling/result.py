@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.cycling.events import ShortCircuitEvent
 from analysis.cycling.parameters import CellType, CyclingParameters
-from analysis.cycling.shorts import ShortCircuitEvent
 from analysis.serial import jsonable, records
 
 __all__ = ["CyclingResult", "jsonable", "records"]
