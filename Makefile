@@ -58,9 +58,12 @@ bench: dev
 chaos: dev
 	$(PY) -m pytest -p no:cacheprovider tests/chaos
 
-## worker: a Celery worker (needs CELERY_BROKER_URL)
+## worker: a Celery worker (needs CELERY_BROKER_URL); QUEUES=ingest,fitting,exports,celery
+## (comma-separated, default all) and CONCURRENCY=2 choose what and how much (docs/scale-out.md)
+QUEUES ?=
+CONCURRENCY ?= 2
 worker: install
-	$(VENV)/bin/celery -A labdb worker --loglevel=INFO --concurrency=2
+	$(VENV)/bin/celery -A labdb worker --loglevel=INFO --concurrency=$(CONCURRENCY) $(if $(QUEUES),-Q $(QUEUES))
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -384,3 +384,13 @@ LOGGING = {
 #: Base URI of labdb's identifiers in PROV and RO-Crate exports (e.g. https://labdb.example.org/id/).
 LABDB_PROV_NAMESPACE = os.environ.get("LABDB_PROV_NAMESPACE", "https://labdb.example.org/id/")
 
+# --- Queues (docs/scale-out.md) -----------------------------------------------------------
+#: Analysis jobs go to a queue by kind: parsing and the per-cycle analyses of new files
+#: ("ingest"), equivalent-circuit fitting and DRT ("fitting"); exports have their own queue
+#: ("exports"); the periodic tasks (sweep, storage check) use the default queue "celery".
+#: A worker without -Q consumes every queue below; `make worker QUEUES=fitting` only one.
+LABDB_JOB_QUEUES = {"cycling": "ingest", "cv": "ingest", "mechanics": "ingest", "eis": "fitting"}
+LABDB_JOB_DEFAULT_QUEUE = "ingest"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {name: {} for name in ("celery", "ingest", "fitting", "exports")}
+CELERY_TASK_ROUTES = {"labdb.export_*": {"queue": "exports"}}
