@@ -176,6 +176,8 @@ def sweep_cost(finished: int, log: Any) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="300 jobs per round, 10,000 finished")
+    parser.add_argument("--jobs", type=int, default=None, help="queued jobs per round")
+    parser.add_argument("--finished", type=int, default=None, help="finished jobs for the sweep")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -224,8 +226,8 @@ def main() -> None:
         data_file_register(
             test_run=run, chunks=[bdf_csv(3)], original_name="b.csv", user=None, source="cli"
         )
-        claims(300 if args.quick else 10_000, log)
-        sweep_cost(10_000 if args.quick else 1_000_000, log)
+        claims(args.jobs or (300 if args.quick else 10_000), log)
+        sweep_cost(args.finished or (10_000 if args.quick else 1_000_000), log)
     finally:
         connections.close_all()
         _admin(url, f'DROP DATABASE IF EXISTS "{name}"')
