@@ -50,7 +50,8 @@ lint: dev
 	$(VENV)/bin/bandit -q -r analysis --skip B101,B404,B603,B607
 
 ## bench: every benchmark at full size (bench/versions.py, which compares two revisions, is a tool)
-BENCHMARKS ?= cycling readers eis shorts chaos api web
+BENCHMARKS ?= cycling readers eis shorts chaos api web scale workers
+# bench/scale.py and bench/workers.py run on the PostgreSQL server of DATABASE_URL (it says so and skips without one)
 bench: dev
 	@for b in $(BENCHMARKS); do echo "== bench/$$b.py"; $(PY) bench/$$b.py || exit 1; done
 
@@ -58,9 +59,12 @@ bench: dev
 chaos: dev
 	$(PY) -m pytest -p no:cacheprovider tests/chaos
 
-## worker: a Celery worker (needs CELERY_BROKER_URL)
+## worker: a Celery worker (needs CELERY_BROKER_URL); QUEUES=ingest,fitting,exports,celery
+## (comma-separated, default all) and CONCURRENCY=2 choose what and how much (docs/scale-out.md)
+QUEUES ?=
+CONCURRENCY ?= 2
 worker: install
-	$(VENV)/bin/celery -A labdb worker --loglevel=INFO --concurrency=2
+	$(VENV)/bin/celery -A labdb worker --loglevel=INFO --concurrency=$(CONCURRENCY) $(if $(QUEUES),-Q $(QUEUES))
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -69,6 +69,7 @@ case "$1" in
             --loglevel="${LABDB_LOG_LEVEL:-INFO}" \
             --concurrency="${LABDB_WORKER_CONCURRENCY:-2}" \
             --max-tasks-per-child="${LABDB_WORKER_MAX_TASKS_PER_CHILD:-100}" \
+            ${LABDB_WORKER_QUEUES:+-Q "$LABDB_WORKER_QUEUES"} \
             "$@"
         ;;
     beat)

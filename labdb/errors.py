@@ -8,6 +8,7 @@ a bare 500.
 | the store is read-only or not writable (EROFS; EACCES/EPERM under the data folder) | 503 | ``storage_read_only`` |
 | a stored file no longer matches its sha256 (:class:`labdb.storage.BlobCorrupt`) | 503 | ``stored_file_damaged`` |
 | the database cannot be reached (a restart) | 503 | ``database_unavailable`` |
+| the S3 object store cannot be reached or refuses the request (``LABDB_BLOB_STORE``) | 503 | ``object_store_unavailable`` |
 
 Whatever the request was writing is left out whole: blobs are written to a temporary file and
 moved into place only when complete, and the database transaction is rolled back. 503 answers
@@ -66,6 +67,12 @@ def fault_of(exc: BaseException) -> tuple[int, str, str] | None:
                 "storage_read_only",
                 "the file store is read-only at the moment; nothing was stored, try again later",
             )
+    if type(exc).__module__.startswith(("botocore.", "boto3.", "s3transfer.")):
+        return (
+            503,
+            "object_store_unavailable",
+            "the object store is unavailable; nothing was stored, try again shortly",
+        )
     if isinstance(exc, OperationalError) and "disk is full" in str(exc):
         return 507, "storage_full", "the database disk is full; nothing was stored"
     if isinstance(exc, (OperationalError, InterfaceError)):

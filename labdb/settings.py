@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -161,6 +162,36 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+#: The blob store (labdb.blobstore, docs/scale-out.md): local disk under LABDB_DATA_DIR/blobs, or an
+#: S3-compatible bucket with LABDB_BLOB_STORE=s3://BUCKET/PREFIX (AWS_ENDPOINT_URL for MinIO, Ceph,
+#: SeaweedFS; AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION as for any AWS client).
+BLOB_STORE = os.environ.get("LABDB_BLOB_STORE", "").strip()
+if not BLOB_STORE:
+    STORAGES["blobs"] = {"BACKEND": "labdb.blobstore.LocalBlobStorage"}
+else:
+    _blob_url = urlsplit(BLOB_STORE)
+    if _blob_url.scheme != "s3" or not _blob_url.netloc:
+        raise ImproperlyConfigured(
+            f"LABDB_BLOB_STORE={BLOB_STORE!r}: expected s3://BUCKET/PREFIX (unset: local disk)"
+        )
+    _s3_endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    STORAGES["blobs"] = {
+        "BACKEND": "labdb.blobstore.S3BlobStorage",
+        "OPTIONS": {
+            "bucket_name": _blob_url.netloc,
+            "location": _blob_url.path.strip("/"),
+            "endpoint_url": _s3_endpoint or None,
+            "region_name": os.environ.get("AWS_DEFAULT_REGION") or None,
+            # S3-compatible servers answer at endpoint/bucket/key; AWS takes either style
+            "addressing_style": os.environ.get(
+                "LABDB_S3_ADDRESSING_STYLE", "path" if _s3_endpoint else "auto"
+            ),
+            "file_overwrite": True,
+            "default_acl": None,
+            "part_bytes": _env_int("LABDB_S3_PART_MB", 16) * 1024 * 1024,
+        },
+    }
 
 # Uploads larger than this go to a temporary file, never to memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -352,3 +383,14 @@ LOGGING = {
 
 #: Base URI of labdb's identifiers in PROV and RO-Crate exports (e.g. https://labdb.example.org/id/).
 LABDB_PROV_NAMESPACE = os.environ.get("LABDB_PROV_NAMESPACE", "https://labdb.example.org/id/")
+
+# --- Queues (docs/scale-out.md) -----------------------------------------------------------
+#: Analysis jobs go to a queue by kind: parsing and the per-cycle analyses of new files
+#: ("ingest"), equivalent-circuit fitting and DRT ("fitting"); exports have their own queue
+#: ("exports"); the periodic tasks (sweep, storage check) use the default queue "celery".
+#: A worker without -Q consumes every queue below; `make worker QUEUES=fitting` only one.
+LABDB_JOB_QUEUES = {"cycling": "ingest", "cv": "ingest", "mechanics": "ingest", "eis": "fitting"}
+LABDB_JOB_DEFAULT_QUEUE = "ingest"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {name: {} for name in ("celery", "ingest", "fitting", "exports")}
+CELERY_TASK_ROUTES = {"labdb.export_*": {"queue": "exports"}}

@@ -1,9 +1,15 @@
 """The content-addressed blob store for raw instrument files, parsed tables and attachments.
 
-A blob lives at ``LABDB_DATA_DIR/blobs/<sha256[:2]>/<sha256>``, read-only. Writing streams the
-content to a temporary file while hashing it (memory does not grow with the file), then moves it
-into place atomically; storing the same content twice keeps one copy. Names are metadata kept in
-the database, never part of a path, so a hostile file name cannot escape the store.
+A blob is stored under the name ``<sha256[:2]>/<sha256>`` in the backend configured as
+``STORAGES["blobs"]`` (:mod:`labdb.blobstore`): ``LABDB_DATA_DIR/blobs`` on local disk by default,
+an S3-compatible bucket with ``LABDB_BLOB_STORE=s3://BUCKET/PREFIX``. Writing streams the content
+to a local staging file while hashing it (memory does not grow with the file), then stores it
+(an atomic move on disk, a multipart upload to S3); storing the same content twice keeps one
+copy, and a stored blob whose bytes still match its name is never overwritten. Reading verifies:
+jobs, downloads and exports re-hash the bytes and refuse a damaged blob (:class:`BlobCorrupt`).
+Readers get a stream; a local copy (a temporary file on S3) only where a library needs a path.
+Names are metadata kept in the database, never part of a path, so a hostile file name cannot
+escape the store.
 """
 
 from __future__ import annotations
@@ -11,14 +17,17 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import storages
 
 CHUNK_BYTES = 1024 * 1024
 
@@ -49,8 +58,19 @@ class BlobCorrupt(ValueError):
 class StoredBlob:
     sha256: str
     size_bytes: int
-    path: Path
     created: bool
+
+
+def blob_store() -> Any:
+    """The configured backend (``STORAGES["blobs"]``, see :mod:`labdb.blobstore`)."""
+    return storages["blobs"]
+
+
+def blob_name(sha256: str) -> str:
+    """The name of the blob ``sha256`` in the store: ``<sha256[:2]>/<sha256>``."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError(f"not a sha256 hex digest: {sha256!r}")
+    return f"{sha256[:2]}/{sha256}"
 
 
 def blob_root() -> Path:
@@ -58,9 +78,15 @@ def blob_root() -> Path:
 
 
 def blob_path(sha256: str) -> Path:
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-        raise ValueError(f"not a sha256 hex digest: {sha256!r}")
-    return blob_root() / sha256[:2] / sha256
+    """Where the blob ``sha256`` is (or would be) in the local-disk store (``LABDB_DATA_DIR/
+    blobs``); code that must work on any backend reads through :func:`open_blob`,
+    :func:`blob_file` or :func:`local_blob_copy` instead."""
+    return blob_root() / blob_name(sha256)
+
+
+def blob_location(sha256: str) -> str:
+    """Where the blob is, for messages: a path, or ``s3://bucket/key``."""
+    return str(blob_store().describe(blob_name(sha256)))
 
 
 def safe_name(name: str) -> str:
@@ -96,6 +122,14 @@ def hash_chunks(
     return digest.hexdigest(), size
 
 
+class _Staged(File):  # type: ignore[type-arg]
+    """A staged (complete, hashed) local file handed to the backend: the local store moves it
+    into place, S3 uploads it in parts."""
+
+    def temporary_file_path(self) -> str:
+        return str(self.name)
+
+
 def store_chunks(
     chunks: Iterable[bytes],
     *,
@@ -105,11 +139,14 @@ def store_chunks(
     """Store the concatenated ``chunks``; verify ``expected_sha256`` and the size limit first.
 
     Raises :class:`ChecksumMismatch` or :class:`BlobTooLarge` and stores nothing in that case.
+    A stored blob with the same content is kept as it is (``created=False``); only a missing or
+    damaged one is written (the damaged bytes are replaced by these verified ones).
     """
     limit = settings.MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
-    tmp_dir = blob_root() / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
+    store = blob_store()
+    staging = Path(store.staging_dir())
+    staging.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=staging, prefix="upload-")
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -121,14 +158,12 @@ def store_chunks(
                 f"sha256 mismatch: the client declared {expected_sha256.strip().lower()}, "
                 f"the received content has {sha}"
             )
-        final = blob_path(sha)
-        if final.exists() and _intact(final, sha):
-            return StoredBlob(sha, size, final, created=False)
-        # new content, or a damaged copy that these verified bytes replace (atomically)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        os.replace(tmp, final)
-        return StoredBlob(sha, size, final, created=True)
+        if _stored_sha256(sha) == sha:
+            return StoredBlob(sha, size, created=False)
+        # new content, or a damaged copy that these verified bytes replace
+        with tmp.open("rb") as fh:
+            store.save(blob_name(sha), _Staged(fh, name=str(tmp)))
+        return StoredBlob(sha, size, created=True)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -147,38 +182,134 @@ def hash_file(path: Path) -> str:
         return hash_chunks(read_chunks(fh))[0]
 
 
-def _intact(path: Path, sha256: str) -> bool:
+def _hash_stored(name: str, *, copy_to: BinaryIO | None = None) -> str | None:
+    """The sha256 of the stored bytes under ``name`` (streamed, also copied to ``copy_to``),
+    None when there is no such blob."""
     try:
-        return hash_file(path) == sha256
+        stream = blob_store().open_stream(name)
     except FileNotFoundError:
-        return False
+        return None
+    with closing(stream):
+        return hash_chunks(read_chunks(stream), out=copy_to)[0]
 
 
-def verified_blob_path(sha256: str) -> Path:
-    """The path of the blob ``sha256`` after re-hashing its content; raises
-    :class:`BlobCorrupt` when it is missing or no longer matches. Jobs read and downloads
-    serve blobs through this, so damaged bytes are refused with the reason, never trusted."""
-    path = blob_path(sha256)
-    try:
-        actual = hash_file(path)
-    except FileNotFoundError:
-        raise BlobCorrupt(sha256, "missing from the store") from None
+def _stored_sha256(sha256: str, *, copy_to: BinaryIO | None = None) -> str | None:
+    return _hash_stored(blob_name(sha256), copy_to=copy_to)
+
+
+def stored_sha256(sha256: str) -> str | None:
+    """The sha256 the stored bytes of blob ``sha256`` have now (None when missing)."""
+    return _stored_sha256(sha256)
+
+
+def blob_exists(sha256: str) -> bool:
+    return bool(blob_store().exists(blob_name(sha256)))
+
+
+def _check(sha256: str, actual: str | None) -> None:
+    if actual is None:
+        raise BlobCorrupt(sha256, "missing from the store")
     if actual != sha256:
         raise BlobCorrupt(sha256, f"damaged (its content now has sha256 {actual})")
+
+
+def local_blob_path(sha256: str) -> Path | None:
+    """The stored file of blob ``sha256`` when the store is a local disk (unverified), None on
+    an object store."""
+    try:
+        return Path(blob_store().path(blob_name(sha256)))
+    except NotImplementedError:
+        return None
+
+
+def _temp_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "tmp"
+    path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def open_blob(sha256: str) -> BinaryIO:
-    """The verified blob ``sha256`` open for reading (see :func:`verified_blob_path`)."""
-    return verified_blob_path(sha256).open("rb")
-
-
-def iter_blobs() -> Iterator[tuple[str, Path]]:
-    """Every stored blob as (sha256 its name claims, path)."""
-    root = blob_root()
-    if not root.is_dir():
+@contextmanager
+def local_blob_copy(sha256: str) -> Iterator[Path]:
+    """A local path with the verified bytes of blob ``sha256``, for libraries that need a path:
+    the stored file itself on local disk, a temporary copy (removed afterwards) on an object
+    store. Raises :class:`BlobCorrupt` when the blob is missing or damaged."""
+    path = local_blob_path(sha256)
+    if path is not None:
+        _check(sha256, _stored_sha256(sha256))
+        yield path
         return
-    for sub in sorted(root.iterdir()):
-        if sub.is_dir() and len(sub.name) == 2:
-            for p in sorted(sub.iterdir()):
-                yield p.name, p
+    with tempfile.NamedTemporaryFile(dir=_temp_dir(), prefix="blob-") as tmp:
+        _check(sha256, _stored_sha256(sha256, copy_to=tmp))
+        tmp.flush()
+        yield Path(tmp.name)
+
+
+def open_blob(sha256: str) -> BinaryIO:
+    """The verified blob ``sha256`` open for reading, seekable, from its start (the stored file
+    on local disk; a temporary copy, deleted when closed, on an object store). Jobs read and
+    downloads serve blobs through this: damaged bytes raise :class:`BlobCorrupt`, never
+    trusted."""
+    path = local_blob_path(sha256)
+    if path is not None:
+        _check(sha256, _stored_sha256(sha256))
+        return path.open("rb")
+    tmp = tempfile.TemporaryFile(dir=_temp_dir(), prefix="blob-")  # noqa: SIM115 (returned open)
+    try:
+        _check(sha256, _stored_sha256(sha256, copy_to=tmp))  # type: ignore[arg-type]
+    except BaseException:
+        tmp.close()
+        raise
+    tmp.seek(0)
+    return tmp  # type: ignore[return-value]
+
+
+@contextmanager
+def blob_file(sha256: str) -> Iterator[BinaryIO]:
+    """The blob ``sha256`` open for reading (seekable), for readers that take a file object
+    (Parquet): on local disk the stored file as it is, read without re-hashing (pages read
+    tables often; ``verify_storage`` checks them); on an object store a verified temporary
+    copy, since its bytes are fetched whole anyway."""
+    path = local_blob_path(sha256)
+    if path is not None:
+        if not path.is_file():
+            raise BlobCorrupt(sha256, "missing from the store")
+        with path.open("rb") as fh:
+            yield fh
+        return
+    with closing(open_blob(sha256)) as fh:
+        yield fh
+
+
+def read_blob_head(sha256: str, size: int) -> bytes:
+    """The first ``size`` bytes of blob ``sha256`` (unverified: enough to sniff a file's type
+    without fetching all of it from an object store)."""
+    try:
+        stream = blob_store().open_stream(blob_name(sha256))
+    except FileNotFoundError:
+        raise BlobCorrupt(sha256, "missing from the store") from None
+    with closing(stream):
+        return bytes(stream.read(size))
+
+
+def read_blob(sha256: str) -> bytes:
+    """The verified bytes of a (small) blob, e.g. a stored result JSON."""
+    with closing(open_blob(sha256)) as fh:
+        return fh.read()
+
+
+def copy_blob_to(sha256: str, dest: Path) -> None:
+    """Write the verified bytes of blob ``sha256`` to ``dest``."""
+    with closing(open_blob(sha256)) as src, dest.open("wb") as out:
+        shutil.copyfileobj(src, out, CHUNK_BYTES)
+
+
+def iter_blobs() -> Iterator[tuple[str, str]]:
+    """Every stored blob as (the sha256 its name claims, where it is)."""
+    for name in blob_store().iter_names():
+        yield name.rsplit("/", 1)[-1], name
+
+
+def check_stored(name: str) -> tuple[str | None, str]:
+    """(the sha256 the bytes stored under ``name`` have now or None when gone, where they are):
+    ``verify_storage`` compares it with the sha256 the name claims."""
+    return _hash_stored(name), str(blob_store().describe(name))

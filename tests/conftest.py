@@ -10,6 +10,9 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# s3_server / s3_blob_store: a real S3-compatible server (SeaweedFS) for the blob-store tests
+pytest_plugins = ["tests.s3server"]
+
 
 def conformance_root() -> Path:
     """``LABDB_CONFORMANCE_DATA``, defaulting to ``../shared/data`` next to the repository."""

@@ -17,8 +17,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from labdb.exports.prov import namespace_uri
 from labdb.exports.records import collect
 from labdb.exports.spreadsheet import neutralise
 from labdb.models.quantities import quantity_unit
-from labdb.storage import blob_path, hash_file
+from labdb.storage import hash_file, open_blob
 
 BDF_SPEC = "https://github.com/battery-data-alliance/battery-data-format"
 
@@ -215,14 +215,8 @@ def export_bdf(
     :class:`NoTableError` when there is none.
     """
     table = table or latest_table(test_run)
-    path = blob_path(table.sha256)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != table.sha256:
-        raise ValueError(
-            f"the stored table {table.sha256} no longer matches its sha256 (found {digest}); "
-            "run `manage.py verify_storage`"
-        )
-    frame = pd.read_parquet(path)
+    with closing(open_blob(table.sha256)) as fh:  # verified: BlobCorrupt when damaged
+        frame = pd.read_parquet(fh)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = safe_name(test_run.label)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from labdb import models as m
-from labdb.storage import blob_path
+from labdb.storage import blob_file
 
 
 def stored_table(
@@ -27,7 +27,8 @@ def stored_table(
     if record is None:
         return None
     have = [c for c in columns if c in record.columns] if columns is not None else None
-    return pd.read_parquet(blob_path(record.sha256), columns=have, filters=filters)
+    with blob_file(record.sha256) as fh:
+        return pd.read_parquet(fh, columns=have, filters=filters)
 
 
 def profile_curves(

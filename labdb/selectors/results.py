@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 
 from labdb import models as m
 from labdb.selectors.access import visible
-from labdb.storage import blob_path
+from labdb.storage import blob_file
 
 #: protocol kinds whose cycling result describes long-term cycling (cycles to short, CE)
 LONG_TERM_KINDS = ("plating_stripping", "galvanostatic")
@@ -220,7 +220,8 @@ def raw_table(result: m.AnalysisResult, columns: Sequence[str]) -> pd.DataFrame 
     if parsed is None:
         return None
     have = [c for c in columns if c in parsed.columns]
-    return pd.read_parquet(blob_path(parsed.sha256), columns=have)
+    with blob_file(parsed.sha256) as fh:
+        return pd.read_parquet(fh, columns=have)
 
 
 def cached(key: str, compute: Any, timeout: int = 3600) -> Any:

@@ -17,7 +17,7 @@ from django.db import transaction
 
 from labdb import models as m
 from labdb.services.audit import audit
-from labdb.storage import blob_path, safe_name, store_chunks
+from labdb.storage import read_blob_head, safe_name, store_chunks
 
 #: Bytes read from the start of a file to find its type.
 SNIFF_BYTES = 8192
@@ -83,9 +83,9 @@ def sniff_content_type(head: bytes, name: str) -> str:
 def attachment_content_type(attachment: m.Attachment) -> str:
     """The type to serve ``attachment`` with, found again from the stored bytes (rows written
     before types were sniffed hold the browser's claim)."""
-    with blob_path(attachment.sha256).open("rb") as f:
-        head = f.read(SNIFF_BYTES)
-    return sniff_content_type(head, attachment.original_name)
+    return sniff_content_type(
+        read_blob_head(attachment.sha256, SNIFF_BYTES), attachment.original_name
+    )
 
 
 def attachment_add(
@@ -102,8 +102,7 @@ def attachment_add(
     blob = store_chunks(chunks)
     owner_field = "lot" if isinstance(owner, m.MaterialLot) else "batch"
     name = safe_name(original_name)
-    with blob_path(blob.sha256).open("rb") as f:
-        content_type = sniff_content_type(f.read(SNIFF_BYTES), name)
+    content_type = sniff_content_type(read_blob_head(blob.sha256, SNIFF_BYTES), name)
     with transaction.atomic():
         existing = m.Attachment.objects.filter(
             **{owner_field: owner}, sha256=blob.sha256, kind=kind

@@ -13,7 +13,7 @@ from analysis.serial import differences
 from labdb import models as m
 from labdb.provenance import sha256_of
 from labdb.services.parsing import read_data_file
-from labdb.storage import blob_path, hash_file, iter_blobs
+from labdb.storage import blob_location, check_stored, iter_blobs, read_blob, stored_sha256
 
 
 def _records_for(sha: str) -> list[str]:
@@ -36,15 +36,18 @@ def storage_verify() -> m.StorageCheck:
     problems: list[dict[str, Any]] = []
     seen: set[str] = set()
     checked = 0
-    for name, path in iter_blobs():
+    for name, stored_name in iter_blobs():
         checked += 1
         seen.add(name)
-        actual = hash_file(path)
+        actual, location = check_stored(stored_name)
+        if actual is None:  # removed since it was listed: reported below if referenced
+            seen.discard(name)
+            continue
         if actual != name:
             problems.append(
                 {
                     "sha256": name,
-                    "path": str(path),
+                    "path": location,
                     "actual_sha256": actual,
                     "problem": "content does not match its sha256",
                     "records": _records_for(name),
@@ -57,7 +60,7 @@ def storage_verify() -> m.StorageCheck:
         problems.append(
             {
                 "sha256": sha,
-                "path": str(blob_path(sha)),
+                "path": blob_location(sha),
                 "problem": "missing",
                 "records": _records_for(sha),
             }
@@ -90,18 +93,18 @@ def job_reproduce(job: m.AnalysisJob) -> Reproduction:
     """Run ``job``'s analysis again from the stored raw file with the stored parameters and
     compare the output with the one recorded when it ran."""
     data_file = job.data_file
-    input_ok = hash_file(blob_path(data_file.sha256)) == data_file.sha256
+    input_ok = stored_sha256(data_file.sha256) == data_file.sha256
     result = read_data_file(data_file)
     output = pipelines.run(job.kind, result.table, job.parameters).to_json()
     reproduced = sha256_of(output)
     found: list[str] = []
     if not input_ok:
         found.append(f"the raw file {data_file.original_name} no longer matches its sha256")
-    stored = blob_path(job.output_sha256) if job.output_sha256 else None
+    stored = job.output_sha256 and stored_sha256(job.output_sha256) == job.output_sha256
     if reproduced == job.output_sha256:
         pass
-    elif stored is not None and stored.is_file():
-        found += differences(json.loads(stored.read_bytes()), output)
+    elif stored:
+        found += differences(json.loads(read_blob(job.output_sha256)), output)
     elif hasattr(job, "result"):  # a job from before the JSON was stored: its metrics
         stored_metrics = job.result.summary.get("metrics", {})
         for key, value in (output["summary"].get("metrics") or {}).items():

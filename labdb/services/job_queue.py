@@ -12,6 +12,9 @@ A message taken by a worker that died before claiming the job is not waiting, so
 sent again at once, without waiting for Redis' visibility timeout; a job behind a long queue is
 not sent twice. Where the queue cannot be read (another broker), a job is sent again
 ``REQUEUE_AFTER`` past that time. At most ``SWEEP_MAX_SENDS`` per sweep, oldest first.
+
+A job goes to the queue of its kind (``settings.LABDB_JOB_QUEUES``: "ingest" for parsing and
+the per-cycle analyses, "fitting" for EIS); the sweep reads every queue a job can wait in.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import json
 import logging
 
 from celery import current_app
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -71,15 +75,30 @@ def job_send(job_id: str, *, now: dt.datetime | None = None) -> None:
     that queued the job: the job stays queued, marked as not sent, and the next sweep sends it."""
     now = now or timezone.now()
     queued = m.AnalysisJob.objects.filter(pk=job_id, status=m.AnalysisJob.Status.QUEUED)
-    if not queued.exists():
+    kind = queued.values_list("kind", flat=True).first()
+    if kind is None:
         return  # finished or running meanwhile
     due = now + UNSENT_GRACE
     queued.update(lease_expires_at=due)  # before sending: an eager run finishes the job inside
     try:
-        current_app.tasks[RUN_TASK].apply_async((job_id,), ignore_result=True)
+        current_app.tasks[RUN_TASK].apply_async(
+            (job_id,), ignore_result=True, queue=queue_for_kind(kind)
+        )
     except Exception:  # any broker failure: the sweep sends it again
         log.warning("could not send job %s to the workers; the sweep will", job_id, exc_info=True)
         queued.filter(lease_expires_at=due).update(lease_expires_at=None)
+
+
+def queue_for_kind(kind: str) -> str:
+    """The Celery queue a job of ``kind`` is sent to (``settings.LABDB_JOB_QUEUES``)."""
+    return str(settings.LABDB_JOB_QUEUES.get(kind, settings.LABDB_JOB_DEFAULT_QUEUE))
+
+
+def job_queue_names() -> list[str]:
+    """Every queue a job's message can wait in: the kinds' queues, and the default queue
+    (where jobs sent before queues were split wait)."""
+    names = {settings.LABDB_JOB_DEFAULT_QUEUE, *settings.LABDB_JOB_QUEUES.values()}
+    return sorted(names | {current_app.conf.task_default_queue})
 
 
 def _waiting_job_ids() -> set[str] | None:
@@ -94,11 +113,12 @@ def _waiting_job_ids() -> set[str] | None:
             client = getattr(channel, "client", None)
             if client is None or not hasattr(channel, "_q_for_pri"):
                 return None
-            queue = app.conf.task_default_queue
             ids: set[str] = set()
-            for priority in channel.priority_steps:
-                for raw in client.lrange(channel._q_for_pri(queue, priority), 0, QUEUE_READ_MAX):
-                    ids.update(_job_ids(raw))
+            for queue in job_queue_names():
+                for priority in channel.priority_steps:
+                    key = channel._q_for_pri(queue, priority)
+                    for raw in client.lrange(key, 0, QUEUE_READ_MAX):
+                        ids.update(_job_ids(raw))
             return ids
     except Exception:  # an unreachable broker: nothing can be told
         log.info("sweep: the broker's queue could not be read", exc_info=True)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from analysis.readers import ReadResult, read
 from labdb import models as m
-from labdb.storage import blob_path, safe_name, store_file, verified_blob_path
+from labdb.storage import blob_file, local_blob_copy, safe_name, store_file
 
 
 def read_data_file(data_file: m.DataFile) -> ReadResult:
@@ -22,8 +22,7 @@ def read_data_file(data_file: m.DataFile) -> ReadResult:
     temporary folder) so that messages name it and the extension can break detection ties.
     The stored bytes are re-hashed first: ``BlobCorrupt`` when they no longer match (a damaged
     file is never analysed). Raises ``ParseError`` naming the file, row and column."""
-    source = verified_blob_path(data_file.sha256)
-    with tempfile.TemporaryDirectory() as tmp:
+    with local_blob_copy(data_file.sha256) as source, tempfile.TemporaryDirectory() as tmp:
         link = Path(tmp) / safe_name(data_file.original_name)
         link.symlink_to(source)
         return read(link, format=data_file.format or None)
@@ -52,4 +51,5 @@ def parsed_table_record(data_file: m.DataFile, parsed: dict[str, Any]) -> m.Pars
 
 
 def load_parsed_table(parsed: m.ParsedTable, columns: list[str] | None = None) -> pd.DataFrame:
-    return pd.read_parquet(blob_path(parsed.sha256), columns=columns)
+    with blob_file(parsed.sha256) as fh:
+        return pd.read_parquet(fh, columns=columns)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from labdb import models as m
 from labdb.selectors.access import get_visible, projects_for
 from labdb.services.attachments import attachment_add, attachment_content_type
-from labdb.storage import blob_path
+from labdb.storage import open_blob
 from labdb.web.entities import url_for
 
 OWNERS = {"lots": m.MaterialLot, "batches": m.ElectrodeBatch}
@@ -71,7 +71,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     if attachment is None:
         raise Http404("no such attachment")
     response = FileResponse(
-        blob_path(attachment.sha256).open("rb"),
+        open_blob(attachment.sha256),  # re-hashed first: a damaged file is refused (503)
         as_attachment=True,
         filename=attachment.original_name,
         content_type=attachment_content_type(attachment),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from labdb import models as m
 from labdb.selectors.access import visible
+from labdb.selectors.queues import queue_overview
 from labdb.selectors.results import jobs_for
 from labdb.services.jobs import job_rerun
 
@@ -48,6 +49,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "kind": kind,
             "statuses": m.AnalysisJob.Status.choices,
+            "overview": queue_overview(),
             "kinds": sorted(
                 set(visible(m.AnalysisJob, request.user).values_list("kind", flat=True))
             ),

@@ -38,26 +38,23 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     return
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db: Any, settings: Any) -> Iterator[subprocess.Popen[str]]:
-    """A real worker process on the test database, stopped after the test."""
-    reason = _integration_enabled()
-    if reason:
-        pytest.skip(f"integration suite needs PostgreSQL and a broker: {reason}")
+def worker_database_url() -> str:
+    """The URL of the test database (the one this process uses), for a worker process."""
     from django.db import connection
 
     db = connection.settings_dict
-    url = (
+    return (
         f"postgresql://{db['USER']}"
         + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
         + f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     )
-    env = os.environ | {
-        "DATABASE_URL": url,
-        "LABDB_DATA_DIR": str(settings.DATA_DIR),
-        "PYTHONUNBUFFERED": "1",
-    }
-    log_path = Path(settings.DATA_DIR) / "worker.log"
+
+
+def start_worker(
+    env: dict[str, str], log_path: Path, *, name: str, queues: str | None = None
+) -> subprocess.Popen[str]:
+    """A real ``celery worker`` process (solo pool) with exactly ``env``; returns once it is
+    ready (raises with its log otherwise). Stop it with :func:`stop_worker`."""
     log = log_path.open("w")
     proc = subprocess.Popen(
         [
@@ -73,7 +70,8 @@ def celery_worker_process(transactional_db: Any, settings: Any) -> Iterator[subp
             "--without-mingle",
             "--without-heartbeat",
             "-n",
-            f"labdb-test-{os.getpid()}@%h",
+            f"{name}@%h",
+            *(["-Q", queues] if queues else []),
         ],
         cwd=ROOT,
         env=env,
@@ -81,17 +79,40 @@ def celery_worker_process(transactional_db: Any, settings: Any) -> Iterator[subp
         stderr=subprocess.STDOUT,
         text=True,
     )
+    log.close()
+    deadline = time.monotonic() + 60
+    while "ready." not in log_path.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_worker(proc)
+            raise RuntimeError(f"celery worker did not start:\n{log_path.read_text()}")
+        time.sleep(0.2)
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
     try:
-        deadline = time.monotonic() + 60
-        while "ready." not in log_path.read_text():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"celery worker did not start:\n{log_path.read_text()}")
-            time.sleep(0.2)
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db: Any, settings: Any) -> Iterator[subprocess.Popen[str]]:
+    """A real worker process on the test database, stopped after the test."""
+    reason = _integration_enabled()
+    if reason:
+        pytest.skip(f"integration suite needs PostgreSQL and a broker: {reason}")
+    env = os.environ | {
+        "DATABASE_URL": worker_database_url(),
+        "LABDB_DATA_DIR": str(settings.DATA_DIR),
+        "PYTHONUNBUFFERED": "1",
+    }
+    proc = start_worker(
+        env, Path(settings.DATA_DIR) / "worker.log", name=f"labdb-test-{os.getpid()}"
+    )
+    try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        stop_worker(proc)

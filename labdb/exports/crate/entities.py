@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from rocrate.rocrate import ROCrate
 
 from labdb.exports.crate.terms import _clean, uri
 from labdb.exports.records import RecordSet
-from labdb.storage import blob_path
+from labdb.storage import copy_blob_to, local_blob_path
 
 
 class _EntityBuilder:
@@ -73,7 +74,15 @@ class _EntityBuilder:
         return candidate
 
     def blob_file(self, sha256: str, dest: str, props: dict[str, Any]) -> Entity:
-        path = blob_path(sha256)
+        path = local_blob_path(sha256)
+        if path is None:  # an object store: a verified copy that lives as long as the crate
+            copies = getattr(self.crate, "_labdb_blob_copies", None)
+            if copies is None:
+                copies = tempfile.TemporaryDirectory(prefix="crate-blobs-")
+                self.crate._labdb_blob_copies = copies  # type: ignore[attr-defined]
+            path = Path(copies.name) / sha256
+            if not path.exists():
+                copy_blob_to(sha256, path)
         return self.crate.add_file(
             source=str(path),
             dest_path=self.unique_path(dest),

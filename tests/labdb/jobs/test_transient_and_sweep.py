@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from labdb import models as m
 from labdb.services import job_queue
+from labdb.services.job_queue import queue_for_kind
 from labdb.services.jobs import job_rerun, job_run, jobs_sweep, retry_delay
 from tests.labdb.jobs.conftest import bdf_csv, register
 from tests.labdb.jobs.small_disk import small_disk
@@ -128,11 +130,12 @@ REDIS_DB = "redis://127.0.0.1:6379/13"  # a database number of the shared Redis 
 @OWN_BROKER
 @pytest.mark.skipif(not _redis_up(REDIS_DB), reason="no Redis on 127.0.0.1:6379")
 def test_the_sweep_sends_again_exactly_the_jobs_whose_message_is_not_waiting(
-    run: m.TestRun, blobs: Any
+    run: m.TestRun, blobs: Any, tmp_path: Path
 ) -> None:
     import redis
 
     from labdb.celery import app
+    from tests.labdb.web.conftest import make_run, peis_bytes
 
     client = redis.Redis.from_url(REDIS_DB)
     client.flushdb()
@@ -142,19 +145,27 @@ def test_the_sweep_sends_again_exactly_the_jobs_whose_message_is_not_waiting(
     app._after_fork()
     try:
         jobs = [register(run, bdf_csv(1, ce=0.9 + i / 100), name=f"{i}.csv").job for i in range(5)]
-        assert client.llen("celery") == 5  # their messages wait in the queue (no worker)
+        eis_run = make_run(run.project, None, "EIS-sweep", "MgAgSn-E-HC1", "EIS-POST")
+        eis = register(eis_run, peis_bytes("MgAgSn-Elastane", 5, tmp_path), name="e.mpt").job
+        # each job's message waits in the queue of its kind (no worker)
+        assert (eis.kind, queue_for_kind("cycling"), queue_for_kind("eis")) == (
+            "eis",
+            "ingest",
+            "fitting",
+        )
+        assert client.llen("ingest") == 5 and client.llen("fitting") == 1
         t0 = timezone.now()
         for minute in range(1, 121):  # two hours of sweeps: nothing is sent again
             assert jobs_sweep(now=t0 + dt.timedelta(minutes=minute)) == []
-        assert client.llen("celery") == 5
+        assert client.llen("ingest") == 5 and client.llen("fitting") == 1
         # a worker took one message and died before claiming its job; the broker restarted
-        # without the others: every job is sent again once, at the next sweep
-        client.rpop("celery")  # what a worker takes: the oldest
+        # without the others: every job is sent again once, to its queue, at the next sweep
+        client.rpop("ingest")  # what a worker takes: the oldest
         assert jobs_sweep(now=t0 + dt.timedelta(minutes=121)) == [str(jobs[0].pk)]
         client.flushdb()
         sent = jobs_sweep(now=t0 + dt.timedelta(minutes=122))
-        assert sorted(sent) == sorted(str(j.pk) for j in jobs)
-        assert client.llen("celery") == 5
+        assert sorted(sent) == sorted(str(j.pk) for j in [*jobs, eis])
+        assert client.llen("ingest") == 5 and client.llen("fitting") == 1
         assert jobs_sweep(now=t0 + dt.timedelta(minutes=123)) == []
     finally:
         client.flushdb()
