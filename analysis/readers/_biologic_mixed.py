@@ -128,12 +128,18 @@ def read_mixed(
             metadata=eis.metadata,
             kind="eis",
         )
+    t = frame["time/s"].to_numpy(np.float64)
+    runs = np.unique(block[eis_rows])
+    spent_s = sum(float(np.ptp(t[block == b])) for b in runs)
     cyc = Parsed(
         table=cyc.table,
         warnings=(
             *cyc.warnings,
             f"{int(eis_rows.sum())} impedance points ({eis.metadata.get('spectra')} spectra) "
             "left out of the cycling table: they are the companion EIS table",
+            f"{runs.size} impedance run(s) ({spent_s:.0f} s) interrupt the DC rows: a current "
+            "integrated across them would count that time as DC; the vendor's charge counters "
+            "do not",
         ),
         metadata={**cyc.metadata, "mixed": meta["mixed"]},
         kind="cycling",
