@@ -180,6 +180,7 @@ class EISSpectrumViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-ar
         ).select_related("result__test_run")
 
     @extend_schema(
+        operation_id="eis_spectra_drt_of_one",
         summary="DRT of one spectrum",
         description="tau (s) and gamma (ohm) with R_inf, L and the regularisation; "
         "`?format=csv` or `?format=parquet` for a file.",
@@ -192,6 +193,7 @@ class EISSpectrumViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-ar
         return Response(drt_rows(m.EISSpectrumFit.objects.filter(pk=fit.pk)))
 
     @extend_schema(
+        operation_id="eis_spectra_drt_of_all",
         summary="DRT of every filtered spectrum (long form)",
         description="The same filters as the list, e.g. `?result=<job>` for a whole series.",
         tags=["results"],
