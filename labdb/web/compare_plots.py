@@ -241,7 +241,13 @@ def insitu(_: Any, req: PlotRequest) -> dict[str, Any]:
             )
     if not data:
         return empty(title, "No in-situ EIS results for the chosen cells.")
-    return figure(title, "sequence", "resistance (Ω cm²)", data, xaxis={"type": "category"})
+    return figure(
+        title,
+        "sequence",
+        "resistance (Ω cm²)",
+        data,
+        xaxis={"type": "category", "automargin": True},
+    )
 
 
 def insitu_voltage(_: Any, req: PlotRequest) -> dict[str, Any]:

@@ -134,7 +134,13 @@ def insitu_resistance_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
         fits_all += sel.spectra_of(r)
         data += resistance_traces(r, "" if len(results) == 1 else r.test_run.label)
     unit = _resistance_unit(fits_all)
-    return figure(title, "sequence", f"resistance ({unit})", data, xaxis={"type": "category"})
+    return figure(
+        title,
+        "sequence",
+        f"resistance ({unit})",
+        data,
+        xaxis={"type": "category", "automargin": True},
+    )
 
 
 def kk_residual_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
