@@ -82,13 +82,14 @@ def run_pipeline(
 
     pipeline = pipelines.get(kind)
     params = pipeline.validate({**parameters, **parse_params(args.param)})
-    source = read(args.file, format=args.format)
-    if source.kind not in pipeline.accepts:
+    read_result = read(args.file, format=args.format)
+    source = read_result.part(pipeline.accepts)  # a mixed file: the table of this kind
+    if source is None:
         raise ParseError(
-            f"the file holds {source.kind} data (read as {source.format})",
+            f"the file holds {' and '.join(read_result.kinds)} data (read as {read_result.format})",
             file=args.file,
             expected=" or ".join(f"{k} data" for k in sorted(pipeline.accepts)),
-            found=source.kind,
+            found=read_result.kind,
         )
     return source, pipeline.run(source.table, params)
 

@@ -147,8 +147,18 @@ def _run_eis(args: argparse.Namespace) -> int:
     for s in result.summary["details"]:
         fit = s["fit"]
         params = ", ".join(f"{k}={v:.4g}" for k, v in fit["parameters"].items() if v is not None)
+        labels = s["labels"]
+        where = ""
+        if "state" in labels:  # an in-situ spectrum of a mixed file
+            charge = labels.get("half_cycle_charge_ah")
+            where = f" [{labels['state']}" + (
+                f", {charge * 1000:.4g} mAh into half-cycle {labels.get('half_cycle')}]"
+                if charge
+                else "]"
+            )
         lines.append(
-            f"spectrum {s['spectrum']}: {fit['circuit']}: {params} (chi2 {fit['chi_square']:.3g})"
+            f"spectrum {s['spectrum']}{where}: {fit['circuit']}: {params} "
+            f"(chi2 {fit['chi_square']:.3g})"
         )
     return finish(args, source, result, lines)
 

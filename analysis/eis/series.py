@@ -12,7 +12,34 @@ import pandas as pd
 
 from analysis.eis.elements import Complex, Real
 
-_LABELS = ("cycle", "sequence", "time_second", "potential_volt", "current_ampere")
+_LABELS = (
+    "cycle",
+    "sequence",
+    "time_second",
+    "potential_volt",
+    "current_ampere",
+    # where an in-situ spectrum sits in the DC run of a mixed file (analysis.readers)
+    "half_cycle",
+    "dc_state",
+    "half_cycle_charge_ah",
+    "rest_second",
+    "voltage_volt",
+)
+
+#: the DC state of an in-situ spectrum in the lab's words, by cell type: the working electrode
+#: of a half cell is the anode-less electrode (a reduction plates Li on it), that of a full
+#: cell the cathode (a reduction is a discharge)
+STATE_NAMES = {
+    "half": {"reduction": "plating", "oxidation": "stripping", "rest": "rest"},
+    "full": {"reduction": "discharge", "oxidation": "charge", "rest": "rest"},
+}
+
+
+def state_name(dc_state: str, cell_type: str | None) -> str:
+    """``dc_state`` (reduction, oxidation, rest: the sign of the DC current at the working
+    electrode) named for the cell: plating/stripping (half cell), discharge/charge (full
+    cell), unchanged when the cell type is not known."""
+    return STATE_NAMES.get(cell_type or "", {}).get(dc_state, dc_state)
 
 
 def spectra(table: pd.DataFrame) -> Iterator[tuple[int, Real, Complex, dict[str, Any]]]:

@@ -48,6 +48,7 @@ from analysis.eis import (
     spectra,
 )
 from analysis.eis.inductive import inductive_mask
+from analysis.eis.series import state_name
 from analysis.params import Params, param
 from analysis.pipelines.base import Progress, Result, report
 
@@ -59,6 +60,11 @@ CURVE_POINTS = 120
 @dataclass(frozen=True)
 class EISParams(Params):
     area_cm2: float | None = param(None, unit="cm2", doc="cell area for ohm cm2 results")
+    cell_type: str | None = param(
+        None,
+        doc="half or full: names the DC state of in-situ spectra (half: reduction = plating)",
+        choices=(None, "half", "full"),
+    )
     circuit: str | None = param(
         None, doc="impedance.py circuit string; null: automatic one/two-arc model choice"
     )
@@ -210,6 +216,8 @@ def run(table: pd.DataFrame, params: EISParams, progress: Progress | None = None
     lam, lam_choice = _series_lambda(items, params) if wants_drt else (None, None)
     report(progress, 0.0)
     for k, (index, f, z, labels) in enumerate(items):
+        if "dc_state" in labels:
+            labels = {**labels, "state": state_name(str(labels["dc_state"]), params.cell_type)}
         kk = _lin_kk(f, z, params) if params.kk else None
         drt = (
             compute_drt(f, z, regularization=lam, regularization_choice=lam_choice)
@@ -271,6 +279,7 @@ def run(table: pd.DataFrame, params: EISParams, progress: Progress | None = None
             "ambiguous_assignments": ambiguous,
             "drt_regularization": lam,
             "drt_regularization_choice": lam_choice or ("gcv" if wants_drt else None),
+            "in_situ": any("state" in s.labels for s in out),
             "details": [s.to_json() for s in out],
         },
         tables={"resistances": resistance_rows(out)},
@@ -337,7 +346,9 @@ def _fit_points(
 
 def resistance_rows(out: list[Spectrum]) -> pd.DataFrame:
     """Rb, RSEI, RCT (ohm, their standard errors, ohm cm2) per spectrum with its labels, circuit,
-    chi-square and the reason for the model: resistance versus cycle or in-situ sequence."""
+    chi-square and the reason for the model: resistance versus cycle or in-situ sequence, and
+    for in-situ spectra of a mixed file versus time and state (``state``: plating, stripping
+    or rest for a half cell; ``half_cycle_charge_ah``; ``voltage_volt``), Fig. 5 of the paper."""
     rows = []
     for s in out:
         row: dict[str, Any] = {"spectrum": s.index, **s.labels}
@@ -347,6 +358,7 @@ def resistance_rows(out: list[Spectrum]) -> pd.DataFrame:
             row[f"{key}_ohm_cm2"] = s.physical.get(f"{key}_ohm_cm2")
         row.update(
             {
+                "inductance_h": s.physical.get("inductance_h"),
                 "circuit": s.fit.circuit,
                 "fit_success": s.fit.success,
                 "assignment": _status(s),

@@ -32,7 +32,12 @@ def _column(raw: pd.DataFrame, *names: str) -> str | None:
 
 
 def biologic_eis_table(
-    raw: pd.DataFrame, *, file: str | Path, metadata: Mapping[str, Any] | None = None
+    raw: pd.DataFrame,
+    *,
+    file: str | Path,
+    metadata: Mapping[str, Any] | None = None,
+    segments: np.ndarray | None = None,
+    in_situ: bool = False,
 ) -> Parsed:
     """Canonical EIS table (kind ``eis``) from a raw EC-Lab frame.
 
@@ -40,6 +45,11 @@ def biologic_eis_table(
     ``time/s``, ``Ewe/V`` or ``<Ewe>/V``, ``I/mA`` or ``<I>/mA`` (converted to ampere),
     ``cycle number``, ``z cycle``, ``loop``. ``cycle`` is EC-Lab's cycle number; ``sequence`` is
     the ``z cycle`` (else ``loop``) number, the position of a spectrum in an in-situ series.
+    When ``Re(Z)``/``-Im(Z)`` are not recorded (a ``.mpr`` whose technique kept ``|Z|/Ohm`` and
+    ``Phase(Z)/deg`` only, as cellpy's ``biol.mpr``), Z = |Z| (cos phase + j sin phase).
+    ``segments`` (one number per row; a mixed file's contiguous blocks of impedance rows) also
+    start a new spectrum where it changes; with ``in_situ`` the ``sequence`` is the spectrum's
+    1-based position in the file (EC-Lab's ``z cycle`` counts from 0 in real files).
     Raises :class:`ParseError` when the frequency or impedance columns are missing.
     """
     f_col = next((c for c in raw.columns if str(c).startswith("freq")), None)
@@ -53,7 +63,8 @@ def biologic_eis_table(
             expected="a 'freq/Hz' column",
             found=", ".join(map(str, raw.columns[:8])),
         )
-    if re_col is None or (neg_im_col is None and im_col is None):
+    polar = re_col is None and {"|Z|/Ohm", "Phase(Z)/deg"} <= set(raw.columns)
+    if not polar and (re_col is None or (neg_im_col is None and im_col is None)):
         raise ParseError(
             "impedance data without Re(Z) and -Im(Z) columns",
             file=file,
@@ -72,11 +83,17 @@ def biologic_eis_table(
         warnings.append(f"{int((~keep).sum())} rows without a frequency (DC steps) were skipped")
     sub = frame.loc[keep]
     f = f[keep]
-    re_ = sub[re_col].to_numpy(dtype=np.float64)
-    if neg_im_col is not None:
+    if polar:
+        mag = sub["|Z|/Ohm"].to_numpy(dtype=np.float64)
+        phase = np.radians(sub["Phase(Z)/deg"].to_numpy(dtype=np.float64))
+        re_, im = mag * np.cos(phase), mag * np.sin(phase)
+    elif neg_im_col is not None:
+        assert re_col is not None
+        re_ = sub[re_col].to_numpy(dtype=np.float64)
         im = -sub[neg_im_col].to_numpy(dtype=np.float64)
     else:
-        assert im_col is not None
+        assert im_col is not None and re_col is not None
+        re_ = sub[re_col].to_numpy(dtype=np.float64)
         im = sub[im_col].to_numpy(dtype=np.float64)
 
     starts = spectrum_starts(f)
@@ -86,6 +103,9 @@ def biologic_eis_table(
             values = sub[name].to_numpy(dtype=np.float64)
             counters[name] = values
             starts[1:] |= values[1:] != values[:-1]
+    if segments is not None:
+        seg = np.asarray(segments)[keep]
+        starts[1:] |= seg[1:] != seg[:-1]
     spectrum = np.cumsum(starts) - 1
 
     extra: dict[str, Any] = {}
@@ -95,15 +115,19 @@ def biologic_eis_table(
     e_col = _column(sub, "Ewe/V", "<Ewe>/V")
     if e_col:
         extra["potential_volt"] = sub[e_col].to_numpy(dtype=np.float64)
-    i_col = _column(sub, "I/mA", "<I>/mA")
+    # on an impedance row of a mixed run I/mA is the sampled AC current: only <I>/mA is DC
+    i_col = _column(sub, "<I>/mA") if in_situ else _column(sub, "I/mA", "<I>/mA")
     if i_col:
         extra["current_ampere"] = sub[i_col].to_numpy(dtype=np.float64) / 1000.0
     if "cycle number" in counters:
         extra["cycle"] = counters["cycle number"].astype(np.int64)
-    for name in ("z cycle", "loop"):
-        if name in counters:
-            extra["sequence"] = counters[name].astype(np.int64)
-            break
+    if in_situ:
+        extra["sequence"] = spectrum + 1
+    else:
+        for name in ("z cycle", "loop"):
+            if name in counters:
+                extra["sequence"] = counters[name].astype(np.int64)
+                break
     meta = dict(metadata or {})
     meta["technique"] = meta.get("technique", "PEIS/GEIS")
     return eis_table(

@@ -29,12 +29,15 @@ class Parsed:
 
     ``kind`` overrides the registered kind for formats that hold several techniques (a
     BioLogic file is cycling data or impedance spectra depending on the technique).
+    ``companions`` are the other tables of a file that holds two techniques (a BioLogic Modulo
+    Bat run with DC cycling and PEIS/GEIS loops: the cycling table and the spectra), by kind.
     """
 
     table: pd.DataFrame
     warnings: tuple[str, ...] = ()
     metadata: Mapping[str, Any] = field(default_factory=dict)
     kind: str | None = None
+    companions: Mapping[str, Parsed] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,20 @@ class ReadResult:
     parser: str
     parser_version: str
     source_name: str
+    #: the other tables of a mixed file (kind -> ReadResult of that table), see :meth:`part`
+    companions: Mapping[str, ReadResult] = field(default_factory=dict)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Every kind of table the file gave: the main one first."""
+        return (self.kind, *self.companions)
+
+    def part(self, kinds: frozenset[str] | set[str] | tuple[str, ...]) -> ReadResult | None:
+        """The table of this file a pipeline accepting ``kinds`` analyses: the main table when
+        its kind is accepted, else a companion's (a mixed file), else None."""
+        if self.kind in kinds:
+            return self
+        return next((c for k, c in self.companions.items() if k in kinds), None)
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready description (what ``python -m analysis read --json`` prints)."""
@@ -66,6 +83,11 @@ class ReadResult:
             "columns": list(map(str, self.table.columns)),
             "warnings": list(self.warnings),
             "metadata": _jsonable(dict(self.metadata)),
+            **(
+                {"companions": {k: c.summary() for k, c in self.companions.items()}}
+                if self.companions
+                else {}
+            ),
         }
 
 
@@ -226,6 +248,14 @@ def read(path: str | Path, format: str | None = None, **options: Any) -> ReadRes
     except (OSError, ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError) as exc:
         raise ParseError(f"{spec.name} reader failed: {exc}", file=path) from exc
     bounds.check_table(path, len(parsed.table), len(parsed.table.columns))
+    for part in parsed.companions.values():
+        bounds.check_table(path, len(part.table), len(part.table.columns))
+    return _stamped(parsed, spec, path.name)
+
+
+def _stamped(parsed: Parsed, spec: ReaderSpec, source_name: str) -> ReadResult:
+    """The framework's stamp (format, parser, version, file name) on a reader's result and on
+    each of its companion tables."""
     return ReadResult(
         format=spec.name,
         kind=parsed.kind or spec.kind,
@@ -234,7 +264,10 @@ def read(path: str | Path, format: str | None = None, **options: Any) -> ReadRes
         metadata=MappingProxyType(dict(parsed.metadata)),
         parser=spec.module,
         parser_version=spec.version,
-        source_name=path.name,
+        source_name=source_name,
+        companions=MappingProxyType(
+            {kind: _stamped(part, spec, source_name) for kind, part in parsed.companions.items()}
+        ),
     )
 
 
@@ -275,6 +308,9 @@ def _read_gzip(
         result,
         source_name=path.name,
         metadata=MappingProxyType({**result.metadata, "compression": "gzip"}),
+        companions=MappingProxyType(
+            {k: dataclasses.replace(c, source_name=path.name) for k, c in result.companions.items()}
+        ),
     )
 
 

@@ -81,10 +81,48 @@ def read_mpr(path: Path, **_: Any) -> Parsed:
     start = getattr(mpr, "timestamp", None)
     if start is not None:
         meta["start"] = pd.Timestamp(start).isoformat()
+    start_unix = pd.Timestamp(start).timestamp() if start is not None else None
+    mixed = _mixed(raw, path, meta, start_unix, 1, [], False)
+    if mixed is not None:
+        return mixed
     if is_eis(raw):
         return _to_eis(raw, path, meta)
-    start_unix = pd.Timestamp(start).timestamp() if start is not None else None
     return biologic_cycling(raw, path=path, metadata=meta, start_unix=start_unix, first_row=1)
+
+
+def _mixed(
+    raw: pd.DataFrame,
+    path: Path,
+    meta: dict[str, Any],
+    start_unix: float | None,
+    first_row: int,
+    warnings: list[str],
+    decimal_comma: bool,
+) -> Parsed | None:
+    """Both tables of a file mixing DC rows and impedance loops
+    (:mod:`analysis.readers._biologic_mixed`), None for a file of one technique."""
+    from analysis.readers import _biologic_mixed as mixed
+
+    rows = mixed.impedance_rows(raw, path=path, first_row=first_row)
+    if not mixed.is_mixed(rows, raw):
+        return None
+    return mixed.read_mixed(
+        raw,
+        rows,
+        path=path,
+        metadata=meta,
+        first_row=first_row,
+        decimal_comma=decimal_comma,
+        cycling=lambda dc: biologic_cycling(
+            dc,
+            path=path,
+            metadata=meta,
+            start_unix=start_unix,
+            first_row=first_row,
+            warnings=warnings,
+            decimal_comma=decimal_comma,
+        ),
+    )
 
 
 def parse_mpt(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -216,12 +254,23 @@ def read_mpt(path: Path, **_: Any) -> Parsed:
     """BioLogic EC-Lab text export (.mpt, or a ';'-separated export of the same columns)."""
     raw, header = parse_mpt(path)
     meta = {k: v for k, v in header.items() if k not in ("warnings", "first_row", "decimal_comma")}
-    if is_eis(raw):
-        return _to_eis(raw, path, meta)
     start_unix = None
     if "start" in header:
         stamp = pd.to_datetime(header["start"], errors="coerce", format="%m/%d/%Y %H:%M:%S")
         start_unix = None if pd.isna(stamp) else stamp.timestamp()
+    mixed = _mixed(
+        raw,
+        path,
+        meta,
+        start_unix,
+        int(header["first_row"]),
+        list(header["warnings"]),
+        bool(header["decimal_comma"]),
+    )
+    if mixed is not None:
+        return mixed
+    if is_eis(raw):
+        return _to_eis(raw, path, meta)
     return biologic_cycling(
         raw,
         path=path,

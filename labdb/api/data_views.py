@@ -24,15 +24,15 @@ from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from labdb import models as m
 from labdb.api import filters as f
 from labdb.api import serializers as s
+from labdb.api.eis_views import EISFitRowSerializer
 from labdb.api.permissions import check_instrument_binding
-from labdb.api.renderers import CSVRenderer, ParquetRenderer
+from labdb.api.renderers import TABLE_RENDERERS
 from labdb.api.selectors import (
     cycle_rows,
     get_by_uuid,
@@ -47,8 +47,6 @@ from labdb.api.views import ID_OR_LABEL, BoundInstrumentMixin, CatalogViewSet, c
 from labdb.services.ingest import data_file_register
 from labdb.services.jobs import job_rerun
 from labdb.storage import BlobTooLarge, ChecksumMismatch, open_blob
-
-TABLE_RENDERERS = (JSONRenderer, CSVRenderer, ParquetRenderer, BrowsableAPIRenderer)
 
 
 def table_action(func: Any) -> Any:
@@ -262,7 +260,7 @@ class TestRunViewSet(BoundInstrumentMixin, CatalogViewSet):
         ),
         tags=["results"],
         parameters=[ID_OR_LABEL],
-        responses=s.EISFitRowSerializer(many=True),
+        responses=EISFitRowSerializer(many=True),
     )
     @table_action
     def eis(self, request: Request, id_or_label: str) -> Response:
@@ -277,6 +275,13 @@ class TestRunViewSet(BoundInstrumentMixin, CatalogViewSet):
                 "sequence": fit.sequence,
                 "time_second": fit.time_second,
                 "potential_volt": fit.potential_volt,
+                "half_cycle": fit.half_cycle,
+                "state": fit.state,
+                "half_cycle_charge_ah": fit.half_cycle_charge_ah,
+                "voltage_volt": fit.voltage_volt,
+                "fit_success": fit.fit_success,
+                "assignment_status": fit.assignment_status,
+                "inductance_h": fit.inductance_h,
                 "circuit": fit.circuit,
                 "rb_ohm": fit.rb_ohm,
                 "rsei_ohm": fit.rsei_ohm,

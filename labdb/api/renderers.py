@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 
 from labdb.exports.spreadsheet import neutralise, safe_row
 
@@ -89,3 +89,7 @@ class ParquetRenderer(BaseRenderer):
         buf = io.BytesIO()
         pq.write_table(table, buf, compression="zstd")
         return buf.getvalue()
+
+
+#: what a table endpoint answers: JSON, CSV (``?format=csv``), Parquet, the browsable page
+TABLE_RENDERERS = (JSONRenderer, CSVRenderer, ParquetRenderer, BrowsableAPIRenderer)

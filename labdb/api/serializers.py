@@ -470,25 +470,3 @@ class CycleRowSerializer(serializers.Serializer):  # type: ignore[type-arg]
     plating_capacity_mAh = serializers.FloatField(allow_null=True)
     stripping_capacity_mAh = serializers.FloatField(allow_null=True)
     coulombic_efficiency = serializers.FloatField(allow_null=True)
-
-
-class EISFitRowSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    """One spectrum's fit (documents the `eis/` rows)."""
-
-    spectrum = serializers.IntegerField()
-    cycle = serializers.IntegerField(allow_null=True)
-    sequence = serializers.IntegerField(allow_null=True)
-    time_second = serializers.FloatField(allow_null=True)
-    potential_volt = serializers.FloatField(allow_null=True)
-    circuit = serializers.CharField()
-    rb_ohm = serializers.FloatField(allow_null=True)
-    rsei_ohm = serializers.FloatField(allow_null=True)
-    rct_ohm = serializers.FloatField(allow_null=True)
-    rb_ohm_cm2 = serializers.FloatField(allow_null=True)
-    rsei_ohm_cm2 = serializers.FloatField(allow_null=True)
-    rct_ohm_cm2 = serializers.FloatField(allow_null=True)
-    chi_square = serializers.FloatField(allow_null=True)
-    kk_valid = serializers.BooleanField(allow_null=True)
-    model_reason = serializers.CharField()
-    parameters = serializers.DictField(child=serializers.FloatField(allow_null=True))
-    standard_errors = serializers.DictField(child=serializers.FloatField(allow_null=True))

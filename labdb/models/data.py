@@ -55,7 +55,8 @@ class DataFile(ImmutableModel):
 
 class ParsedTable(ImmutableModel):
     """The canonical table parsed from a data file, stored as Parquet (zstd) in the blob
-    store, with the parser's name and version."""
+    store, with the parser's name and version. A file mixing techniques (BioLogic DC cycling
+    with PEIS/GEIS loops) gives one table per kind: its cycling table and its spectra."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     data_file = models.ForeignKey(DataFile, on_delete=models.PROTECT, related_name="tables")
@@ -74,7 +75,8 @@ class ParsedTable(ImmutableModel):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["data_file", "parser", "parser_version"], name="table_unique_per_parser"
+                fields=["data_file", "parser", "parser_version", "kind"],
+                name="table_unique_per_parser_and_kind",
             )
         ]
 
@@ -273,6 +275,19 @@ class EISSpectrumFit(ImmutableModel):
     time_second = models.FloatField(null=True)
     potential_volt = models.FloatField(null=True)
     current_ampere = models.FloatField(null=True)
+    #: where an in-situ spectrum sits in the DC run of its file (mixed BioLogic files):
+    #: half-cycle index (0: before any current), state (plating, stripping, charge,
+    #: discharge, reduction, oxidation or rest), charge since the half-cycle began, cell voltage
+    half_cycle = models.IntegerField(null=True)
+    state = models.CharField(max_length=20, blank=True)
+    half_cycle_charge_ah = models.FloatField(null=True)
+    voltage_volt = models.FloatField(null=True)
+    #: the fit is a result (converged, no problem: analysis.eis.fitting.checks)
+    fit_success = models.BooleanField(null=True)
+    #: RSEI/RCT assignment: confident or ambiguous (analysis.eis.assign)
+    assignment_status = models.CharField(max_length=20, blank=True)
+    #: series inductance of the fitted circuit (H), when it has one
+    inductance_h = models.FloatField(null=True)
     circuit = models.CharField(max_length=200)
     parameters = models.JSONField(default=dict)
     standard_errors = models.JSONField(default=dict)

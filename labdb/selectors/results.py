@@ -27,12 +27,14 @@ LONG_TERM_KINDS = ("plating_stripping", "galvanostatic")
 
 
 def latest_per_run(results: Iterable[m.AnalysisResult]) -> list[m.AnalysisResult]:
-    """The newest result of each test run (results ordered newest first)."""
+    """The newest result of each kind of each test run (results ordered newest first): a run
+    whose file mixes techniques (in-situ EIS with its DC cycling) has an EIS and a cycling
+    result, and neither hides the other."""
     seen: set[Any] = set()
     out = []
     for r in sorted(results, key=lambda r: r.created_at, reverse=True):
-        if r.test_run_id not in seen:
-            seen.add(r.test_run_id)
+        if (r.test_run_id, r.kind) not in seen:
+            seen.add((r.test_run_id, r.kind))
             out.append(r)
     return out
 

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from labdb import models as m
 from labdb.protocols import PROTOCOL_KINDS, analysis_parameters
 from labdb.services.audit import audit
-from labdb.services.jobs import job_request
+from labdb.services.jobs import cell_parameters, job_request
 from labdb.storage import StoredBlob, safe_name, store_chunks
 
 
@@ -42,11 +42,7 @@ def analysis_request(
     explicit ``cell_type`` is refused, never guessed to be a half cell."""
     kind = PROTOCOL_KINDS[test_run.protocol.kind].analysis
     params = analysis_parameters(test_run.protocol.kind, test_run.protocol.parameters or {})
-    cell = test_run.cell
-    if kind in {"cycling", "eis"} and cell is not None:
-        params["area_cm2"] = cell.area_cm2
-    if kind == "cycling" and cell is not None:
-        params["cell_type"] = cell.kind
+    params.update(cell_parameters(test_run, kind))
     params.update(explicit or {})
     if kind == "cycling" and "cell_type" not in params:
         raise ValidationError(

@@ -194,23 +194,30 @@ def _classify(exc: BaseException) -> tuple[str, str]:
     return "failed", f"internal error ({type(exc).__name__}: {exc}); please report it"
 
 
-def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str], str]) -> Any:
-    """The child's work for ``job``: what the worker needs to store the result."""
+def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) -> Any:
+    """The child's work for ``job``: what the worker needs to store the result. A file that
+    gives several tables (a mixed BioLogic run: cycling and spectra) is analysed on the table
+    of the job's kind; the parsed record names that table's kind and the file's other kinds."""
     pipeline = pipelines.get(job.kind)
     params = pipeline.validate(job.parameters)
 
     def work(progress: Any) -> tuple[dict[str, Any], StoredOutput, dict[str, float]]:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        source = read_data_file(job.data_file)  # verifies the stored bytes first
-        if source.kind not in pipeline.accepts:
+        whole = read_data_file(job.data_file)  # verifies the stored bytes first
+        source = whole.part(pipeline.accepts)
+        if source is None:
             raise JobFailure(
-                f"{job.data_file.original_name}: the file holds {source.kind} data, "
-                f"not data for a {job.kind} analysis"
+                f"{job.data_file.original_name}: the file holds {' and '.join(whole.kinds)} "
+                f"data, not data for a {job.kind} analysis"
             )
-        table_sha = known_tables.get((source.parser, source.parser_version)) or store_frame(
-            source.table
-        )
+        table_sha = known_tables.get(
+            (source.parser, source.parser_version, source.kind)
+        ) or store_frame(source.table)
+        metadata = source.summary()["metadata"]
+        others = [k for k in whole.kinds if k != source.kind]
+        if others:
+            metadata["other_tables"] = others
         parsed = {
             "sha256": table_sha,
             "parser": source.parser,
@@ -220,7 +227,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str], str]) -> An
             "rows": len(source.table),
             "columns": [str(c) for c in source.table.columns],
             "warnings": list(source.warnings),
-            "metadata": source.summary()["metadata"],
+            "metadata": metadata,
         }
         timings["read_s"] = time.perf_counter() - t0
         progress(0.3)
@@ -246,7 +253,7 @@ def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
         work = _analyse(
             job,
             {
-                (t.parser, t.parser_version): t.sha256
+                (t.parser, t.parser_version, t.kind): t.sha256
                 for t in m.ParsedTable.objects.filter(data_file=job.data_file)
             },
         )
@@ -326,7 +333,44 @@ def _store(
             target=job,
             details={"timings": timings},
         )
+        _request_companion_jobs(job, parsed["metadata"].get("other_tables") or [])
     return True
+
+
+#: the analysis each kind of table gets when it comes as another table of a mixed file
+COMPANION_ANALYSIS = {"cycling": "cycling", "eis": "eis"}
+
+
+def cell_parameters(test_run: m.TestRun, kind: str) -> dict[str, Any]:
+    """The analysis parameters a run's cell states for a ``kind`` analysis: its area (cycling,
+    EIS) and whether it is a half or a full cell (cycling: which CE convention; EIS: whether
+    a reduction is a plating or a discharge)."""
+    cell = test_run.cell
+    if cell is None or kind not in {"cycling", "eis"}:
+        return {}
+    return {"area_cm2": cell.area_cm2, "cell_type": cell.kind}
+
+
+def _request_companion_jobs(job: m.AnalysisJob, kinds: list[str]) -> None:
+    """The other tables of a mixed file get their own analysis (a file giving cycling and
+    spectra gets a cycling job and an EIS job, each naming the file and its table), asked for
+    once: nothing is requested when the file already has a job of that kind (idempotent; a
+    parameter choice of the user's is never doubled by an automatic one)."""
+    for table_kind in kinds:
+        kind = COMPANION_ANALYSIS.get(table_kind)
+        if kind is None or job.data_file.jobs.filter(kind=kind).exists():
+            continue
+        params = cell_parameters(job.data_file.test_run, kind)
+        try:
+            job_request(data_file=job.data_file, kind=kind, parameters=params, user=None)
+        except ValidationError as exc:
+            audit(
+                project=job.project,
+                action="analysis.refused",
+                user=None,
+                target=job.data_file,
+                details={"reason": "; ".join(exc.messages), "kind": kind, "mixed_file": True},
+            )
 
 
 def _reloaded(job: m.AnalysisJob) -> m.AnalysisJob:

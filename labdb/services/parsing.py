@@ -1,7 +1,7 @@
 """Reading stored raw files into canonical tables, and keeping those tables.
 
-A parsed table is stored once per (file, parser, parser version) as zstd Parquet in the blob
-store; a job that finds it already there reuses the record.
+A parsed table is stored once per (file, parser, parser version, kind) as zstd Parquet in the
+blob store; a job that finds it already there reuses the record.
 """
 
 from __future__ import annotations
@@ -39,12 +39,14 @@ def store_frame(frame: pd.DataFrame) -> str:
 def parsed_table_record(data_file: m.DataFile, parsed: dict[str, Any]) -> m.ParsedTable:
     """The record of a parsed table already stored as a blob (``parsed`` holds its sha256,
     parser, parser_version, kind, format, rows, columns, warnings and metadata), created on
-    first use."""
+    first use: one per (file, parser, version, kind), so a mixed file keeps its cycling table
+    and its spectra as two records."""
     fields = dict(parsed)
     record, _ = m.ParsedTable.objects.get_or_create(
         data_file=data_file,
         parser=fields.pop("parser"),
         parser_version=fields.pop("parser_version"),
+        kind=fields.pop("kind"),
         defaults=fields,
     )
     return record

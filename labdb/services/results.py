@@ -121,6 +121,7 @@ def _store_spectra(record: m.AnalysisResult, details: list[dict[str, Any]]) -> N
     rows = []
     for s in details:
         p, fit, labels = s["physical"], s["fit"], s["labels"]
+        assignment = p.get("assignment")
         rows.append(
             m.EISSpectrumFit(
                 result=record,
@@ -130,6 +131,13 @@ def _store_spectra(record: m.AnalysisResult, details: list[dict[str, Any]]) -> N
                 time_second=num(labels.get("time_second")),
                 potential_volt=num(labels.get("potential_volt")),
                 current_ampere=num(labels.get("current_ampere")),
+                half_cycle=labels.get("half_cycle"),
+                state=labels.get("state") or "",
+                half_cycle_charge_ah=num(labels.get("half_cycle_charge_ah")),
+                voltage_volt=num(labels.get("voltage_volt")),
+                fit_success=bool(fit["success"]),
+                assignment_status=(assignment or {}).get("status") or "",
+                inductance_h=num(p.get("inductance_h")),
                 circuit=fit["circuit"],
                 parameters={k: num(v) for k, v in fit["parameters"].items()},
                 standard_errors={k: num(v) for k, v in fit["standard_errors"].items()},

@@ -8,9 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from labdb.selectors import insitu as ins
 from labdb.selectors import results as sel
 from labdb.web.cell_plots.common import PALETTE, PERCENT, RETENTION_AXIS
 from labdb.web.cell_plots.cycling import _time_voltage
+from labdb.web.cell_plots.eis import fitted, measured
+from labdb.web.cell_plots.insitu import voltage_traces
 from labdb.web.cell_plots.profiles import parse_cycles, profile_traces
 from labdb.web.decimate import lttb
 from labdb.web.figures import Builder, PlotRequest, empty, figure, trace
@@ -207,17 +210,23 @@ def rct(_: Any, req: PlotRequest) -> dict[str, Any]:
     return figure(title, "", "RCT (Ω cm²)", data, barmode="group", xaxis={"automargin": True})
 
 
-def insitu(_: Any, req: PlotRequest) -> dict[str, Any]:
-    title = "In-situ EIS: RSEI and RCT per sequence"
+def _insitu(req: PlotRequest) -> tuple[Selection, list[tuple[str, Any]]]:
+    """The selection and its in-situ EIS results, each with its cell's group."""
     s = selection(req)
     cells = [i.cell for _, _, i in s.cells()]
-    results = [r for r in results_for(req, cells, "eis") if r.test_run.after_cycles is None]
     group_of = {i.cell.pk: g for g, _, i in s.cells()}
+    results = [r for r in results_for(req, cells, "eis") if r.test_run.after_cycles is None]
+    return s, [(group_of[r.test_run.cell_id], r) for r in results]
+
+
+def insitu(_: Any, req: PlotRequest) -> dict[str, Any]:
+    """Fig. 5d-e: RSEI and RCT of each cell per plating/stripping sequence."""
+    title = "In-situ EIS: RSEI and RCT per plating/stripping sequence"
+    s, results = _insitu(req)
     data = []
-    for r in results:
-        group = group_of[r.test_run.cell_id]
+    for group, r in results:
         fits = sel.spectra_of(r)
-        x = [f.sequence if f.sequence is not None else f.spectrum for f in fits]
+        x = ins.insitu_labels(fits)
         for key, label, dash in (("rsei", "RSEI", "dot"), ("rct", "RCT", "solid")):
             data.append(
                 trace(
@@ -232,7 +241,79 @@ def insitu(_: Any, req: PlotRequest) -> dict[str, Any]:
             )
     if not data:
         return empty(title, "No in-situ EIS results for the chosen cells.")
-    return figure(title, "in-situ sequence", "resistance (Ω cm²)", data)
+    return figure(
+        title,
+        "sequence",
+        "resistance (Ω cm²)",
+        data,
+        xaxis={"type": "category", "automargin": True},
+    )
+
+
+def insitu_voltage(_: Any, req: PlotRequest) -> dict[str, Any]:
+    """Fig. 5a-b: the voltage of each cell during its in-situ run, spectra marked."""
+    title = "In-situ EIS: voltage during plating/stripping, spectra marked"
+    s, results = _insitu(req)
+    data = []
+    for group, r in results:
+        data += voltage_traces(r, f"{group}: {r.test_run.cell.label}", s.colors[group], group=group)
+    if not data:
+        return empty(title, "No in-situ EIS results for the chosen cells.")
+    return figure(title, "time (h)", "voltage (V)", data)
+
+
+def insitu_nyquist(_: Any, req: PlotRequest) -> dict[str, Any]:
+    """Fig. 5c: the spectrum that ends each plating and stripping of each cell, measured
+    points and fitted curve."""
+    title = "In-situ EIS: Nyquist plots at the end of plating and of stripping"
+    s, results = _insitu(req)
+    data = []
+    for group, r in results:
+        fits = sel.spectra_of(r)
+        labels = ins.insitu_labels(fits)
+        last: dict[Any, tuple[str, Any]] = {}
+        for f, label in zip(fits, labels, strict=True):
+            last[(f.half_cycle, f.state)] = (label, f)
+        symbols = ("circle", "square", "diamond")
+        for k, (label, fit) in enumerate(last.values()):
+            symbol = symbols[k % len(symbols)]
+            f, z = measured(r, fit.spectrum)
+            if not f.size:
+                continue
+            name = f"{group}: {r.test_run.cell.label} {label}"
+            data.append(
+                trace(
+                    name,
+                    z.real,
+                    -z.imag,
+                    "markers",
+                    marker={"color": s.colors[group], "size": 5, "symbol": symbol},
+                    legendgroup=group,
+                )
+            )
+            curve = fitted(fit)
+            if curve is not None:
+                data.append(
+                    trace(
+                        f"{name} fit",
+                        curve[1].real,
+                        -curve[1].imag,
+                        "lines",
+                        line={"color": s.colors[group], "width": 1},
+                        legendgroup=group,
+                        showlegend=False,
+                    )
+                )
+    if not data:
+        return empty(title, "No in-situ EIS results for the chosen cells.")
+    return figure(
+        title,
+        "Z' (Ω)",
+        "-Z'' (Ω)",
+        data,
+        yaxis={"scaleanchor": "x", "scaleratio": 1},
+        legend={"font": {"size": 10}},
+    )
 
 
 def full_cell(_: Any, req: PlotRequest) -> dict[str, Any]:
@@ -331,6 +412,8 @@ COMPARE_PLOTS: dict[str, Builder] = {
     "voltage-time": voltage_time,
     "rct": rct,
     "insitu": insitu,
+    "insitu-voltage": insitu_voltage,
+    "insitu-nyquist": insitu_nyquist,
     "full-cell": full_cell,
     "mechanics": mechanics,
 }

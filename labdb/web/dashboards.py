@@ -171,11 +171,28 @@ def cell_cards(
                 {"eis": choices[0][0]},
                 controls=[control],
             ),
+            Card(
+                "kk-residuals",
+                "lin-KK residuals and their limits",
+                path,
+                {"eis": choices[0][0]},
+                controls=[control],
+            ),
         ]
         if any(r.test_run.after_cycles is not None for r in eis):
             cards.append(Card("resistance-cycle", "Resistances versus cycle", path))
         if any(r.test_run.after_cycles is None for r in eis):
             cards.append(Card("resistance-sequence", "Resistances versus in-situ sequence", path))
+            cards.append(
+                Card("insitu-voltage", "In-situ EIS: voltage with the spectra (Fig. 5a-b)", path)
+            )
+            cards.append(
+                Card(
+                    "insitu-resistance",
+                    "In-situ EIS: Rb, RSEI, RCT per plating/stripping sequence (Fig. 5d-e)",
+                    path,
+                )
+            )
     if has_cv:
         cards.append(Card("cv", "Cyclic voltammetry with marked peaks", path))
     return cards

@@ -116,6 +116,9 @@ def test_demo_study_comparison_and_dashboards(tab: Pages, blobs: Any) -> None:
     # the EIS run selector redraws the Nyquist plot for one in-situ run
     tab.go("/cells/MgAgSn-P-HC2/")
     tab.wait_for_plots()
+    # the paper's Fig. 5 from the stored in-situ results, and the lin-KK residuals
+    for card in ("insitu-voltage", "insitu-resistance", "kk-residuals"):
+        assert page.locator(f'#plot-{card} .plot[data-rendered="1"]').count() == 1, card
     page.select_option("#plot-nyquist select[name=eis]", index=0)
     page.wait_for_function(
         "() => document.querySelector('#plot-nyquist .plot').dataset.rendered === '1'"

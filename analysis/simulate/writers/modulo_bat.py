@@ -49,8 +49,12 @@ def write_insitu_mpt(
     """A Modulo Bat export: galvanostatic rows of ``trace`` interleaved with PEIS spectra.
 
     ``spectra`` pairs each spectrum with the Ns of its PEIS sequence; a spectrum goes after the
-    last trace row recorded before its first point. ``z cycle`` numbers the spectra from 1
-    (the in-situ sequence); DC rows carry ``freq/Hz`` = 0 and ``z cycle`` = 0.
+    last trace row recorded before its first point. As EC-Lab writes a run mixing techniques
+    (cellpy's ``biol.mpr``, a GCPL + GEIS run, shows it): DC rows carry ``freq/Hz`` = 0 and zero
+    impedance columns; ``z cycle`` counts the impedance runs from 0 and the DC rows keep the
+    number of the last run before them (0 before the first); on an impedance row ``I/mA`` is
+    the sampled AC current (amplitude ``|I|``, sign changing from point to point) while
+    ``<I>/mA`` is its DC mean and ``Ewe/V`` the DC potential.
     """
     s = _step_table(trace)
     current = np.asarray(s["current_mA"], dtype=np.float64)
@@ -72,15 +76,23 @@ def write_insitu_mpt(
         "z cycle": zeros,
     }
     times = np.asarray(s["time_s"], dtype=np.float64)
+    starts = np.array([sp.time_s[0] for _, sp in spectra], dtype=np.float64)
+    # the z cycle counter as EC-Lab keeps it: the number of the last impedance run (from 0)
+    dc["z cycle"] = np.maximum(np.searchsorted(starts, times, side="right") - 1, 0).astype(
+        np.float64
+    )
     dc_rows = _rows(MB_COLUMNS, dc)
     blocks: list[tuple[float, int, list[str]]] = [
         (float(t), 0, [row]) for t, row in zip(times.tolist(), dc_rows, strict=True)
     ]
     half = np.asarray(s["half_cycle"], dtype=np.int64)
-    for k, (ns, sp) in enumerate(spectra, start=1):
+    for k, (ns, sp) in enumerate(spectra):
         cols = _spectrum_columns(sp, 0, ns)
         m = sp.frequency_hz.size
         at = int(np.searchsorted(times, sp.time_s[0]) - 1)
+        amplitude_mA = 1000.0 * np.asarray(cols["|I|/A"], dtype=np.float64)
+        # the instantaneous AC current EC-Lab logs: a sample of I_dc + |I| sin(w t)
+        ac_mA = sp.current_mA + amplitude_mA * np.sin(2.0 * np.pi * sp.frequency_hz * sp.time_s)
         data = {
             **{c: cols[c] for c in MB_COLUMNS if c in cols},
             "mode": np.full(m, 3, dtype=np.int64),
@@ -91,7 +103,7 @@ def write_insitu_mpt(
             "counter inc.": np.zeros(m, dtype=np.int64),
             "control/V/mA": np.zeros(m),
             "Ewe/V": np.full(m, sp.potential_V),
-            "I/mA": np.full(m, sp.current_mA),
+            "I/mA": ac_mA,
             "dQ/C": np.zeros(m),
             "half cycle": np.full(m, half[max(at, 0)], dtype=np.int64),
             "cycle number": np.full(m, float(s["cycle"][max(at, 0)])),

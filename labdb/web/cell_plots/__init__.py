@@ -1,10 +1,13 @@
 """The plots of a cell's page, from its stored results and the canonical tables they were
 computed from: voltage profiles, CE, cumulative CE, voltage versus time, capacity and
 retention, overpotentials, Nyquist with fitted curves and residuals, Bode, DRT, resistances
-versus cycle and in-situ sequence, CV with marked peaks.
+versus cycle and in-situ sequence, CV with marked peaks, lin-KK residuals, and the in-situ
+EIS figures of the paper's Fig. 5 (voltage with the spectra marked, resistances per
+plating/stripping sequence).
 
 One module per kind of plot: :mod:`~labdb.web.cell_plots.cycling`,
-:mod:`~labdb.web.cell_plots.profiles`, :mod:`~labdb.web.cell_plots.eis` and
+:mod:`~labdb.web.cell_plots.profiles`, :mod:`~labdb.web.cell_plots.eis`,
+:mod:`~labdb.web.cell_plots.insitu` and
 :mod:`~labdb.web.cell_plots.cv`, with the helpers they share in
 :mod:`~labdb.web.cell_plots.common`. :data:`CELL_PLOTS` maps each plot's URL name to its builder;
 other modules import helpers from the submodules, not from this package.
@@ -25,6 +28,11 @@ from labdb.web.cell_plots.eis import (
     resistance_cycle_figure,
     resistance_sequence_figure,
 )
+from labdb.web.cell_plots.insitu import (
+    insitu_resistance_figure,
+    insitu_voltage_figure,
+    kk_residual_figure,
+)
 from labdb.web.cell_plots.profiles import profiles_figure
 from labdb.web.figures import Builder
 
@@ -41,6 +49,9 @@ CELL_PLOTS: dict[str, Builder] = {
     "resistance-cycle": resistance_cycle_figure,
     "resistance-sequence": resistance_sequence_figure,
     "cv": cv_figure,
+    "kk-residuals": kk_residual_figure,
+    "insitu-voltage": insitu_voltage_figure,
+    "insitu-resistance": insitu_resistance_figure,
 }
 
 __all__ = ["CELL_PLOTS"]

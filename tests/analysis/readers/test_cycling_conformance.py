@@ -108,7 +108,9 @@ def test_real_file_parses_to_the_asserted_row_count(conformance_data: Path, relp
     result = read(conformance_data / C / relpath)
     assert result.format == fmt
     assert result.kind == "cycling"
-    assert len(result.table) == rows
+    # a mixed file's impedance points are its companion EIS table, not cycling rows
+    companion = sum(len(c.table) for c in result.companions.values())
+    assert len(result.table) + companion == rows
     _canonical_ok(result.table)
 
 
@@ -246,10 +248,13 @@ def test_beep_biologic_export_time(conformance_data: Path) -> None:
     assert table["test_time_second"].max() == pytest.approx(102040.77, abs=0.01)
 
 
-def test_biologic_mixed_gcpl_eis_is_cycling(conformance_data: Path) -> None:
+def test_biologic_mixed_gcpl_eis_is_cycling_with_its_spectra(conformance_data: Path) -> None:
     result = read(conformance_data / C / "jepegit+cellpy/testdata/data/biol.mpr")
     assert result.kind == "cycling"
-    assert result.metadata["eis_points"] == 310
+    assert result.metadata["mixed"] == {"impedance_rows": 310, "dc_rows": 23251}
+    assert len(result.table) == 23251  # no impedance point among the cycling rows
+    eis = result.part({"eis"})
+    assert eis is not None and eis.kind == "eis" and len(eis.table) == 310
 
 
 def test_bdf_neware_time_bug_repaired(conformance_data: Path) -> None:
