@@ -133,6 +133,15 @@ else:
         }
     }
 
+# The role that owns the tables, for migrations only (``manage.py migrate --database owner``):
+# DATABASE_URL is then the app's role, which owns nothing (labdb/db_roles.py, docs/security.md).
+_database_owner_url = os.environ.get("DATABASE_OWNER_URL", "")
+if _database_owner_url:
+    DATABASES["owner"] = {
+        **dj_database_url.parse(_database_owner_url, conn_max_age=0),
+        "TEST": {"MIRROR": "default"},
+    }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
