@@ -16,7 +16,7 @@ from rocrate.rocrate import ROCrate
 
 from labdb.exports.crate.terms import _clean, uri
 from labdb.exports.records import RecordSet
-from labdb.storage import blob_path
+from labdb.storage import verified_blob_path
 
 
 class _EntityBuilder:
@@ -73,7 +73,7 @@ class _EntityBuilder:
         return candidate
 
     def blob_file(self, sha256: str, dest: str, props: dict[str, Any]) -> Entity:
-        path = blob_path(sha256)
+        path = verified_blob_path(sha256)  # a damaged file is refused, never exported
         return self.crate.add_file(
             source=str(path),
             dest_path=self.unique_path(dest),
