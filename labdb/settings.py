@@ -91,6 +91,8 @@ MIDDLEWARE = [
     # Last, so that it sees the failed logins of everything above (login lockout).
     "axes.middleware.AxesMiddleware",
     "labdb.errors.FaultMiddleware",  # disk full, read-only store, database away: 507 / 503
+    # a label in several of the user's projects: a message and the search for it
+    "labdb.web.ambiguity.AmbiguousLabelMiddleware",
 ]
 
 ROOT_URLCONF = "labdb.urls"
