@@ -1,0 +1,35 @@
+"""Inputs bench/fuzz.py found that made a reader raise something other than ParseError,
+minimised (``bench/fuzz.py --reader NAME --minimise FILE``). Each must now be refused with a
+ParseError that names the file and says what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analysis.readers import ParseError, read
+
+CRASHES = [
+    # an empty file forced to the XLSX reader: openpyxl's BadZipFile escaped
+    pytest.param("cycler-xlsx", "export.xlsx", b"", "damaged", id="cycler-xlsx-empty"),
+    # a ZIP end record pointing at a central directory entry that is not there
+    pytest.param(
+        "neware-nda",
+        "run.nda",
+        b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00P\x00\x00\x00\xa3\x03\x00\x00\x00\x00",
+        "damaged",
+        id="neware-nda-dangling-zip-end-record",
+    ),
+]
+
+
+@pytest.mark.parametrize(("reader", "name", "data", "says"), CRASHES)
+def test_fuzz_crash_is_a_parse_error(
+    tmp_path: Path, reader: str, name: str, data: bytes, says: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(ParseError) as caught:
+        read(path, format=reader)
+    assert name in str(caught.value) and says in str(caught.value)
