@@ -8,6 +8,7 @@ module and version, file name) so that loaders cannot forget it.
 
 from __future__ import annotations
 
+import csv
 import math
 import struct
 import zipfile
@@ -228,7 +229,7 @@ def read(path: str | Path, format: str | None = None, **options: Any) -> ReadRes
         raise exc.with_file(path) from exc
     except (OSError, ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError) as exc:
         raise ParseError(f"{spec.name} reader failed: {exc}", file=path) from exc
-    except DAMAGED_CONTAINER as exc:
+    except DAMAGED_INPUT as exc:
         raise ParseError(
             f"the file is damaged or is no {spec.name} file ({type(exc).__name__}: {exc})",
             file=path,
@@ -247,9 +248,10 @@ def read(path: str | Path, format: str | None = None, **options: Any) -> ReadRes
 
 
 _GZIP_MAGIC = b"\x1f\x8b"
-#: what the standard library raises for a damaged ZIP (XLSX, NDAX), deflate or binary record:
-#: never a reader's bug to show as an internal error (found by bench/fuzz.py)
-DAMAGED_CONTAINER: tuple[type[Exception], ...] = (
+#: what the standard library raises for a damaged ZIP (XLSX, NDAX), deflate stream, binary
+#: record or CSV text: the file's fault, never an internal error (found by bench/fuzz.py)
+DAMAGED_INPUT: tuple[type[Exception], ...] = (
+    csv.Error,
     zipfile.BadZipFile,
     zlib.error,
     struct.error,
