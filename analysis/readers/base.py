@@ -257,6 +257,12 @@ DAMAGED_INPUT: tuple[type[Exception], ...] = (
     struct.error,
     EOFError,
 )
+try:  # a faster zlib some readers' libraries put under zipfile; its error is no zlib.error
+    from isal.isal_zlib import error as _isal_error
+
+    DAMAGED_INPUT += (_isal_error,)
+except ImportError:  # pragma: no cover - isal is optional
+    pass
 
 
 def _read_gzip(
