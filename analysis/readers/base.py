@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -258,9 +258,9 @@ DAMAGED_INPUT: tuple[type[Exception], ...] = (
     EOFError,
 )
 try:  # a faster zlib some readers' libraries put under zipfile; its error is no zlib.error
-    from isal.isal_zlib import error as _isal_error
+    from isal import isal_zlib
 
-    DAMAGED_INPUT += (_isal_error,)
+    DAMAGED_INPUT += (cast(type[Exception], isal_zlib.error),)
 except ImportError:  # pragma: no cover - isal is optional
     pass
 
