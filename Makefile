@@ -52,8 +52,14 @@ lint: dev
 ## bench: every benchmark at full size (bench/versions.py, which compares two revisions, is a tool)
 BENCHMARKS ?= cycling readers eis shorts chaos api web scale workers
 # bench/scale.py and bench/workers.py run on the PostgreSQL server of DATABASE_URL (it says so and skips without one)
+BENCHMARKS ?= cycling readers eis shorts chaos api web fuzz load
 bench: dev
 	@for b in $(BENCHMARKS); do echo "== bench/$$b.py"; $(PY) bench/$$b.py || exit 1; done
+
+## fuzz: atheris on every reader, 60 s each (FUZZ_ARGS="--quick" for 3 s each)
+.PHONY: fuzz
+fuzz: dev
+	$(PY) bench/fuzz.py $(FUZZ_ARGS)
 
 ## chaos: the fault scenarios (own PostgreSQL, Redis, gunicorn and workers on 127.0.0.1)
 chaos: dev

@@ -39,14 +39,15 @@ run = record_save(record=m.TestRun(project=m.Project.objects.get(), label="BENCH
 f = m.DataFile.objects.create(project=run.project, test_run=run, sha256="0" * 64,
     size_bytes=1, original_name="bench.csv", source="cli")
 job = m.AnalysisJob.objects.create(project=run.project, data_file=f, kind="cycling",
-    parameters={}, parameters_sha256="0" * 64, analysis_version="bench", status="succeeded",
-    progress=1.0)
+    parameters={}, parameters_sha256="0" * 64, analysis_version="bench", status="running")
 result = m.AnalysisResult.objects.create(job=job, test_run=run, kind="cycling", cycle_count=1000)
 rng = random.Random(1)
 m.CycleResult.objects.bulk_create([m.CycleResult(result=result, cycle=i,
     charge_capacity_mAh=0.77, discharge_capacity_mAh=0.785, plating_capacity_mAh=0.785,
     stripping_capacity_mAh=0.77, coulombic_efficiency=0.98 + rng.random() / 100,
     values={"duration_h": 2.0, "energy_efficiency": 0.9}) for i in range(1, 1001)])
+# rows are added while the job runs; a finished job's result takes no new rows
+m.AnalysisJob.objects.filter(pk=job.pk).update(status="succeeded", progress=1.0)
 """
 
 

@@ -1,4 +1,9 @@
-"""Long chaos scenarios with their figures: ``python bench/chaos.py [--scale N]``.
+"""Long chaos scenarios with their figures: ``python bench/chaos.py [--scale N] [--full]``.
+
+``--full``: the issue's sizes (1,000 jobs under kill -9; 990 good + 10 poison; 200 uploads
+through a 60 s Redis outage; 500 analyses + 100 uploads across PostgreSQL restarts; 20 x 150 MB
+uploads, every other one cut mid-way and sent again); hours on a shared 2-core machine.
+``--only NAME`` (repeatable) runs the named scenarios only.
 
 The same scenarios as ``tests/chaos`` (:mod:`tests.chaos.scenarios`), larger, on a stack of
 the script's own (PostgreSQL, Redis, gunicorn with 2 workers, Celery workers with 2 pool
@@ -13,6 +18,11 @@ sweep replaced by a 3 s sweep so that a run takes minutes, not hours. Printed pe
   request (s), seconds from Redis' return until every job had finished;
 - PostgreSQL fast and immediate restarts under reads: requests, 5xx inside the restart
   windows (503 expected, never 500), 5xx outside them (0 expected), window lengths (s);
+- the same restarts while workers run a queue of analyses and uploads go on: acknowledged
+  uploads lost (0 expected), jobs finished once, seconds until the workers finish a job again;
+- a time-limit poison job: failed on attempt 1 naming the limit, the worker goes on;
+- big uploads, every other one cut half-way and sent again: hashes match, partial files left
+  (0 expected), growth of the web processes' memory (target < 64 MiB);
 - a flipped byte; disk full and read-only store (needs root for the tmpfs).
 
 No figure here is a speed target: they are counts of things that must not happen and the
@@ -37,12 +47,78 @@ import django
 django.setup()
 
 from tests.chaos import scenarios  # noqa: E402
+from tests.chaos import scenarios_full as full  # noqa: E402
 from tests.chaos.services import missing_tools, stack  # noqa: E402
+
+PG_MODES = (("fast", False), ("immediate", False), ("fast", True), ("immediate", True))
+
+
+def short_plan(lab: Any, k: int, web_pid: int) -> dict[str, Any]:
+    """The default run (about 10 minutes): the tests/chaos scenarios, larger by ``k``."""
+    return {
+        "kill -9": lambda: scenarios.kill_workers(
+            lab.for_run("CHAOS-KILL"), n_jobs=60 * k, pool_kills=6 * k, main_kills=2 * k, cycles=120
+        ),
+        "poison": lambda: scenarios.poison_jobs(lab.for_run("CHAOS-POISON"), n_good=40 * k),
+        "time-limit poison": lambda: full.time_limit_poison(lab.for_run("CHAOS-SLOW")),
+        "redis outage": lambda: scenarios.redis_outage(
+            lab.for_run("CHAOS-REDIS"), n_uploads=60 * k, freeze_s=15, down_s=15
+        ),
+        "postgres restart": lambda: scenarios.postgres_restart(
+            lab.for_run("CHAOS-PG"), seconds=40, modes=PG_MODES
+        ),
+        "postgres restart with jobs": lambda: full.postgres_restart_with_jobs(
+            lab.for_run("CHAOS-PG-JOBS"),
+            n_jobs=50 * k,
+            n_uploads=20 * k,
+            modes=("fast", "immediate"),
+        ),
+        "big uploads": lambda: full.big_uploads(
+            lab.for_run("CHAOS-BIG"), web_pid, n=4 * k, size_mb=50
+        ),
+        "flipped byte": lambda: scenarios.flipped_byte(lab.for_run("CHAOS-BYTE")),
+    }
+
+
+def full_plan(lab: Any, web_pid: int) -> dict[str, Any]:
+    """The issue's sizes: 1,000 jobs under kill -9, 990 + 10 poison, 200 uploads through a
+    60 s Redis outage, 500 analyses + 100 uploads across PostgreSQL restarts, 20 x 150 MB
+    uploads with every other one cut mid-way."""
+    return {
+        "kill -9": lambda: scenarios.kill_workers(
+            lab.for_run("CHAOS-KILL"), n_jobs=1000, pool_kills=40, main_kills=10, cycles=120
+        ),
+        "poison": lambda: scenarios.poison_jobs(
+            lab.for_run("CHAOS-POISON"), n_good=990, n_poison=10
+        ),
+        "time-limit poison": lambda: full.time_limit_poison(lab.for_run("CHAOS-SLOW")),
+        "redis outage": lambda: scenarios.redis_outage(
+            lab.for_run("CHAOS-REDIS"), n_uploads=200, freeze_s=30, down_s=30
+        ),
+        "postgres restart": lambda: scenarios.postgres_restart(
+            lab.for_run("CHAOS-PG"), seconds=60, modes=PG_MODES
+        ),
+        "postgres restart with jobs": lambda: full.postgres_restart_with_jobs(
+            lab.for_run("CHAOS-PG-JOBS"),
+            n_jobs=500,
+            n_uploads=100,
+            modes=("fast", "immediate", "fast", "immediate"),
+            workers=2,
+        ),
+        "big uploads": lambda: full.big_uploads(
+            lab.for_run("CHAOS-BIG"), web_pid, n=20, size_mb=150
+        ),
+        "flipped byte": lambda: scenarios.flipped_byte(lab.for_run("CHAOS-BYTE")),
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=int, default=1, help="multiplies the job counts")
+    parser.add_argument(
+        "--full", action="store_true", help="the issue's sizes (hours on 2 shared cores)"
+    )
+    parser.add_argument("--only", action="append", help="run only these scenarios (repeatable)")
     args = parser.parse_args()
     why = missing_tools()
     if why:
@@ -59,27 +135,12 @@ def main() -> int:
     ) as s:
         lab = scenarios.lab(s)
         lab.sweeper(3)
-        plan = {
-            "kill -9": lambda: scenarios.kill_workers(
-                lab.for_run("CHAOS-KILL"),
-                n_jobs=60 * k,
-                pool_kills=6 * k,
-                main_kills=2 * k,
-                cycles=120,
-            ),
-            "poison": lambda: scenarios.poison_jobs(lab.for_run("CHAOS-POISON"), n_good=40 * k),
-            "redis outage": lambda: scenarios.redis_outage(
-                lab.for_run("CHAOS-REDIS"), n_uploads=60 * k, freeze_s=15, down_s=15
-            ),
-            "postgres restart": lambda: scenarios.postgres_restart(
-                lab.for_run("CHAOS-PG"),
-                seconds=40,
-                modes=(("fast", False), ("immediate", False), ("fast", True), ("immediate", True)),
-            ),
-            "flipped byte": lambda: scenarios.flipped_byte(lab.for_run("CHAOS-BYTE")),
-        }
+        web_pid = next(p.pid for p in s.procs if "gunicorn" in " ".join(map(str, p.args)))
+        plan = full_plan(lab, web_pid) if args.full else short_plan(lab, k, web_pid)
         if s.blob_disk is not None:
             plan["disk full"] = lambda: scenarios.disk_full(lab.for_run("CHAOS-DISK"))
+        if args.only:
+            plan = {name: f for name, f in plan.items() if name in args.only}
         results: dict[str, dict[str, Any]] = {}
         for name, scenario in plan.items():
             t1 = time.monotonic()
@@ -88,7 +149,7 @@ def main() -> int:
             except Exception as exc:  # a scenario that broke is a figure too
                 results[name] = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
             results[name]["scenario_s"] = round(time.monotonic() - t1)
-    kill = results["kill -9"]
+    kill = results.get("kill -9", {})
     if "executions" in kill:
         kill["executions_minus_results"] = kill["executions"] - kill["results"]
     for name, figures in results.items():

@@ -1,6 +1,8 @@
 #!/bin/sh
 # labdb container entrypoint.
-#   web     wait for the database, apply migrations (LABDB_MIGRATE=1, the default), run gunicorn
+#   migrate wait for the database, apply migrations as the owner role (DATABASE_OWNER_URL), then
+#           create or update the app's role of DATABASE_URL (rows only, owns nothing)
+#   web     wait for the database, apply migrations (LABDB_MIGRATE=1), run gunicorn
 #   worker  wait for the database, run a Celery worker (LABDB_WORKER_CONCURRENCY processes)
 #   beat    run Celery beat
 #   other   run it as given, e.g. `python manage.py createsuperuser`
@@ -33,9 +35,10 @@ import time
 import django
 
 django.setup()
-from django.db import connection
+from django.db import connections
 from django.db.utils import OperationalError
 
+connection = connections[os.environ.get("LABDB_WAIT_DATABASE", "default")]
 deadline = time.monotonic() + int(os.environ.get("LABDB_DB_WAIT_SECONDS", "60"))
 while True:
     try:
@@ -50,14 +53,30 @@ connection.close()
 PY
 }
 
+migrate_as_owner() {
+    if [ -z "${DATABASE_OWNER_URL:-}" ]; then
+        python manage.py migrate --noinput
+        return
+    fi
+    LABDB_WAIT_DATABASE=owner wait_for_db
+    python manage.py migrate --database owner --noinput
+    python manage.py db_roles --database owner --apply
+}
+
 [ "$#" -gt 0 ] || set -- web
 case "$1" in
+    migrate)
+        shift
+        require_secret_key
+        [ -n "${DATABASE_OWNER_URL:-}" ] || echo "labdb: no DATABASE_OWNER_URL: migrating as the app's role" >&2
+        migrate_as_owner
+        ;;
     web)
         shift
         require_secret_key
         wait_for_db
         if is_true "${LABDB_MIGRATE:-1}"; then
-            python manage.py migrate --noinput
+            migrate_as_owner
         fi
         exec gunicorn --config /app/docker/gunicorn.conf.py labdb.wsgi "$@"
         ;;

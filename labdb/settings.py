@@ -92,6 +92,8 @@ MIDDLEWARE = [
     # Last, so that it sees the failed logins of everything above (login lockout).
     "axes.middleware.AxesMiddleware",
     "labdb.errors.FaultMiddleware",  # disk full, read-only store, database away: 507 / 503
+    # a label in several of the user's projects: a message and the search for it
+    "labdb.web.ambiguity.AmbiguousLabelMiddleware",
 ]
 
 ROOT_URLCONF = "labdb.urls"
@@ -132,6 +134,15 @@ else:
                 "timeout": 20,
             },
         }
+    }
+
+# The role that owns the tables, for migrations only (``manage.py migrate --database owner``):
+# DATABASE_URL is then the app's role, which owns nothing (labdb/db_roles.py, docs/security.md).
+_database_owner_url = os.environ.get("DATABASE_OWNER_URL", "")
+if _database_owner_url:
+    DATABASES["owner"] = {
+        **dj_database_url.parse(_database_owner_url, conn_max_age=0),
+        "TEST": {"MIRROR": "default"},
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

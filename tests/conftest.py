@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.db.backends.signals import connection_created
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,3 +49,14 @@ def _tasks_in_process(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
     finally:
         app.conf.task_always_eager = previous
+
+
+def _allow_test_flush(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """The suite's flush between transactional tests TRUNCATEs every table; on PostgreSQL the
+    immutable tables refuse TRUNCATE unless the session allows it (migration 0014)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET labdb.allow_truncate = 'on'")
+
+
+connection_created.connect(_allow_test_flush)

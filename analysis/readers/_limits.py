@@ -127,8 +127,8 @@ def _check_zip(path: Path, bounds: ReaderLimits) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except zipfile.BadZipFile:
-        return  # not a readable archive: the reader says so
+    except (zipfile.BadZipFile, UnicodeDecodeError, EOFError, OSError, ValueError):
+        return  # not a readable archive (found by bench/fuzz.py): the reader says so
     total = sum(m.file_size for m in members)
     if total > bounds.budget(path.stat().st_size):
         largest = max(members, key=lambda m: m.file_size)

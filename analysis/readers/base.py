@@ -8,12 +8,16 @@ module and version, file name) so that loaders cannot forget it.
 
 from __future__ import annotations
 
+import csv
 import math
+import struct
+import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -247,6 +251,11 @@ def read(path: str | Path, format: str | None = None, **options: Any) -> ReadRes
         raise exc.with_file(path) from exc
     except (OSError, ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError) as exc:
         raise ParseError(f"{spec.name} reader failed: {exc}", file=path) from exc
+    except DAMAGED_INPUT as exc:
+        raise ParseError(
+            f"the file is damaged or is no {spec.name} file ({type(exc).__name__}: {exc})",
+            file=path,
+        ) from exc
     bounds.check_table(path, len(parsed.table), len(parsed.table.columns))
     for part in parsed.companions.values():
         bounds.check_table(path, len(part.table), len(part.table.columns))
@@ -272,6 +281,21 @@ def _stamped(parsed: Parsed, spec: ReaderSpec, source_name: str) -> ReadResult:
 
 
 _GZIP_MAGIC = b"\x1f\x8b"
+#: what the standard library raises for a damaged ZIP (XLSX, NDAX), deflate stream, binary
+#: record or CSV text: the file's fault, never an internal error (found by bench/fuzz.py)
+DAMAGED_INPUT: tuple[type[Exception], ...] = (
+    csv.Error,
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    EOFError,
+)
+try:  # a faster zlib some readers' libraries put under zipfile; its error is no zlib.error
+    from isal import isal_zlib
+
+    DAMAGED_INPUT += (cast(type[Exception], isal_zlib.error),)
+except ImportError:  # pragma: no cover - isal is optional
+    pass
 
 
 def _read_gzip(
@@ -281,7 +305,6 @@ def _read_gzip(
     import dataclasses
     import gzip
     import tempfile
-    import zlib
 
     from analysis.readers._limits import copy_bounded
 

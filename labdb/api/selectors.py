@@ -8,10 +8,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from rest_framework.exceptions import ValidationError
 
 from labdb import models as m
 from labdb.models.data import CycleResult
-from labdb.selectors.access import User, lookup_q, visible
+from labdb.selectors.access import AmbiguousLabel, User, one_by_key, visible
 
 #: Run metrics as columns of AnalysisResult, in the order the tables show them.
 METRIC_COLUMNS = tuple(rm.column for rm in m.RUN_METRICS)
@@ -53,11 +54,15 @@ def get_by_uuid(qs: QuerySet[Any], key: str, what: str) -> Any:
     return obj
 
 
-def get_record(qs: QuerySet[Any], key: str, what: str) -> Any:
-    """The record of ``qs`` with UUID or label ``key``, else 404."""
+def get_record(qs: QuerySet[Any], key: str, what: str, field: str = "id_or_label") -> Any:
+    """The record of ``qs`` with UUID or label ``key``, else 404; 400 naming ``field`` if the
+    label names records in several of the user's projects."""
     if "\x00" in key:  # PostgreSQL refuses NUL in text; no label contains one
         raise Http404(f"no {what}")
-    obj = qs.filter(lookup_q(key)).first()
+    try:
+        obj = one_by_key(qs, key)
+    except AmbiguousLabel as exc:
+        raise ValidationError({field: [str(exc)]}, code="ambiguous") from exc
     if obj is None:
         raise Http404(f"no {what} {key!r}")
     return obj

@@ -16,7 +16,7 @@ from rest_framework.reverse import reverse
 from labdb import models as m
 from labdb.api.selectors import METRIC_COLUMNS
 from labdb.plausibility import metric_flags, result_flags
-from labdb.selectors.access import lookup_q, visible
+from labdb.selectors.access import AmbiguousLabel, one_by_key, visible
 
 
 def _no_nul(value: Any, path: str = "") -> None:
@@ -46,6 +46,7 @@ class RecordField(serializers.RelatedField):  # type: ignore[type-arg]
     default_error_messages = {
         "not_found": "no {model} {value!r} in your projects",
         "invalid": "expected the label or UUID of a {model}",
+        "ambiguous": "{message}",
     }
 
     def __init__(self, model: type[Model], *, by_name: bool = False, **kwargs: Any) -> None:
@@ -63,10 +64,12 @@ class RecordField(serializers.RelatedField):  # type: ignore[type-arg]
         name = self.model._meta.verbose_name
         if not isinstance(data, str | uuid.UUID) or not str(data) or "\x00" in str(data):
             self.fail("invalid", model=name)
-        q = lookup_q(str(data))
-        if self.by_name:
-            q |= Q(name=str(data))
-        obj = self.get_queryset().filter(q).order_by("label").first()
+        try:
+            obj = one_by_key(
+                self.get_queryset(), str(data), Q(name=str(data)) if self.by_name else None
+            )
+        except AmbiguousLabel as exc:
+            self.fail("ambiguous", message=str(exc))
         if obj is None:
             self.fail("not_found", model=name, value=str(data))
         return obj

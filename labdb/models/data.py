@@ -218,6 +218,8 @@ class AnalysisResult(ImmutableModel):
     """The run-level outcome of a succeeded job. Cycling results fill the metric columns (so
     the API can filter by range); every kind keeps its full JSON summary."""
 
+    finished_job_field = "job"
+
     job = models.OneToOneField(
         AnalysisJob, primary_key=True, on_delete=models.PROTECT, related_name="result"
     )
@@ -244,6 +246,8 @@ class AnalysisResult(ImmutableModel):
 class CycleResult(ImmutableModel):
     """One cycle of a cycling result. Key values are columns; the rest is in ``values``."""
 
+    finished_job_field = "result"
+
     result = models.ForeignKey(AnalysisResult, on_delete=models.PROTECT, related_name="cycles")
     cycle = models.IntegerField()
     charge_capacity_mAh = models.FloatField(null=True)
@@ -267,6 +271,8 @@ class EISSpectrumFit(ImmutableModel):
     """The equivalent-circuit fit of one spectrum of an EIS result: circuit, parameters with
     standard errors, Rb/RSEI/RCT, the reason for the model choice, and the spectrum's labels
     (cycle, in-situ sequence, time, potential) where recorded."""
+
+    finished_job_field = "result"
 
     result = models.ForeignKey(AnalysisResult, on_delete=models.PROTECT, related_name="spectra")
     spectrum = models.IntegerField()
@@ -325,6 +331,8 @@ class ResultTable(ImmutableModel):
     sha256: a cycling result's half-cycle boundaries and voltage-profile curves, per-cycle and
     rate tables, an EIS result's resistances. Pages and plots read these, so what they show is
     what the job computed (its parameters, inputs and code version are the job's)."""
+
+    finished_job_field = "result"
 
     result = models.ForeignKey(AnalysisResult, on_delete=models.PROTECT, related_name="tables")
     name = models.CharField(max_length=50)

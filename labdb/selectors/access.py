@@ -67,9 +67,39 @@ def lookup_q(key: str) -> Q:
         return Q(label=key)
 
 
+class AmbiguousLabel(Exception):
+    """A label that names records in several of the user's projects (labels are unique per
+    project only): the caller must use the UUID. The web answers with a message and the search
+    for the label; the API with 400 naming the field."""
+
+    def __init__(self, model: type[Model], key: str, projects: list[str]) -> None:
+        self.model, self.key, self.projects = model, key, projects
+        super().__init__(
+            f"the label {key!r} names a {model._meta.verbose_name} in {len(projects)} of your "
+            f"projects ({', '.join(projects)}): use its UUID"
+        )
+
+
+def one_by_key(qs: QuerySet[M], key: str, extra: Q | None = None) -> M | None:
+    """The record of ``qs`` with UUID or label ``key`` (or matching ``extra``), None if there is
+    none; :class:`AmbiguousLabel` if the matches lie in more than one project."""
+    q = lookup_q(key) if extra is None else lookup_q(key) | extra
+    has_label = any(f.name == "label" for f in qs.model._meta.fields)
+    matches = list(qs.filter(q).order_by("label" if has_label else "pk")[:50])
+    if not matches:
+        return None
+    projects = {getattr(obj, "project_id", obj.pk) for obj in matches}
+    if len(projects) > 1:
+        labels = Project.objects.filter(pk__in=projects).order_by("label")
+        names = [p.label for p in labels] or [str(p) for p in projects]
+        raise AmbiguousLabel(qs.model, key, names)
+    return matches[0]
+
+
 def get_visible(model: type[M], user: User, key: str) -> M:
-    """The record of ``model`` with UUID or label ``key`` if ``user`` may see it, else 404."""
-    obj = visible(model, user).filter(lookup_q(key)).first()
+    """The record of ``model`` with UUID or label ``key`` if ``user`` may see it, else 404
+    (:class:`AmbiguousLabel` if the label names one in several of the user's projects)."""
+    obj = one_by_key(visible(model, user), key)
     if obj is None:
         raise Http404(f"no {model._meta.verbose_name} {key!r}")
     return obj

@@ -3,7 +3,8 @@
 An attachment is always a download, never a page of this site: ``Content-Disposition:
 attachment``, the type sniffed on the server (HTML and SVG come back as text/plain),
 ``X-Content-Type-Options: nosniff`` and a Content-Security-Policy that sandboxes the response
-and lets it load nothing, should a browser render it anyway."""
+and lets it load nothing, should a browser render it anyway. The stored bytes are re-hashed
+before they are served, as API downloads are: a damaged file is refused, never served."""
 
 from __future__ import annotations
 
@@ -71,7 +72,8 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     if attachment is None:
         raise Http404("no such attachment")
     response = FileResponse(
-        open_blob(attachment.sha256),  # re-hashed first: a damaged file is refused (503)
+        # re-hashed first: a damaged file is refused (503 stored_file_damaged, labdb.errors)
+        open_blob(attachment.sha256),
         as_attachment=True,
         filename=attachment.original_name,
         content_type=attachment_content_type(attachment),

@@ -169,7 +169,10 @@ class Lab:
         )
 
 
-RUNS = ("CHAOS-KILL", "CHAOS-POISON", "CHAOS-REDIS", "CHAOS-PG", "CHAOS-BYTE", "CHAOS-DISK")
+RUNS = (
+    *("CHAOS-KILL", "CHAOS-POISON", "CHAOS-REDIS", "CHAOS-PG", "CHAOS-BYTE", "CHAOS-DISK"),
+    *("CHAOS-SLOW", "CHAOS-PG-JOBS", "CHAOS-BIG"),  # tests.chaos.scenarios_full
+)
 
 
 def lab(stack: Stack, web_workers: int = 2) -> Lab:
@@ -233,25 +236,39 @@ def big_csv(rows: int) -> bytes:
 
 
 POISON = {
-    "garbage.csv": lambda: b"\x00\xff this is not a cycler file \x00" * 50,
-    "empty-columns.csv": lambda: b"a,b,c\n1,2,3\n4,5,6\n",
-    "bomb.csv": lambda: big_csv(400_000),
+    "garbage.csv": lambda k: b"\x00\xff this is not a cycler file \x00" * (50 + k),
+    "empty-columns.csv": lambda k: b"a,b,c\n1,2,3\n4,5,6\n" * (1 + k),
+    "bomb.csv": lambda k: big_csv(400_000 + k),
 }
 
 
-def poison_jobs(lab_: Lab, n_good: int, memory_mb: int = 64) -> dict[str, Any]:
-    """``n_good`` good files and the :data:`POISON` files, on a worker whose jobs may add
-    ``memory_mb`` MiB: every poison job fails with its reason on its first attempt, every good
-    one succeeds."""
+def poison_files(n: int) -> dict[str, bytes]:
+    """``n`` distinct poison files, the :data:`POISON` kinds in turn (``<k>-<kind>`` beyond
+    the first of each kind)."""
+    kinds = list(POISON)
+    out = {}
+    for i in range(n):
+        kind, k = kinds[i % len(kinds)], i // len(kinds)
+        out[kind if k == 0 else f"{k}-{kind}"] = POISON[kind](k)
+    return out
+
+
+def poison_jobs(
+    lab_: Lab, n_good: int, memory_mb: int = 64, n_poison: int = len(POISON)
+) -> dict[str, Any]:
+    """``n_good`` good files and ``n_poison`` poison files (:func:`poison_files`), on a worker
+    whose jobs may add ``memory_mb`` MiB: every poison job fails with its reason on its first
+    attempt, every good one succeeds."""
     stack = lab_.stack
     worker = stack.worker("poison-w", concurrency=2, LABDB_JOB_MAX_MEMORY_MB=str(memory_mb))
     names = [f"good{i}.csv" for i in range(n_good)]
-    poison_at = {len(names) * (k + 1) // (len(POISON) + 1): name for k, name in enumerate(POISON)}
+    poison = poison_files(n_poison)
+    poison_at = {len(names) * (k + 1) // (len(poison) + 1): name for k, name in enumerate(poison)}
     try:
         for i, name in enumerate(names):
             if i in poison_at:
                 bad = poison_at[i]
-                assert lab_.upload(POISON[bad](), bad)[0] in (200, 201)
+                assert lab_.upload(poison[bad], bad)[0] in (200, 201)
             assert lab_.upload(good_file(1000 + i), name)[0] in (200, 201)
         lab_.wait_all_finished(60 + 3 * n_good)
     finally:
@@ -261,12 +278,12 @@ def poison_jobs(lab_: Lab, n_good: int, memory_mb: int = 64) -> dict[str, Any]:
         "poison": {
             name: (status, attempts, error[:160])
             for status, error, attempts, name in jobs
-            if name in POISON
+            if name in poison
         },
         "good_failed": [
             (name, error)
             for status, error, _, name in jobs
-            if name not in POISON and status != "succeeded"
+            if name not in poison and status != "succeeded"
         ],
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.chaos import scenarios
+from tests.chaos import scenarios, scenarios_full
 from tests.chaos.scenarios import Lab
 
 
@@ -30,6 +30,17 @@ def test_poison_jobs_fail_on_their_first_attempt_with_the_reason_and_good_ones_s
     for name, (status, attempts, error) in f["poison"].items():
         assert status == "failed" and attempts == 1 and error, (name, status, attempts, error)
     assert "memory" in f["poison"]["bomb.csv"][2]
+
+
+def test_a_job_over_its_time_limit_fails_on_its_first_attempt_and_the_worker_goes_on(
+    chaos_lab: Lab,
+) -> None:
+    f = scenarios_full.time_limit_poison(chaos_lab.for_run("CHAOS-SLOW"))
+    print("time-limit poison:", f)
+    status, attempts, error = f["slow"]
+    assert status == "failed" and attempts == 1 and "time limit" in error, f
+    assert f["after"][0] == "succeeded" and f["worker_alive"], f
+    assert f["results"] == 1, f
 
 
 def test_redis_frozen_then_down_during_uploads_answers_fast_and_loses_no_job(

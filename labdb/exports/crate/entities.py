@@ -17,7 +17,7 @@ from rocrate.rocrate import ROCrate
 
 from labdb.exports.crate.terms import _clean, uri
 from labdb.exports.records import RecordSet
-from labdb.storage import copy_blob_to, local_blob_path
+from labdb.storage import copy_blob_to, local_blob_path, open_blob
 
 
 class _EntityBuilder:
@@ -75,7 +75,9 @@ class _EntityBuilder:
 
     def blob_file(self, sha256: str, dest: str, props: dict[str, Any]) -> Entity:
         path = local_blob_path(sha256)
-        if path is None:  # an object store: a verified copy that lives as long as the crate
+        if path is not None:  # re-hashed: a damaged file is refused, never exported
+            open_blob(sha256).close()
+        else:  # an object store: a verified copy that lives as long as the crate
             copies = getattr(self.crate, "_labdb_blob_copies", None)
             if copies is None:
                 copies = tempfile.TemporaryDirectory(prefix="crate-blobs-")

@@ -98,3 +98,19 @@ def test_sniffing_allow_list() -> None:
     # text cut mid-way through a multi-byte character is still text
     assert sniff_content_type("µm,nm\n1,2 µ".encode()[:-1], "d.txt") == "text/plain"
     assert sniff_content_type(b"abc\x00def", "d.txt") == "application/octet-stream"
+
+
+def test_a_damaged_attachment_is_refused_not_served(client_demo: Client, blobs: Any) -> None:
+    from labdb.storage import blob_path
+
+    attachment = attach(client_demo, "scan.pdf", PDF + b"x" * 200, "application/pdf")
+    path = blob_path(attachment.sha256)
+    path.chmod(0o644)
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0x01  # one flipped bit on disk
+    path.write_bytes(bytes(data))
+    response = client_demo.get(f"/attachments/{attachment.pk}/")
+    assert response.status_code == 503
+    assert b"damaged" in response.content and attachment.sha256.encode() in response.content
+    api = client_demo.get(f"/attachments/{attachment.pk}/", HTTP_ACCEPT="application/json")
+    assert api.status_code == 503 and api.json()["code"] == "stored_file_damaged"

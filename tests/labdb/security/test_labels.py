@@ -106,3 +106,37 @@ def test_a_generated_run_label_does_not_count_other_projects_runs(
     r = client.post("/api/v1/test-runs/", body, format="json")
     assert r.status_code == 201, r.json()
     assert r.json()["label"] == "MgAgSn-E-HC1-PS-1mA-1mAh-1"
+
+
+def test_a_label_in_two_of_my_projects_is_ambiguous_use_the_uuid(
+    demo_user: Any, outsider: Any, demo: m.Project, client_demo: Client
+) -> None:
+    other = m.Project.objects.get(label="other-group")
+    m.Membership.objects.create(project=other, user=demo_user)
+    m.Material.objects.create(
+        project=demo, label="Secret-Si", category="seed_metal", name="Si", formula="Si"
+    )
+    mine, theirs = (m.Material.objects.get(label="Secret-Si", project=p) for p in (demo, other))
+    api = token_client(demo_user, "read-write")
+    # a detail URL by label: 400 naming the field and both projects, never one of them at random
+    r = api.get("/api/v1/materials/Secret-Si/")
+    assert r.status_code == 400
+    message = " ".join(r.json()["id_or_label"])
+    assert "use its UUID" in message and "anodeless-multiseed" in message
+    assert "other-group" in message
+    assert api.get(f"/api/v1/materials/{theirs.pk}/").json()["project"] == "other-group"
+    # a related record in a body field: 400 on that field; by UUID it is created
+    body = {"project": demo.label, "label": "Si-L1", "supplier": "x", "lot_number": "1"}
+    r = api.post("/api/v1/lots/", {**body, "material": "Secret-Si"}, format="json")
+    assert r.status_code == 400
+    assert "use its UUID" in " ".join(r.json()["material"])
+    r = api.post("/api/v1/lots/", {**body, "material": str(mine.pk)}, format="json")
+    assert r.status_code == 201, r.json()
+    assert m.MaterialLot.objects.get(label="Si-L1").material == mine
+    # the web: a message and the search for the label, where each one is a link by UUID
+    r = client_demo.get("/materials/Secret-Si/", follow=True)
+    assert r.redirect_chain[-1][0] == "/search/?q=Secret-Si"
+    page = r.content.decode()
+    assert "names a material in 2 of your projects" in page and "use its UUID" in page
+    assert str(mine.pk) in page and str(theirs.pk) in page
+    assert client_demo.get(f"/materials/{theirs.pk}/").status_code == 200

@@ -1,0 +1,60 @@
+"""Inputs bench/fuzz.py found that made a reader raise something other than ParseError,
+minimised (``bench/fuzz.py --reader NAME --minimise FILE``). Each must now be refused with a
+ParseError that names the file and says what is wrong."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from analysis.readers import ParseError, read
+
+CRASHES = [
+    # an empty file forced to the XLSX reader: openpyxl's BadZipFile escaped
+    pytest.param("cycler-xlsx", "export.xlsx", b"", "damaged", id="cycler-xlsx-empty"),
+    # a ZIP end record pointing at a central directory entry that is not there
+    pytest.param(
+        "neware-nda",
+        "run.nda",
+        b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00P\x00\x00\x00\xa3\x03\x00\x00\x00\x00",
+        "damaged",
+        id="neware-nda-dangling-zip-end-record",
+    ),
+    # a carriage return inside an unquoted field: the csv module's own error escaped
+    pytest.param("autolab_nova_eis", "nova.txt", b"3\r;;;;;;", "damaged", id="autolab-bare-cr"),
+    pytest.param("peel_csv", "peel.csv", b"a,b\n1\r2,3\n", "damaged", id="peel-bare-cr"),
+]
+
+
+def _zip_with_a_name_that_is_no_utf8() -> bytes:
+    """A ZIP whose central directory flags its member name as UTF-8 while it is not (the
+    fuzzer's 811-byte input came down to this): zipfile raised UnicodeDecodeError while the
+    container limits listed the members, before any reader ran."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("xl/a.xml", "x")
+    data = buf.getvalue()
+    i = data.index(b"PK\x01\x02")
+    data = data[: i + 8] + (0x800).to_bytes(2, "little") + data[i + 10 :]
+    return data.replace(b"xl/a.xml", b"xl/\x9d.xml")
+
+
+def test_a_zip_member_name_that_is_no_utf8_is_a_parse_error(tmp_path: Path) -> None:
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(_zip_with_a_name_that_is_no_utf8())
+    with pytest.raises(ParseError, match=r"export\.xlsx"):
+        read(path, format="cycler-xlsx")
+
+
+@pytest.mark.parametrize(("reader", "name", "data", "says"), CRASHES)
+def test_fuzz_crash_is_a_parse_error(
+    tmp_path: Path, reader: str, name: str, data: bytes, says: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(ParseError) as caught:
+        read(path, format=reader)
+    assert name in str(caught.value) and says in str(caught.value)
