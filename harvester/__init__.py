@@ -25,6 +25,7 @@ Modules: :mod:`harvester.client` (the API calls, over ``http.client``), :mod:`ha
 
 from harvester.cli import main, parse_args
 from harvester.client import CHUNK_BYTES, USER_AGENT, Client, Rejected, TransportError
+from harvester.config import Watch, load_config
 from harvester.core import Harvester, Options, sha256_file
 from harvester.state import State
 
@@ -37,6 +38,8 @@ __all__ = [
     "Rejected",
     "State",
     "TransportError",
+    "Watch",
+    "load_config",
     "main",
     "parse_args",
     "sha256_file",

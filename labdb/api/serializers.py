@@ -344,6 +344,8 @@ class DataFileSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "uploaded_at",
             "job",
             "download_url",
+            "extends",
+            "version",
         )
         read_only_fields = fields
 

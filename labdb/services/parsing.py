@@ -6,26 +6,81 @@ store; a job that finds it already there reuses the record.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from analysis.readers import ReadResult, read
+from analysis.readers.growing import read_grown
 from labdb import models as m
 from labdb.storage import blob_path, safe_name, store_file, verified_blob_path
 
 
-def read_data_file(data_file: m.DataFile) -> ReadResult:
+@dataclass(frozen=True)
+class PreviousTable:
+    """The parsed table of the file a grown file extends (``DataFile.extends``), looked up
+    by the worker before the job's child process starts (the child has no database)."""
+
+    sha256: str
+    parser: str
+    parser_version: str
+    format: str
+    size_bytes: int
+    warnings: tuple[str, ...]
+
+
+def previous_table(data_file: m.DataFile) -> PreviousTable | None:
+    """The newest parsed table of the file ``data_file`` extends, if there is one."""
+    if data_file.extends_id is None:
+        return None
+    table = (
+        m.ParsedTable.objects.filter(data_file_id=data_file.extends_id)
+        .select_related("data_file")
+        .order_by("-created_at")
+        .first()
+    )
+    if table is None:
+        return None
+    return PreviousTable(
+        table.sha256,
+        table.parser,
+        table.parser_version,
+        table.format,
+        table.data_file.size_bytes,
+        tuple(table.warnings),
+    )
+
+
+def read_data_file(data_file: m.DataFile, previous: PreviousTable | None = None) -> ReadResult:
     """Parse a stored file. The reader sees the file under its original name (a link into a
     temporary folder) so that messages name it and the extension can break detection ties.
     The stored bytes are re-hashed first: ``BlobCorrupt`` when they no longer match (a damaged
-    file is never analysed). Raises ``ParseError`` naming the file, row and column."""
+    file is never analysed). Raises ``ParseError`` naming the file, row and column.
+
+    ``previous``: the table of the file this one extends; the new lines are parsed and put
+    after its rows when that is shown equal to a whole parse
+    (:func:`analysis.readers.growing.read_grown`), else the whole file is read."""
     source = verified_blob_path(data_file.sha256)
     with tempfile.TemporaryDirectory() as tmp:
         link = Path(tmp) / safe_name(data_file.original_name)
         link.symlink_to(source)
+        if previous is not None:
+            grown = read_grown(
+                link,
+                format=previous.format,
+                previous=pd.read_parquet(verified_blob_path(previous.sha256)),
+                previous_bytes=previous.size_bytes,
+            )
+            if grown is not None and (grown.parser, grown.parser_version) == (
+                previous.parser,
+                previous.parser_version,
+            ):
+                kept = tuple(w for w in previous.warnings if w not in grown.warnings)
+                return dataclasses.replace(grown, warnings=(*kept, *grown.warnings))
         return read(link, format=data_file.format or None)
 
 
