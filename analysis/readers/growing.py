@@ -5,13 +5,17 @@ bytes extend the previous one (docs/live.md). Parsing the whole file again costs
 proportion to the whole test; :func:`read_grown` parses only the file's header and the lines
 from a little before the previous end, and puts the earlier rows in front.
 
-It is exact or it is not used: the re-parsed lines start ``overlap`` rows before the previous
-version's last row (the last row is always parsed again: the earlier upload may have ended in
-the middle of a line), and those ``overlap`` rows must come out equal, column by column and
-with the same dtypes, to the earlier table's. A reader whose rows depend on what came before
-(a time counted from the first row, a row number of its own, units chosen from the data) gives
-other values there, and then ``None`` is returned and the caller reads the whole file. Binary
-formats (no line structure to cut at) are likewise read whole.
+It is exact or it is not used. The re-parse starts at the first row of the cycler step that
+holds the row ``overlap`` rows before the previous version's end (readers count some columns
+from the start of a step, such as the charge passed in it), plus the row before it (a reader
+treats a file's first row unlike a step's first row; that row is dropped again). Every row
+from the step's start to the previous version's last complete line is parsed twice and must
+come out equal, column by column, with the same dtypes, to the earlier table; the previous
+version's last line is always parsed again (the earlier upload may have ended mid-line).
+Integer columns that differ by one constant there (a step counter the reader counts from the
+first row it sees) are shifted by it; any other difference (a time counted from the first row,
+a row number of the reader's own, units chosen from the data) makes it return ``None``, and the
+caller reads the whole file. Binary formats (no line structure to cut at) are read whole.
 
 Assumes one data row per line after the header (checked by the overlap, as above).
 """
@@ -29,8 +33,10 @@ import pandas as pd
 
 from analysis.readers.base import ReadResult, read
 
-#: rows parsed twice to check that the new parse continues the earlier one
+#: rows parsed twice (at least) to check that the new parse continues the earlier one
 OVERLAP_ROWS = 32
+#: columns whose change marks the start of a cycler step, first found is used
+STEP_COLUMNS = ("step_count", "step_index", "cycle_count")
 _BLOCK = 1 << 20
 
 
@@ -156,27 +162,41 @@ def read_grown(
         return None
     lines, ends = _count_lines(path, previous_bytes)
     complete = lines if ends else lines - 1
-    # the re-parse starts at the complete line ``overlap + 1`` lines before the previous end;
-    # whether the reader kept the earlier upload's partial last line as a row decides which
-    # data row that is: try both
-    start = _line_start_before(path, previous_bytes, overlap + 2)
     for header_lines in (complete - rows, complete - rows + 1):
-        first = complete - overlap - 1 - header_lines  # the previous row parsed again
-        if header_lines < 0 or first < 1:
+        # whether the reader kept the earlier upload's partial last line as a row decides
+        # which data row a line is: try both; the overlap tells
+        data_lines = complete - header_lines  # complete data lines of the earlier version
+        # the first row kept from the re-parse: a step's first row; the row before it is
+        # parsed too (a reader treats the first row of a file unlike the first of a step)
+        first = _step_start(previous, data_lines - overlap)
+        if header_lines < 0 or first < 2 or data_lines - first < overlap:
             continue
         header_end = _header_end(path, header_lines)
+        start = _line_start_before(path, previous_bytes, data_lines - first + 2)
         if header_end < 0 or start < header_end:
             continue
         tail = _read_part(path, header_end, start, format, options)
-        if tail is None:
+        if tail is None or len(tail.table) < 2:
             continue
-        table = _continued(tail.table, previous.iloc[first : first + overlap])
+        table = _continued(tail.table.iloc[1:], previous.iloc[first:data_lines])
         if table is None:
             continue
         table = pd.concat([previous.iloc[:first], table], ignore_index=True)
         metadata = {**tail.metadata, "grown_from_rows": first, "rows_parsed": len(tail.table)}
         return dataclasses.replace(tail, table=table, metadata=metadata, source_name=path.name)
     return None
+
+
+def _step_start(table: pd.DataFrame, row: int) -> int:
+    """The first row of the cycler step that holds ``row`` (``row`` when the table has no
+    step column): readers count some things from the start of a step (the charge passed in
+    it), so a re-parse starts where a step does."""
+    for name in STEP_COLUMNS:
+        if name in table.columns and 0 < row < len(table):
+            step = table[name].to_numpy()[: row + 1]
+            changes = np.flatnonzero(step[1:] != step[:-1])
+            return int(changes[-1]) + 1 if changes.size else 0
+    return row
 
 
 def _read_part(
