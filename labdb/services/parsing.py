@@ -17,7 +17,10 @@ import pandas as pd
 from analysis.readers import ReadResult, read
 from analysis.readers.growing import read_grown
 from labdb import models as m
-from labdb.storage import blob_path, safe_name, store_file, verified_blob_path
+from labdb.storage import BlobCorrupt, blob_path, safe_name, store_file, verified_blob_path
+
+#: how the readers word the warning about a file that ends in the middle of a row
+TRUNCATED_LAST_ROW = "the last row is truncated"
 
 
 @dataclass(frozen=True)
@@ -68,20 +71,32 @@ def read_data_file(data_file: m.DataFile, previous: PreviousTable | None = None)
     with tempfile.TemporaryDirectory() as tmp:
         link = Path(tmp) / safe_name(data_file.original_name)
         link.symlink_to(source)
-        if previous is not None:
-            grown = read_grown(
-                link,
-                format=previous.format,
-                previous=pd.read_parquet(verified_blob_path(previous.sha256)),
-                previous_bytes=previous.size_bytes,
-            )
-            if grown is not None and (grown.parser, grown.parser_version) == (
-                previous.parser,
-                previous.parser_version,
-            ):
-                kept = tuple(w for w in previous.warnings if w not in grown.warnings)
-                return dataclasses.replace(grown, warnings=(*kept, *grown.warnings))
+        grown = _read_grown(link, previous) if previous is not None else None
+        if grown is not None:
+            return grown
         return read(link, format=data_file.format or None)
+
+
+def _read_grown(link: Path, previous: PreviousTable) -> ReadResult | None:
+    """The grown table, or None: then the whole file is read (always correct, only slower),
+    also when the earlier table's stored copy is damaged or unreadable."""
+    try:
+        earlier = pd.read_parquet(verified_blob_path(previous.sha256))
+        grown = read_grown(
+            link, format=previous.format, previous=earlier, previous_bytes=previous.size_bytes
+        )
+    except (BlobCorrupt, OSError, ValueError):
+        return None
+    if grown is None or (grown.parser, grown.parser_version) != (
+        previous.parser,
+        previous.parser_version,
+    ):
+        return None
+    if grown.warnings:
+        return None  # they would name rows of the cut file: the whole read names the right ones
+    # the earlier version's warnings hold for its rows, except that its last row was cut short
+    kept = tuple(w for w in previous.warnings if TRUNCATED_LAST_ROW not in w)
+    return dataclasses.replace(grown, warnings=kept)
 
 
 def store_frame(frame: pd.DataFrame) -> str:

@@ -93,6 +93,9 @@ def test_versions_by_whole_file_and_by_append_are_linked_and_analysed_like_the_w
     grown = m.ParsedTable.objects.get(data_file_id=bodies[2]["id"])
     assert 0 < grown.metadata["rows_parsed"] < grown.rows / 2  # only the new lines were parsed
     assert grown.metadata["grown_from_rows"] > 0
+    with tempfile.TemporaryDirectory() as tmp:  # the reader's warnings are the whole file's
+        (Path(tmp) / "cell.csv").write_bytes(data)
+        assert grown.warnings == list(read(Path(tmp) / "cell.csv").warnings)
     entry = m.HistoryEntry.objects.get(action="file.registered", record_id=bodies[2]["id"])
     assert entry.changes["extends"] == bodies[1]["id"] and entry.changes["version"] == 3
 
