@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import socket
 import threading
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from labdb import models as m
 from labdb.storage import blob_path
 from tests.labdb.api.conftest import sha
 from tests.labdb.api.test_growing import cycler_file, full_analysis, stored_output
-from tests.labdb.api.test_live import RUN_REGEX, options
+from tests.labdb.api.test_live import RUN_REGEX, _forward_to, _Forwarder, options
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -125,3 +126,48 @@ def test_rotated_and_replaced_files_are_new_files_not_versions(
         sha(second[:3000] + b"# operator note\n"),
     ]
     assert all(f.extends_id is None and f.version == 1 for f in files)
+
+
+def test_following_survives_the_server_going_away_while_the_file_grows(
+    live_server: Any, upload_key: str, run: m.TestRun, tmp_path: Path, caplog: Any
+) -> None:
+    caplog.set_level(logging.INFO, logger="labdb.harvester")
+    with socket.socket() as probe:  # the harvester talks to the server through this port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    live_port = int(live_server.url.rsplit(":", 1)[1])
+
+    def serve() -> tuple[Any, threading.Thread]:
+        forwarder = _Forwarder(("127.0.0.1", port), _forward_to(live_port))
+        thread = threading.Thread(target=forwarder.serve_forever, daemon=True)
+        thread.start()
+        return forwarder, thread
+
+    data = cycler_file(cycles=6, seed=5)
+    half = data.index(b"\n", len(data) // 2) + 1
+    path = tmp_path / f"{run.label}__ch4.csv"
+    state = tmp_path / "state.json"
+    path.write_bytes(data[:half])
+    forwarder, _ = serve()
+    harvester = Harvester(
+        options(f"http://127.0.0.1:{port}", upload_key, tmp_path, follow_seconds=0.3)
+    )
+    running = Running(harvester)
+    try:
+        _wait_for(state, path.name, half)
+        forwarder.shutdown()  # the server goes away; the cycler writes on
+        forwarder.server_close()
+        with path.open("ab") as fh:
+            fh.write(data[half:])
+        time.sleep(2.0)
+        assert m.DataFile.objects.count() == 1
+        forwarder, _ = serve()  # back
+        _wait_for(state, path.name, len(data))
+    finally:
+        running.halt()
+        forwarder.shutdown()
+        forwarder.server_close()
+    assert "server unreachable" in caplog.text
+    first, second = m.DataFile.objects.order_by("version")
+    assert (first.size_bytes, second.size_bytes) == (half, len(data))
+    assert second.extends_id == first.pk and second.sha256 == sha(data)
