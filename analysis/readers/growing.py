@@ -167,8 +167,10 @@ def read_grown(
         # which data row a line is: try both; the overlap tells
         data_lines = complete - header_lines  # complete data lines of the earlier version
         # the first row kept from the re-parse: a step's first row; the row before it is
-        # parsed too (a reader treats the first row of a file unlike the first of a step)
-        first = _step_start(previous, data_lines - overlap)
+        # parsed too (a reader treats the first row of a file unlike the first of a step);
+        # two steps back, so that the rows checked cross a step change (a counter the reader
+        # derives from its own step count shows there whether a constant offset holds)
+        first = _step_start(previous, _step_start(previous, data_lines - overlap) - 1)
         if header_lines < 0 or first < 2 or data_lines - first < overlap:
             continue
         header_end = _header_end(path, header_lines)
