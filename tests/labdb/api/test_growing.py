@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ def uploader(demo_user: Any, run: m.TestRun) -> Any:
 
 @pytest.mark.django_db
 def test_versions_by_whole_file_and_by_append_are_linked_and_analysed_like_the_whole(
-    uploader: Any, django_capture_on_commit_callbacks: Any
+    uploader: Any, django_capture_on_commit_callbacks: Any, client_demo: Any, run: m.TestRun
 ) -> None:
     data = cycler_file()
     cuts = [len(data) * 2 // 5 + 17, len(data) * 7 // 10]  # mid-line on purpose
@@ -96,6 +97,10 @@ def test_versions_by_whole_file_and_by_append_are_linked_and_analysed_like_the_w
     with tempfile.TemporaryDirectory() as tmp:  # the reader's warnings are the whole file's
         (Path(tmp) / "cell.csv").write_bytes(data)
         assert grown.warnings == list(read(Path(tmp) / "cell.csv").warnings)
+    page = client_demo.get(f"/test-runs/{run.pk}/").content.decode()
+    shown = re.findall(r'<tr data-testid="data-file"><td>[^<]*</td><td>(\d+)( <span)?', page)
+    assert sorted(shown) == [("1", ""), ("2", " <span"), ("3", " <span")]
+    assert f"extends {bodies[1]['sha256'][:15]}" in page
     entry = m.HistoryEntry.objects.get(action="file.registered", record_id=bodies[2]["id"])
     assert entry.changes["extends"] == bodies[1]["id"] and entry.changes["version"] == 3
 
