@@ -18,13 +18,21 @@ The test-run label comes from the file name: the regex's named group ``run`` or 
 With ``--create-runs`` a run that does not exist yet is created from the groups ``cell`` and
 ``protocol`` (and ``channel`` if present) with the label from ``run``.
 
-Modules: :mod:`harvester.client` (the API calls, over ``http.client``), :mod:`harvester.state`
-(the JSON state file), :mod:`harvester.core` (watching and uploading), :mod:`harvester.cli`
-(the command line).
+With ``--follow-seconds N`` (or a config file, :mod:`harvester.config`) it also follows files
+the instrument is still writing: at most every N seconds it sends what was appended since the
+last upload (append mode), and the server keeps each upload as the next version of the file
+(docs/live.md, harvester/README.md; running it as a systemd unit or a Windows service is there
+too).
+
+Modules: :mod:`harvester.client` (the API calls, over ``http.client``), :mod:`harvester.config`
+(folders and run mapping), :mod:`harvester.follow` (hashes of growing files),
+:mod:`harvester.state` (the JSON state file), :mod:`harvester.core` (watching and uploading),
+:mod:`harvester.cli` (the command line).
 """
 
 from harvester.cli import main, parse_args
 from harvester.client import CHUNK_BYTES, USER_AGENT, Client, Rejected, TransportError
+from harvester.config import Watch, load_config
 from harvester.core import Harvester, Options, sha256_file
 from harvester.state import State
 
@@ -37,6 +45,8 @@ __all__ = [
     "Rejected",
     "State",
     "TransportError",
+    "Watch",
+    "load_config",
     "main",
     "parse_args",
     "sha256_file",

@@ -9,26 +9,41 @@ import re
 import sys
 from pathlib import Path
 
+from harvester.config import Watch, load_config
 from harvester.core import Harvester, Options
 
 log = logging.getLogger("labdb.harvester")
 
 DESCRIPTION = "labdb folder harvester: uploads instrument files from a lab PC to labdb."
 
+DEFAULTS: dict[str, object] = {
+    "stable_seconds": 10.0,
+    "interval": 5.0,
+    "backoff_base": 1.0,
+    "backoff_max": 60.0,
+    "timeout": 120.0,
+}
+
 
 def parse_args(argv: list[str] | None = None) -> tuple[Options, argparse.Namespace]:
     p = argparse.ArgumentParser(description=DESCRIPTION)
-    p.add_argument("--url", required=True, help="labdb base URL, e.g. https://labdb.example.org")
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="JSON config file: several folders and their runs (see harvester/config.py)",
+    )
+    p.add_argument("--url", default=None, help="labdb base URL, e.g. https://labdb.example.org")
     p.add_argument(
         "--token",
         default=os.environ.get("LABDB_TOKEN"),
         help="API key with upload scope (or LABDB_TOKEN)",
     )
-    p.add_argument("--watch", required=True, type=Path, help="folder to watch")
+    p.add_argument("--watch", type=Path, default=None, help="folder to watch")
     p.add_argument("--pattern", default="*", help="file name pattern, e.g. '*.mpr'")
     p.add_argument(
         "--test-run-from-filename",
-        required=True,
+        default=None,
         metavar="REGEX",
         help="regex on the file name; group 'run' (or the first) is the run label",
     )
@@ -46,21 +61,28 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, argparse.Namespa
     p.add_argument(
         "--stable-seconds",
         type=float,
-        default=10.0,
-        help="a file is complete when unchanged this long",
+        default=None,
+        help="a file is complete when unchanged this long (default 10)",
     )
-    p.add_argument("--interval", type=float, default=5.0, help="seconds between scans")
+    p.add_argument(
+        "--follow-seconds",
+        type=float,
+        default=None,
+        help="follow growing files: upload the lines appended so far at most this often "
+        "(default: only once a file is stable)",
+    )
+    p.add_argument("--interval", type=float, default=None, help="seconds between scans (5)")
     p.add_argument("--recursive", action="store_true", help="watch sub-folders too")
     p.add_argument("--format", default="", help="reader name, if the server cannot detect it")
-    p.add_argument("--backoff-base", type=float, default=1.0)
-    p.add_argument("--backoff-max", type=float, default=60.0)
+    p.add_argument("--backoff-base", type=float, default=None)
+    p.add_argument("--backoff-max", type=float, default=None)
     p.add_argument(
         "--max-retries",
         type=int,
         default=None,
         help="per file and pass (default: unlimited; 8 with --once)",
     )
-    p.add_argument("--timeout", type=float, default=120.0, help="socket timeout in seconds")
+    p.add_argument("--timeout", type=float, default=None, help="socket timeout in s (120)")
     p.add_argument(
         "--once",
         action="store_true",
@@ -70,30 +92,52 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, argparse.Namespa
     p.add_argument("--log-file", type=Path, default=None)
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args(argv)
-    if not a.token:
-        p.error("--token (or LABDB_TOKEN) is required")
-    if not a.watch.is_dir():
-        p.error(f"--watch {a.watch}: not a folder")
-    try:
-        regex = re.compile(a.test_run_from_filename)
-    except re.error as exc:
-        p.error(f"--test-run-from-filename: {exc}")
+    from_file: dict[str, object] = {}
+    watches: list[Watch] = []
+    if a.config:
+        from_file, watches = load_config(a.config)
+    elif a.watch is None or a.test_run_from_filename is None:
+        p.error("give --watch and --test-run-from-filename, or --config")
+    given = {
+        "url": a.url,
+        "token": a.token,
+        "state_path": a.state,
+        "stable_seconds": a.stable_seconds,
+        "follow_seconds": a.follow_seconds,
+        "interval": a.interval,
+        "backoff_base": a.backoff_base,
+        "backoff_max": a.backoff_max,
+        "timeout": a.timeout,
+    }
+    settings = {**DEFAULTS, **from_file, **{k: v for k, v in given.items() if v is not None}}
+    if not settings.get("url"):
+        p.error("--url (or url in the config file) is required")
+    if not settings.get("token"):
+        p.error("--token (or LABDB_TOKEN, or token / token_env in the config file) is required")
+    if not watches:
+        if not a.watch.is_dir():
+            p.error(f"--watch {a.watch}: not a folder")
+        try:
+            regex = re.compile(a.test_run_from_filename)
+        except re.error as exc:
+            p.error(f"--test-run-from-filename: {exc}")
+        watches = [
+            Watch(
+                folder=a.watch,
+                pattern=a.pattern,
+                run_regex=regex,
+                recursive=a.recursive,
+                format=a.format,
+                create_runs=a.create_runs,
+            )
+        ]
+    for watch in watches:
+        if not watch.folder.is_dir():
+            log.warning("%s: not a folder (yet); it is watched when it appears", watch.folder)
     options = Options(
-        url=a.url,
-        token=a.token,
-        watch=a.watch,
-        pattern=a.pattern,
-        run_regex=regex,
-        state_path=a.state or a.watch / ".labdb-harvester.json",
-        stable_seconds=a.stable_seconds,
-        interval=a.interval,
-        create_runs=a.create_runs,
-        recursive=a.recursive,
-        format=a.format,
-        backoff_base=a.backoff_base,
-        backoff_max=a.backoff_max,
+        watches=watches,
         max_retries=a.max_retries if a.max_retries is not None else (8 if a.once else None),
-        timeout=a.timeout,
+        **settings,
     )
     return options, a
 

@@ -82,12 +82,28 @@ class Client:
             raise Rejected(status, json.dumps(data))
         return data  # type: ignore[no-any-return]
 
-    def upload(self, run: str, path: Path, sha256: str, fmt: str) -> tuple[int, dict[str, Any]]:
-        """Upload ``path`` as multipart, streamed from disk; returns (status, record)."""
+    def upload(
+        self,
+        run: str,
+        path: Path,
+        sha256: str,
+        fmt: str,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        extends: str | None = None,
+    ) -> tuple[int, dict[str, Any]]:
+        """Upload bytes ``start..end`` of ``path`` as multipart, streamed from disk; returns
+        (status, record). ``sha256`` is of bytes ``0..end`` (the whole file as the server will
+        hold it). With ``extends`` (the server's id of the file holding bytes ``0..start``)
+        only the bytes after ``start`` are sent: append mode (docs/live.md)."""
         boundary = uuid.uuid4().hex
         fields = {"sha256": sha256, "source": "harvester"}
         if fmt:
             fields["format"] = fmt
+        if extends is not None:
+            fields["extends"] = extends
+            fields["offset"] = str(start)
         pre = b"".join(
             f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
             for k, v in fields.items()
@@ -99,7 +115,9 @@ class Client:
             "Content-Type: application/octet-stream\r\n\r\n"
         ).encode()
         post = f"\r\n--{boundary}--\r\n".encode()
-        size = path.stat().st_size
+        if end is None:
+            end = path.stat().st_size
+        size = end - start
         conn = self._connection()
         try:
             conn.putrequest("POST", f"{self.prefix}/api/v1/test-runs/{quote(run, safe='')}/files/")
@@ -111,6 +129,7 @@ class Client:
             conn.send(pre)
             sent = 0
             with path.open("rb") as fh:
+                fh.seek(start)
                 while sent < size:
                     chunk = fh.read(min(CHUNK_BYTES, size - sent))
                     if not chunk:

@@ -44,9 +44,10 @@ from labdb.api.selectors import (
 )
 from labdb.api.uploads import UploadTooLarge, prepare_streaming_upload
 from labdb.api.views import ID_OR_LABEL, BoundInstrumentMixin, CatalogViewSet, create_test_run
+from labdb.services.growing import BaseMismatch, appended_chunks
 from labdb.services.ingest import data_file_register
 from labdb.services.jobs import job_rerun
-from labdb.storage import BlobTooLarge, ChecksumMismatch, open_blob
+from labdb.storage import BlobCorrupt, BlobTooLarge, ChecksumMismatch, open_blob
 
 
 def table_action(func: Any) -> Any:
@@ -83,12 +84,37 @@ class UploadSourceSerializer(s.UploadSerializer):
         "pipelines` lists them",
     )
 
+    extends = s.serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="append mode: the id of this run's file that `file` continues; `file` then "
+        "holds only the bytes after its end and `sha256` is of the whole grown file",
+    )
+    offset = s.serializers.IntegerField(
+        required=False,
+        min_value=0,
+        allow_null=True,
+        default=None,
+        help_text="append mode: the size in bytes of the `extends` file the bytes follow",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if (attrs.get("extends") is None) != (attrs.get("offset") is None):
+            raise s.serializers.ValidationError("`extends` and `offset` go together")
+        return attrs
+
     def validate_parameters(self, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise s.serializers.ValidationError(
                 'expected a JSON object such as {"cell_type": "half"}'
             )
         return value
+
+
+class BaseConflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "base_mismatch"
 
 
 class UploadResponseSerializer(s.DataFileSerializer):
@@ -160,7 +186,11 @@ class TestRunViewSet(BoundInstrumentMixin, CatalogViewSet):
         description=(
             "Multipart `file` and its `sha256`. 201 with the new file and its analysis job; "
             "200 with the existing record when the same content is already on the run (no "
-            "second job); 400 on a checksum mismatch (nothing stored); 413 over the size limit."
+            "second job); 400 on a checksum mismatch (nothing stored); 413 over the size limit. "
+            "A file whose bytes continue an earlier file of the run is that file's next "
+            "version (`extends`, `version`; checked by the sha256 of the prefix). Append mode "
+            "(`extends` + `offset`): `file` holds only the new bytes; 409 when the base is not "
+            "on the run or has another size (send the whole file then)."
         ),
         tags=["files"],
         parameters=[ID_OR_LABEL],
@@ -169,6 +199,7 @@ class TestRunViewSet(BoundInstrumentMixin, CatalogViewSet):
             201: UploadResponseSerializer,
             200: UploadResponseSerializer,
             400: OpenApiResponse(description="invalid form or sha256 mismatch"),
+            409: OpenApiResponse(description="append mode: the base file differs"),
             413: OpenApiResponse(description="larger than the upload limit"),
         },
     )
@@ -195,10 +226,20 @@ class TestRunViewSet(BoundInstrumentMixin, CatalogViewSet):
         form = UploadSourceSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         upload = form.validated_data["file"]
+        base = None
         try:
+            chunks = upload.chunks()
+            if form.validated_data["extends"] is not None:
+                base = m.DataFile.objects.filter(
+                    test_run=run, pk=form.validated_data["extends"]
+                ).first()
+                if base is None:
+                    raise BaseMismatch(f"no file {form.validated_data['extends']} on this run")
+                chunks = appended_chunks(base, form.validated_data["offset"], chunks)
             registered = data_file_register(
                 test_run=run,
-                chunks=upload.chunks(),
+                chunks=chunks,
+                base=base,
                 original_name=upload.name or "",
                 user=request.user,
                 source=UPLOAD_SOURCES[form.validated_data["source"]],
@@ -210,6 +251,8 @@ class TestRunViewSet(BoundInstrumentMixin, CatalogViewSet):
             raise exceptions.ValidationError({"sha256": [str(exc)]}) from exc
         except BlobTooLarge as exc:
             raise UploadTooLarge(settings.MAX_UPLOAD_BYTES) from exc
+        except (BaseMismatch, BlobCorrupt) as exc:
+            raise BaseConflict(str(exc)) from exc
         finally:
             upload.close()
         registered.data_file.created = registered.created  # type: ignore[attr-defined]

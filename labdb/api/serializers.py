@@ -347,6 +347,8 @@ class DataFileSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "uploaded_at",
             "job",
             "download_url",
+            "extends",
+            "version",
         )
         read_only_fields = fields
 

@@ -42,6 +42,14 @@ class DataFile(ImmutableModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    #: the earlier file of the same run whose bytes are a prefix of this one's (checked by the
+    #: sha256 of the prefix on the server): this file is the next version of the run's data
+    #: as the instrument kept writing (docs/live.md)
+    extends = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="extended_by"
+    )
+    #: 1 for a file that extends nothing, else the version of ``extends`` plus one
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-uploaded_at"]

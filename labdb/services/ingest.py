@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from labdb import models as m
 from labdb.protocols import PROTOCOL_KINDS, analysis_parameters
 from labdb.services.audit import audit
+from labdb.services.growing import Extension
 from labdb.services.jobs import cell_parameters, job_request
 from labdb.storage import StoredBlob, safe_name, store_chunks
 
@@ -65,8 +66,14 @@ def data_file_register(
     format: str = "",
     max_bytes: int | None = None,
     parameters: dict[str, Any] | None = None,
+    base: m.DataFile | None = None,
 ) -> Registered:
     """Store the content and register it on ``test_run`` with its analysis job.
+
+    When the content extends an earlier file of the run (that file's bytes are a prefix of
+    it, checked by sha256: :mod:`labdb.services.growing`) the new file is its next version
+    (``extends``, ``version``). ``base``: the file the client says it extends, also
+    considered when a later version of it exists.
 
     Raises ``ChecksumMismatch`` / ``BlobTooLarge`` (from :mod:`labdb.storage`) before anything
     is recorded. ``parameters`` are explicit analysis parameters over those of the protocol
@@ -74,10 +81,14 @@ def data_file_register(
     registered without a job and ``analysis_refused`` says why. Sending the same content to the same run again returns the existing file and
     job (``created`` is False) and queues nothing.
     """
-    blob = store_chunks(chunks, expected_sha256=expected_sha256, max_bytes=max_bytes)
+    extension = Extension.for_run(test_run, base)
+    blob = store_chunks(
+        extension.hasher.wrap(chunks), expected_sha256=expected_sha256, max_bytes=max_bytes
+    )
     return _register_blob(
         test_run=test_run,
         blob=blob,
+        extends=extension.extended(blob.sha256, blob.size_bytes),
         original_name=original_name,
         user=user,
         source=source,
@@ -90,6 +101,7 @@ def _register_blob(
     *,
     test_run: m.TestRun,
     blob: StoredBlob,
+    extends: m.DataFile | None = None,
     original_name: str,
     user: Any,
     source: str,
@@ -111,6 +123,8 @@ def _register_blob(
                 format=format,
                 source=source,
                 uploaded_by=user if getattr(user, "is_authenticated", False) else None,
+                extends=extends,
+                version=extends.version + 1 if extends is not None else 1,
             )
             audit(
                 project=test_run.project,
@@ -123,6 +137,8 @@ def _register_blob(
                     "name": data_file.original_name,
                     "source": source,
                     "test_run": test_run.label,
+                    "extends": str(extends.pk) if extends is not None else None,
+                    "version": data_file.version,
                 },
             )
             refused = ""

@@ -47,7 +47,12 @@ from labdb.provenance import analysis_version, code_commit, library_versions, sh
 from labdb.services.audit import audit
 from labdb.services.execution import Outcome, run_supervised
 from labdb.services.job_queue import job_send, jobs_sweep
-from labdb.services.parsing import parsed_table_record, read_data_file, store_frame
+from labdb.services.parsing import (
+    parsed_table_record,
+    previous_table,
+    read_data_file,
+    store_frame,
+)
 from labdb.services.results import StoredOutput, output_store, result_store
 from labdb.storage import BlobCorrupt
 
@@ -197,14 +202,17 @@ def _classify(exc: BaseException) -> tuple[str, str]:
 def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) -> Any:
     """The child's work for ``job``: what the worker needs to store the result. A file that
     gives several tables (a mixed BioLogic run: cycling and spectra) is analysed on the table
-    of the job's kind; the parsed record names that table's kind and the file's other kinds."""
+    of the job's kind; the parsed record names that table's kind and the file's other kinds.
+    A file that extends an earlier one (growing data) is read from the earlier file's parsed
+    table plus its new lines where that is exact (:func:`read_data_file`)."""
     pipeline = pipelines.get(job.kind)
     params = pipeline.validate(job.parameters)
+    previous = previous_table(job.data_file, pipeline.accepts)
 
     def work(progress: Any) -> tuple[dict[str, Any], StoredOutput, dict[str, float]]:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        whole = read_data_file(job.data_file)  # verifies the stored bytes first
+        whole = read_data_file(job.data_file, previous)  # verifies the stored bytes first
         source = whole.part(pipeline.accepts)
         if source is None:
             raise JobFailure(

@@ -6,26 +6,103 @@ blob store; a job that finds it already there reuses the record.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from analysis.readers import ReadResult, read
+from analysis.readers.growing import read_grown
 from labdb import models as m
-from labdb.storage import blob_file, local_blob_copy, safe_name, store_file
+from labdb.storage import BlobCorrupt, blob_file, local_blob_copy, safe_name, store_file
+
+#: how the readers word the warning about a file that ends in the middle of a row
+TRUNCATED_LAST_ROW = "the last row is truncated"
 
 
-def read_data_file(data_file: m.DataFile) -> ReadResult:
+@dataclass(frozen=True)
+class PreviousTable:
+    """The parsed table of the file a grown file extends (``DataFile.extends``), looked up
+    by the worker before the job's child process starts (the child has no database)."""
+
+    sha256: str
+    parser: str
+    parser_version: str
+    format: str
+    size_bytes: int
+    warnings: tuple[str, ...]
+
+
+def previous_table(
+    data_file: m.DataFile, kinds: frozenset[str] | set[str] | tuple[str, ...] | None = None
+) -> PreviousTable | None:
+    """The newest parsed table (of one of ``kinds``, when given) of the file ``data_file``
+    extends, if there is one."""
+    if data_file.extends_id is None:
+        return None
+    tables = m.ParsedTable.objects.filter(data_file_id=data_file.extends_id)
+    if kinds is not None:
+        tables = tables.filter(kind__in=list(kinds))
+    table = (
+        tables
+        .select_related("data_file")
+        .order_by("-created_at")
+        .first()
+    )
+    if table is None:
+        return None
+    return PreviousTable(
+        table.sha256,
+        table.parser,
+        table.parser_version,
+        table.format,
+        table.data_file.size_bytes,
+        tuple(table.warnings),
+    )
+
+
+def read_data_file(data_file: m.DataFile, previous: PreviousTable | None = None) -> ReadResult:
     """Parse a stored file. The reader sees the file under its original name (a link into a
     temporary folder) so that messages name it and the extension can break detection ties.
     The stored bytes are re-hashed first: ``BlobCorrupt`` when they no longer match (a damaged
-    file is never analysed). Raises ``ParseError`` naming the file, row and column."""
+    file is never analysed). Raises ``ParseError`` naming the file, row and column.
+
+    ``previous``: the table of the file this one extends; the new lines are parsed and put
+    after its rows when that is shown equal to a whole parse
+    (:func:`analysis.readers.growing.read_grown`), else the whole file is read."""
     with local_blob_copy(data_file.sha256) as source, tempfile.TemporaryDirectory() as tmp:
         link = Path(tmp) / safe_name(data_file.original_name)
         link.symlink_to(source)
+        grown = _read_grown(link, previous) if previous is not None else None
+        if grown is not None:
+            return grown
         return read(link, format=data_file.format or None)
+
+
+def _read_grown(link: Path, previous: PreviousTable) -> ReadResult | None:
+    """The grown table, or None: then the whole file is read (always correct, only slower),
+    also when the earlier table's stored copy is damaged or unreadable."""
+    try:
+        with local_blob_copy(previous.sha256) as path:
+            earlier = pd.read_parquet(path)
+        grown = read_grown(
+            link, format=previous.format, previous=earlier, previous_bytes=previous.size_bytes
+        )
+    except (BlobCorrupt, OSError, ValueError):
+        return None
+    if grown is None or (grown.parser, grown.parser_version) != (
+        previous.parser,
+        previous.parser_version,
+    ):
+        return None
+    if grown.warnings:
+        return None  # they would name rows of the cut file: the whole read names the right ones
+    # the earlier version's warnings hold for its rows, except that its last row was cut short
+    kept = tuple(w for w in previous.warnings if TRUNCATED_LAST_ROW not in w)
+    return dataclasses.replace(grown, warnings=kept)
 
 
 def store_frame(frame: pd.DataFrame) -> str:

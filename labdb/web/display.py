@@ -98,7 +98,7 @@ def detail_context(request: HttpRequest, entity: Entity, obj: Model) -> dict[str
     }
     if isinstance(obj, m.TestRun):
         context["is_run"] = True
-        context["files"] = obj.files.all()
+        context["files"] = obj.files.select_related("extends")
         context["jobs"] = m.AnalysisJob.objects.filter(data_file__test_run=obj).select_related(
             "data_file"
         )

@@ -92,3 +92,9 @@ def clients(demo_user: Any, outsider: Any, staff: Any) -> dict[str, APIClient]:
         "other-project": session_client(outsider),
         "staff": session_client(staff),
     }
+
+
+@pytest.fixture
+def upload_key(demo_user: Any, run: m.TestRun) -> str:
+    """An API key with the upload scope (what the harvester is given)."""
+    return token_create(user=demo_user, name="harvester", scope="upload").key

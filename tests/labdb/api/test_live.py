@@ -43,11 +43,6 @@ def options(url: str, key: str, folder: Path, **kw: Any) -> Options:
     return Options(**{**defaults, **kw})
 
 
-@pytest.fixture
-def upload_key(demo_user: Any, run: m.TestRun) -> str:
-    return token_create(user=demo_user, name="harvester", scope="upload").key
-
-
 def test_a_file_written_in_pieces_is_uploaded_once_when_complete(
     live_server: Any, upload_key: str, run: m.TestRun, tmp_path: Path
 ) -> None:

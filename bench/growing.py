@@ -1,0 +1,122 @@
+"""What a new version of a growing cycler file costs to read and analyse, against reading and
+analysing the whole file, at two file sizes with the same amount of new data.
+
+``python bench/growing.py [--cycles 1000] [--new-cycles 2] [--quick]``
+
+A simulated half cell (:mod:`analysis.simulate`) is written as a Neware BTSDA CSV export (the
+text layout a cycler appends to). The earlier version is the file up to ``--new-cycles``
+cycles before its end (cut mid-line); the new version is the whole file. Per size (``--cycles``
+and four times as many) it times, best of three, in this process:
+
+- whole read: ``analysis.readers.read`` of the new version;
+- grown read: :func:`analysis.readers.growing.read_grown` from the earlier version's table
+  (what a job of a version that ``extends`` another does, docs/live.md);
+- analysis: the cycling pipeline on the table (the same for both: it runs over every row).
+
+and checks that the grown table equals the whole parse. The ratios show what is proportional
+to the new data (the grown read) and what is not (the analysis pass, the earlier table read
+from Parquet). :func:`growth_cost` is importable (bench/live.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from analysis import pipelines  # noqa: E402
+from analysis.readers import read  # noqa: E402
+from analysis.readers.growing import read_grown  # noqa: E402
+from analysis.simulate.cycling import HalfCellModel, simulate_half_cell  # noqa: E402
+from analysis.simulate.writers.neware import write_neware_csv  # noqa: E402
+from analysis.simulate.writers.rows import cycler_rows  # noqa: E402
+
+
+def _best(fn: Any, repeat: int = 3) -> tuple[float, Any]:
+    best, value = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        value = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, value
+
+
+def growth_cost(cycles: int, new_cycles: int, folder: Path, seed: int = 1) -> dict[str, Any]:
+    """Seconds to read the whole file, to read it grown from its earlier version, and to
+    analyse it; rows in all and new (see the module docstring)."""
+    model = HalfCellModel(initial_ce=0.9, average_ce=0.995, cycles=cycles)
+    rows = cycler_rows(simulate_half_cell(model, seed=seed), dt.datetime(2026, 1, 5))
+    path = write_neware_csv(folder / f"cell-{cycles}.csv", rows)
+    data = path.read_bytes()
+    whole = read(path).table
+    keep = int((whole["cycle_count"] <= whole["cycle_count"].max() - new_cycles).sum())
+    cut = sum(len(line) for line in data.splitlines(keepends=True)[: keep + 1]) + 7
+    earlier = folder / "earlier" / path.name
+    earlier.parent.mkdir(exist_ok=True)
+    earlier.write_bytes(data[:cut])
+    previous_parquet = folder / "previous.parquet"
+    read(earlier).table.to_parquet(previous_parquet, compression="zstd", index=False)
+
+    def grown_read() -> pd.DataFrame:
+        previous = pd.read_parquet(previous_parquet)
+        grown = read_grown(path, format="neware-csv", previous=previous, previous_bytes=cut)
+        assert grown is not None, "the grown read fell back to a whole read"
+        return grown.table
+
+    whole_s, _ = _best(lambda: read(path))
+    grown_s, table = _best(grown_read)
+    assert table.equals(whole), "the grown table differs from the whole parse"
+    pipeline = pipelines.get("cycling")
+    params = pipeline.validate({"cell_type": "half", "area_cm2": 0.785})
+    analysis_s, _ = _best(lambda: pipeline.run(table, params))
+    return {
+        "rows": len(whole),
+        "new_rows": len(whole) - keep,
+        "whole_read_s": whole_s,
+        "grown_read_s": grown_s,
+        "analysis_s": analysis_s,
+    }
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--cycles", type=int, default=1000)
+    p.add_argument("--new-cycles", type=int, default=2)
+    p.add_argument("--quick", action="store_true", help="250 and 1000 cycles (CI)")
+    a = p.parse_args()
+    base = 250 if a.quick else a.cycles
+    print(
+        f"{'rows':>9} {'new':>6} {'whole read':>11} {'grown read':>11} {'analysis':>9} "
+        f"{'whole/grown read':>17} {'(whole+analysis)/(grown+analysis)':>34}"
+    )
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for cycles in (base, 4 * base):
+            r = growth_cost(cycles, a.new_cycles, Path(tmp))
+            results.append(r)
+            print(
+                f"{r['rows']:>9} {r['new_rows']:>6} {r['whole_read_s']:>10.3f}s "
+                f"{r['grown_read_s']:>10.3f}s {r['analysis_s']:>8.3f}s "
+                f"{r['whole_read_s'] / r['grown_read_s']:>16.1f}x "
+                f"{(r['whole_read_s'] + r['analysis_s']) / (r['grown_read_s'] + r['analysis_s']):>33.1f}x"
+            )
+    small, large = results
+    print(
+        f"4x the rows, same new data: whole read x{large['whole_read_s'] / small['whole_read_s']:.1f}, "
+        f"grown read x{large['grown_read_s'] / small['grown_read_s']:.1f}, "
+        f"analysis x{large['analysis_s'] / small['analysis_s']:.1f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Growing data: a file the instrument is still writing arrives as successive versions.
+
+A new file of a test run whose bytes *extend* an earlier file of the same run (the earlier
+file's bytes are a prefix of the new one's) is recorded as the next version of that file:
+``DataFile.extends`` points to the earlier file and ``DataFile.version`` counts up. Both stay
+immutable and content-addressed; the newer one holds the whole content, never a diff.
+
+The server decides the link itself, from the sha256 of the prefix, whatever the client says:
+while the upload streams into the blob store (:func:`labdb.storage.store_chunks`) a
+:class:`PrefixHasher` snapshots the running sha256 at the sizes of the run's candidate files
+(one pass, no second read), and the largest candidate whose sha256 equals the snapshot at its
+size is the one extended.
+
+Clients that follow a growing file (the harvester) send only the appended bytes with the file
+they extend (:func:`appended_chunks`): the server builds the full content from its own stored
+copy of the earlier file plus the new bytes, checks it against the sha256 the client declared
+for the whole file, and stores it like any other upload. See docs/live.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from labdb import models as m
+from labdb.storage import read_chunks, verified_blob_path
+
+
+class BaseMismatch(ValueError):
+    """An append names a base file, or a base size, that the server does not hold."""
+
+
+class PrefixHasher:
+    """Passes chunks through and records the sha256 of the first ``n`` bytes for each of
+    ``offsets`` (hex digests in :attr:`digests`)."""
+
+    def __init__(self, offsets: Iterable[int]) -> None:
+        self.offsets = sorted({int(o) for o in offsets if int(o) > 0})
+        self.digests: dict[int, str] = {}
+        self.size = 0
+
+    def wrap(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        digest = hashlib.sha256()
+        pending = list(self.offsets)
+        for chunk in chunks:
+            view = memoryview(chunk)
+            pos = 0
+            while pending and pending[0] <= self.size + len(chunk):
+                cut = pending.pop(0) - self.size
+                digest.update(view[pos:cut])
+                self.digests[self.size + cut] = digest.copy().hexdigest()
+                pos = cut
+            digest.update(view[pos:])
+            self.size += len(chunk)
+            yield chunk
+        # offsets past the end get no digest: those files are not prefixes of this one
+
+
+def _heads(test_run: m.TestRun) -> list[m.DataFile]:
+    """The run's files that no other file extends yet (the latest version of each)."""
+    return list(m.DataFile.objects.filter(test_run=test_run, extended_by__isnull=True))
+
+
+@dataclass
+class Extension:
+    """Finds the earlier file a new upload extends (see the module docstring)."""
+
+    candidates: list[m.DataFile]
+    hasher: PrefixHasher
+
+    @classmethod
+    def for_run(cls, test_run: m.TestRun, base: m.DataFile | None = None) -> Extension:
+        candidates = _heads(test_run)
+        if base is not None and all(c.pk != base.pk for c in candidates):
+            candidates.append(base)
+        return cls(candidates, PrefixHasher(c.size_bytes for c in candidates))
+
+    def extended(self, sha256: str, size: int) -> m.DataFile | None:
+        """The largest candidate whose bytes are a proper prefix of the stored content."""
+        found = [
+            c
+            for c in self.candidates
+            if c.size_bytes < size
+            and c.sha256 != sha256
+            and self.hasher.digests.get(c.size_bytes) == c.sha256
+        ]
+        return max(found, key=lambda c: (c.size_bytes, c.version), default=None)
+
+
+def appended_chunks(base: m.DataFile, offset: int, appended: Iterable[bytes]) -> Iterator[bytes]:
+    """The full content of a grown file: the server's stored copy of ``base`` (which must
+    have ``offset`` bytes, the size the client extended; its bytes are verified against its
+    sha256 first, ``BlobCorrupt`` otherwise) then the ``appended`` bytes. The whole is then
+    checked against the sha256 the client declared for it, and the link against the prefix's
+    sha256, like any upload."""
+    if offset != base.size_bytes:
+        raise BaseMismatch(
+            f"file {base.pk} has {base.size_bytes} bytes, not {offset}: send the whole file "
+            "or the bytes after its end"
+        )
+
+    stored = verified_blob_path(base.sha256)  # BlobCorrupt now, before anything is read
+
+    def chunks() -> Iterator[bytes]:
+        with stored.open("rb") as fh:
+            yield from read_chunks(fh)
+        yield from appended
+
+    return chunks()

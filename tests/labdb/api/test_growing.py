@@ -1,0 +1,141 @@
+"""Growing data on the server: a file whose bytes extend an earlier file of the run is its next
+version (linked by the sha256 of the prefix, never by the client's word); append mode builds
+the whole file from the stored earlier one; the analysis of a version reads only the new lines
+and gives what a whole analysis of that file gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from analysis import pipelines
+from analysis.readers import read
+from analysis.serial import differences
+from analysis.simulate.cycling import HalfCellModel, simulate_half_cell
+from analysis.simulate.writers.neware import write_neware_csv
+from analysis.simulate.writers.rows import cycler_rows
+from labdb import models as m
+from labdb.storage import blob_path
+from tests.labdb.api.conftest import sha, token_client
+
+URL = "/api/v1/test-runs/MgAgSn-E-HC1-PS/files/"
+
+
+def cycler_file(cycles: int = 12, seed: int = 3) -> bytes:
+    """A simulated half cell's record as the Neware BTSDA CSV export (a real vendor layout)."""
+    trace = simulate_half_cell(
+        HalfCellModel(initial_ce=0.9, average_ce=0.99, cycles=cycles), seed=seed
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_neware_csv(Path(tmp) / "cell.csv", cycler_rows(trace, dt.datetime(2026, 1, 5)))
+        return path.read_bytes()
+
+
+def full_analysis(data: bytes, job: m.AnalysisJob, name: str = "cell.csv") -> dict[str, Any]:
+    """The cycling pipeline's JSON for the whole of ``data``, with ``job``'s parameters."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        table = read(path).table
+    pipeline = pipelines.get("cycling")
+    return pipeline.run(table, pipeline.validate(job.parameters)).to_json()
+
+
+def stored_output(job: m.AnalysisJob) -> dict[str, Any]:
+    return json.loads(blob_path(job.output_sha256).read_bytes())  # type: ignore[no-any-return]
+
+
+def post(client: Any, data: bytes, digest: str | None = None, **fields: Any) -> Any:
+    return client.post(
+        URL,
+        {"file": SimpleUploadedFile("cell.csv", data), "sha256": digest or sha(data), **fields},
+        format="multipart",
+    )
+
+
+@pytest.fixture
+def uploader(demo_user: Any, run: m.TestRun) -> Any:
+    return token_client(demo_user, "upload")
+
+
+@pytest.mark.django_db
+def test_versions_by_whole_file_and_by_append_are_linked_and_analysed_like_the_whole(
+    uploader: Any, django_capture_on_commit_callbacks: Any, client_demo: Any, run: m.TestRun
+) -> None:
+    data = cycler_file()
+    cuts = [len(data) * 2 // 5 + 17, len(data) * 7 // 10]  # mid-line on purpose
+    with django_capture_on_commit_callbacks(execute=True):
+        v1 = post(uploader, data[: cuts[0]])
+        # the whole grown file, sent as such: the server finds the link by the prefix hash
+        v2 = post(uploader, data[: cuts[1]])
+        # append mode: only the bytes after v2, the sha256 of the whole
+        v3 = post(
+            uploader, data[cuts[1] :], digest=sha(data), extends=v2.json()["id"], offset=cuts[1]
+        )
+    assert [r.status_code for r in (v1, v2, v3)] == [201, 201, 201], v3.content
+    bodies = [r.json() for r in (v1, v2, v3)]
+    assert [b["version"] for b in bodies] == [1, 2, 3]
+    assert [b["extends"] for b in bodies] == [None, bodies[0]["id"], bodies[1]["id"]]
+    assert bodies[2]["sha256"] == sha(data) and bodies[2]["size_bytes"] == len(data)
+    assert blob_path(sha(data)).read_bytes() == data  # the full file, content-addressed
+    listed = uploader.get(URL).json()
+    assert sorted(f["version"] for f in listed) == [1, 2, 3]
+    for body, end in zip(bodies, [*cuts, len(data)], strict=True):
+        job = m.AnalysisJob.objects.get(pk=body["job"]["id"])
+        assert job.status == "succeeded", job.error
+        assert differences(stored_output(job), full_analysis(data[:end], job)) == []
+    grown = m.ParsedTable.objects.get(data_file_id=bodies[2]["id"])
+    assert 0 < grown.metadata["rows_parsed"] < grown.rows / 2  # only the new lines were parsed
+    assert grown.metadata["grown_from_rows"] > 0
+    with tempfile.TemporaryDirectory() as tmp:  # the reader's warnings are the whole file's
+        (Path(tmp) / "cell.csv").write_bytes(data)
+        assert grown.warnings == list(read(Path(tmp) / "cell.csv").warnings)
+    page = client_demo.get(f"/test-runs/{run.pk}/").content.decode()
+    shown = re.findall(r'<tr data-testid="data-file"><td>[^<]*</td><td>(\d+)( <span)?', page)
+    assert sorted(shown) == [("1", ""), ("2", " <span"), ("3", " <span")]
+    assert f"extends {bodies[1]['sha256'][:15]}" in page
+    entry = m.HistoryEntry.objects.get(action="file.registered", record_id=bodies[2]["id"])
+    assert entry.changes["extends"] == bodies[1]["id"] and entry.changes["version"] == 3
+
+
+@pytest.mark.django_db
+def test_a_file_that_does_not_continue_the_earlier_one_is_not_linked(uploader: Any) -> None:
+    data = cycler_file(cycles=4)
+    first = post(uploader, data[:5000]).json()
+    changed = data[:100] + b"X" + data[101:]  # same size and more, one byte differs early
+    other = post(uploader, changed).json()
+    assert other["extends"] is None and other["version"] == 1
+    assert first["extends"] is None
+
+
+@pytest.mark.django_db
+def test_append_mode_refuses_a_wrong_base_and_a_wrong_whole_sha256(
+    uploader: Any, settings: Any
+) -> None:
+    data = cycler_file(cycles=4)
+    base = post(uploader, data[:5000]).json()
+    wrong_offset = post(uploader, data[4000:], digest=sha(data), extends=base["id"], offset=4000)
+    assert wrong_offset.status_code == 409 and "5000" in wrong_offset.json()["detail"]
+    not_on_run = post(
+        uploader,
+        data[5000:],
+        digest=sha(data),
+        extends="0" * 8 + "-0000-0000-0000-" + "0" * 12,
+        offset=5000,
+    )
+    assert not_on_run.status_code == 409
+    # the client's bytes do not continue the server's copy into the declared whole file
+    bad = post(
+        uploader, b"garbage" + data[5007:], digest=sha(data), extends=base["id"], offset=5000
+    )
+    assert bad.status_code == 400 and "sha256 mismatch" in bad.json()["sha256"][0]
+    lonely = post(uploader, data[5000:], digest=sha(data), extends=base["id"])
+    assert lonely.status_code == 400
+    assert m.DataFile.objects.count() == 1
