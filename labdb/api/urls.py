@@ -9,7 +9,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
-from labdb.api import data_views, schema, views
+from labdb.api import alert_views, data_views, schema, views
 
 __all__ = ["schema"]  # registers the token scheme with drf-spectacular
 
@@ -28,6 +28,9 @@ router.register("test-runs", data_views.TestRunViewSet, basename="testrun")
 router.register("files", data_views.DataFileViewSet, basename="file")
 router.register("jobs", data_views.JobViewSet, basename="job")
 router.register("results", data_views.ResultViewSet, basename="result")
+router.register("alerts", alert_views.AlertViewSet, basename="alert")
+router.register("alert-rules", alert_views.AlertRuleViewSet, basename="alertrule")
+router.register("alert-settings", alert_views.AlertSettingsViewSet, basename="alertsettings")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

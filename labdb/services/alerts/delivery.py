@@ -77,10 +77,11 @@ def _claim(delivery_id: str, now: dt.datetime) -> bool:
     )
 
 
-def delivery_attempt(delivery_id: str) -> float | None:
-    """One attempt at ``delivery_id``; returns the seconds until the next attempt when it failed
-    and may be tried again, else None (delivered, failed for good, or not due / taken)."""
-    now = timezone.now()
+def delivery_attempt(delivery_id: str, *, now: dt.datetime | None = None) -> float | None:
+    """One attempt at ``delivery_id`` (due by ``now``); returns the seconds until the next
+    attempt when it failed and may be tried again, else None (delivered, failed for good, or
+    not due / taken by another attempt)."""
+    now = now or timezone.now()
     if not _claim(delivery_id, now):
         return None
     delivery = m.AlertDelivery.objects.select_related(

@@ -145,7 +145,9 @@ def _plan_deliveries(alert: m.Alert, rule: m.AlertRule) -> list[m.AlertDelivery]
     return planned
 
 
-def delivery_send(delivery_id: str, countdown: float | None = None) -> None:
+def delivery_send(
+    delivery_id: str, countdown: float | None = None, *, now: dt.datetime | None = None
+) -> None:
     """Hand a delivery to the workers, after ``countdown`` seconds for a retry. Without a
     broker (tasks in-process) the first attempt runs now and retries wait for the sweep, so a
     dead receiver never holds up the request or job that raised the alert. A broker error is
@@ -155,7 +157,7 @@ def delivery_send(delivery_id: str, countdown: float | None = None) -> None:
     try:
         if current_app.conf.task_always_eager:
             if countdown is None:
-                delivery_attempt(delivery_id)
+                delivery_attempt(delivery_id, now=now)
             return
         options: dict[str, Any] = {"countdown": countdown} if countdown else {}
         current_app.send_task(DELIVER_TASK, args=[delivery_id], **options)
@@ -185,6 +187,6 @@ def alerts_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     ).values_list("pk", flat=True)
     sent = 0
     for delivery_id in due:
-        delivery_send(str(delivery_id))
+        delivery_send(str(delivery_id), now=now)
         sent += 1
     return {"raised": raised, "deliveries_sent": sent}
