@@ -376,3 +376,5 @@ LABDB_SITE_URL = os.environ.get("LABDB_SITE_URL", "http://localhost:8000").rstri
 LABDB_ALERT_RETRY_BASE_S = _env_int("LABDB_ALERT_RETRY_BASE_S", 30)
 LABDB_ALERT_MAX_ATTEMPTS = _env_int("LABDB_ALERT_MAX_ATTEMPTS", 8)
 LABDB_ALERT_WEBHOOK_TIMEOUT_S = _env_int("LABDB_ALERT_WEBHOOK_TIMEOUT_S", 10)
+#: How often a cell page of a running test asks whether new results were stored, s.
+LABDB_LIVE_POLL_S = float(os.environ.get("LABDB_LIVE_POLL_S", "15"))

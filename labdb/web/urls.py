@@ -43,6 +43,7 @@ urlpatterns = [
     path("<slug:slug>/new/", views.record_edit, name="create"),
     # dashboards: before the generic detail route
     path("cells/<str:key>/", dashboards.cell_page, name="cell"),
+    path("cells/<str:key>/live.json", dashboards.cell_live, name="cell-live"),
     path("cells/<str:key>/plots/<slug:name>.<str:fmt>", plots.cell_plot, name="cell-plot"),
     path("cells/<str:key>/export/<str:fmt>", exports.cell_export, name="cell-export"),
     path("batches/<str:key>/", dashboards.batch_page, name="batch"),
