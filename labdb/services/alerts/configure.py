@@ -53,7 +53,7 @@ def alert_settings_save(
     conf.save()
     audit(
         project=conf.project,
-        action="alert_settings.updated",
+        action="alerts.configured",
         user=user,
         target=conf.project,
         details={

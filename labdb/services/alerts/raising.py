@@ -101,7 +101,7 @@ def alert_raise(
     except IntegrityError:
         return None  # raised at the same moment by another worker
     ids = [str(d.pk) for d in deliveries]
-    transaction.on_commit(lambda: [delivery_send(i) for i in ids])
+    transaction.on_commit(lambda: [delivery_send(i, inline=True) for i in ids])
     return alert
 
 
@@ -146,18 +146,28 @@ def _plan_deliveries(alert: m.Alert, rule: m.AlertRule) -> list[m.AlertDelivery]
 
 
 def delivery_send(
-    delivery_id: str, countdown: float | None = None, *, now: dt.datetime | None = None
+    delivery_id: str,
+    countdown: float | None = None,
+    *,
+    now: dt.datetime | None = None,
+    inline: bool = False,
 ) -> None:
-    """Hand a delivery to the workers, after ``countdown`` seconds for a retry. Without a
-    broker (tasks in-process) the first attempt runs now and retries wait for the sweep, so a
-    dead receiver never holds up the request or job that raised the alert. A broker error is
-    logged and left to the sweep, which sends every due delivery again."""
+    """Attempt a delivery here (``inline``: the first attempt, made by the process that raised
+    the alert once it is committed, so it never waits behind queued analyses) or hand it to the
+    workers, after ``countdown`` seconds for a retry. A failed inline attempt is retried by a
+    worker after its backoff. Without a broker (tasks in-process) retries wait for the sweep,
+    so a dead receiver never holds up a request. Errors are logged, never raised: the sweep
+    sends every due delivery again."""
     from labdb.services.alerts.delivery import delivery_attempt
 
+    eager = bool(current_app.conf.task_always_eager)
     try:
-        if current_app.conf.task_always_eager:
-            if countdown is None:
-                delivery_attempt(delivery_id, now=now)
+        if inline or (eager and countdown is None):
+            wait = delivery_attempt(delivery_id, now=now)
+            if wait is not None and not eager:
+                current_app.send_task(DELIVER_TASK, args=[delivery_id], countdown=wait)
+            return
+        if eager:
             return
         options: dict[str, Any] = {"countdown": countdown} if countdown else {}
         current_app.send_task(DELIVER_TASK, args=[delivery_id], **options)

@@ -114,7 +114,7 @@ def test_settings_page_adds_rules_in_percent_and_refuses_incomplete_ones(
     client_demo.post(path, {"action": "new-secret"})
     conf.refresh_from_db()
     assert conf.webhook_secret != secret
-    entry = m.HistoryEntry.objects.filter(action="alert_settings.updated").first()
+    entry = m.HistoryEntry.objects.filter(action="alerts.configured").first()
     assert entry is not None and secret not in json.dumps(entry.changes)
 
 
