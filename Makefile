@@ -50,7 +50,7 @@ lint: dev
 	$(VENV)/bin/bandit -q -r analysis --skip B101,B404,B603,B607
 
 ## bench: every benchmark at full size (bench/versions.py, which compares two revisions, is a tool)
-BENCHMARKS ?= cycling readers eis shorts chaos api web
+BENCHMARKS ?= cycling readers eis shorts chaos api web live
 bench: dev
 	@for b in $(BENCHMARKS); do echo "== bench/$$b.py"; $(PY) bench/$$b.py || exit 1; done
 
