@@ -4,6 +4,7 @@ server thread that refuses its first attempts."""
 
 from __future__ import annotations
 
+import functools
 import http.server
 import socket
 import threading
@@ -50,6 +51,7 @@ def half_cell_csv(
     return (header + "\n" + "\n".join(rows) + "\n").encode()
 
 
+@functools.lru_cache(maxsize=4)
 def shorted_cell_csv(cycles: int = 18, onset: int = 10, seed: int = 3) -> bytes:
     """A half cell of the simulator with a hard short from cycle ``onset`` (its canonical table
     as CSV)."""

@@ -42,7 +42,7 @@ def outsider_client(outsider: Any) -> Client:
     return c
 
 
-def test_bell_home_and_dismiss(client_demo: Client, alert: m.Alert) -> None:
+def test_bell_home_dismiss_and_evidence_page(client_demo: Client, alert: m.Alert) -> None:
     home = client_demo.get("/").content.decode()
     assert 'aria-label="Alerts: 1 unread"' in home and 'class="bell-count">1<' in home
     assert alert.message in home and f"/alerts/{alert.pk}/dismiss/" in home
@@ -56,9 +56,7 @@ def test_bell_home_and_dismiss(client_demo: Client, alert: m.Alert) -> None:
     assert m.HistoryEntry.objects.filter(action="alert.dismissed", record_id=alert.pk).exists()
     client_demo.post(f"/alerts/{alert.pk}/dismiss/")  # twice: still one dismissal
     assert alert.dismissals.count() == 1
-
-
-def test_alert_page_links_to_its_evidence(client_demo: Client, alert: m.Alert) -> None:
+    # the alert's page: its evidence and links to the run, the cell page and the rule
     page = client_demo.get(f"/alerts/{alert.pk}/").content.decode()
     run = alert.test_run
     assert f"/test-runs/{run.pk}/" in page and f"/cells/{run.cell_id}/?run={run.pk}" in page
