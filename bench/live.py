@@ -327,6 +327,8 @@ def main() -> int:
             time.sleep(3)
         t_drained = time.time()
         cpu1 = (cpu_seconds(web_pids), cpu_seconds([worker.pid]))
+        time.sleep(2)  # the deliveries of the last alerts
+        report = json.loads(s.manage("shell", "-c", REPORT).strip().splitlines()[-1])
 
     appended = sum(f.written for f in files)
     web_cpu, worker_cpu = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]

@@ -182,7 +182,8 @@ def _post_webhook(alert: m.Alert, url: str) -> str:
     if not url.lower().startswith(("http://", "https://")):
         raise ValueError(f"not an http(s) URL: {url!r}")
     try:
-        with urllib.request.urlopen(  # nosec B310 (scheme checked above)
+        # only http(s): the scheme is checked above
+        with urllib.request.urlopen(  # nosec B310
             request, timeout=settings.LABDB_ALERT_WEBHOOK_TIMEOUT_S
         ) as response:
             return f"HTTP {response.status}"
