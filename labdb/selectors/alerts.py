@@ -13,6 +13,8 @@ from labdb.selectors.access import visible
 
 def alerts_for(user: Any) -> QuerySet[m.Alert]:
     """The user's alerts, newest first, each with ``dismissed`` (by this user)."""
+    if not getattr(user, "is_authenticated", False):
+        return m.Alert.objects.none()
     return (
         visible(m.Alert, user)
         .select_related("rule", "test_run__cell", "project")
