@@ -1,6 +1,7 @@
 /* labdb live cell page: while a test runs, ask the server every few seconds for the version of
    the newest stored results (a small JSON); when it changes, every plot fetches its stored data
-   again (plots.js listens for "labdb:refresh-plots") without reloading the page. */
+   again (plots.js listens for "labdb:refresh-plots") and the page's numbers ([data-live-swap]
+   elements, by id) are replaced by those of a fresh copy of the page, without reloading it. */
 (function () {
   "use strict";
   var box = document.querySelector("[data-live-url]");
@@ -20,6 +21,19 @@
     }
   }
 
+  function swapNumbers() {
+    return fetch(window.location.href, { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        document.querySelectorAll("[data-live-swap][id]").forEach(function (el) {
+          var next = fresh.getElementById(el.id);
+          if (next) { el.replaceWith(document.importNode(next, true)); }
+        });
+      })
+      .catch(function () { /* the numbers are updated at the next change */ });
+  }
+
   function poll() {
     if (busy || document.hidden) { return; }
     busy = true;
@@ -31,6 +45,7 @@
           version = state.version;
           box.dataset.liveVersion = version;
           document.dispatchEvent(new CustomEvent("labdb:refresh-plots", { detail: state }));
+          swapNumbers();
         }
         if (!state.running) { window.clearInterval(timer); }
       })

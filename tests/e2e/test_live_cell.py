@@ -50,6 +50,7 @@ def test_plots_follow_new_results_without_reload(tab: Pages, blobs: Any, setting
     tab.wait_for_plots()
     page = tab.page
     assert page.evaluate(CE_POINTS) == 3
+    assert "no short in 3 cycles" in page.locator("[data-testid=cell-metrics]").inner_text()
     status = page.locator("[data-testid=live-status]")
     assert status.is_visible() and "Running" in status.inner_text()
     page.evaluate("() => { window.labdbSamePage = true; }")
@@ -58,6 +59,9 @@ def test_plots_follow_new_results_without_reload(tab: Pages, blobs: Any, setting
 
     page.wait_for_function(f"() => ({CE_POINTS})() === 6", timeout=30_000)
     assert page.evaluate("() => window.labdbSamePage === true")  # no reload
+    # the headline numbers follow too
+    metrics = page.locator("[data-testid=cell-metrics]")
+    metrics.filter(has_text="no short in 6 cycles").wait_for(timeout=30_000)
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('[data-plot-url]'))"
         ".every(e => e.dataset.rendered && e.dataset.refreshedAt)",
