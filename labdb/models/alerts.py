@@ -134,9 +134,29 @@ class ProjectAlertSettings(models.Model):
     def __str__(self) -> str:
         return f"alert settings of {self.project}"
 
+    def clean(self) -> None:
+        from django.core.validators import validate_email
+
+        bad = [a for a in self.addresses() if not _valid_email(a, validate_email)]
+        if bad:
+            raise ValidationError({"email_to": f"not e-mail addresses: {', '.join(bad)}"})
+
+    def addresses(self) -> list[str]:
+        """The configured recipients (empty: every member)."""
+        raw = self.email_to.replace(",", "\n").splitlines()
+        return sorted({a.strip() for a in raw if a.strip()})
+
     @property
     def label(self) -> str:
         return str(self)
+
+
+def _valid_email(address: str, validate: Any) -> bool:
+    try:
+        validate(address)
+    except ValidationError:
+        return False
+    return True
 
 
 class Alert(models.Model):

@@ -97,11 +97,12 @@ def live_state(user: Any, cell: m.Cell) -> dict[str, Any]:
         "running": live.running > 0,
         "status": live.status,
         "last_data_at": live.last_data_at.isoformat() if live.last_data_at else None,
-        "last_data_text": _text(live.last_data_at),
+        "last_data_text": live_time_text(live.last_data_at),
         "version": "|".join(f"{r['id']}:{r['result']}" for r in items),
         "runs": items,
     }
 
 
-def _text(when: dt.datetime | None) -> str:
+def live_time_text(when: dt.datetime | None) -> str:
+    """A data time as pages show it (local time, to the minute)."""
     return timezone.localtime(when).strftime("%Y-%m-%d %H:%M") if when else ""

@@ -22,7 +22,7 @@ from labdb.protocols import PARAMETERS
 from labdb.selectors import catalog as catalog_selectors
 from labdb.selectors import results as sel
 from labdb.selectors.lineage import lineage, record_text
-from labdb.selectors.live import live_of_cells
+from labdb.selectors.live import live_of_cells, live_time_text
 from labdb.services.history import history_for
 from labdb.units import KINDS, format_quantity
 from labdb.web.attachments import AttachmentForm
@@ -68,7 +68,7 @@ def cell_list_columns(
         cm = metrics[obj.pk]
         short = "" if cm.short_circuit_cycle is None else cm.short_circuit_cycle
         lv = live[obj.pk]
-        last = lv.last_data_at.strftime("%Y-%m-%d %H:%M") if lv.last_data_at else ""
+        last = live_time_text(lv.last_data_at)
         running = "running" if lv.running else ""
         extra = [pct(cm.ice), pct(cm.average_ce, 3), short, running, last, lv.status]
         out.append((obj, [*values, *extra]))

@@ -113,9 +113,8 @@ def rule_parameters(rule: m.AlertRule) -> dict[str, Any]:
 def email_recipients(project: m.Project) -> list[str]:
     """The project's configured addresses, else every member's e-mail address."""
     conf = m.ProjectAlertSettings.objects.filter(project=project).first()
-    if conf is not None and conf.email_to.strip():
-        raw = conf.email_to.replace(",", "\n").splitlines()
-        return sorted({a.strip() for a in raw if a.strip()})
+    if conf is not None and conf.addresses():
+        return conf.addresses()
     return sorted(
         {
             ms.user.email

@@ -101,6 +101,12 @@ def test_settings_page_adds_rules_in_percent_and_refuses_incomplete_ones(
     assert m.HistoryEntry.objects.filter(action="alert_rule.created", record_id=r.pk).exists()
     refused = client_demo.post(path, {"action": "add-rule", "rule-kind": "no_data"})
     assert refused.status_code == 200 and "required for a no new data" in refused.content.decode()
+    wrong = client_demo.post(
+        path, {"action": "settings", "conf-email_to": "lab@example.org, not-an-address"}
+    )
+    assert wrong.status_code == 200 and "not e-mail addresses: not-an-address" in (
+        wrong.content.decode()
+    )
     saved = client_demo.post(
         path, {"action": "settings", "conf-email_to": "lab@example.org",
                "conf-webhook_url": "https://hooks.example.org/labdb"},
