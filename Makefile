@@ -54,6 +54,7 @@ BENCHMARKS ?= cycling readers eis shorts chaos api web scale workers
 # bench/scale.py and bench/workers.py run on the PostgreSQL server of DATABASE_URL (it says so and skips without one)
 BENCHMARKS ?= cycling readers eis shorts chaos api web fuzz load
 BENCHMARKS ?= cycling readers eis shorts chaos api web growing
+BENCHMARKS ?= cycling readers eis shorts chaos api web live
 bench: dev
 	@for b in $(BENCHMARKS); do echo "== bench/$$b.py"; $(PY) bench/$$b.py || exit 1; done
 

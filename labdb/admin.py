@@ -131,3 +131,34 @@ class HistoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 for model in (m.Project, m.Membership, m.UserProfile):
     admin.site.register(model)
+
+
+@admin.register(m.AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Rules are saved through the alerts service (validated and audited)."""
+
+    list_display = ("project", "kind", "threshold", "cycles", "hours", "enabled")
+    list_filter = ("project", "kind", "enabled")
+    exclude = ("created_by",)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from labdb.services.alerts import alert_rule_save
+
+        alert_rule_save(rule=obj, user=request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # disable a rule instead: its alerts keep pointing at it
+
+
+@admin.register(m.ProjectAlertSettings)
+class ProjectAlertSettingsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("project", "webhook_url")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from labdb.services.alerts import alert_settings_save
+
+        alert_settings_save(conf=obj, user=request.user)
+
+
+for model in (m.Alert, m.AlertDelivery):
+    admin.site.register(model, ReadOnlyAdmin)

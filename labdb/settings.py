@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "labdb.web.alerts.alert_bell",
             ],
         },
     },
@@ -300,6 +301,7 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = _env_int("LABDB_WORKER_MAX_MEMORY_KB", 4 * 
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-jobs": {"task": "labdb.sweep_jobs", "schedule": 60.0},
     "verify-storage": {"task": "labdb.verify_storage", "schedule": 24 * 3600.0},
+    "alerts-sweep": {"task": "labdb.alerts_sweep", "schedule": 300.0},
 }
 
 # --- Authentication -----------------------------------------------------------------------
@@ -405,3 +407,26 @@ LABDB_JOB_DEFAULT_QUEUE = "ingest"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = {name: {} for name in ("celery", "ingest", "fitting", "exports")}
 CELERY_TASK_ROUTES = {"labdb.export_*": {"queue": "exports"}}
+# --- Alerts (docs/alerts.md) --------------------------------------------------------------
+#: E-mail goes through Django's mail backend: SMTP when EMAIL_HOST is set, else printed to the
+#: console (the zero-setup default).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = _env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = _env_int("EMAIL_TIMEOUT", 10)
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "labdb@localhost")
+#: The address of the web app, for links in e-mails and webhook payloads.
+LABDB_SITE_URL = os.environ.get("LABDB_SITE_URL", "http://localhost:8000").rstrip("/")
+#: First wait before a failed delivery is tried again (doubles per attempt), and the attempts.
+LABDB_ALERT_RETRY_BASE_S = _env_int("LABDB_ALERT_RETRY_BASE_S", 30)
+LABDB_ALERT_MAX_ATTEMPTS = _env_int("LABDB_ALERT_MAX_ATTEMPTS", 8)
+LABDB_ALERT_WEBHOOK_TIMEOUT_S = _env_int("LABDB_ALERT_WEBHOOK_TIMEOUT_S", 10)
+#: How often a cell page of a running test asks whether new results were stored, s.
+LABDB_LIVE_POLL_S = float(os.environ.get("LABDB_LIVE_POLL_S", "15"))

@@ -11,6 +11,8 @@ from typing import Any
 from celery import shared_task
 
 from labdb.selectors.catalog import project_counts
+from labdb.services.alerts import alerts_sweep as _alerts_sweep
+from labdb.services.alerts import delivery_attempt, delivery_send
 from labdb.services.integrity import storage_verify
 from labdb.services.jobs import job_run, jobs_sweep
 from labdb.services.tokens import auth_failures_prune
@@ -45,3 +47,19 @@ def catalog_summary(project_id: str) -> dict[str, Any]:
     """Count a project's catalog records, from whichever worker runs it (a health check that
     proves the worker reaches the same database as the web app)."""
     return {"worker": socket.gethostname(), "counts": project_counts(project_id)}
+
+
+@shared_task(name="labdb.deliver_alert", ignore_result=True)
+def deliver_alert(delivery_id: str) -> None:
+    """One attempt at an alert's e-mail or webhook; a failure is sent again after its backoff
+    (the delivery's state is in the database; the sweep re-sends what a lost message missed)."""
+    wait = delivery_attempt(delivery_id)
+    if wait is not None:
+        delivery_send(delivery_id, countdown=wait)
+
+
+@shared_task(name="labdb.alerts_sweep")
+def alerts_sweep() -> dict[str, int]:
+    """Raise "no new data" alerts, evaluate recent results again, re-send due deliveries
+    (scheduled by beat)."""
+    return _alerts_sweep()

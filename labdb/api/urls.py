@@ -9,7 +9,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
-from labdb.api import data_views, eis_views, schema, views
+from labdb.api import alert_views, data_views, eis_views, schema, views
 
 __all__ = ["schema"]  # registers the token scheme with drf-spectacular
 
@@ -29,6 +29,9 @@ router.register("files", data_views.DataFileViewSet, basename="file")
 router.register("jobs", data_views.JobViewSet, basename="job")
 router.register("results", data_views.ResultViewSet, basename="result")
 router.register("eis-spectra", eis_views.EISSpectrumViewSet, basename="eis-spectrum")
+router.register("alerts", alert_views.AlertViewSet, basename="alert")
+router.register("alert-rules", alert_views.AlertRuleViewSet, basename="alertrule")
+router.register("alert-settings", alert_views.AlertSettingsViewSet, basename="alertsettings")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

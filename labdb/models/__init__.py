@@ -1,5 +1,12 @@
 """labdb's models, one module per domain area, re-exported here."""
 
+from labdb.models.alerts import (
+    Alert,
+    AlertDelivery,
+    AlertDismissal,
+    AlertRule,
+    ProjectAlertSettings,
+)
 from labdb.models.base import CatalogRecord, HistoryEntry, Membership, Project, UserProfile
 from labdb.models.cells import Cell
 from labdb.models.comparisons import SavedComparison
@@ -45,6 +52,10 @@ __all__ = [
     "MASS_FRACTION_TOLERANCE_PCT",
     "REQUIRED_STEP_FIELDS",
     "RUN_METRICS",
+    "Alert",
+    "AlertDelivery",
+    "AlertDismissal",
+    "AlertRule",
     "AnalysisJob",
     "AnalysisResult",
     "ApiToken",
@@ -67,6 +78,7 @@ __all__ = [
     "ParsedTable",
     "ProcessStep",
     "Project",
+    "ProjectAlertSettings",
     "ResultTable",
     "RunMetric",
     "SavedComparison",

@@ -14,11 +14,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
+
+from django.db import transaction
 
 from analysis.pipelines import Result
 from labdb import models as m
 from labdb.provenance import canonical_json
+from labdb.services.alerts import alerts_after_result
 from labdb.services.parsing import store_frame
 from labdb.services.status import status_follow_result
 from labdb.storage import store_chunks
@@ -89,6 +93,8 @@ def result_store(job: m.AnalysisJob, stored: StoredOutput) -> m.AnalysisResult:
     elif kind == "eis":
         _store_spectra(record, data["summary"]["details"])
     status_follow_result(result=record)  # the run's and cell's statuses follow the data
+    # alert rules see the result once it is committed; they never fail the job
+    transaction.on_commit(partial(alerts_after_result, record.pk))
     return record
 
 

@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from labdb import models as m
 from labdb.selectors import results as sel
 from labdb.selectors.access import get_visible
+from labdb.selectors.live import live_state
 from labdb.web.display import detail_context
 from labdb.web.entities import ENTITIES
 from labdb.web.flags import cycle_level_flags, pct, shown
@@ -223,9 +225,21 @@ def cell_page(request: HttpRequest, key: str) -> HttpResponse:
             "cycling": cycling,
             "cards": cell_cards(cell, cycling, chosen, eis, has_cv, request.GET.get("cycles", "")),
             "plotly_url": plotly_url(),
+            "live": live_state(request.user, cell),
+            "live_poll_ms": int(1000 * settings.LABDB_LIVE_POLL_S),
         }
     )
     return render(request, "cells/detail.html", context)
+
+
+@login_required
+def cell_live(request: HttpRequest, key: str) -> JsonResponse:
+    """The cell page's poll: the newest result of each run (``version`` changes when one is
+    stored), run statuses and the time of the newest data; small, never cached."""
+    cell = get_visible(m.Cell, request.user, key)
+    response = JsonResponse(live_state(request.user, cell))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _headline_rows(cm: sel.CellMetrics) -> list[tuple[str, Any]]:

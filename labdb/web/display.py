@@ -22,6 +22,7 @@ from labdb.protocols import PARAMETERS
 from labdb.selectors import catalog as catalog_selectors
 from labdb.selectors import results as sel
 from labdb.selectors.lineage import lineage, record_text
+from labdb.selectors.live import live_of_cells, live_time_text
 from labdb.services.history import history_for
 from labdb.units import KINDS, format_quantity
 from labdb.web.attachments import AttachmentForm
@@ -58,14 +59,21 @@ def cell_value(obj: Model, name: str, prefs: dict[str, str]) -> Any:
 def cell_list_columns(
     user: Any, headers: list[str], rows: list[tuple[Any, list[Any]]]
 ) -> tuple[list[str], list[tuple[Any, list[Any]]]]:
-    """The cell list's extra columns: ICE, average CE and cycles to short."""
+    """The cell list's extra columns: ICE, average CE, cycles to short, and the live columns:
+    running test runs, the time of the newest data, the live status."""
     metrics = sel.cell_metrics(user, [obj for obj, _ in rows])
+    live = live_of_cells(user, [obj for obj, _ in rows])
     out = []
     for obj, values in rows:
         cm = metrics[obj.pk]
         short = "" if cm.short_circuit_cycle is None else cm.short_circuit_cycle
-        out.append((obj, [*values, pct(cm.ice), pct(cm.average_ce, 3), short]))
-    return [*headers, "ICE", "average CE", "short at cycle"], out
+        lv = live[obj.pk]
+        last = live_time_text(lv.last_data_at)
+        running = "running" if lv.running else ""
+        extra = [pct(cm.ice), pct(cm.average_ce, 3), short, running, last, lv.status]
+        out.append((obj, [*values, *extra]))
+    headers = [*headers, "ICE", "average CE", "short at cycle", "running", "last data"]
+    return [*headers, "live status"], out
 
 
 def _detail_fields(obj: Model, prefs: dict[str, str]) -> list[tuple[str, Any]]:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from labdb.web import (
+    alerts,
     attachments,
     compare,
     dashboards,
@@ -30,6 +31,11 @@ urlpatterns = [
     path("jobs/<uuid:pk>/", jobs.job_detail, name="job"),
     path("jobs/<uuid:pk>/rerun/", jobs.job_rerun_view, name="job-rerun"),
     path("upload/", upload.upload, name="upload"),
+    path("alerts/", alerts.alert_list, name="alerts"),
+    path("alerts/dismiss-all/", alerts.alert_dismiss_all, name="alerts-dismiss-all"),
+    path("alerts/<uuid:pk>/", alerts.alert_detail, name="alert"),
+    path("alerts/<uuid:pk>/dismiss/", alerts.alert_dismiss_view, name="alert-dismiss"),
+    path("projects/<slug:label>/alerts/", alerts.project_alerts, name="project-alerts"),
     path("<slug:slug>/<str:key>/attachments/", attachments.attachment_upload, name="attach"),
     path("<slug:slug>/import/", imports.import_file, name="import"),
     path("<slug:slug>/import/template.csv", imports.import_template, name="import-template"),
@@ -37,6 +43,7 @@ urlpatterns = [
     path("<slug:slug>/new/", views.record_edit, name="create"),
     # dashboards: before the generic detail route
     path("cells/<str:key>/", dashboards.cell_page, name="cell"),
+    path("cells/<str:key>/live.json", dashboards.cell_live, name="cell-live"),
     path("cells/<str:key>/plots/<slug:name>.<str:fmt>", plots.cell_plot, name="cell-plot"),
     path("cells/<str:key>/export/<str:fmt>", exports.cell_export, name="cell-export"),
     path("batches/<str:key>/", dashboards.batch_page, name="batch"),

@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from labdb import models as m
 from labdb.selectors import catalog as catalog_selectors
 from labdb.selectors.access import get_visible, visible
+from labdb.selectors.alerts import unread_for
 from labdb.selectors.results import active_jobs
 from labdb.services.catalog import ComponentSpec, batch_save, formulation_save, record_save
 from labdb.services.history import history_for
@@ -63,6 +64,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "recent_changes": recent_changes,
             "alerts": home_alerts(request.user),
             "active_jobs": active_jobs(request.user),
+            "alert_items": unread_for(request.user)[:10],
         },
     )
 

@@ -108,4 +108,12 @@
 
   queue(document.querySelectorAll("[data-plot-url]"));
   document.querySelectorAll("form.plot-controls").forEach(bindControls);
+  // live.js: new results were stored; fetch every plot's data again (no page reload)
+  document.addEventListener("labdb:refresh-plots", function () {
+    var stamp = Date.now();
+    document.querySelectorAll("[data-plot-url]").forEach(function (el) {
+      el.dataset.refreshedAt = String(stamp);
+    });
+    queue(document.querySelectorAll("[data-plot-url]"));
+  });
 })();
