@@ -248,6 +248,11 @@ class InstrumentSerializer(CatalogSerializer):
             "model",
             "serial_number",
             "channels",
+            "current_accuracy_pct_of_reading",
+            "current_accuracy_pct_of_range",
+            "current_range_mA",
+            "time_accuracy_ppm",
+            "calibrated_on",
             *CatalogSerializer.tail_fields,
         )
 

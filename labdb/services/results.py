@@ -19,6 +19,7 @@ from typing import Any
 from analysis.pipelines import Result
 from labdb import models as m
 from labdb.provenance import canonical_json
+from labdb.services.conformance import run_conformance
 from labdb.services.parsing import store_frame
 from labdb.services.status import status_follow_result
 from labdb.storage import store_chunks
@@ -78,6 +79,7 @@ def result_store(job: m.AnalysisJob, stored: StoredOutput) -> m.AnalysisResult:
         test_run=job.data_file.test_run,
         kind=kind,
         summary={**summary, "warnings": data["warnings"]},
+        conformance=run_conformance(job.data_file.test_run, data),
         **metric_columns(data),
     )
     m.ResultTable.objects.bulk_create(
