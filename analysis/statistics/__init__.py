@@ -11,12 +11,15 @@ Small API (definitions, units and references in each docstring and in docs/stati
   (scipy.stats.ecdf), Greenwood 95 % band, number at risk; :func:`logrank` between two groups
   (scipy.stats.logrank), :func:`logrank_pairs` for several (Holm-adjusted).
 - :func:`outliers`: modified z-score (Iglewicz and Hoaglin) above 3.5 within a group.
+- :func:`trend` -> :class:`Trend`: Theil-Sen slope and Kendall's tau of a channel's metric
+  over time (:mod:`analysis.statistics.drift`).
 - :mod:`analysis.statistics.uncertainty`: charge and CE error bounds from a cycler's stated
   current and time accuracy.
 """
 
 from analysis.statistics.compare import Comparison, compare_groups, compare_two, holm
 from analysis.statistics.descriptive import Summary, describe
+from analysis.statistics.drift import Trend, trend
 from analysis.statistics.outliers import MODIFIED_Z_LIMIT, Outlier, modified_z, outliers
 from analysis.statistics.survival import (
     LogRank,
@@ -33,6 +36,7 @@ __all__ = [
     "Outlier",
     "Summary",
     "SurvivalCurve",
+    "Trend",
     "compare_groups",
     "compare_two",
     "describe",
@@ -42,4 +46,5 @@ __all__ = [
     "logrank_pairs",
     "modified_z",
     "outliers",
+    "trend",
 ]

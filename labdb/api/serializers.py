@@ -248,11 +248,7 @@ class InstrumentSerializer(CatalogSerializer):
             "model",
             "serial_number",
             "channels",
-            "current_accuracy_pct_of_reading",
-            "current_accuracy_pct_of_range",
-            "current_range_mA",
-            "time_accuracy_ppm",
-            "calibrated_on",
+            *m.Instrument.ACCURACY_FIELDS,
             *CatalogSerializer.tail_fields,
         )
 
@@ -445,6 +441,7 @@ class ResultSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "created_at",
             *METRIC_COLUMNS,
             "implausible",
+            "conformance",
         )
         read_only_fields = fields
 

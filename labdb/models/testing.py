@@ -50,6 +50,14 @@ class Instrument(CatalogRecord):
     )
     calibrated_on = models.DateField("calibration date", null=True, blank=True)
 
+    ACCURACY_FIELDS = (
+        "current_accuracy_pct_of_reading",
+        "current_accuracy_pct_of_range",
+        "current_range_mA",
+        "time_accuracy_ppm",
+        "calibrated_on",
+    )
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         for key in ("current_accuracy_pct_of_reading", "current_accuracy_pct_of_range"):

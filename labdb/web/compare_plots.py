@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from labdb.selectors import results as sel
+from labdb.selectors.statistics import without_deviations
 from labdb.web.cell_plots.common import PALETTE, PERCENT, RETENTION_AXIS
 from labdb.web.cell_plots.cycling import _time_voltage
 from labdb.web.cell_plots.profiles import parse_cycles, profile_traces
@@ -59,6 +60,9 @@ def selection(req: PlotRequest, *, replicates: int | None = None) -> Selection:
             seed=req.get("seed"),
             binder=req.get("binder"),
         )
+    if req.get("conforming"):  # leave out the cells whose runs deviate from their protocol
+        pinned = pinned_results(saved, [i.cell for i in infos], None) if saved else None
+        infos = without_deviations(req.user, infos, pinned)[0]
     if by not in sel.GROUPINGS:
         by = "formulation"
     groups = sel.grouped(infos, by)

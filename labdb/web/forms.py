@@ -273,11 +273,7 @@ class InstrumentForm(CatalogForm):
             "model",
             "serial_number",
             "channels",
-            "current_accuracy_pct_of_reading",
-            "current_accuracy_pct_of_range",
-            "current_range_mA",
-            "time_accuracy_ppm",
-            "calibrated_on",
+            *Instrument.ACCURACY_FIELDS,
             "notes",
         ]
 

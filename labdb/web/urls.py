@@ -2,6 +2,7 @@ from django.urls import path
 
 from labdb.web import (
     attachments,
+    channels,
     compare,
     dashboards,
     exports,
@@ -30,6 +31,8 @@ urlpatterns = [
     path("jobs/<uuid:pk>/", jobs.job_detail, name="job"),
     path("jobs/<uuid:pk>/rerun/", jobs.job_rerun_view, name="job-rerun"),
     path("upload/", upload.upload, name="upload"),
+    path("channels/", channels.channel_list_page, name="channels"),
+    path("instruments/<str:key>/channels/<str:channel>/", channels.channel_page, name="channel"),
     path("<slug:slug>/<str:key>/attachments/", attachments.attachment_upload, name="attach"),
     path("<slug:slug>/import/", imports.import_file, name="import"),
     path("<slug:slug>/import/template.csv", imports.import_template, name="import-template"),
