@@ -170,6 +170,22 @@ def survival_data(
     return durations, observed
 
 
+def survival_groups(
+    groups: Mapping[str, Sequence[sel.CellInfo]], metrics: Mapping[Any, sel.CellMetrics]
+) -> dict[str, tuple[list[float], list[bool]]]:
+    """group -> (cycles, shorted) of its cells with a cycling result (groups without any
+    are left out)."""
+    data = {g: survival_data(infos, metrics) for g, infos in groups.items()}
+    return {g: d for g, d in data.items() if d[0]}
+
+
+def survival_curves(
+    groups: Mapping[str, Sequence[sel.CellInfo]], metrics: Mapping[Any, sel.CellMetrics]
+) -> dict[str, SurvivalCurve]:
+    """The Kaplan-Meier curve of cycles to short of each group with cycling results."""
+    return {g: kaplan_meier(*d) for g, d in survival_groups(groups, metrics).items()}
+
+
 def study_statistics(
     groups: Mapping[str, Sequence[sel.CellInfo]],
     metrics: Mapping[Any, sel.CellMetrics],
@@ -182,8 +198,7 @@ def study_statistics(
     ns = sorted({n for cm in metrics.values() for n in cm.rct_after})
     specs = [*STAT_METRICS, *((f"rct_{n}", f"RCT after {n} cycles", "ohm cm2") for n in ns)]
     stats = [_metric_stats(k, lbl, unit, groups, metrics) for k, lbl, unit in specs]
-    surv = {g: survival_data(infos, metrics) for g, infos in groups.items()}
-    surv = {g: d for g, d in surv.items() if d[0]}
+    surv = survival_groups(groups, metrics)
     return StudyStatistics(
         by=by,
         groups={g: [i.cell.label for i in infos] for g, infos in groups.items()},

@@ -49,6 +49,7 @@ PAPER_FIGURES = [
     ("Fig. 6d", "Full cell: capacity and retention at 0.5C", "full-cell",
      {"kind": "full", "group": "cell"}),
 ]  # fmt: skip
+SURVIVAL_FIGURE = ("", "Cycles to short (Kaplan-Meier)", "survival", {})
 CUSTOM_FIGURES = [
     ("", "Voltage profiles of the first cycle", "profiles", {"cycles": "1"}),
     ("", "Coulombic efficiency per cycle", "ce", {}),
@@ -56,6 +57,7 @@ CUSTOM_FIGURES = [
     ("", "Capacity retention", "retention", {}),
     ("", "RCT after N cycles", "rct", {}),
     ("", "Voltage versus time", "voltage-time", {}),
+    SURVIVAL_FIGURE,
 ]
 SELECTION_KEYS = ("cells", "group", "kind", "seed", "binder", "conforming")
 
@@ -120,7 +122,7 @@ def compare_page(request: HttpRequest) -> HttpResponse:
             "saved": str(saved.pk),
             **{k: chosen[k] for k in ("group", "conforming") if chosen[k]},
         }
-        figures = PAPER_FIGURES if paper else CUSTOM_FIGURES
+        figures = [*PAPER_FIGURES, SURVIVAL_FIGURE] if paper else CUSTOM_FIGURES
         cards = [Card(n, t, path, {**p, **base}, tag=tag) for tag, t, n, p in figures]
         export_query = urlencode({"saved": str(saved.pk)})
     else:

@@ -9,9 +9,9 @@ import numpy as np
 
 from labdb import models as m
 from labdb.selectors import results as sel
+from labdb.selectors.uncertainty import cycling_bounds
 from labdb.web.cell_plots.common import RETENTION_AXIS, _pct, _series
 from labdb.web.decimate import minmax
-from labdb.selectors.uncertainty import cycling_bounds
 from labdb.web.figures import PlotRequest, empty, figure, trace, values
 
 

@@ -141,7 +141,12 @@ def test_compare_and_api_statistics(client_demo: Client, study: Any) -> None:
     u = stats.mannwhitneyu(mg, mgagsn, alternative="two-sided")
     assert c["mann_whitney_u"] == u.statistic and c["mann_whitney_p"] == pytest.approx(u.pvalue)
     assert c["hedges_g"] > 0 and c["rank_biserial"] == 1.0  # Mg's CE is higher in every pair
+    fig = client_demo.get("/compare/plots/survival.json?group=seed&kind=half").json()
+    steps = next(t for t in fig["data"] if t["name"] == "Ag+Mg+Sn (half)")
     curves = api["survival"]["curves"]
+    api_km = curves["Ag+Mg+Sn (half)"]
+    km = [100.0, *(v * 100 for v in api_km["survival"])]
+    assert steps["y"] == pytest.approx(km) and steps["x"][1:] == api_km["times"]
     assert curves["Ag+Mg+Sn (half)"]["n"] == 4
     assert client_demo.get("/api/v1/statistics/?group=colour").status_code == 400
 
