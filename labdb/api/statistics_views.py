@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +18,15 @@ from labdb.selectors import results as sel
 from labdb.selectors.access import visible
 from labdb.selectors.channels import channel_health, channel_list
 from labdb.selectors.statistics import study_statistics, without_deviations
+
+
+class ChannelSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    instrument = serializers.CharField(help_text="instrument label")
+    instrument_id = serializers.UUIDField()
+    channel = serializers.CharField(help_text="channel as the runs name it ('' for none)")
+    runs = serializers.IntegerField(help_text="test runs on cells")
+    cells = serializers.IntegerField()
+
 
 SELECTION = [
     OpenApiParameter(
@@ -41,7 +51,10 @@ SELECTION = [
         "with pairwise log-rank tests."
     ),
     parameters=SELECTION,
-    responses=OpenApiTypes.OBJECT,
+    responses={
+        200: OpenApiTypes.OBJECT,
+        400: OpenApiResponse(OpenApiTypes.OBJECT, description="unknown grouping"),
+    },
     tags=["statistics"],
 )
 @api_view(["GET"])
@@ -67,7 +80,9 @@ def statistics(request: Request) -> Response:
 
 
 @extend_schema(
-    summary="Instrument channels with runs", responses=OpenApiTypes.OBJECT, tags=["statistics"]
+    summary="Instrument channels with runs",
+    responses=ChannelSerializer(many=True),
+    tags=["statistics"],
 )
 @api_view(["GET"])
 def channels(request: Request) -> Response:
@@ -76,7 +91,7 @@ def channels(request: Request) -> Response:
 
 @extend_schema(
     summary="One channel's health: its cells across studies, average-CE trend and offset",
-    responses=OpenApiTypes.OBJECT,
+    responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such instrument")},
     tags=["statistics"],
 )
 @api_view(["GET"])

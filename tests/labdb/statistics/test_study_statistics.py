@@ -206,6 +206,10 @@ def test_ce_bounds_on_pages_and_in_the_csv(client_demo: Client, study: Any) -> N
     assert rows[0].endswith("y_error")
     first = rows[1].split(",")
     assert float(first[-1]) == pytest.approx(per_cycle[0] * 100, rel=1e-6)
+    api = client_demo.get(f"/api/v1/test-runs/{result.test_run.pk}/cycles/?format=csv")
+    header, first_row = api.content.decode().splitlines()[:2]
+    column = header.split(",").index("coulombic_efficiency_bound")
+    assert float(first_row.split(",")[column]) == pytest.approx(per_cycle[0], rel=1e-9)
     run_html = client_demo.get(f"/test-runs/{result.test_run.pk}/").content.decode()
     assert "± " in run_html and 'data-conformance="ok"' in run_html
     bad = study[DEVIATING].test_run
