@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from labdb import models as m
 from labdb.plausibility import CELL_METRIC_COLUMNS, Flag, metric_flag, result_flags
@@ -77,8 +76,3 @@ def result_metric_rows(
 def cycle_level_flags(result: m.AnalysisResult | None) -> list[Flag]:
     """Every flag of a result, its per-cycle values included (one query)."""
     return [] if result is None else result_flags(result)
-
-
-def excluded_note(excluded: list[tuple[Any, Flag]]) -> str:
-    """The title text naming the implausible values left out of a group's statistics."""
-    return "; ".join(f"{cell}: {flag.text}" for cell, flag in excluded)
