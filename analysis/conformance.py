@@ -18,7 +18,9 @@ cut-off voltages          no half-cycle beyond a cut-off by more than 10 mV (cha
 temperature               the half-cycle's mean cell temperature within +-2 degC
 EIS frequency range       each spectrum's highest and lowest measured frequency within
                           +-10 % of the protocol's
-EIS interval (in situ)    the time between successive spectra within +-10 %
+EIS interval (in situ)    the time from the end of one spectrum to the start of the next
+                          (the cycling between them; start to start when the end is not
+                          recorded) within +-10 %
 ========================  =============================================================
 
 Cycling checks cover the complete cycles from cycle 1 (a partial or minor cycle the run
@@ -154,7 +156,7 @@ class _Checker:
             ", ".join(f"{e:g}" for e in expected) if isinstance(expected, list) else f"{expected:g}"
         )
         found = f"{lo:.4g}" if lo == hi else f"{lo:.4g} to {hi:.4g}"
-        plural = "s" if len(at) > 1 else ""
+        where = {"cycle": "cycles", "spectrum": "spectra"}[at_kind] if len(at) > 1 else at_kind
         self.deviations.append(
             Deviation(
                 check,
@@ -167,7 +169,7 @@ class _Checker:
                 at,
                 at_kind,
                 f"{label} {found} {unit} instead of {shown} {unit} ({TOLERANCES[check]}) "
-                f"in {at_kind}{plural} {ranges_text(at)}",
+                f"in {where} {ranges_text(at)}",
             )
         )
 
@@ -332,13 +334,19 @@ def check_eis(
             )
     interval = p.get("eis_interval_h")
     if interval and protocol_kind == "insitu_eis":
-        times = [
-            (int(s["spectrum"]), _num((s.get("labels") or {}).get("time_second"))) for s in spectra
-        ]
-        gaps = [
-            (b[0], (b[1] - a[1]) / 3600.0 if a[1] is not None and b[1] is not None else None)
-            for a, b in pairwise(times)
-        ]
+
+        def time(s: Mapping[str, Any], key: str) -> float | None:
+            return _num((s.get("labels") or {}).get(key))
+
+        gaps = []
+        for a, b in pairwise(spectra):
+            # from the end of one spectrum (its start when no end is recorded) to the start
+            # of the next: the cycling between two in-situ spectra
+            end = time(a, "time_end_second")
+            end = end if end is not None else time(a, "time_second")
+            start = time(b, "time_second")
+            gap = (start - end) / 3600.0 if start is not None and end is not None else None
+            gaps.append((int(b["spectrum"]), gap))
         ck.run(
             "eis_interval",
             "eis_interval_h",
@@ -346,7 +354,7 @@ def check_eis(
             "h",
             gaps,
             _within(interval, RELATIVE_EIS),
-            "interval before the spectrum",
+            "time since the previous spectrum",
             "spectrum",
         )
     return Conformance(protocol_kind, dict(parameters), ck.checks, ck.deviations)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from analysis.conformance import check_cycling, check_eis, check_run, ranges_text
 
 AREA = 2.0  # cm2
@@ -123,9 +125,14 @@ def test_rate_test_accepts_any_listed_rate_and_a_short_stops_the_capacity_check(
 
 
 def test_eis_frequency_range_and_in_situ_interval() -> None:
+    # each spectrum takes 110 s; the protocol asks for one every 10 min of cycling
     spectra = [
-        {"spectrum": k, "frequency_range_hz": [0.1, 1e6], "labels": {"time_second": t}}
-        for k, t in enumerate([0.0, 600.0, 1200.0, 2400.0, 3000.0])
+        {
+            "spectrum": k,
+            "frequency_range_hz": [0.1, 1e6],
+            "labels": {"time_second": t, "time_end_second": t + 110.0},
+        }
+        for k, t in enumerate([0.0, 710.0, 1420.0, 2730.0, 3440.0])
     ]
     spectra[2]["frequency_range_hz"] = [1.0, 1e6]
     protocol = {
@@ -139,7 +146,12 @@ def test_eis_frequency_range_and_in_situ_interval() -> None:
     assert ("eis_frequency_range", "eis_frequency_max_Hz") not in by
     interval = by[("eis_interval", "eis_interval_h")]
     assert interval.at == [3] and interval.at_kind == "spectrum"  # 20 min before spectrum 3
+    assert interval.found_min == interval.found_max == pytest.approx(1200 / 3600)
     assert "spectrum 3" in interval.message
+    for s in spectra:  # no end time recorded: start to start, 710 s each
+        del s["labels"]["time_end_second"]  # type: ignore[attr-defined]
+    started = check_eis("insitu_eis", protocol, spectra)
+    assert [d.at for d in started.deviations if d.check == "eis_interval"] == [[1, 2, 3, 4]]
     data = {"kind": "eis", "summary": {"details": spectra}}
     assert check_run("eis", protocol, data, None).checks == {"eis_frequency_range": "deviation"}  # type: ignore[union-attr]
     assert check_run("peel", {}, {"kind": "peel"}, None) is None
