@@ -123,7 +123,10 @@ def logrank(
     a short (nothing to compare) or a group is empty."""
     if not len(a[0]) or not len(b[0]) or not (any(a[1]) or any(b[1])):
         return LogRank(names[0], names[1], None, None, None)
-    result = stats.logrank(_data(*a), _data(*b))
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        # a zero variance (one cell at risk at every short) gives no statistic: None below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = stats.logrank(_data(*a), _data(*b))
     z = float(result.statistic)
     p = float(result.pvalue)
     if not math.isfinite(z):

@@ -38,7 +38,12 @@ from labdb import models as m
 from labdb.plausibility import CELL_METRIC_COLUMNS, metric_flag
 from labdb.selectors import results as sel
 
-#: (key of CellMetrics.value, label, unit) of the metrics compared between groups
+#: metrics summarised per group but not tested between groups: cycles to short only over the
+#: shorted cells (the survival analysis compares them with censoring), cycles run (a choice
+#: of the experimenter, not a property of the material)
+NOT_COMPARED = ("short_circuit_cycle", "cycles")
+
+#: (key of CellMetrics.value, label, unit) of the metrics summarised per group
 STAT_METRICS: tuple[tuple[str, str, str], ...] = (
     ("ice", "initial coulombic efficiency", "1"),
     ("average_ce", "average coulombic efficiency", "1"),
@@ -106,6 +111,7 @@ class StudyStatistics:
             "grouped_by": self.by,
             "groups": self.groups,
             "multiple_comparisons": CORRECTION,
+            "comparison_family": "the pairs of groups of one metric and cell kind",
             "outlier_rule": f"|modified z| > {MODIFIED_Z_LIMIT:g} (Iglewicz-Hoaglin)",
             "confidence": 0.95,
             "metrics": [s.to_dict() for s in self.metrics],
@@ -147,8 +153,21 @@ def _metric_stats(
             implausible,
             [(values[o.index][0], o.reason) for o in flagged],
         )
-    comparisons = compare_groups({g: [v for _, v in s.values] for g, s in out.items()})
+    comparisons: list[Comparison] = []
+    if key not in NOT_COMPARED:
+        for family in _families(groups).values():
+            comparisons += compare_groups({g: [v for _, v in out[g].values] for g in family})
     return MetricStats(key, label, unit, out, comparisons)
+
+
+def _families(groups: Mapping[str, Sequence[sel.CellInfo]]) -> dict[str, list[str]]:
+    """The groups of one cell kind together (half cells are never compared with full cells:
+    different quantities under the same name); a group of mixed kinds stands alone."""
+    out: dict[str, list[str]] = {}
+    for group, infos in groups.items():
+        kinds = {i.cell.kind for i in infos}
+        out.setdefault(kinds.pop() if len(kinds) == 1 else group, []).append(group)
+    return out
 
 
 def survival_data(
@@ -199,12 +218,16 @@ def study_statistics(
     specs = [*STAT_METRICS, *((f"rct_{n}", f"RCT after {n} cycles", "ohm cm2") for n in ns)]
     stats = [_metric_stats(k, lbl, unit, groups, metrics) for k, lbl, unit in specs]
     surv = survival_groups(groups, metrics)
+    tests: list[LogRank] = []
+    for family in _families(groups).values():
+        within = {g: surv[g] for g in family if g in surv}
+        tests += logrank_pairs(within) if len(within) > 1 else []
     return StudyStatistics(
         by=by,
         groups={g: [i.cell.label for i in infos] for g, infos in groups.items()},
         metrics=stats,
         survival={g: kaplan_meier(*d) for g, d in surv.items()},
-        logrank=logrank_pairs(surv) if len(surv) > 1 else [],
+        logrank=tests,
         left_out=dict(left_out or {}),
         cells={g: [i.cell for i in infos] for g, infos in groups.items()},
     )
