@@ -145,6 +145,18 @@ class Flag:
         }
 
 
+#: the metric keys of the cell pages and the comparison table -> their RUN_METRICS column
+CELL_METRIC_COLUMNS = {
+    "ice": "initial_coulombic_efficiency",
+    "average_ce": "average_coulombic_efficiency",
+    "cumulative_ce": "cumulative_coulombic_efficiency",
+    "retention": "capacity_retention",
+    "cycles": "cycle_count",
+    "short_circuit_cycle": "short_circuit_cycle",
+    "total_time_h": "total_time_h",
+}
+
+
 def metric_flag(column: str, value: float | None) -> Flag | None:
     """The flag of one run-metric value, or None when it is plausible (or unknown/empty)."""
     spec = PLAUSIBLE_RANGES.get(column)

@@ -40,6 +40,21 @@ def _column(table: pd.DataFrame, name: str) -> FloatArray:
     return values
 
 
+def _mean_per_half_cycle(table: pd.DataFrame, name: str, seg: Segmentation) -> FloatArray:
+    """Mean of a column over each half-cycle's rows, ignoring missing values (NaN where the
+    column is absent or has no value in the half-cycle)."""
+    if name not in table.columns or not seg.starts.size:
+        return np.full(seg.starts.size, np.nan)
+    values = table[name].to_numpy(dtype=np.float64, na_value=np.nan)
+    seen = np.isfinite(values)
+    sums = np.concatenate(([0.0], np.cumsum(np.where(seen, values, 0.0))))
+    counts = np.concatenate(([0], np.cumsum(seen)))
+    n = counts[seg.stops] - counts[seg.starts]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: FloatArray = np.where(n > 0, (sums[seg.stops] - sums[seg.starts]) / n, np.nan)
+    return out
+
+
 def analyze_cycling(
     table: pd.DataFrame,
     *,
@@ -251,6 +266,11 @@ def analyze_cycling(
             "capacity_mAh": hc.capacity_Ah * 1000.0,
             "integrated_capacity_mAh": hc.integrated_capacity_Ah * 1000.0,
             "reached_cutoff": cutoffs.reached,
+            # what the protocol check (analysis.conformance) compares with the protocol
+            "current_mA": hc.current_A * 1000.0,
+            "max_voltage_V": hc.max_voltage_V,
+            "min_voltage_V": hc.min_voltage_V,
+            "mean_temperature_degC": _mean_per_half_cycle(table, "temperature_t1_celsius", seg),
         }
     )
     return CyclingResult(

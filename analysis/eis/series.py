@@ -45,7 +45,8 @@ def state_name(dc_state: str, cell_type: str | None) -> str:
 def spectra(table: pd.DataFrame) -> Iterator[tuple[int, Real, Complex, dict[str, Any]]]:
     """``(spectrum, frequency_hz, impedance, labels)`` for each spectrum of a reader's table,
     by spectrum number (rows keep their order within a spectrum); labels are the first value
-    of cycle/sequence/time/potential/current where recorded."""
+    of cycle/sequence/time/potential/current where recorded, and ``time_end_second`` the
+    spectrum's last time (the protocol check measures in-situ intervals between spectra)."""
     number = table["spectrum"].to_numpy()
     order = np.argsort(number, kind="stable")
     number = number[order]
@@ -60,6 +61,8 @@ def spectra(table: pd.DataFrame) -> Iterator[tuple[int, Real, Complex, dict[str,
     stops = np.concatenate((bounds, [number.size])) if number.size else starts
     for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
         labels = {c: _item(v[a]) for c, v in labels_all.items()}
+        if "time_second" in labels_all:
+            labels["time_end_second"] = _item(labels_all["time_second"][b - 1])
         yield int(number[a]), f_all[a:b], z_all[a:b], labels
 
 

@@ -137,11 +137,14 @@ class Spectrum:
     kk: dict[str, Any] | None
     drt: dict[str, Any] | None
     curve: dict[str, Any]
+    #: lowest and highest measured frequency (Hz), all points (the protocol check reads it)
+    frequency_range_hz: tuple[float, float] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "spectrum": self.index,
             "labels": self.labels,
+            "frequency_range_hz": self.frequency_range_hz,
             "fit": self.fit.to_dict(),
             "physical": self.physical,
             "model_reason": self.reason,
@@ -256,6 +259,7 @@ def run(table: pd.DataFrame, params: EISParams, progress: Progress | None = None
                 kk=kk.to_dict() if kk is not None else None,
                 drt=drt.to_dict() if drt is not None else None,
                 curve=_curve(fit, f_fit, z_fit),
+                frequency_range_hz=(float(np.min(f)), float(np.max(f))),
             )
         )
         report(progress, (k + 1) / len(items))

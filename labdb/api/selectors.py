@@ -3,6 +3,7 @@ projects of the requesting user."""
 
 from __future__ import annotations
 
+import math
 import uuid
 from typing import Any
 
@@ -13,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from labdb import models as m
 from labdb.models.data import CycleResult
 from labdb.selectors.access import AmbiguousLabel, User, one_by_key, visible
+from labdb.selectors.uncertainty import cycling_bounds
 
 #: Run metrics as columns of AnalysisResult, in the order the tables show them.
 METRIC_COLUMNS = tuple(rm.column for rm in m.RUN_METRICS)
@@ -75,7 +77,9 @@ def latest_result(run: m.TestRun, kind: str = "cycling") -> m.AnalysisResult | N
 
 
 def cycle_rows(result: m.AnalysisResult | None) -> list[dict[str, Any]]:
-    """One flat row per cycle: the key columns, then every other per-cycle value."""
+    """One flat row per cycle: the key columns, then every other per-cycle value, then the
+    error bounds of charge, discharge, CE and cumulative CE (``*_bound``) when the run's
+    instrument states its accuracy (docs/statistics.md)."""
     if result is None:
         return []
     rows = []
@@ -88,6 +92,12 @@ def cycle_rows(result: m.AnalysisResult | None) -> list[dict[str, Any]]:
         for k, v in (row[-1] or {}).items():
             flat.setdefault(k, v)
         rows.append(flat)
+    bounds = cycling_bounds(result)
+    if bounds is not None:  # limits of error from the instrument's stated accuracy
+        for flat in rows:
+            if flat["cycle"] in bounds.cycles:
+                for k, v in bounds.at(flat["cycle"]).items():
+                    flat[f"{k}_bound"] = v if math.isfinite(v) else None
     return rows
 
 

@@ -251,6 +251,7 @@ class InstrumentSerializer(CatalogSerializer):
             "model",
             "serial_number",
             "channels",
+            *m.Instrument.ACCURACY_FIELDS,
             *CatalogSerializer.tail_fields,
         )
 
@@ -445,6 +446,7 @@ class ResultSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "created_at",
             *METRIC_COLUMNS,
             "implausible",
+            "conformance",
         )
         read_only_fields = fields
 

@@ -9,7 +9,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
-from labdb.api import alert_views, data_views, eis_views, schema, views
+from labdb.api import alert_views, data_views, eis_views, schema, statistics_views, views
 
 __all__ = ["schema"]  # registers the token scheme with drf-spectacular
 
@@ -38,5 +38,12 @@ urlpatterns = [
     # the split view serves its start-up script as a file: no inline script (the CSP forbids it)
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("statistics/", statistics_views.statistics, name="statistics"),
+    path("channels/", statistics_views.channels, name="channels"),
+    path(
+        "instruments/<str:key>/channels/<str:channel>/",
+        statistics_views.channel,
+        name="channel",
+    ),
     path("", include(router.urls)),
 ]

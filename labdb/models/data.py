@@ -243,12 +243,23 @@ class AnalysisResult(ImmutableModel):
     short_circuit_cycle = models.IntegerField(null=True, blank=True)
     cycle_life = models.IntegerField(null=True, blank=True)
     total_time_h = models.FloatField(null=True, blank=True)
+    #: the run checked against its protocol when the result was stored
+    #: (analysis.conformance.Conformance.to_dict: checks, deviations with their cycles, the
+    #: protocol values and tolerances used); None: stored before the check existed
+    conformance = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.kind} result of {self.test_run}"
+
+    @property
+    def deviation_count(self) -> int | None:
+        """Protocol deviations found (None: not checked)."""
+        if self.conformance is None:
+            return None
+        return len(self.conformance.get("deviations", []))
 
 
 class CycleResult(ImmutableModel):

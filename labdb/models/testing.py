@@ -24,6 +24,54 @@ class Instrument(CatalogRecord):
     model = models.CharField(max_length=80, blank=True)
     serial_number = models.CharField(max_length=80, blank=True)
     channels = models.PositiveIntegerField(default=1)
+    # Stated accuracy (data sheet or calibration certificate): the CE and capacity error
+    # bounds of every run on the instrument follow from these (docs/statistics.md,
+    # "Uncertainty"; analysis.statistics.uncertainty).
+    current_accuracy_pct_of_reading = models.FloatField(
+        "current accuracy, % of reading",
+        null=True,
+        blank=True,
+        help_text="gain error of the current measurement, e.g. 0.05",
+    )
+    current_accuracy_pct_of_range = models.FloatField(
+        "current accuracy, % of range",
+        null=True,
+        blank=True,
+        help_text="offset error as a percentage of the full-scale current of the range, e.g. 0.02",
+    )
+    current_range_mA = models.FloatField(
+        "current range (mA)",
+        null=True,
+        blank=True,
+        help_text="full-scale current of the range the channels measure in",
+    )
+    time_accuracy_ppm = models.FloatField(
+        "time accuracy (ppm)", null=True, blank=True, help_text="clock error, parts per million"
+    )
+    calibrated_on = models.DateField("calibration date", null=True, blank=True)
+
+    ACCURACY_FIELDS = (
+        "current_accuracy_pct_of_reading",
+        "current_accuracy_pct_of_range",
+        "current_range_mA",
+        "time_accuracy_ppm",
+        "calibrated_on",
+    )
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        for key in ("current_accuracy_pct_of_reading", "current_accuracy_pct_of_range"):
+            value = getattr(self, key)
+            if value is not None and not 0 <= value < 100:
+                errors[key] = "a percentage from 0 to below 100"
+        if self.time_accuracy_ppm is not None and self.time_accuracy_ppm < 0:
+            errors["time_accuracy_ppm"] = "must be zero or positive"
+        if self.current_range_mA is not None and self.current_range_mA <= 0:
+            errors["current_range_mA"] = "the range's full-scale current must be positive"
+        if self.current_accuracy_pct_of_range is not None and self.current_range_mA is None:
+            errors["current_range_mA"] = "give the range whose percentage the offset is"
+        if errors:
+            raise ValidationError(errors)
 
 
 class TestProtocol(CatalogRecord):

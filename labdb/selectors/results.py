@@ -243,6 +243,12 @@ GROUPINGS = {
     "binder": "binder",
     "kind": "cell kind",
     "cell": "cell (no grouping)",
+    "version": "formulation version",
+    "seed_lot": "seed lot",
+    "electrolyte_lot": "solid-electrolyte lot",
+    "batch": "electrode batch",
+    "operator": "operator (cell assembly)",
+    "channel": "instrument channel (cycling)",
 }
 
 
@@ -252,6 +258,14 @@ class CellInfo:
     formulation: str
     seeds: str
     binder: str
+    #: "name v2", seed lots "Ag-L1+Mg-L2", SE lot, anode batch, assembling operator, and the
+    #: instrument channel(s) of the cell's long-term cycling runs ("CYC-1 ch 3")
+    version: str = ""
+    seed_lot: str = ""
+    electrolyte_lot: str = ""
+    batch: str = ""
+    operator: str = ""
+    channel: str = ""
 
 
 def cell_infos(cells: Sequence[m.Cell]) -> dict[Any, CellInfo]:
@@ -264,14 +278,31 @@ def cell_infos(cells: Sequence[m.Cell]) -> dict[Any, CellInfo]:
     binders: dict[Any, set[str]] = {}
     for fid, role, name in components:
         (seeds if role == "seed" else binders).setdefault(fid, set()).add(name)
+    seed_lots: dict[Any, set[str]] = {}
+    for fid, lot in m.FormulationComponent.objects.filter(
+        formulation_id__in=formulation_ids, role="seed"
+    ).values_list("formulation_id", "lot__label"):
+        seed_lots.setdefault(fid, set()).add(lot)
+    channels: dict[Any, set[str]] = {}
+    for cid, instrument, channel in m.TestRun.objects.filter(
+        cell__in=cells, protocol__kind__in=LONG_TERM_KINDS, instrument__isnull=False
+    ).values_list("cell_id", "instrument__label", "channel"):
+        channels.setdefault(cid, set()).add(f"{instrument} ch {channel or '?'}")
     out = {}
     for c in cells:
         fid = c.anode_batch.formulation_id
+        formulation = c.anode_batch.formulation
         out[c.pk] = CellInfo(
             cell=c,
-            formulation=c.anode_batch.formulation.name,
+            formulation=formulation.name,
             seeds="+".join(sorted(seeds.get(fid, set()))) or "none",
             binder="+".join(sorted(binders.get(fid, set()))) or "none",
+            version=f"{formulation.name} v{formulation.version}",
+            seed_lot="+".join(sorted(seed_lots.get(fid, set()))) or "none",
+            electrolyte_lot=c.electrolyte_lot.label,
+            batch=c.anode_batch.label,
+            operator=c.operator.get_username() if c.operator_id else "none",  # type: ignore[union-attr]
+            channel="+".join(sorted(channels.get(c.pk, set()))) or "none",
         )
     return out
 
@@ -283,7 +314,9 @@ def group_key(info: CellInfo, by: str) -> str:
         return info.cell.label
     if by == "kind":
         return str(info.cell.get_kind_display()).split(" (")[0]
-    base = {"formulation": info.formulation, "seed": info.seeds, "binder": info.binder}[by]
+    base = {"formulation": info.formulation, "seed": info.seeds, "binder": info.binder}.get(by)
+    if base is None:
+        base = getattr(info, by)
     return f"{base} ({kind})"
 
 
@@ -296,7 +329,9 @@ def comparison_cells(
     binder: str = "",
 ) -> list[CellInfo]:
     """The visible cells chosen by label, or all visible cells matching the filters."""
-    qs = visible(m.Cell, user).select_related("anode_batch__formulation")
+    qs = visible(m.Cell, user).select_related(
+        "anode_batch__formulation", "electrolyte_lot", "operator"
+    )
     if labels:
         qs = qs.filter(label__in=labels)
     if kind:

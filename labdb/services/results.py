@@ -23,6 +23,7 @@ from analysis.pipelines import Result
 from labdb import models as m
 from labdb.provenance import canonical_json
 from labdb.services.alerts import alerts_after_result
+from labdb.services.conformance import run_conformance
 from labdb.services.parsing import store_frame
 from labdb.services.status import status_follow_result
 from labdb.storage import store_chunks
@@ -82,6 +83,7 @@ def result_store(job: m.AnalysisJob, stored: StoredOutput) -> m.AnalysisResult:
         test_run=job.data_file.test_run,
         kind=kind,
         summary={**summary, "warnings": data["warnings"]},
+        conformance=run_conformance(job.data_file.test_run, data),
         **metric_columns(data),
     )
     m.ResultTable.objects.bulk_create(

@@ -17,9 +17,10 @@ from django.views.decorators.http import require_POST
 from labdb import models as m
 from labdb.selectors import results as sel
 from labdb.selectors.access import visible
+from labdb.selectors.statistics import study_statistics, without_deviations
 from labdb.services.comparisons import comparison_save
+from labdb.web.compare_stats import comparison_rows, replicate_table, survival_rows
 from labdb.web.dashboards import Card
-from labdb.web.flags import CELL_METRIC_COLUMNS, excluded_note, shown
 from labdb.web.plots import plotly_url
 from labdb.web.saved import (
     PAPER_NAME,
@@ -52,6 +53,7 @@ PAPER_FIGURES = [
     ("Fig. 6d", "Full cell: capacity and retention at 0.5C", "full-cell",
      {"kind": "full", "group": "cell"}),
 ]  # fmt: skip
+SURVIVAL_FIGURE = ("", "Cycles to short (Kaplan-Meier)", "survival", {})
 CUSTOM_FIGURES = [
     ("", "Voltage profiles of the first cycle", "profiles", {"cycles": "1"}),
     ("", "Coulombic efficiency per cycle", "ce", {}),
@@ -59,80 +61,9 @@ CUSTOM_FIGURES = [
     ("", "Capacity retention", "retention", {}),
     ("", "RCT after N cycles", "rct", {}),
     ("", "Voltage versus time", "voltage-time", {}),
+    SURVIVAL_FIGURE,
 ]
-SELECTION_KEYS = ("cells", "group", "kind", "seed", "binder")
-
-TABLE_METRICS = [
-    ("ice", "ICE", "pct"),
-    ("average_ce", "average CE", "pct3"),
-    ("cumulative_ce", "cumulative CE", "pct"),
-    ("short_circuit_cycle", "cycles to short", "int"),
-    ("cycles", "cycles run", "int"),
-    ("retention", "capacity retention", "pct"),
-]
-
-
-def _fmt(value: float | None, style: str) -> str:
-    if value is None:
-        return "—"
-    if style == "pct":
-        return f"{value * 100:.2f}"
-    if style == "pct3":
-        return f"{value * 100:.3f}"
-    if style == "int":
-        return f"{value:.1f}" if value != int(value) else f"{value:.0f}"
-    return f"{value:.3g}"
-
-
-def _sd(value: float | None, style: str) -> str:
-    """The standard deviation with as many decimals as its mean is shown with."""
-    if value is None:
-        return ""
-    if style == "pct":
-        return f"{value * 100:.2f}"
-    if style == "pct3":
-        return f"{value * 100:.3f}"
-    return f"{value:.1f}" if style == "int" else f"{value:.2g}"
-
-
-def replicate_table(
-    groups: dict[str, list[sel.CellInfo]], metrics: dict[Any, sel.CellMetrics]
-) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
-    """Columns and rows of mean ± sd across the replicate cells of each group."""
-    ns = sorted({n for cm in metrics.values() for n in cm.rct_after})
-    columns = [(k, lbl, style) for k, lbl, style in TABLE_METRICS]
-    columns += [(f"rct_{n}", f"RCT after {n} cycles (Ω cm²)", "num") for n in ns]
-    rows = []
-    for group, infos in groups.items():
-        cells = []
-        for key, _, style in columns:
-            vals, excluded = [], []
-            for i in infos:
-                v = shown(key, metrics[i.cell.pk].value(key), "")
-                if v.flag is not None and key in CELL_METRIC_COLUMNS:
-                    excluded.append((i.cell, v.flag))  # kept out of the group's statistics
-                else:
-                    vals.append(metrics[i.cell.pk].value(key))
-            mean, sd, n = sel.mean_sd(vals)
-            unit = " %" if style.startswith("pct") and mean is not None else ""
-            cells.append(
-                {
-                    "key": key,
-                    "mean": mean,
-                    "raw": "" if mean is None else repr(mean),
-                    "sd": sd,
-                    "n": n,
-                    "text": _fmt(mean, style) + unit,
-                    "sd_text": _sd(sd, style),
-                    "excluded": len(excluded),
-                    "excluded_title": excluded_note(excluded),
-                    "note": f"{n}/{len(infos)} shorted"
-                    if key == "short_circuit_cycle" and n
-                    else ("no short" if key == "short_circuit_cycle" else ""),
-                }
-            )
-        rows.append({"group": group, "cells": [i.cell for i in infos], "values": cells})
-    return [(k, lbl) for k, lbl, _ in columns], rows
+SELECTION_KEYS = ("cells", "group", "kind", "seed", "binder", "conforming")
 
 
 def mechanics_table(user: Any) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
@@ -189,9 +120,13 @@ def compare_page(request: HttpRequest) -> HttpResponse:
         infos = list(sel.cell_infos(cells).values())
         named = bool(saved.options.get("cells_named"))
         by = chosen["group"] or saved.options.get("group") or ("cell" if named else "formulation")
-        metrics = sel.cell_metrics(user, cells, pinned_results(saved, cells, None))
-        base = {"saved": str(saved.pk), **({"group": chosen["group"]} if chosen["group"] else {})}
-        figures = PAPER_FIGURES if paper else CUSTOM_FIGURES
+        results = pinned_results(saved, cells, None)
+        metrics = sel.cell_metrics(user, cells, results)
+        base = {
+            "saved": str(saved.pk),
+            **{k: chosen[k] for k in ("group", "conforming") if chosen[k]},
+        }
+        figures = [*PAPER_FIGURES, SURVIVAL_FIGURE] if paper else CUSTOM_FIGURES
         cards = [Card(n, t, path, {**p, **base}, tag=tag) for tag, t, n, p in figures]
         export_query = urlencode({"saved": str(saved.pk)})
     else:
@@ -205,10 +140,21 @@ def compare_page(request: HttpRequest) -> HttpResponse:
             seed=chosen["seed"],
             binder=chosen["binder"],
         )
-        metrics = sel.cell_metrics(user, [i.cell for i in infos])
+        results = sel.results_of_cells(user, [i.cell for i in infos], None)
+        metrics = sel.cell_metrics(user, [i.cell for i in infos], results)
         export_query = request.GET.urlencode()
+    kept, left_out = without_deviations(user, infos, results)
+    if chosen["conforming"]:
+        infos = kept
     groups = sel.grouped(infos, by if by in sel.GROUPINGS else "formulation")
-    columns, rows = replicate_table(groups, metrics)
+    stats = study_statistics(
+        groups, metrics, by=by, left_out=left_out if chosen["conforming"] else None
+    )
+    columns, rows = replicate_table(stats)
+    survival, logrank = survival_rows(stats)
+    toggle = [(k, v) for k, vs in request.GET.lists() for v in vs if k != "conforming"]
+    if not chosen["conforming"]:
+        toggle.append(("conforming", "1"))
     mech_columns, mech_rows = mechanics_table(user)
     mech_cards = [
         Card("mechanics", label[0].upper() + label[1:], path, {"metric": key}, key=key)
@@ -241,6 +187,12 @@ def compare_page(request: HttpRequest) -> HttpResponse:
             "mech_cards": mech_cards if mech_rows else [],
             "columns": columns,
             "rows": rows,
+            "comparisons": comparison_rows(stats),
+            "survival": survival,
+            "logrank": logrank,
+            "deviating": left_out,
+            "conforming": bool(chosen["conforming"]),
+            "conforming_toggle": urlencode(toggle),
             "mech_columns": mech_columns,
             "mech_rows": mech_rows,
             "plotly_url": plotly_url(),

@@ -10,6 +10,7 @@ import numpy as np
 
 from labdb.selectors import insitu as ins
 from labdb.selectors import results as sel
+from labdb.selectors.statistics import survival_curves, without_deviations
 from labdb.web.cell_plots.common import PALETTE, PERCENT, RETENTION_AXIS
 from labdb.web.cell_plots.cycling import _time_voltage
 from labdb.web.cell_plots.eis import fitted, measured
@@ -62,6 +63,9 @@ def selection(req: PlotRequest, *, replicates: int | None = None) -> Selection:
             seed=req.get("seed"),
             binder=req.get("binder"),
         )
+    if req.get("conforming"):  # leave out the cells whose runs deviate from their protocol
+        pinned = pinned_results(saved, [i.cell for i in infos], None) if saved else None
+        infos = without_deviations(req.user, infos, pinned)[0]
     if by not in sel.GROUPINGS:
         by = "formulation"
     groups = sel.grouped(infos, by)
@@ -404,7 +408,36 @@ def mechanics(_: Any, req: PlotRequest) -> dict[str, Any]:
     return figure(label[0].upper() + label[1:], "binder", label, data, showlegend=False)
 
 
+def survival(_: Any, req: PlotRequest) -> dict[str, Any]:
+    """Kaplan-Meier curves of cycles to short, one step line per group, censored cells as
+    ticks (the curves are labdb.selectors.statistics', docs/statistics.md)."""
+    s = selection(req)
+    cells = [i.cell for _, _, i in s.cells()]
+    metrics = sel.cell_metrics(req.user, cells, results_for(req, cells, None))
+    data = []
+    for group, km in survival_curves(s.groups, metrics).items():
+        x, y = [0.0, *km.times], [100.0, *(v * 100 for v in km.survival)]
+        data.append(trace(group, x, y, line={"shape": "hv", "color": s.colors[group]}))
+        ticks = [(t, v) for t, v, c in zip(km.times, y[1:], km.censored, strict=True) if c]
+        if ticks:
+            data.append(
+                trace(
+                    f"{group}: censored",
+                    [t for t, _ in ticks],
+                    [v for _, v in ticks],
+                    "markers",
+                    marker={"symbol": "line-ns-open", "size": 10, "color": s.colors[group]},
+                    showlegend=False,
+                )
+            )
+    return figure(
+        "Cycles to short (Kaplan-Meier)", "cycle", "cells without a short (%)", data,
+        yaxis={"range": [0, 105]},
+    )  # fmt: skip
+
+
 COMPARE_PLOTS: dict[str, Builder] = {
+    "survival": survival,
     "profiles": profiles,
     "ce": ce,
     "cumulative-ce": cumulative_ce,

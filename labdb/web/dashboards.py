@@ -20,9 +20,10 @@ from labdb import models as m
 from labdb.selectors import results as sel
 from labdb.selectors.access import get_visible
 from labdb.selectors.live import live_state
+from labdb.selectors.uncertainty import CyclingBounds, cycling_bounds
 from labdb.web.display import detail_context
 from labdb.web.entities import ENTITIES
-from labdb.web.flags import cycle_level_flags, pct, shown
+from labdb.web.flags import cycle_level_flags, pct, pct_pm, shown
 from labdb.web.plots import plotly_url
 
 
@@ -70,29 +71,31 @@ class Card:
 
 
 def _cycling_rows(results: Sequence[m.AnalysisResult]) -> list[dict[str, Any]]:
-    return [
-        {
-            "run": r.test_run,
-            "protocol": r.test_run.protocol.name,
-            "cycles": r.cycle_count,
-            "ice": shown(
-                "ice", r.initial_coulombic_efficiency, pct(r.initial_coulombic_efficiency)
-            ),
-            "average_ce": shown(
-                "average_ce", r.average_coulombic_efficiency, pct(r.average_coulombic_efficiency, 3)
-            ),
-            "cumulative_ce": shown(
-                "cumulative_ce",
-                r.cumulative_coulombic_efficiency,
-                pct(r.cumulative_coulombic_efficiency),
-            ),
-            "short": r.short_circuit_cycle,
-            "retention": shown("retention", r.capacity_retention, pct(r.capacity_retention, 1)),
-            "cycle_life": r.cycle_life,
-            "hours": r.total_time_h,
-        }
-        for r in results
-    ]
+    return [_cycling_row(r, cycling_bounds(r)) for r in results]
+
+
+def _cycling_row(r: m.AnalysisResult, b: CyclingBounds | None) -> dict[str, Any]:
+    return {
+        "run": r.test_run,
+        "protocol": r.test_run.protocol.name,
+        "cycles": r.cycle_count,
+        "conformance": r.conformance,
+        "ice": shown("ice", r.initial_coulombic_efficiency, pct(r.initial_coulombic_efficiency)),
+        "average_ce": shown(
+            "average_ce",
+            r.average_coulombic_efficiency,
+            pct_pm(r.average_coulombic_efficiency, b.average_ce if b else None, 3),
+        ),
+        "cumulative_ce": shown(
+            "cumulative_ce",
+            r.cumulative_coulombic_efficiency,
+            pct_pm(r.cumulative_coulombic_efficiency, b.final_cumulative_ce if b else None),
+        ),
+        "short": r.short_circuit_cycle,
+        "retention": shown("retention", r.capacity_retention, pct(r.capacity_retention, 1)),
+        "cycle_life": r.cycle_life,
+        "hours": r.total_time_h,
+    }
 
 
 def _eis_rows(results: Sequence[m.AnalysisResult]) -> list[dict[str, Any]]:
@@ -214,10 +217,13 @@ def cell_page(request: HttpRequest, key: str) -> HttpResponse:
     eis = sel.eis_results(request.user, cell, results)
     has_cv = bool(sel.by_kind(results, "cv"))
     headline = sel.cell_metrics(request.user, [cell], results)[cell.pk]
+    bounds = cycling_bounds(headline.result)
     context.update(
         {
             "headline": headline,
-            "headline_rows": _headline_rows(headline),
+            "headline_rows": _headline_rows(headline, bounds),
+            "bounds": bounds,
+            "conformance_results": [r for r in results if r.kind in ("cycling", "eis")],
             "flags": cycle_level_flags(chosen),
             "cycling_rows": _cycling_rows(cycling),
             "eis_rows": _eis_rows(eis),
@@ -242,11 +248,13 @@ def cell_live(request: HttpRequest, key: str) -> JsonResponse:
     return response
 
 
-def _headline_rows(cm: sel.CellMetrics) -> list[tuple[str, Any]]:
+def _headline_rows(cm: sel.CellMetrics, b: CyclingBounds | None) -> list[tuple[str, Any]]:
+    average = pct_pm(cm.average_ce, b.average_ce if b else None, 3)
+    cumulative = pct_pm(cm.cumulative_ce, b.final_cumulative_ce if b else None)
     rows: list[tuple[str, Any]] = [
         ("Initial CE", shown("ice", cm.ice, pct(cm.ice))),
-        ("Average CE", shown("average_ce", cm.average_ce, pct(cm.average_ce, 3))),
-        ("Cumulative CE", shown("cumulative_ce", cm.cumulative_ce, pct(cm.cumulative_ce))),
+        ("Average CE", shown("average_ce", cm.average_ce, average)),
+        ("Cumulative CE", shown("cumulative_ce", cm.cumulative_ce, cumulative)),
         (
             "Cycles to short",
             str(cm.short_circuit_cycle)

@@ -23,6 +23,7 @@ from labdb.selectors import catalog as catalog_selectors
 from labdb.selectors import results as sel
 from labdb.selectors.lineage import lineage, record_text
 from labdb.selectors.live import live_of_cells, live_time_text
+from labdb.selectors.uncertainty import cycling_bounds
 from labdb.services.history import history_for
 from labdb.units import KINDS, format_quantity
 from labdb.web.attachments import AttachmentForm
@@ -110,12 +111,18 @@ def detail_context(request: HttpRequest, entity: Entity, obj: Model) -> dict[str
         context["jobs"] = m.AnalysisJob.objects.filter(data_file__test_run=obj).select_related(
             "data_file"
         )
-        context["results"] = obj.results.select_related("job__data_file").order_by("-created_at")
+        context["results"] = obj.results.select_related(
+            "job__data_file", "test_run__instrument"
+        ).order_by("-created_at")
         context["cycling_metrics"] = [
-            (r, result_metric_rows(r), result_flags(r))
+            (r, result_metric_rows(r, cycling_bounds(r)), result_flags(r))
             for r in context["results"]
             if r.kind == "cycling"
         ]
+        newest: dict[str, m.AnalysisResult] = {}
+        for r in context["results"]:
+            newest.setdefault(r.kind, r)
+        context["conformance"] = list(newest.values())
     if isinstance(obj, m.MaterialLot | m.ElectrodeBatch):
         context["attachments"] = obj.attachments.all()
         context["attachment_form"] = AttachmentForm()

@@ -5,22 +5,12 @@ that ``templates/_metric.html`` turns into a visible badge with the rule and cau
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any
 
 from labdb import models as m
-from labdb.plausibility import Flag, metric_flag, result_flags
-
-#: the metric keys of the cell pages and the comparison table -> their RUN_METRICS column
-CELL_METRIC_COLUMNS = {
-    "ice": "initial_coulombic_efficiency",
-    "average_ce": "average_coulombic_efficiency",
-    "cumulative_ce": "cumulative_coulombic_efficiency",
-    "retention": "capacity_retention",
-    "cycles": "cycle_count",
-    "short_circuit_cycle": "short_circuit_cycle",
-    "total_time_h": "total_time_h",
-}
+from labdb.plausibility import CELL_METRIC_COLUMNS, Flag, metric_flag, result_flags
+from labdb.selectors.uncertainty import CyclingBounds
 
 
 @dataclass(frozen=True)
@@ -42,13 +32,37 @@ def shown(column: str, value: float | None, text: str | None = None) -> Shown:
     return Shown(text if text is not None else str(value), metric_flag(column, value))
 
 
-def result_metric_rows(result: m.AnalysisResult) -> list[tuple[str, Shown]]:
-    """A cycling result's run metrics as a test-run page lists them (CE and retention in %)."""
+def pct_pm(value: float | None, bound: float | None, digits: int = 2) -> str:
+    """A fraction in % with its instrument error bound ("99.620 % ± 0.012 %"): the bound
+    with two significant digits, the value with as many decimals (at least ``digits``)."""
+    if value is None:
+        return "—"
+    if bound is None or not math.isfinite(bound) or bound <= 0:
+        return pct(value, digits)
+    d = min(max(digits, 1 - math.floor(math.log10(bound * 100))), 8)
+    return f"{value * 100:.{d}f} % ± {bound * 100:.{d}f} %"
+
+
+#: RUN_METRICS column -> the CyclingBounds attribute of its error bound
+BOUNDED = {
+    "average_coulombic_efficiency": "average_ce",
+    "cumulative_coulombic_efficiency": "final_cumulative_ce",
+}
+
+
+def result_metric_rows(
+    result: m.AnalysisResult, bounds: CyclingBounds | None = None
+) -> list[tuple[str, Shown]]:
+    """A cycling result's run metrics as a test-run page lists them (CE and retention in %,
+    average and cumulative CE with the instrument's error bound when it states its
+    accuracy)."""
     rows: list[tuple[str, Shown]] = []
     for rm in m.RUN_METRICS:
         value = getattr(result, rm.column)
         if rm.unit == "1":
-            text = pct(value, 3 if rm.column == "average_coulombic_efficiency" else 2)
+            digits = 3 if rm.column == "average_coulombic_efficiency" else 2
+            bound = getattr(bounds, BOUNDED[rm.column]) if bounds and rm.column in BOUNDED else None
+            text = pct_pm(value, bound, digits)
         elif value is None:
             text = "none detected" if rm.column == "short_circuit_cycle" else "—"
         elif rm.unit == "h":
@@ -62,8 +76,3 @@ def result_metric_rows(result: m.AnalysisResult) -> list[tuple[str, Shown]]:
 def cycle_level_flags(result: m.AnalysisResult | None) -> list[Flag]:
     """Every flag of a result, its per-cycle values included (one query)."""
     return [] if result is None else result_flags(result)
-
-
-def excluded_note(excluded: list[tuple[Any, Flag]]) -> str:
-    """The title text naming the implausible values left out of a group's statistics."""
-    return "; ".join(f"{cell}: {flag.text}" for cell, flag in excluded)

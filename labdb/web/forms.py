@@ -273,6 +273,7 @@ class InstrumentForm(CatalogForm):
             "model",
             "serial_number",
             "channels",
+            *Instrument.ACCURACY_FIELDS,
             "notes",
         ]
 

@@ -3,6 +3,7 @@ from django.urls import path
 from labdb.web import (
     alerts,
     attachments,
+    channels,
     compare,
     dashboards,
     exports,
@@ -36,6 +37,8 @@ urlpatterns = [
     path("alerts/<uuid:pk>/", alerts.alert_detail, name="alert"),
     path("alerts/<uuid:pk>/dismiss/", alerts.alert_dismiss_view, name="alert-dismiss"),
     path("projects/<slug:label>/alerts/", alerts.project_alerts, name="project-alerts"),
+    path("channels/", channels.channel_list_page, name="channels"),
+    path("instruments/<str:key>/channels/<str:channel>/", channels.channel_page, name="channel"),
     path("<slug:slug>/<str:key>/attachments/", attachments.attachment_upload, name="attach"),
     path("<slug:slug>/import/", imports.import_file, name="import"),
     path("<slug:slug>/import/template.csv", imports.import_template, name="import-template"),

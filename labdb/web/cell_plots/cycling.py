@@ -9,9 +9,10 @@ import numpy as np
 
 from labdb import models as m
 from labdb.selectors import results as sel
+from labdb.selectors.uncertainty import cycling_bounds
 from labdb.web.cell_plots.common import RETENTION_AXIS, _pct, _series
 from labdb.web.decimate import minmax
-from labdb.web.figures import PlotRequest, empty, figure, trace
+from labdb.web.figures import PlotRequest, empty, figure, trace, values
 
 
 def selected_cycling(cell: m.Cell, req: PlotRequest) -> m.AnalysisResult | None:
@@ -62,6 +63,18 @@ def short_marker(result: m.AnalysisResult) -> dict[str, Any]:
     }
 
 
+def error_bars(result: m.AnalysisResult, x: Any, key: str) -> dict[str, Any]:
+    """Plotly ``error_y`` (in %) of the cycles ``x`` from the instrument's stated accuracy
+    (``key``: "ce" or "cumulative_ce" of CyclingBounds); nothing when it states none. The
+    CSV download writes them as ``y_error``."""
+    bounds = cycling_bounds(result)
+    if bounds is None:
+        return {}
+    by_cycle = dict(zip(bounds.cycles, getattr(bounds, key), strict=True))
+    errors = [by_cycle.get(int(c), float("nan")) * 100 for c in x]
+    return {"error_y": {"type": "data", "array": values(errors), "visible": True}}
+
+
 def ce_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
     result = selected_cycling(cell, req)
     title = "Coulombic efficiency per cycle"
@@ -69,7 +82,16 @@ def ce_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
         return empty(title, "No cycling result for this cell yet.")
     cols = sel.cycle_columns(result, ["coulombic_efficiency"])
     x, y = _series(req, cols["cycle"], _pct(cols["coulombic_efficiency"]))
-    data = [trace(result.test_run.label, x, y, "lines+markers", marker={"size": 4})]
+    data = [
+        trace(
+            result.test_run.label,
+            x,
+            y,
+            "lines+markers",
+            marker={"size": 4},
+            **error_bars(result, x, "ce"),
+        )
+    ]
     return figure(title, "cycle", "CE (%)", data, **short_marker(result))
 
 
@@ -80,7 +102,7 @@ def cumulative_ce_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
         return empty(title, "No cycling result for this cell yet.")
     cols = sel.cycle_columns(result, ["cumulative_coulombic_efficiency"])
     x, y = _series(req, cols["cycle"], _pct(cols["cumulative_coulombic_efficiency"]))
-    data = [trace(result.test_run.label, x, y)]
+    data = [trace(result.test_run.label, x, y, **error_bars(result, x, "cumulative_ce"))]
     return figure(title, "cycle", "cumulative CE (%)", data, **short_marker(result))
 
 

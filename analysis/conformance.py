@@ -1,0 +1,385 @@
+"""Protocol conformance: did a test run follow its protocol?
+
+A run's stored per-half-cycle (cycling) or per-spectrum (EIS) results are compared with the
+values its protocol states (``labdb.protocols.PARAMETERS`` names, canonical units). Each
+check is "ok", "deviation" or "not recorded" (the data or the cell lack what it needs: no
+area for a current density, no temperature column, a result stored before the column
+existed); a check whose value the protocol does not state is not made. Tolerances
+(docs/statistics.md, "Protocol conformance"), chosen to sit above a cycler's set-point
+accuracy and logging resolution and below any change a protocol would make on purpose:
+
+========================  =============================================================
+current density           the half-cycle's constant-current level within +-5 % (relative)
+C-rate                    within +-5 % of the protocol's C-rate (rate tests: of one of
+                          the listed C-rates); C = |I| / (1C current density x area)
+areal capacity            each plating half-cycle's capacity / area within +-5 %
+cut-off voltages          no half-cycle beyond a cut-off by more than 10 mV (charge or
+                          stripping above the upper, discharge or plating below the lower)
+temperature               the half-cycle's mean cell temperature within +-2 degC
+EIS frequency range       each spectrum's highest and lowest measured frequency within
+                          +-10 % of the protocol's
+EIS interval (in situ)    the time from the end of one spectrum to the start of the next
+                          (the cycling between them; start to start when the end is not
+                          recorded) within +-10 %
+========================  =============================================================
+
+Cycling checks cover the complete cycles from cycle 1 (a partial or minor cycle the run
+metrics leave out is a deviation here: the protocol did not ask for it; the last cycle cut
+by the end of the file is not), the capacity and cut-off checks only before the
+short-circuit cycle (a cell that shorted followed its protocol until it could not; the
+short is reported as such, not as a deviation). Pure Python on the
+pipeline's JSON tables: no Django.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from itertools import pairwise
+from typing import Any
+
+VERSION = "1"
+RELATIVE_CURRENT = 0.05
+RELATIVE_CAPACITY = 0.05
+CUTOFF_V = 0.010
+TEMPERATURE_DEGC = 2.0
+RELATIVE_EIS = 0.10
+
+TOLERANCES: dict[str, str] = {
+    "current_density": f"+-{RELATIVE_CURRENT:.0%} (relative)",
+    "c_rate": f"+-{RELATIVE_CURRENT:.0%} (relative)",
+    "areal_capacity": f"+-{RELATIVE_CAPACITY:.0%} (relative)",
+    "cutoff_voltage": f"{CUTOFF_V * 1000:.0f} mV beyond the cut-off",
+    "temperature": f"+-{TEMPERATURE_DEGC:g} degC",
+    "eis_frequency_range": f"+-{RELATIVE_EIS:.0%} (relative)",
+    "eis_interval": f"+-{RELATIVE_EIS:.0%} (relative)",
+}
+CYCLING_KINDS = ("plating_stripping", "galvanostatic", "formation", "rate")
+EIS_KINDS = ("eis", "insitu_eis")
+POSITIVE = ("stripping", "charge")
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """One check that failed: what the protocol says, the range found, and where (cycle or
+    spectrum numbers), with a sentence saying so."""
+
+    check: str
+    parameter: str
+    expected: float | list[float]
+    unit: str
+    tolerance: str
+    found_min: float
+    found_max: float
+    at: list[int]
+    at_kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Conformance:
+    """A run checked against its protocol (module docstring)."""
+
+    protocol_kind: str
+    protocol_parameters: dict[str, Any]
+    checks: dict[str, str]
+    deviations: list[Deviation] = field(default_factory=list)
+    version: str = VERSION
+
+    @property
+    def conforms(self) -> bool:
+        return not self.deviations
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["tolerances"] = {k: TOLERANCES[k] for k in self.checks if k in TOLERANCES}
+        return out
+
+
+def ranges_text(numbers: Iterable[int]) -> str:
+    """Sorted numbers as ranges: [1, 2, 3, 7, 9, 10] -> '1-3, 7, 9-10'."""
+    xs = sorted(set(numbers))
+    parts: list[str] = []
+    i = 0
+    while i < len(xs):
+        j = i
+        while j + 1 < len(xs) and xs[j + 1] == xs[j] + 1:
+            j += 1
+        parts.append(str(xs[i]) if i == j else f"{xs[i]}-{xs[j]}")
+        i = j + 1
+    return ", ".join(parts)
+
+
+def _num(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+class _Checker:
+    """Collects check statuses and deviations of one run."""
+
+    def __init__(self) -> None:
+        self.checks: dict[str, str] = {}
+        self.deviations: list[Deviation] = []
+
+    def run(
+        self,
+        check: str,
+        parameter: str,
+        expected: float | list[float],
+        unit: str,
+        rows: Sequence[tuple[int, float | None]],
+        ok: Callable[[float], bool],
+        label: str,
+        at_kind: str = "cycle",
+    ) -> None:
+        """``rows``: (cycle or spectrum, value found); a check with no value is not
+        recorded; the rows failing ``ok`` make one deviation."""
+        values = [(at, v) for at, v in rows if v is not None]
+        if not values:
+            self.checks.setdefault(check, "not recorded")
+            return
+        bad = [(at, v) for at, v in values if not ok(v)]
+        if not bad:
+            self.checks.setdefault(check, "ok")
+            return
+        self.checks[check] = "deviation"
+        at = sorted({a for a, _ in bad})
+        lo, hi = min(v for _, v in bad), max(v for _, v in bad)
+        shown = (
+            ", ".join(f"{e:g}" for e in expected) if isinstance(expected, list) else f"{expected:g}"
+        )
+        found = f"{lo:.4g}" if lo == hi else f"{lo:.4g} to {hi:.4g}"
+        where = {"cycle": "cycles", "spectrum": "spectra"}[at_kind] if len(at) > 1 else at_kind
+        self.deviations.append(
+            Deviation(
+                check,
+                parameter,
+                expected,
+                unit,
+                TOLERANCES[check],
+                lo,
+                hi,
+                at,
+                at_kind,
+                f"{label} {found} {unit} instead of {shown} {unit} ({TOLERANCES[check]}) "
+                f"in {where} {ranges_text(at)}",
+            )
+        )
+
+
+def _within(expected: float, relative: float) -> Callable[[float], bool]:
+    return lambda v: abs(v - expected) <= relative * abs(expected)
+
+
+def check_cycling(
+    protocol_kind: str,
+    parameters: Mapping[str, Any],
+    *,
+    area_cm2: float | None,
+    half_cycles: Sequence[Mapping[str, Any]],
+    cycles: Sequence[Mapping[str, Any]],
+    short_circuit_cycle: int | None,
+) -> Conformance:
+    """Check a cycling run's half-cycles (the pipeline's ``half_cycles`` and ``cycles``
+    tables as records) against its protocol's ``parameters``."""
+    used = {int(c["cycle"]) for c in cycles if c.get("complete") and int(c["cycle"]) >= 1}
+    rows = [h for h in half_cycles if int(h["cycle"]) in used]
+    before_short = [
+        h for h in rows if short_circuit_cycle is None or int(h["cycle"]) < short_circuit_cycle
+    ]
+    area = area_cm2 if area_cm2 and area_cm2 > 0 else None
+    ck = _Checker()
+    p = {k: _num(v) for k, v in parameters.items() if not isinstance(v, list)}
+
+    def current_density(h: Mapping[str, Any]) -> float | None:
+        i = _num(h.get("current_mA"))
+        return abs(i) / area if i is not None and area else None
+
+    density = p.get("current_density_mA_cm2")
+    if density:
+        found = [(int(h["cycle"]), current_density(h)) for h in rows]
+        ck.run(
+            "current_density",
+            "current_density_mA_cm2",
+            density,
+            "mA/cm2",
+            found,
+            _within(density, RELATIVE_CURRENT),
+            "current density",
+        )
+    one_c = p.get("one_c_current_density_mA_cm2")
+    rates = [float(x) for x in parameters.get("c_rates") or [] if _num(x)]
+    c_rate = p.get("c_rate")
+    if (c_rate or rates) and protocol_kind != "plating_stripping":
+
+        def rate(h: Mapping[str, Any]) -> float | None:
+            d = current_density(h)
+            return d / one_c if d is not None and one_c else None
+
+        found = [(int(h["cycle"]), rate(h)) for h in rows]
+        if rates:
+            ck.run(
+                "c_rate",
+                "c_rates",
+                rates,
+                "C",
+                found,
+                lambda v: any(abs(v - r) <= RELATIVE_CURRENT * r for r in rates),
+                "C-rate",
+            )
+        elif c_rate:
+            ck.run(
+                "c_rate", "c_rate", c_rate, "C", found, _within(c_rate, RELATIVE_CURRENT), "C-rate"
+            )
+    capacity = p.get("areal_capacity_mAh_cm2")
+    if capacity:
+        found = [
+            (
+                int(h["cycle"]),
+                abs(q) / area if (q := _num(h.get("capacity_mAh"))) and area else None,
+            )
+            for h in before_short
+            if h.get("kind") == "plating"
+        ]
+        ck.run(
+            "areal_capacity",
+            "areal_capacity_mAh_cm2",
+            capacity,
+            "mAh/cm2",
+            found,
+            _within(capacity, RELATIVE_CAPACITY),
+            "plated areal capacity",
+        )
+    upper, lower = p.get("upper_cutoff_voltage_V"), p.get("lower_cutoff_voltage_V")
+    if upper is not None:
+        found = [
+            (int(h["cycle"]), _num(h.get("max_voltage_V")))
+            for h in before_short
+            if h.get("kind") in POSITIVE
+        ]
+        ck.run(
+            "cutoff_voltage",
+            "upper_cutoff_voltage_V",
+            upper,
+            "V",
+            found,
+            lambda v: v <= upper + CUTOFF_V,
+            "highest voltage",
+        )
+    if lower is not None:
+        found = [
+            (int(h["cycle"]), _num(h.get("min_voltage_V")))
+            for h in before_short
+            if h.get("kind") not in POSITIVE
+        ]
+        ck.run(
+            "cutoff_voltage",
+            "lower_cutoff_voltage_V",
+            lower,
+            "V",
+            found,
+            lambda v: v >= lower - CUTOFF_V,
+            "lowest voltage",
+        )
+    temperature = p.get("temperature_degC")
+    if temperature is not None:
+        found = [(int(h["cycle"]), _num(h.get("mean_temperature_degC"))) for h in rows]
+        ck.run(
+            "temperature",
+            "temperature_degC",
+            temperature,
+            "degC",
+            found,
+            lambda v: abs(v - temperature) <= TEMPERATURE_DEGC,
+            "mean cell temperature",
+        )
+    return Conformance(protocol_kind, dict(parameters), ck.checks, ck.deviations)
+
+
+def check_eis(
+    protocol_kind: str, parameters: Mapping[str, Any], spectra: Sequence[Mapping[str, Any]]
+) -> Conformance:
+    """Check an EIS run's spectra (the pipeline's per-spectrum details: ``spectrum``,
+    ``frequency_range_hz``, ``labels.time_second``) against its protocol."""
+    ck = _Checker()
+    p = {k: _num(v) for k, v in parameters.items() if not isinstance(v, list)}
+
+    def bound(s: Mapping[str, Any], i: int) -> float | None:
+        rng = s.get("frequency_range_hz")
+        return _num(rng[i]) if rng else None
+
+    for key, i, label in (
+        ("eis_frequency_max_Hz", 1, "highest frequency"),
+        ("eis_frequency_min_Hz", 0, "lowest frequency"),
+    ):
+        expected = p.get(key)
+        if expected:
+            found = [(int(s["spectrum"]), bound(s, i)) for s in spectra]
+            ck.run(
+                "eis_frequency_range",
+                key,
+                expected,
+                "Hz",
+                found,
+                _within(expected, RELATIVE_EIS),
+                label,
+                "spectrum",
+            )
+    interval = p.get("eis_interval_h")
+    if interval and protocol_kind == "insitu_eis":
+
+        def time(s: Mapping[str, Any], key: str) -> float | None:
+            return _num((s.get("labels") or {}).get(key))
+
+        gaps = []
+        for a, b in pairwise(spectra):
+            # from the end of one spectrum (its start when no end is recorded) to the start
+            # of the next: the cycling between two in-situ spectra
+            end = time(a, "time_end_second")
+            end = end if end is not None else time(a, "time_second")
+            start = time(b, "time_second")
+            gap = (start - end) / 3600.0 if start is not None and end is not None else None
+            gaps.append((int(b["spectrum"]), gap))
+        ck.run(
+            "eis_interval",
+            "eis_interval_h",
+            interval,
+            "h",
+            gaps,
+            _within(interval, RELATIVE_EIS),
+            "time since the previous spectrum",
+            "spectrum",
+        )
+    return Conformance(protocol_kind, dict(parameters), ck.checks, ck.deviations)
+
+
+def check_run(
+    protocol_kind: str,
+    parameters: Mapping[str, Any],
+    data: Mapping[str, Any],
+    area_cm2: float | None,
+) -> Conformance | None:
+    """Check a pipeline result (``Result.to_json()``) against its run's protocol; None when
+    the protocol kind has no checks for that analysis (mechanics, CV)."""
+    kind = data.get("kind")
+    if kind == "cycling" and protocol_kind in CYCLING_KINDS:
+        tables = data.get("tables", {})
+        metrics = data.get("summary", {}).get("metrics", {})
+        return check_cycling(
+            protocol_kind,
+            parameters,
+            area_cm2=area_cm2,
+            half_cycles=tables.get("half_cycles", []),
+            cycles=tables.get("cycles", []),
+            short_circuit_cycle=metrics.get("short_circuit_cycle"),
+        )
+    if kind == "eis" and protocol_kind in EIS_KINDS:
+        return check_eis(protocol_kind, parameters, data.get("summary", {}).get("details", []))
+    return None

@@ -1,0 +1,257 @@
+"""Study statistics of a selection of cells, grouped: the reads behind the statistics on
+/compare/ and ``/api/v1/statistics/``.
+
+Every number comes from stored results (the per-cell headline metrics of
+:func:`labdb.selectors.results.cell_metrics`, the protocol check stored with each result);
+the maths is :mod:`analysis.statistics` (definitions, units and references there and in
+docs/statistics.md). API:
+
+- :func:`study_statistics` (``user``, cell infos, metrics, grouping) -> :class:`StudyStatistics`
+  with, per metric, each group's n / mean / sd / 95 % CI, its values per cell, outliers
+  (modified z-score) and every pair of groups compared (Welch's t + Hedges' g, Mann-Whitney
+  U + rank-biserial, Holm-adjusted); and the Kaplan-Meier curve of cycles to short per group
+  with the pairwise log-rank tests. ``to_dict()`` is the API's JSON.
+- :func:`run_deviations` / :func:`without_deviations`: the cells whose runs deviate from their
+  protocol, to leave them out with one click.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from analysis.statistics import (
+    Comparison,
+    LogRank,
+    Summary,
+    SurvivalCurve,
+    compare_groups,
+    describe,
+    kaplan_meier,
+    logrank_pairs,
+    outliers,
+)
+from analysis.statistics.compare import CORRECTION
+from analysis.statistics.outliers import MODIFIED_Z_LIMIT
+from labdb import models as m
+from labdb.plausibility import CELL_METRIC_COLUMNS, metric_flag
+from labdb.selectors import results as sel
+
+#: metrics summarised per group but not tested between groups: cycles to short only over the
+#: shorted cells (the survival analysis compares them with censoring), cycles run (a choice
+#: of the experimenter, not a property of the material)
+NOT_COMPARED = ("short_circuit_cycle", "cycles")
+
+#: (key of CellMetrics.value, label, unit) of the metrics summarised per group
+STAT_METRICS: tuple[tuple[str, str, str], ...] = (
+    ("ice", "initial coulombic efficiency", "1"),
+    ("average_ce", "average coulombic efficiency", "1"),
+    ("cumulative_ce", "cumulative coulombic efficiency", "1"),
+    ("short_circuit_cycle", "cycles to short (shorted cells)", "cycles"),
+    ("cycles", "cycles run", "cycles"),
+    ("retention", "capacity retention", "1"),
+)
+
+
+@dataclass
+class GroupStats:
+    """One metric of one group: the summary, the cells' values, what was left out and why,
+    and the outlier flags (cell label, reason)."""
+
+    summary: Summary
+    values: list[tuple[str, float]]
+    implausible: list[tuple[str, str]] = field(default_factory=list)
+    outliers: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.summary.to_dict(),
+            "values": [{"cell": c, "value": v} for c, v in self.values],
+            "left_out_implausible": [{"cell": c, "reason": r} for c, r in self.implausible],
+            "outliers": [{"cell": c, "reason": r} for c, r in self.outliers],
+        }
+
+
+@dataclass
+class MetricStats:
+    key: str
+    label: str
+    unit: str
+    groups: dict[str, GroupStats]
+    comparisons: list[Comparison]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "unit": self.unit,
+            "groups": {g: s.to_dict() for g, s in self.groups.items()},
+            "comparisons": [c.to_dict() for c in self.comparisons],
+        }
+
+
+@dataclass
+class StudyStatistics:
+    by: str
+    groups: dict[str, list[str]]
+    metrics: list[MetricStats]
+    survival: dict[str, SurvivalCurve]
+    logrank: list[LogRank]
+    #: cells left out because a run deviates from its protocol (label -> messages)
+    left_out: dict[str, list[str]] = field(default_factory=dict)
+    #: group -> its Cell records (for links; not in the JSON)
+    cells: dict[str, list[m.Cell]] = field(default_factory=dict, repr=False)
+
+    def metric(self, key: str) -> MetricStats | None:
+        return next((s for s in self.metrics if s.key == key), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "grouped_by": self.by,
+            "groups": self.groups,
+            "multiple_comparisons": CORRECTION,
+            "comparison_family": "the pairs of groups of one metric and cell kind",
+            "outlier_rule": f"|modified z| > {MODIFIED_Z_LIMIT:g} (Iglewicz-Hoaglin)",
+            "confidence": 0.95,
+            "metrics": [s.to_dict() for s in self.metrics],
+            "survival": {
+                "event": "short circuit (cycle detected); censored: cells that did not short, "
+                "at the cycles they ran",
+                "curves": {g: c.to_dict() for g, c in self.survival.items()},
+                "logrank": [t.to_dict() for t in self.logrank],
+            },
+            "left_out_for_protocol_deviations": self.left_out,
+            "definitions": "docs/statistics.md",
+        }
+
+
+def _metric_stats(
+    key: str,
+    label: str,
+    unit: str,
+    groups: Mapping[str, Sequence[sel.CellInfo]],
+    metrics: Mapping[Any, sel.CellMetrics],
+) -> MetricStats:
+    out: dict[str, GroupStats] = {}
+    for group, infos in groups.items():
+        values: list[tuple[str, float]] = []
+        implausible: list[tuple[str, str]] = []
+        for info in infos:
+            v = metrics[info.cell.pk].value(key)
+            if v is None:
+                continue
+            flag = metric_flag(CELL_METRIC_COLUMNS.get(key, key), v)
+            if flag is not None:  # kept out of the group's statistics, and said so
+                implausible.append((info.cell.label, flag.text))
+            else:
+                values.append((info.cell.label, v))
+        flagged = outliers([v for _, v in values])
+        out[group] = GroupStats(
+            describe(v for _, v in values),
+            values,
+            implausible,
+            [(values[o.index][0], o.reason) for o in flagged],
+        )
+    comparisons: list[Comparison] = []
+    if key not in NOT_COMPARED:
+        for family in _families(groups).values():
+            comparisons += compare_groups({g: [v for _, v in out[g].values] for g in family})
+    return MetricStats(key, label, unit, out, comparisons)
+
+
+def _families(groups: Mapping[str, Sequence[sel.CellInfo]]) -> dict[str, list[str]]:
+    """The groups of one cell kind together (half cells are never compared with full cells:
+    different quantities under the same name); a group of mixed kinds stands alone."""
+    out: dict[str, list[str]] = {}
+    for group, infos in groups.items():
+        kinds = {i.cell.kind for i in infos}
+        out.setdefault(kinds.pop() if len(kinds) == 1 else group, []).append(group)
+    return out
+
+
+def survival_data(
+    infos: Sequence[sel.CellInfo], metrics: Mapping[Any, sel.CellMetrics]
+) -> tuple[list[float], list[bool]]:
+    """(cycles, shorted) of the cells that have a cycling result: a shorted cell's
+    short-circuit cycle (event), else the cycles it ran (censored)."""
+    durations, observed = [], []
+    for info in infos:
+        cm = metrics[info.cell.pk]
+        if cm.result is None:
+            continue
+        if cm.short_circuit_cycle is not None:
+            durations.append(float(cm.short_circuit_cycle))
+            observed.append(True)
+        elif cm.cycles:
+            durations.append(float(cm.cycles))
+            observed.append(False)
+    return durations, observed
+
+
+def survival_groups(
+    groups: Mapping[str, Sequence[sel.CellInfo]], metrics: Mapping[Any, sel.CellMetrics]
+) -> dict[str, tuple[list[float], list[bool]]]:
+    """group -> (cycles, shorted) of its cells with a cycling result (groups without any
+    are left out)."""
+    data = {g: survival_data(infos, metrics) for g, infos in groups.items()}
+    return {g: d for g, d in data.items() if d[0]}
+
+
+def survival_curves(
+    groups: Mapping[str, Sequence[sel.CellInfo]], metrics: Mapping[Any, sel.CellMetrics]
+) -> dict[str, SurvivalCurve]:
+    """The Kaplan-Meier curve of cycles to short of each group with cycling results."""
+    return {g: kaplan_meier(*d) for g, d in survival_groups(groups, metrics).items()}
+
+
+def study_statistics(
+    groups: Mapping[str, Sequence[sel.CellInfo]],
+    metrics: Mapping[Any, sel.CellMetrics],
+    *,
+    by: str,
+    left_out: Mapping[str, list[str]] | None = None,
+) -> StudyStatistics:
+    """The statistics of ``groups`` (from :func:`labdb.selectors.results.grouped`) of cells
+    with their ``metrics`` (:func:`labdb.selectors.results.cell_metrics`)."""
+    ns = sorted({n for cm in metrics.values() for n in cm.rct_after})
+    specs = [*STAT_METRICS, *((f"rct_{n}", f"RCT after {n} cycles", "ohm cm2") for n in ns)]
+    stats = [_metric_stats(k, lbl, unit, groups, metrics) for k, lbl, unit in specs]
+    surv = survival_groups(groups, metrics)
+    tests: list[LogRank] = []
+    for family in _families(groups).values():
+        within = {g: surv[g] for g in family if g in surv}
+        tests += logrank_pairs(within) if len(within) > 1 else []
+    return StudyStatistics(
+        by=by,
+        groups={g: [i.cell.label for i in infos] for g, infos in groups.items()},
+        metrics=stats,
+        survival={g: kaplan_meier(*d) for g, d in surv.items()},
+        logrank=tests,
+        left_out=dict(left_out or {}),
+        cells={g: [i.cell for i in infos] for g, infos in groups.items()},
+    )
+
+
+def run_deviations(results: Sequence[m.AnalysisResult]) -> dict[Any, list[str]]:
+    """cell id -> the deviation messages of its runs' results ("RUN: message")."""
+    out: dict[Any, list[str]] = {}
+    for r in results:
+        if r.test_run.cell_id is None or not r.conformance:
+            continue
+        for d in r.conformance.get("deviations", []):
+            out.setdefault(r.test_run.cell_id, []).append(f"{r.test_run.label}: {d['message']}")
+    return out
+
+
+def without_deviations(
+    user: Any, infos: Sequence[sel.CellInfo], results: Sequence[m.AnalysisResult] | None = None
+) -> tuple[list[sel.CellInfo], dict[str, list[str]]]:
+    """The cells none of whose runs (newest results, or ``results``) deviate from their
+    protocol, and the others (label -> deviation messages)."""
+    if results is None:
+        results = sel.results_of_cells(user, [i.cell for i in infos], None)
+    deviations = run_deviations(results)
+    kept = [i for i in infos if i.cell.pk not in deviations]
+    left = {i.cell.label: deviations[i.cell.pk] for i in infos if i.cell.pk in deviations}
+    return kept, left
