@@ -31,3 +31,16 @@ def study(demo: m.Project, demo_user: Any, ingest: Any) -> m.SavedComparison:
         cells=cells,
         options={"group": "formulation", "kind": "half", "seed": "", "binder": ""},
     )
+
+
+@pytest.fixture
+def planned_study(demo: m.Project, demo_user: Any) -> m.SavedComparison:
+    """The same four cells with their runs recorded but no data yet (no analysis)."""
+    for label in STUDY_CELLS:
+        make_run(demo, demo_user, f"{label}-PS", label, "PS-1mA-1mAh")
+    return comparison_save(
+        user=demo_user,
+        name="Planned",
+        cells=list(m.Cell.objects.filter(label__in=STUDY_CELLS)),
+        options={"group": "formulation"},
+    )
