@@ -81,13 +81,17 @@ def _color(tr: dict[str, Any]) -> Any:
 class _Drawing:
     def __init__(self, fig: dict[str, Any], mpl_figure: Any, width_in: float) -> None:
         self.layout: dict[str, Any] = fig.get("layout", {})
-        self.traces: list[dict[str, Any]] = fig.get("data", [])
+        # a series with no value (e.g. a half cell's retention) gets no axis of its own
+        self.traces: list[dict[str, Any]] = [
+            tr for tr in fig.get("data", []) if any(v is not None for v in tr.get("y", []))
+        ]
         self.figure = mpl_figure
         self.width_in = width_in
         self.axes: dict[str, Any] = {}  # y ref -> matplotlib axes
         self.x_of: dict[str, str] = {}  # y ref -> x ref
         self.categories: dict[str, list[str]] = {}  # panel y ref -> bar categories
         self.series = 0
+        self.panels = 0
         self.legend: dict[str, Any] = {}
 
     def axis(self, ref: str) -> dict[str, Any]:
@@ -110,6 +114,7 @@ class _Drawing:
         domains = {y: self.axis(y).get("domain", [0, 1]) for y in panels}
         panels.sort(key=lambda y: -float(domains[y][1]))  # top first
         spans = [max(0.1, float(domains[y][1]) - float(domains[y][0])) for y in panels]
+        self.panels = len(panels)
         grid = self.figure.add_gridspec(len(panels), 1, height_ratios=spans)
         first = None
         for k, y in enumerate(panels):
@@ -300,17 +305,11 @@ def _draw(fig: dict[str, Any], fmt: str, width: str) -> bytes:
 
     width_in = width_mm(width) / MM_PER_INCH
     with matplotlib.rc_context(STYLE):
-        panels = {
-            str(tr.get("yaxis", "y"))
-            for tr in fig.get("data", [])
-            if not ((fig.get("layout") or {}).get(_axis_key(str(tr.get("yaxis", "y")))) or {}).get(
-                "overlaying"
-            )
-        }
-        axes_height = width_in * ASPECT * (1.0 if len(panels) <= 1 else 1.35)
-        mpl_figure = Figure(figsize=(width_in, axes_height), layout="constrained")
+        mpl_figure = Figure(figsize=(width_in, width_in * ASPECT), layout="constrained")
         drawing = _Drawing(fig, mpl_figure, width_in)
         drawing.build_axes()
+        axes_height = width_in * ASPECT * (1.0 if drawing.panels <= 1 else 1.35)
+        mpl_figure.set_size_inches(width_in, axes_height)
         drawing.draw()
         rows = drawing.add_legend()
         if rows:
@@ -347,7 +346,7 @@ def figure_file(fig: dict[str, Any], fmt: str, width: str = "single") -> bytes:
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r}: use one of {', '.join(FORMATS)}")
     width_mm(width)  # a clear error for a wrong width
-    if not fig.get("data"):
+    if not any(v is not None for tr in fig.get("data", []) for v in tr.get("y", [])):
         raise NoData(str(fig.get("empty") or "No data for this figure yet."))
     key = cache_key(fig, fmt, width)
     cached = cache.get(key)

@@ -1,7 +1,7 @@
 """One style for every paper-ready figure: journal column widths, fonts, line weights.
 
-Widths (the usual two-column journal layout: Elsevier, RSC, ACS and Wiley state 8.3-8.9 cm for
-one column and 17-18 cm for two)
+Widths (journals' columns are 8.3-9 cm and 17-19 cm wide, e.g. RSC 8.3/17.1 cm, ACS
+8.25/17.78 cm)
     single column: :data:`SINGLE_COLUMN_MM` = 85 mm; double column: :data:`DOUBLE_COLUMN_MM`
     = 175 mm. Heights are the width times :data:`ASPECT` (a panel of a two-panel-wide figure
     fits one column), plus the legend below the axes.

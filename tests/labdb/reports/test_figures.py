@@ -84,7 +84,13 @@ def test_cell_page_figures_twin_axes_panels_and_bars(
     base = f"/cells/{cell.pk}"
     page = client_demo.get(f"{base}/plots/capacity.json").json()
     fig = read_svg(client_demo.get(f"{base}/figures/capacity.svg").content)
-    assert fig.axes == ["axes-y", "axes-y2"]  # capacity, and retention on a right-hand axis
+    with_values = [t for t in page["data"] if any(v is not None for v in t["y"])]
+    assert len(with_values) == 2 < len(page["data"])  # a half cell has no retention
+    assert fig.axes == ["axes-y"] and len(fig.series) == 2  # so no empty right-hand axis
+
+    page = client_demo.get(f"{base}/plots/bode.json", {"eis": "after"}).json()
+    fig = read_svg(client_demo.get(f"{base}/figures/bode.svg", {"eis": "after"}).content)
+    assert fig.axes == ["axes-y", "axes-y2"]  # |Z| and, on a right-hand axis, the phase
     assert len(fig.series) == len(page["data"])
 
     page = client_demo.get(f"{base}/plots/nyquist.json", {"eis": "after"}).json()
