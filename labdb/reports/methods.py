@@ -9,12 +9,9 @@ that differs between cells is given as its range or list, never as one of them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from labdb import models as m
-
-if TYPE_CHECKING:
-    from labdb.reports.study import StudyReport
+from labdb.reports.content import StudyReport
 
 #: process-step fields with their units (canonical, as stored)
 STEP_FIELDS = (

@@ -56,6 +56,11 @@ class NoData(ValueError):
     """The figure has nothing to draw (the message says why, as the page would)."""
 
 
+def has_values(fig: dict[str, Any]) -> bool:
+    """Whether any series of a figure dict has a value to draw."""
+    return any(v is not None for tr in fig.get("data", []) for v in tr.get("y", []))
+
+
 def _axis_key(ref: str) -> str:
     """'x' -> 'xaxis', 'y2' -> 'yaxis2'."""
     return f"{ref[0]}axis{ref[1:]}"
@@ -346,7 +351,7 @@ def figure_file(fig: dict[str, Any], fmt: str, width: str = "single") -> bytes:
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r}: use one of {', '.join(FORMATS)}")
     width_mm(width)  # a clear error for a wrong width
-    if not any(v is not None for tr in fig.get("data", []) for v in tr.get("y", [])):
+    if not has_values(fig):
         raise NoData(str(fig.get("empty") or "No data for this figure yet."))
     key = cache_key(fig, fmt, width)
     cached = cache.get(key)

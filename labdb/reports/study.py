@@ -7,7 +7,6 @@ these records (:mod:`labdb.reports.methods`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
@@ -15,9 +14,10 @@ from django.utils import timezone
 from labdb import models as m
 from labdb.protocols import PARAMETERS
 from labdb.provenance import analysis_version, code_commit
+from labdb.reports.content import AnalysisEntry, CellEntry, ReportFigure, StudyReport
 from labdb.reports.methods import methods_paragraphs
-from labdb.reports.selection import FigureSpec, StudySelection
-from labdb.reports.statistics import StatisticsTable, report_statistics
+from labdb.reports.selection import StudySelection
+from labdb.reports.statistics import report_statistics
 from labdb.selectors.lineage import lineage
 
 
@@ -48,50 +48,6 @@ def protocol_parameters(protocol: m.TestProtocol) -> list[tuple[str, str]]:
     return out
 
 
-@dataclass
-class CellEntry:
-    cell: m.Cell
-    group: str
-    lots: list[tuple[str, m.MaterialLot]]  # (role, lot)
-    steps: list[m.ProcessStep]
-    upstream: list[tuple[str, list[str]]]  # (record type, labels)
-
-
-@dataclass
-class AnalysisEntry:
-    result: m.AnalysisResult
-    job: m.AnalysisJob
-    raw: m.DataFile
-    table: m.ParsedTable | None
-
-
-@dataclass
-class ReportFigure:
-    spec: FigureSpec
-    fig: dict[str, Any]
-    #: where the report's <img> points (a URL, a file in the package, or a data: URI)
-    src: str = ""
-
-    @property
-    def empty(self) -> str:
-        return "" if self.fig.get("data") else str(self.fig.get("empty") or "No data.")
-
-
-@dataclass
-class StudyReport:
-    selection: StudySelection
-    title: str
-    generated_at: Any
-    cells: list[CellEntry]
-    protocols: list[tuple[m.TestProtocol, list[tuple[str, str]]]]
-    runs: list[m.TestRun]
-    analyses: list[AnalysisEntry]
-    statistics: StatisticsTable
-    figures: list[ReportFigure]
-    methods: list[str]
-    software: dict[str, str] = field(default_factory=dict)
-
-
 def _cell_lots(cell: m.Cell) -> list[tuple[str, m.MaterialLot]]:
     lots: list[tuple[str, m.MaterialLot]] = []
     formulation = cell.anode_batch.formulation
@@ -113,6 +69,9 @@ def _cell_lots(cell: m.Cell) -> list[tuple[str, m.MaterialLot]]:
 def _upstream(cell: m.Cell, user: Any) -> list[tuple[str, list[str]]]:
     up = lineage(cell, user, direction="up")
     return [(kind, [str(obj) for obj, _ in objs]) for kind, objs in up.by_type()]
+
+
+__all__ = ["AnalysisEntry", "CellEntry", "ReportFigure", "StudyReport", "build_report"]
 
 
 def build_report(

@@ -1,5 +1,5 @@
 """Paper-ready figures: the comparison and cell pages' plots as SVG and PDF at journal column
-widths, with the page's series and axes, fonts embedded, drawn once per content."""
+widths, with the page's series and axes, fonts embedded, drawn once per content (cached)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_comparison_figures_are_vector_files_with_the_pages_series_and_embedded_fonts(
-    client_demo: Client, study: m.SavedComparison
+    client_demo: Client, study: m.SavedComparison, monkeypatch: Any
 ) -> None:
     query = {"saved": str(study.pk), "kind": "half", "group": "cell"}
     page = client_demo.get("/compare/plots/ce.json", query).json()
@@ -49,10 +49,7 @@ def test_comparison_figures_are_vector_files_with_the_pages_series_and_embedded_
     none = client_demo.get("/compare/figures/rct.svg", {"saved": str(study.pk)})
     assert none.status_code == 404  # no EIS results: nothing to draw, said so
 
-
-def test_a_figure_is_drawn_once_per_content_and_the_bytes_are_reproducible(
-    client_demo: Client, study: m.SavedComparison, monkeypatch: Any
-) -> None:
+    # drawn once per content, and the same content gives the same bytes
     cache.clear()
     drawn: list[str] = []
     original = render._draw
