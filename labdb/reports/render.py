@@ -115,16 +115,14 @@ class _Drawing:
             if y not in yrefs:
                 yrefs.append(y)
             self.x_of.setdefault(self.panel_of(y), str(tr.get("xaxis", "x")))
-        panels = [y for y in dict.fromkeys(self.panel_of(y) for y in yrefs)]
+        panels = list(dict.fromkeys(self.panel_of(y) for y in yrefs))
         domains = {y: self.axis(y).get("domain", [0, 1]) for y in panels}
         panels.sort(key=lambda y: -float(domains[y][1]))  # top first
         spans = [max(0.1, float(domains[y][1]) - float(domains[y][0])) for y in panels]
         self.panels = len(panels)
         grid = self.figure.add_gridspec(len(panels), 1, height_ratios=spans)
-        first = None
         for k, y in enumerate(panels):
             ax = self.figure.add_subplot(grid[k, 0])
-            first = first or ax
             self.axes[y] = ax
             self.style_axes(ax, self.x_of.get(y, "x"), y)
         for y in yrefs:
@@ -142,8 +140,6 @@ class _Drawing:
             if ref is None:
                 continue
             spec = self.axis(ref)
-            if not spec and ref == letter:
-                spec = {}
             label = _title(spec)
             log = spec.get("type") == "log"
             getattr(ax, f"set_{letter}label")(label)

@@ -71,10 +71,14 @@ def test_comparison_figures_are_vector_files_with_the_pages_series_and_embedded_
 
 
 def test_cell_page_figures_twin_axes_panels_and_bars(
-    client_demo: Client, cycling: m.AnalysisResult, eis_after: Any
+    client_demo: Client, cycling: m.AnalysisResult, eis_after: Any, monkeypatch: Any
 ) -> None:
     cell = cycling.test_run.cell
+    drawn: list[str] = []
+    original = render._draw
+    monkeypatch.setattr(render, "_draw", lambda *a: drawn.append(a[1]) or original(*a))
     html = client_demo.get(f"/cells/{cell.pk}/").content.decode()
+    assert drawn == []  # the page only links to its figures: nothing is drawn on page load
     assert f'href="/cells/{cell.pk}/figures/capacity.svg' in html
     assert f'href="/cells/{cell.pk}/figures/capacity.pdf' in html
 
@@ -100,3 +104,4 @@ def test_cell_page_figures_twin_axes_panels_and_bars(
     fig = read_svg(client_demo.get("/compare/figures/rct.svg", query).content)
     assert [t["type"] for t in page["data"]] == ["bar", "bar"]  # after 5 and after 10 cycles
     assert fig.series == {0, 1}
+    assert len(drawn) == 4  # each figure drawn when asked for
