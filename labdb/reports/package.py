@@ -143,15 +143,19 @@ def build_package(
         if skipped:
             crate.root_dataset["description"] = (
                 f"{crate.root_dataset.get('description', '')}. Runs without a parsed cycling "
-                f"table (no BDF table): {', '.join(skipped)}"
+                f"table (EIS, mechanics or no data yet), so no BDF table: {', '.join(skipped)}"
             )
         folder = tmp / top
         crate.write(folder)
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(out.name + ".partial")
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    zf.write(path, f"{top}/{path.relative_to(folder).as_posix()}")
+        try:
+            with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                for path in sorted(folder.rglob("*")):
+                    if path.is_file():
+                        zf.write(path, f"{top}/{path.relative_to(folder).as_posix()}")
+        except BaseException:
+            partial.unlink(missing_ok=True)  # no half-written package left behind
+            raise
         shutil.move(partial, out)
     return out

@@ -9,6 +9,7 @@ link here.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,11 @@ def compare_package(request: HttpRequest) -> HttpResponse:
     selection = _selection(request)
     stem = _file_stem(f"{slug(selection.name)}-package")
     path = Path(tempfile.mkdtemp(prefix="package-")) / f"{stem}.zip"
-    build_package(selection, path)
+    try:
+        build_package(selection, path)
+    except BaseException:
+        shutil.rmtree(path.parent, ignore_errors=True)
+        raise
     return FileResponse(
         _DeletingFile(path), as_attachment=True, filename=path.name, content_type="application/zip"
     )

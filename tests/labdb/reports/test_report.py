@@ -13,6 +13,7 @@ from labdb import models as m
 from labdb.reports.selection import from_saved
 from labdb.reports.study import build_report
 from tests.labdb.reports.conftest import STUDY_CELLS
+from tests.labdb.reports.inspect import pdf_fonts, read_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -84,9 +85,16 @@ def test_report_lists_every_cell_with_its_lots_protocols_statistics_and_figures(
 
 
 def test_methods_say_only_what_the_records_say(
-    planned_study: m.SavedComparison, demo_user: Any
+    planned_study: m.SavedComparison, demo_user: Any, client_demo: Client
 ) -> None:
     study = planned_study
+    pdf = client_demo.get("/compare/report.pdf", {"saved": str(study.pk)})
+    assert pdf["Content-Type"] == "application/pdf"
+    reader = read_pdf(pdf.content)
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert all(label in text for label in STUDY_CELLS) and "CREORA-001" in text
+    assert all(pdf_fonts(reader).embedded)
+
     protocol = m.TestProtocol.objects.get(label="PS-1mA-1mAh")
     report = build_report(from_saved(demo_user, study), figures=[])
     assert "temperature 25 degC" in " ".join(report.methods)
