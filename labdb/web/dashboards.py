@@ -61,6 +61,19 @@ class Card:
     def csv(self) -> str:
         return f"{self.path}{self.name}.csv" + (f"?{self.query}" if self.query else "")
 
+    def _figure(self, fmt: str) -> str:
+        base = self.path.replace("/plots/", "/figures/", 1)
+        return f"{base}{self.name}.{fmt}" + (f"?{self.query}" if self.query else "")
+
+    @property
+    def svg(self) -> str:
+        """The paper-ready vector figure (single column; ``&width=double`` for 175 mm)."""
+        return self._figure("svg")
+
+    @property
+    def pdf(self) -> str:
+        return self._figure("pdf")
+
     @property
     def dom_id(self) -> str:
         ident = self.tag or self.key or self.name

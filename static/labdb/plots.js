@@ -99,6 +99,9 @@
       });
       el.dataset.plotUrl = url.pathname + url.search;
       if (csv) { csv.href = url.pathname.replace(/\.json$/, ".csv") + url.search; }
+      figure.querySelectorAll(".figure-link").forEach(function (a) {
+        a.href = url.pathname.replace("/plots/", "/figures/").replace(/\.json$/, "." + a.dataset.fmt) + url.search;
+      });
       el.replaceChildren(text("Loading…"));
       load(el);
     }

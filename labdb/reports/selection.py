@@ -1,0 +1,150 @@
+"""What a report or a data package covers: the cells of a saved comparison (with the results it
+was saved with) or of a comparison-page query (with the newest results), grouped as the
+comparison page groups them, and the figure set the comparison page shows for it.
+
+The figures are the comparison page's own (:data:`labdb.web.compare.PAPER_FIGURES` for the
+paper's saved selection, :data:`~labdb.web.compare.CUSTOM_FIGURES` otherwise), built by the same
+builders (:data:`labdb.web.compare_plots.COMPARE_PLOTS`) from stored results; nothing here
+computes a value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import QueryDict
+
+from labdb import models as m
+from labdb.selectors import results as sel
+from labdb.web.cell_plots import CELL_PLOTS
+from labdb.web.compare import CUSTOM_FIGURES, PAPER_FIGURES, SELECTION_KEYS
+from labdb.web.compare_plots import COMPARE_PLOTS
+from labdb.web.figures import PlotRequest
+from labdb.web.saved import PAPER_NAME, pinned_results, saved_cells
+
+#: the point budget of one series in a vector figure: LTTB-decimated like the page's plots,
+#: but finer (4000 points across 175 mm is 0.04 mm apart, below what print resolves)
+FIGURE_POINTS = 4000
+
+
+def query_dict(params: dict[str, Any]) -> QueryDict:
+    q = QueryDict(mutable=True)
+    for key, value in params.items():
+        q.setlist(key, [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)])
+    return q
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "figure"
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure of a set: the comparison page's tag ("Fig. 2b"), title, builder name and the
+    query its card sends."""
+
+    tag: str
+    title: str
+    name: str
+    params: dict[str, Any]
+
+    @property
+    def stem(self) -> str:
+        return slug(f"{self.tag} {self.name}" if self.tag else self.name)
+
+
+@dataclass
+class StudySelection:
+    """The cells a report covers, the results it shows and how they are grouped."""
+
+    user: Any
+    name: str
+    cells: list[m.Cell]
+    results: list[m.AnalysisResult]
+    group_by: str
+    saved: m.SavedComparison | None = None
+    query: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def paper(self) -> bool:
+        return self.saved is not None and self.saved.name == PAPER_NAME
+
+    def infos(self) -> list[sel.CellInfo]:
+        return list(sel.cell_infos(self.cells).values())
+
+    def groups(self) -> dict[str, list[sel.CellInfo]]:
+        by = self.group_by if self.group_by in sel.GROUPINGS else "formulation"
+        return sel.grouped(self.infos(), by)
+
+    def metrics(self) -> dict[Any, sel.CellMetrics]:
+        return sel.cell_metrics(self.user, self.cells, self.results)
+
+    def figures(self) -> list[FigureSpec]:
+        """The comparison page's figure set for this selection, in its order."""
+        if self.saved is not None:
+            base: dict[str, Any] = {"saved": str(self.saved.pk)}
+            if self.query.get("group"):
+                base["group"] = self.query["group"]
+            table = PAPER_FIGURES if self.paper else CUSTOM_FIGURES
+            return [FigureSpec(tag, t, n, {**p, **base}) for tag, t, n, p in table]
+        params = {k: v for k, v in self.query.items() if v}
+        return [FigureSpec(tag, t, n, {**params, **p}) for tag, t, n, p in CUSTOM_FIGURES]
+
+
+def from_saved(user: Any, saved: m.SavedComparison, group: str = "") -> StudySelection:
+    """A saved comparison: its frozen cells and the results it was saved with."""
+    cells = saved_cells(user, saved)
+    named = bool(saved.options.get("cells_named"))
+    by = group or saved.options.get("group") or ("cell" if named else "formulation")
+    return StudySelection(
+        user=user,
+        name=saved.name,
+        cells=cells,
+        results=pinned_results(saved, cells, None),
+        group_by=by,
+        saved=saved,
+        query={"group": group} if group else {},
+    )
+
+
+def from_query(user: Any, query: QueryDict | dict[str, Any]) -> StudySelection:
+    """The cells the comparison page shows for ``cells``/``kind``/``seed``/``binder`` and the
+    newest result of each of their runs."""
+    get = query.getlist if isinstance(query, QueryDict) else None
+    chosen: dict[str, Any] = {}
+    for key in SELECTION_KEYS:
+        if key == "cells":
+            chosen[key] = list(get(key) if get else query.get(key, []) or [])
+        else:
+            chosen[key] = str(query.get(key, "") or "")
+    infos = sel.comparison_cells(
+        user,
+        labels=[v for v in chosen["cells"] if v],
+        kind=chosen["kind"],
+        seed=chosen["seed"],
+        binder=chosen["binder"],
+    )
+    cells = [i.cell for i in infos]
+    by = chosen["group"] or ("cell" if chosen["cells"] else "formulation")
+    return StudySelection(
+        user=user,
+        name=f"comparison of {len(cells)} cells",
+        cells=cells,
+        results=sel.results_of_cells(user, cells, None),
+        group_by=by,
+        query=chosen,
+    )
+
+
+def compare_figure(user: Any, spec: FigureSpec) -> dict[str, Any]:
+    """The figure dict of one comparison figure (as the page plots it, finer decimation)."""
+    builder = COMPARE_PLOTS[spec.name]
+    return builder(None, PlotRequest(user, query_dict(spec.params), FIGURE_POINTS))
+
+
+def cell_figure(user: Any, cell: m.Cell, name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The figure dict of one of the cell page's plots."""
+    builder = CELL_PLOTS[name]
+    return builder(cell, PlotRequest(user, query_dict(params), FIGURE_POINTS))
