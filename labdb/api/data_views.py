@@ -31,6 +31,7 @@ from rest_framework.response import Response
 from labdb import models as m
 from labdb.api import filters as f
 from labdb.api import serializers as s
+from labdb.api.flags import FlagReviewMixin
 from labdb.api.permissions import check_instrument_binding
 from labdb.api.renderers import CSVRenderer, ParquetRenderer
 from labdb.api.selectors import (
@@ -389,7 +390,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     ),
     retrieve=extend_schema(summary="Read an analysis result with its summary", tags=["results"]),
 )
-class ResultViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+class ResultViewSet(FlagReviewMixin, viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     filter_backends = (DjangoFilterBackend, OrderingFilter)
     filterset_class = f.ResultFilter
     renderer_classes = TABLE_RENDERERS

@@ -67,6 +67,10 @@ class MaterialLot(CatalogRecord):
     purity_pct = models.FloatField("purity (%)", null=True, blank=True)
     #: Category-specific properties (see LOT_PROPERTIES), in canonical units.
     properties = models.JSONField(default=dict, blank=True)
+    #: a lot held back (contaminated, out of specification): its cells are flagged in
+    #: comparisons; set and lifted with a reason through services.lots
+    quarantined = models.BooleanField(default=False)
+    quarantine_reason = models.CharField(max_length=300, blank=True)
 
     QUANTITY_FIELDS = {
         "d10_nm": "particle_size",
@@ -153,6 +157,12 @@ class Attachment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    #: removed by a person (the bytes and the row stay; pages list it as removed)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    removal_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-uploaded_at"]

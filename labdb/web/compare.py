@@ -56,6 +56,9 @@ CUSTOM_FIGURES = [
     ("", "RCT after N cycles", "rct", {}),
     ("", "Voltage versus time", "voltage-time", {}),
 ]
+#: the replicate table's column of cumulative CE at the cycle all compared cells reached
+COMMON_CE = "cumulative_ce_common"
+COMMON_CE_COLUMN = "cumulative_coulombic_efficiency"
 SELECTION_KEYS = ("cells", "group", "kind", "seed", "binder")
 
 TABLE_METRICS = [
@@ -91,24 +94,55 @@ def _sd(value: float | None, style: str) -> str:
     return f"{value:.1f}" if style == "int" else f"{value:.2g}"
 
 
+def common_cycle(metrics: dict[Any, sel.CellMetrics]) -> int | None:
+    """The last cycle every compared cell with cycling results reached (cumulative CE is
+    compared there: a product of per-cycle CEs falls with every cycle, so cells that ran
+    different numbers of cycles are compared at the same one)."""
+    counts = [cm.cycles for cm in metrics.values() if cm.result is not None and cm.cycles]
+    return min(counts) if counts else None
+
+
 def replicate_table(
     groups: dict[str, list[sel.CellInfo]], metrics: dict[Any, sel.CellMetrics]
 ) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
-    """Columns and rows of mean ± sd across the replicate cells of each group."""
+    """Columns and rows of mean ± sd across the replicate cells of each group. An implausible
+    value is left out of its group's statistics unless a person accepted it with a reason."""
     ns = sorted({n for cm in metrics.values() for n in cm.rct_after})
+    mains = [cm.result for cm in metrics.values() if cm.result is not None]
+    accepted = sel.accepted_flags(mains)
+    common = common_cycle(metrics)
+    at_common = sel.cumulative_ce_at(mains, common) if common else {}
     columns = [(k, lbl, style) for k, lbl, style in TABLE_METRICS]
+    if common:
+        columns.insert(3, (COMMON_CE, f"cumulative CE at cycle {common}", "pct"))
     columns += [(f"rct_{n}", f"RCT after {n} cycles (Ω cm²)", "num") for n in ns]
+
+    def value_of(cm: sel.CellMetrics, key: str) -> float | None:
+        if key == COMMON_CE:
+            return at_common.get(cm.result.pk) if cm.result is not None else None
+        return cm.value(key)
+
     rows = []
     for group, infos in groups.items():
         cells = []
         for key, _, style in columns:
-            vals, excluded = [], []
+            vals, excluded, counted = [], [], []
             for i in infos:
-                v = shown(key, metrics[i.cell.pk].value(key), "")
-                if v.flag is not None and key in CELL_METRIC_COLUMNS:
+                cm = metrics[i.cell.pk]
+                value = value_of(cm, key)
+                v = shown(COMMON_CE_COLUMN if key == COMMON_CE else key, value, "")
+                flagged = v.flag is not None and (key in CELL_METRIC_COLUMNS or key == COMMON_CE)
+                ok = (
+                    cm.result is not None
+                    and v.flag is not None
+                    and (v.flag.metric in accepted.get(cm.result.pk, {}))
+                )
+                if flagged and not ok:
                     excluded.append((i.cell, v.flag))  # kept out of the group's statistics
                 else:
-                    vals.append(metrics[i.cell.pk].value(key))
+                    if flagged:
+                        counted.append(i.cell)
+                    vals.append(value)
             mean, sd, n = sel.mean_sd(vals)
             unit = " %" if style.startswith("pct") and mean is not None else ""
             cells.append(
@@ -122,6 +156,8 @@ def replicate_table(
                     "sd_text": _sd(sd, style),
                     "excluded": len(excluded),
                     "excluded_title": excluded_note(excluded),
+                    "accepted": len(counted),
+                    "accepted_title": ", ".join(str(c) for c in counted),
                     "note": f"{n}/{len(infos)} shorted"
                     if key == "short_circuit_cycle" and n
                     else ("no short" if key == "short_circuit_cycle" else ""),

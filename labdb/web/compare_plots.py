@@ -211,7 +211,7 @@ def insitu(_: Any, req: PlotRequest) -> dict[str, Any]:
     title = "In-situ EIS: RSEI and RCT per sequence"
     s = selection(req)
     cells = [i.cell for _, _, i in s.cells()]
-    results = [r for r in results_for(req, cells, "eis") if r.test_run.after_cycles is None]
+    results = [r for r in results_for(req, cells, "eis") if sel.is_insitu(r.test_run)]
     group_of = {i.cell.pk: g for g, _, i in s.cells()}
     data = []
     for r in results:

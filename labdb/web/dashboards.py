@@ -102,9 +102,7 @@ def _eis_rows(results: Sequence[m.AnalysisResult]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "run": r.test_run,
-                "when": f"after {r.test_run.after_cycles} cycles"
-                if r.test_run.after_cycles is not None
-                else "in situ",
+                "when": sel.eis_when(r.test_run),
                 "spectra": len(fits),
                 "circuit": ", ".join(sorted({f.circuit for f in fits})),
                 "rct": rcts[0] if len(rcts) == 1 else None,
@@ -174,7 +172,7 @@ def cell_cards(
         ]
         if any(r.test_run.after_cycles is not None for r in eis):
             cards.append(Card("resistance-cycle", "Resistances versus cycle", path))
-        if any(r.test_run.after_cycles is None for r in eis):
+        if any(sel.is_insitu(r.test_run) for r in eis):
             cards.append(Card("resistance-sequence", "Resistances versus in-situ sequence", path))
     if has_cv:
         cards.append(Card("cv", "Cyclic voltammetry with marked peaks", path))

@@ -17,7 +17,6 @@ from django.http import HttpRequest
 from labdb import models as m
 from labdb.models import UserProfile
 from labdb.models.quantities import quantity_kind
-from labdb.plausibility import result_flags
 from labdb.protocols import PARAMETERS
 from labdb.selectors import catalog as catalog_selectors
 from labdb.selectors import results as sel
@@ -26,7 +25,7 @@ from labdb.services.history import history_for
 from labdb.units import KINDS, format_quantity
 from labdb.web.attachments import AttachmentForm
 from labdb.web.entities import Entity, url_for
-from labdb.web.flags import pct, result_metric_rows
+from labdb.web.flags import cycle_level_flags, pct, result_metric_rows
 from labdb.web.lineage import lineage_svg, record_url
 
 
@@ -98,13 +97,13 @@ def detail_context(request: HttpRequest, entity: Entity, obj: Model) -> dict[str
     }
     if isinstance(obj, m.TestRun):
         context["is_run"] = True
-        context["files"] = obj.files.all()
+        context["files"] = obj.files.select_related("removal__removed_by", "uploaded_by")
         context["jobs"] = m.AnalysisJob.objects.filter(data_file__test_run=obj).select_related(
             "data_file"
         )
         context["results"] = obj.results.select_related("job__data_file").order_by("-created_at")
         context["cycling_metrics"] = [
-            (r, result_metric_rows(r), result_flags(r))
+            (r, result_metric_rows(r), cycle_level_flags(r))
             for r in context["results"]
             if r.kind == "cycling"
         ]

@@ -10,6 +10,7 @@ from typing import Any
 
 from labdb import models as m
 from labdb.plausibility import Flag, metric_flag, result_flags
+from labdb.selectors.results import accepted_flags
 
 #: the metric keys of the cell pages and the comparison table -> their RUN_METRICS column
 CELL_METRIC_COLUMNS = {
@@ -59,9 +60,22 @@ def result_metric_rows(result: m.AnalysisResult) -> list[tuple[str, Shown]]:
     return rows
 
 
-def cycle_level_flags(result: m.AnalysisResult | None) -> list[Flag]:
-    """Every flag of a result, its per-cycle values included (one query)."""
-    return [] if result is None else result_flags(result)
+@dataclass(frozen=True)
+class FlagRow:
+    """A flag of a result as the pages list it, with the standing acceptance if any."""
+
+    result: m.AnalysisResult
+    flag: Flag
+    acceptance: m.FlagAcceptance | None
+
+
+def cycle_level_flags(result: m.AnalysisResult | None) -> list[FlagRow]:
+    """Every flag of a result, its per-cycle values and the capacity check included, each
+    with its standing acceptance (two queries)."""
+    if result is None:
+        return []
+    accepted = accepted_flags([result]).get(result.pk, {})
+    return [FlagRow(result, f, accepted.get(f.metric)) for f in result_flags(result)]
 
 
 def excluded_note(excluded: list[tuple[Any, Flag]]) -> str:

@@ -261,6 +261,16 @@ class CellForm(CatalogForm):
             "notes",
         ]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.status == Cell.Status.SHORTED:
+            # reversing a detected short takes a reason: the cell page's "Not shorted" form
+            self.fields["status"].disabled = True
+            self.fields["status"].help_text = (
+                "marked shorted: to reverse it, use “Not shorted” on the cell's page "
+                "(a reason is required and recorded)"
+            )
+
 
 class InstrumentForm(CatalogForm):
     class Meta:
@@ -364,12 +374,34 @@ class TestRunForm(CatalogForm):
             "protocol",
             "instrument",
             "channel",
+            "after_cycles",
             "started_at",
             "status",
             "operator",
             "notes",
         ]
         widgets = {"started_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
+        labels = {"after_cycles": "EIS taken after N cycles"}
+        help_texts = {
+            "after_cycles": "for an EIS protocol run after cycling: the cycles the cell had "
+            "(required; an in-situ EIS protocol has none)"
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        protocol, cell = data.get("protocol"), data.get("cell")
+        if (
+            protocol is not None
+            and cell is not None
+            and protocol.kind == TestProtocol.Kind.EIS
+            and data.get("after_cycles") is None
+        ):
+            self.add_error(
+                "after_cycles",
+                "EIS after cycling: say after how many cycles it was taken (for EIS during "
+                "cycling choose an in-situ EIS protocol)",
+            )
+        return data
 
 
 class BulkImportForm(forms.Form):
