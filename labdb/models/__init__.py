@@ -23,7 +23,12 @@ from labdb.models.formulations import (
 from labdb.models.immutable import ImmutableRecordError
 from labdb.models.integrity import StorageCheck
 from labdb.models.materials import LOT_PROPERTIES, Attachment, Material, MaterialLot
-from labdb.models.reviews import DataFileRemoval, Dismissal, FlagAcceptance
+from labdb.models.reviews import (
+    DataFileRemoval,
+    Dismissal,
+    FlagAcceptance,
+    FormatChoice,
+)
 from labdb.models.testing import Instrument, TestProtocol, TestRun
 from labdb.models.tokens import ApiToken, AuthFailureWindow
 
@@ -60,6 +65,7 @@ __all__ = [
     "EISSpectrumFit",
     "ElectrodeBatch",
     "FlagAcceptance",
+    "FormatChoice",
     "Formulation",
     "FormulationComponent",
     "HistoryEntry",

@@ -75,3 +75,21 @@ class Dismissal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} dismissed by {self.user_id}"
+
+
+class FormatChoice(models.Model):
+    """The reader a person chose for a raw file whose format was not detected (or detected
+    wrongly): later analyses of the file read it with this reader (the newest choice wins)."""
+
+    data_file = models.ForeignKey(DataFile, on_delete=models.PROTECT, related_name="format_choices")
+    format = models.CharField(max_length=40)
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    chosen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-chosen_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.data_file_id} read as {self.format}"

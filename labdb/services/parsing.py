@@ -21,12 +21,19 @@ def read_data_file(data_file: m.DataFile) -> ReadResult:
     """Parse a stored file. The reader sees the file under its original name (a link into a
     temporary folder) so that messages name it and the extension can break detection ties.
     The stored bytes are re-hashed first: ``BlobCorrupt`` when they no longer match (a damaged
-    file is never analysed). Raises ``ParseError`` naming the file, row and column."""
+    file is never analysed). The reader is :func:`chosen_format`, else detected. Raises ``ParseError`` naming the file, row and column."""
     source = verified_blob_path(data_file.sha256)
     with tempfile.TemporaryDirectory() as tmp:
         link = Path(tmp) / safe_name(data_file.original_name)
         link.symlink_to(source)
-        return read(link, format=data_file.format or None)
+        return read(link, format=chosen_format(data_file) or None)
+
+
+def chosen_format(data_file: m.DataFile) -> str:
+    """The reader to use: a person's latest choice (FormatChoice), else the one named at
+    upload, else "" (detected from the content)."""
+    choice = data_file.format_choices.first()
+    return choice.format if choice is not None else data_file.format
 
 
 def store_frame(frame: pd.DataFrame) -> str:

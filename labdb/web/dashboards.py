@@ -18,6 +18,7 @@ from django.shortcuts import render
 from labdb import models as m
 from labdb.selectors import results as sel
 from labdb.selectors.access import get_visible
+from labdb.web.batch_cells import BatchCellsForm
 from labdb.web.display import detail_context
 from labdb.web.entities import ENTITIES
 from labdb.web.flags import cycle_level_flags, pct, shown
@@ -256,6 +257,9 @@ def batch_page(request: HttpRequest, key: str) -> HttpResponse:
         {
             "cards": [Card(k, t, path) for k, t in titles.items() if k in kinds],
             "mechanics": mechanics,
+            "cells_form": BatchCellsForm(
+                user=request.user, initial={"label_prefix": f"{batch.label}-C"}
+            ),
             "plotly_url": plotly_url(),
         }
     )

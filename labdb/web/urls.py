@@ -2,6 +2,7 @@ from django.urls import path
 
 from labdb.web import (
     attachments,
+    batch_cells,
     compare,
     dashboards,
     exports,
@@ -9,6 +10,7 @@ from labdb.web import (
     jobs,
     plots,
     reviews,
+    runfiles,
     search,
     tokens,
     upload,
@@ -38,6 +40,9 @@ urlpatterns = [
     ),
     path("flags/<int:pk>/withdraw/", reviews.flag_withdraw_view, name="flag-withdraw"),
     path("files/<uuid:pk>/remove/", reviews.file_remove_view, name="file-remove"),
+    path("files/<uuid:pk>/download/", runfiles.file_download, name="file-download"),
+    path("files/<uuid:pk>/read-as/", runfiles.file_reparse, name="file-reparse"),
+    path("files/<uuid:pk>/analyse/", runfiles.file_reanalyse, name="file-reanalyse"),
     path("cells/<str:key>/short/reverse/", reviews.short_reverse_view, name="short-reverse"),
     path("<slug:slug>/<str:key>/attachments/", attachments.attachment_upload, name="attach"),
     path("<slug:slug>/import/", imports.import_file, name="import"),
@@ -49,6 +54,7 @@ urlpatterns = [
     path("cells/<str:key>/plots/<slug:name>.<str:fmt>", plots.cell_plot, name="cell-plot"),
     path("cells/<str:key>/export/<str:fmt>", exports.cell_export, name="cell-export"),
     path("batches/<str:key>/", dashboards.batch_page, name="batch"),
+    path("batches/<str:key>/cells/", batch_cells.batch_cells_create, name="batch-cells"),
     path("batches/<str:key>/plots/<slug:name>.<str:fmt>", plots.batch_plot, name="batch-plot"),
     path("<slug:slug>/<str:key>/", views.record_detail, name="detail"),
     path("<slug:slug>/<str:key>/edit/", views.record_edit, name="edit"),

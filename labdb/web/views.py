@@ -173,8 +173,14 @@ def record_edit(request: HttpRequest, slug: str, key: str | None = None) -> Http
     if entity.slug == "batches":
         return _batch_edit(request, entity, instance)
     prefs = user_profile(request).unit_preferences
+    # links such as a cell's "new test run" fill fields of a new record (?cell=<uuid>)
+    initial = {} if key else {k: v for k, v in request.GET.items() if k in entity.form.base_fields}
     form = entity.form(
-        request.POST or None, instance=instance, user=request.user, unit_preferences=prefs
+        request.POST or None,
+        instance=instance,
+        user=request.user,
+        unit_preferences=prefs,
+        initial=initial,
     )
     if request.method == "POST" and form.is_valid():
         try:
