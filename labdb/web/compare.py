@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from labdb import models as m
 from labdb.selectors import results as sel
 from labdb.selectors.access import visible
+from labdb.selectors.lots import quarantined_lots_of
 from labdb.services.comparisons import comparison_save
 from labdb.web.dashboards import Card
 from labdb.web.flags import CELL_METRIC_COLUMNS, excluded_note, shown
@@ -241,6 +242,9 @@ def compare_page(request: HttpRequest) -> HttpResponse:
         export_query = request.GET.urlencode()
     groups = sel.grouped(infos, by if by in sel.GROUPINGS else "formulation")
     columns, rows = replicate_table(groups, metrics)
+    held = quarantined_lots_of([i.cell for i in infos])
+    for row in rows:  # cells from a quarantined lot are flagged, with the lot and reason
+        row["cell_rows"] = [(c, held.get(c.pk, [])) for c in row["cells"]]
     mech_columns, mech_rows = mechanics_table(user)
     mech_cards = [
         Card("mechanics", label[0].upper() + label[1:], path, {"metric": key}, key=key)

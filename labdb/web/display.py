@@ -117,7 +117,11 @@ def detail_context(request: HttpRequest, entity: Entity, obj: Model) -> dict[str
         context["attachments"] = obj.attachments.all()
         context["attachment_form"] = AttachmentForm()
     if isinstance(obj, m.MaterialLot):
+        from labdb.web.lots import CELL_COLUMNS, lot_cell_rows
+
         context["properties"] = _lot_properties(obj, prefs)
+        context["lot_cells"] = lot_cell_rows(obj, request.user)
+        context["lot_cell_columns"] = CELL_COLUMNS
     if isinstance(obj, m.TestProtocol):
         context["properties"] = _protocol_parameters(obj, prefs)
     if isinstance(obj, m.Formulation):
