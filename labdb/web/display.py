@@ -27,6 +27,7 @@ from labdb.units import KINDS, format_quantity
 from labdb.web.attachments import AttachmentForm
 from labdb.web.entities import Entity, url_for
 from labdb.web.flags import cycle_level_flags, pct, result_metric_rows
+from labdb.web.history import history_rows
 from labdb.web.lineage import lineage_svg, record_url
 from labdb.web.runfiles import ReanalyseForm, ReparseForm
 
@@ -95,7 +96,7 @@ def detail_context(request: HttpRequest, entity: Entity, obj: Model) -> dict[str
         "lineage_up": _lineage_list(up),
         "lineage_down": _lineage_list(down),
         "lineage_svg": lineage_svg(obj, up, down),
-        "history": history_for(obj)[:100],  # type: ignore[arg-type]
+        "history": history_rows(history_for(obj)[:100]),  # type: ignore[arg-type]
     }
     if isinstance(obj, m.TestRun):
         context["is_run"] = True

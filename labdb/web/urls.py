@@ -6,6 +6,7 @@ from labdb.web import (
     compare,
     dashboards,
     exports,
+    home,
     imports,
     jobs,
     lots,
@@ -19,10 +20,16 @@ from labdb.web import (
 )
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
+    path("dismiss/", home.dismiss, name="dismiss"),
     path("tokens/", tokens.token_list, name="tokens"),
     path("tokens/<uuid:token_id>/revoke/", tokens.token_revoke_view, name="token-revoke"),
     path("attachments/<int:pk>/", attachments.attachment_download, name="attachment"),
+    path(
+        "attachments/<int:pk>/remove/",
+        attachments.attachment_remove_view,
+        name="attachment-remove",
+    ),
     path("vendor/plotly-<str:version>.min.js", plots.plotly_js, name="plotly-js"),
     path("search/", search.search_page, name="search"),
     path("compare/", compare.compare_page, name="compare"),
