@@ -32,7 +32,7 @@ from labdb import models as m
 from labdb.api import filters as f
 from labdb.api import serializers as s
 from labdb.api.flags import FlagReviewMixin
-from labdb.api.permissions import check_instrument_binding
+from labdb.api.permissions import check_instrument_binding, token_of
 from labdb.api.renderers import CSVRenderer, ParquetRenderer
 from labdb.api.selectors import (
     cycle_rows,
@@ -142,6 +142,15 @@ class TestRunViewSet(BoundInstrumentMixin, CatalogViewSet):
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return create_test_run(self, request)
+
+    def get_queryset(self) -> Any:
+        """An instrument-bound token lists only its instrument's runs (it may still read and
+        upload to a run by its label or id, as check_instrument_binding allows)."""
+        qs = super().get_queryset()
+        token = token_of(self.request)
+        if self.action == "list" and token is not None and token.instrument_id is not None:
+            qs = qs.filter(instrument_id=token.instrument_id)
+        return qs
 
     def perform_update(self, serializer: Any) -> None:
         if "instrument" in serializer.validated_data:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from labdb.models.base import CatalogRecord
+from labdb.text import a
 
 
 class Material(CatalogRecord):
@@ -115,7 +116,7 @@ class MaterialLot(CatalogRecord):
             unknown = sorted(set(self.properties or {}) - set(allowed))
             if unknown:
                 errors["properties"] = (
-                    f"not a property of a {self.material.get_category_display()} lot: "
+                    f"not a property of {a(self.material.get_category_display())} lot: "
                     f"{', '.join(unknown)}"
                     + (f" (allowed: {', '.join(allowed)})" if allowed else "")
                 )

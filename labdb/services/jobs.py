@@ -50,6 +50,7 @@ from labdb.services.job_queue import job_send, jobs_sweep
 from labdb.services.parsing import parsed_table_record, read_data_file, store_frame
 from labdb.services.results import StoredOutput, output_store, result_store
 from labdb.storage import BlobCorrupt
+from labdb.text import a
 
 __all__ = ["jobs_sweep"]
 
@@ -206,7 +207,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str], str]) -> An
         if source.kind not in pipeline.accepts:
             raise JobFailure(
                 f"{job.data_file.original_name}: the file holds {source.kind} data, "
-                f"not data for a {job.kind} analysis"
+                f"not data for {a(job.kind)} analysis"
             )
         table_sha = known_tables.get((source.parser, source.parser_version)) or store_frame(
             source.table

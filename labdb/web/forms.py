@@ -25,6 +25,7 @@ from labdb.models import (
 from labdb.models.quantities import quantity_kind
 from labdb.protocols import PARAMETERS, PROTOCOL_KINDS
 from labdb.selectors.access import colleagues_of, projects_for, visible
+from labdb.text import a
 from labdb.units import KINDS, UnitError, format_quantity, parse_quantity
 from labdb.web.fields import QuantityField
 from labdb.web.formsets import ComponentFormSet  # re-exported for the admin
@@ -179,7 +180,7 @@ class MaterialLotForm(CatalogForm):
                 owners = " or ".join(Material.Category(c).label for c in categories[key])
                 self.add_error(
                     name,
-                    f"{material.name} is a {material.get_category_display()}: this property "
+                    f"{material.name} is {a(material.get_category_display())}: this property "
                     f"is for {owners} lots; clear it or choose another material",
                 )
                 continue
