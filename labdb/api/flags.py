@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -70,8 +71,6 @@ class FlagReviewMixin:
     """The accept/withdraw actions of the results endpoint."""
 
     def _decide(self, request: Request, accept: bool) -> Response:
-        from labdb.api.views import drf_error
-
         result: m.AnalysisResult = self.get_object()  # type: ignore[attr-defined]
         form = FlagDecisionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -87,7 +86,12 @@ class FlagReviewMixin:
                     raise DjangoValidationError({"metric": f"{metric} is not accepted"})
                 flag_withdraw(acceptance=standing, reason=reason, user=request.user)
         except DjangoValidationError as exc:
-            raise drf_error(exc) from exc
+            detail = (
+                exc.message_dict
+                if hasattr(exc, "error_dict")
+                else {"non_field_errors": exc.messages}
+            )
+            raise DRFValidationError(detail) from exc
         from labdb.plausibility import result_flags
 
         return Response(
