@@ -193,11 +193,82 @@ def cycle_flags(rows: Iterable[Mapping[str, Any]]) -> list[Flag]:
     return out
 
 
+#: A half-cycle may hold at most this multiple of the charge the protocol allows (current x
+#: time, see :func:`protocol_capacity_mAh`): a capacity-limited step stops at its capacity, and
+#: a cell's real capacity at low rate exceeds its nominal 1C capacity by 10-20 %, not more.
+CAPACITY_OVER = 1.25
+#: ... and its median over the cycles at least this fraction of it: an order of magnitude
+#: below means the area or the current does not match (mm2 typed as cm2, mA as A).
+CAPACITY_UNDER = 0.1
+#: the name of the capacity check's flag (a half-cycle capacity in mAh)
+CAPACITY_METRIC = "half_cycle_capacity_mAh"
+CAPACITY_CAUSE = (
+    "the cell's area is wrong (e.g. mm2 entered as cm2 or a diameter as an area), the current "
+    "unit or scale of the file is wrong, or the protocol does not match the data"
+)
+
+
+def protocol_capacity_mAh(parameters: Mapping[str, Any], area_cm2: float | None) -> float | None:
+    """The most charge one half-cycle can move under the protocol, in mAh: the areal capacity
+    per half-cycle (mAh/cm2) x the cell's area for a capacity-limited plating/stripping
+    protocol; else the 1C current density (mA/cm2, the current that moves the nominal capacity
+    in 1 h) x 1 h x the area, which bounds a C-rate protocol at any rate (current I = C x j1C x
+    A for a time of at most 1/C h). None when the protocol or the area does not say."""
+    if not area_cm2 or area_cm2 <= 0:
+        return None
+    for key in ("areal_capacity_mAh_cm2", "one_c_current_density_mA_cm2"):
+        value = parameters.get(key)
+        if isinstance(value, int | float) and value > 0:
+            return float(value) * float(area_cm2)
+    return None
+
+
+def capacity_flag(rows: Iterable[Mapping[str, Any]], allowed_mAh: float | None) -> Flag | None:
+    """The flag of half-cycle capacities (``plating_capacity_mAh``, else
+    ``charge_capacity_mAh`` of each cycle row) far from ``allowed_mAh``: any cycle above
+    :data:`CAPACITY_OVER` times it, or a median below :data:`CAPACITY_UNDER` times it."""
+    if not allowed_mAh:
+        return None
+    values: list[tuple[int, float]] = []
+    for row in rows:
+        for name in ("plating_capacity_mAh", "charge_capacity_mAh"):
+            v = row.get(name)
+            if v is not None:
+                values.append((int(row["cycle"]), float(v)))
+                break
+    if not values:
+        return None
+    rule = (
+        f"a half-cycle holds at most {CAPACITY_OVER:g} x and (median) at least "
+        f"{CAPACITY_UNDER:g} x the {allowed_mAh:.4g} mAh the protocol's current and time allow "
+        "on the cell's area"
+    )
+    over = [(c, v) for c, v in values if v > CAPACITY_OVER * allowed_mAh]
+    if over:
+        worst = max(v for _, v in over)
+        cycles = tuple(c for c, _ in over[:CYCLES_SHOWN])
+        return Flag(CAPACITY_METRIC, worst, rule, CAPACITY_CAUSE, cycles, len(over))
+    ordered = sorted(v for _, v in values)
+    median = ordered[len(ordered) // 2]
+    if median < CAPACITY_UNDER * allowed_mAh:
+        return Flag(CAPACITY_METRIC, median, rule + " (median shown)", CAPACITY_CAUSE)
+    return None
+
+
 def result_flags(result: Any, *, cycles: bool = True) -> list[Flag]:
     """Flags of an :class:`~labdb.models.AnalysisResult`: its run metrics and (with
-    ``cycles``) its per-cycle values (one query)."""
+    ``cycles``) its per-cycle values and the capacity check against the protocol (one
+    query)."""
     flags = metric_flags({c: getattr(result, c, None) for c in PLAUSIBLE_RANGES})
     if cycles and getattr(result, "kind", "") == "cycling":
-        rows = result.cycles.values("cycle", *CYCLE_RANGES)
+        rows = list(result.cycles.values("cycle", *CYCLE_RANGES))
         flags += cycle_flags(rows)
+        run = result.test_run
+        cell = run.cell
+        allowed = protocol_capacity_mAh(
+            run.protocol.parameters or {}, cell.area_cm2 if cell is not None else None
+        )
+        flag = capacity_flag(rows, allowed)
+        if flag is not None:
+            flags.append(flag)
     return flags

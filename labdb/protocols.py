@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from labdb.text import a
 from labdb.units import KINDS
 
 
@@ -169,7 +170,7 @@ def validate_parameters(kind: str, parameters: dict[str, Any]) -> dict[str, str]
     for key in protocol_kind.required if protocol_kind else ():
         if _absent(parameters.get(key)):
             errors[key] = (
-                f"{PARAMETERS[key].label} is required for a {kind.replace('_', ' ')} protocol"
+                f"{PARAMETERS[key].label} is required for {a(protocol_kind.label)} protocol"
             )
     for key, value in parameters.items():
         param = PARAMETERS.get(key)

@@ -33,6 +33,9 @@ from labdb.api import serializers as s
 from labdb.api.eis_views import EISFitRowSerializer
 from labdb.api.permissions import check_instrument_binding
 from labdb.api.renderers import TABLE_RENDERERS
+from labdb.api.flags import FlagReviewMixin
+from labdb.api.permissions import check_instrument_binding, token_of
+from labdb.api.renderers import CSVRenderer, ParquetRenderer
 from labdb.api.selectors import (
     cycle_rows,
     get_by_uuid,
@@ -165,6 +168,15 @@ class TestRunViewSet(BoundInstrumentMixin, CatalogViewSet):
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return create_test_run(self, request)
+
+    def get_queryset(self) -> Any:
+        """An instrument-bound token lists only its instrument's runs (it may still read and
+        upload to a run by its label or id, as check_instrument_binding allows)."""
+        qs = super().get_queryset()
+        token = token_of(self.request)
+        if self.action == "list" and token is not None and token.instrument_id is not None:
+            qs = qs.filter(instrument_id=token.instrument_id)
+        return qs
 
     def perform_update(self, serializer: Any) -> None:
         if "instrument" in serializer.validated_data:
@@ -437,7 +449,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     ),
     retrieve=extend_schema(summary="Read an analysis result with its summary", tags=["results"]),
 )
-class ResultViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+class ResultViewSet(FlagReviewMixin, viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     filter_backends = (DjangoFilterBackend, OrderingFilter)
     filterset_class = f.ResultFilter
     renderer_classes = TABLE_RENDERERS

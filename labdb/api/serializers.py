@@ -14,6 +14,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from labdb import models as m
+from labdb.api.flags import PlausibilityFlagSerializer, flags_json
 from labdb.api.selectors import METRIC_COLUMNS
 from labdb.plausibility import metric_flags, result_flags
 from labdb.selectors.access import AmbiguousLabel, one_by_key, visible
@@ -418,17 +419,6 @@ class RerunSerializer(serializers.Serializer):  # type: ignore[type-arg]
         return value
 
 
-class PlausibilityFlagSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    """A value outside its declared physical range (labdb/plausibility.py, docs/web.md)."""
-
-    metric = serializers.CharField(help_text="run-metric column or per-cycle column")
-    value = serializers.FloatField(help_text="the value (the worst one for per-cycle columns)")
-    rule = serializers.CharField()
-    cause = serializers.CharField(help_text="the likely cause")
-    cycles = serializers.ListField(child=serializers.IntegerField(), help_text="first cycles")
-    cycle_count = serializers.IntegerField(help_text="how many cycles break the rule")
-
-
 class ResultSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     job = serializers.UUIDField(source="job_id", read_only=True)
     test_run = serializers.CharField(source="test_run.label", read_only=True)
@@ -452,7 +442,7 @@ class ResultSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
     @extend_schema_field(PlausibilityFlagSerializer(many=True))
     def get_implausible(self, obj: m.AnalysisResult) -> list[dict[str, Any]]:
-        return [f.to_dict() for f in metric_flags({c: getattr(obj, c) for c in METRIC_COLUMNS})]
+        return flags_json(obj, metric_flags({c: getattr(obj, c) for c in METRIC_COLUMNS}))
 
 
 class ResultDetailSerializer(ResultSerializer):
@@ -464,7 +454,7 @@ class ResultDetailSerializer(ResultSerializer):
 
     @extend_schema_field(PlausibilityFlagSerializer(many=True))
     def get_implausible(self, obj: m.AnalysisResult) -> list[dict[str, Any]]:
-        return [f.to_dict() for f in result_flags(obj)]
+        return flags_json(obj, result_flags(obj))
 
 
 class CycleRowSerializer(serializers.Serializer):  # type: ignore[type-arg]

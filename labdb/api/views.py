@@ -25,6 +25,7 @@ from labdb.api.provenance_views import CrateActionMixin, ProvenanceActionsMixin
 from labdb.api.selectors import get_record
 from labdb.api.services import record_write, test_run_create
 from labdb.selectors.access import projects_for, visible
+from labdb.text import a
 
 ID_OR_LABEL = OpenApiParameter(
     "id_or_label",
@@ -123,11 +124,11 @@ def _document(viewset: type[CatalogViewSet], name: str) -> type[CatalogViewSet]:
     plural = f"{name}s" if not name.endswith("h") else f"{name}es"
     return extend_schema_view(
         list=extend_schema(summary=f"List {plural}", tags=[plural]),
-        retrieve=extend_schema(summary=f"Read a {name}", tags=[plural], parameters=[ID_OR_LABEL]),
-        create=extend_schema(summary=f"Create a {name}", tags=[plural]),
-        update=extend_schema(summary=f"Replace a {name}", tags=[plural], parameters=[ID_OR_LABEL]),
+        retrieve=extend_schema(summary=f"Read {a(name)}", tags=[plural], parameters=[ID_OR_LABEL]),
+        create=extend_schema(summary=f"Create {a(name)}", tags=[plural]),
+        update=extend_schema(summary=f"Replace {a(name)}", tags=[plural], parameters=[ID_OR_LABEL]),
         partial_update=extend_schema(
-            summary=f"Edit a {name}", tags=[plural], parameters=[ID_OR_LABEL]
+            summary=f"Edit {a(name)}", tags=[plural], parameters=[ID_OR_LABEL]
         ),
     )(viewset)
 

@@ -30,6 +30,12 @@ from labdb.models.formulations import (
 from labdb.models.immutable import ImmutableRecordError
 from labdb.models.integrity import StorageCheck
 from labdb.models.materials import LOT_PROPERTIES, Attachment, Material, MaterialLot
+from labdb.models.reviews import (
+    DataFileRemoval,
+    Dismissal,
+    FlagAcceptance,
+    FormatChoice,
+)
 from labdb.models.testing import Instrument, TestProtocol, TestRun
 from labdb.models.tokens import ApiToken, AuthFailureWindow
 
@@ -65,8 +71,12 @@ __all__ = [
     "Cell",
     "CycleResult",
     "DataFile",
+    "DataFileRemoval",
+    "Dismissal",
     "EISSpectrumFit",
     "ElectrodeBatch",
+    "FlagAcceptance",
+    "FormatChoice",
     "Formulation",
     "FormulationComponent",
     "HistoryEntry",

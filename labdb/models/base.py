@@ -10,6 +10,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 
 from labdb.models.immutable import ImmutableModel
+from labdb.text import a
 
 
 class Project(models.Model):
@@ -108,7 +109,7 @@ class CatalogRecord(models.Model):
         if tuple(unique_check) == ("project", "label"):
             project = Project.objects.filter(pk=self.project_id).first()  # type: ignore[attr-defined]
             return ValidationError(
-                f"a {self._meta.verbose_name} labelled {self.label!r} already exists in "
+                f"{a(self._meta.verbose_name)} labelled {self.label!r} already exists in "
                 f"project {project}; labels are unique within a project",
                 code=LABEL_TAKEN,
             )

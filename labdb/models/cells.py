@@ -9,6 +9,7 @@ from django.db import models
 from labdb.models.base import CatalogRecord
 from labdb.models.electrodes import ElectrodeBatch
 from labdb.models.materials import Material, MaterialLot
+from labdb.text import a
 
 
 class Cell(CatalogRecord):
@@ -101,8 +102,8 @@ class Cell(CatalogRecord):
                 errors[field] = "the lot belongs to another project"
             elif lot.material.category != category:
                 errors[field] = (
-                    f"{lot.label} is a {lot.material.get_category_display()} lot; "
-                    f"expected a {Material.Category(category).label} lot"
+                    f"{lot.label} is {a(lot.material.get_category_display())} lot; "
+                    f"expected {a(Material.Category(category).label)} lot"
                 )
         if self.anode_batch_id and self.anode_batch.project_id != self.project_id:
             errors["anode_batch"] = "the electrode batch belongs to another project"

@@ -11,6 +11,7 @@ from django.db import models
 from labdb.models.base import CatalogRecord
 from labdb.models.formulations import Formulation
 from labdb.models.materials import MaterialLot
+from labdb.text import a
 
 
 class ElectrodeBatch(CatalogRecord):
@@ -43,7 +44,7 @@ class ElectrodeBatch(CatalogRecord):
                 errors["current_collector_lot"] = "the lot belongs to another project"
             elif lot.material.category != "current_collector":
                 errors["current_collector_lot"] = (
-                    f"{lot.label} is a {lot.material.get_category_display()} lot, "
+                    f"{lot.label} is {a(lot.material.get_category_display())} lot, "
                     "not a current collector"
                 )
         for key in ("measured_thickness_um", "areal_loading_mg_cm2"):
@@ -100,7 +101,7 @@ class ProcessStep(models.Model):
         missing = [
             f for f in REQUIRED_STEP_FIELDS.get(self.kind, ()) if getattr(self, f) in (None, "")
         ]
-        errors = {f: f"required for a {self.get_kind_display()} step" for f in missing}
+        errors = {f: f"required for {a(self.get_kind_display())} step" for f in missing}
         if self.temperature_c is not None and self.temperature_c < -273.15:
             errors["temperature_c"] = "below absolute zero"
         for key in ("gap_um", "duration_h", "pressure_mpa", "speed_rpm"):

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from labdb.models.base import CatalogRecord
+from labdb.text import a
 
 
 class Material(CatalogRecord):
@@ -67,6 +68,10 @@ class MaterialLot(CatalogRecord):
     purity_pct = models.FloatField("purity (%)", null=True, blank=True)
     #: Category-specific properties (see LOT_PROPERTIES), in canonical units.
     properties = models.JSONField(default=dict, blank=True)
+    #: a lot held back (contaminated, out of specification): its cells are flagged in
+    #: comparisons; set and lifted with a reason through services.lots
+    quarantined = models.BooleanField(default=False)
+    quarantine_reason = models.CharField(max_length=300, blank=True)
 
     QUANTITY_FIELDS = {
         "d10_nm": "particle_size",
@@ -111,7 +116,7 @@ class MaterialLot(CatalogRecord):
             unknown = sorted(set(self.properties or {}) - set(allowed))
             if unknown:
                 errors["properties"] = (
-                    f"not a property of a {self.material.get_category_display()} lot: "
+                    f"not a property of {a(self.material.get_category_display())} lot: "
                     f"{', '.join(unknown)}"
                     + (f" (allowed: {', '.join(allowed)})" if allowed else "")
                 )
@@ -153,6 +158,12 @@ class Attachment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    #: removed by a person (the bytes and the row stay; pages list it as removed)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    removal_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-uploaded_at"]

@@ -163,6 +163,13 @@ class TestRun(CatalogRecord):
                 related = getattr(self, field)
                 if related.project_id != self.project_id:
                     errors[field] = f"the {field.replace('_', ' ')} belongs to another project"
+        if self.protocol_id:
+            kind = self.protocol.kind
+            if kind != TestProtocol.Kind.EIS and self.after_cycles is not None:
+                errors["after_cycles"] = (
+                    f"only an EIS-after-cycling run has this; {self.protocol.name} is "
+                    f"{self.protocol.get_kind_display()}"
+                )
         if (
             self.instrument_id
             and self.channel.isdigit()

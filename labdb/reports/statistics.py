@@ -1,12 +1,13 @@
 """The statistics section of a study report.
 
-:func:`report_statistics` is the one place the report takes its statistics from. Today it is
-the comparison page's replicate table (:func:`labdb.web.compare.replicate_table`): per group,
-the mean and sample standard deviation across replicate cells of ICE, average CE, cumulative
-CE, cycles to short, cycles run, capacity retention and RCT after N cycles, with ``n`` and the
-cells whose value is flagged implausible left out (counted in ``excluded``). When a fuller
-statistics module exists (confidence intervals, tests between groups, survival), point this
-function at it: the report template reads only the :class:`StatisticsTable` it returns.
+:func:`report_statistics` is the one place the report takes its statistics from: the study
+statistics of :func:`labdb.selectors.statistics.study_statistics` (docs/statistics.md), as the
+comparison page's replicate table shows them (:func:`labdb.web.compare_stats.replicate_table`):
+per group, the mean, sample standard deviation and t-based 95 % confidence interval across
+replicate cells of ICE, average CE, cumulative CE (also at the last cycle all cells reached),
+cycles to short, cycles run, capacity retention and RCT after N cycles, with ``n``, outlier
+cells, and the cells whose value is flagged implausible left out (counted in ``excluded``)
+unless a person accepted it. The report template reads only the :class:`StatisticsTable`.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from labdb.reports.selection import StudySelection
-from labdb.web.compare import replicate_table
+from labdb.selectors.statistics import study_statistics
+from labdb.web.compare_stats import replicate_table
 
 #: one sentence on what the numbers are, for the report and its methods paragraph
 CONVENTION = (
     "Values are the mean ± sample standard deviation (n - 1) across the replicate cells of "
-    "each group (n given per value); a value flagged implausible is left out of its group's "
-    "mean and counted."
+    "each group, with n and the t-based 95 % confidence interval; a value flagged implausible "
+    "is left out of its group's statistics and counted, unless a person accepted it with a "
+    "reason."
 )
 
 
@@ -37,5 +40,6 @@ class StatisticsTable:
 
 def report_statistics(selection: StudySelection) -> StatisticsTable:
     """The statistics table of ``selection``'s groups (see the module docstring)."""
-    columns, rows = replicate_table(selection.groups(), selection.metrics())
+    stats = study_statistics(selection.groups(), selection.metrics(), by=selection.group_by)
+    columns, rows = replicate_table(stats)
     return StatisticsTable(columns=columns, rows=rows, grouped_by=selection.group_by)

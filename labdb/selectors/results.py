@@ -45,7 +45,7 @@ def results_of_cells(
     """The newest result of each run on ``cells`` (of one ``kind``, or all kinds)."""
     qs = (
         visible(m.AnalysisResult, user)
-        .filter(test_run__cell__in=cells)
+        .filter(test_run__cell__in=cells, job__data_file__removal__isnull=True)
         .select_related("test_run__protocol", "test_run__cell", "job__parsed_table")
     )
     if kind is not None:
@@ -97,6 +97,21 @@ def eis_results(
         results,
         key=lambda r: (r.test_run.after_cycles is None, r.test_run.after_cycles or 0, r.pk),
     )
+
+
+def is_insitu(run: m.TestRun) -> bool:
+    """EIS during cycling (an in-situ EIS protocol). An EIS run under an EIS protocol is taken
+    after cycling, its N recorded in ``after_cycles`` (or not recorded): never in situ."""
+    return run.protocol.kind == m.TestProtocol.Kind.INSITU_EIS
+
+
+def eis_when(run: m.TestRun) -> str:
+    """When an EIS run was taken, as pages say it."""
+    if is_insitu(run):
+        return "in situ"
+    if run.after_cycles is not None:
+        return f"after {run.after_cycles} cycles"
+    return "after cycling (cycles not recorded)"
 
 
 def spectra_of(result: m.AnalysisResult) -> list[m.EISSpectrumFit]:
@@ -213,6 +228,29 @@ def cycle_columns(result: m.AnalysisResult, names: Sequence[str]) -> dict[str, l
         out["cycle"].append(rec["cycle"])
         for n in names:
             out[n].append(rec[n] if n in key_columns else values.get(n))
+    return out
+
+
+def cumulative_ce_at(results: Sequence[m.AnalysisResult], cycle: int) -> dict[Any, float | None]:
+    """result pk -> the stored cumulative CE (fraction) at ``cycle`` (one query): the product
+    of the per-cycle CEs of cycles 1..``cycle`` (docs/metrics-cycling.md)."""
+    out: dict[Any, float | None] = {r.pk: None for r in results}
+    for result_id, values in m.CycleResult.objects.filter(
+        result__in=list(results), cycle=cycle
+    ).values_list("result_id", "values"):
+        value = (values or {}).get("cumulative_coulombic_efficiency")
+        out[result_id] = float(value) if isinstance(value, int | float) else None
+    return out
+
+
+def accepted_flags(results: Iterable[m.AnalysisResult]) -> dict[Any, dict[str, Any]]:
+    """result pk -> metric -> the standing :class:`~labdb.models.FlagAcceptance` (one query):
+    the implausible values a person accepted with a reason."""
+    out: dict[Any, dict[str, Any]] = {}
+    for a in m.FlagAcceptance.objects.filter(
+        result__in=[r.pk for r in results], withdrawn_at__isnull=True
+    ).select_related("accepted_by"):
+        out.setdefault(a.result_id, {})[a.metric] = a
     return out
 
 
@@ -380,6 +418,7 @@ def batch_results(user: Any, batches: Sequence[m.ElectrodeBatch]) -> list[m.Anal
     qs = (
         visible(m.AnalysisResult, user)
         .filter(kind__in=["peel", "scratch", "indentation", "cv"])
+        .filter(job__data_file__removal__isnull=True)
         .filter(
             Q(test_run__electrode_batch__in=batches) | Q(test_run__cell__anode_batch__in=batches)
         )

@@ -10,14 +10,16 @@ docs/statistics.md). API:
   with, per metric, each group's n / mean / sd / 95 % CI, its values per cell, outliers
   (modified z-score) and every pair of groups compared (Welch's t + Hedges' g, Mann-Whitney
   U + rank-biserial, Holm-adjusted); and the Kaplan-Meier curve of cycles to short per group
-  with the pairwise log-rank tests. ``to_dict()`` is the API's JSON.
+  with the pairwise log-rank tests. ``to_dict()`` is the API's JSON. A value flagged
+  implausible is left out of its group unless a person accepted it with a reason
+  (FlagAcceptance); cumulative CE is also compared at the last cycle every cell reached.
 - :func:`run_deviations` / :func:`without_deviations`: the cells whose runs deviate from their
   protocol, to leave them out with one click.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +45,11 @@ from labdb.selectors import results as sel
 #: of the experimenter, not a property of the material)
 NOT_COMPARED = ("short_circuit_cycle", "cycles")
 
+#: key of the cumulative CE at the last cycle every compared cell reached: a product of
+#: per-cycle CEs falls with every cycle, so cells that ran different numbers of cycles are
+#: compared at the same one
+COMMON_CE = "cumulative_ce_common"
+
 #: (key of CellMetrics.value, label, unit) of the metrics summarised per group
 STAT_METRICS: tuple[tuple[str, str, str], ...] = (
     ("ice", "initial coulombic efficiency", "1"),
@@ -63,12 +70,15 @@ class GroupStats:
     values: list[tuple[str, float]]
     implausible: list[tuple[str, str]] = field(default_factory=list)
     outliers: list[tuple[str, str]] = field(default_factory=list)
+    #: cells whose flagged value counts: a person accepted it with a reason (audited)
+    accepted: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             **self.summary.to_dict(),
             "values": [{"cell": c, "value": v} for c, v in self.values],
             "left_out_implausible": [{"cell": c, "reason": r} for c, r in self.implausible],
+            "counted_accepted": self.accepted,
             "outliers": [{"cell": c, "reason": r} for c, r in self.outliers],
         }
 
@@ -132,32 +142,51 @@ def _metric_stats(
     unit: str,
     groups: Mapping[str, Sequence[sel.CellInfo]],
     metrics: Mapping[Any, sel.CellMetrics],
+    value_of: Callable[[sel.CellMetrics, str], float | None],
+    accepted: Mapping[Any, Mapping[str, Any]],
 ) -> MetricStats:
+    column = CELL_METRIC_COLUMNS.get("cumulative_ce" if key == COMMON_CE else key, key)
     out: dict[str, GroupStats] = {}
     for group, infos in groups.items():
         values: list[tuple[str, float]] = []
         implausible: list[tuple[str, str]] = []
+        counted: list[str] = []
         for info in infos:
-            v = metrics[info.cell.pk].value(key)
+            cm = metrics[info.cell.pk]
+            v = value_of(cm, key)
             if v is None:
                 continue
-            flag = metric_flag(CELL_METRIC_COLUMNS.get(key, key), v)
-            if flag is not None:  # kept out of the group's statistics, and said so
+            flag = metric_flag(column, v)
+            ok = (
+                flag is not None
+                and cm.result is not None
+                and flag.metric in accepted.get(cm.result.pk, {})
+            )
+            if flag is not None and not ok:  # kept out of the group's statistics, and said so
                 implausible.append((info.cell.label, flag.text))
-            else:
-                values.append((info.cell.label, v))
+                continue
+            if flag is not None:
+                counted.append(info.cell.label)
+            values.append((info.cell.label, v))
         flagged = outliers([v for _, v in values])
         out[group] = GroupStats(
             describe(v for _, v in values),
             values,
             implausible,
             [(values[o.index][0], o.reason) for o in flagged],
+            counted,
         )
     comparisons: list[Comparison] = []
     if key not in NOT_COMPARED:
         for family in _families(groups).values():
             comparisons += compare_groups({g: [v for _, v in out[g].values] for g in family})
     return MetricStats(key, label, unit, out, comparisons)
+
+
+def common_cycle(metrics: Mapping[Any, sel.CellMetrics]) -> int | None:
+    """The last cycle every compared cell with cycling results reached."""
+    counts = [cm.cycles for cm in metrics.values() if cm.result is not None and cm.cycles]
+    return min(counts) if counts else None
 
 
 def _families(groups: Mapping[str, Sequence[sel.CellInfo]]) -> dict[str, list[str]]:
@@ -215,8 +244,27 @@ def study_statistics(
     """The statistics of ``groups`` (from :func:`labdb.selectors.results.grouped`) of cells
     with their ``metrics`` (:func:`labdb.selectors.results.cell_metrics`)."""
     ns = sorted({n for cm in metrics.values() for n in cm.rct_after})
-    specs = [*STAT_METRICS, *((f"rct_{n}", f"RCT after {n} cycles", "ohm cm2") for n in ns)]
-    stats = [_metric_stats(k, lbl, unit, groups, metrics) for k, lbl, unit in specs]
+    mains = [cm.result for cm in metrics.values() if cm.result is not None]
+    accepted = sel.accepted_flags(mains)
+    common = common_cycle(metrics)
+    at_common = sel.cumulative_ce_at(mains, common) if common else {}
+
+    def value_of(cm: sel.CellMetrics, key: str) -> float | None:
+        if key == COMMON_CE:
+            return at_common.get(cm.result.pk) if cm.result is not None else None
+        return cm.value(key)
+
+    at = [(COMMON_CE, f"cumulative CE at cycle {common}", "1")] if common else []
+    specs = [
+        *STAT_METRICS[:3],
+        *at,
+        *STAT_METRICS[3:],
+        *((f"rct_{n}", f"RCT after {n} cycles", "ohm cm2") for n in ns),
+    ]
+    stats = [
+        _metric_stats(k, lbl, unit, groups, metrics, value_of, accepted)
+        for k, lbl, unit in specs
+    ]
     surv = survival_groups(groups, metrics)
     tests: list[LogRank] = []
     for family in _families(groups).values():

@@ -105,7 +105,7 @@ def attachment_add(
     content_type = sniff_content_type(read_blob_head(blob.sha256, SNIFF_BYTES), name)
     with transaction.atomic():
         existing = m.Attachment.objects.filter(
-            **{owner_field: owner}, sha256=blob.sha256, kind=kind
+            **{owner_field: owner}, sha256=blob.sha256, kind=kind, removed_at__isnull=True
         ).first()
         if existing is not None:
             return existing
@@ -125,5 +125,37 @@ def attachment_add(
             user=user,
             target=owner,
             details={"kind": kind, "name": attachment.original_name, "sha256": blob.sha256},
+        )
+    return attachment
+
+
+def attachment_remove(*, attachment: m.Attachment, reason: str, user: Any) -> m.Attachment:
+    """Remove an attachment from its lot or batch (soft: the bytes and the row stay, the
+    page lists it as removed), with a required reason in the owner's history."""
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise ValidationError({"reason": "say why (a reason is required and recorded)"})
+    if attachment.removed_at is not None:
+        raise ValidationError({"attachment": f"{attachment.original_name} is removed already"})
+    owner = attachment.lot if attachment.lot_id else attachment.batch
+    assert owner is not None  # the attachment_has_owner constraint
+    with transaction.atomic():
+        attachment.removed_at = timezone.now()
+        attachment.removed_by = user if getattr(user, "is_authenticated", False) else None
+        attachment.removal_reason = reason[:300]
+        attachment.save(update_fields=["removed_at", "removed_by", "removal_reason"])
+        audit(
+            project=owner.project,
+            action="attachment.removed",
+            user=user,
+            target=owner,
+            details={
+                "attachment": [attachment.original_name, None],
+                "sha256": [attachment.sha256, None],
+                "reason": [None, reason],
+            },
         )
     return attachment

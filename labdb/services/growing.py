@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from labdb import models as m
-from labdb.storage import read_chunks, verified_blob_path
+from labdb.storage import open_blob, read_chunks
 
 
 class BaseMismatch(ValueError):
@@ -100,10 +100,10 @@ def appended_chunks(base: m.DataFile, offset: int, appended: Iterable[bytes]) ->
             "or the bytes after its end"
         )
 
-    stored = verified_blob_path(base.sha256)  # BlobCorrupt now, before anything is read
+    stored = open_blob(base.sha256)  # verified: BlobCorrupt now, before anything is read
 
     def chunks() -> Iterator[bytes]:
-        with stored.open("rb") as fh:
+        with stored as fh:
             yield from read_chunks(fh)
         yield from appended
 

@@ -55,6 +55,7 @@ from labdb.services.parsing import (
 )
 from labdb.services.results import StoredOutput, output_store, result_store
 from labdb.storage import BlobCorrupt
+from labdb.text import a
 
 __all__ = ["jobs_sweep"]
 
@@ -217,7 +218,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         if source is None:
             raise JobFailure(
                 f"{job.data_file.original_name}: the file holds {' and '.join(whole.kinds)} "
-                f"data, not data for a {job.kind} analysis"
+                f"data, not data for {a(job.kind)} analysis"
             )
         table_sha = known_tables.get(
             (source.parser, source.parser_version, source.kind)

@@ -68,7 +68,8 @@ def read_data_file(data_file: m.DataFile, previous: PreviousTable | None = None)
     """Parse a stored file. The reader sees the file under its original name (a link into a
     temporary folder) so that messages name it and the extension can break detection ties.
     The stored bytes are re-hashed first: ``BlobCorrupt`` when they no longer match (a damaged
-    file is never analysed). Raises ``ParseError`` naming the file, row and column.
+    file is never analysed). The reader is :func:`chosen_format`, else detected. Raises
+    ``ParseError`` naming the file, row and column.
 
     ``previous``: the table of the file this one extends; the new lines are parsed and put
     after its rows when that is shown equal to a whole parse
@@ -79,7 +80,14 @@ def read_data_file(data_file: m.DataFile, previous: PreviousTable | None = None)
         grown = _read_grown(link, previous) if previous is not None else None
         if grown is not None:
             return grown
-        return read(link, format=data_file.format or None)
+        return read(link, format=chosen_format(data_file) or None)
+
+
+def chosen_format(data_file: m.DataFile) -> str:
+    """The reader to use: a person's latest choice (FormatChoice), else the one named at
+    upload, else "" (detected from the content)."""
+    choice = data_file.format_choices.first()
+    return choice.format if choice is not None else data_file.format
 
 
 def _read_grown(link: Path, previous: PreviousTable) -> ReadResult | None:

@@ -8,8 +8,9 @@
   ``aborted`` and ``finished`` are never changed here; a person changes them in the form.
 - A cell goes ``assembled -> testing`` when a run on it is running, ``-> finished`` when the
   cycling run finished without a short, and ``-> shorted`` when an analysis detects a short circuit
-  (from ``testing``, ``assembled`` or ``finished``; never from ``retired``). A person can
-  reverse it in the cell form, with the history recording who and when.
+  (from ``testing``, ``assembled`` or ``finished``; never from ``retired``). A person
+  reverses it with a required reason (:func:`labdb.services.reviews.short_reverse`, on the
+  cell page); a re-analysis finding the same short's cycle then leaves the cell as it is.
 
 Every change is a history entry of the record, with the job that caused it and the reason.
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 from labdb.models import AnalysisResult, Cell, HistoryEntry, TestRun
 from labdb.services.history import history_record, snapshot
+from labdb.services.reviews import short_reversed_cycles
 
 #: analysis kinds whose one file is the whole test
 SINGLE_MEASUREMENT_KINDS = frozenset({"eis", "peel", "scratch", "indentation", "cv"})
@@ -76,6 +78,8 @@ def status_follow_result(*, result: AnalysisResult) -> dict[str, Any]:
     if cell.status == Cell.Status.RETIRED:
         return changed
     short = result.short_circuit_cycle if result.kind == "cycling" else None
+    if short is not None and short in short_reversed_cycles(cell):
+        return changed  # a person said this short is not one: their status stands
     if short is not None and cell.status != Cell.Status.SHORTED:
         target = Cell.Status.SHORTED
         reason = f"short circuit detected at cycle {short} of {run.label} ({job})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -20,6 +21,12 @@ from labdb import models as m
 from labdb.selectors.access import get_visible, projects_for
 from labdb.services.attachments import attachment_add, attachment_content_type
 from labdb.storage import open_blob
+from labdb.services.attachments import (
+    attachment_add,
+    attachment_content_type,
+    attachment_remove,
+)
+from labdb.storage import blob_path
 from labdb.web.entities import url_for
 
 OWNERS = {"lots": m.MaterialLot, "batches": m.ElectrodeBatch}
@@ -59,6 +66,29 @@ def attachment_upload(request: HttpRequest, slug: str, key: str) -> HttpResponse
         request, f"Attached {attachment.original_name} (sha256 {attachment.sha256[:12]}…)."
     )
     return redirect(url_for(owner))
+
+
+@login_required
+@require_POST
+def attachment_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
+    projects = projects_for(request.user)
+    attachment = (
+        m.Attachment.objects.filter(pk=pk)
+        .filter(Q(lot__project__in=projects) | Q(batch__project__in=projects))
+        .first()
+    )
+    if attachment is None:
+        raise Http404("no such attachment")
+    owner = attachment.lot or attachment.batch
+    try:
+        attachment_remove(
+            attachment=attachment, reason=request.POST.get("reason", ""), user=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, "Not removed: " + " ".join(exc.messages))
+    else:
+        messages.success(request, f"Removed {attachment.original_name} (kept in the history).")
+    return redirect(url_for(owner))  # type: ignore[arg-type]
 
 
 @login_required

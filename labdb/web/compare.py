@@ -18,6 +18,7 @@ from labdb import models as m
 from labdb.selectors import results as sel
 from labdb.selectors.access import visible
 from labdb.selectors.statistics import study_statistics, without_deviations
+from labdb.selectors.lots import quarantined_lots_of
 from labdb.services.comparisons import comparison_save
 from labdb.web.compare_stats import comparison_rows, replicate_table, survival_rows
 from labdb.web.dashboards import Card
@@ -155,6 +156,9 @@ def compare_page(request: HttpRequest) -> HttpResponse:
     toggle = [(k, v) for k, vs in request.GET.lists() for v in vs if k != "conforming"]
     if not chosen["conforming"]:
         toggle.append(("conforming", "1"))
+    held = quarantined_lots_of([i.cell for i in infos])
+    for row in rows:  # cells from a quarantined lot are flagged, with the lot and reason
+        row["cell_rows"] = [(c, held.get(c.pk, [])) for c in row["cells"]]
     mech_columns, mech_rows = mechanics_table(user)
     mech_cards = [
         Card("mechanics", label[0].upper() + label[1:], path, {"metric": key}, key=key)

@@ -219,7 +219,7 @@ def _insitu(req: PlotRequest) -> tuple[Selection, list[tuple[str, Any]]]:
     s = selection(req)
     cells = [i.cell for _, _, i in s.cells()]
     group_of = {i.cell.pk: g for g, _, i in s.cells()}
-    results = [r for r in results_for(req, cells, "eis") if r.test_run.after_cycles is None]
+    results = [r for r in results_for(req, cells, "eis") if sel.is_insitu(r.test_run)]
     return s, [(group_of[r.test_run.cell_id], r) for r in results]
 
 

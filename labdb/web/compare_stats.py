@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from labdb.selectors.statistics import StudyStatistics
+from labdb.selectors.statistics import COMMON_CE, StudyStatistics
 
 #: (metric key, column label, style) of the replicate table; pct: a fraction shown in %
 TABLE_METRICS = [
@@ -68,6 +68,8 @@ def _cell(stats: StudyStatistics, group: str, key: str, style: str) -> dict[str,
         "note": (f"{s.n}/{total} shorted" if s.n else "no short") if shorted else f"n = {s.n}",
         "excluded": len(g.implausible),
         "excluded_title": "; ".join(f"{c}: {r}" for c, r in g.implausible),
+        "accepted": len(g.accepted),
+        "accepted_title": ", ".join(g.accepted),
         "outliers": g.outliers,
     }
 
@@ -78,7 +80,14 @@ def replicate_table(
     """Columns and rows: per group and metric, mean ± sd, n and the 95 % CI, the values left
     out as implausible and the outlier cells."""
     rct = [s for s in stats.metrics if s.key.startswith("rct_")]
-    columns = [*TABLE_METRICS, *((s.key, f"{s.label} (Ω cm²)", "num") for s in rct)]
+    common = stats.metric(COMMON_CE)
+    at = [(COMMON_CE, common.label, "pct")] if common is not None else []
+    columns = [
+        *TABLE_METRICS[:3],
+        *at,
+        *TABLE_METRICS[3:],
+        *((s.key, f"{s.label} (Ω cm²)", "num") for s in rct),
+    ]
     rows = []
     cells_of = stats.cells
     for group in stats.groups:

@@ -21,6 +21,7 @@ from labdb.selectors import results as sel
 from labdb.selectors.access import get_visible
 from labdb.selectors.live import live_state
 from labdb.selectors.uncertainty import CyclingBounds, cycling_bounds
+from labdb.web.batch_cells import BatchCellsForm
 from labdb.web.display import detail_context
 from labdb.web.entities import ENTITIES
 from labdb.web.flags import cycle_level_flags, pct, pct_pm, shown
@@ -120,9 +121,7 @@ def _eis_rows(results: Sequence[m.AnalysisResult]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "run": r.test_run,
-                "when": f"after {r.test_run.after_cycles} cycles"
-                if r.test_run.after_cycles is not None
-                else "in situ",
+                "when": sel.eis_when(r.test_run),
                 "spectra": len(fits),
                 "circuit": ", ".join(sorted({f.circuit for f in fits})),
                 "rct": rcts[0] if len(rcts) == 1 else None,
@@ -199,7 +198,7 @@ def cell_cards(
         ]
         if any(r.test_run.after_cycles is not None for r in eis):
             cards.append(Card("resistance-cycle", "Resistances versus cycle", path))
-        if any(r.test_run.after_cycles is None for r in eis):
+        if any(sel.is_insitu(r.test_run) for r in eis):
             cards.append(Card("resistance-sequence", "Resistances versus in-situ sequence", path))
             cards.append(
                 Card("insitu-voltage", "In-situ EIS: voltage with the spectra (Fig. 5a-b)", path)
@@ -310,6 +309,9 @@ def batch_page(request: HttpRequest, key: str) -> HttpResponse:
         {
             "cards": [Card(k, t, path) for k, t in titles.items() if k in kinds],
             "mechanics": mechanics,
+            "cells_form": BatchCellsForm(
+                user=request.user, initial={"label_prefix": f"{batch.label}-C"}
+            ),
             "plotly_url": plotly_url(),
         }
     )

@@ -17,10 +17,10 @@ from django.http import HttpRequest
 from labdb import models as m
 from labdb.models import UserProfile
 from labdb.models.quantities import quantity_kind
-from labdb.plausibility import result_flags
 from labdb.protocols import PARAMETERS
 from labdb.selectors import catalog as catalog_selectors
 from labdb.selectors import results as sel
+from labdb.selectors.access import visible
 from labdb.selectors.lineage import lineage, record_text
 from labdb.selectors.live import live_of_cells, live_time_text
 from labdb.selectors.uncertainty import cycling_bounds
@@ -28,8 +28,10 @@ from labdb.services.history import history_for
 from labdb.units import KINDS, format_quantity
 from labdb.web.attachments import AttachmentForm
 from labdb.web.entities import Entity, url_for
-from labdb.web.flags import pct, result_metric_rows
+from labdb.web.flags import cycle_level_flags, pct, result_metric_rows
+from labdb.web.history import history_rows
 from labdb.web.lineage import lineage_svg, record_url
+from labdb.web.runfiles import ReanalyseForm, ReparseForm
 
 
 def user_profile(request: HttpRequest) -> UserProfile:
@@ -103,19 +105,21 @@ def detail_context(request: HttpRequest, entity: Entity, obj: Model) -> dict[str
         "lineage_up": _lineage_list(up),
         "lineage_down": _lineage_list(down),
         "lineage_svg": lineage_svg(obj, up, down),
-        "history": history_for(obj)[:100],  # type: ignore[arg-type]
+        "history": history_rows(history_for(obj)[:100]),  # type: ignore[arg-type]
     }
     if isinstance(obj, m.TestRun):
         context["is_run"] = True
-        context["files"] = obj.files.select_related("extends")
+        context.update(run_files_context(request, obj))
         context["jobs"] = m.AnalysisJob.objects.filter(data_file__test_run=obj).select_related(
             "data_file"
         )
-        context["results"] = obj.results.select_related(
-            "job__data_file", "test_run__instrument"
-        ).order_by("-created_at")
+        context["results"] = (
+            obj.results.filter(job__data_file__removal__isnull=True)
+            .select_related("job__data_file", "test_run__instrument")
+            .order_by("-created_at")
+        )
         context["cycling_metrics"] = [
-            (r, result_metric_rows(r, cycling_bounds(r)), result_flags(r))
+            (r, result_metric_rows(r, cycling_bounds(r)), cycle_level_flags(r))
             for r in context["results"]
             if r.kind == "cycling"
         ]
@@ -127,7 +131,11 @@ def detail_context(request: HttpRequest, entity: Entity, obj: Model) -> dict[str
         context["attachments"] = obj.attachments.all()
         context["attachment_form"] = AttachmentForm()
     if isinstance(obj, m.MaterialLot):
+        from labdb.web.lots import CELL_COLUMNS, lot_cell_rows
+
         context["properties"] = _lot_properties(obj, prefs)
+        context["lot_cells"] = lot_cell_rows(obj, request.user)
+        context["lot_cell_columns"] = CELL_COLUMNS
     if isinstance(obj, m.TestProtocol):
         context["properties"] = _protocol_parameters(obj, prefs)
     if isinstance(obj, m.Formulation):
@@ -138,6 +146,50 @@ def detail_context(request: HttpRequest, entity: Entity, obj: Model) -> dict[str
     if isinstance(obj, m.Cell):
         context["qr_svg"] = _qr_svg(request.build_absolute_uri(url_for(obj)))
     return context
+
+
+def run_files_context(request: HttpRequest, run: m.TestRun) -> dict[str, Any]:
+    """The test-run page's files (with the detected format, the reader chosen, the last
+    job's state and any removal), the forms that act on them, and the links forward."""
+    files = list(run.files.select_related("removal__removed_by", "uploaded_by"))
+    tables: dict[Any, m.ParsedTable] = {}
+    for t in m.ParsedTable.objects.filter(data_file__in=files).order_by("created_at"):
+        tables[t.data_file_id] = t  # the newest wins
+    jobs: dict[Any, m.AnalysisJob] = {}
+    for j in m.AnalysisJob.objects.filter(data_file__in=files).order_by("queued_at"):
+        jobs[j.data_file_id] = j
+    chosen = {
+        c.data_file_id: c.format
+        for c in m.FormatChoice.objects.filter(data_file__in=files).order_by("chosen_at")
+    }
+    rows = []
+    for f in files:
+        table, job = tables.get(f.pk), jobs.get(f.pk)
+        try:
+            removal = f.removal
+        except m.DataFileRemoval.DoesNotExist:
+            removal = None
+        rows.append(
+            {
+                "file": f,
+                "format": table.format if table is not None else "",
+                "chosen": chosen.get(f.pk) or f.format,
+                "job": job,
+                "failed": job is not None and job.status == m.AnalysisJob.Status.FAILED,
+                "removal": removal,
+            }
+        )
+    comparisons = (
+        visible(m.SavedComparison, request.user).filter(cells=run.cell_id)[:10]
+        if run.cell_id
+        else []
+    )
+    return {
+        "file_rows": rows,
+        "reparse_form": ReparseForm(),
+        "reanalyse_form": ReanalyseForm(user=request.user),
+        "comparisons": comparisons,
+    }
 
 
 def _lineage_list(lin: Any) -> list[tuple[str, list[tuple[str, str | None, int]]]]:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from labdb import models as m
 from labdb.plausibility import CELL_METRIC_COLUMNS, Flag, metric_flag, result_flags
+from labdb.selectors.results import accepted_flags
 from labdb.selectors.uncertainty import CyclingBounds
 
 
@@ -73,6 +75,24 @@ def result_metric_rows(
     return rows
 
 
-def cycle_level_flags(result: m.AnalysisResult | None) -> list[Flag]:
-    """Every flag of a result, its per-cycle values included (one query)."""
-    return [] if result is None else result_flags(result)
+@dataclass(frozen=True)
+class FlagRow:
+    """A flag of a result as the pages list it, with the standing acceptance if any."""
+
+    result: m.AnalysisResult
+    flag: Flag
+    acceptance: m.FlagAcceptance | None
+
+
+def cycle_level_flags(result: m.AnalysisResult | None) -> list[FlagRow]:
+    """Every flag of a result, its per-cycle values and the capacity check included, each
+    with its standing acceptance (two queries)."""
+    if result is None:
+        return []
+    accepted = accepted_flags([result]).get(result.pk, {})
+    return [FlagRow(result, f, accepted.get(f.metric)) for f in result_flags(result)]
+
+
+def excluded_note(excluded: list[tuple[Any, Flag]]) -> str:
+    """The title text naming the implausible values left out of a group's statistics."""
+    return "; ".join(f"{cell}: {flag.text}" for cell, flag in excluded)

@@ -25,6 +25,7 @@ from labdb.models import (
 from labdb.models.quantities import quantity_kind
 from labdb.protocols import PARAMETERS, PROTOCOL_KINDS
 from labdb.selectors.access import colleagues_of, projects_for, visible
+from labdb.text import a
 from labdb.units import KINDS, UnitError, format_quantity, parse_quantity
 from labdb.web.fields import QuantityField
 from labdb.web.formsets import ComponentFormSet  # re-exported for the admin
@@ -179,7 +180,7 @@ class MaterialLotForm(CatalogForm):
                 owners = " or ".join(Material.Category(c).label for c in categories[key])
                 self.add_error(
                     name,
-                    f"{material.name} is a {material.get_category_display()}: this property "
+                    f"{material.name} is {a(material.get_category_display())}: this property "
                     f"is for {owners} lots; clear it or choose another material",
                 )
                 continue
@@ -260,6 +261,16 @@ class CellForm(CatalogForm):
             "operator",
             "notes",
         ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.status == Cell.Status.SHORTED:
+            # reversing a detected short takes a reason: the cell page's "Not shorted" form
+            self.fields["status"].disabled = True
+            self.fields["status"].help_text = (
+                "marked shorted: to reverse it, use “Not shorted” on the cell's page "
+                "(a reason is required and recorded)"
+            )
 
 
 class InstrumentForm(CatalogForm):
@@ -365,12 +376,34 @@ class TestRunForm(CatalogForm):
             "protocol",
             "instrument",
             "channel",
+            "after_cycles",
             "started_at",
             "status",
             "operator",
             "notes",
         ]
         widgets = {"started_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
+        labels = {"after_cycles": "EIS taken after N cycles"}
+        help_texts = {
+            "after_cycles": "for an EIS protocol run after cycling: the cycles the cell had "
+            "(required; an in-situ EIS protocol has none)"
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        protocol, cell = data.get("protocol"), data.get("cell")
+        if (
+            protocol is not None
+            and cell is not None
+            and protocol.kind == TestProtocol.Kind.EIS
+            and data.get("after_cycles") is None
+        ):
+            self.add_error(
+                "after_cycles",
+                "EIS after cycling: say after how many cycles it was taken (for EIS during "
+                "cycling choose an in-situ EIS protocol)",
+            )
+        return data
 
 
 class BulkImportForm(forms.Form):

@@ -65,7 +65,7 @@ def lineage_svg(root: Model, up: Lineage, down: Lineage) -> str:
     width = PAD * 2 + len(cols) * COL_W
     out = [
         f'<svg class="lineage" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        'role="img" aria-label="Lineage graph" xmlns="http://www.w3.org/2000/svg">'
+        'role="group" aria-label="Lineage graph" xmlns="http://www.w3.org/2000/svg">'
     ]
     for lin in (up, down):
         for a, b in lin.edges:

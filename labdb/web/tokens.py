@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from labdb import models as m
 from labdb.selectors.access import visible
@@ -76,11 +76,14 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def token_revoke_view(request: HttpRequest, token_id: str) -> HttpResponse:
+    """GET asks to confirm (what the token is, what revoking does); POST revokes."""
     token = m.ApiToken.objects.filter(pk=token_id, user=request.user).first()
     if token is None:
         raise Http404("no such token")
+    if request.method == "GET":
+        return render(request, "tokens/revoke.html", {"token": token})
     token_revoke(token=token, user=request.user)
     messages.info(request, f"Token {token} revoked.")
     return redirect("tokens")

@@ -18,8 +18,6 @@ from django.shortcuts import redirect, render
 from labdb import models as m
 from labdb.selectors import catalog as catalog_selectors
 from labdb.selectors.access import get_visible, visible
-from labdb.selectors.alerts import unread_for
-from labdb.selectors.results import active_jobs
 from labdb.services.catalog import ComponentSpec, batch_save, formulation_save, record_save
 from labdb.services.history import history_for
 from labdb.web import forms as f
@@ -42,74 +40,6 @@ def _entity(slug: str) -> Entity:
         return ENTITIES[slug]
     except KeyError as exc:
         raise Http404(slug) from exc
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    counts = [(e, visible(e.model, request.user).count()) for e in ENTITIES.values()]
-    recent_runs = (
-        visible(m.TestRun, request.user)
-        .select_related("cell", "protocol")
-        .order_by("-created_at")[:10]
-    )
-    recent_changes = m.HistoryEntry.objects.filter(
-        project__memberships__user=request.user
-    ).select_related("user")[:15]
-    return render(
-        request,
-        "home.html",
-        {
-            "counts": counts,
-            "recent_runs": recent_runs,
-            "recent_changes": recent_changes,
-            "alerts": home_alerts(request.user),
-            "active_jobs": active_jobs(request.user),
-            "alert_items": unread_for(request.user)[:10],
-        },
-    )
-
-
-def home_alerts(user: Any) -> list[dict[str, str]]:
-    """What needs attention: a failed storage check, failed jobs, detected short circuits."""
-    alerts: list[dict[str, str]] = []
-    check = m.StorageCheck.objects.first()
-    if check is not None and not check.ok:
-        names = ", ".join(p["sha256"][:12] for p in check.problems[:5])
-        alerts.append(
-            {
-                "level": "error",
-                "text": f"Storage check of {check.finished_at:%Y-%m-%d %H:%M} found "
-                f"{len(check.problems)} damaged or missing file(s): {names}",
-                "url": "",
-            }
-        )
-    for job in (
-        visible(m.AnalysisJob, user)
-        .filter(status="failed")
-        .select_related("data_file__test_run")[:10]
-    ):
-        alerts.append(
-            {
-                "level": "error",
-                "text": f"Analysis of {job.data_file.original_name} on "
-                f"{job.data_file.test_run.label} failed: {job.error[:200]}",
-                "url": f"/test-runs/{job.data_file.test_run_id}/",
-            }
-        )
-    for result in (
-        visible(m.AnalysisResult, user)
-        .filter(short_circuit_cycle__isnull=False)
-        .select_related("test_run")[:10]
-    ):
-        alerts.append(
-            {
-                "level": "warning",
-                "text": f"Short circuit detected on {result.test_run.label} at cycle "
-                f"{result.short_circuit_cycle}",
-                "url": f"/test-runs/{result.test_run_id}/",
-            }
-        )
-    return alerts
 
 
 @login_required
@@ -175,8 +105,14 @@ def record_edit(request: HttpRequest, slug: str, key: str | None = None) -> Http
     if entity.slug == "batches":
         return _batch_edit(request, entity, instance)
     prefs = user_profile(request).unit_preferences
+    # links such as a cell's "new test run" fill fields of a new record (?cell=<uuid>)
+    initial = {} if key else {k: v for k, v in request.GET.items() if k in entity.form.base_fields}
     form = entity.form(
-        request.POST or None, instance=instance, user=request.user, unit_preferences=prefs
+        request.POST or None,
+        instance=instance,
+        user=request.user,
+        unit_preferences=prefs,
+        initial=initial,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -100,7 +100,7 @@ def test_validation_messages() -> None:
     }
     errors = validate_parameters("eis", {"eis_frequency_max_Hz": 0.1, "eis_frequency_min_Hz": 1e6})
     assert errors == {
-        "eis_amplitude_V": "EIS amplitude is required for a eis protocol",
+        "eis_amplitude_V": "EIS amplitude is required for an EIS protocol",
         "eis_frequency_max_Hz": "EIS highest frequency must be above the lowest",
     }
     errors = validate_parameters(

@@ -181,7 +181,7 @@ def test_protocol_parameters_are_validated_per_kind(client_demo: Client, demo: m
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert errors["param_areal_capacity_mAh_cm2"] == [
-        "areal capacity per half-cycle is required for a plating stripping protocol"
+        "areal capacity per half-cycle is required for a plating/stripping protocol"
     ]
     response = client_demo.post(
         "/protocols/new/",

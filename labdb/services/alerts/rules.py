@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from labdb import models as m
-from labdb.storage import blob_path
+from labdb.storage import blob_file
 
 #: the canonical column of a cell temperature probe (analysis.readers.canonical)
 TEMPERATURE_COLUMN = "temperature_t1_celsius"
@@ -183,7 +183,8 @@ def temperature(rule: m.AlertRule, result: m.AnalysisResult) -> list[Event]:
         TEMPERATURE_COLUMN,
         *(["test_time_second"] if "test_time_second" in parsed.columns else []),
     ]
-    table = pq.read_table(blob_path(parsed.sha256), columns=names)
+    with blob_file(parsed.sha256) as fh:
+        table = pq.read_table(fh, columns=names)
     temps = table.column(TEMPERATURE_COLUMN).to_numpy(zero_copy_only=False)
     low = -math.inf if rule.min_celsius is None else rule.min_celsius
     high = math.inf if rule.max_celsius is None else rule.max_celsius

@@ -292,7 +292,7 @@ def resistance_cycle_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
 
 def resistance_sequence_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
     title = "Resistances during in-situ EIS"
-    results = [r for r in sel.eis_results(req.user, cell) if r.test_run.after_cycles is None]
+    results = [r for r in sel.eis_results(req.user, cell) if sel.is_insitu(r.test_run)]
     if not results:
         return empty(title, "No in-situ EIS run for this cell yet.")
     data = []

@@ -68,6 +68,15 @@ def cycling(demo: m.Project, demo_user: Any, ingest: Any) -> m.AnalysisResult:
     return ingest(run, bdf_csv(cycles=5, ce=0.98), "hc1.csv").result  # type: ignore[no-any-return]
 
 
+@pytest.fixture
+def overshoot(demo: m.Project, demo_user: Any, ingest: Any) -> m.AnalysisResult:
+    """MgAgSn-E-HC2 stripping 130 % of what was plated, four cycles; HC1 a normal 98 %."""
+    run = make_run(demo, demo_user, "MgAgSn-E-HC1-PS", "MgAgSn-E-HC1", "PS-1mA-1mAh")
+    ingest(run, bdf_csv(cycles=4, ce=0.98), "hc1.csv")
+    run = make_run(demo, demo_user, "MgAgSn-E-HC2-PS", "MgAgSn-E-HC2", "PS-1mA-1mAh")
+    return ingest(run, bdf_csv(cycles=4, ce=1.3), "hc2.csv").result  # type: ignore[no-any-return]
+
+
 def peis_bytes(formulation: str, after: int, tmp: Path) -> bytes:
     from analysis.simulate.eis import post_cycling_spectrum
     from analysis.simulate.writers import InstrumentInfo, write_peis_mpt

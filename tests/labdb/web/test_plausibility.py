@@ -12,8 +12,6 @@ from django.test import Client
 from labdb import models as m
 from labdb.plausibility import CE_TOLERANCE, CYCLE_RANGES, PLAUSIBLE_RANGES, metric_flag
 from tests.labdb.api.conftest import session_client
-from tests.labdb.test_ingest_and_jobs import bdf_csv
-from tests.labdb.web.conftest import make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -30,15 +28,6 @@ def test_bounds_and_tolerance() -> None:
     assert metric_flag("capacity_retention", 1.44) is not None
     assert metric_flag("capacity_retention", 0.85) is None
     assert metric_flag("short_circuit_cycle", None) is None
-
-
-@pytest.fixture
-def overshoot(demo: m.Project, demo_user: Any, ingest: Any) -> m.AnalysisResult:
-    """MgAgSn-E-HC2 stripping 130 % of what was plated, four cycles; HC1 a normal 98 %."""
-    run = make_run(demo, demo_user, "MgAgSn-E-HC1-PS", "MgAgSn-E-HC1", "PS-1mA-1mAh")
-    ingest(run, bdf_csv(cycles=4, ce=0.98), "hc1.csv")
-    run = make_run(demo, demo_user, "MgAgSn-E-HC2-PS", "MgAgSn-E-HC2", "PS-1mA-1mAh")
-    return ingest(run, bdf_csv(cycles=4, ce=1.3), "hc2.csv").result  # type: ignore[no-any-return]
 
 
 def badges(html: str) -> dict[str, str]:

@@ -1,0 +1,80 @@
+"""Reading a raw file again with a reader a person chose (when detection failed or chose
+wrongly) and analysing it again under another protocol or with other settings. Old jobs and
+results stay (history kept); pages show the newest result of each run."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from analysis.readers import registry
+from labdb import models as m
+from labdb.services.audit import audit
+from labdb.services.ingest import analysis_request
+from labdb.services.jobs import job_request
+
+
+def reader_choices() -> list[tuple[str, str]]:
+    """(format, "format: description") of every registered reader, by name."""
+    return sorted(
+        (name, f"{name} ({spec.kind}): {spec.description}") for name, spec in registry().items()
+    )
+
+
+@transaction.atomic
+def data_file_reparse(*, data_file: m.DataFile, format: str, user: Any) -> m.AnalysisJob:
+    """Read ``data_file`` with the reader ``format`` from now on, and analyse it again as its
+    run's protocol says (a new job: the failed one stays as the record of the failure)."""
+    if format not in registry():
+        raise ValidationError({"format": f"no reader named {format!r}"})
+    m.FormatChoice.objects.create(
+        data_file=data_file,
+        format=format,
+        chosen_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    audit(
+        project=data_file.project,
+        action="file.format_chosen",
+        user=user,
+        target=data_file.test_run,
+        details={"file": [None, data_file.original_name], "format": [None, format]},
+    )
+    kind, params = analysis_request(data_file.test_run)
+    job, _ = job_request(data_file=data_file, kind=kind, parameters=params, user=user)
+    return job
+
+
+def data_file_reanalyse(
+    *,
+    data_file: m.DataFile,
+    protocol: m.TestProtocol | None,
+    parameters: dict[str, Any],
+    user: Any,
+) -> tuple[m.AnalysisJob, bool]:
+    """Analyse ``data_file`` as ``protocol`` (default: its run's) says, with ``parameters``
+    over the protocol's: ``(job, created)`` (the existing job when that analysis was asked
+    for already)."""
+    run = data_file.test_run
+    if protocol is not None:
+        if protocol.project_id != run.project_id:
+            raise ValidationError({"protocol": "the protocol belongs to another project"})
+        run = copy.copy(run)
+        run.protocol = protocol
+    kind, params = analysis_request(run, parameters)
+    job, created = job_request(data_file=data_file, kind=kind, parameters=params, user=user)
+    if created:
+        audit(
+            project=data_file.project,
+            action="analysis.again",
+            user=user,
+            target=data_file.test_run,
+            details={
+                "file": [None, data_file.original_name],
+                "protocol": [None, run.protocol.label],
+                "parameters": [None, parameters],
+            },
+        )
+    return job, created
