@@ -31,11 +31,9 @@ from labdb import models as m
 from labdb.api import filters as f
 from labdb.api import serializers as s
 from labdb.api.eis_views import EISFitRowSerializer
-from labdb.api.permissions import check_instrument_binding
-from labdb.api.renderers import TABLE_RENDERERS
 from labdb.api.flags import FlagReviewMixin
 from labdb.api.permissions import check_instrument_binding, token_of
-from labdb.api.renderers import CSVRenderer, ParquetRenderer
+from labdb.api.renderers import TABLE_RENDERERS
 from labdb.api.selectors import (
     cycle_rows,
     get_by_uuid,

@@ -262,8 +262,7 @@ def study_statistics(
         *((f"rct_{n}", f"RCT after {n} cycles", "ohm cm2") for n in ns),
     ]
     stats = [
-        _metric_stats(k, lbl, unit, groups, metrics, value_of, accepted)
-        for k, lbl, unit in specs
+        _metric_stats(k, lbl, unit, groups, metrics, value_of, accepted) for k, lbl, unit in specs
     ]
     surv = survival_groups(groups, metrics)
     tests: list[LogRank] = []

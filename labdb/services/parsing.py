@@ -46,12 +46,7 @@ def previous_table(
     tables = m.ParsedTable.objects.filter(data_file_id=data_file.extends_id)
     if kinds is not None:
         tables = tables.filter(kind__in=list(kinds))
-    table = (
-        tables
-        .select_related("data_file")
-        .order_by("-created_at")
-        .first()
-    )
+    table = tables.select_related("data_file").order_by("-created_at").first()
     if table is None:
         return None
     return PreviousTable(

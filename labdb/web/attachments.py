@@ -19,14 +19,12 @@ from django.views.decorators.http import require_POST
 
 from labdb import models as m
 from labdb.selectors.access import get_visible, projects_for
-from labdb.services.attachments import attachment_add, attachment_content_type
-from labdb.storage import open_blob
 from labdb.services.attachments import (
     attachment_add,
     attachment_content_type,
     attachment_remove,
 )
-from labdb.storage import blob_path
+from labdb.storage import open_blob
 from labdb.web.entities import url_for
 
 OWNERS = {"lots": m.MaterialLot, "batches": m.ElectrodeBatch}

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST
 from labdb import models as m
 from labdb.selectors import results as sel
 from labdb.selectors.access import visible
-from labdb.selectors.statistics import study_statistics, without_deviations
 from labdb.selectors.lots import quarantined_lots_of
+from labdb.selectors.statistics import study_statistics, without_deviations
 from labdb.services.comparisons import comparison_save
 from labdb.web.compare_stats import comparison_rows, replicate_table, survival_rows
 from labdb.web.dashboards import Card

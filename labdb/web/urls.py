@@ -3,8 +3,8 @@ from django.urls import path
 from labdb.web import (
     alerts,
     attachments,
-    channels,
     batch_cells,
+    channels,
     compare,
     dashboards,
     exports,
