@@ -93,7 +93,7 @@ def full_plan(lab: Any, web_pid: int) -> dict[str, Any]:
         ),
         "time-limit poison": lambda: full.time_limit_poison(lab.for_run("CHAOS-SLOW")),
         "redis outage": lambda: scenarios.redis_outage(
-            lab.for_run("CHAOS-REDIS"), n_uploads=200, freeze_s=30, down_s=30
+            lab.for_run("CHAOS-REDIS"), n_uploads=200, freeze_s=30, down_s=30, extra_wait_s=900
         ),
         "postgres restart": lambda: scenarios.postgres_restart(
             lab.for_run("CHAOS-PG"), seconds=60, modes=PG_MODES
@@ -127,7 +127,7 @@ def main() -> int:
     k = max(1, args.scale)
     t0 = time.monotonic()
     with stack(
-        blob_disk_mb=1024,
+        blob_disk_mb=4096 if args.full else 1024,  # 20 x 150 MB must fit in --full
         LABDB_JOB_LEASE_S="6",
         LABDB_TASK_SOFT_TIME_LIMIT="30",
         LABDB_TASK_TIME_LIMIT="40",

@@ -4,7 +4,8 @@ A stack of the script's own on 127.0.0.1 (PostgreSQL, Redis, gunicorn with the c
 settings: ``docker/gunicorn.conf.py``, 3 processes x 4 threads; a Celery worker with 2 pool
 processes; everything stopped by pid at the end; :mod:`tests.chaos.services`), loaded with the
 demo study (its 32 simulated files analysed by the worker). Then locust, headless, runs
-``--users`` users (spawned 5 per second) for ``--minutes``; each user waits 1 to 3 s between
+``--users`` users (``--spawn-rate`` per second, 1 by default: logging in hashes a password)
+for ``--minutes``; each user waits 1 to 3 s between
 tasks and picks, by weight:
 
 - browse (6): the home page, cell list, a cell's page, a batch page, the search;
@@ -148,6 +149,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--spawn-rate", type=float, default=1.0, help="users started per s")
     parser.add_argument("--quick", action="store_true", help="10 users, 30 s, no full demo")
     args = parser.parse_args()
     users, seconds = (10, 30) if args.quick else (args.users, int(args.minutes * 60))
@@ -240,7 +242,7 @@ def main() -> int:
                 "-u",
                 str(users),
                 "-r",
-                "5",
+                str(args.spawn_rate),
                 "-t",
                 f"{seconds}s",
                 "--host",
@@ -261,6 +263,8 @@ def main() -> int:
             check=False,
         )
         rows = percentile_rows(Path(f"{prefix}_stats.csv"))
+        web_log = (s.base / "web.log").read_text(errors="replace")
+        timeouts = web_log.count("WORKER TIMEOUT")
         uploads = scenarios.Lab(s, web, key, run="LOAD-UPLOADS")
         states = uploads.job_states()
         s.stop_process(worker)
@@ -278,6 +282,8 @@ def main() -> int:
         if row["Name"] == "Aggregated":
             failures = int(row["Failure Count"])
     print(f"\nuploads' analyses: {dict(states)} (queued during the load; the worker goes on)")
+    print(f"gunicorn worker timeouts (a process killed with its requests): {timeouts}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if done.returncode not in (0, 1):
         print(done.stderr[-3000:])
     failure_csv = Path(f"{prefix}_failures.csv")

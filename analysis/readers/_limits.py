@@ -141,8 +141,8 @@ def _check_parquet(path: Path, bounds: ReaderLimits) -> None:
 
     try:
         meta = pq.ParquetFile(path).metadata
-    except (pa.ArrowInvalid, OSError):
-        return
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError):
+        return  # not a readable file (a name that is no UTF-8: bench/fuzz.py): the reader says
     bounds.check_table(path, meta.num_rows, meta.num_columns)
     # The footer's sizes are of the encoded pages (a column of zeros is a few bytes of run
     # lengths): the decoded size is the rows times each column's width.
@@ -175,7 +175,7 @@ def _check_hdf5(path: Path, bounds: ReaderLimits) -> None:
     try:
         with h5py.File(path, "r") as h5:
             h5.visititems(visit)
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return
     if not sizes:
         return

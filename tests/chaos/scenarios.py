@@ -299,7 +299,9 @@ def during(fault: Callable[[], None], heal: Callable[[], None], work: Callable[[
         t.join()
 
 
-def redis_outage(lab_: Lab, n_uploads: int, freeze_s: float, down_s: float) -> dict[str, Any]:
+def redis_outage(
+    lab_: Lab, n_uploads: int, freeze_s: float, down_s: float, extra_wait_s: float = 0
+) -> dict[str, Any]:
     """``n_uploads`` uploads, one every half second, while Redis is frozen (SIGSTOP) for
     ``freeze_s`` then killed for ``down_s`` and started again empty: every upload answers within
     5 s, every 2xx has its job, and every job finishes soon after Redis is back."""
@@ -320,10 +322,15 @@ def redis_outage(lab_: Lab, n_uploads: int, freeze_s: float, down_s: float) -> d
         stack.redis.stop()
         time.sleep(down_s)
 
+    at_120: dict[str, int] = {}
     try:
         during(fault, stack.redis.start, uploads)
         healed = time.monotonic()
-        lab_.wait_all_finished(120)
+        try:
+            lab_.wait_all_finished(120)
+        except TimeoutError:  # the states then, and how long the rest took
+            at_120 = lab_.job_states()
+            lab_.wait_all_finished(extra_wait_s)
         recovered = time.monotonic() - healed
     finally:
         stack.stop_process(worker)
@@ -334,6 +341,7 @@ def redis_outage(lab_: Lab, n_uploads: int, freeze_s: float, down_s: float) -> d
         "uploads_2xx": len(ok),
         "uploads_2xx_with_job": with_job,
         "recovered_s": round(recovered, 1),
+        "states_120_s_after_recovery": at_120 or "all finished",
     }
 
 

@@ -58,3 +58,17 @@ def test_fuzz_crash_is_a_parse_error(
     with pytest.raises(ParseError) as caught:
         read(path, format=reader)
     assert name in str(caught.value) and says in str(caught.value)
+
+
+def test_a_parquet_column_name_that_is_no_utf8_is_a_parse_error(tmp_path: Path) -> None:
+    """The fuzzer's 2,628-byte BDF Parquet came down to a column name that is no UTF-8:
+    pyarrow raised UnicodeDecodeError while the container limits read the footer."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"abcd": [1.0, 2.0]}), buf, store_schema=False)
+    path = tmp_path / "run.parquet"
+    path.write_bytes(buf.getvalue().replace(b"abcd", b"\x9d\x8f\xdf\xab"))
+    with pytest.raises(ParseError, match=r"run\.parquet"):
+        read(path, format="bdf")
