@@ -317,7 +317,7 @@ def _fits(result_ids: list[int], rng: np.random.Generator) -> Iterator[dict[str,
 
 def measure(repeat: int, log: Callable[[str], None]) -> list[dict[str, Any]]:
     from django.contrib.auth import get_user_model
-    from django.db import connection
+    from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
@@ -353,6 +353,7 @@ def measure(repeat: int, log: Callable[[str], None]) -> list[dict[str, Any]]:
     for name, url, target in checks:
         times = []
         for i in range(repeat):
+            reset_queries()  # the query log is bounded (9,000): start each request empty
             with CaptureQueriesContext(connection) as ctx:
                 t0 = time.perf_counter()
                 r = client.get(url)
@@ -387,6 +388,8 @@ def explain(rows: list[dict[str, Any]], log: Callable[[str], None]) -> None:
     for row in sorted(rows, key=lambda r: r["p95_s"], reverse=True)[:3]:
         log(f"\n== plan of the slowest query of: {row['name']} ({row['url']})")
         log(row["slowest_sql"][:600])
+        if not row["slowest_sql"]:
+            continue
         with connection.cursor() as cur:
             cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + row["slowest_sql"])
             for (line,) in cur.fetchall():
@@ -398,6 +401,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1/100 of the size (CI)")
     parser.add_argument("--repeat", type=int, default=None, help="requests per check")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument("--reuse", default="", help="measure a kept bench database (by name)")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -406,7 +410,10 @@ def main() -> None:
     scale = 0.01 if args.quick else 1.0
     repeat = args.repeat or (5 if args.quick else 20)
     bench_url, name = _own_database(url)
-    _admin(url, f'CREATE DATABASE "{name}"')
+    if args.reuse:
+        bench_url, name = bench_url.replace(name, args.reuse), args.reuse
+    else:
+        _admin(url, f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labdb.settings")
     os.environ.pop("CELERY_BROKER_URL", None)  # nothing is analysed here
@@ -422,14 +429,15 @@ def main() -> None:
     try:
         t0 = time.perf_counter()
         call_command("migrate", verbosity=0)
-        log(f"migrated a fresh database {name}: {time.perf_counter() - t0:.1f} s")
-        sizes = generate(scale, np.random.default_rng(18), log)
-        log(f"generated {sizes}\n")
+        log(f"migrated the database {name}: {time.perf_counter() - t0:.1f} s")
+        if not args.reuse:
+            sizes = generate(scale, np.random.default_rng(18), log)
+            log(f"generated {sizes}\n")
         rows = measure(repeat, log)
         explain(rows, log)
     finally:
         connection.close()
-        if not args.keep:
+        if not args.keep and not args.reuse:
             _admin(url, f'DROP DATABASE IF EXISTS "{name}"')
 
 
