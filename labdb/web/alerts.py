@@ -145,8 +145,12 @@ class AlertRuleForm(forms.ModelForm):  # type: ignore[type-arg]
         pct = self.cleaned_data.get("threshold_percent")
         self.instance.threshold = None if pct is None else pct / 100
         super()._post_clean()
-        if "threshold" in getattr(self, "_errors", {}) or {}:
-            self._errors["threshold_percent"] = self._errors.pop("threshold")
+
+    def _update_errors(self, errors: ValidationError) -> None:
+        """The model's ``threshold`` errors belong to the percent field of this form."""
+        if hasattr(errors, "error_dict") and "threshold" in errors.error_dict:
+            errors.error_dict["threshold_percent"] = errors.error_dict.pop("threshold")
+        super()._update_errors(errors)
 
 
 class AlertSettingsForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -101,6 +101,11 @@ def test_settings_page_adds_rules_in_percent_and_refuses_incomplete_ones(
     assert m.HistoryEntry.objects.filter(action="alert_rule.created", record_id=r.pk).exists()
     refused = client_demo.post(path, {"action": "add-rule", "rule-kind": "no_data"})
     assert refused.status_code == 200 and "required for a no new data" in refused.content.decode()
+    no_threshold = client_demo.post(
+        path, {"action": "add-rule", "rule-kind": "low_retention"}
+    ).content.decode()
+    assert 'id="id_rule-threshold_percent_error"' in no_threshold
+    assert m.AlertRule.objects.filter(project=run.project).count() == 1
     wrong = client_demo.post(
         path, {"action": "settings", "conf-email_to": "lab@example.org, not-an-address"}
     )
