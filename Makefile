@@ -50,11 +50,8 @@ lint: dev
 	$(VENV)/bin/bandit -q -r analysis --skip B101,B404,B603,B607
 
 ## bench: every benchmark at full size (bench/versions.py, which compares two revisions, is a tool)
-BENCHMARKS ?= cycling readers eis shorts chaos api web scale workers
 # bench/scale.py and bench/workers.py run on the PostgreSQL server of DATABASE_URL (it says so and skips without one)
-BENCHMARKS ?= cycling readers eis shorts chaos api web fuzz load
-BENCHMARKS ?= cycling readers eis shorts chaos api web growing
-BENCHMARKS ?= cycling readers eis shorts chaos api web live
+BENCHMARKS ?= cycling readers eis shorts chaos api web scale workers fuzz load growing live
 bench: dev
 	@for b in $(BENCHMARKS); do echo "== bench/$$b.py"; $(PY) bench/$$b.py || exit 1; done
 
