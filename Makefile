@@ -35,8 +35,10 @@ run: migrate
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## test: create the venv, install with dev tools, run the test suite
+# PYTEST_ARGS: both cores by default (pytest-xdist); PYTEST_ARGS= runs in one process
+PYTEST_ARGS ?= -n 2
 test: dev
-	$(PY) -m pytest -p no:cacheprovider
+	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 # bandit (docs/security.md): every finding fixed or marked `# nosec <test>: <reason>`. Skipped:
 # B101 everywhere (asserts state invariants and narrow types, never guard access; nothing runs
