@@ -97,12 +97,12 @@ def _steps_sql(direction: str, node_type: str, node_id: str) -> str:
         c, p, pk = child._meta.model_name, parent._meta.model_name, child._meta.pk.column
         if direction == "up":
             parts.append(
-                f"SELECT '{c}'::text, {pk}, '{p}'::text, {column} FROM {child._meta.db_table} "
+                f"SELECT '{c}'::text, {pk}, '{p}'::text, {column} FROM {child._meta.db_table} "  # nosec B608: identifiers from the models' metadata and the caller's SQL names
                 f"WHERE {node_type} = '{c}' AND {pk} = {node_id} AND {column} IS NOT NULL"
             )
         else:
             parts.append(
-                f"SELECT '{p}'::text, {column}, '{c}'::text, {pk} FROM {child._meta.db_table} "
+                f"SELECT '{p}'::text, {column}, '{c}'::text, {pk} FROM {child._meta.db_table} "  # nosec B608: as above
                 f"WHERE {node_type} = '{p}' AND {column} = {node_id}"
             )
     comp, f_col, lot_col = COMPONENT_EDGE
@@ -111,7 +111,7 @@ def _steps_sql(direction: str, node_type: str, node_id: str) -> str:
         ("formulation", "materiallot") if direction == "up" else ("materiallot", "formulation")
     )
     parts.append(
-        f"SELECT '{near_t}'::text, {near}, '{far_t}'::text, {far} FROM {comp._meta.db_table} "
+        f"SELECT '{near_t}'::text, {near}, '{far_t}'::text, {far} FROM {comp._meta.db_table} "  # nosec B608: as above
         f"WHERE {node_type} = '{near_t}' AND {near} = {node_id}"
     )
     return "\n  UNION ALL\n  ".join(parts)  # nosec B608: identifiers from the models' metadata
