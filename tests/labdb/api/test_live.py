@@ -183,16 +183,15 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     session = requests.Session()
     headers = {"Authorization": f"Token {key}"}
     failures: list[str] = []
-    deadline = time.monotonic() + 30
     operations = 0
+    # Every operation, a fixed number of derandomised examples each: a count budget, not a
+    # wall-clock one (a 30 s budget covered 4-24 operations on a loaded machine and failed).
     for result in schema.get_all_operations():
         operation = result.ok()
-        if time.monotonic() > deadline:
-            break
         operations += 1
 
         @hypothesis.settings(
-            max_examples=4,
+            max_examples=2,
             deadline=None,
             database=None,
             derandomize=True,
