@@ -84,8 +84,8 @@ def test_sql_insert_into_a_finished_result_and_truncate_are_refused(
     )
     _refused(
         "INSERT INTO labdb_eisspectrumfit (result_id, spectrum, circuit, parameters, "
-        "standard_errors, model_reason, kk, details, drt, curve) "
-        "VALUES (%s, 1, 'R0', '{}', '{}', '', '{}', '{}', '{}', '{}')",
+        "standard_errors, model_reason, kk, details, drt, curve, state, assignment_status) "
+        "VALUES (%s, 1, 'R0', '{}', '{}', '', '{}', '{}', '{}', '{}', '', '')",
         [job],
     )
     # the suite's flush sets labdb.allow_truncate; a session that did not is refused
