@@ -35,23 +35,33 @@ def ce_rise(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEv
     number, ce = cycles.number[usable], cycles.ce[usable]
     current = cycles.current_mA[usable]
     k = params.overrun_baseline_cycles + 1
-    up = np.zeros(number.size, dtype=bool)
-    base = np.full(number.size, np.nan)
-    limit = np.full(number.size, np.nan)
+    # Each cycle's window: the previous k usable cycles at its current (from cycle 2 on); the
+    # medians of all windows at once (one numpy call each, not three per cycle).
+    windows = np.full((number.size, k), np.nan)
+    full = np.zeros(number.size, dtype=bool)
     for j in range(number.size):
         same = np.flatnonzero(
             (np.abs(current[:j] - current[j]) <= params.rate_step_tolerance * abs(current[j]))
             & (number[:j] >= 2)
         )[-k:]
-        if same.size < k:
-            continue
-        window = ce[same]
-        scatter = max(1.4826 * float(np.median(np.abs(window - np.median(window)))), 5e-4)
-        if abs(float(np.median(np.diff(window)))) > scatter / 2:
-            continue  # the CE is still moving (formation, conditioning): no steady baseline
-        base[j] = float(np.median(window))
-        limit[j] = base[j] + max(params.ce_rise_min, params.ce_rise_factor * scatter)
-        up[j] = ce[j] > limit[j]
+        if same.size == k:
+            windows[j] = ce[same]
+            full[j] = True
+    up = np.zeros(number.size, dtype=bool)
+    base = np.full(number.size, np.nan)
+    limit = np.full(number.size, np.nan)
+    if np.any(full):
+        w = windows[full]
+        median = np.median(w, axis=1)
+        scatter = np.maximum(1.4826 * np.median(np.abs(w - median[:, None]), axis=1), 5e-4)
+        # the CE still moving (formation, conditioning): no steady baseline
+        steady = np.abs(np.median(np.diff(w, axis=1), axis=1)) <= scatter / 2
+        rows = np.flatnonzero(full)[steady]
+        base[rows] = median[steady]
+        limit[rows] = median[steady] + np.maximum(
+            params.ce_rise_min, params.ce_rise_factor * scatter[steady]
+        )
+        up[rows] = ce[rows] > limit[rows]
     # The next cycle must stay above the onset's own limit: a baseline that took in the rising
     # cycles would follow the rise (and call it a trend) instead of measuring it.
     nxt = np.append(ce[1:], np.nan)
