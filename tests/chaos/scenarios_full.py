@@ -28,7 +28,7 @@ from tests.chaos.scenarios import Lab, big_csv, good_file
 from tests.chaos.services import children, wait_until
 
 
-def time_limit_poison(lab_: Lab, limit_s: int = 4, rows: int = 600_000) -> dict[str, Any]:
+def time_limit_poison(lab_: Lab, limit_s: int = 1, rows: int = 1_200_000) -> dict[str, Any]:
     """A cycling file whose analysis takes longer than ``limit_s`` on a worker with that soft
     limit (and plenty of memory), then a good file: the first fails on attempt 1 naming the
     time limit, the second succeeds on the same worker."""
