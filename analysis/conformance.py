@@ -33,11 +33,12 @@ pipeline's JSON tables: no Django.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from typing import Any
+
+from analysis.serial import num
 
 VERSION = "1"
 RELATIVE_CURRENT = 0.05
@@ -109,16 +110,6 @@ def ranges_text(numbers: Iterable[int]) -> str:
         parts.append(str(xs[i]) if i == j else f"{xs[i]}-{xs[j]}")
         i = j + 1
     return ", ".join(parts)
-
-
-def _num(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 class _Checker:
@@ -196,10 +187,10 @@ def check_cycling(
     ]
     area = area_cm2 if area_cm2 and area_cm2 > 0 else None
     ck = _Checker()
-    p = {k: _num(v) for k, v in parameters.items() if not isinstance(v, list)}
+    p = {k: num(v) for k, v in parameters.items() if not isinstance(v, list)}
 
     def current_density(h: Mapping[str, Any]) -> float | None:
-        i = _num(h.get("current_mA"))
+        i = num(h.get("current_mA"))
         return abs(i) / area if i is not None and area else None
 
     density = p.get("current_density_mA_cm2")
@@ -215,7 +206,7 @@ def check_cycling(
             "current density",
         )
     one_c = p.get("one_c_current_density_mA_cm2")
-    rates = [float(x) for x in parameters.get("c_rates") or [] if _num(x)]
+    rates = [float(x) for x in parameters.get("c_rates") or [] if num(x)]
     c_rate = p.get("c_rate")
     if (c_rate or rates) and protocol_kind != "plating_stripping":
 
@@ -243,7 +234,7 @@ def check_cycling(
         found = [
             (
                 int(h["cycle"]),
-                abs(q) / area if (q := _num(h.get("capacity_mAh"))) and area else None,
+                abs(q) / area if (q := num(h.get("capacity_mAh"))) and area else None,
             )
             for h in before_short
             if h.get("kind") == "plating"
@@ -260,7 +251,7 @@ def check_cycling(
     upper, lower = p.get("upper_cutoff_voltage_V"), p.get("lower_cutoff_voltage_V")
     if upper is not None:
         found = [
-            (int(h["cycle"]), _num(h.get("max_voltage_V")))
+            (int(h["cycle"]), num(h.get("max_voltage_V")))
             for h in before_short
             if h.get("kind") in POSITIVE
         ]
@@ -275,7 +266,7 @@ def check_cycling(
         )
     if lower is not None:
         found = [
-            (int(h["cycle"]), _num(h.get("min_voltage_V")))
+            (int(h["cycle"]), num(h.get("min_voltage_V")))
             for h in before_short
             if h.get("kind") not in POSITIVE
         ]
@@ -290,7 +281,7 @@ def check_cycling(
         )
     temperature = p.get("temperature_degC")
     if temperature is not None:
-        found = [(int(h["cycle"]), _num(h.get("mean_temperature_degC"))) for h in rows]
+        found = [(int(h["cycle"]), num(h.get("mean_temperature_degC"))) for h in rows]
         ck.run(
             "temperature",
             "temperature_degC",
@@ -309,11 +300,11 @@ def check_eis(
     """Check an EIS run's spectra (the pipeline's per-spectrum details: ``spectrum``,
     ``frequency_range_hz``, ``labels.time_second``) against its protocol."""
     ck = _Checker()
-    p = {k: _num(v) for k, v in parameters.items() if not isinstance(v, list)}
+    p = {k: num(v) for k, v in parameters.items() if not isinstance(v, list)}
 
     def bound(s: Mapping[str, Any], i: int) -> float | None:
         rng = s.get("frequency_range_hz")
-        return _num(rng[i]) if rng else None
+        return num(rng[i]) if rng else None
 
     for key, i, label in (
         ("eis_frequency_max_Hz", 1, "highest frequency"),
@@ -336,7 +327,7 @@ def check_eis(
     if interval and protocol_kind == "insitu_eis":
 
         def time(s: Mapping[str, Any], key: str) -> float | None:
-            return _num((s.get("labels") or {}).get(key))
+            return num((s.get("labels") or {}).get(key))
 
         gaps = []
         for a, b in pairwise(spectra):

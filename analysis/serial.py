@@ -19,6 +19,17 @@ import numpy as np
 import pandas as pd
 
 
+def num(value: Any) -> float | None:
+    """A finite float, else None (None, booleans, text that is no number, NaN and infinities)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The rows of ``frame`` as JSON-ready dicts."""
     columns = {str(c): frame[c].astype(object).to_numpy() for c in frame.columns}

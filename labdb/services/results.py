@@ -11,7 +11,6 @@ fitted curve.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -20,6 +19,7 @@ from typing import Any
 from django.db import transaction
 
 from analysis.pipelines import Result
+from analysis.serial import num
 from labdb import models as m
 from labdb.provenance import canonical_json
 from labdb.services.alerts import alerts_after_result
@@ -36,17 +36,6 @@ CYCLE_COLUMNS = (
     "stripping_capacity_mAh",
     "coulombic_efficiency",
 )
-
-
-def num(value: Any) -> float | None:
-    """A finite float, else None."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 @dataclass(frozen=True)

@@ -66,9 +66,8 @@ def attachment_upload(request: HttpRequest, slug: str, key: str) -> HttpResponse
     return redirect(url_for(owner))
 
 
-@login_required
-@require_POST
-def attachment_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
+def _visible_attachment(request: HttpRequest, pk: int) -> m.Attachment:
+    """The attachment ``pk`` of a lot or batch in one of the user's projects, else 404."""
     projects = projects_for(request.user)
     attachment = (
         m.Attachment.objects.filter(pk=pk)
@@ -77,6 +76,13 @@ def attachment_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if attachment is None:
         raise Http404("no such attachment")
+    return attachment
+
+
+@login_required
+@require_POST
+def attachment_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
+    attachment = _visible_attachment(request, pk)
     owner = attachment.lot or attachment.batch
     try:
         attachment_remove(
@@ -91,14 +97,7 @@ def attachment_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
-    projects = projects_for(request.user)
-    attachment = (
-        m.Attachment.objects.filter(pk=pk)
-        .filter(Q(lot__project__in=projects) | Q(batch__project__in=projects))
-        .first()
-    )
-    if attachment is None:
-        raise Http404("no such attachment")
+    attachment = _visible_attachment(request, pk)
     response = FileResponse(
         # re-hashed first: a damaged file is refused (503 stored_file_damaged, labdb.errors)
         open_blob(attachment.sha256),

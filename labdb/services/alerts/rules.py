@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
+from analysis.serial import num
 from labdb import models as m
 from labdb.storage import blob_file
 
@@ -28,16 +29,6 @@ class Event:
     cycle: int | None
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
-
-
-def _finite(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _source(result: m.AnalysisResult) -> dict[str, Any]:
@@ -112,7 +103,7 @@ def low_ce(rule: m.AlertRule, result: m.AnalysisResult) -> list[Event]:
     assert rule.threshold is not None and rule.cycles is not None
     streak: list[tuple[int, float]] = []
     for cycle, ce, _ in _counted_cycles(result):
-        value = _finite(ce)
+        value = num(ce)
         if value is not None and value < rule.threshold:
             streak.append((cycle, value))
             if len(streak) >= rule.cycles:
@@ -144,12 +135,12 @@ def low_retention(rule: m.AlertRule, result: m.AnalysisResult) -> list[Event]:
     """Capacity retention (discharge capacity over the reference cycle's, the stored run metric)
     below ``threshold``; the evidence names the first cycle below it."""
     assert rule.threshold is not None
-    retention = _finite(result.capacity_retention)
+    retention = num(result.capacity_retention)
     if retention is None or retention >= rule.threshold:
         return []
     first = None
     for cycle, _, values in _counted_cycles(result):
-        value = _finite(values.get("capacity_retention"))
+        value = num(values.get("capacity_retention"))
         if value is not None and value < rule.threshold:
             first = (cycle, value)
             break
@@ -197,7 +188,7 @@ def temperature(rule: m.AlertRule, result: m.AnalysisResult) -> list[Event]:
     cycle = None
     if time_s is not None:
         for c, _, values in _counted_cycles(result, every=True):
-            start, end = _finite(values.get("start_time_s")), _finite(values.get("end_time_s"))
+            start, end = num(values.get("start_time_s")), num(values.get("end_time_s"))
             if start is not None and end is not None and start <= time_s <= end:
                 cycle = c
                 break
