@@ -11,8 +11,9 @@ processes, 127.0.0.1 only, everything stopped by pid at the end), with beat's re
 sweep replaced by a 3 s sweep so that a run takes minutes, not hours. Printed per scenario:
 
 - kill -9: jobs, succeeded, results (exactly one per job), executions (attempts started), kills,
-  executions - results (<= kills when no job ran twice), seconds from the last kill until every
-  job had finished;
+  executions - results (<= interruptible: one per pool child killed, the pool size per main
+  process killed; more means a job ran twice), seconds from the last kill until every job had
+  finished;
 - poison: good jobs failed (0 expected) and, per poison file, its status, attempts and reason;
 - Redis frozen (SIGSTOP) then down during uploads: uploads, 2xx, 2xx with a job, slowest
   request (s), seconds from Redis' return until every job had finished;

@@ -192,14 +192,20 @@ def kill_workers(
     lab_: Lab, n_jobs: int, pool_kills: int, main_kills: int, cycles: int
 ) -> dict[str, Any]:
     """``n_jobs`` uploads while pool children (``pool_kills``) and the main worker process
-    (``main_kills``, each replaced by a new worker) are killed with SIGKILL."""
+    (``main_kills``, each replaced by a new worker) are killed with SIGKILL.
+
+    ``interruptible`` bounds the executions the kills may cut short: one per pool child
+    killed, and for a killed main process every job its pool was running then (up to its
+    concurrency), since SIGKILL of the main process takes its children with it."""
     stack = lab_.stack
-    worker = stack.worker("kill-w0", concurrency=2)
+    concurrency = 2
+    worker = stack.worker("kill-w0", concurrency=concurrency)
     for i in range(n_jobs):
         code, _ = lab_.upload(good_file(i, cycles), f"k{i}.csv")
         assert code in (200, 201), code
     rng = random.Random(17)
     kills = 0
+    interruptible = 0
     plan = ["pool"] * pool_kills + ["main"] * main_kills
     rng.shuffle(plan)
     for what in plan:
@@ -209,9 +215,11 @@ def kill_workers(
             if not pids:
                 continue
             os.kill(rng.choice(pids), signal.SIGKILL)
+            interruptible += 1
         else:
             stack.stop_process(worker, signal.SIGKILL)
-            worker = stack.worker(f"kill-w{kills + 1}", concurrency=2)
+            interruptible += concurrency
+            worker = stack.worker(f"kill-w{kills + 1}", concurrency=concurrency)
         kills += 1
         time.sleep(1.0)
     t0 = time.monotonic()
@@ -219,7 +227,11 @@ def kill_workers(
         lab_.wait_all_finished(90 + 2 * n_jobs)
     finally:
         stack.stop_process(worker)
-    return lab_.figures() | {"kills": kills, "recovered_s": round(time.monotonic() - t0, 1)}
+    return lab_.figures() | {
+        "kills": kills,
+        "interruptible": interruptible,
+        "recovered_s": round(time.monotonic() - t0, 1),
+    }
 
 
 def big_csv(rows: int) -> bytes:

@@ -17,7 +17,9 @@ def test_kill_9_of_pool_children_and_the_main_worker_loses_nothing_and_runs_noth
     print("kill -9:", f)
     assert f["jobs"] == 10 and f["succeeded"] == 10, f
     assert f["results"] == 10, "a job stored its results twice or not at all"
-    assert f["executions"] - f["results"] <= f["kills"], f
+    # a killed pool child cuts one execution short; a killed main process every job its pool
+    # was running; anything beyond that would be a job run twice
+    assert f["executions"] - f["results"] <= f["interruptible"], f
 
 
 def test_poison_jobs_fail_on_their_first_attempt_with_the_reason_and_good_ones_succeed(
