@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import fnmatch
 import logging
 import os
 import socket
@@ -200,6 +201,18 @@ def _classify(exc: BaseException) -> tuple[str, str]:
     return "failed", f"internal error ({type(exc).__name__}: {exc}); please report it"
 
 
+def _injected_delay(name: str) -> None:
+    """Fault injection for the chaos suite (docs/reliability.md): with
+    ``LABDB_FAULT_SLOW_JOBS="GLOB=SECONDS"`` in a worker's environment, a job on a file whose
+    name matches GLOB sleeps SECONDS inside its supervised attempt, so a job longer than the
+    time limit does not depend on the machine's speed. Unset (always, outside tests), nothing."""
+    spec = os.environ.get("LABDB_FAULT_SLOW_JOBS", "")
+    if "=" in spec:
+        pattern, seconds = spec.rsplit("=", 1)
+        if fnmatch.fnmatchcase(name, pattern):
+            time.sleep(float(seconds))
+
+
 def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) -> Any:
     """The child's work for ``job``: what the worker needs to store the result. A file that
     gives several tables (a mixed BioLogic run: cycling and spectra) is analysed on the table
@@ -213,6 +226,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
     def work(progress: Any) -> tuple[dict[str, Any], StoredOutput, dict[str, float]]:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
+        _injected_delay(job.data_file.original_name)
         whole = read_data_file(job.data_file, previous)  # verifies the stored bytes first
         source = whole.part(pipeline.accepts)
         if source is None:

@@ -24,26 +24,29 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from tests.chaos.scenarios import Lab, big_csv, good_file
+from tests.chaos.scenarios import Lab, good_file
 from tests.chaos.services import children, wait_until
 
 
-def time_limit_poison(lab_: Lab, limit_s: int = 1, rows: int = 1_200_000) -> dict[str, Any]:
-    """A cycling file whose analysis takes longer than ``limit_s`` on a worker with that soft
-    limit (and plenty of memory), then a good file: the first fails on attempt 1 naming the
-    time limit, the second succeeds on the same worker."""
+def time_limit_poison(lab_: Lab, limit_s: int = 5, sleep_s: int = 120) -> dict[str, Any]:
+    """A job that runs ``sleep_s`` (the worker's fault injection ``LABDB_FAULT_SLOW_JOBS``
+    makes the job on ``slow.csv`` sleep inside its attempt: deterministic, unlike a big file
+    whose analysis time depends on the machine) on a worker whose soft time limit is
+    ``limit_s``, then a good file: the first fails on attempt 1 naming the time limit, the
+    second succeeds on the same worker."""
     stack = lab_.stack
+    slow, good = good_file(4999), good_file(5000)
     worker = stack.worker(
         "slow-w",
         concurrency=1,
         LABDB_TASK_SOFT_TIME_LIMIT=str(limit_s),
         LABDB_TASK_TIME_LIMIT=str(limit_s + 2),
-        LABDB_JOB_MAX_MEMORY_MB="4096",
+        LABDB_FAULT_SLOW_JOBS=f"slow.csv={sleep_s}",
     )
     t0 = time.monotonic()
     try:
-        assert lab_.upload(big_csv(rows), "slow.csv", timeout=120)[0] in (200, 201)
-        assert lab_.upload(good_file(5000), "after-slow.csv")[0] in (200, 201)
+        assert lab_.upload(slow, "slow.csv")[0] in (200, 201)
+        assert lab_.upload(good, "after-slow.csv")[0] in (200, 201)
         lab_.wait_all_finished(180)
         alive = worker.poll() is None
     finally:
