@@ -131,6 +131,10 @@ def job_claim(job_id: str, *, worker: str) -> m.AnalysisJob | None:
     job = m.AnalysisJob.objects.select_related(
         "data_file__test_run__cell", "data_file__test_run__protocol"
     ).get(pk=job_id)
+    if job.claimed_by != worker:
+        # the lease ended and another attempt claimed the job between the two statements:
+        # this attempt must not go on under the other's name
+        return None
     audit(
         project=job.project,
         action="analysis.started",
