@@ -21,6 +21,7 @@ from analysis.cycling.segmentation import (
     IntArray,
     Segmentation,
     segment,
+    vendor_cycle_by_charge,
     vendor_cycle_index,
 )
 from analysis.cycling.shorts import detect_short_circuits, regular_half_cycles
@@ -156,13 +157,26 @@ def analyze_cycling(
 
     vendor = None
     cycle_index_source = "current_sign"
+    vendor_cycle_basis: str | None = None
     if "cycle_count" in table.columns:
         vendor_values = table["cycle_count"].to_numpy(dtype=np.float64, na_value=np.nan)
         vendor, reason = vendor_cycle_index(seg, vendor_values)
         if vendor is not None:
             cycle_index_source = "vendor"
-        elif reason:
-            warnings.append(reason)
+        else:
+            vendor = vendor_cycle_by_charge(seg, vendor_values)
+            if vendor is not None:
+                vendor_cycle_basis = "most_charge"
+                reason = (
+                    f"{reason}; `vendor_cycle` gives the vendor's index that carries most of "
+                    "each cycle's charge"
+                    if reason
+                    else reason
+                )
+            if reason:
+                warnings.append(reason)
+        if vendor is not None and vendor_cycle_basis is None:
+            vendor_cycle_basis = "consistent"
 
     plateaus = compute_plateaus(voltage, hc.cc_rows, seg, used, cell_type == "half")
     excluded = _partial_first_cycle(seg, hc, used, cell_type, warnings)
@@ -243,6 +257,7 @@ def analyze_cycling(
             "capacity_source": hc.capacity_source,
             "energy_source": hc.energy_source,
             "cycle_index_source": cycle_index_source,
+            "vendor_cycle_basis": vendor_cycle_basis,
             "rest_current_threshold_A": seg.rest_threshold_A,
             "upper_cutoff_V": cutoffs.upper_V,
             "lower_cutoff_V": cutoffs.lower_V,

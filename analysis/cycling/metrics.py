@@ -95,6 +95,7 @@ def build_cycles(
     if vendor_cycles is not None:
         counted = cycles >= 1
         vendor[counted] = vendor_cycles[cycles[counted] - 1]
+        vendor[vendor < 0] = np.nan
     data["vendor_cycle"] = pd.array(
         [None if not np.isfinite(v) else int(v) for v in vendor], dtype="Int64"
     )

@@ -239,3 +239,36 @@ def vendor_cycle_index(seg: Segmentation, vendor: FloatArray) -> tuple[IntArray 
             "current sign"
         )
     return cyc_min.astype(np.int64), None
+
+
+def vendor_cycle_by_charge(seg: Segmentation, vendor: FloatArray) -> IntArray | None:
+    """For each of our cycles 1..N: the vendor's cycle index that carries most of its charge
+    (the sum of ``|charge_As|`` over its current-carrying rows with that index); -1 where none
+    of its rows has one. Used when the vendor index is not consistent with ours
+    (:func:`vendor_cycle_index`), e.g. an HPPC block the vendor counts as one cycle and the
+    current sign splits into many: each of our cycles is then labelled with the vendor cycle it
+    mostly lies in, so a cycle can be found by the number the vendor's own summary uses.
+    ``None`` when the index never changes (an Arbin Li half cell keeping ``Cycle_Index`` 1)."""
+    if not seg.starts.size:
+        return None
+    rows = np.flatnonzero(seg.active & np.isfinite(vendor))
+    rows = rows[rows >= seg.starts[0]]
+    if not rows.size:
+        return None
+    cycle = seg.cycle[seg.labels_of(rows)]
+    keep = cycle >= 1
+    rows, cycle = rows[keep], cycle[keep]
+    if not rows.size:
+        return None
+    n_cycles = int(seg.cycle.max())
+    index = vendor[rows].astype(np.int64)
+    if np.unique(index).size < 2:
+        return None  # one value for the whole test (Arbin Li half cell): not a numbering
+    # Charge per (our cycle, vendor index) pair, then the heaviest pair of each cycle.
+    pairs, inverse = np.unique(np.stack([cycle, index]), axis=1, return_inverse=True)
+    weight = np.bincount(inverse.ravel(), weights=np.abs(seg.charge_As[rows]))
+    order = np.lexsort((-weight, pairs[0]))
+    first = order[np.r_[True, np.diff(pairs[0][order]) != 0]]
+    out = np.full(n_cycles, -1, dtype=np.int64)
+    out[pairs[0][first] - 1] = pairs[1][first]
+    return out

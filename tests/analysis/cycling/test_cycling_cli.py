@@ -57,3 +57,56 @@ def test_cycling_reports_an_unreadable_file(
     path.write_text("")
     assert main(["cycling", str(path), "--cell-type", "full"]) == 2
     assert "empty.csv" in capsys.readouterr().err
+
+
+def test_every_cycling_option_reaches_the_api_parameter_of_the_same_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # issue 13, point 7: the command line exposes the parameters under the API's names, and
+    # the output states the ones it used.
+    table, _ = build(Protocol(cycles=6, coulombic_efficiency=[0.9, 0.95, 0.97, 0.98, 0.98, 0.99]))
+    path = tmp_path / "run.parquet"
+    table.to_parquet(path)
+    code = main(
+        [
+            "cycling",
+            str(path),
+            "--cell-type=half",
+            "--json",
+            "--cutoffs=none,1.0",
+            "--ce-window=2,5",
+            "--formation-cycles=1",
+            "--reference-cycle=2",
+            "--capacity-source=integration",
+            "--current-sign=as_recorded",
+            "--method=cycle",
+            "--rules=soft_short_ce,ce_rise",
+            "--param=ce_rise_min=0.004",
+            "--param=noise_factor=8",
+        ]
+    )
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    used = data["parameters"]
+    expected = {
+        "upper_cutoff_V": 1.0,
+        "lower_cutoff_V": None,
+        "average_ce_first_cycle": 2,
+        "average_ce_last_cycle": 5,
+        "formation_cycles": 1,
+        "reference_cycle": 2,
+        "capacity_source": "integration",
+        "current_sign": "as_recorded",
+        "ce_method": "cycle",
+        "short_circuit_rules": ["soft_short_ce", "ce_rise"],
+        "ce_rise_min": 0.004,
+        "noise_factor": 8.0,
+    }
+    assert {name: used[name] for name in expected} == expected
+    metrics = data["summary"]["metrics"]
+    assert metrics["average_coulombic_efficiency_window"] == [2, 5]
+    assert metrics["formation_cycles"] == 1
+    assert metrics["reference_cycle"] == 2
+    assert metrics["upper_cutoff_V"] == 1.0
+    assert metrics["capacity_source"] == "integrated_current"
+    assert metrics["ce_method"] == "cycle"
