@@ -94,6 +94,8 @@ def test_an_impedance_text_over_the_limit_is_refused_before_it_is_loaded(
     path.write_bytes(b"Freq,Zreal,Zimag\n" + b"1000,1.5,-0.2\n" * 5_000)
     assert read(path).format == "eis_csv"
     monkeypatch.setenv("LABDB_READER_MAX_ROWS", "1000")
-    with pytest.raises(LimitExceeded, match="more lines than the reader limit of 1,000 rows") as err:
+    with pytest.raises(
+        LimitExceeded, match="more lines than the reader limit of 1,000 rows"
+    ) as err:
         read(path)
     assert "LABDB_READER_MAX_ROWS" in str(err.value)
