@@ -31,11 +31,29 @@ def num(value: Any) -> float | None:
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows of ``frame`` as JSON-ready dicts."""
-    columns = {str(c): frame[c].astype(object).to_numpy() for c in frame.columns}
-    return [
-        {name: jsonable(values[i]) for name, values in columns.items()} for i in range(len(frame))
-    ]
+    """The rows of ``frame`` as JSON-ready dicts (column by column: numbers are converted by
+    numpy's ``tolist``, non-finite floats then set to None; other columns value by value)."""
+    if not len(frame.columns):
+        return [{} for _ in range(len(frame))]
+    names = [str(c) for c in frame.columns]
+    columns = [_column_values(frame.iloc[:, i]) for i in range(len(names))]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _column_values(series: pd.Series) -> list[Any]:
+    """A column's values as :func:`jsonable` makes them, vectorised for plain numpy dtypes."""
+    if not isinstance(series.dtype, np.dtype):  # pandas' nullable and extension dtypes
+        return [jsonable(v) for v in series.astype(object).to_numpy()]
+    values = series.to_numpy()
+    if values.dtype.kind in "iub":
+        out: list[Any] = values.tolist()
+        return out
+    if values.dtype.kind == "f":
+        out = values.tolist()
+        for i in np.flatnonzero(~np.isfinite(values)).tolist():
+            out[i] = None
+        return out
+    return [jsonable(v) for v in series.astype(object).to_numpy()]
 
 
 def jsonable(value: Any) -> Any:

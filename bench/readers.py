@@ -379,6 +379,14 @@ def measure(fmt: Format, path: Path, repeat: int, cellpy: Path | None) -> dict[s
     return out
 
 
+def _load_average() -> str:
+    """The 1-minute load average (the machine is shared: every figure is printed with it)."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -438,6 +446,7 @@ def main() -> int:
             ok = ok and speedup >= TARGET_SPEEDUP_VS_CELLPY
         elif "cellpy_error" in r:
             line += f" | cellpy failed: {r['cellpy_error']}"
+        line += f" | load {_load_average()}"
         print(line, flush=True)
         if not args.quick:
             ok = ok and ratio <= TARGET_RATIO_VS_PYARROW and r["labdb_peak_mb"] < TARGET_PEAK_MB

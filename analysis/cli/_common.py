@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 
 
 def emit_json(payload: Any) -> None:
-    """Print ``payload`` as JSON (NaN and infinities become null)."""
-    json.dump(jsonable(payload), sys.stdout, indent=2, allow_nan=False)
+    """Print ``payload`` as JSON (NaN and infinities become null): indented on a terminal,
+    compact (the standard library's C encoder, several times faster) into a pipe or file."""
+    indent = 2 if sys.stdout.isatty() else None
+    json.dump(jsonable(payload), sys.stdout, indent=indent, allow_nan=False)
     sys.stdout.write("\n")
 
 

@@ -64,6 +64,9 @@ def duration_seconds(text: Any) -> FloatArray:
         ticks = text.cast(pa.int64()).to_numpy(zero_copy_only=False)
         per_second = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}[text.type.unit]
         return np.asarray(ticks, dtype=np.float64) / per_second
+    split = _split_seconds(text)
+    if split is not None:
+        return split
     offsets_type = np.int64 if pa.types.is_large_string(text.type) else np.int32
     _validity, offsets_buf, data_buf = text.buffers()
     raw_offsets = np.frombuffer(offsets_buf, dtype=offsets_type)
@@ -78,6 +81,41 @@ def duration_seconds(text: Any) -> FloatArray:
     if len(slow):
         out[slow] = _regex_seconds(text.take(pa.array(slow)))
     return out
+
+
+def _split_seconds(text: Any) -> FloatArray | None:
+    """Seconds of a column whose every text is ``[Nd ]H:MM:SS[.f]`` with the same fields (as a
+    cycler writes a column), split at the colons and cast by Arrow's C++ kernels (twice as fast
+    as :func:`_clock_seconds`); None when any text is missing or of another shape (left to the
+    general path, which gives the same values for these)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if text.null_count:
+        return None
+    parts = pc.split_pattern(pc.replace_substring(text, "d ", ":"), ":")
+    lengths = pc.min_max(pc.list_value_length(parts))
+    n_fields = lengths["min"].as_py()
+    if n_fields != lengths["max"].as_py() or n_fields not in (3, 4):
+        return None
+    try:
+        flat = pc.cast(pc.list_flatten(parts), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    fields = flat.to_numpy(zero_copy_only=False).reshape(-1, n_fields)
+    whole, minutes, seconds = fields[:, :-1], fields[:, -2], fields[:, -1]
+    if not (
+        np.isfinite(fields).all()
+        and (fields >= 0).all()
+        and (whole == np.floor(whole)).all()
+        and (minutes < 60).all()
+        and (seconds < 60).all()
+    ):
+        return None
+    total = fields[:, -3] * 3600.0 + minutes * 60.0 + seconds
+    if n_fields == 4:
+        total = fields[:, 0] * 86400.0 + total
+    return np.asarray(total, dtype=np.float64)
 
 
 def _clock_seconds(

@@ -3,7 +3,9 @@
 A small compressed file can stand for an enormous table (a 3 MB ``.nda.zip`` of 3 GiB, a 2 MB
 ``.xlsx`` of 3M rows): every container is checked before it is unpacked, from what it declares
 (ZIP member sizes, gzip streamed through a counter, Parquet footer, HDF5 dataset shapes), and
-every table after parsing, and a file over a limit is refused with a :class:`LimitExceeded`
+every text table while it is parsed (:func:`rows_at_most`, then a streamed parse that counts
+rows as it goes when the file could hold more than the limits allow), and a file over a limit
+is refused with a :class:`LimitExceeded`
 naming the limit and the setting that raises it.
 
 Settings (environment variables, read by :func:`limits`; the web and worker processes have them
@@ -67,15 +69,21 @@ class ReaderLimits:
             found=f"{found:,} bytes" if found >= 0 else "more",
         )
 
-    def check_table(self, path: Path, rows: int, columns: int) -> None:
-        """Refuse a table of more rows or cells than allowed."""
+    def allows(self, rows: int, columns: int) -> bool:
+        """Whether a table of ``rows`` x ``columns`` is within the row and cell limits."""
+        return rows <= self.max_rows and rows * columns <= self.max_cells
+
+    def check_table(self, path: Path, rows: int, columns: int, *, so_far: bool = False) -> None:
+        """Refuse a table of more rows or cells than allowed (``so_far``: ``rows`` are those
+        parsed before the reader stopped, the file holds at least that many)."""
+        at_least = "at least " if so_far else ""
         if rows > self.max_rows:
             raise LimitExceeded(
                 f"the table has more rows than the reader limit of {self.max_rows:,} "
                 "(set LABDB_READER_MAX_ROWS to allow more)",
                 file=path,
                 expected=f"at most {self.max_rows:,} rows",
-                found=f"{rows:,} rows",
+                found=f"{at_least}{rows:,} rows",
             )
         if rows * columns > self.max_cells:
             raise LimitExceeded(
@@ -83,8 +91,50 @@ class ReaderLimits:
                 "(set LABDB_READER_MAX_CELLS to allow more)",
                 file=path,
                 expected=f"at most {self.max_cells:,} cells (rows x columns)",
-                found=f"{rows:,} x {columns:,}",
+                found=f"{at_least}{rows:,} x {columns:,}",
             )
+
+    def check_text_lines(self, path: Path) -> None:
+        """Refuse a text file of more lines than the row limit, before a reader that parses
+        the whole text in Python (impedance, mechanics exports) loads it: counted in 1 MiB
+        blocks, stopping once over the limit. (Header and blank lines count as rows here: such
+        files hold a few thousand rows, far from any limit.)"""
+        lines = count_lines(path, stop_above=self.max_rows)
+        if lines > self.max_rows:
+            raise LimitExceeded(
+                f"the text has more lines than the reader limit of {self.max_rows:,} rows "
+                "(set LABDB_READER_MAX_ROWS to allow more)",
+                file=path,
+                expected=f"at most {self.max_rows:,} rows",
+                found=f"more than {self.max_rows:,} lines",
+            )
+
+
+def count_lines(path: Path, *, stop_above: int | None = None) -> int:
+    """Lines of ``path`` (line ends ``\\n``, ``\\r\\n`` or a bare ``\\r`` as pyarrow takes them,
+    plus a last line without one), counted in 1 MiB blocks (one block in memory); stops as soon
+    as more than ``stop_above`` are found. A ``\\r\\n`` cut by a block boundary counts twice:
+    an upper bound, never less."""
+    lines = 0
+    last = b"\n"
+    with path.open("rb") as fh:
+        while block := fh.read(MIB):
+            lines += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+            last = block[-1:]
+            if stop_above is not None and lines > stop_above:
+                return lines
+    return lines + (last not in (b"\n", b"\r"))
+
+
+def rows_at_most(path: Path, n_fields: int, bounds: ReaderLimits, columns: int) -> int:
+    """An upper bound on the rows of the delimited text table in ``path`` whose rows have
+    ``n_fields`` fields: a row takes at least ``n_fields`` bytes (its delimiters and line end),
+    so the file's size bounds it for free; when that bound is over the limits (a file of
+    hundreds of MB), the file's lines are counted (streamed, stopping above the limits)."""
+    most = path.stat().st_size // max(n_fields, 1) + 1
+    if bounds.allows(most, columns):
+        return most
+    return count_lines(path, stop_above=min(bounds.max_rows, bounds.max_cells // max(columns, 1)))
 
 
 def limits() -> ReaderLimits:

@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from analysis.readers._limits import limits
+from analysis.readers._limits import limits, rows_at_most
 from analysis.readers.base import ParseError
 
 NULLS = ["", "N/A", "NA", "n/a", "NaN", "nan", "null", "NULL", "-", "#N/A"]
@@ -125,6 +125,7 @@ def read_table(
     """
     bad: list[str] = []
     trailing = None
+    names: list[str] = []
     if column_names is None:
         # Rows ending with one delimiter more than the header has (Landt as published with
         # BDF's examples): the extra, empty field gets a name and is dropped after parsing.
@@ -163,13 +164,16 @@ def read_table(
         column_types=column_types or {},
         include_columns=list(include_columns or ()),
     )
+    n_fields = len(column_names if column_names is not None else names)
     try:
-        table = pacsv.read_csv(
-            str(path), read_options=read_opts, parse_options=parse_opts, convert_options=conv_opts
+        table = _parse_bounded(
+            path,
+            n_fields=n_fields,
+            n_columns=len(include_columns) if include_columns else n_fields,
+            options=(read_opts, parse_opts, conv_opts),
         )
     except pa.ArrowInvalid as exc:
         raise ParseError(f"cannot parse the table: {exc}", file=path, row=header_index + 1) from exc
-    limits().check_table(path, table.num_rows, table.num_columns)
     if quoted_lines:
         table = _unquote(table)
     # One block per column (no consolidation into a 2-D copy) and the Arrow buffers released
@@ -211,6 +215,40 @@ def read_table(
                 found=bad[0][:120],
             )
     return result
+
+
+def _parse_bounded(
+    path: Path,
+    *,
+    n_fields: int,
+    n_columns: int,
+    options: tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions],
+) -> pa.Table:
+    """The table parsed within the reader limits (:mod:`analysis.readers._limits`).
+
+    A file that cannot hold more rows or cells than allowed (from its size or, for a large one,
+    its count of lines) is parsed whole by pyarrow's multi-threaded reader. Any other is parsed
+    as a stream of blocks whose rows are counted as they come: it is refused as soon as it is
+    over a limit, holding at most the limit and one block, never the whole table.
+    """
+    bounds = limits()
+    read_opts, parse_opts, conv_opts = options
+    if bounds.allows(rows_at_most(path, n_fields, bounds, n_columns), n_columns):
+        table = pacsv.read_csv(
+            str(path), read_options=read_opts, parse_options=parse_opts, convert_options=conv_opts
+        )
+        bounds.check_table(path, table.num_rows, table.num_columns)
+        return table
+    reader = pacsv.open_csv(
+        str(path), read_options=read_opts, parse_options=parse_opts, convert_options=conv_opts
+    )
+    batches = []
+    rows = 0
+    for batch in reader:
+        rows += batch.num_rows
+        bounds.check_table(path, rows, batch.num_columns, so_far=True)
+        batches.append(batch)
+    return pa.Table.from_batches(batches, schema=reader.schema)
 
 
 def header_names(

@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis.readers import _text
+from analysis.readers._limits import LimitExceeded
 from analysis.readers._units import SI_UNIT, split_unit, to_si
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import finish_cycling
@@ -208,6 +209,8 @@ def _read_csv(path: Path, delimiter: str, encoding: str) -> _text.TextTable:
                 include_columns=wanted,
                 block_size=_FAST_BLOCK_BYTES,
             )
+        except LimitExceeded:
+            raise
         except ParseError:
             pass  # not plain numbers: the general path names the row and value
     return _text.read_table(path, header_index=0, delimiter=delimiter, encoding=encoding)

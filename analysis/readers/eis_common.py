@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from analysis.readers._limits import limits
 from analysis.readers.base import Parsed, ParseError
 
 EIS_COLUMNS = ("spectrum", "frequency_hz", "z_real_ohm", "z_imag_ohm")
@@ -32,7 +33,9 @@ _RESTART_DECADES = 0.5
 
 def read_text(path: str | Path) -> str:
     """The file's text: UTF-8 (with or without BOM), falling back to Latin-1 as instruments
-    on Windows write it."""
+    on Windows write it. A file of more lines than the reader limit of rows is refused before
+    it is loaded (:mod:`analysis.readers._limits`)."""
+    limits().check_text_lines(Path(path))
     raw = Path(path).read_bytes()
     try:
         return raw.decode("utf-8-sig")

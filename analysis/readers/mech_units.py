@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.readers._limits import limits
 from analysis.readers.base import ParseError
 
 _HEADER = re.compile(r"^\s*(?P<name>[^(\[]*?)\s*(?:[(\[]\s*(?P<unit>[^)\]]*?)\s*[)\]])?\s*$")
@@ -198,6 +199,7 @@ def _load_rows(path: Path) -> list[list[str]]:
             for row in frame.itertuples(index=False)
             if any(not pd.isna(v) and str(v).strip() for v in row)
         ]
+    limits().check_text_lines(path)  # before the whole text is loaded
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

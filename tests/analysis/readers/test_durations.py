@@ -9,7 +9,12 @@ import pyarrow as pa
 import pytest
 
 from analysis.readers import ParseError
-from analysis.readers._durations import duration_seconds, wall_clock_seconds
+from analysis.readers._durations import (
+    _clock_seconds,
+    _split_seconds,
+    duration_seconds,
+    wall_clock_seconds,
+)
 from analysis.readers._units import timedelta_seconds
 
 
@@ -30,6 +35,38 @@ def test_many_rows_take_the_byte_path_and_agree_with_the_expected_seconds() -> N
     t = np.arange(5000) * 37.21
     texts = [f"{int(x // 3600):02d}:{int(x % 3600 // 60):02d}:{x % 60:06.3f}" for x in t]
     np.testing.assert_allclose(duration_seconds(pa.array(texts)), t, atol=1e-9)
+
+
+@pytest.mark.parametrize("day", ["", "0d ", "12d "])
+def test_the_split_path_gives_the_byte_paths_seconds(day: str) -> None:
+    t = np.arange(5000) * 37.21
+    texts = pa.array(
+        [f"{day}{int(x // 3600):02d}:{int(x % 3600 // 60):02d}:{x % 60:05.2f}" for x in t]
+    )
+    split = _split_seconds(texts)
+    assert split is not None
+    data = np.frombuffer(texts.buffers()[2], dtype=np.uint8)
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32).astype(np.int64)
+    by_bytes = np.full(len(texts), np.nan)
+    assert _clock_seconds(data, offsets, by_bytes).all()
+    np.testing.assert_allclose(split, by_bytes, rtol=1e-15, atol=1e-9)
+    np.testing.assert_allclose(split, t + 86400.0 * int(day[:-2] or 0), atol=6e-3)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["00:00:01", None],  # missing: the general path says which
+        ["00:00:01", "00:01"],  # fields differ
+        ["  0d 00:00:05.00"],  # spaces
+        ["00:75:00"],  # not a clock
+        ["1.5:00:00"],
+        ["00:00:nan"],
+        ["3 days, 01:00:00"],
+    ],
+)
+def test_the_split_path_leaves_other_shapes_to_the_general_path(texts: list[str | None]) -> None:
+    assert _split_seconds(pa.array(texts, type=pa.string())) is None
 
 
 def test_missing_numbers_and_text_in_a_duration_column() -> None:

@@ -3,6 +3,7 @@ software version a file records is kept in the table's metadata."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -71,3 +72,52 @@ def test_ndax_records_the_bts_client_version(conformance_data: Path) -> None:
 def test_mpt_records_the_ec_lab_version(conformance_data: Path) -> None:
     result = read(conformance_data / "eis/ECSHackWeek+impedance.py/data/exampleDataBioLogic.mpt")
     assert result.metadata["software_version"].startswith("EC-Lab 11.")
+
+
+#: fastnda's layout of one row of a BTS 8 ``data_runInfo.ndc`` (ndc version 14, file type 18):
+#: 55-byte rows from byte 132 of each 4096-byte record, the first record being the file header.
+RUNINFO_14 = np.dtype(
+    {
+        "names": ["unix_time_s", "index"],
+        "formats": ["<u4", "<u4"],
+        "offsets": [33, 41],
+        "itemsize": 55,
+    }
+)
+
+
+def clock_set_back(runinfo: bytes, *, after_index: int, seconds: int) -> bytes:
+    """``data_runInfo.ndc`` with the wall clock of the rows after ``after_index`` set back by
+    ``seconds`` (as a BTS whose computer clock was corrected during the test writes it)."""
+    assert runinfo[0] == 18 and runinfo[2] == 14  # file type, ndc version
+    buf = bytearray(runinfo)
+    records = np.frombuffer(buf, dtype=np.uint8)[4096:].reshape(-1, 4096)
+    rows = records[:, 132 : 132 + 72 * 55].view(RUNINFO_14)
+    later = (rows["index"] > after_index) & (rows["unix_time_s"] > seconds)
+    assert later.any()
+    rows["unix_time_s"][later] -= seconds
+    return bytes(buf)
+
+
+def test_a_real_ndax_whose_clock_was_set_back_reads_from_its_test_time(
+    conformance_data: Path, tmp_path: Path
+) -> None:
+    source = conformance_data / FASTNDA / "Unit27_Example_Data_File.ndax"
+    original = read(source)
+    patched = tmp_path / "clock_set_back.ndax"
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(patched, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "data_runInfo.ndc":
+                data = clock_set_back(data, after_index=150, seconds=3600)
+            zout.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
+    parsed = read(patched)  # fastnda warns of the negative jumps: not taken for damage
+    assert parsed.format == "neware-nda"
+    assert "unix_time_second" in original.table.columns
+    assert "unix_time_second" not in parsed.table.columns
+    assert any("wall clock (unix time) jumps backwards" in w for w in parsed.warnings)
+    jumps = parsed.metadata["wall_clock_jumps"]
+    assert len(jumps) == 1 and -3600 < jumps[0]["jump_s"] < -3500
+    assert parsed.metadata["software_version"] == original.metadata["software_version"]
+    for column in ("test_time_second", "voltage_volt", "current_ampere", "charging_capacity_ah"):
+        np.testing.assert_array_equal(parsed.table[column], original.table[column])
