@@ -182,7 +182,11 @@ def _fit(
     """One spectrum's fit: the given circuit, started from ``previous`` (else the initial
     guess), or the automatic model choice with candidates started from ``warm``."""
     if params.circuit is not None:
-        start = previous.values if previous is not None else params.initial_guess
+        # Only a reliable fit is a start: a degenerate minimum (a parameter at a bound, a
+        # singular Jacobian) is so ill-conditioned that rounding differences of a few ulp
+        # (BLAS kernels depend on memory alignment) send the next fit to different minima.
+        usable = previous is not None and previous.success
+        start = previous.values if usable and previous is not None else params.initial_guess
         return fit_circuit(f, z, params.circuit, start, weighting=params.weighting), None
     choice = choose_model(
         f, z, weighting=params.weighting, area_cm2=params.area_cm2, drt=drt, warm=warm
