@@ -113,6 +113,11 @@ class EISParams(Params):
         choices=M_SELECTIONS,
     )
     kk_max_m: int = param(50, doc="lin-KK largest number of RC elements")
+    dc_table: str | None = param(
+        None,
+        doc="sha256 of the cycling table (another file of the test run) that tags the spectra "
+        "with their half-cycle and charge; set by labdb (analysis.eis.insitu_link)",
+    )
 
     def __post_init__(self) -> None:
         if self.circuit is not None:
