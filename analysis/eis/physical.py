@@ -224,7 +224,7 @@ def choose_model(
 
     ``diffusion=False`` leaves out the Warburg variants; an inductive high-frequency tail adds
     ``L0`` to every candidate; ``warm`` gives previous fits of the candidates (a series) to
-    start from (the reliable ones; the others start from the data)."""
+    start from."""
     f = np.asarray(frequency_hz, dtype=np.float64)
     z = np.asarray(impedance, dtype=np.complex128)
     drt = drt or compute_drt(f, z)
@@ -233,8 +233,7 @@ def choose_model(
     fits: dict[str, FitResult] = {}
     for circ in candidates(diffusion=diffusion, inductance=tail > 0):
         previous = (warm or {}).get(circ)
-        # an unreliable (degenerate) previous fit is no start: see analysis.pipelines.eis
-        guess = previous.values if previous is not None and previous.success else None
+        guess = previous.values if previous is not None else None
         fits[circ] = fit_circuit(f, z, circ, guess, weighting=weighting)
     bic = {c: r.bic for c, r in fits.items()}
     unreliable = {c: r.problems or (r.message,) for c, r in fits.items() if not r.success}
