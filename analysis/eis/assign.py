@@ -54,7 +54,20 @@ def brug_capacitance(q: float, alpha: float, r_ohm: float, r_series_ohm: float) 
     if not (q > 0 and alpha > 0 and r_ohm > 0):
         return math.nan
     conductance = 1.0 / r_ohm + (1.0 / r_series_ohm if r_series_ohm > 0 else 0.0)
-    return float(q ** (1.0 / alpha) * conductance ** ((alpha - 1.0) / alpha))
+    try:
+        return float(q ** (1.0 / alpha) * conductance ** ((alpha - 1.0) / alpha))
+    except OverflowError:  # a degenerate arc (alpha near 0)
+        return math.inf
+
+
+def cpe_time_constant_s(r_ohm: float, q: float, alpha: float) -> float:
+    """tau = (R Q)^(1/alpha) (s) of R || CPE(Q, alpha) (R C for alpha = 1), computed in
+    logarithms (a degenerate arc with alpha near 0 gives inf, not an overflow); nan unless all
+    three are positive."""
+    if not (r_ohm > 0 and q > 0 and alpha > 0):
+        return math.nan
+    log_tau = math.log(r_ohm * q) / alpha
+    return math.exp(log_tau) if log_tau < 700 else math.inf
 
 
 def capacitance_class(c_specific_f_cm2: float) -> str:
@@ -120,7 +133,7 @@ def arc_facts(
     area_cm2: float | None,
     drt_peaks_hz: Sequence[float],
 ) -> ArcFacts:
-    tau = (r * q) ** (1 / alpha) if r > 0 and q > 0 and alpha > 0 else math.nan
+    tau = cpe_time_constant_s(r, q, alpha)
     fc = 1 / (2 * math.pi * tau) if tau > 0 else math.nan
     c = brug_capacitance(q, alpha, r, rb)
     specific = c / area_cm2 if area_cm2 else c

@@ -113,6 +113,11 @@ class EISParams(Params):
         choices=M_SELECTIONS,
     )
     kk_max_m: int = param(50, doc="lin-KK largest number of RC elements")
+    dc_table: str | None = param(
+        None,
+        doc="sha256 of the cycling table (another file of the test run) that tags the spectra "
+        "with their half-cycle and charge; set by labdb (analysis.eis.insitu_link)",
+    )
 
     def __post_init__(self) -> None:
         if self.circuit is not None:
@@ -182,7 +187,11 @@ def _fit(
     """One spectrum's fit: the given circuit, started from ``previous`` (else the initial
     guess), or the automatic model choice with candidates started from ``warm``."""
     if params.circuit is not None:
-        start = previous.values if previous is not None else params.initial_guess
+        # Only a reliable fit is a start: a degenerate minimum (a parameter at a bound, a
+        # singular Jacobian) is so ill-conditioned that rounding differences of a few ulp
+        # (BLAS kernels depend on memory alignment) send the next fit to different minima.
+        usable = previous is not None and previous.success
+        start = previous.values if usable and previous is not None else params.initial_guess
         return fit_circuit(f, z, params.circuit, start, weighting=params.weighting), None
     choice = choose_model(
         f, z, weighting=params.weighting, area_cm2=params.area_cm2, drt=drt, warm=warm

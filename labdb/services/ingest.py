@@ -165,8 +165,13 @@ def _register_blob(
 def _job_again(data_file: m.DataFile, user: Any) -> m.AnalysisJob | None:
     """The file's first job; when it failed, the same analysis asked for again (a new
     attempt where the idempotency key allows one: sending a file again is how a user retries
-    after, say, a damaged stored copy)."""
+    after, say, a damaged stored copy), unless another analysis of the file succeeded."""
     job = data_file.jobs.order_by("queued_at").first()
+    succeeded = data_file.jobs.filter(status=m.AnalysisJob.Status.SUCCEEDED)
+    if job is not None and job.status == m.AnalysisJob.Status.FAILED and succeeded.exists():
+        # the file was analysed as what it holds (a cycling file in an in-situ EIS run gets
+        # its cycling analysis after the protocol's failed): nothing to retry
+        return succeeded.order_by("queued_at").first()
     if job is not None and job.status == m.AnalysisJob.Status.FAILED:
         # parameters today's pipeline refuses (ValidationError): the failed job stays
         with contextlib.suppress(ValidationError):

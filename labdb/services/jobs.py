@@ -32,6 +32,7 @@ import os
 import socket
 import time
 import uuid
+from dataclasses import dataclass, replace
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -47,6 +48,7 @@ from labdb import models as m
 from labdb.provenance import analysis_version, code_commit, library_versions, sha256_of
 from labdb.services.audit import audit
 from labdb.services.execution import Outcome, run_supervised
+from labdb.services.insitu import dc_source, linked_eis_requests, tagged_table
 from labdb.services.job_queue import job_send, jobs_sweep
 from labdb.services.parsing import (
     parsed_table_record,
@@ -226,18 +228,18 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
     pipeline = pipelines.get(job.kind)
     params = pipeline.validate(job.parameters)
     previous = previous_table(job.data_file, pipeline.accepts)
+    dc = dc_source(job, getattr(params, "dc_table", None))
 
-    def work(progress: Any) -> tuple[dict[str, Any], StoredOutput, dict[str, float]]:
+    def work(
+        progress: Any,
+    ) -> tuple[dict[str, Any], StoredOutput, dict[str, float]] | OtherKinds:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         _injected_delay(job.data_file.original_name)
         whole = read_data_file(job.data_file, previous)  # verifies the stored bytes first
         source = whole.part(pipeline.accepts)
         if source is None:
-            raise JobFailure(
-                f"{job.data_file.original_name}: the file holds {' and '.join(whole.kinds)} "
-                f"data, not data for {a(job.kind)} analysis"
-            )
+            return OtherKinds(tuple(whole.kinds))
         table_sha = known_tables.get(
             (source.parser, source.parser_version, source.kind)
         ) or store_frame(source.table)
@@ -259,7 +261,13 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         timings["read_s"] = time.perf_counter() - t0
         progress(0.3)
         t1 = time.perf_counter()
-        output = pipeline.run(source.table, params, lambda f: progress(0.3 + 0.6 * f))
+        table, link, link_warnings = source.table, None, list[str]()
+        if dc is not None:
+            table, link, link_warnings = tagged_table(table, metadata, dc)
+        output = pipeline.run(table, params, lambda f: progress(0.3 + 0.6 * f))
+        if link is not None:
+            summary = {**output.summary, "in_situ_link": link}
+            output = replace(output, summary=summary, warnings=(*link_warnings, *output.warnings))
         timings["analyze_s"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         stored = output_store(output)
@@ -320,6 +328,16 @@ def _finish(job: m.AnalysisJob, outcome: Outcome) -> m.AnalysisJob | None:
         _fail(job, outcome.message, {})
     elif outcome.status == "transient":
         _retry_later(job, outcome.message)
+    elif isinstance(outcome.value, OtherKinds):
+        kinds = outcome.value.kinds
+        _fail(
+            job,
+            f"{job.data_file.original_name}: the file holds {' and '.join(kinds)} data, not data "
+            f"for {a(job.kind)} analysis",
+            {},
+        )
+        with transaction.atomic():  # a file of another kind in the run gets its own analysis
+            _request_companion_jobs(job, list(kinds))
     else:
         try:
             if not _store(job, *outcome.value):
@@ -350,7 +368,8 @@ def _store(
             timings=timings,
             library_versions=library_versions(),
             lease_expires_at=None,
-            input_sha256=[job.data_file.sha256, table.sha256],
+            input_sha256=[job.data_file.sha256, table.sha256]
+            + ([job.parameters["dc_table"]] if job.parameters.get("dc_table") else []),
             output_sha256=stored.sha256,
         )
         audit(
@@ -361,7 +380,15 @@ def _store(
             details={"timings": timings},
         )
         _request_companion_jobs(job, parsed["metadata"].get("other_tables") or [])
+        linked_eis_requests(job, table)
     return True
+
+
+@dataclass(frozen=True)
+class OtherKinds:
+    """What the child returns for a file that holds no table of the job's kind: its kinds."""
+
+    kinds: tuple[str, ...]
 
 
 #: the analysis each kind of table gets when it comes as another table of a mixed file

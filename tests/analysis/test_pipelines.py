@@ -79,6 +79,10 @@ def test_eis_series_gives_the_same_json_every_time_and_real_progress(
     assert seen[-1] == 1.0 and seen == sorted(seen) and len(seen) == len(names) + 1
     for spectrum in first.summary["details"]:
         assert spectrum["kk"]["M"] >= 1 and spectrum["drt"]["tau_s"]
+        p = spectrum["fit"]["parameters"]
+        if "R2" in p and "CPE2_0" in p:  # two interchangeable arcs: reported fastest first
+            taus = [(p[f"R{i}"] * p[f"CPE{i}_0"]) ** (1 / p[f"CPE{i}_1"]) for i in (1, 2)]
+            assert taus[0] <= taus[1]
         assert len(spectrum["curve"]["residual_real"]) == len(frames[spectrum["spectrum"]])
 
 

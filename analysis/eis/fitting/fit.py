@@ -10,6 +10,7 @@ import numpy as np
 
 from analysis.eis.circuit import Circuit, parse_circuit
 from analysis.eis.elements import EXPONENT_UNITS, Complex, Real
+from analysis.eis.fitting.canonical import canonical_permutation
 from analysis.eis.fitting.optimize import _solve
 from analysis.eis.fitting.problem import _Problem
 from analysis.eis.fitting.result import FitResult, _result
@@ -42,7 +43,9 @@ def fit_circuit(
     guess, 4, run only when fewer than three of the data-driven starts agree on the minimum).
     A fit from a given guess that degenerates (a parameter runs off by more than 10 decades,
     shorting or opening a branch, or no convergence) is retried from the data-driven guesses
-    and the lower chi-square kept.
+    and the lower chi-square kept. Interchangeable branches (two arcs in series) are reported
+    in a canonical order, arcs fastest first (:mod:`analysis.eis.fitting.canonical`), whatever
+    order the minimiser found them in.
     """
     from analysis.eis.guess import initial_guesses, perturbed_starts
 
@@ -113,7 +116,25 @@ def fit_circuit(
             if cost < best[0]:
                 best = (cost, u, message, success)
         starts = starts + [start] * 3
-    return _result(problem, circ, best[1], weighting, fixed, best[2], best[3], len(starts))
+    u = _canonical(problem, circ, best[1])
+    return _result(problem, circ, u, weighting, fixed, best[2], best[3], len(starts))
+
+
+def _canonical(problem: _Problem, circ: Circuit, u: Real) -> Real:
+    """``u`` with interchangeable branches in canonical order
+    (:mod:`analysis.eis.fitting.canonical`). Interchangeable free parameters share their bounds,
+    hence their transform to ``u``: permuting ``u`` permutes the parameters exactly."""
+    free_mask = np.zeros(circ.n_params, dtype=bool)
+    free_mask[problem.free] = True
+    lower = np.full(circ.n_params, np.nan)
+    upper = np.full(circ.n_params, np.nan)
+    lower[problem.free], upper[problem.free] = problem.lower, problem.upper
+    perm = canonical_permutation(circ, problem.params(u), free_mask, lower, upper)
+    if np.array_equal(perm, np.arange(circ.n_params)):
+        return u
+    slot = np.full(circ.n_params, -1)
+    slot[problem.free] = np.arange(problem.free.size)
+    return np.asarray(u[slot[perm[problem.free]]], dtype=np.float64)
 
 
 def _settled(costs: list[float]) -> bool:

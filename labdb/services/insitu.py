@@ -1,0 +1,126 @@
+"""In-situ spectra of one file tagged from the cycling file of the same test run.
+
+A Gamry sequence writes each technique to its own file: the spectra (``.DTA``, with their start
+time and each point's time) and the cycling. When both are files of one test run, the EIS
+analysis tags each spectrum with its half-cycle, plating/stripping state, the charge passed
+since the half-cycle began and the cycle, by placing the spectra on the cycling file's clock
+(:mod:`analysis.eis.insitu_link`, docs/eis.md "In-situ EIS from two files").
+
+The link is the EIS job's parameter ``dc_table`` (the sha256 of the cycling table), so a job
+names the table it was tagged from and sending the same files again asks for nothing new:
+
+- when an EIS job without ``dc_table`` succeeds on a file whose spectra carry a start time,
+  and the run already has a cycling table with a wall clock, the same analysis is asked for
+  with ``dc_table`` = that table (the newest);
+- when a cycling job succeeds later, every EIS file of the run whose spectra carry a start time
+  gets the analysis of its newest EIS job again with ``dc_table`` = the new table, unless that
+  job already names it (re-tagging, idempotent: :func:`labdb.services.jobs.job_request` finds
+  an existing job for the same parameters).
+
+Mixed BioLogic files tag their own spectra and are left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from analysis.eis.insitu_link import cycling_start_unix, eis_start_unix, link_spectra
+from labdb import models as m
+from labdb.storage import blob_file
+
+
+@dataclass(frozen=True)
+class DCSource:
+    """The cycling table an EIS job is tagged from, looked up by the worker before the job's
+    child process starts (the child has no database)."""
+
+    sha256: str
+    metadata: dict[str, Any]
+    original_name: str
+
+
+def dc_source(job: m.AnalysisJob, dc_table: str | None) -> DCSource | None:
+    """The cycling table ``dc_table`` of the job's test run; ``ValueError`` naming it when the
+    run has no such table."""
+    if job.kind != "eis" or not dc_table:
+        return None
+    table = (
+        m.ParsedTable.objects.filter(
+            sha256=dc_table, kind="cycling", data_file__test_run_id=job.data_file.test_run_id
+        )
+        .select_related("data_file")
+        .first()
+    )
+    if table is None:
+        raise ValueError(
+            f"dc_table: no cycling table {dc_table[:12]}... among the files of test run "
+            f"{job.data_file.test_run}"
+        )
+    return DCSource(table.sha256, dict(table.metadata), table.data_file.original_name)
+
+
+def tagged_table(
+    eis: pd.DataFrame, eis_metadata: dict[str, Any], source: DCSource
+) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
+    """The EIS table tagged from ``source`` (runs in the job's child), the link's summary and
+    its warnings; the table unchanged, with the reason as a warning, when it cannot be placed."""
+    with blob_file(source.sha256) as fh:
+        cycling = pd.read_parquet(fh)
+    about: dict[str, Any] = {"cycling_file": source.original_name, "cycling_table": source.sha256}
+    c0 = cycling_start_unix(cycling, source.metadata)
+    if c0 is None:
+        why = f"{source.original_name} records no wall-clock time"
+        return eis, {**about, "linked": False, "reason": why}, [f"spectra not tagged: {why}"]
+    start, how = eis_start_unix(eis_metadata, eis, cycling, c0)
+    if start is None:
+        return eis, {**about, "linked": False, "reason": how}, [f"spectra not tagged: {how}"]
+    link = link_spectra(eis, start, cycling, c0)
+    summary = {**about, "linked": True, "start": how, **link.summary()}
+    return link.table, summary, list(link.warnings)
+
+
+def _has_clock(table: m.ParsedTable) -> bool:
+    return "unix_time_second" in table.columns or "start_unix_time_second" in table.metadata
+
+
+def _has_start(table: m.ParsedTable) -> bool:
+    meta = table.metadata or {}
+    placed = "start_unix_time_second" in meta or "start_unix_time_candidates" in meta
+    return placed and "time_second" in table.columns and "mixed" not in meta
+
+
+def linked_eis_requests(job: m.AnalysisJob, table: m.ParsedTable) -> None:
+    """After ``job`` succeeded on ``table``: the EIS analyses its test run's in-situ link asks
+    for (module docstring). Runs in the job's storing transaction."""
+    run_id = job.data_file.test_run_id
+    if table.kind == "cycling" and _has_clock(table):
+        others = m.ParsedTable.objects.filter(data_file__test_run_id=run_id, kind="eis").exclude(
+            data_file_id=job.data_file_id
+        )
+        for eis in others.select_related("data_file"):
+            if _has_start(eis):
+                _request(eis.data_file, table.sha256)
+    elif table.kind == "eis" and not job.parameters.get("dc_table") and _has_start(table):
+        cycling = m.ParsedTable.objects.filter(
+            data_file__test_run_id=run_id, kind="cycling"
+        ).exclude(data_file_id=job.data_file_id)
+        newest = next((t for t in cycling.order_by("-created_at") if _has_clock(t)), None)
+        if newest is not None:
+            _request(job.data_file, newest.sha256)
+
+
+def _request(data_file: m.DataFile, dc_table: str) -> None:
+    from labdb.services.jobs import cell_parameters, job_request
+
+    last = data_file.jobs.filter(kind="eis").order_by("-queued_at").first()
+    base = dict(last.parameters) if last is not None else {}
+    if not base:
+        base = cell_parameters(data_file.test_run, "eis")
+    if base.get("dc_table") == dc_table:
+        return
+    job_request(
+        data_file=data_file, kind="eis", parameters={**base, "dc_table": dc_table}, user=None
+    )
