@@ -47,8 +47,14 @@ _NEWEST = {
 
 
 def _visible_results(user: Any, cells: Sequence[m.Cell]) -> QuerySet[m.AnalysisResult]:
-    return visible(m.AnalysisResult, user).filter(
-        test_run__cell_id__any_of=[c.pk for c in cells], job__data_file__removal__isnull=True
+    # NOT EXISTS rather than the LEFT JOIN of ``job__data_file__removal__isnull``: with (almost)
+    # no removals PostgreSQL estimated 0.5 % of all files kept and walked every file up to its
+    # run before the cell filter (4 s for a page of 50 cells among 10,000, bench/scale.py)
+    removed = m.DataFileRemoval.objects.filter(data_file_id=OuterRef("job__data_file_id"))
+    return (
+        visible(m.AnalysisResult, user)
+        .filter(test_run__cell_id__any_of=[c.pk for c in cells])
+        .exclude(Exists(removed))
     )
 
 
