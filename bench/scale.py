@@ -340,7 +340,7 @@ def _fits(result_ids: list[int], rng: np.random.Generator) -> Iterator[dict[str,
             }
 
 
-def measure(repeat: int, log: Callable[[str], None]) -> list[dict[str, Any]]:
+def measure(repeat: int, log: Callable[[str], None], only: str = "") -> list[dict[str, Any]]:
     from django.contrib.auth import get_user_model
     from django.db import connection, reset_queries
     from django.test import Client
@@ -376,6 +376,8 @@ def measure(repeat: int, log: Callable[[str], None]) -> list[dict[str, Any]]:
     ]
     out = []
     for name, url, target in checks:
+        if only and not any(part in name for part in only.split(",")):
+            continue
         times = []
         for i in range(repeat):
             reset_queries()  # the query log is bounded (9,000): start each request empty
@@ -427,6 +429,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=None, help="requests per check")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     parser.add_argument("--reuse", default="", help="measure a kept bench database (by name)")
+    parser.add_argument(
+        "--generate-only", action="store_true", help="generate and keep, measure nothing"
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="measure only the checks whose names contain one of these (comma-separated)",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -457,12 +467,14 @@ def main() -> None:
         log(f"migrated the database {name}: {time.perf_counter() - t0:.1f} s")
         if not args.reuse:
             sizes = generate(scale, np.random.default_rng(18), log)
-            log(f"generated {sizes}\n")
-        rows = measure(repeat, log)
+            log(f"generated {sizes} in the database {name}\n")
+        if args.generate_only:
+            return
+        rows = measure(repeat, log, args.only)
         explain(rows, log)
     finally:
         connection.close()
-        if not args.keep and not args.reuse:
+        if not (args.keep or args.generate_only) and not args.reuse:
             _admin(url, f'DROP DATABASE IF EXISTS "{name}"')
 
 

@@ -10,5 +10,7 @@ class LabdbConfig(AppConfig):
         from django.conf import settings
 
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
-        # Register the Celery tasks in every process (the services send them by name).
+        # ``field__any_of=[...]`` (one array parameter on PostgreSQL, labdb.lookups), and the
+        # Celery tasks in every process (the services send them by name)
+        import labdb.lookups
         import labdb.tasks  # noqa: F401

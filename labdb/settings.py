@@ -123,6 +123,13 @@ if _database_url:
     DATABASES = {
         "default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
     }
+    if "postgresql" in DATABASES["default"]["ENGINE"]:
+        # No JIT compilation: the pages' queries are short, and over a decade of a lab their
+        # cost estimates pass jit_above_cost, so PostgreSQL compiled each for seconds before a
+        # 30 ms run (the impact walk of a lot: 14 s -> 0.26 s, bench/scale.py, docs/scale-out.md).
+        # LABDB_PG_OPTIONS replaces these server options (libpq "options").
+        _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+        _pg_options.setdefault("options", os.environ.get("LABDB_PG_OPTIONS", "-c jit=off"))
 else:
     DATABASES = {
         "default": {

@@ -69,12 +69,12 @@ def statistics(request: Request) -> Response:
         kind=q.get("kind", ""),
         seed=q.get("seed", ""),
         binder=q.get("binder", ""),
+        related=False,
     )
-    results = sel.results_of_cells(request.user, [i.cell for i in infos], None)
-    metrics = sel.cell_metrics(request.user, [i.cell for i in infos], results)
+    metrics = sel.cell_metrics(request.user, [i.cell for i in infos])
     left_out: dict[str, list[str]] | None = None
     if q.get("conforming", "") in ("1", "true", "yes"):
-        infos, left_out = without_deviations(request.user, infos, results)
+        infos, left_out = without_deviations(request.user, infos)
     stats = study_statistics(sel.grouped(infos, by), metrics, by=by, left_out=left_out)
     return Response(stats.to_dict())
 

@@ -297,7 +297,9 @@ def without_deviations(
     """The cells none of whose runs (newest results, or ``results``) deviate from their
     protocol, and the others (label -> deviation messages)."""
     if results is None:
-        results = sel.results_of_cells(user, [i.cell for i in infos], None)
+        from labdb.selectors.cell_summary import deviating_results
+
+        results = deviating_results(user, [i.cell for i in infos])
     deviations = run_deviations(results)
     kept = [i for i in infos if i.cell.pk not in deviations]
     left = {i.cell.label: deviations[i.cell.pk] for i in infos if i.cell.pk in deviations}

@@ -64,6 +64,11 @@ CUSTOM_FIGURES = [
     ("", "Voltage versus time", "voltage-time", {}),
     SURVIVAL_FIGURE,
 ]
+#: a group's cells listed by name in the replicate table (the rest counted): a decade of a
+#: lab is 10,000 cells, which no table row should list
+CELLS_LISTED = 100
+#: the cell chooser lists every cell up to this many; above, the filters choose
+CELL_CHOICES_MAX = 2000
 SELECTION_KEYS = ("cells", "group", "kind", "seed", "binder", "conforming")
 
 
@@ -116,6 +121,7 @@ def compare_page(request: HttpRequest) -> HttpResponse:
         saved = _paper_frozen(user)
     paper = saved is not None and saved.name == PAPER_NAME
     path = "/compare/plots/"
+    results: list[m.AnalysisResult] | None = None  # None: each run's newest, picked in SQL
     if saved is not None:
         cells = saved_cells(user, saved)
         infos = list(sel.cell_infos(cells).values())
@@ -140,9 +146,9 @@ def compare_page(request: HttpRequest) -> HttpResponse:
             kind=chosen["kind"],
             seed=chosen["seed"],
             binder=chosen["binder"],
+            related=False,
         )
-        results = sel.results_of_cells(user, [i.cell for i in infos], None)
-        metrics = sel.cell_metrics(user, [i.cell for i in infos], results)
+        metrics = sel.cell_metrics(user, [i.cell for i in infos])
         export_query = request.GET.urlencode()
     kept, left_out = without_deviations(user, infos, results)
     if chosen["conforming"]:
@@ -158,7 +164,10 @@ def compare_page(request: HttpRequest) -> HttpResponse:
         toggle.append(("conforming", "1"))
     held = quarantined_lots_of([i.cell for i in infos])
     for row in rows:  # cells from a quarantined lot are flagged, with the lot and reason
-        row["cell_rows"] = [(c, held.get(c.pk, [])) for c in row["cells"]]
+        cells = row["cells"]
+        row["cell_rows"] = [(c, held.get(c.pk, [])) for c in cells[:CELLS_LISTED]]
+        row["more_cells"] = len(cells[CELLS_LISTED:])
+        row["more_held"] = sum(1 for c in cells[CELLS_LISTED:] if c.pk in held)
     mech_columns, mech_rows = mechanics_table(user)
     mech_cards = [
         Card("mechanics", label[0].upper() + label[1:], path, {"metric": key}, key=key)
@@ -166,7 +175,14 @@ def compare_page(request: HttpRequest) -> HttpResponse:
         if key
         in {"peel_strength_gf_per_mm", "critical_load_mN", "mean_elastic_recovery", "hardness_GPa"}
     ]
-    all_infos = sel.comparison_cells(user)
+    unfiltered = saved is None and not any(chosen[k] for k in ("cells", "kind", "seed", "binder"))
+    if unfiltered and not chosen["conforming"]:
+        all_infos = infos
+    else:
+        all_infos = sel.comparison_cells(user, related=False)
+    all_cells = [i.cell for i in all_infos]
+    if len(all_cells) > CELL_CHOICES_MAX:  # the chosen ones stay (to unselect); filters choose
+        all_cells = [c for c in all_cells if c.label in chosen["cells"]]
     return render(
         request,
         "compare/compare.html",
@@ -183,7 +199,9 @@ def compare_page(request: HttpRequest) -> HttpResponse:
             "export_query": export_query,
             "group_by": by,
             "groupings": sel.GROUPINGS.items(),
-            "all_cells": [i.cell for i in all_infos],
+            "all_cells": all_cells,
+            "cell_choices_max": CELL_CHOICES_MAX,
+            "cells_total": len(all_infos),
             "seeds": sorted({i.seeds for i in all_infos}),
             "binders": sorted({i.binder for i in all_infos}),
             "kinds": m.Cell.Kind.choices,

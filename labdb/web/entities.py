@@ -50,10 +50,12 @@ def _materials_of_role(role: str) -> Callable[[Any], list[tuple[str, str]]]:
 
 def _cell_by_component(role: str) -> Callable[[QuerySet[Any], str], QuerySet[Any]]:
     def apply(qs: QuerySet[Any], value: str) -> QuerySet[Any]:
-        return qs.filter(
-            anode_batch__formulation__components__role=role,
-            anode_batch__formulation__components__lot__material__name=value,
-        ).distinct()
+        # a semi-join (IN): no row per component to take out again with DISTINCT, which made
+        # PostgreSQL sort every matching cell before the page (bench/scale.py)
+        formulations = m.Formulation.objects.filter(
+            components__role=role, components__lot__material__name=value
+        )
+        return qs.filter(anode_batch__formulation__in=formulations.values("pk"))
 
     return apply
 

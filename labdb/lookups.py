@@ -1,0 +1,35 @@
+"""``field__any_of=[...]``: membership in a long list of values as ONE array parameter on
+PostgreSQL (``= ANY(%s)``), ``IN (...)`` elsewhere.
+
+A page over a decade of a lab asks for the results of 10,000 cells: as ``IN`` that is 10,000
+placeholders, which Django prepares one by one and psycopg splits out of the query text again
+(seconds per query on a loaded machine, bench/scale.py); as an array it is one value.
+Registered on every field and foreign key when this module is imported (labdb.apps).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Field, ForeignKey, Lookup
+from django.db.models.lookups import In
+
+
+class AnyOf(Lookup):  # type: ignore[type-arg]
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> Any:
+        return list(self.rhs)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        if connection.vendor != "postgresql":
+            return compiler.compile(In(self.lhs, self.rhs))  # type: ignore[no-any-return]
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        field = self.lhs.output_field
+        values = [field.get_db_prep_value(v, connection, prepared=False) for v in self.rhs]
+        return f"{lhs} = ANY(%s)", [*lhs_params, values]
+
+
+Field.register_lookup(AnyOf)
+ForeignKey.register_lookup(AnyOf)

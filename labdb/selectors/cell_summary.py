@@ -1,0 +1,185 @@
+"""The headline numbers of many cells at once, picked by the database.
+
+:func:`labdb.selectors.results.cell_metrics` given the results of the cells builds each cell's
+summary in Python from every result of every run (a decade of a lab is 50,000 results);
+:func:`cell_summaries` answers the same question with a few window-function queries over the
+run-metric columns each :class:`~labdb.models.AnalysisResult` stores when its job finishes
+(immutable thereafter, migration 0014), so nothing is denormalised and the provenance of every
+number stays its result (``CellMetrics.result``). The rules are those of ``cell_metrics``
+(tests/labdb/selectors/test_cell_summary.py checks both give the same numbers):
+
+- each run's newest result of each kind (files removed from use left out);
+- the cell's main cycling result: a long-term cycling run (plating/stripping, galvanostatic)
+  before any other, then the most cycles, then the first run by label;
+- a full cell's initial CE from its formation run (the first by label) when it has one;
+- RCT after N cycles: the first spectrum of the after-N-cycles EIS run (the last by label
+  when a cell has several for one N), in ohm cm2 when the cell's area is known, else ohm.
+
+Two queries whatever the number of cells: each run's newest result is picked once (a
+``ROW_NUMBER()`` window in a CTE), then the cell's main result, its formation ICE and its RCTs
+by window functions over that CTE; rows come back as tuples (no ORM model per row but the
+main result itself, loaded with only its metric columns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from labdb import models as m
+from labdb.selectors.access import visible
+from labdb.selectors.results import LONG_TERM_KINDS, CellMetrics
+
+#: the metric columns of a result that a summary reads
+METRIC_COLUMNS = tuple(metric.column for metric in m.RUN_METRICS)
+#: (alias, ORM path) of the columns of each newest result the summary works on
+_NEWEST = {
+    "cell": "test_run__cell_id",
+    "run_label": "test_run__label",
+    "after_cycles": "test_run__after_cycles",
+    "protocol_kind": "test_run__protocol__kind",
+    "cell_kind": "test_run__cell__kind",
+}
+
+
+def _visible_results(user: Any, cells: Sequence[m.Cell]) -> QuerySet[m.AnalysisResult]:
+    # NOT EXISTS rather than the LEFT JOIN of ``job__data_file__removal__isnull``: with (almost)
+    # no removals PostgreSQL estimated 0.5 % of all files kept and walked every file up to its
+    # run before the cell filter (4 s for a page of 50 cells among 10,000, bench/scale.py)
+    removed = m.DataFileRemoval.objects.filter(data_file_id=OuterRef("job__data_file_id"))
+    return (
+        visible(m.AnalysisResult, user)
+        .filter(test_run__cell_id__any_of=[c.pk for c in cells])
+        .exclude(Exists(removed))
+    )
+
+
+def _newest_window() -> Window:
+    return Window(
+        RowNumber(),
+        partition_by=[F("test_run_id"), F("kind")],
+        order_by=[F("created_at").desc(), F("job_id").desc()],
+    )
+
+
+def _newest_cte(user: Any, cells: Sequence[m.Cell]) -> tuple[str, list[Any]]:
+    """``ranked`` (every visible result of the cells with its rank among its run's results
+    of its kind, 1 = newest) and ``newest`` (rank 1), as the SQL of a ``WITH`` clause."""
+    qs = (
+        _visible_results(user, cells)
+        .annotate(newest=_newest_window(), **{k: F(v) for k, v in _NEWEST.items()})
+        .values("job_id", "kind", *METRIC_COLUMNS, *_NEWEST, "newest")
+        .order_by()
+    )
+    sql, params = qs.query.sql_with_params()
+    return f"ranked AS ({sql}), newest AS (SELECT * FROM ranked WHERE newest = 1)", list(params)
+
+
+def _main_sql(cte: str) -> str:
+    """One row per cell with cycling results: its main result's columns and, for a full cell,
+    the initial CE of its formation run."""
+    long_term = ", ".join(["%s"] * len(LONG_TERM_KINDS))
+    cols = ", ".join(f"main.{c}" for c in METRIC_COLUMNS)
+    return f"""
+WITH {cte},
+main AS (
+  SELECT newest.*, ROW_NUMBER() OVER (
+    PARTITION BY cell
+    ORDER BY CASE WHEN protocol_kind IN ({long_term}) THEN 0 ELSE 1 END,
+             COALESCE(cycle_count, 0) DESC, run_label ASC
+  ) AS pick
+  FROM newest WHERE kind = 'cycling'
+),
+formation AS (
+  SELECT cell, initial_coulombic_efficiency AS ice,
+         ROW_NUMBER() OVER (PARTITION BY cell ORDER BY run_label ASC) AS pick
+  FROM newest
+  WHERE kind = 'cycling' AND protocol_kind = 'formation' AND cell_kind = 'full'
+)
+SELECT main.cell, main.job_id, {cols}, formation.ice
+  FROM main LEFT JOIN formation ON formation.cell = main.cell AND formation.pick = 1
+ WHERE main.pick = 1
+"""  # nosec B608: identifiers from the models, values passed as parameters
+
+
+def _rct_sql(cte: str) -> str:
+    """(cell, N, RCT) of each after-N-cycles EIS run chosen per cell and N: the first
+    spectrum's RCT per area, else in ohm (NULL without a fit)."""
+    fits = m.EISSpectrumFit._meta.db_table
+    return f"""
+WITH {cte},
+eis AS (
+  SELECT job_id, cell, after_cycles, ROW_NUMBER() OVER (
+    PARTITION BY cell, after_cycles ORDER BY run_label DESC
+  ) AS pick
+  FROM newest WHERE kind = 'eis' AND after_cycles IS NOT NULL
+)
+SELECT eis.cell, eis.after_cycles,
+       (SELECT COALESCE(f.rct_ohm_cm2, f.rct_ohm) FROM {fits} f
+         WHERE f.result_id = eis.job_id ORDER BY f.spectrum LIMIT 1)
+  FROM eis WHERE eis.pick = 1
+"""  # nosec B608: identifiers from the models, values passed as parameters
+
+
+def _uuid(value: Any) -> Any:
+    """A cell id as the model holds it (SQLite returns UUIDs as hex text)."""
+    return m.Cell._meta.pk.to_python(value)  # type: ignore[union-attr]
+
+
+def cell_summaries(user: Any, cells: Sequence[m.Cell]) -> dict[Any, CellMetrics]:
+    """cell pk -> :class:`CellMetrics` of each of ``cells`` (see the module's rules)."""
+    out = {c.pk: CellMetrics(cell=c, result=None) for c in cells}
+    if not cells:
+        return out
+    cte, params = _newest_cte(user, cells)
+    names = ["job_id", *METRIC_COLUMNS]
+    by_pk = {c.pk: c for c in cells}
+    with connection.cursor() as cursor:
+        cursor.execute(_main_sql(cte), [*params, *LONG_TERM_KINDS])
+        mains = cursor.fetchall()
+        cursor.execute(_rct_sql(cte), params)
+        rcts = cursor.fetchall()
+    for cell_id, *values, formation_ice in mains:
+        cell = by_pk[_uuid(cell_id)]
+        values[0] = _uuid(values[0])  # the job's id is the result's primary key
+        main = m.AnalysisResult.from_db(connection.alias, names, values)
+        ice = formation_ice if cell.kind == "full" else None
+        cm = out[cell.pk]
+        cm.result = main
+        cm.ice = ice if ice is not None else main.initial_coulombic_efficiency
+        cm.average_ce = main.average_coulombic_efficiency
+        cm.cumulative_ce = main.cumulative_coulombic_efficiency
+        cm.cycles = main.cycle_count
+        cm.short_circuit_cycle = main.short_circuit_cycle
+        cm.cycle_life = main.cycle_life
+        cm.retention = main.capacity_retention if cell.kind == "full" else None
+        cm.total_time_h = main.total_time_h
+    for cell_id, n, rct in sorted(rcts, key=lambda row: row[1]):
+        out[_uuid(cell_id)].rct_after[n] = rct
+    return out
+
+
+def deviating_results(user: Any, cells: Sequence[m.Cell]) -> list[m.AnalysisResult]:
+    """The newest results on ``cells`` whose protocol check found deviations (with their
+    runs): what :func:`labdb.selectors.statistics.run_deviations` reads. The few results
+    with deviations are found first, then each is kept if no newer result of its run and kind
+    (file not removed) exists, instead of ranking every result."""
+    newer = m.AnalysisResult.objects.filter(
+        test_run_id=OuterRef("test_run_id"),
+        kind=OuterRef("kind"),
+        job__data_file__removal__isnull=True,
+    ).filter(
+        Q(created_at__gt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), job_id__gt=OuterRef("job_id"))
+    )
+    return list(
+        _visible_results(user, cells)
+        .filter(conformance__deviations__0__isnull=False)
+        .exclude(Exists(newer))
+        .select_related("test_run")
+        .order_by("test_run__cell_id", "test_run__label")
+    )

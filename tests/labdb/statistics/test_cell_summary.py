@@ -1,0 +1,95 @@
+"""The database's pick of each cell's headline numbers (labdb.selectors.cell_summary) gives
+the numbers the Python summary of every result gives (results.cell_metrics with the results),
+on the demo study analysed through the pipeline, with a re-analysis and a removed file; and
+the /compare/ statistics built from it are the same."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from labdb import models as m
+from labdb.selectors import results as sel
+from labdb.selectors.cell_summary import cell_summaries, deviating_results
+from labdb.selectors.statistics import run_deviations, study_statistics
+from labdb.services.jobs import job_rerun
+from labdb.services.reviews import data_file_remove
+
+FIELDS = [f.name for f in dataclasses.fields(sel.CellMetrics) if f.name not in ("cell", "result")]
+
+
+def _python(user: Any, cells: list[m.Cell]) -> dict[Any, sel.CellMetrics]:
+    """The summary built in Python from every newest result of the cells."""
+    return sel.cell_metrics(user, cells, sel.results_of_cells(user, cells, None))
+
+
+def _same(sql: dict[Any, sel.CellMetrics], py: dict[Any, sel.CellMetrics]) -> None:
+    assert sql.keys() == py.keys()
+    for pk, expected in py.items():
+        got = sql[pk]
+        label = expected.cell.label
+        assert (got.result.pk if got.result else None) == (
+            expected.result.pk if expected.result else None
+        ), label
+        for name in FIELDS:
+            assert getattr(got, name) == getattr(expected, name), (label, name)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cell_summaries_and_statistics_equal_the_python_summary_on_the_demo_study(
+    settings: Any, tmp_path: Any
+) -> None:
+    settings.BLOB_DIR = tmp_path / "blobs"
+    call_command("demo")
+    user = get_user_model().objects.get(username="demo")
+    cells = list(m.Cell.objects.order_by("label"))
+
+    sql = cell_summaries(user, cells)
+    _same(sql, _python(user, cells))
+    # the demo exercises the rules: a full cell's ICE from its formation run, RCT after 5
+    # and 10 cycles, the long-term run chosen over the cell's other runs
+    full = sql[m.Cell.objects.get(label="MgAgSn-E-FC1").pk]
+    formation = m.AnalysisResult.objects.get(test_run__label="MgAgSn-E-FC1-FORM-0.1C")
+    assert full.ice == formation.initial_coulombic_efficiency
+    assert full.ice != full.result.initial_coulombic_efficiency
+    assert full.result.test_run.label == "MgAgSn-E-FC1-CYC-0.5C"
+    half = sql[m.Cell.objects.get(label="MgAgSn-E-HC1").pk]
+    assert set(half.rct_after) == {5, 10} and all(v is not None for v in half.rct_after.values())
+    assert half.result.test_run.label == "MgAgSn-E-HC1-PS-1mA-1mAh"
+
+    # a re-analysis replaces its run's result; a removed file takes its results out
+    mg = m.AnalysisResult.objects.get(test_run__label="Mg-E-HC1-PS-1mA-1mAh", kind="cycling")
+    again, created = job_rerun(job=mg.job, parameters={"capacity_source": "integration"}, user=user)
+    assert created
+    again.refresh_from_db()
+    assert again.status == "succeeded", again.error
+    eis10 = m.AnalysisResult.objects.get(test_run__label="MgAgSn-E-HC1-EIS-10cyc")
+    data_file_remove(data_file=eis10.job.data_file, reason="uploaded twice", user=user)
+    sql = cell_summaries(user, cells)
+    _same(sql, _python(user, cells))
+    assert sql[mg.test_run.cell_id].result.pk == again.pk
+    assert set(sql[half.cell.pk].rct_after) == {5}
+
+    # the statistics of /compare/ over every cell, grouped by seed: the same numbers
+    infos = sel.comparison_cells(user)
+    groups = sel.grouped(infos, "seed")
+    py_stats = study_statistics(groups, _python(user, cells), by="seed").to_dict()
+    sql_stats = study_statistics(groups, sel.cell_metrics(user, cells), by="seed").to_dict()
+    assert sql_stats == py_stats
+    ice = next(s for s in sql_stats["metrics"] if s["key"] == "ice")
+    assert ice["groups"]["Ag+Mg+Sn (half)"]["n"] >= 2
+    assert run_deviations(deviating_results(user, cells)) == run_deviations(
+        sel.results_of_cells(user, cells, None)
+    )
+
+    client = Client()
+    client.force_login(user)
+    page = client.get("/compare/?group=seed")
+    assert page.status_code == 200
+    mean = ice["groups"]["Ag+Mg+Sn (half)"]["mean"]
+    assert repr(mean) in page.content.decode()
