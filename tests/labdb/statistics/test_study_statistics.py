@@ -163,6 +163,12 @@ def test_compare_and_api_statistics(client_demo: Client, study: Any) -> None:
     assert list(api["left_out_for_protocol_deviations"]) == [DEVIATING]
     kept = [c for c in api["groups"]["Ag+Mg+Sn (half)"] if c.startswith("MgAgSn-E")]
     assert kept == ["MgAgSn-E-HC1", "MgAgSn-E-HC2", "MgAgSn-E-HC4"]
+    # and the study report of that selection (so its package) leaves it out, naming why
+    report = client_demo.get("/compare/report.html?group=seed&kind=half&conforming=1")
+    text = report.content.decode()
+    assert f'data-cell="{DEVIATING}"' not in text and 'data-cell="MgAgSn-E-HC4"' in text
+    named = re.search(r'data-testid="report-left-out".*?</p>', text, re.S)
+    assert named and DEVIATING in named.group(0) and "cycles 2-3" in named.group(0)
     # grouping by instrument channel
     api = client_demo.get("/api/v1/statistics/?group=channel&kind=half").json()
     assert api["groups"]["BCS-805-1 ch 3 (half)"] == ["Mg-E-HC1", "MgAgSn-E-HC1", "MgAgSn-E-HC2"]
