@@ -55,6 +55,8 @@ QUEUE = "exports"
 MAX_ATTEMPTS = 3
 #: a queued export whose message was not taken within this is sent again by the sweep
 RESEND_AFTER = dt.timedelta(minutes=10)
+#: an export that could not be sent (broker away) is sent by the sweep once this old
+UNSENT_GRACE = dt.timedelta(seconds=30)
 #: kind -> (file suffix, content type)
 FILES = {
     m.ExportJob.Kind.PACKAGE: (".zip", "application/zip"),
@@ -184,17 +186,24 @@ def export_request(
 def export_send(job_id: str) -> None:
     """Send the export to the ``exports`` queue (run in-process when no broker is configured).
     A broker that cannot be reached leaves it queued; the sweep sends it later."""
+    # by when a worker should have taken it; past that the sweep sends it again
+    due = timezone.now() + RESEND_AFTER
+    queued = m.ExportJob.objects.filter(pk=job_id, status=m.ExportJob.Status.QUEUED)
+    queued.update(lease_expires_at=due)  # before sending: an in-process run finishes it inside
     try:
         current_app.tasks[RUN_TASK].apply_async((job_id,), ignore_result=True, queue=QUEUE)
     except Exception:  # any broker failure: the sweep sends it again
         log.warning(
             "could not send export %s to the workers; the sweep will", job_id, exc_info=True
         )
+        queued.filter(lease_expires_at=due).update(lease_expires_at=None)
 
 
 def exports_sweep(*, now: dt.datetime | None = None) -> list[str]:
-    """Hand back exports whose worker died (lease passed) and send again those queued longer
-    than :data:`RESEND_AFTER` (a lost message); returns the ids sent."""
+    """Hand back exports whose worker died (lease passed) and send again the queued ones no
+    worker took within :data:`RESEND_AFTER` of sending (a lost message) or never sent (the
+    broker was away); returns the ids sent. Claiming is idempotent: a job sent twice runs
+    once."""
     now = now or timezone.now()
     Status = m.ExportJob.Status
     m.ExportJob.objects.filter(status=Status.RUNNING, lease_expires_at__lt=now).update(
@@ -202,11 +211,10 @@ def exports_sweep(*, now: dt.datetime | None = None) -> list[str]:
     )
     due = m.ExportJob.objects.filter(status=Status.QUEUED).filter(
         Q(lease_expires_at__lt=now)
-        | Q(lease_expires_at__isnull=True, queued_at__lt=now - RESEND_AFTER)
+        | Q(lease_expires_at__isnull=True, queued_at__lt=now - UNSENT_GRACE)
     )
     ids = [str(pk) for pk in due.order_by("queued_at").values_list("pk", flat=True)[:100]]
     for job_id in ids:
-        m.ExportJob.objects.filter(pk=job_id, status=Status.QUEUED).update(lease_expires_at=None)
         export_send(job_id)
     return ids
 
