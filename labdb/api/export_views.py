@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from labdb import models as m
+from labdb.reports.selection import selection_of
 from labdb.services.exports import export_request, export_visible
 from labdb.storage import open_blob
 
@@ -103,8 +104,6 @@ def _visible_job(request: Request, pk: Any) -> m.ExportJob:
 )
 @api_view(["POST"])
 def export_create(request: Request) -> Response:
-    from labdb.web.export_jobs import selection_of
-
     form = ExportRequestSerializer(data=request.data)
     form.is_valid(raise_exception=True)
     data = form.validated_data

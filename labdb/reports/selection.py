@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 
 from labdb import models as m
 from labdb.selectors import results as sel
@@ -23,7 +23,7 @@ from labdb.web.cell_plots import CELL_PLOTS
 from labdb.web.compare import CUSTOM_FIGURES, PAPER_FIGURES, SELECTION_KEYS
 from labdb.web.compare_plots import COMPARE_PLOTS
 from labdb.web.figures import PlotRequest
-from labdb.web.saved import PAPER_NAME, pinned_results, saved_cells
+from labdb.web.saved import PAPER_NAME, pinned_results, saved_cells, saved_comparison
 
 #: the point budget of one series in a vector figure: LTTB-decimated like the page's plots,
 #: but finer (4000 points across 175 mm is 0.04 mm apart, below what print resolves)
@@ -180,3 +180,16 @@ def cell_figure(user: Any, cell: m.Cell, name: str, params: dict[str, Any]) -> d
     """The figure dict of one of the cell page's plots."""
     builder = CELL_PLOTS[name]
     return builder(cell, PlotRequest(user, query_dict(params), FIGURE_POINTS))
+
+
+def selection_of(user: Any, data: QueryDict) -> StudySelection:
+    """A saved comparison (``saved``, with ``group`` and ``conforming``) or the comparison
+    page's query (``cells``, ``kind``, ``seed``, ``binder``, ``group``, ``conforming``)."""
+    if data.get("saved"):
+        saved = saved_comparison(user, data["saved"])
+        if saved is None:
+            raise Http404("no such saved comparison")
+        return from_saved(
+            user, saved, data.get("group", ""), conforming=bool(data.get("conforming"))
+        )
+    return from_query(user, data)

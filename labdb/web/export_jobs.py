@@ -26,23 +26,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from labdb import models as m
-from labdb.reports.selection import StudySelection, from_query, from_saved
+from labdb.reports.selection import selection_of
 from labdb.services.exports import export_request, export_visible
 from labdb.storage import open_blob
-from labdb.web.saved import saved_comparison
-
-
-def selection_of(user: Any, data: QueryDict) -> StudySelection:
-    """A saved comparison (``saved``, with ``group`` and ``conforming``) or the comparison
-    page's query (``cells``, ``kind``, ``seed``, ``binder``, ``group``, ``conforming``)."""
-    if data.get("saved"):
-        saved = saved_comparison(user, data["saved"])
-        if saved is None:
-            raise Http404("no such saved comparison")
-        return from_saved(
-            user, saved, data.get("group", ""), conforming=bool(data.get("conforming"))
-        )
-    return from_query(user, data)
 
 
 def export_json(job: m.ExportJob) -> dict[str, Any]:

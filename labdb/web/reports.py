@@ -17,14 +17,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from labdb import models as m
 from labdb.reports.document import report_html
 from labdb.reports.render import FORMATS, NoData, figure_file
-from labdb.reports.selection import FIGURE_POINTS, StudySelection, query_dict
+from labdb.reports.selection import FIGURE_POINTS, StudySelection, query_dict, selection_of
 from labdb.reports.selection import compare_figure as figure_dict
 from labdb.reports.study import ReportFigure, build_report
 from labdb.selectors.access import get_visible
 from labdb.web.batch_plots import BATCH_PLOTS
 from labdb.web.cell_plots import CELL_PLOTS
 from labdb.web.compare_plots import COMPARE_PLOTS
-from labdb.web.export_jobs import request_export, selection_of
+from labdb.web.export_jobs import request_export
 from labdb.web.exports import _file_stem
 from labdb.web.figures import Builder, PlotRequest
 
