@@ -53,6 +53,17 @@ def test_export_package_command_writes_a_valid_crate_with_bdf_figures_report_and
         stdout=stdout,
     )
     assert "4 cells" in stdout.getvalue()
+    # the command goes through the export job: asked again, the same job and stored file
+    job = m.ExportJob.objects.get()
+    assert job.status == "succeeded" and job.parameters["related_doi"] == "10.1039/d4ee00000a"
+    again = StringIO()
+    out2 = tmp_path / "again.zip"
+    call_command(
+        "export_package", "--saved", study.name, "--related-doi", "10.1039/d4ee00000a",
+        "-o", str(out2), stdout=again,
+    )  # fmt: skip
+    assert "the same package as asked for before" in again.getvalue()
+    assert m.ExportJob.objects.count() == 1 and out2.read_bytes() == out.read_bytes()
     crate = ROCrate(_extract(out, tmp_path / "x"))
     folder = Path(crate.source)
 
