@@ -99,6 +99,7 @@ def _visible_job(request: Request, pk: Any) -> m.ExportJob:
         202: OpenApiResponse(OpenApiTypes.OBJECT, description="a new export job, queued"),
         200: OpenApiResponse(OpenApiTypes.OBJECT, description="the same export, asked before"),
         400: OpenApiResponse(OpenApiTypes.OBJECT, description="the field that is wrong"),
+        404: OpenApiResponse(description="no such saved comparison"),
     },
     tags=["exports"],
 )
@@ -133,7 +134,10 @@ def export_detail(request: Request, pk: Any) -> Response:
 
 @extend_schema(
     summary="The built export file (404 until it has succeeded)",
-    responses={(200, "application/octet-stream"): OpenApiResponse(description="the file")},
+    responses={
+        (200, "application/octet-stream"): OpenApiResponse(description="the file"),
+        404: OpenApiResponse(description="no such export, or not built (yet)"),
+    },
     tags=["exports"],
 )
 @api_view(["GET"])
