@@ -26,11 +26,24 @@ def run_analysis_job(job_id: str) -> str | None:
     return job.status if job is not None else None
 
 
+@shared_task(name="labdb.export_run", ignore_result=True)
+def export_run(export_id: str) -> str | None:
+    """Build an export (data package, report PDF, RO-Crate) on the ``exports`` queue; returns
+    its status (None if another worker had it). Its state is in the database."""
+    from labdb.services.exports import export_run as run
+
+    job = run(export_id)
+    return job.status if job is not None else None
+
+
 @shared_task(name="labdb.sweep_jobs")
 def sweep_jobs() -> list[str]:
-    """Re-queue jobs left queued or whose lease expired, and forget passed windows of failed
-    API authentication (scheduled by beat)."""
+    """Re-queue jobs and exports left queued or whose lease expired, and forget passed windows
+    of failed API authentication (scheduled by beat)."""
+    from labdb.services.exports import exports_sweep
+
     requeued = jobs_sweep()
+    requeued += exports_sweep()
     auth_failures_prune()
     return requeued
 

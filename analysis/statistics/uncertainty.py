@@ -21,8 +21,13 @@ the offset does not: to first order CE_read = CE (1 + o t_2 / Q_2 + o t_1 / Q_1)
 This is why high-precision coulometry asks for current accuracy and offset far better
 than the 0.1 % of range of an ordinary cycler (Smith, Burns, Trussler and Dahn, J.
 Electrochem. Soc. 157 (2010) A196; Bond, Burns, Stevens, Dahn and Dahn, J. Electrochem.
-Soc. 160 (2013) A521). A stated gain error that differs between the charge and discharge
-ranges is not modelled (give the worse offset instead).
+Soc. 160 (2013) A521). That a "% of full-scale range" accuracy is a fixed current error, the
+same at any current, whose share of a small current grows, is set out in CountCharge's
+"Measurement and Precision in UHPC" (https://www.countcharge.com/uhpc/principle); BioLogic
+Application Note 53, "Precision and Accuracy in Coulombic Efficiency Measurements (High
+Precision Coulometry HPC)", discusses instrument accuracy in CE measurements. A stated gain
+error that differs between the charge and discharge ranges is not modelled (give the worse
+offset instead).
 
 The offset is a systematic error of the channel, the same sign in every cycle, so the bounds
 add linearly, not in quadrature: the average CE over N cycles has the bound

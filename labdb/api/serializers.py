@@ -447,10 +447,35 @@ class ResultSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 class ResultDetailSerializer(ResultSerializer):
     summary = serializers.JSONField(read_only=True)
+    instrument_bounds = serializers.SerializerMethodField(
+        help_text="limits of error of the average and cumulative CE (fractions, +-) from the "
+        "run's instrument's stated accuracy and calibration date (docs/statistics.md); null "
+        "when the instrument states no current offset"
+    )
 
     class Meta(ResultSerializer.Meta):
-        fields = (*ResultSerializer.Meta.fields, "summary")
+        fields = (*ResultSerializer.Meta.fields, "instrument_bounds", "summary")
         read_only_fields = fields
+
+    @extend_schema_field(serializers.JSONField(allow_null=True))
+    def get_instrument_bounds(self, obj: m.AnalysisResult) -> dict[str, Any] | None:
+        from labdb.selectors.uncertainty import cycling_bounds
+
+        bounds = cycling_bounds(obj)
+        if bounds is None:
+            return None
+        full = bounds.to_dict()
+        return {
+            k: full[k]
+            for k in (
+                "instrument",
+                "calibrated_on",
+                "accuracy",
+                "average_coulombic_efficiency",
+                "cumulative_coulombic_efficiency",
+                "model",
+            )
+        }
 
     @extend_schema_field(PlausibilityFlagSerializer(many=True))
     def get_implausible(self, obj: m.AnalysisResult) -> list[dict[str, Any]]:

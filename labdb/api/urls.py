@@ -9,7 +9,15 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
-from labdb.api import alert_views, data_views, eis_views, schema, statistics_views, views
+from labdb.api import (
+    alert_views,
+    data_views,
+    eis_views,
+    export_views,
+    schema,
+    statistics_views,
+    views,
+)
 
 __all__ = ["schema"]  # registers the token scheme with drf-spectacular
 
@@ -40,6 +48,9 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("statistics/", statistics_views.statistics, name="statistics"),
     path("channels/", statistics_views.channels, name="channels"),
+    path("exports/", export_views.export_create, name="exports"),
+    path("exports/<uuid:pk>/", export_views.export_detail, name="export"),
+    path("exports/<uuid:pk>/download/", export_views.export_download, name="export-download"),
     path(
         "instruments/<str:key>/channels/<str:channel>/",
         statistics_views.channel,

@@ -22,6 +22,7 @@ from labdb.models.data import (
     RunMetric,
 )
 from labdb.models.electrodes import REQUIRED_STEP_FIELDS, ElectrodeBatch, ProcessStep
+from labdb.models.exports import ExportJob
 from labdb.models.formulations import (
     MASS_FRACTION_TOLERANCE_PCT,
     Formulation,
@@ -75,6 +76,7 @@ __all__ = [
     "Dismissal",
     "EISSpectrumFit",
     "ElectrodeBatch",
+    "ExportJob",
     "FlagAcceptance",
     "FormatChoice",
     "Formulation",

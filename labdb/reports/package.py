@@ -23,6 +23,7 @@ import json
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -106,21 +107,29 @@ def build_package(
     publisher: str = "",
     license: str = "CC-BY-4.0",
     related_doi: str = "",
+    progress: Callable[[float, str], None] = lambda fraction, stage: None,
 ) -> Path:
     """Write the data package of ``selection`` to ``out_path`` (a .zip; see the module
-    docstring). Written to a ``.partial`` file and moved into place when complete."""
+    docstring). Written to a ``.partial`` file and moved into place when complete.
+    ``progress(fraction, stage)`` is told how far it got (an export job's progress bar)."""
     if not selection.cells:
         raise ValueError("the selection has no cells: nothing to package")
     out = Path(out_path)
+    progress(0.0, "collecting the figures' data")
     figures = [ReportFigure(s, compare_figure(selection.user, s)) for s in selection.figures()]
+    progress(0.15, "writing the study report")
     report = build_report(selection, figures=figures)
+    progress(0.25, "collecting the RO-Crate's records and raw files")
     crate = build_crate(list(selection.cells))
     crate.root_dataset["name"] = f"{report.title}: data package"
     top = safe_name(out.stem) or "labdb-package"
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
+        progress(0.4, "writing the BDF tables")
         skipped = _bdf(crate, report, tmp / "bdf")
+        progress(0.55, "drawing the figures (SVG, PDF)")
         _figures(crate, report)
+        progress(0.75, "rendering the report (HTML, PDF)")
         _add(crate, report_html(report).encode(), "report.html", "Study report (HTML)")
         _add(crate, report_pdf(report), "report.pdf", "Study report (PDF)")
         formats = sorted({e.get("encodingFormat") for e in crate.get_entities()
@@ -145,6 +154,7 @@ def build_package(
                 f"{crate.root_dataset.get('description', '')}. Runs without a parsed cycling "
                 f"table (EIS, mechanics or no data yet), so no BDF table: {', '.join(skipped)}"
             )
+        progress(0.9, "writing the archive")
         folder = tmp / top
         crate.write(folder)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -158,4 +168,5 @@ def build_package(
             partial.unlink(missing_ok=True)  # no half-written package left behind
             raise
         shutil.move(partial, out)
+    progress(1.0, "done")
     return out

@@ -14,15 +14,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 
 from labdb import models as m
 from labdb.selectors import results as sel
+from labdb.selectors.statistics import without_deviations
 from labdb.web.cell_plots import CELL_PLOTS
 from labdb.web.compare import CUSTOM_FIGURES, PAPER_FIGURES, SELECTION_KEYS
 from labdb.web.compare_plots import COMPARE_PLOTS
 from labdb.web.figures import PlotRequest
-from labdb.web.saved import PAPER_NAME, pinned_results, saved_cells
+from labdb.web.saved import PAPER_NAME, pinned_results, saved_cells, saved_comparison
 
 #: the point budget of one series in a vector figure: LTTB-decimated like the page's plots,
 #: but finer (4000 points across 175 mm is 0.04 mm apart, below what print resolves)
@@ -66,6 +67,9 @@ class StudySelection:
     group_by: str
     saved: m.SavedComparison | None = None
     query: dict[str, Any] = field(default_factory=dict)
+    #: with "leave out deviating runs" (``conforming``): the cells left out, label -> the
+    #: deviations of their runs from their protocols; None when nothing was left out on purpose
+    left_out: dict[str, list[str]] | None = None
 
     @property
     def paper(self) -> bool:
@@ -85,27 +89,50 @@ class StudySelection:
         """The comparison page's figure set for this selection, in its order."""
         if self.saved is not None:
             base: dict[str, Any] = {"saved": str(self.saved.pk)}
-            if self.query.get("group"):
-                base["group"] = self.query["group"]
+            for key in ("group", "conforming"):
+                if self.query.get(key):
+                    base[key] = self.query[key]
             table = PAPER_FIGURES if self.paper else CUSTOM_FIGURES
             return [FigureSpec(tag, t, n, {**p, **base}) for tag, t, n, p in table]
         params = {k: v for k, v in self.query.items() if v}
         return [FigureSpec(tag, t, n, {**params, **p}) for tag, t, n, p in CUSTOM_FIGURES]
 
 
-def from_saved(user: Any, saved: m.SavedComparison, group: str = "") -> StudySelection:
-    """A saved comparison: its frozen cells and the results it was saved with."""
+def _conforming(
+    user: Any, cells: list[m.Cell], results: list[m.AnalysisResult]
+) -> tuple[list[m.Cell], list[m.AnalysisResult], dict[str, list[str]]]:
+    """The cells none of whose runs deviate from their protocol (as the comparison page's
+    "leave out deviating runs" keeps them), their results, and the cells left out."""
+    kept, left_out = without_deviations(user, list(sel.cell_infos(cells).values()), results)
+    ids = {i.cell.pk for i in kept}
+    kept_cells = [c for c in cells if c.pk in ids]
+    return kept_cells, [r for r in results if r.test_run.cell_id in ids], left_out
+
+
+def from_saved(
+    user: Any, saved: m.SavedComparison, group: str = "", *, conforming: bool = False
+) -> StudySelection:
+    """A saved comparison: its frozen cells and the results it was saved with; with
+    ``conforming``, without the cells whose runs deviate from their protocol."""
     cells = saved_cells(user, saved)
     named = bool(saved.options.get("cells_named"))
     by = group or saved.options.get("group") or ("cell" if named else "formulation")
+    results = pinned_results(saved, cells, None)
+    left_out = None
+    if conforming:
+        cells, results, left_out = _conforming(user, cells, results)
+    query: dict[str, Any] = {"group": group} if group else {}
+    if conforming:
+        query["conforming"] = "1"
     return StudySelection(
         user=user,
         name=saved.name,
         cells=cells,
-        results=pinned_results(saved, cells, None),
+        results=results,
         group_by=by,
         saved=saved,
-        query={"group": group} if group else {},
+        query=query,
+        left_out=left_out,
     )
 
 
@@ -128,13 +155,18 @@ def from_query(user: Any, query: QueryDict | dict[str, Any]) -> StudySelection:
     )
     cells = [i.cell for i in infos]
     by = chosen["group"] or ("cell" if chosen["cells"] else "formulation")
+    results = sel.results_of_cells(user, cells, None)
+    left_out = None
+    if chosen["conforming"]:
+        cells, results, left_out = _conforming(user, cells, results)
     return StudySelection(
         user=user,
         name=f"comparison of {len(cells)} cells",
         cells=cells,
-        results=sel.results_of_cells(user, cells, None),
+        results=results,
         group_by=by,
         query=chosen,
+        left_out=left_out,
     )
 
 
@@ -148,3 +180,16 @@ def cell_figure(user: Any, cell: m.Cell, name: str, params: dict[str, Any]) -> d
     """The figure dict of one of the cell page's plots."""
     builder = CELL_PLOTS[name]
     return builder(cell, PlotRequest(user, query_dict(params), FIGURE_POINTS))
+
+
+def selection_of(user: Any, data: QueryDict) -> StudySelection:
+    """A saved comparison (``saved``, with ``group`` and ``conforming``) or the comparison
+    page's query (``cells``, ``kind``, ``seed``, ``binder``, ``group``, ``conforming``)."""
+    if data.get("saved"):
+        saved = saved_comparison(user, data["saved"])
+        if saved is None:
+            raise Http404("no such saved comparison")
+        return from_saved(
+            user, saved, data.get("group", ""), conforming=bool(data.get("conforming"))
+        )
+    return from_query(user, data)

@@ -82,7 +82,13 @@ def cell_export(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
 @login_required
 def selection_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The cells of a saved comparison (``saved``), or those the comparison page shows for the
-    same query (``cells``, ``kind``, ``seed``, ``binder``)."""
+    same query (``cells``, ``kind``, ``seed``, ``binder``). The RO-Crate of several cells
+    (raw files and all) is built by an export job on the ``exports`` queue: this address asks
+    for it and goes to its page."""
+    if fmt == "crate.eln":
+        from labdb.web.export_jobs import request_export
+
+        return request_export(request, m.ExportJob.Kind.CRATE, request.GET)
     if request.GET.get("saved"):
         saved = saved_comparison(request.user, request.GET["saved"])
         if saved is None:

@@ -9,35 +9,24 @@ link here.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from labdb import models as m
-from labdb.reports.document import report_html, report_pdf
-from labdb.reports.package import build_package
+from labdb.reports.document import report_html
 from labdb.reports.render import FORMATS, NoData, figure_file
-from labdb.reports.selection import (
-    FIGURE_POINTS,
-    StudySelection,
-    from_query,
-    from_saved,
-    query_dict,
-    slug,
-)
+from labdb.reports.selection import FIGURE_POINTS, StudySelection, query_dict, selection_of
 from labdb.reports.selection import compare_figure as figure_dict
 from labdb.reports.study import ReportFigure, build_report
 from labdb.selectors.access import get_visible
 from labdb.web.batch_plots import BATCH_PLOTS
 from labdb.web.cell_plots import CELL_PLOTS
 from labdb.web.compare_plots import COMPARE_PLOTS
-from labdb.web.exports import _DeletingFile, _file_stem
+from labdb.web.export_jobs import request_export
+from labdb.web.exports import _file_stem
 from labdb.web.figures import Builder, PlotRequest
-from labdb.web.saved import saved_comparison
 
 
 def _figure(
@@ -78,13 +67,8 @@ def compare_figure(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
 
 def _selection(request: HttpRequest) -> StudySelection:
     """A saved comparison (``saved``) or the comparison page's query."""
-    if request.GET.get("saved"):
-        saved = saved_comparison(request.user, request.GET["saved"])
-        if saved is None:
-            raise Http404("no such saved comparison")
-        return from_saved(request.user, saved, request.GET.get("group", ""))
-    selection = from_query(request.user, request.GET)
-    if not selection.cells:
+    selection = selection_of(request.user, request.GET)
+    if not selection.cells and not request.GET.get("saved"):
         raise Http404("no cells match")
     return selection
 
@@ -92,9 +76,13 @@ def _selection(request: HttpRequest) -> StudySelection:
 @login_required
 def compare_report(request: HttpRequest, fmt: str) -> HttpResponse:
     """The study report of a comparison: HTML (figures fetched from the figure URLs, drawn on
-    request) or PDF (figures embedded)."""
+    request); the PDF (figures embedded) is an export job on the ``exports`` queue: this
+    address asks for it and goes to its page."""
     if fmt not in ("html", "pdf"):
         raise Http404(f"no report format {fmt!r}")
+    if fmt == "pdf":
+        _selection(request)
+        return request_export(request, m.ExportJob.Kind.REPORT_PDF, request.GET)
     selection = _selection(request)
     figures = [
         ReportFigure(
@@ -105,25 +93,12 @@ def compare_report(request: HttpRequest, fmt: str) -> HttpResponse:
         for spec in selection.figures()
     ]
     report = build_report(selection, figures=figures)
-    stem = _file_stem(f"report-{slug(selection.name)}")
-    if fmt == "html":
-        return HttpResponse(report_html(report), content_type="text/html; charset=utf-8")
-    response = HttpResponse(report_pdf(report), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{stem}.pdf"'
-    return response
+    return HttpResponse(report_html(report), content_type="text/html; charset=utf-8")
 
 
 @login_required
 def compare_package(request: HttpRequest) -> HttpResponse:
-    """The data package (ZIP, an RO-Crate) of a saved comparison or of the page's selection."""
-    selection = _selection(request)
-    stem = _file_stem(f"{slug(selection.name)}-package")
-    path = Path(tempfile.mkdtemp(prefix="package-")) / f"{stem}.zip"
-    try:
-        build_package(selection, path)
-    except BaseException:
-        shutil.rmtree(path.parent, ignore_errors=True)
-        raise
-    return FileResponse(
-        _DeletingFile(path), as_attachment=True, filename=path.name, content_type="application/zip"
-    )
+    """The data package (ZIP, an RO-Crate) of a saved comparison or of the page's selection:
+    an export job on the ``exports`` queue; this address (the old download link) asks for it
+    and goes to its page, where the download appears when it is built."""
+    return request_export(request, m.ExportJob.Kind.PACKAGE, request.GET)

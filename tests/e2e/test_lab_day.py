@@ -119,8 +119,10 @@ def test_a_lab_members_day(tab: Pages, blobs: Any) -> None:
     shot("compare")
     saved = m.SavedComparison.objects.get(name="Day comparison")
     assert sorted(c.label for c in saved.cells.all()) == ["DAY-HC1", "DAY-HC2"]
+    page.click("[data-testid=selection-exports] a:has-text('RO-Crate')")
+    page.wait_for_url("**/exports/*/")  # an export job (run in-process here), then its file
     with page.expect_download() as info:
-        page.click("[data-testid=selection-exports] a:has-text('RO-Crate')")
+        page.click("[data-testid=export-download] a")
     crate = info.value.path()
     with zipfile.ZipFile(crate) as z:
         metadata = next(n for n in z.namelist() if n.endswith("ro-crate-metadata.json"))

@@ -1,22 +1,30 @@
 """``python manage.py export_package (--saved NAME | --cells LABEL ... | filters) -o FILE.zip``:
 write the publishable data package of a saved comparison or a selection of cells: an RO-Crate
 ZIP with the raw files and analyses, BDF tables, figures (SVG, PDF), the study report (HTML,
-PDF) and DataCite metadata (see :mod:`labdb.reports.package`)."""
+PDF) and DataCite metadata (see :mod:`labdb.reports.package`).
+
+It goes through the same export job as the button (:mod:`labdb.services.exports`): the same
+selection, data and code give the same job and the same stored file, which is copied to
+``FILE.zip``; the command builds it in its own process unless a worker already is (then it
+waits for it)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from labdb import models as m
 from labdb.reports.datacite import LICENSES
-from labdb.reports.package import build_package
 from labdb.reports.selection import StudySelection, from_query, from_saved
+from labdb.services.exports import export_request, export_run
+from labdb.storage import copy_blob_to
 
 
 def _saved(key: str) -> m.SavedComparison:
@@ -72,6 +80,12 @@ class Command(BaseCommand):
         parser.add_argument("--license", default="CC-BY-4.0", choices=sorted(LICENSES))
         parser.add_argument("--related-doi", default="", help="DOI of the article it supplements")
         parser.add_argument("-o", "--output", required=True, help="the .zip file to write")
+        parser.add_argument(
+            "--wait-s",
+            type=float,
+            default=3600.0,
+            help="how long to wait for a worker that is building the same package",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         out = Path(options["output"])
@@ -93,16 +107,32 @@ class Command(BaseCommand):
         if not selection.cells:
             raise CommandError("no cells to export")
         try:
-            build_package(
-                selection,
-                out,
-                publisher=options["publisher"],
-                license=options["license"],
-                related_doi=options["related_doi"],
+            job, created = export_request(
+                kind=m.ExportJob.Kind.PACKAGE,
+                selection=selection,
+                user=user,
+                parameters={
+                    "publisher": options["publisher"],
+                    "license": options["license"],
+                    "related_doi": options["related_doi"],
+                },
             )
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
+        export_run(str(job.pk))  # nothing to do if it is built, or a worker is building it
+        deadline = time.monotonic() + options["wait_s"]
+        job.refresh_from_db()
+        while not job.is_finished and time.monotonic() < deadline:
+            time.sleep(1.0)
+            job.refresh_from_db()
+        if job.status != m.ExportJob.Status.SUCCEEDED:
+            raise CommandError(
+                f"export {job.pk} {job.status}" + (f": {job.error}" if job.error else "")
+            )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        copy_blob_to(job.result_sha256, out)
         self.stdout.write(
             f"wrote {out} ({out.stat().st_size} bytes): {len(selection.cells)} cells of "
-            f"{selection.name}"
+            f"{selection.name}; export {job.pk}"
+            + ("" if created else " (the same package as asked for before)")
         )

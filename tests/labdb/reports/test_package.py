@@ -21,6 +21,7 @@ from rocrate.rocrate import ROCrate
 from labdb import models as m
 from labdb.reports.datacite import REQUIRED
 from labdb.storage import blob_path
+from tests.labdb.exports.jobs import download, export_of
 from tests.labdb.exports.test_crate_and_bdf_exports import _extract, _files
 from tests.labdb.reports.conftest import STUDY_CELLS
 from tests.labdb.reports.inspect import pdf_fonts, read_pdf, read_svg
@@ -52,6 +53,17 @@ def test_export_package_command_writes_a_valid_crate_with_bdf_figures_report_and
         stdout=stdout,
     )
     assert "4 cells" in stdout.getvalue()
+    # the command goes through the export job: asked again, the same job and stored file
+    job = m.ExportJob.objects.get()
+    assert job.status == "succeeded" and job.parameters["related_doi"] == "10.1039/d4ee00000a"
+    again = StringIO()
+    out2 = tmp_path / "again.zip"
+    call_command(
+        "export_package", "--saved", study.name, "--related-doi", "10.1039/d4ee00000a",
+        "-o", str(out2), stdout=again,
+    )  # fmt: skip
+    assert "the same package as asked for before" in again.getvalue()
+    assert m.ExportJob.objects.count() == 1 and out2.read_bytes() == out.read_bytes()
     crate = ROCrate(_extract(out, tmp_path / "x"))
     folder = Path(crate.source)
 
@@ -111,14 +123,19 @@ def test_export_package_command_writes_a_valid_crate_with_bdf_figures_report_and
 
 
 def test_package_button_on_a_saved_comparison_of_cells_without_data_yet(
-    planned_study: m.SavedComparison, client_demo: Client, tmp_path: Path
+    planned_study: m.SavedComparison,
+    client_demo: Client,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     page = client_demo.get("/compare/", {"saved": str(planned_study.pk)}).content.decode()
     assert f'href="/compare/package.zip?saved={planned_study.pk}"' in page
-    response = client_demo.get("/compare/package.zip", {"saved": str(planned_study.pk)})
-    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    with django_capture_on_commit_callbacks(execute=True):  # no broker: built in-process
+        response = client_demo.get("/compare/package.zip", {"saved": str(planned_study.pk)})
+    job = export_of(client_demo, response)
+    assert job.kind == "package" and job.content_type == "application/zip"
     out = tmp_path / "planned.zip"
-    out.write_bytes(b"".join(response.streaming_content))
+    out.write_bytes(download(client_demo, job))
     crate = ROCrate(_extract(out, tmp_path / "x"))
     folder = Path(crate.source)
     files = {f.id for f in _files(crate)}

@@ -12,6 +12,7 @@ from django.test import Client
 from labdb import models as m
 from labdb.reports.selection import from_saved
 from labdb.reports.study import build_report
+from tests.labdb.exports.jobs import download, export_of
 from tests.labdb.reports.conftest import STUDY_CELLS
 from tests.labdb.reports.inspect import pdf_fonts, read_pdf
 
@@ -85,12 +86,17 @@ def test_report_lists_every_cell_with_its_lots_protocols_statistics_and_figures(
 
 
 def test_methods_say_only_what_the_records_say(
-    planned_study: m.SavedComparison, demo_user: Any, client_demo: Client
+    planned_study: m.SavedComparison,
+    demo_user: Any,
+    client_demo: Client,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     study = planned_study
-    pdf = client_demo.get("/compare/report.pdf", {"saved": str(study.pk)})
-    assert pdf["Content-Type"] == "application/pdf"
-    reader = read_pdf(pdf.content)
+    with django_capture_on_commit_callbacks(execute=True):  # the PDF is an export job
+        response = client_demo.get("/compare/report.pdf", {"saved": str(study.pk)})
+    job = export_of(client_demo, response)
+    assert job.kind == "report_pdf" and job.content_type == "application/pdf"
+    reader = read_pdf(download(client_demo, job))
     text = "".join(page.extract_text() for page in reader.pages)
     assert all(label in text for label in STUDY_CELLS) and "CREORA-001" in text
     assert all(pdf_fonts(reader).embedded)

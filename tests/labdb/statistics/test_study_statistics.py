@@ -163,6 +163,12 @@ def test_compare_and_api_statistics(client_demo: Client, study: Any) -> None:
     assert list(api["left_out_for_protocol_deviations"]) == [DEVIATING]
     kept = [c for c in api["groups"]["Ag+Mg+Sn (half)"] if c.startswith("MgAgSn-E")]
     assert kept == ["MgAgSn-E-HC1", "MgAgSn-E-HC2", "MgAgSn-E-HC4"]
+    # and the study report of that selection (so its package) leaves it out, naming why
+    report = client_demo.get("/compare/report.html?group=seed&kind=half&conforming=1")
+    text = report.content.decode()
+    assert f'data-cell="{DEVIATING}"' not in text and 'data-cell="MgAgSn-E-HC4"' in text
+    named = re.search(r'data-testid="report-left-out".*?</p>', text, re.S)
+    assert named and DEVIATING in named.group(0) and "cycles 2-3" in named.group(0)
     # grouping by instrument channel
     api = client_demo.get("/api/v1/statistics/?group=channel&kind=half").json()
     assert api["groups"]["BCS-805-1 ch 3 (half)"] == ["Mg-E-HC1", "MgAgSn-E-HC1", "MgAgSn-E-HC2"]
@@ -237,6 +243,16 @@ def test_channel_health_page_and_api(client_demo: Client, study: Any) -> None:
     )
     bound = _bounds(study["MgAgSn-E-HC1"])[1]
     assert first["average_coulombic_efficiency_bound"] == pytest.approx(bound, rel=1e-9)
+    # the API's result gives the same bounds of the average and the cumulative CE
+    detail = client_demo.get(f"/api/v1/results/{study['MgAgSn-E-HC1'].job_id}/").json()
+    got = detail["instrument_bounds"]
+    assert got["average_coulombic_efficiency"] == pytest.approx(bound, rel=1e-9)
+    per_cycle = _bounds(study["MgAgSn-E-HC1"])[0]
+    hc1 = study["MgAgSn-E-HC1"].cycles.filter(cycle__gte=1).order_by("cycle")
+    ces = [c.coulombic_efficiency for c in hc1]
+    cumulative = np.prod(ces) * sum(b / ce for b, ce in zip(per_cycle, ces, strict=True))
+    assert got["cumulative_coulombic_efficiency"] == pytest.approx(cumulative, rel=1e-6)
+    assert got["calibrated_on"] == "2026-01-15" and got["instrument"] == "BCS-805-1"
     days = [0.0, 31.0, 61.0]  # 1 March, 1 April, 1 May
     values = [avg["MgAgSn-E-HC1"], avg["MgAgSn-E-HC2"], avg["Mg-E-HC1"]]
     slope = stats.theilslopes(values, days)[0]

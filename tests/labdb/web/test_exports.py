@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 
 from labdb import models as m
+from tests.labdb.exports.jobs import download, export_of
 from tests.labdb.test_ingest_and_jobs import bdf_csv
 from tests.labdb.web.conftest import make_run
 
@@ -59,10 +60,15 @@ def test_cell_page_downloads_its_crate_and_prov(
 
 
 def test_selection_export_holds_exactly_the_chosen_cells(
-    client_demo: Client, two_cells: dict[str, bytes]
+    client_demo: Client, two_cells: dict[str, bytes], django_capture_on_commit_callbacks: Any
 ) -> None:
     url = "/compare/export/crate.eln?cells=MgAgSn-E-HC1&cells=MgAgSn-E-HC2"
-    meta, files = crate_of(client_demo.get(url))
+    with django_capture_on_commit_callbacks(execute=True):  # an export job, run in-process
+        job = export_of(client_demo, client_demo.get(url))
+    assert job.kind == "crate" and job.file_name.endswith(".eln")
+    zf = zipfile.ZipFile(io.BytesIO(download(client_demo, job)))
+    meta_name = next(n for n in zf.namelist() if n.endswith("ro-crate-metadata.json"))
+    meta, files = json.loads(zf.read(meta_name)), {n: zf.read(n) for n in zf.namelist()}
     text = json.dumps(meta)
     for data in two_cells.values():
         assert hashlib.sha256(data).hexdigest() in text and data in files.values()
