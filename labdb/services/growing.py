@@ -108,3 +108,30 @@ def appended_chunks(base: m.DataFile, offset: int, appended: Iterable[bytes]) ->
         yield from appended
 
     return chunks()
+
+
+#: versions followed forward from a job's file to find a newer one with the same analysis
+MAX_VERSIONS_AHEAD = 10_000
+
+
+def newer_version_job(job: m.AnalysisJob) -> m.AnalysisJob | None:
+    """The same analysis (kind, code version, parameters) of the newest later version of the
+    job's file (``DataFile.extends`` forward) that is queued, running or done, or None.
+
+    Coalescing (docs/live.md): a growing file uploaded every few seconds queues a job per
+    version; once a newer version's job exists, analysing an older version only delays the
+    newest result (which covers all the older one's data, so also its alerts)."""
+    key = {
+        "kind": job.kind,
+        "analysis_version": job.analysis_version,
+        "parameters_sha256": job.parameters_sha256,
+    }
+    live = [m.AnalysisJob.Status.FAILED, m.AnalysisJob.Status.SUPERSEDED]
+    newest, file_id = None, job.data_file_id
+    for _ in range(MAX_VERSIONS_AHEAD):
+        file_id = m.DataFile.objects.filter(extends_id=file_id).values_list("pk", flat=True).first()
+        if file_id is None:
+            break
+        found = m.AnalysisJob.objects.filter(data_file_id=file_id, **key).exclude(status__in=live)
+        newest = found.first() or newest
+    return newest

@@ -46,6 +46,7 @@ from labdb import models as m
 from labdb.provenance import analysis_version, code_commit, library_versions, sha256_of
 from labdb.services.audit import audit
 from labdb.services.execution import Outcome, run_supervised
+from labdb.services.growing import newer_version_job
 from labdb.services.job_queue import job_send, jobs_sweep
 from labdb.services.parsing import (
     parsed_table_record,
@@ -258,6 +259,9 @@ def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
     job = job_claim(job_id, worker=worker or worker_name())
     if job is None:
         return None
+    newer = newer_version_job(job)
+    if newer is not None:
+        return _supersede(job, newer)
     try:
         work = _analyse(
             job,
@@ -286,6 +290,33 @@ def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
             "timeout", f"over the time limit of {settings.CELERY_TASK_SOFT_TIME_LIMIT} s"
         )
     return _finish(job, outcome)
+
+
+def _supersede(job: m.AnalysisJob, newer: m.AnalysisJob) -> m.AnalysisJob | None:
+    """End ``job`` (claimed by this attempt) as superseded by ``newer``, and run ``newer`` now
+    when it is still queued ("skip to the newest version", once: it is the newest)."""
+    message = (
+        f"not run: version {newer.data_file.version} of this file (job {newer.pk}) holds the "
+        "same data and more, and is analysed instead"
+    )
+    if not _mine(job).update(
+        status=m.AnalysisJob.Status.SUPERSEDED,
+        error=message,
+        finished_at=timezone.now(),
+        lease_expires_at=None,
+        progress=0.0,
+    ):
+        return None
+    audit(
+        project=job.project,
+        action="analysis.superseded",
+        user=None,
+        target=job,
+        details={"by_job": str(newer.pk), "version": newer.data_file.version},
+    )
+    if newer.status == m.AnalysisJob.Status.QUEUED:
+        job_run(str(newer.pk))
+    return _reloaded(job)
 
 
 def _finish(job: m.AnalysisJob, outcome: Outcome) -> m.AnalysisJob | None:
