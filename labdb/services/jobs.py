@@ -46,7 +46,7 @@ from labdb import models as m
 from labdb.provenance import analysis_version, code_commit, library_versions, sha256_of
 from labdb.services.audit import audit
 from labdb.services.execution import Outcome, run_supervised
-from labdb.services.growing import newer_version_job
+from labdb.services.growing import memo_options, newer_version_job, previous_memo
 from labdb.services.job_queue import job_send, jobs_sweep
 from labdb.services.parsing import (
     parsed_table_record,
@@ -210,8 +210,11 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
     pipeline = pipelines.get(job.kind)
     params = pipeline.validate(job.parameters)
     previous = previous_table(job.data_file, pipeline.accepts)
+    memo = previous_memo(job)
 
-    def work(progress: Any) -> tuple[dict[str, Any], StoredOutput, dict[str, float]]:
+    def work(
+        progress: Any,
+    ) -> tuple[dict[str, Any], StoredOutput, dict[str, float], dict[str, str]]:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         whole = read_data_file(job.data_file, previous)  # verifies the stored bytes first
@@ -242,12 +245,16 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         timings["read_s"] = time.perf_counter() - t0
         progress(0.3)
         t1 = time.perf_counter()
-        output = pipeline.run(source.table, params, lambda f: progress(0.3 + 0.6 * f))
+        options, incremental = memo_options(memo)
+        output = pipeline.run(source.table, params, lambda f: progress(0.3 + 0.6 * f), **options)
         timings["analyze_s"] = time.perf_counter() - t1
+        if incremental:
+            timings["reused_half_cycle_values"] = float(output.reuse.get("reused", 0))
+            timings["computed_half_cycle_values"] = float(output.reuse.get("computed", 0))
         t2 = time.perf_counter()
         stored = output_store(output)
         timings["store_blobs_s"] = time.perf_counter() - t2
-        return parsed, stored, timings
+        return parsed, stored, timings, incremental
 
     return work
 
@@ -345,7 +352,11 @@ def _finish(job: m.AnalysisJob, outcome: Outcome) -> m.AnalysisJob | None:
 
 
 def _store(
-    job: m.AnalysisJob, parsed: dict[str, Any], stored: StoredOutput, timings: dict[str, float]
+    job: m.AnalysisJob,
+    parsed: dict[str, Any],
+    stored: StoredOutput,
+    timings: dict[str, float],
+    incremental: dict[str, str],
 ) -> bool:
     t2 = time.perf_counter()
     with transaction.atomic():
@@ -363,7 +374,8 @@ def _store(
             timings=timings,
             library_versions=library_versions(),
             lease_expires_at=None,
-            input_sha256=[job.data_file.sha256, table.sha256],
+            input_sha256=[job.data_file.sha256, table.sha256]
+            + ([incremental["memo_sha256"]] if incremental else []),
             output_sha256=stored.sha256,
         )
         audit(
@@ -371,7 +383,7 @@ def _store(
             action="analysis.succeeded",
             user=None,
             target=job,
-            details={"timings": timings},
+            details={"timings": timings, **incremental},
         )
         _request_companion_jobs(job, parsed["metadata"].get("other_tables") or [])
     return True

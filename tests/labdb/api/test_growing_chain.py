@@ -12,6 +12,7 @@ from django.db import IntegrityError, connection, transaction
 
 from analysis.serial import differences
 from labdb import models as m
+from labdb.provenance import code_commit
 from labdb.services.catalog import record_save
 from labdb.services.growing import BaseMismatch
 from labdb.services.ingest import Registered, data_file_register
@@ -152,3 +153,37 @@ def test_older_queued_versions_are_superseded_by_the_newest_once(
     assert entries.count() == 3
     # a superseded job is finished: immutable like a failed one
     assert jobs[0] is not None and jobs[0].is_finished
+
+
+@pytest.mark.django_db
+def test_a_version_is_analysed_from_the_earlier_versions_memo_and_says_so(
+    run: m.TestRun, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = cycler_file(cycles=16)
+    cuts = [len(data) // 2 + 11, len(data) * 3 // 4 + 5, len(data)]
+    jobs = []
+    for i, cut in enumerate(cuts):
+        if i == 2:  # the third version's job runs other code: no reuse across code versions
+            monkeypatch.setenv("LABDB_GIT_COMMIT", "0" * 40)
+            code_commit.cache_clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            job = register(run, data[:cut]).job
+        assert job is not None
+        job.refresh_from_db()
+        assert job.status == "succeeded", job.error
+        assert differences(stored_output(job), full_analysis(data[:cut], job)) == []
+        jobs.append(job)
+    first, second, third = jobs
+    memo = m.ResultTable.objects.get(result_id=first.pk, name="half_cycle_memo")
+    assert second.input_sha256 == [second.data_file.sha256, second.parsed_table.sha256, memo.sha256]
+    reused = second.timings["reused_half_cycle_values"]
+    computed = second.timings["computed_half_cycle_values"]
+    assert reused > computed > 0, second.timings  # 2/3 of its rows were the first version
+    done = m.HistoryEntry.objects.get(action="analysis.succeeded", record_id=str(second.pk))
+    assert done.changes["incremental_from"] == str(first.pk)
+    # the first version and the one on other code were analysed whole
+    assert "reused_half_cycle_values" not in first.timings
+    assert third.code_commit != second.code_commit
+    assert "reused_half_cycle_values" not in third.timings and len(third.input_sha256) == 2
+    monkeypatch.undo()
+    code_commit.cache_clear()
