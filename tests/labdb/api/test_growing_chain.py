@@ -117,7 +117,8 @@ def test_racing_uploads_extend_one_base_once(demo: m.Project, demo_user: Any) ->
     assert all(str(won[0].data_file.pk) in str(e) for e in lost)
     # whole files racing to extend the new head: one is linked, the others are kept unlinked
     head = won[0].data_file
-    whole = [forks[0][: len(forks[0])] + f"more {i}\n".encode() * 50 for i in range(6)]
+    kept = next(f for f in forks if sha(f) == head.sha256)
+    whole = [kept + f"more {i}\n".encode() * 50 for i in range(6)]
     registered = _race(run, whole, None)
     assert all(isinstance(o, Registered) and o.created for o in registered), registered
     linked = [o.data_file for o in registered if o.data_file.extends_id is not None]
