@@ -53,9 +53,7 @@ def _warm() -> None:
         ]
         tables = [read(path).table for path in files]
         plain = folder / "warm.csv"
-        tables[0][["test_time_second", "voltage_volt", "current_ampere"]].to_csv(
-            plain, index=False
-        )
+        tables[0][["test_time_second", "voltage_volt", "current_ampere"]].to_csv(plain, index=False)
         tables.append(read(plain).table)
     result = pipeline.run(tables[0], params)
     jsonable(result.to_json())

@@ -151,6 +151,7 @@ def plateaus(
     lowest = np.minimum.reduceat(np.append(held, np.inf), idx)[0::2]
     lowest[r50 <= starts] = np.inf
     nucleation = np.where(np.isfinite(lowest), np.maximum(-lowest - plating, 0.0), np.nan)
+
     # Stripping: the Li plateau ends where the voltage first rises stripping_rise_V above its
     # early level.
     def plateau_end(i: int) -> float:
