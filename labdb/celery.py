@@ -29,8 +29,11 @@ def _keep_freed_memory(**_: object) -> None:
 
 @worker_init.connect
 def _preload_analyses(**_: object) -> None:
-    """Import the pipelines (scipy and the science) once in the worker's parent process: the
-    pool's children inherit them instead of importing them during their first job."""
+    """Import the pipelines (scipy and the science) and run them once on small files in the
+    worker's parent process (:mod:`analysis.warmup`): the pool's children, and each job's child
+    forked from them, inherit that instead of doing it again in every job."""
     from analysis.pipelines import preload
+    from analysis.warmup import warm
 
     preload()
+    logging.getLogger("labdb").info("analysis code warmed in %.1f s", warm())

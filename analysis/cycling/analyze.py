@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from analysis.cycling import reuse
 from analysis.cycling.cutoffs import find_cutoffs, half_cycle_name
 from analysis.cycling.cycle_rules import CycleView
 from analysis.cycling.halfcycles import HalfCycles, compute_half_cycles
@@ -109,6 +110,7 @@ def analyze_cycling(
         one_c_A = one_c_current_density_mA_cm2 * area_cm2 / 1000.0
 
     seg = segment(time_s, current, cell_type, used)
+    reuse.begin(seg, time_s.size, reuse.context_of(cell_type, used.to_dict(), seg))
     gaps, backwards = seg.gaps_skipped, seg.backward_steps
     if backwards:
         warnings.append(

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.cycling import reuse
 from analysis.cycling.parameters import CyclingParameters
 from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray, Segmentation
 
@@ -109,11 +110,11 @@ def plateaus(
     half-cycle slices."""
     n_hc = seg.starts.size
     starts, stops = seg.starts, seg.stops
-    noise = np.array(
-        [
-            _noise(voltage_V[lo:hi], cc_rows[lo:hi])
-            for lo, hi in zip(starts.tolist(), stops.tolist(), strict=True)
-        ]
+    lo_rows, hi_rows = starts.tolist(), stops.tolist()
+    noise = reuse.each(
+        "noise_V",
+        np.arange(n_hc),
+        lambda i: _noise(voltage_V[lo_rows[i] : hi_rows[i]], cc_rows[lo_rows[i] : hi_rows[i]]),
     )
     nan = np.full(n_hc, np.nan)
     if not half or not n_hc:
@@ -150,14 +151,17 @@ def plateaus(
     lowest = np.minimum.reduceat(np.append(held, np.inf), idx)[0::2]
     lowest[r50 <= starts] = np.inf
     nucleation = np.where(np.isfinite(lowest), np.maximum(-lowest - plating, 0.0), np.nan)
+
     # Stripping: the Li plateau ends where the voltage first rises stripping_rise_V above its
     # early level.
-    end = stops.copy()
-    for i in np.flatnonzero((seg.direction > 0) & np.isfinite(level)).tolist():
+    def plateau_end(i: int) -> float:
         lo, hi = int(r02[i]), int(stops[i])
         risen = voltage_V[lo:hi] > level[i] + params.stripping_rise_V
-        if risen.any():
-            end[i] = lo + int(np.argmax(risen))
+        return float(lo + int(np.argmax(risen)) if risen.any() else hi)
+
+    end = stops.copy()
+    which = np.flatnonzero((seg.direction > 0) & np.isfinite(level))
+    end[which] = reuse.each("stripping_end_row", which, plateau_end).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         stripping = _range_sums(p_cc, r02, np.maximum(end, r02)) / _range_sums(
             c_cc, r02, np.maximum(end, r02)

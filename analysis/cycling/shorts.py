@@ -68,6 +68,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from analysis.cycling import reuse
 from analysis.cycling.cutoffs import Cutoffs, half_cycle_name
 from analysis.cycling.cycle_rules import CycleView, ce_rise, charge_overrun, soft_short_ce
 from analysis.cycling.events import ShortCircuitEvent, event, onsets
@@ -276,12 +277,15 @@ def _time_after_cutoff(seg: Segmentation, voltage_V: FloatArray, level_V: float)
     separated only by rests form one half-cycle, so a charge that reached its cut-off and then
     went on charging in later steps without getting back to it shows here."""
     out = np.zeros(seg.direction.size)
-    at = voltage_V >= level_V
-    for i in np.flatnonzero(seg.direction > 0).tolist():
-        a, b = int(seg.starts[i]), int(seg.stops[i])
-        hits = np.flatnonzero(at[a:b])
-        if hits.size:
-            out[i] = float(np.sum(seg.active_weight_s[a + hits[-1] + 1 : b]))
+    starts, stops = seg.starts.tolist(), seg.stops.tolist()
+
+    def after(i: int) -> float:
+        a, b = starts[i], stops[i]
+        hits = np.flatnonzero(voltage_V[a:b] >= level_V)
+        return float(np.sum(seg.active_weight_s[a + hits[-1] + 1 : b])) if hits.size else 0.0
+
+    which = np.flatnonzero(seg.direction > 0)
+    out[which] = reuse.each(f"time_after_V={float(level_V).hex()}", which, after)
     return out
 
 

@@ -63,11 +63,13 @@ class Pipeline:
         table: pd.DataFrame,
         params: Params | Mapping[str, Any],
         progress: Progress | None = None,
+        **options: Any,
     ) -> Result:
-        """Run the pipeline on a reader's canonical ``table``."""
+        """Run the pipeline on a reader's canonical ``table``. ``options``: what the kind's
+        runner takes besides (cycling: ``previous``, the earlier version's memo)."""
         if not isinstance(params, self.params):
             params = self.validate(params)  # type: ignore[arg-type]
-        return self.runner(table, params, progress)
+        return self.runner(table, params, progress, **options)
 
     def describe(self) -> dict[str, Any]:
         return {

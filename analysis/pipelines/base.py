@@ -41,6 +41,10 @@ class Result:
     #: the science object the pipeline computed (CyclingResult, a list of spectra, ...), for
     #: callers that format it (the command line's text output); not serialised
     detail: Any = field(default=None, repr=False, compare=False)
+    #: how much of an earlier version's analysis was reused (``previous=`` of a pipeline that
+    #: can grow: cycling), e.g. ``{"reused": 812, "computed": 9}``; not serialised: the result
+    #: is the same as a full analysis's
+    reuse: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """The one serialised form: JSON-ready (NaN and infinities as null)."""

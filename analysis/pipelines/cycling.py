@@ -16,6 +16,7 @@ from typing import ClassVar
 import pandas as pd
 
 from analysis.cycling import CellType, CyclingParameters, analyze_cycling
+from analysis.cycling.reuse import Memo, recording
 from analysis.params import Params, param
 from analysis.pipelines.base import Progress, Result, report
 
@@ -45,18 +46,30 @@ class CyclingParams(Params):
             raise ValueError("one_c_current_density_mA_cm2 needs area_cm2")
 
 
-def run(table: pd.DataFrame, params: CyclingParams, progress: Progress | None = None) -> Result:
+def run(
+    table: pd.DataFrame,
+    params: CyclingParams,
+    progress: Progress | None = None,
+    previous: pd.DataFrame | None = None,
+) -> Result:
     """Analyse a cycling table (see the module docstring); raises ``ValueError`` naming the
-    column and row of data it cannot use."""
+    column and row of data it cannot use.
+
+    ``previous``: the ``half_cycle_memo`` series of the analysis of an earlier version of the
+    same growing file (same parameters and code): the per-half-cycle values it holds for the
+    half-cycles that did not change are reused (:mod:`analysis.cycling.reuse`); the result is
+    the same as without it. Every result carries its own memo for the next version."""
     report(progress, 0.05)
-    result = analyze_cycling(
-        table,
-        cell_type=params.cell_type,
-        area_cm2=params.area_cm2,
-        one_c_current_density_mA_cm2=params.one_c_current_density_mA_cm2,
-        params=params.options,
-        profiles=True,
-    )
+    with recording(Memo.from_frame(previous) if previous is not None else None) as recorder:
+        result = analyze_cycling(
+            table,
+            cell_type=params.cell_type,
+            area_cm2=params.area_cm2,
+            one_c_current_density_mA_cm2=params.one_c_current_density_mA_cm2,
+            params=params.options,
+            profiles=True,
+        )
+    memo = recorder.memo()
     report(progress, 0.9)
     profiles = result.profiles if result.profiles is not None else pd.DataFrame()
     return Result(
@@ -73,7 +86,11 @@ def run(table: pd.DataFrame, params: CyclingParams, progress: Progress | None = 
             "half_cycles": result.half_cycles,
             "rate_capability": result.rate_capability,
         },
-        series={"profiles": profiles},
+        series={
+            "profiles": profiles,
+            "half_cycle_memo": memo.to_frame() if memo is not None else pd.DataFrame(),
+        },
         warnings=result.warnings,
         detail=result,
+        reuse={"reused": recorder.reused, "computed": recorder.computed},
     )

@@ -391,7 +391,11 @@ class DataFileViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     list=extend_schema(summary="List analysis jobs", tags=["jobs"]),
     retrieve=extend_schema(
         summary="Read an analysis job",
-        description="`status` is queued, running, succeeded or failed; `error` says why it failed.",
+        description=(
+            "`status` is queued, running, succeeded, failed or superseded (a newer version of "
+            "the same growing file was analysed instead); `error` says why it failed or what "
+            "superseded it."
+        ),
         tags=["jobs"],
     ),
 )

@@ -54,7 +54,14 @@ class DataFile(ImmutableModel):
     class Meta:
         ordering = ["-uploaded_at"]
         constraints = [
-            models.UniqueConstraint(fields=["test_run", "sha256"], name="datafile_unique_per_run")
+            models.UniqueConstraint(fields=["test_run", "sha256"], name="datafile_unique_per_run"),
+            # the versions of a growing file form a chain: a file has at most one next version
+            # (two uploads racing to extend the same file: one wins, labdb.services.ingest)
+            models.UniqueConstraint(
+                fields=["extends"],
+                condition=models.Q(extends__isnull=False),
+                name="datafile_one_next_version",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -105,6 +112,9 @@ class AnalysisJob(models.Model):
         RUNNING = "running", "running"
         SUCCEEDED = "succeeded", "succeeded"
         FAILED = "failed", "failed"
+        #: not run: a newer version of the same growing file (``DataFile.extends``) had the
+        #: same analysis queued or done, so that one was analysed instead (docs/live.md)
+        SUPERSEDED = "superseded", "superseded"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")

@@ -32,7 +32,7 @@ def _refuse(what: str, model: type[models.Model]) -> NoReturn:
     )
 
 
-FINISHED_JOB_STATES = ("succeeded", "failed")
+FINISHED_JOB_STATES = ("succeeded", "failed", "superseded")
 
 
 def refuse_rows_of_finished_jobs(model: type[models.Model], objs: Iterable[models.Model]) -> None:

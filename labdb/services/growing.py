@@ -22,9 +22,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
 
 from labdb import models as m
-from labdb.storage import open_blob, read_chunks
+from labdb.storage import BlobCorrupt, local_blob_copy, open_blob, read_chunks
 
 
 class BaseMismatch(ValueError):
@@ -108,3 +111,85 @@ def appended_chunks(base: m.DataFile, offset: int, appended: Iterable[bytes]) ->
         yield from appended
 
     return chunks()
+
+
+#: versions followed forward from a job's file to find a newer one with the same analysis
+MAX_VERSIONS_AHEAD = 10_000
+
+
+def newer_version_job(job: m.AnalysisJob) -> m.AnalysisJob | None:
+    """The same analysis (kind, code version, parameters) of the newest later version of the
+    job's file (``DataFile.extends`` forward) that is queued, running or done, or None.
+
+    Coalescing (docs/live.md): a growing file uploaded every few seconds queues a job per
+    version; once a newer version's job exists, analysing an older version only delays the
+    newest result (which covers all the older one's data, so also its alerts)."""
+    key = {
+        "kind": job.kind,
+        "analysis_version": job.analysis_version,
+        "parameters_sha256": job.parameters_sha256,
+    }
+    live = [m.AnalysisJob.Status.FAILED, m.AnalysisJob.Status.SUPERSEDED]
+    newest, file_id = None, job.data_file_id
+    for _ in range(MAX_VERSIONS_AHEAD):
+        file_id = m.DataFile.objects.filter(extends_id=file_id).values_list("pk", flat=True).first()
+        if file_id is None:
+            break
+        found = m.AnalysisJob.objects.filter(data_file_id=file_id, **key).exclude(status__in=live)
+        newest = found.first() or newest
+    return newest
+
+
+#: earlier versions looked at for the memo of an analysis to grow from
+MAX_VERSIONS_BACK = 50
+#: the cycling pipeline's series of per-half-cycle values a later version reuses
+MEMO_SERIES = "half_cycle_memo"
+
+
+@dataclass(frozen=True)
+class PreviousMemo:
+    """The memo of the same analysis of an earlier version (looked up before the job's child
+    starts: the child has no database)."""
+
+    job_id: str
+    sha256: str
+
+
+def previous_memo(job: m.AnalysisJob) -> PreviousMemo | None:
+    """The ``half_cycle_memo`` of the nearest earlier version of the job's file (``extends``
+    back) whose same analysis succeeded: same kind, parameters, analysis version *and* code
+    commit (other code may compute other values: then the analysis is a full one)."""
+    if job.kind != "cycling":
+        return None
+    file_id = job.data_file.extends_id
+    for _ in range(MAX_VERSIONS_BACK):
+        if file_id is None:
+            return None
+        earlier = m.AnalysisJob.objects.filter(
+            data_file_id=file_id,
+            kind=job.kind,
+            analysis_version=job.analysis_version,
+            parameters_sha256=job.parameters_sha256,
+            code_commit=job.code_commit,
+            status=m.AnalysisJob.Status.SUCCEEDED,
+        ).first()
+        if earlier is not None:
+            table = m.ResultTable.objects.filter(result_id=earlier.pk, name=MEMO_SERIES).first()
+            return PreviousMemo(str(earlier.pk), table.sha256) if table is not None else None
+        file_id = m.DataFile.objects.filter(pk=file_id).values_list("extends_id", flat=True)[0]
+    return None
+
+
+def memo_options(memo: PreviousMemo | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The pipeline option ``previous`` read from the stored memo, and the provenance of the
+    incremental analysis (``incremental_from``: the earlier job; ``memo_sha256``); nothing
+    when there is no memo or its stored copy cannot be read (a full analysis then: same
+    result, only slower)."""
+    if memo is None:
+        return {}, {}
+    try:
+        with local_blob_copy(memo.sha256) as path:
+            frame = pd.read_parquet(path)
+    except (BlobCorrupt, OSError, ValueError):
+        return {}, {}
+    return {"previous": frame}, {"incremental_from": memo.job_id, "memo_sha256": memo.sha256}

@@ -19,9 +19,21 @@ from django.db import IntegrityError, transaction
 from labdb import models as m
 from labdb.protocols import PROTOCOL_KINDS, analysis_parameters
 from labdb.services.audit import audit
-from labdb.services.growing import Extension
+from labdb.services.growing import BaseMismatch, Extension
 from labdb.services.jobs import cell_parameters, job_request
 from labdb.storage import StoredBlob, safe_name, store_chunks
+
+
+class NextVersionTaken(BaseMismatch):
+    """The file an upload extends got its next version from another upload first."""
+
+    def __init__(self, base: m.DataFile, newer: m.DataFile) -> None:
+        super().__init__(
+            f"file {base.pk} (version {base.version}) already has a next version: file "
+            f"{newer.pk} (version {newer.version}, {newer.size_bytes} bytes); send the bytes "
+            "after its end, or the whole file"
+        )
+        self.base, self.newer = base, newer
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,12 @@ def data_file_register(
     (``extends``, ``version``). ``base``: the file the client says it extends, also
     considered when a later version of it exists.
 
+    A file has at most one next version (``datafile_one_next_version``): when another upload
+    extended the same file first (a race, or a client appending to an old version), an append
+    (``base`` given) raises ``BaseMismatch`` naming the newer version (409 in the API: the
+    client sends the bytes after its end), and a whole-file upload is registered without the
+    link, as a file of its own analysed whole.
+
     Raises ``ChecksumMismatch`` / ``BlobTooLarge`` (from :mod:`labdb.storage`) before anything
     is recorded. ``parameters`` are explicit analysis parameters over those of the protocol
     and cell (:func:`analysis_request`); when the analysis cannot be specified the file is
@@ -85,16 +103,24 @@ def data_file_register(
     blob = store_chunks(
         extension.hasher.wrap(chunks), expected_sha256=expected_sha256, max_bytes=max_bytes
     )
-    return _register_blob(
-        test_run=test_run,
-        blob=blob,
-        extends=extension.extended(blob.sha256, blob.size_bytes),
-        original_name=original_name,
-        user=user,
-        source=source,
-        format=format,
-        parameters=parameters,
-    )
+    extends = extension.extended(blob.sha256, blob.size_bytes)
+    fields: dict[str, Any] = {
+        "test_run": test_run,
+        "blob": blob,
+        "original_name": original_name,
+        "user": user,
+        "source": source,
+        "format": format,
+        "parameters": parameters,
+    }
+    try:
+        return _register_blob(extends=extends, **fields)
+    except NextVersionTaken:
+        if base is not None:
+            raise  # append mode: the client resynchronises (409)
+        # a whole-file upload whose base was extended by another upload at the same moment:
+        # the content stays, as a file of its own (version 1, analysed whole)
+        return _register_blob(extends=None, **fields)
 
 
 def _register_blob(
@@ -156,9 +182,15 @@ def _register_blob(
                     details={"reason": refused},
                 )
     except IntegrityError:
-        # A concurrent request registered the same content first.
-        existing = m.DataFile.objects.get(test_run=test_run, sha256=blob.sha256)
-        return Registered(existing, existing.jobs.order_by("queued_at").first(), created=False)
+        # A concurrent request registered the same content first, or another version took
+        # the place after ``extends`` (one next version per file).
+        existing = m.DataFile.objects.filter(test_run=test_run, sha256=blob.sha256).first()
+        if existing is not None:
+            return Registered(existing, existing.jobs.order_by("queued_at").first(), created=False)
+        newer = m.DataFile.objects.filter(extends=extends).first() if extends else None
+        if newer is None:
+            raise
+        raise NextVersionTaken(extends, newer) from None
     return Registered(data_file, job, created=True, analysis_refused=refused)
 
 

@@ -48,6 +48,7 @@ from labdb import models as m
 from labdb.provenance import analysis_version, code_commit, library_versions, sha256_of
 from labdb.services.audit import audit
 from labdb.services.execution import Outcome, run_supervised
+from labdb.services.growing import memo_options, newer_version_job, previous_memo
 from labdb.services.insitu import dc_source, linked_eis_requests, tagged_table
 from labdb.services.job_queue import job_send, jobs_sweep
 from labdb.services.parsing import (
@@ -229,10 +230,11 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
     params = pipeline.validate(job.parameters)
     previous = previous_table(job.data_file, pipeline.accepts)
     dc = dc_source(job, getattr(params, "dc_table", None))
+    memo = previous_memo(job)
 
     def work(
         progress: Any,
-    ) -> tuple[dict[str, Any], StoredOutput, dict[str, float]] | OtherKinds:
+    ) -> tuple[dict[str, Any], StoredOutput, dict[str, float], dict[str, str]] | OtherKinds:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         _injected_delay(job.data_file.original_name)
@@ -264,15 +266,19 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         table, link, link_warnings = source.table, None, list[str]()
         if dc is not None:
             table, link, link_warnings = tagged_table(table, metadata, dc)
-        output = pipeline.run(table, params, lambda f: progress(0.3 + 0.6 * f))
+        options, incremental = memo_options(memo)
+        output = pipeline.run(table, params, lambda f: progress(0.3 + 0.6 * f), **options)
         if link is not None:
             summary = {**output.summary, "in_situ_link": link}
             output = replace(output, summary=summary, warnings=(*link_warnings, *output.warnings))
         timings["analyze_s"] = time.perf_counter() - t1
+        if incremental:
+            timings["reused_half_cycle_values"] = float(output.reuse.get("reused", 0))
+            timings["computed_half_cycle_values"] = float(output.reuse.get("computed", 0))
         t2 = time.perf_counter()
         stored = output_store(output)
         timings["store_blobs_s"] = time.perf_counter() - t2
-        return parsed, stored, timings
+        return parsed, stored, timings, incremental
 
     return work
 
@@ -284,6 +290,9 @@ def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
     job = job_claim(job_id, worker=worker or worker_name())
     if job is None:
         return None
+    newer = newer_version_job(job)
+    if newer is not None:
+        return _supersede(job, newer)
     try:
         work = _analyse(
             job,
@@ -312,6 +321,33 @@ def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
             "timeout", f"over the time limit of {settings.CELERY_TASK_SOFT_TIME_LIMIT} s"
         )
     return _finish(job, outcome)
+
+
+def _supersede(job: m.AnalysisJob, newer: m.AnalysisJob) -> m.AnalysisJob | None:
+    """End ``job`` (claimed by this attempt) as superseded by ``newer``, and run ``newer`` now
+    when it is still queued ("skip to the newest version", once: it is the newest)."""
+    message = (
+        f"not run: version {newer.data_file.version} of this file (job {newer.pk}) holds the "
+        "same data and more, and is analysed instead"
+    )
+    if not _mine(job).update(
+        status=m.AnalysisJob.Status.SUPERSEDED,
+        error=message,
+        finished_at=timezone.now(),
+        lease_expires_at=None,
+        progress=0.0,
+    ):
+        return None
+    audit(
+        project=job.project,
+        action="analysis.superseded",
+        user=None,
+        target=job,
+        details={"by_job": str(newer.pk), "version": newer.data_file.version},
+    )
+    if newer.status == m.AnalysisJob.Status.QUEUED:
+        job_run(str(newer.pk))
+    return _reloaded(job)
 
 
 def _finish(job: m.AnalysisJob, outcome: Outcome) -> m.AnalysisJob | None:
@@ -350,7 +386,11 @@ def _finish(job: m.AnalysisJob, outcome: Outcome) -> m.AnalysisJob | None:
 
 
 def _store(
-    job: m.AnalysisJob, parsed: dict[str, Any], stored: StoredOutput, timings: dict[str, float]
+    job: m.AnalysisJob,
+    parsed: dict[str, Any],
+    stored: StoredOutput,
+    timings: dict[str, float],
+    incremental: dict[str, str],
 ) -> bool:
     t2 = time.perf_counter()
     with transaction.atomic():
@@ -369,7 +409,8 @@ def _store(
             library_versions=library_versions(),
             lease_expires_at=None,
             input_sha256=[job.data_file.sha256, table.sha256]
-            + ([job.parameters["dc_table"]] if job.parameters.get("dc_table") else []),
+            + ([job.parameters["dc_table"]] if job.parameters.get("dc_table") else [])
+            + ([incremental["memo_sha256"]] if incremental else []),
             output_sha256=stored.sha256,
         )
         audit(
@@ -377,7 +418,7 @@ def _store(
             action="analysis.succeeded",
             user=None,
             target=job,
-            details={"timings": timings},
+            details={"timings": timings, **incremental},
         )
         _request_companion_jobs(job, parsed["metadata"].get("other_tables") or [])
         linked_eis_requests(job, table)

@@ -36,17 +36,28 @@ class PreviousTable:
     warnings: tuple[str, ...]
 
 
+#: earlier versions looked at for a parsed table to grow from (else the whole file is read)
+MAX_VERSIONS_BACK = 50
+
+
 def previous_table(
     data_file: m.DataFile, kinds: frozenset[str] | set[str] | tuple[str, ...] | None = None
 ) -> PreviousTable | None:
-    """The newest parsed table (of one of ``kinds``, when given) of the file ``data_file``
-    extends, if there is one."""
-    if data_file.extends_id is None:
-        return None
-    tables = m.ParsedTable.objects.filter(data_file_id=data_file.extends_id)
-    if kinds is not None:
-        tables = tables.filter(kind__in=list(kinds))
-    table = tables.select_related("data_file").order_by("-created_at").first()
+    """The newest parsed table (of one of ``kinds``, when given) of the nearest earlier
+    version of ``data_file`` that has one (``extends`` back; an earlier version whose job was
+    superseded was never parsed), if there is one: every earlier version's bytes are a prefix
+    of this file's."""
+    table, file_id = None, data_file.extends_id
+    for _ in range(MAX_VERSIONS_BACK):
+        if file_id is None:
+            return None
+        tables = m.ParsedTable.objects.filter(data_file_id=file_id)
+        if kinds is not None:
+            tables = tables.filter(kind__in=list(kinds))
+        table = tables.select_related("data_file").order_by("-created_at").first()
+        if table is not None:
+            break
+        file_id = m.DataFile.objects.filter(pk=file_id).values_list("extends_id", flat=True)[0]
     if table is None:
         return None
     return PreviousTable(

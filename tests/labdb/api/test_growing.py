@@ -71,10 +71,13 @@ def test_versions_by_whole_file_and_by_append_are_linked_and_analysed_like_the_w
 ) -> None:
     data = cycler_file()
     cuts = [len(data) * 2 // 5 + 17, len(data) * 7 // 10]  # mid-line on purpose
+    # each version analysed before the next arrives (else the older jobs are superseded)
     with django_capture_on_commit_callbacks(execute=True):
         v1 = post(uploader, data[: cuts[0]])
+    with django_capture_on_commit_callbacks(execute=True):
         # the whole grown file, sent as such: the server finds the link by the prefix hash
         v2 = post(uploader, data[: cuts[1]])
+    with django_capture_on_commit_callbacks(execute=True):
         # append mode: only the bytes after v2, the sha256 of the whole
         v3 = post(
             uploader, data[cuts[1] :], digest=sha(data), extends=v2.json()["id"], offset=cuts[1]

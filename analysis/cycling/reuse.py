@@ -1,0 +1,207 @@
+"""Incremental analysis of a growing file: what one version's analysis can take from the
+analysis of an earlier version of the same file (docs/live.md, "Incremental analysis").
+
+Exactness comes first: the result of an incremental analysis is the full analysis's, value
+for value (tests/analysis/cycling/test_incremental.py checks it over many split points). So
+only values that are functions of *one half-cycle's rows* and of context that is compared are
+reused; everything that looks across half-cycles or cycles (the rest threshold, interruption
+merging, cut-offs, the partial first cycle, every short-circuit rule with its baseline, ICE,
+retention against a reference cycle, cumulative CE, run metrics) is recomputed over the whole
+test, because a new cycle can move a median or a baseline that an old cycle's value depends
+on. What is reused is where the per-row work of the per-half-cycle loops goes:
+
+``noise_V``
+    the voltage noise of each half-cycle (:func:`analysis.cycling.plateaus._noise`);
+``stripping_end_row``
+    where each stripping's Li plateau ends (:func:`analysis.cycling.plateaus.plateaus`);
+``time_after_V=<level>``
+    the current-carrying time after a half-cycle last reached a voltage level
+    (:func:`analysis.cycling.shorts._time_after_cutoff`; the level is in the name).
+
+A value of half-cycle ``i`` of the new table is taken from the earlier analysis when the
+earlier analysis had a half-cycle with the same first row, end row and direction, ending at
+least two rows before the earlier table's end (its last row may have been cut short by the
+instrument still writing it, and a row's integration weight reaches one row further), and
+the context matches: the same cell type, resolved parameters, rest-current threshold and
+current sign. Rows before that point are the same in both tables (a version's table is the
+earlier table plus its new lines: :mod:`analysis.readers.growing`). A half-cycle that is
+split or merged differently in the new analysis has different boundaries and is recomputed.
+
+:class:`Recorder` is active during one analysis (:func:`recording`); the stages ask it with
+:func:`each`, which computes what cannot be reused and records everything, so the result
+carries its own :class:`Memo` for the next version (the ``half_cycle_memo`` series of the
+cycling pipeline).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.cycling.segmentation import FloatArray, IntArray, Segmentation
+
+KEYS = ("first_row", "stop_row", "direction")
+
+
+@dataclass(frozen=True)
+class Memo:
+    """Per-half-cycle values of one analysis, with what decides whether they can be reused."""
+
+    rows: int
+    context: str
+    starts: IntArray
+    stops: IntArray
+    direction: IntArray
+    values: dict[str, FloatArray]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per half-cycle, numbers only (the series digest hashes the values); the
+        table size and context are repeated on every row (no half-cycle, no memo)."""
+        frame = pd.DataFrame(
+            {
+                "first_row": self.starts,
+                "stop_row": self.stops,
+                "direction": self.direction,
+                **{f"value:{k}": v for k, v in sorted(self.values.items())},
+            }
+        )
+        frame["table_rows"] = np.int64(self.rows)
+        frame["context"] = np.int64(int(self.context[:15], 16))  # numbers only: digests
+        return frame
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> Memo | None:
+        if frame.empty or not set(KEYS) <= set(frame.columns):
+            return None
+        return cls(
+            rows=int(frame["table_rows"].iloc[0]),
+            context=f"{int(frame['context'].iloc[0]):015x}",
+            starts=frame["first_row"].to_numpy(dtype=np.int64),
+            stops=frame["stop_row"].to_numpy(dtype=np.int64),
+            direction=frame["direction"].to_numpy(dtype=np.int64),
+            values={
+                str(c).removeprefix("value:"): frame[c].to_numpy(dtype=np.float64)
+                for c in frame.columns
+                if str(c).startswith("value:")
+            },
+        )
+
+
+def context_of(cell_type: str, parameters: dict[str, Any], seg: Segmentation) -> str:
+    """What every reused value depends on besides its own rows (the first 60 bits of a
+    sha256 of it, as 15 hex digits)."""
+    text = json.dumps(
+        {
+            "cell_type": cell_type,
+            "parameters": parameters,
+            "rest_threshold_A": float(seg.rest_threshold_A).hex(),
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:15]
+
+
+@dataclass
+class Recorder:
+    """Reuse from ``previous`` (if any) and record this analysis's values."""
+
+    previous: Memo | None = None
+    rows: int = 0
+    context: str = ""
+    seg: Segmentation | None = None
+    #: per new half-cycle: its index in ``previous``, or -1 (computed)
+    source: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    values: dict[str, FloatArray] = field(default_factory=dict)
+    reused: int = 0
+    computed: int = 0
+
+    def begin(self, seg: Segmentation, rows: int, context: str) -> None:
+        """A (new) segmentation of the table: match its half-cycles with the earlier ones."""
+        self.seg, self.rows, self.context = seg, rows, context
+        self.values, self.reused, self.computed = {}, 0, 0
+        self.source = np.full(seg.starts.size, -1, dtype=np.int64)
+        old = self.previous
+        if old is None or old.context != context or not seg.starts.size or not old.starts.size:
+            return
+        j = np.searchsorted(old.starts, seg.starts)
+        inside = j < old.starts.size
+        jj = np.where(inside, j, 0)
+        same = (
+            inside
+            & (old.starts[jj] == seg.starts)
+            & (old.stops[jj] == seg.stops)
+            & (old.direction[jj] == seg.direction)
+            & (old.stops[jj] <= old.rows - 2)
+            & (seg.stops <= rows)
+        )
+        self.source = np.where(same, jj, -1)
+
+    def each(self, name: str, which: IntArray, compute: Callable[[int], float]) -> FloatArray:
+        """The value ``name`` of the half-cycles ``which``: reused where possible, else
+        ``compute(i)``; recorded either way (NaN for half-cycles not asked)."""
+        n = self.source.size
+        recorded = self.values.setdefault(name, np.full(n, np.nan))
+        old = self.previous.values.get(name) if self.previous is not None else None
+        out = np.empty(which.size)
+        for k, i in enumerate(which.tolist()):
+            j = int(self.source[i])
+            if old is not None and j >= 0 and not np.isnan(old[j]):
+                out[k] = old[j]
+                self.reused += 1
+            else:
+                out[k] = compute(i)
+                self.computed += 1
+        recorded[which] = out
+        return out
+
+    def memo(self) -> Memo | None:
+        if self.seg is None:
+            return None
+        return Memo(
+            rows=self.rows,
+            context=self.context,
+            starts=self.seg.starts,
+            stops=self.seg.stops,
+            direction=self.seg.direction,
+            values=dict(self.values),
+        )
+
+
+_ACTIVE: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
+    "cycling_reuse", default=None
+)
+
+
+@contextlib.contextmanager
+def recording(previous: Memo | None = None) -> Iterator[Recorder]:
+    """Make a :class:`Recorder` the active one for the analysis run inside the block."""
+    recorder = Recorder(previous)
+    token = _ACTIVE.set(recorder)
+    try:
+        yield recorder
+    finally:
+        _ACTIVE.reset(token)
+
+
+def begin(seg: Segmentation, rows: int, context: str) -> None:
+    recorder = _ACTIVE.get()
+    if recorder is not None:
+        recorder.begin(seg, rows, context)
+
+
+def each(name: str, which: IntArray, compute: Callable[[int], float]) -> FloatArray:
+    """``compute(i)`` for each half-cycle ``i`` of ``which``, or the earlier analysis's value
+    where it can be reused (see the module docstring); without an active recorder, computed."""
+    recorder = _ACTIVE.get()
+    if recorder is None or recorder.seg is None:
+        return np.array([compute(i) for i in which.tolist()], dtype=np.float64)
+    return recorder.each(name, which, compute)

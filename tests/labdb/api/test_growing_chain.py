@@ -1,0 +1,190 @@
+"""The versions of a growing file form a chain: a file has at most one next version, also
+when uploads race to extend it (run on PostgreSQL too: `DATABASE_URL=postgresql://...`); and
+a job of an older version whose newer version is already queued is superseded by it."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from analysis.serial import differences
+from labdb import models as m
+from labdb.provenance import code_commit
+from labdb.services.catalog import record_save
+from labdb.services.growing import BaseMismatch
+from labdb.services.ingest import Registered, data_file_register
+from tests.labdb.api.conftest import sha, token_client
+from tests.labdb.api.test_growing import cycler_file, full_analysis, post, stored_output
+
+
+def register(run: m.TestRun, data: bytes, base: m.DataFile | None = None) -> Registered:
+    return data_file_register(
+        test_run=run, chunks=[data], original_name="cell.csv", user=None, source="cli", base=base
+    )
+
+
+@pytest.fixture
+def uploader(demo_user: Any, run: m.TestRun) -> Any:
+    return token_client(demo_user, "upload")
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_second_next_version(run: m.TestRun) -> None:
+    data = cycler_file(cycles=3)
+    base = register(run, data[:3000]).data_file
+    nxt = register(run, data[:4000]).data_file
+    assert nxt.extends_id == base.pk and nxt.version == 2
+    with pytest.raises(IntegrityError), transaction.atomic():
+        m.DataFile.objects.create(
+            project=run.project,
+            test_run=run,
+            sha256="f" * 64,
+            size_bytes=5000,
+            original_name="fork.csv",
+            extends=base,
+            version=2,
+        )
+
+
+@pytest.mark.django_db
+def test_appending_to_a_version_that_already_has_a_next_one_is_a_409(
+    uploader: Any, run: m.TestRun
+) -> None:
+    data = cycler_file(cycles=4)
+    v1 = post(uploader, data[:5000]).json()
+    v2 = post(uploader, data[:6000]).json()
+    assert v2["extends"] == v1["id"]
+    fork = b"different bytes after the first version\n"
+    refused = post(uploader, fork, digest=sha(data[:5000] + fork), extends=v1["id"], offset=5000)
+    assert refused.status_code == 409
+    assert v2["id"] in refused.json()["detail"] and "next version" in refused.json()["detail"]
+    # the bytes after the newest version are taken
+    v3 = post(uploader, data[6000:], digest=sha(data), extends=v2["id"], offset=6000)
+    assert v3.status_code == 201 and v3.json()["version"] == 3
+    assert m.DataFile.objects.filter(extends_id=v1["id"]).count() == 1
+
+
+def _race(run: m.TestRun, contents: list[bytes], base: m.DataFile | None) -> list[Any]:
+    """Register ``contents`` from as many threads at once (own database connections)."""
+    start = threading.Barrier(len(contents))
+    outcomes: list[Any] = [None] * len(contents)
+
+    def one(i: int) -> None:
+        start.wait()
+        try:
+            outcomes[i] = register(run, contents[i], base)
+        except BaseMismatch as exc:
+            outcomes[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(contents))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="concurrent writers need a server database"
+)
+@pytest.mark.django_db(transaction=True)
+def test_racing_uploads_extend_one_base_once(demo: m.Project, demo_user: Any) -> None:
+    # a run on an electrode batch (no cell) gets no analysis job (half or full cell unknown): the links are
+    # the point here, and no analysis child is forked from a thread
+    run = record_save(
+        record=m.TestRun(
+            project=demo,
+            label="RACE-PS",
+            electrode_batch=m.ElectrodeBatch.objects.filter(project=demo).first(),
+            protocol=m.TestProtocol.objects.get(label="PS-1mA-1mAh"),
+        ),
+        user=demo_user,
+    )
+    data = cycler_file(cycles=4)
+    base = register(run, data[:5000]).data_file
+    forks = [data[:5000] + f"fork {i}\n".encode() * 50 for i in range(6)]
+    # append mode: one wins, the others are told which version to continue (409)
+    appended = _race(run, forks, base)
+    won = [o for o in appended if isinstance(o, Registered)]
+    lost = [o for o in appended if isinstance(o, BaseMismatch)]
+    assert len(won) == 1 and len(lost) == 5, appended
+    assert won[0].data_file.extends_id == base.pk and won[0].data_file.version == 2
+    assert all(str(won[0].data_file.pk) in str(e) for e in lost)
+    # whole files racing to extend the new head: one is linked, the others are kept unlinked
+    head = won[0].data_file
+    kept = next(f for f in forks if sha(f) == head.sha256)
+    whole = [kept + f"more {i}\n".encode() * 50 for i in range(6)]
+    registered = _race(run, whole, None)
+    assert all(isinstance(o, Registered) and o.created for o in registered), registered
+    linked = [o.data_file for o in registered if o.data_file.extends_id is not None]
+    assert len(linked) == 1 and linked[0].extends_id == head.pk and linked[0].version == 3
+    assert all(o.data_file.version == 1 for o in registered if o.data_file not in linked)
+    assert m.DataFile.objects.filter(extends_id=head.pk).count() == 1
+
+
+@pytest.mark.django_db
+def test_older_queued_versions_are_superseded_by_the_newest_once(
+    run: m.TestRun, django_capture_on_commit_callbacks: Any
+) -> None:
+    data = cycler_file(cycles=10)
+    cuts = [len(data) // 3, len(data) // 2, len(data) * 3 // 4, len(data)]
+    # all four versions queued before any job runs (the worker is behind)
+    with django_capture_on_commit_callbacks(execute=True):
+        versions = [register(run, data[:c]) for c in cuts]
+    jobs = [v.job for v in versions]
+    for j in jobs:
+        assert j is not None
+        j.refresh_from_db()
+    assert [j.status for j in jobs] == ["superseded"] * 3 + ["succeeded"]  # type: ignore[union-attr]
+    newest = jobs[-1]
+    assert newest is not None
+    for j in jobs[:-1]:
+        assert j is not None
+        assert str(newest.pk) in j.error and j.finished_at is not None
+        assert not m.AnalysisResult.objects.filter(job=j).exists()
+    # the newest ran once, on its own data, and gives the whole file's analysis
+    assert newest.attempts == 1
+    assert differences(stored_output(newest), full_analysis(data, newest)) == []
+    entries = m.HistoryEntry.objects.filter(action="analysis.superseded")
+    assert entries.count() == 3
+    # a superseded job is finished: immutable like a failed one
+    assert jobs[0] is not None and jobs[0].is_finished
+
+
+@pytest.mark.django_db
+def test_a_version_is_analysed_from_the_earlier_versions_memo_and_says_so(
+    run: m.TestRun, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = cycler_file(cycles=16)
+    cuts = [len(data) // 2 + 11, len(data) * 3 // 4 + 5, len(data)]
+    jobs = []
+    for i, cut in enumerate(cuts):
+        if i == 2:  # the third version's job runs other code: no reuse across code versions
+            monkeypatch.setenv("LABDB_GIT_COMMIT", "0" * 40)
+            code_commit.cache_clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            job = register(run, data[:cut]).job
+        assert job is not None
+        job.refresh_from_db()
+        assert job.status == "succeeded", job.error
+        assert differences(stored_output(job), full_analysis(data[:cut], job)) == []
+        jobs.append(job)
+    first, second, third = jobs
+    memo = m.ResultTable.objects.get(result_id=first.pk, name="half_cycle_memo")
+    assert second.input_sha256 == [second.data_file.sha256, second.parsed_table.sha256, memo.sha256]
+    reused = second.timings["reused_half_cycle_values"]
+    computed = second.timings["computed_half_cycle_values"]
+    assert reused > computed > 0, second.timings  # 2/3 of its rows were the first version
+    done = m.HistoryEntry.objects.get(action="analysis.succeeded", record_id=str(second.pk))
+    assert done.changes["incremental_from"] == str(first.pk)
+    # the first version and the one on other code were analysed whole
+    assert "reused_half_cycle_values" not in first.timings
+    assert third.code_commit != second.code_commit
+    assert "reused_half_cycle_values" not in third.timings and len(third.input_sha256) == 2
+    monkeypatch.undo()
+    code_commit.cache_clear()
