@@ -22,7 +22,7 @@ from labdb.web.cell_plots import CELL_PLOTS
 from labdb.web.compare import CUSTOM_FIGURES, PAPER_FIGURES, SELECTION_KEYS
 from labdb.web.compare_plots import COMPARE_PLOTS
 from labdb.web.figures import PlotRequest
-from labdb.web.saved import PAPER_NAME, pinned_results, saved_cells
+from labdb.web.saved import PAPER_NAME, pinned_acceptances, pinned_results, saved_cells
 
 #: the point budget of one series in a vector figure: LTTB-decimated like the page's plots,
 #: but finer (4000 points across 175 mm is 0.04 mm apart, below what print resolves)
@@ -66,6 +66,8 @@ class StudySelection:
     group_by: str
     saved: m.SavedComparison | None = None
     query: dict[str, Any] = field(default_factory=dict)
+    #: the acceptances of implausible values a saved comparison pinned (None: those standing)
+    accepted: dict[Any, dict[str, Any]] | None = None
 
     @property
     def paper(self) -> bool:
@@ -106,6 +108,7 @@ def from_saved(user: Any, saved: m.SavedComparison, group: str = "") -> StudySel
         group_by=by,
         saved=saved,
         query={"group": group} if group else {},
+        accepted=pinned_acceptances(saved),
     )
 
 

@@ -1,10 +1,10 @@
-"""Reading saved comparisons for the comparison page and its plots: the pinned cells and
-results, and what is newer than them (offered, never taken in)."""
+"""Reading saved comparisons for the comparison page and its plots: the pinned cells, results
+and acceptances, and what is newer than them (offered, never taken in)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from labdb import models as m
@@ -45,15 +45,28 @@ def pinned_results(
     return sorted(qs, key=lambda r: (r.test_run.cell_id, r.test_run.label))
 
 
+def pinned_acceptances(saved: m.SavedComparison) -> dict[Any, dict[str, m.FlagAcceptance]]:
+    """result pk -> metric -> acceptance: the acceptances of implausible values the comparison
+    was saved with (they count in its statistics, also if withdrawn later; one made later
+    does not)."""
+    out: dict[Any, dict[str, m.FlagAcceptance]] = {}
+    for a in saved.acceptances.select_related("accepted_by"):
+        out.setdefault(a.result_id, {})[a.metric] = a
+    return out
+
+
 @dataclass(frozen=True)
 class Newer:
-    """What changed since a comparison was saved."""
+    """What changed since a comparison was saved: newer results, new matching cells, and
+    acceptances of implausible values made or withdrawn since on its pinned results."""
 
     results: list[m.AnalysisResult]
     cells: list[m.Cell]
+    accepted: list[m.FlagAcceptance] = field(default_factory=list)
+    withdrawn: list[m.FlagAcceptance] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.results or self.cells)
+        return bool(self.results or self.cells or self.accepted or self.withdrawn)
 
 
 def newer_than(user: Any, saved: m.SavedComparison) -> Newer:
@@ -72,4 +85,10 @@ def newer_than(user: Any, saved: m.SavedComparison) -> Newer:
         )
         have = {c.pk for c in cells}
         new_cells = [i.cell for i in matching if i.cell.pk not in have]
-    return Newer(results, new_cells)
+    pinned_acc = set(saved.acceptances.values_list("pk", flat=True))
+    standing = m.FlagAcceptance.objects.filter(result__in=pinned, withdrawn_at__isnull=True)
+    accepted = list(standing.exclude(pk__in=pinned_acc).select_related("result__test_run"))
+    withdrawn = list(
+        saved.acceptances.filter(withdrawn_at__isnull=False).select_related("result__test_run")
+    )
+    return Newer(results, new_cells, accepted, withdrawn)
