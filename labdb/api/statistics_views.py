@@ -17,8 +17,13 @@ from labdb.api.selectors import get_record
 from labdb.selectors import results as sel
 from labdb.selectors.access import visible
 from labdb.selectors.channels import channel_health, channel_list
+from labdb.selectors.saved import (
+    pinned_acceptances,
+    pinned_results,
+    saved_cells,
+    saved_comparison,
+)
 from labdb.selectors.statistics import study_statistics, without_deviations
-from labdb.web.saved import pinned_acceptances, pinned_results, saved_cells, saved_comparison
 
 
 class ChannelSerializer(serializers.Serializer):  # type: ignore[type-arg]

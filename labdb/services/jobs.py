@@ -482,12 +482,8 @@ def job_request(
                 action="analysis.queued",
                 user=user,
                 target=job,
-                details={
-                    "kind": kind,
-                    "parameters": parameters,
-                    "file": data_file.sha256,
-                    "reader": key["reader"] or "detected",
-                },
+                details={"kind": kind, "parameters": parameters, "file": data_file.sha256}
+                | {"reader": key["reader"] or "detected"},
             )
     except IntegrityError:
         # a concurrent request created it first (or, while the idempotency key still covers
