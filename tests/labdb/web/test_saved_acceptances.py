@@ -63,6 +63,7 @@ def test_acceptances_are_pinned_with_a_saved_comparison(
     assert 'data-testid="newer-acceptances"' in page and "1 accepted since" in page
     assert f"{ICE} of MgAgSn-E-HC2-PS" in page
     assert 'data-testid="update-comparison"' in page
+    assert 'data-testid="newer-notice"' not in page  # no newer result or cell: not said
     api = _api_ice(client_demo, before)
     assert api["n"] == 1 and api["left_out_implausible"][0]["cell"] == "MgAgSn-E-HC2"
     assert _report_ice_n(demo_user, before) == 1
