@@ -79,3 +79,19 @@ def test_pinned_acceptances_and_read_as(sized_tab: tuple[str, Pages], blobs: Any
     _check(tab, f"read-as-superseded-{size}")
     jobs = m.AnalysisJob.objects.filter(data_file__test_run=normal).order_by("queued_at")
     assert [(j.reader, j.status) for j in jobs] == [("", "succeeded"), ("bdf", "succeeded")]
+
+
+def test_api_docs_show_the_recorded_examples(tab: Pages) -> None:
+    """Swagger UI, opened on "Register a lot" (POST /api/v1/lots/), shows the recorded request
+    and answer (labdb/api/examples.json), not values made up from the types."""
+    page = tab.page
+    page.set_default_navigation_timeout(120_000)  # Swagger UI's bundle on a loaded machine
+    tab.go("/api/v1/docs/")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=60_000)
+    page.click("#operations-lots-lots_create .opblock-summary")
+    block = page.locator("#operations-lots-lots_create")
+    block.locator(".examples-select, .model-example").first.wait_for(timeout=30_000)
+    text = block.inner_text()
+    assert "Mg-800nm-L2" in text and "US Research Nanomaterials" in text, text[:2000]
+    assert '"string"' not in text and "3fa85f64-5717-4562-b3fc-2c963f66afa6" not in text
+    tab.shot("api-docs-lot-example")
