@@ -387,6 +387,11 @@ SPECTACULAR_SETTINGS = {
         "DataFileSourceEnum": "labdb.models.data.DataFile.Source",
         "UploadSourceEnum": ["api", "harvester"],
     },
+    # real examples of the main operations, recorded from the API (labdb/api/examples.py)
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "labdb.api.examples.attach_examples",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -385,6 +385,11 @@ class JobSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     url = serializers.HyperlinkedIdentityField(view_name="api:job-detail")
     file = serializers.UUIDField(source="data_file_id", read_only=True)
     test_run = serializers.CharField(source="data_file.test_run.label", read_only=True)
+    requested_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        help_text="who asked for this analysis (null: asked for by the system on upload)",
+    )
 
     class Meta:
         model = m.AnalysisJob
@@ -397,6 +402,8 @@ class JobSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "error",
             "file",
             "test_run",
+            "reader",
+            "requested_by",
             "parameters",
             "analysis_version",
             "code_commit",

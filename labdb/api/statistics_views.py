@@ -17,6 +17,12 @@ from labdb.api.selectors import get_record
 from labdb.selectors import results as sel
 from labdb.selectors.access import visible
 from labdb.selectors.channels import channel_health, channel_list
+from labdb.selectors.saved import (
+    pinned_acceptances,
+    pinned_results,
+    saved_cells,
+    saved_comparison,
+)
 from labdb.selectors.statistics import study_statistics, without_deviations
 
 
@@ -39,6 +45,12 @@ SELECTION = [
     OpenApiParameter(
         "conforming", OpenApiTypes.BOOL, description="leave out cells with protocol deviations"
     ),
+    OpenApiParameter(
+        "saved",
+        OpenApiTypes.UUID,
+        description="a saved comparison: its pinned cells, results and acceptances of "
+        "implausible values (the other filters are then ignored)",
+    ),
 ]
 
 
@@ -54,6 +66,7 @@ SELECTION = [
     responses={
         200: OpenApiTypes.OBJECT,
         400: OpenApiResponse(OpenApiTypes.OBJECT, description="unknown grouping"),
+        404: OpenApiResponse(OpenApiTypes.OBJECT, description="no such saved comparison"),
     },
     tags=["statistics"],
 )
@@ -63,19 +76,32 @@ def statistics(request: Request) -> Response:
     by = q.get("group") or "formulation"
     if by not in sel.GROUPINGS:
         return Response({"group": f"unknown grouping {by!r}; one of {sorted(sel.GROUPINGS)}"}, 400)
-    infos = sel.comparison_cells(
-        request.user,
-        labels=[v for v in q.getlist("cells") if v],
-        kind=q.get("kind", ""),
-        seed=q.get("seed", ""),
-        binder=q.get("binder", ""),
-        related=False,
-    )
-    metrics = sel.cell_metrics(request.user, [i.cell for i in infos])
+    accepted = None  # the acceptances standing now
+    results: list[m.AnalysisResult] | None = None  # None: each run's newest, chosen in SQL
+    if q.get("saved"):
+        saved = saved_comparison(request.user, q["saved"])
+        if saved is None:
+            return Response({"saved": f"no saved comparison {q['saved']!r} of yours"}, 404)
+        cells = saved_cells(request.user, saved)
+        infos = list(sel.cell_infos(cells).values())
+        results = pinned_results(saved, cells, None)
+        accepted = pinned_acceptances(saved)
+    else:
+        infos = sel.comparison_cells(
+            request.user,
+            labels=[v for v in q.getlist("cells") if v],
+            kind=q.get("kind", ""),
+            seed=q.get("seed", ""),
+            binder=q.get("binder", ""),
+            related=False,
+        )
+    metrics = sel.cell_metrics(request.user, [i.cell for i in infos], results)
     left_out: dict[str, list[str]] | None = None
     if q.get("conforming", "") in ("1", "true", "yes"):
-        infos, left_out = without_deviations(request.user, infos)
-    stats = study_statistics(sel.grouped(infos, by), metrics, by=by, left_out=left_out)
+        infos, left_out = without_deviations(request.user, infos, results)
+    stats = study_statistics(
+        sel.grouped(infos, by), metrics, by=by, left_out=left_out, accepted=accepted
+    )
     return Response(stats.to_dict())
 
 

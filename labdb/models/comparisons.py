@@ -12,6 +12,7 @@ from django.db import models
 from labdb.models.base import Project
 from labdb.models.cells import Cell
 from labdb.models.data import AnalysisResult
+from labdb.models.reviews import FlagAcceptance
 
 
 class SavedComparison(models.Model):
@@ -23,6 +24,9 @@ class SavedComparison(models.Model):
     cells = models.ManyToManyField(Cell, related_name="+")
     #: the results of the cells' test runs when saved (the analysis versions shown)
     results = models.ManyToManyField(AnalysisResult, related_name="+", blank=True)
+    #: the acceptances of implausible values standing when saved: the values they let into
+    #: the group statistics; an acceptance made or withdrawn later is offered, never taken in
+    acceptances = models.ManyToManyField(FlagAcceptance, related_name="+", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

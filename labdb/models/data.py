@@ -104,7 +104,7 @@ class AnalysisJob(models.Model):
 
     State lives here, not in the broker: a worker claims a job with a conditional update, and a
     periodic sweep re-queues jobs whose lease expired. Idempotent on (file, kind, analysis code
-    version, parameters hash): asking again for the same analysis returns the same job.
+    version, parameters hash, reader): asking again for the same analysis returns the same job.
     """
 
     class Status(models.TextChoices):
@@ -123,6 +123,9 @@ class AnalysisJob(models.Model):
     parameters = models.JSONField(default=dict)
     parameters_sha256 = models.CharField(max_length=64)
     analysis_version = models.CharField(max_length=40)
+    #: the reader the file is read with: a person's choice (FormatChoice) or the format named
+    #: at upload when the job was asked for; "" = detected from the content
+    reader = models.CharField(max_length=40, blank=True, default="")
     code_commit = models.CharField(max_length=40, blank=True)
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
@@ -156,9 +159,9 @@ class AnalysisJob(models.Model):
             # One live job per input, analysis and parameters; failed jobs stay as the record
             # of what went wrong and do not block a new attempt.
             models.UniqueConstraint(
-                fields=["data_file", "kind", "analysis_version", "parameters_sha256"],
+                fields=["data_file", "kind", "analysis_version", "parameters_sha256", "reader"],
                 condition=~models.Q(status="failed"),
-                name="job_idempotent",
+                name="job_idempotent_per_reader",
             ),
             models.CheckConstraint(
                 condition=models.Q(progress__gte=0, progress__lte=1), name="job_progress_0_1"

@@ -23,7 +23,13 @@ from labdb.web.cell_plots import CELL_PLOTS
 from labdb.web.compare import CUSTOM_FIGURES, PAPER_FIGURES, SELECTION_KEYS
 from labdb.web.compare_plots import COMPARE_PLOTS
 from labdb.web.figures import PlotRequest
-from labdb.web.saved import PAPER_NAME, pinned_results, saved_cells, saved_comparison
+from labdb.web.saved import (
+    PAPER_NAME,
+    pinned_acceptances,
+    pinned_results,
+    saved_cells,
+    saved_comparison,
+)
 
 #: the point budget of one series in a vector figure: LTTB-decimated like the page's plots,
 #: but finer (4000 points across 175 mm is 0.04 mm apart, below what print resolves)
@@ -70,6 +76,8 @@ class StudySelection:
     #: with "leave out deviating runs" (``conforming``): the cells left out, label -> the
     #: deviations of their runs from their protocols; None when nothing was left out on purpose
     left_out: dict[str, list[str]] | None = None
+    #: the acceptances of implausible values a saved comparison pinned (None: those standing)
+    accepted: dict[Any, dict[str, Any]] | None = None
 
     @property
     def paper(self) -> bool:
@@ -133,6 +141,7 @@ def from_saved(
         saved=saved,
         query=query,
         left_out=left_out,
+        accepted=pinned_acceptances(saved),
     )
 
 

@@ -41,7 +41,11 @@ class StatisticsTable:
 def report_statistics(selection: StudySelection) -> StatisticsTable:
     """The statistics table of ``selection``'s groups (see the module docstring)."""
     stats = study_statistics(
-        selection.groups(), selection.metrics(), by=selection.group_by, left_out=selection.left_out
+        selection.groups(),
+        selection.metrics(),
+        by=selection.group_by,
+        left_out=selection.left_out,
+        accepted=selection.accepted,
     )
     columns, rows = replicate_table(stats)
     return StatisticsTable(columns=columns, rows=rows, grouped_by=selection.group_by)

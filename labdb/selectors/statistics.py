@@ -240,12 +240,16 @@ def study_statistics(
     *,
     by: str,
     left_out: Mapping[str, list[str]] | None = None,
+    accepted: Mapping[Any, Mapping[str, Any]] | None = None,
 ) -> StudyStatistics:
     """The statistics of ``groups`` (from :func:`labdb.selectors.results.grouped`) of cells
-    with their ``metrics`` (:func:`labdb.selectors.results.cell_metrics`)."""
+    with their ``metrics`` (:func:`labdb.selectors.results.cell_metrics`). An implausible value
+    counts when a person accepted it: the acceptances standing now, or ``accepted`` (result
+    pk -> metric -> acceptance: those a saved comparison pinned)."""
     ns = sorted({n for cm in metrics.values() for n in cm.rct_after})
     mains = [cm.result for cm in metrics.values() if cm.result is not None]
-    accepted = sel.accepted_flags(mains)
+    if accepted is None:
+        accepted = sel.accepted_flags(mains)
     common = common_cycle(metrics)
     at_common = sel.cumulative_ce_at(mains, common) if common else {}
 

@@ -157,8 +157,9 @@ class PreviousMemo:
 
 def previous_memo(job: m.AnalysisJob) -> PreviousMemo | None:
     """The ``half_cycle_memo`` of the nearest earlier version of the job's file (``extends``
-    back) whose same analysis succeeded: same kind, parameters, analysis version *and* code
-    commit (other code may compute other values: then the analysis is a full one)."""
+    back) whose same analysis succeeded: same kind, parameters, analysis version, reader
+    *and* code commit (other code, or another reader's table, may give other values: then the
+    analysis is a full one)."""
     if job.kind != "cycling":
         return None
     file_id = job.data_file.extends_id
@@ -171,6 +172,7 @@ def previous_memo(job: m.AnalysisJob) -> PreviousMemo | None:
             analysis_version=job.analysis_version,
             parameters_sha256=job.parameters_sha256,
             code_commit=job.code_commit,
+            reader=job.reader,
             status=m.AnalysisJob.Status.SUCCEEDED,
         ).first()
         if earlier is not None:

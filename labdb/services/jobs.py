@@ -52,6 +52,7 @@ from labdb.services.growing import memo_options, newer_version_job, previous_mem
 from labdb.services.insitu import dc_source, linked_eis_requests, tagged_table
 from labdb.services.job_queue import job_send, jobs_sweep
 from labdb.services.parsing import (
+    chosen_format,
     parsed_table_record,
     previous_table,
     read_data_file,
@@ -238,7 +239,8 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         _injected_delay(job.data_file.original_name)
-        whole = read_data_file(job.data_file, previous)  # verifies the stored bytes first
+        # verifies the stored bytes first; reads with the reader the job was asked for
+        whole = read_data_file(job.data_file, previous, reader=job.reader)
         source = whole.part(pipeline.accepts)
         if source is None:
             return OtherKinds(tuple(whole.kinds))
@@ -529,18 +531,25 @@ def validated_parameters(kind: str, parameters: dict[str, Any]) -> dict[str, Any
 
 
 def job_request(
-    *, data_file: m.DataFile, kind: str, parameters: dict[str, Any], user: Any
+    *,
+    data_file: m.DataFile,
+    kind: str,
+    parameters: dict[str, Any],
+    user: Any,
+    reader: str | None = None,
 ) -> tuple[m.AnalysisJob, bool]:
-    """The job analysing ``data_file`` as ``kind`` with ``parameters``: ``(job, created)``, the
-    existing one for the same file, kind, code version and parameters, else a new queued job
-    (sent to a worker once the transaction commits). Raises ``ValidationError`` for an unknown
-    kind or parameters the pipeline refuses."""
+    """The job analysing ``data_file`` as ``kind`` with ``parameters``, reading it with
+    ``reader`` (default: the file's current choice, :func:`chosen_format`; "" = detected):
+    ``(job, created)``, the existing one for the same file, kind, code version, parameters and
+    reader, else a new queued job (sent to a worker once the transaction commits). Raises
+    ``ValidationError`` for an unknown kind or parameters the pipeline refuses."""
     parameters = validated_parameters(kind, parameters)
     key = {
         "data_file": data_file,
         "kind": kind,
         "analysis_version": analysis_version(),
         "parameters_sha256": sha256_of(parameters),
+        "reader": chosen_format(data_file) if reader is None else reader,
     }
     job = m.AnalysisJob.objects.filter(**key).exclude(status=m.AnalysisJob.Status.FAILED).first()
     if job is not None:
@@ -559,7 +568,8 @@ def job_request(
                 action="analysis.queued",
                 user=user,
                 target=job,
-                details={"kind": kind, "parameters": parameters, "file": data_file.sha256},
+                details={"kind": kind, "parameters": parameters, "file": data_file.sha256}
+                | {"reader": key["reader"] or "detected"},
             )
     except IntegrityError:
         # a concurrent request created it first (or, while the idempotency key still covers

@@ -70,12 +70,15 @@ def previous_table(
     )
 
 
-def read_data_file(data_file: m.DataFile, previous: PreviousTable | None = None) -> ReadResult:
+def read_data_file(
+    data_file: m.DataFile, previous: PreviousTable | None = None, *, reader: str | None = None
+) -> ReadResult:
     """Parse a stored file. The reader sees the file under its original name (a link into a
     temporary folder) so that messages name it and the extension can break detection ties.
     The stored bytes are re-hashed first: ``BlobCorrupt`` when they no longer match (a damaged
     file is never analysed). The reader is :func:`chosen_format`, else detected. Raises
-    ``ParseError`` naming the file, row and column.
+    ``ParseError`` naming the file, row and column. ``reader``: the reader an analysis job was
+    asked for with (its ``reader``; "" = detect), instead of the file's current choice.
 
     ``previous``: the table of the file this one extends; the new lines are parsed and put
     after its rows when that is shown equal to a whole parse
@@ -83,10 +86,13 @@ def read_data_file(data_file: m.DataFile, previous: PreviousTable | None = None)
     with local_blob_copy(data_file.sha256) as source, tempfile.TemporaryDirectory() as tmp:
         link = Path(tmp) / safe_name(data_file.original_name)
         link.symlink_to(source)
-        grown = _read_grown(link, previous) if previous is not None else None
+        # a reader chosen other than the earlier table's means a whole new read
+        same_reader = not reader or previous is None or reader == previous.format
+        grown = _read_grown(link, previous) if previous is not None and same_reader else None
         if grown is not None:
             return grown
-        return read(link, format=chosen_format(data_file) or None)
+        format = chosen_format(data_file) if reader is None else reader
+        return read(link, format=format or None)
 
 
 def chosen_format(data_file: m.DataFile) -> str:

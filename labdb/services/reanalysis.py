@@ -1,5 +1,5 @@
-"""Reading a raw file again with a reader a person chose (when detection failed or chose
-wrongly) and analysing it again under another protocol or with other settings. Old jobs and
+"""Reading a raw file again with a reader a person chose (when detection failed, chose
+wrongly, or to compare readers) and analysing it again under another protocol or with other settings. Old jobs and
 results stay (history kept); pages show the newest result of each run."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from labdb import models as m
 from labdb.services.audit import audit
 from labdb.services.ingest import analysis_request
 from labdb.services.jobs import job_request
+from labdb.services.parsing import chosen_format
 
 
 def reader_choices() -> list[tuple[str, str]]:
@@ -25,26 +26,39 @@ def reader_choices() -> list[tuple[str, str]]:
 
 
 @transaction.atomic
-def data_file_reparse(*, data_file: m.DataFile, format: str, user: Any) -> m.AnalysisJob:
-    """Read ``data_file`` with the reader ``format`` from now on, and analyse it again as its
-    run's protocol says (a new job: the failed one stays as the record of the failure)."""
+def data_file_reparse(
+    *, data_file: m.DataFile, format: str, user: Any
+) -> tuple[m.AnalysisJob, bool]:
+    """Read ``data_file`` with the reader ``format`` from now on, and parse and analyse it
+    again with that reader as its run's protocol says: ``(job, created)``. Always a new job
+    for a reader not yet used on the file (whether the earlier analysis failed or not); the
+    same reader chosen again (same code version and settings) gives the existing job
+    (idempotent). Earlier jobs and results stay: pages show the newest, the others as
+    superseded. The job names the reader and the person who chose it (provenance)."""
     if format not in registry():
         raise ValidationError({"format": f"no reader named {format!r}"})
-    m.FormatChoice.objects.create(
-        data_file=data_file,
-        format=format,
-        chosen_by=user if getattr(user, "is_authenticated", False) else None,
-    )
-    audit(
-        project=data_file.project,
-        action="file.format_chosen",
-        user=user,
-        target=data_file.test_run,
-        details={"file": [None, data_file.original_name], "format": [None, format]},
-    )
     kind, params = analysis_request(data_file.test_run)
-    job, _ = job_request(data_file=data_file, kind=kind, parameters=params, user=user)
-    return job
+    job, created = job_request(
+        data_file=data_file, kind=kind, parameters=params, user=user, reader=format
+    )
+    if created or chosen_format(data_file) != format:
+        m.FormatChoice.objects.create(
+            data_file=data_file,
+            format=format,
+            chosen_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        audit(
+            project=data_file.project,
+            action="file.format_chosen",
+            user=user,
+            target=data_file.test_run,
+            details={
+                "file": [None, data_file.original_name],
+                "format": [None, format],
+                "job": [None, str(job.pk)],
+            },
+        )
+    return job, created
 
 
 def data_file_reanalyse(

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -19,7 +19,7 @@ from labdb.selectors import results as sel
 from labdb.selectors.access import visible
 from labdb.selectors.lots import quarantined_lots_of
 from labdb.selectors.statistics import study_statistics, without_deviations
-from labdb.services.comparisons import comparison_save
+from labdb.services.comparisons import comparison_save, comparison_update
 from labdb.web.compare_stats import comparison_rows, replicate_table, survival_rows
 from labdb.web.dashboards import Card
 from labdb.web.plots import plotly_url
@@ -27,6 +27,7 @@ from labdb.web.saved import (
     PAPER_NAME,
     newer_than,
     paper_comparison,
+    pinned_acceptances,
     pinned_results,
     saved_cells,
     saved_comparison,
@@ -129,6 +130,7 @@ def compare_page(request: HttpRequest) -> HttpResponse:
         by = chosen["group"] or saved.options.get("group") or ("cell" if named else "formulation")
         results = pinned_results(saved, cells, None)
         metrics = sel.cell_metrics(user, cells, results)
+        accepted = pinned_acceptances(saved)
         base = {
             "saved": str(saved.pk),
             **{k: chosen[k] for k in ("group", "conforming") if chosen[k]},
@@ -149,13 +151,18 @@ def compare_page(request: HttpRequest) -> HttpResponse:
             related=False,
         )
         metrics = sel.cell_metrics(user, [i.cell for i in infos])
+        accepted = None  # the acceptances standing now
         export_query = request.GET.urlencode()
     kept, left_out = without_deviations(user, infos, results)
     if chosen["conforming"]:
         infos = kept
     groups = sel.grouped(infos, by if by in sel.GROUPINGS else "formulation")
     stats = study_statistics(
-        groups, metrics, by=by, left_out=left_out if chosen["conforming"] else None
+        groups,
+        metrics,
+        by=by,
+        left_out=left_out if chosen["conforming"] else None,
+        accepted=accepted,
     )
     columns, rows = replicate_table(stats)
     survival, logrank = survival_rows(stats)
@@ -251,3 +258,29 @@ def compare_save(request: HttpRequest) -> HttpResponse:
         return redirect("/compare/" + (f"?{query}" if query else ""))
     messages.success(request, f"Saved the comparison {saved.name} ({len(infos)} cells).")
     return redirect(f"/compare/?saved={saved.pk}")
+
+
+@login_required
+@require_POST
+def compare_update(request: HttpRequest, pk: str) -> HttpResponse:
+    """Take in a saved comparison's newer data deliberately: saved as a new comparison under
+    the posted name; the old one stays as it was."""
+    saved = saved_comparison(request.user, pk)
+    if saved is None:
+        raise Http404("no such saved comparison")
+    newer = newer_than(request.user, saved)
+    try:
+        updated = comparison_update(
+            user=request.user,
+            saved=saved,
+            name=request.POST.get("name", ""),
+            new_cells=newer.cells,
+        )
+    except ValidationError as exc:
+        messages.error(request, "Not updated: " + " ".join(exc.messages))
+        return redirect(f"/compare/?saved={saved.pk}")
+    messages.success(
+        request,
+        f"Saved {updated.name} with the newest data; {saved.name} is unchanged.",
+    )
+    return redirect(f"/compare/?saved={updated.pk}")

@@ -111,13 +111,17 @@ def detail_context(request: HttpRequest, entity: Entity, obj: Model) -> dict[str
         context["is_run"] = True
         context.update(run_files_context(request, obj))
         context["jobs"] = m.AnalysisJob.objects.filter(data_file__test_run=obj).select_related(
-            "data_file"
+            "data_file", "requested_by"
         )
         context["results"] = (
             obj.results.filter(job__data_file__removal__isnull=True)
             .select_related("job__data_file", "test_run__instrument")
             .order_by("-created_at")
         )
+        # results kept but no longer the run's current one (another reader, protocol or
+        # settings asked for later): shown, marked superseded
+        current = {r.pk for r in sel.latest_per_run(context["results"])}
+        context["superseded_jobs"] = {r.pk for r in context["results"] if r.pk not in current}
         context["cycling_metrics"] = [
             (r, result_metric_rows(r, cycling_bounds(r)), cycle_level_flags(r))
             for r in context["results"]

@@ -1,5 +1,5 @@
 """A test run's raw files from its page: download (re-hashed first), read again with a
-chosen reader when detection failed, analyse again under another protocol or with other
+chosen reader (a new parse and analysis; the earlier result kept as superseded), analyse again under another protocol or with other
 settings. Removal (soft, audited) is in :mod:`labdb.web.reviews`."""
 
 from __future__ import annotations
@@ -86,16 +86,19 @@ def file_reparse(request: HttpRequest, pk: str) -> HttpResponse:
         _errors(request, form, None)
     else:
         try:
-            job = data_file_reparse(
+            job, created = data_file_reparse(
                 data_file=data_file, format=form.cleaned_data["format"], user=request.user
             )
         except ValidationError as exc:
             _errors(request, None, exc)
         else:
+            said = (
+                "a new analysis is" if created else "that reader's analysis exists already and is"
+            )
             messages.success(
                 request,
-                f"{data_file.original_name} is read as {form.cleaned_data['format']} "
-                f"(analysis {job.status}).",
+                f"{data_file.original_name} is read as {form.cleaned_data['format']}: "
+                f"{said} {job.status}; earlier results are kept as superseded.",
             )
     return redirect(url_for(data_file.test_run))
 

@@ -38,6 +38,7 @@ urlpatterns = [
     path("search/", search.search_page, name="search"),
     path("compare/", compare.compare_page, name="compare"),
     path("compare/save/", compare.compare_save, name="compare-save"),
+    path("compare/saved/<uuid:pk>/update/", compare.compare_update, name="compare-update"),
     path("compare/plots/<slug:name>.<str:fmt>", plots.compare_plot, name="compare-plot"),
     path("compare/export/<str:fmt>", exports.selection_export, name="compare-export"),
     path("compare/figures/<slug:name>.<str:fmt>", reports.compare_figure, name="compare-figure"),

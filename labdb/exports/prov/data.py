@@ -92,6 +92,7 @@ class _DataRecords(_AgentBuilder):
                 code_commit=j.code_commit,
                 parameters=j.parameters,
                 parameters_sha256=j.parameters_sha256,
+                reader=j.reader or "detected from the content",
                 input_sha256=j.input_sha256,
                 output_sha256=j.output_sha256,
                 library_versions=j.library_versions,

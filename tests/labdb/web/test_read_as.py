@@ -1,0 +1,101 @@
+"""Choosing a reader on the test-run page always reads and analyses the file again with it,
+whether the earlier analysis failed or not: idempotent per reader (and code version and
+settings), the earlier result kept and marked superseded, the job naming the reader and the
+person who chose it. Files are written here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from labdb import models as m
+from labdb.exports.prov.document import provenance_document
+from labdb.exports.prov.terms import SEGMENT
+from tests.labdb.test_ingest_and_jobs import bdf_csv
+from tests.labdb.web.conftest import make_run
+
+pytestmark = pytest.mark.django_db
+
+
+def _read_as(client: Client, data_file: m.DataFile, format: str, capture: Any) -> str:
+    with capture(execute=True):
+        response = client.post(f"/files/{data_file.pk}/read-as/", {"format": format}, follow=True)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_choosing_a_reader_after_a_good_analysis_reads_again_and_supersedes_it(
+    client_demo: Client,
+    demo: m.Project,
+    demo_user: Any,
+    ingest: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    run = make_run(demo, demo_user, "MgAgSn-E-HC1-PS", "MgAgSn-E-HC1", "PS-1mA-1mAh")
+    first = ingest(run, bdf_csv(cycles=3, ce=0.98), "hc1.csv")
+    assert first.reader == "" and first.status == "succeeded"  # detected
+    page = client_demo.get(f"/test-runs/{run.pk}/").content.decode()
+    assert 'data-testid="read-as"' in page  # offered although the analysis succeeded
+
+    html = _read_as(client_demo, first.data_file, "bdf", django_capture_on_commit_callbacks)
+    assert "hc1.csv is read as bdf: a new analysis is queued" in html
+    jobs = list(m.AnalysisJob.objects.filter(data_file=first.data_file).order_by("queued_at"))
+    assert [(j.reader, j.status) for j in jobs] == [("", "succeeded"), ("bdf", "succeeded")]
+    again = jobs[1]
+    assert again.requested_by == demo_user
+    assert again.parsed_table is not None and again.parsed_table.format == "bdf"
+    # the earlier result stays, marked superseded; the new one is the run's current result
+    assert m.AnalysisResult.objects.filter(test_run=run).count() == 2
+    html = client_demo.get(f"/test-runs/{run.pk}/").content.decode()
+    assert f'data-job="{first.pk}" data-superseded="1"' in html
+    assert f'data-job="{again.pk}" data-superseded' not in html
+    assert html.count('data-testid="superseded"') == 1
+    choice = m.FormatChoice.objects.get()
+    assert (choice.format, choice.chosen_by) == ("bdf", demo_user)
+    entry = m.HistoryEntry.objects.get(record_id=run.pk, action="file.format_chosen")
+    assert entry.changes["job"] == [None, str(again.pk)]
+
+    # the same reader again: the same job, no new choice or history entry (idempotent)
+    html = _read_as(client_demo, first.data_file, "bdf", django_capture_on_commit_callbacks)
+    assert "exists already" in html
+    assert m.AnalysisJob.objects.filter(data_file=first.data_file).count() == 2
+    assert m.FormatChoice.objects.count() == 1
+    assert m.HistoryEntry.objects.filter(action="file.format_chosen").count() == 1
+
+    # another reader: a third job, read with that reader (it refuses this file, saying so)
+    _read_as(client_demo, first.data_file, "neware-csv", django_capture_on_commit_callbacks)
+    third = m.AnalysisJob.objects.filter(data_file=first.data_file).latest("queued_at")
+    assert third.reader == "neware-csv" and third.status == "failed", third.error
+    assert "neware" in third.error.lower()
+    # a failed reading supersedes nothing: the bdf result is still the current one
+    html = client_demo.get(f"/test-runs/{run.pk}/").content.decode()
+    assert f'data-job="{again.pk}" data-superseded' not in html
+
+    # provenance names the reader and the person who chose it
+    doc = json.loads(provenance_document(run).serialize(format="json"))
+    job_id = f"labdb:{SEGMENT[m.AnalysisJob]}/{again.pk}"
+    assert doc["activity"][job_id]["labdb:reader"] == "bdf"
+    associated = [
+        a["prov:agent"] for a in doc["wasAssociatedWith"].values() if a["prov:activity"] == job_id
+    ]
+    assert f"labdb:user/{demo_user.pk}" in associated, associated
+
+
+def test_the_api_names_the_reader_and_who_asked(
+    client_demo: Client,
+    demo: m.Project,
+    demo_user: Any,
+    ingest: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    run = make_run(demo, demo_user, "MgAgSn-E-HC1-PS", "MgAgSn-E-HC1", "PS-1mA-1mAh")
+    first = ingest(run, bdf_csv(cycles=2, ce=0.98), "hc1.csv")
+    _read_as(client_demo, first.data_file, "bdf", django_capture_on_commit_callbacks)
+    rows = client_demo.get(f"/api/v1/jobs/?file={first.data_file_id}").json()["results"]
+    assert sorted((r["reader"], r["requested_by"]) for r in rows) == [
+        ("", "demo"),  # the upload's analysis, asked for by the uploader
+        ("bdf", "demo"),
+    ]
