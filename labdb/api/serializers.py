@@ -452,6 +452,11 @@ class ResultSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         return flags_json(obj, metric_flags({c: getattr(obj, c) for c in METRIC_COLUMNS}))
 
 
+#: what the result detail gives of :func:`labdb.selectors.uncertainty.cycling_bounds`
+INSTRUMENT_BOUND_KEYS = ("instrument", "calibrated_on", "accuracy", "model")
+INSTRUMENT_BOUND_KEYS += ("average_coulombic_efficiency", "cumulative_coulombic_efficiency")
+
+
 class ResultDetailSerializer(ResultSerializer):
     summary = serializers.JSONField(read_only=True)
     instrument_bounds = serializers.SerializerMethodField(
@@ -472,17 +477,7 @@ class ResultDetailSerializer(ResultSerializer):
         if bounds is None:
             return None
         full = bounds.to_dict()
-        return {
-            k: full[k]
-            for k in (
-                "instrument",
-                "calibrated_on",
-                "accuracy",
-                "average_coulombic_efficiency",
-                "cumulative_coulombic_efficiency",
-                "model",
-            )
-        }
+        return {k: full[k] for k in INSTRUMENT_BOUND_KEYS}
 
     @extend_schema_field(PlausibilityFlagSerializer(many=True))
     def get_implausible(self, obj: m.AnalysisResult) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ from django.db.models.functions import RowNumber
 
 from labdb import models as m
 from labdb.selectors.access import visible
-from labdb.selectors.results import LONG_TERM_KINDS, CellMetrics
+from labdb.selectors.headline import LONG_TERM_KINDS, CellMetrics
 
 #: the metric columns of a result that a summary reads
 METRIC_COLUMNS = tuple(metric.column for metric in m.RUN_METRICS)

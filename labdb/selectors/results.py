@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -20,10 +20,10 @@ from django.db.models import QuerySet
 
 from labdb import models as m
 from labdb.selectors.access import visible
+from labdb.selectors.headline import LONG_TERM_KINDS, CellMetrics
 from labdb.storage import blob_file
 
-#: protocol kinds whose cycling result describes long-term cycling (cycles to short, CE)
-LONG_TERM_KINDS = ("plating_stripping", "galvanostatic")
+__all__ = ["LONG_TERM_KINDS", "CellMetrics"]
 
 
 def latest_per_run(results: Iterable[m.AnalysisResult]) -> list[m.AnalysisResult]:
@@ -134,29 +134,6 @@ def rct_after(results: Sequence[m.AnalysisResult]) -> dict[int, float | None]:
         first = r.spectra.order_by("spectrum").first()
         out[n] = resistance(first, "rct") if first is not None else None
     return out
-
-
-@dataclass
-class CellMetrics:
-    """The headline numbers of one cell (CE as fractions, RCT in ohm cm2 or ohm)."""
-
-    cell: m.Cell
-    result: m.AnalysisResult | None
-    ice: float | None = None
-    average_ce: float | None = None
-    cumulative_ce: float | None = None
-    cycles: int | None = None
-    short_circuit_cycle: int | None = None
-    cycle_life: int | None = None
-    retention: float | None = None
-    total_time_h: float | None = None
-    rct_after: dict[int, float | None] = field(default_factory=dict)
-
-    def value(self, key: str) -> float | None:
-        if key.startswith("rct_"):
-            return self.rct_after.get(int(key.split("_")[1]))
-        v = getattr(self, key)
-        return None if v is None else float(v)
 
 
 def cell_metrics(

@@ -22,7 +22,9 @@ Mixed BioLogic files tag their own spectra and are left alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -92,9 +94,18 @@ def _has_start(table: m.ParsedTable) -> bool:
     return placed and "time_second" in table.columns and "mixed" not in meta
 
 
-def linked_eis_requests(job: m.AnalysisJob, table: m.ParsedTable) -> None:
+def linked_eis_requests(
+    job: m.AnalysisJob,
+    table: m.ParsedTable,
+    *,
+    job_request: Callable[..., Any],
+    cell_parameters: Callable[[m.TestRun, str], dict[str, Any]],
+) -> None:
     """After ``job`` succeeded on ``table``: the EIS analyses its test run's in-situ link asks
-    for (module docstring). Runs in the job's storing transaction."""
+    for (module docstring). Runs in the job's storing transaction. ``job_request`` and
+    ``cell_parameters`` are :mod:`labdb.services.jobs`' own (passed in: jobs calls this
+    module)."""
+    ask = partial(_request, job_request=job_request, cell_parameters=cell_parameters)
     run_id = job.data_file.test_run_id
     if table.kind == "cycling" and _has_clock(table):
         others = m.ParsedTable.objects.filter(data_file__test_run_id=run_id, kind="eis").exclude(
@@ -102,19 +113,23 @@ def linked_eis_requests(job: m.AnalysisJob, table: m.ParsedTable) -> None:
         )
         for eis in others.select_related("data_file"):
             if _has_start(eis):
-                _request(eis.data_file, table.sha256)
+                ask(eis.data_file, table.sha256)
     elif table.kind == "eis" and not job.parameters.get("dc_table") and _has_start(table):
         cycling = m.ParsedTable.objects.filter(
             data_file__test_run_id=run_id, kind="cycling"
         ).exclude(data_file_id=job.data_file_id)
         newest = next((t for t in cycling.order_by("-created_at") if _has_clock(t)), None)
         if newest is not None:
-            _request(job.data_file, newest.sha256)
+            ask(job.data_file, newest.sha256)
 
 
-def _request(data_file: m.DataFile, dc_table: str) -> None:
-    from labdb.services.jobs import cell_parameters, job_request
-
+def _request(
+    data_file: m.DataFile,
+    dc_table: str,
+    *,
+    job_request: Callable[..., Any],
+    cell_parameters: Callable[[m.TestRun, str], dict[str, Any]],
+) -> None:
     last = data_file.jobs.filter(kind="eis").order_by("-queued_at").first()
     base = dict(last.parameters) if last is not None else {}
     if not base:

@@ -29,9 +29,7 @@ import errno
 import fnmatch
 import logging
 import os
-import socket
 import time
-import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -39,7 +37,6 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from analysis import pipelines
@@ -50,6 +47,16 @@ from labdb.services.audit import audit
 from labdb.services.execution import Outcome, run_supervised
 from labdb.services.growing import memo_options, newer_version_job, previous_memo
 from labdb.services.insitu import dc_source, linked_eis_requests, tagged_table
+from labdb.services.job_claims import (
+    MAX_ATTEMPTS,
+    ProgressReporter,
+    _audit_finish,
+    _mine,
+    job_claim,
+    job_lease_renew,
+    lease_duration,
+    worker_name,
+)
 from labdb.services.job_queue import job_send, jobs_sweep
 from labdb.services.parsing import (
     chosen_format,
@@ -62,12 +69,18 @@ from labdb.services.results import StoredOutput, output_store, result_store
 from labdb.storage import BlobCorrupt
 from labdb.text import a
 
-__all__ = ["jobs_sweep"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "ProgressReporter",
+    "job_claim",
+    "job_lease_renew",
+    "jobs_sweep",
+    "lease_duration",
+    "worker_name",
+]
 
 log = logging.getLogger(__name__)
 
-#: starts of one job (worker deaths and transient failures) before it ends failed
-MAX_ATTEMPTS = 6
 #: the first wait before a transient failure is retried; it doubles per attempt, to at most
 RETRY_BASE = dt.timedelta(seconds=60)
 RETRY_MAX = dt.timedelta(minutes=30)
@@ -77,10 +90,6 @@ TRANSIENT_ERRNOS = frozenset(
 )
 
 
-def lease_duration() -> dt.timedelta:
-    return dt.timedelta(seconds=settings.JOB_LEASE_S)
-
-
 def retry_delay(attempts: int) -> dt.timedelta:
     """The wait before a job that failed transiently on its ``attempts``-th start runs again."""
     return min(RETRY_MAX, RETRY_BASE * 2 ** max(0, attempts - 1))
@@ -88,102 +97,6 @@ def retry_delay(attempts: int) -> dt.timedelta:
 
 class JobFailure(Exception):
     """An expected failure with a message for the user (bad file, wrong kind of data)."""
-
-
-def worker_name() -> str:
-    """A claim token unique to this attempt: host, process and a random part (several pool
-    processes of one host never share a claim)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def job_claim(job_id: str, *, worker: str) -> m.AnalysisJob | None:
-    """Claim a queued job (or one whose lease expired) for ``worker``; None if another process
-    got there first or the job is finished."""
-    now = timezone.now()
-    stale = Q(status=m.AnalysisJob.Status.RUNNING, lease_expires_at__lt=now)
-    exhausted = m.AnalysisJob.objects.filter(pk=job_id, attempts__gte=MAX_ATTEMPTS).filter(
-        Q(status=m.AnalysisJob.Status.QUEUED) | stale
-    )
-    previous = exhausted.values_list("error", flat=True).first()
-    if previous is not None and exhausted.update(
-        status=m.AnalysisJob.Status.FAILED,
-        finished_at=now,
-        lease_expires_at=None,
-        error=(
-            f"the job was started {MAX_ATTEMPTS} times without finishing (its worker was "
-            "killed or lost, or a transient failure kept coming back); giving up"
-            + (f"; last: {previous}" if previous else "")
-        ),
-    ):
-        _audit_finish(job_id, "analysis.failed")
-        return None
-    updated = (
-        m.AnalysisJob.objects.filter(pk=job_id)
-        .filter(Q(status=m.AnalysisJob.Status.QUEUED) | stale)
-        .update(
-            status=m.AnalysisJob.Status.RUNNING,
-            attempts=F("attempts") + 1,
-            claimed_by=worker,
-            lease_expires_at=now + lease_duration(),
-            started_at=now,
-            progress=0.0,
-            error="",
-        )
-    )
-    if updated != 1:
-        return None  # another process got there first, or nothing to do
-    job = m.AnalysisJob.objects.select_related(
-        "data_file__test_run__cell", "data_file__test_run__protocol"
-    ).get(pk=job_id)
-    if job.claimed_by != worker:
-        # the lease ended and another attempt claimed the job between the two statements:
-        # this attempt must not go on under the other's name
-        return None
-    audit(
-        project=job.project,
-        action="analysis.started",
-        user=None,
-        target=job,
-        details={"worker": worker, "attempt": job.attempts},
-    )
-    return job
-
-
-def _mine(job: m.AnalysisJob) -> Any:
-    return m.AnalysisJob.objects.filter(
-        pk=job.pk, status=m.AnalysisJob.Status.RUNNING, claimed_by=job.claimed_by
-    )
-
-
-def job_lease_renew(job: m.AnalysisJob) -> bool:
-    """Extend this attempt's lease; False when the job is no longer this attempt's."""
-    return bool(_mine(job).update(lease_expires_at=timezone.now() + lease_duration()))
-
-
-class ProgressReporter:
-    """The pipeline's ``progress`` callback for a job: writes the fraction done to the job row
-    (read by the /jobs/ page), at most every ``interval_s`` seconds and only when it moved by
-    at least 1 %. The job's own stages map into ``[start, end]`` of the whole."""
-
-    def __init__(
-        self, job: m.AnalysisJob, start: float = 0.0, end: float = 1.0, interval_s: float = 0.5
-    ) -> None:
-        self.job = job
-        self.start, self.end, self.interval_s = start, end, interval_s
-        self._last_value = -1.0
-        self._last_time = 0.0
-
-    def __call__(self, fraction: float) -> None:
-        value = self.start + (self.end - self.start) * min(1.0, max(0.0, fraction))
-        now = time.monotonic()
-        too_soon = value - self._last_value < 0.01 or now - self._last_time < self.interval_s
-        if too_soon and fraction < 1.0:
-            return
-        self._last_value, self._last_time = value, now
-        try:
-            _mine(self.job).update(progress=value)
-        except DatabaseError as exc:  # progress is best effort; the lease decides
-            log.warning("job %s: could not record progress: %s", self.job.pk, exc)
 
 
 def _classify(exc: BaseException) -> tuple[str, str]:
@@ -423,7 +336,7 @@ def _store(
             details={"timings": timings, **incremental},
         )
         _request_companion_jobs(job, parsed["metadata"].get("other_tables") or [])
-        linked_eis_requests(job, table)
+        linked_eis_requests(job, table, job_request=job_request, cell_parameters=cell_parameters)
     return True
 
 
@@ -501,11 +414,6 @@ def _fail(job: m.AnalysisJob, message: str, timings: dict[str, float]) -> None:
         lease_expires_at=None,
     ):
         _audit_finish(str(job.pk), "analysis.failed")
-
-
-def _audit_finish(job_id: str, action: str) -> None:
-    job = m.AnalysisJob.objects.get(pk=job_id)
-    audit(project=job.project, action=action, user=None, target=job, details={"error": job.error})
 
 
 def job_rerun(
