@@ -68,6 +68,19 @@ def test_report_lists_every_cell_with_its_lots_protocols_statistics_and_figures(
     average = re.search(r'data-metric="average_ce" data-n="(\d+)">([^<]*)', row)
     assert average and average.group(1) == "2"
     assert average.group(2).strip() == "97.500 % ± 0.707"  # CE 98 % and 97 %
+    # and the page's tests of difference between groups: MgAgSn-Elastane (98, 97 %) against
+    # Mg-Elastane (95 %, one cell: no Welch test with n = 1, the difference still stated)
+    differences = re.search(r'data-testid="report-differences">(.*?)</table>', html, re.S)
+    assert differences, "the report has no table of differences between groups"
+    pairs = re.findall(r'<tr data-metric="average_ce">(.*?)</tr>', differences.group(1), re.S)
+    pair = next(p for p in pairs if "MgAgSn-Elastane (half)" in p and "Mg-Elastane (half)" in p)
+    cells_ = re.findall(r"<td>(.*?)</td>", pair)
+    if cells_[0].startswith("Mg-Elastane"):  # a - b, in the order the groups are named
+        assert cells_[1:3] == ["1 vs 2", "-2.500 %"], cells_
+    else:
+        assert cells_[1:3] == ["2 vs 1", "2.500 %"], cells_
+    assert cells_[3].startswith("—"), "a Welch test on one cell"
+    assert 'data-testid="report-survival"' in html
 
     # figures: the saved comparison's figure set, drawn on request from the figure URLs
     srcs = re.findall(r'<img src="([^"]+)"', html)
