@@ -250,7 +250,7 @@ def big_csv(rows: int) -> bytes:
 POISON = {
     "garbage.csv": lambda k: b"\x00\xff this is not a cycler file \x00" * (50 + k),
     "empty-columns.csv": lambda k: b"a,b,c\n1,2,3\n4,5,6\n" * (1 + k),
-    "bomb.csv": lambda k: big_csv(400_000 + k),
+    "bomb.csv": lambda k: big_csv(1_600_000 + k),
 }
 
 
