@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 
 from labdb.models.base import Project
 from labdb.models.immutable import (
-    FINISHED_JOB_STATES,
+    FinishedJobImmutable,
     ImmutableModel,
-    ImmutableRecordError,
     JobQuerySet,
 )
 from labdb.models.testing import TestRun
@@ -99,13 +97,15 @@ class ParsedTable(ImmutableModel):
         return f"{self.format} table of {self.data_file} ({self.rows} rows)"
 
 
-class AnalysisJob(models.Model):
+class AnalysisJob(FinishedJobImmutable):
     """One analysis of one data file with given parameters.
 
     State lives here, not in the broker: a worker claims a job with a conditional update, and a
     periodic sweep re-queues jobs whose lease expired. Idempotent on (file, kind, analysis code
     version, parameters hash, reader): asking again for the same analysis returns the same job.
     """
+
+    record_name = "analysis job"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "queued"
@@ -174,20 +174,6 @@ class AnalysisJob(models.Model):
     @property
     def test_run(self) -> TestRun:
         return self.data_file.test_run
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED_JOB_STATES
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
-            if stored in FINISHED_JOB_STATES:
-                raise ImmutableRecordError("a finished analysis job is immutable")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise ImmutableRecordError("analysis jobs are never deleted")
 
 
 @dataclass(frozen=True)

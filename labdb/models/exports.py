@@ -4,15 +4,14 @@ by a worker on the ``exports`` queue, not in the web request."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 
-from labdb.models.immutable import FINISHED_JOB_STATES, ImmutableRecordError
+from labdb.models.immutable import FinishedJobImmutable
 
 
-class ExportJob(models.Model):
+class ExportJob(FinishedJobImmutable):
     """One export of one selection with given parameters, and its result.
 
     Idempotent on ``inputs_sha256``: the hash of the export kind, the cells and the analysis
@@ -22,6 +21,8 @@ class ExportJob(models.Model):
     attempt. The result is a content-addressed blob (``result_sha256``) with its provenance;
     a finished job is never changed.
     """
+
+    record_name = "export job"
 
     class Kind(models.TextChoices):
         PACKAGE = "package", "data package (ZIP)"
@@ -85,19 +86,5 @@ class ExportJob(models.Model):
         return f"{self.get_kind_display()} export {str(self.pk)[:8]} ({self.status})"
 
     @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED_JOB_STATES
-
-    @property
     def cell_ids(self) -> list[str]:
         return [c["id"] for c in self.inputs.get("cells", [])]
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
-            if stored in FINISHED_JOB_STATES:
-                raise ImmutableRecordError("a finished export job is immutable")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise ImmutableRecordError("export jobs are never deleted")

@@ -93,3 +93,27 @@ class JobQuerySet(models.QuerySet[Any]):
 
     def delete(self) -> tuple[int, dict[str, int]]:
         _refuse("delete", self.model)
+
+
+class FinishedJobImmutable(models.Model):
+    """A job row (analysis or export) that changes state until it finishes and is never
+    changed after, nor deleted. ``record_name`` names it in the refusal."""
+
+    record_name = "job"
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_JOB_STATES  # type: ignore[attr-defined]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()  # type: ignore[attr-defined]
+            if stored in FINISHED_JOB_STATES:
+                raise ImmutableRecordError(f"a finished {self.record_name} is immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableRecordError(f"{self.record_name}s are never deleted")

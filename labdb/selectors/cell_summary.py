@@ -137,27 +137,15 @@ def cell_summaries(user: Any, cells: Sequence[m.Cell]) -> dict[Any, CellMetrics]
         return out
     cte, params = _newest_cte(user, cells)
     names = ["job_id", *METRIC_COLUMNS]
-    by_pk = {c.pk: c for c in cells}
     with connection.cursor() as cursor:
         cursor.execute(_main_sql(cte), [*params, *LONG_TERM_KINDS])
         mains = cursor.fetchall()
         cursor.execute(_rct_sql(cte), params)
         rcts = cursor.fetchall()
     for cell_id, *values, formation_ice in mains:
-        cell = by_pk[_uuid(cell_id)]
         values[0] = _uuid(values[0])  # the job's id is the result's primary key
         main = m.AnalysisResult.from_db(connection.alias, names, values)
-        ice = formation_ice if cell.kind == "full" else None
-        cm = out[cell.pk]
-        cm.result = main
-        cm.ice = ice if ice is not None else main.initial_coulombic_efficiency
-        cm.average_ce = main.average_coulombic_efficiency
-        cm.cumulative_ce = main.cumulative_coulombic_efficiency
-        cm.cycles = main.cycle_count
-        cm.short_circuit_cycle = main.short_circuit_cycle
-        cm.cycle_life = main.cycle_life
-        cm.retention = main.capacity_retention if cell.kind == "full" else None
-        cm.total_time_h = main.total_time_h
+        out[_uuid(cell_id)].take_main(main, formation_ice)
     for cell_id, n, rct in sorted(rcts, key=lambda row: row[1]):
         out[_uuid(cell_id)].rct_after[n] = rct
     return out

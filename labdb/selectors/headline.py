@@ -28,6 +28,21 @@ class CellMetrics:
     total_time_h: float | None = None
     rct_after: dict[int, float | None] = field(default_factory=dict)
 
+    def take_main(self, main: m.AnalysisResult, formation_ice: float | None) -> None:
+        """Fill the numbers from the cell's main cycling result; a full cell's ICE comes from
+        its formation run when it has one, and only a full cell reports retention."""
+        full = self.cell.kind == "full"
+        ice = formation_ice if full else None
+        self.result = main
+        self.ice = ice if ice is not None else main.initial_coulombic_efficiency
+        self.average_ce = main.average_coulombic_efficiency
+        self.cumulative_ce = main.cumulative_coulombic_efficiency
+        self.cycles = main.cycle_count
+        self.short_circuit_cycle = main.short_circuit_cycle
+        self.cycle_life = main.cycle_life
+        self.retention = main.capacity_retention if full else None
+        self.total_time_h = main.total_time_h
+
     def value(self, key: str) -> float | None:
         if key.startswith("rct_"):
             return self.rct_after.get(int(key.split("_")[1]))

@@ -164,15 +164,7 @@ def cell_metrics(
         main = primary_cycling(results)
         cm = CellMetrics(cell=cell, result=main)
         if main is not None:
-            ice = formation_ice(results) if cell.kind == "full" else None
-            cm.ice = ice if ice is not None else main.initial_coulombic_efficiency
-            cm.average_ce = main.average_coulombic_efficiency
-            cm.cumulative_ce = main.cumulative_coulombic_efficiency
-            cm.cycles = main.cycle_count
-            cm.short_circuit_cycle = main.short_circuit_cycle
-            cm.cycle_life = main.cycle_life
-            cm.retention = main.capacity_retention if cell.kind == "full" else None
-            cm.total_time_h = main.total_time_h
+            cm.take_main(main, formation_ice(results) if cell.kind == "full" else None)
         for r in eis_of.get(cell.pk, []):
             if r.test_run.after_cycles is not None:
                 fit = fits.get(r.pk)
