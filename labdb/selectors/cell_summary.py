@@ -76,7 +76,8 @@ def _newest_cte(user: Any, cells: Sequence[m.Cell]) -> tuple[str, list[Any]]:
         .order_by()
     )
     sql, params = qs.query.sql_with_params()
-    return f"ranked AS ({sql}), newest AS (SELECT * FROM ranked WHERE newest = 1)", list(params)
+    cte = f"ranked AS ({sql}), newest AS (SELECT * FROM ranked WHERE newest = 1)"  # nosec B608: Django's compiled SQL, values passed as parameters
+    return cte, list(params)
 
 
 def _main_sql(cte: str) -> str:
