@@ -76,14 +76,19 @@ from django.db.models import Count
 from labdb import models as m
 jobs = m.AnalysisJob.objects.filter(data_file__test_run__label__startswith="LIVE-")
 done = jobs.filter(status="succeeded")
-seconds = sum((j.finished_at - j.started_at).total_seconds() for j in done if j.started_at)
+# by kind: each succeeded cycling job is followed by a dQ/dV job on the same file
+seconds = {}
+for j in done:
+    if j.started_at:
+        seconds[j.kind] = seconds.get(j.kind, 0.0) + (j.finished_at - j.started_at).total_seconds()
 alerts = [
     {"run": a.test_run.label, "created_at": a.created_at.timestamp(), "cycle": a.cycle,
      "file": a.evidence.get("data_file_name")}
     for a in m.Alert.objects.select_related("test_run")
 ]
-by_status = dict(jobs.values_list("status").annotate(n=Count("pk")))
-print(json.dumps({"job_seconds": seconds, "jobs": by_status, "alerts": alerts}))
+by_status = dict(jobs.values_list("status").annotate(n=Count("pk")))  # every kind: drained?
+by_kind = dict(jobs.values_list("kind").annotate(n=Count("pk")))
+print(json.dumps({"job_seconds": seconds, "jobs": by_status, "kinds": by_kind, "alerts": alerts}))
 """
 
 
@@ -385,11 +390,15 @@ def main() -> int:
         pipeline.run(pd.read_csv(io.BytesIO(b"".join(f.lines[: 1 + f.written]))), params)
     once = time.process_time() - t0
     per_row = lambda v: 1e6 * v / max(appended, 1)  # noqa: E731
+    cycling_s = report["job_seconds"].get("cycling", 0.0)
+    dqdv_s = report["job_seconds"].get("dqdv", 0.0)
     print(
         f"per appended row: web server CPU {per_row(web_cpu):.1f} us, Celery worker CPU "
-        f"{per_row(worker_cpu):.1f} us, job time {per_row(report['job_seconds']):.1f} us; "
-        f"one analysis of each final file (peer, this process): {per_row(once):.1f} us "
-        f"-> live worker CPU / one-shot = {worker_cpu / once if once else float('nan'):.1f}x"
+        f"{per_row(worker_cpu):.1f} us (all kinds), cycling job time "
+        f"{per_row(cycling_s):.1f} us, dQ/dV follow-on job time {per_row(dqdv_s):.1f} us; "
+        f"one cycling analysis of each final file (peer, this process): {per_row(once):.1f} us "
+        f"-> live worker CPU (cycling and dQ/dV jobs) / one-shot cycling = "
+        f"{worker_cpu / once if once else float('nan'):.1f}x; jobs by kind {report['kinds']}"
     )
     # The exit status is about correctness only (timings depend on the machine's load):
     # no healthy cell alerted, and every short alerted once its upload was analysed.

@@ -15,6 +15,7 @@ stores and hashes it, tests compare it.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,12 +61,21 @@ class Result:
 
 def series_digest(frame: pd.DataFrame) -> dict[str, Any]:
     """Rows, columns and a sha256 over the column names, dtypes and values of a row-level
-    table: it identifies the stored series in the JSON without writing every row there."""
+    table: it identifies the stored series in the JSON without writing every row there.
+
+    A numeric column is hashed as its bytes; a text (object or string dtype) column as the
+    JSON of its values (missing = null): the bytes of an object array are the addresses of its
+    Python objects, different in every process, so hashing them made the digest of a series
+    with a text column (dQ/dV's ``kind``) change from run to run and ``reproduce`` fail."""
     digest = hashlib.sha256()
     for name in frame.columns:
         values = np.ascontiguousarray(frame[name].to_numpy())
         digest.update(f"{name}:{values.dtype.str}:".encode())
-        digest.update(values.tobytes())
+        if values.dtype.kind == "O":
+            text = [None if pd.isna(v) else str(v) for v in values.tolist()]
+            digest.update(json.dumps(text).encode())
+        else:
+            digest.update(values.tobytes())
     return {
         "rows": len(frame),
         "columns": [str(c) for c in frame.columns],

@@ -6,9 +6,11 @@ Canonical tables (every column converted to the unit in its name):
   Headers: ``Displacement (mm)`` or ``Extension (mm)``; ``Force (N)``, ``Force (gf)``,
   ``Peel force (N)``, ``Load (N)``.
 * ``scratch``: ``distance_mm``, ``normal_load_mN``, ``depth_um`` (penetration depth);
-  optional ``residual_depth_um``, ``friction_force_mN``.
+  optional ``residual_depth_um``, ``friction_force_mN``, ``acoustic_emission_percent``.
   Headers: ``Distance (mm)``, ``Normal load (mN)``, ``Penetration depth (um)``,
-  ``Residual depth (um)``, ``Friction force (mN)``.
+  ``Residual depth (um)``, ``Friction force (mN)``, ``Acoustic emission (%)`` or ``AE [%]``
+  (a fraction is taken x 100; arbitrary units, or no unit, are taken as they are with a
+  warning: the analysis uses only the signal's rise over its own baseline).
 * ``indentation``: ``depth_nm``, ``load_mN``; optional ``time_s``.
   Headers: ``Depth (nm)`` or ``Displacement into surface (nm)``; ``Load (mN)`` or
   ``Load on sample (mN)`` or ``Force (mN)``.
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.readers.base import Parsed, register
-from analysis.readers.mech_units import Column, read_unit_table, sniff_for
+from analysis.readers.mech_units import RELATIVE, Column, read_unit_table, sniff_for
 
 TIME = Column("time_s", ("time", "test time", "elapsed time"), "s", "time", "time since start")
 
@@ -73,6 +75,14 @@ SCRATCH_FRICTION = Column(
     "mN",
     "force",
     "tangential (friction) force",
+)
+
+SCRATCH_AE = Column(
+    "acoustic_emission_percent",
+    ("acoustic emission", "ae", "acoustic emission signal", "ae signal"),
+    "%",
+    RELATIVE,
+    "acoustic emission (% of the sensor's full scale, or arbitrary units)",
 )
 
 INDENT_DEPTH = Column(
@@ -128,14 +138,17 @@ def read_peel(path: Path, **_: Any) -> Parsed:
     extensions=_EXTS,
     sniff=lambda name, head: sniff_for(head, name, _SCRATCH_REQ),
     priority=60,
-    description="scratch test export: Distance (mm), Normal load (mN), Penetration depth (um)",
+    description=(
+        "scratch test export: Distance (mm), Normal load (mN), Penetration depth (um); "
+        "optional Residual depth, Friction force, Acoustic emission (%)"
+    ),
 )
 def read_scratch(path: Path, **_: Any) -> Parsed:
     """Scratch test export: distance, normal load, penetration depth (and residual depth)."""
     table, warnings, meta = read_unit_table(
         Path(path),
         required=_SCRATCH_REQ,
-        optional=(SCRATCH_RESIDUAL, SCRATCH_FRICTION),
+        optional=(SCRATCH_RESIDUAL, SCRATCH_FRICTION, SCRATCH_AE),
         what="scratch",
     )
     return Parsed(table=table, warnings=tuple(warnings), metadata=meta, kind="scratch")

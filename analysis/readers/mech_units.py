@@ -64,6 +64,27 @@ def _registry() -> Any:
     return pint.UnitRegistry()
 
 
+#: The dimension of a relative signal (acoustic emission): percent of the sensor's full scale,
+#: a fraction, or arbitrary units (whose factor is NaN: taken as they are, with a warning).
+RELATIVE = "relative signal"
+_PERCENT = {"%": 1.0, "percent": 1.0, "pct": 1.0, "fraction": 100.0, "1": 100.0}
+_ARBITRARY = {"a.u.", "au", "a.u", "arb. units", "arb. unit", "arbitrary units", "counts"}
+
+
+def _relative_factor(unit: str, column: Column, *, header: str) -> float:
+    key = " ".join(unit.lower().split())
+    if key in _PERCENT:
+        return _PERCENT[key]
+    if key in _ARBITRARY:
+        return float("nan")
+    raise ParseError(
+        "unknown unit of a relative signal",
+        column=header,
+        expected="'%', 'fraction' or arbitrary units ('a.u.')",
+        found=unit,
+    )
+
+
 def conversion_factor(unit: str, column: Column, *, header: str) -> float:
     """The factor taking values in ``unit`` to ``column.unit``.
 
@@ -73,6 +94,8 @@ def conversion_factor(unit: str, column: Column, *, header: str) -> float:
     import pint
 
     assert column.unit is not None and column.dimension is not None
+    if column.dimension == RELATIVE:
+        return _relative_factor(unit, column, header=header)
     ureg = _registry()
     # pint reads "%" and "a.u." badly and the micro sign in either Unicode form; normalise
     # the two micro signs and refuse anything pint cannot parse.
@@ -258,6 +281,8 @@ def read_unit_table(
             data[column.canonical] = pd.array(np.round(values).astype("int64"), dtype="Int64")
             metadata["columns"][column.canonical] = {"header": title, "unit": None}
             continue
+        if unit is None and column.dimension == RELATIVE:
+            unit = "a.u."
         if unit is None:
             raise ParseError(
                 "no unit in the header",
@@ -270,6 +295,12 @@ def read_unit_table(
             factor = conversion_factor(unit, column, header=title)
         except ParseError as exc:
             raise exc.with_file(path) from exc
+        if factor != factor:  # NaN: a relative signal in arbitrary units, taken as it is
+            factor = 1.0
+            warnings.append(
+                f"column {title!r}: arbitrary units ({unit}) taken as {column.unit} "
+                "(only the signal's rise over its own baseline is used)"
+            )
         data[column.canonical] = values * factor
         metadata["columns"][column.canonical] = {"header": title, "unit": unit}
     for i, h in enumerate(header):

@@ -195,11 +195,13 @@ def simulate_scratch(
     elastic_recovery: float,
     seed: int = 0,
     with_friction: bool = False,
+    acoustic_emission_header: str | None = None,
     **options: Any,
 ) -> Path:
     """:func:`scratch_curve` written as a CSV: ``Distance (mm)``, ``Normal load (mN)``,
-    ``Penetration depth (um)``, ``Residual depth (um)`` and, with ``with_friction``,
-    ``Friction force (mN)``."""
+    ``Penetration depth (um)``, ``Residual depth (um)``, with ``with_friction``
+    ``Friction force (mN)`` and, given its header (e.g. ``Acoustic emission (%)``, ``AE [%]``),
+    the acoustic emission in percent."""
     c = scratch_curve(
         critical_load_mN=critical_load_mN,
         depth_per_load_um_per_mN=depth_per_load_um_per_mN,
@@ -217,6 +219,8 @@ def simulate_scratch(
     }
     if with_friction:
         columns["Friction force (mN)"] = c["friction_force_mN"]
+    if acoustic_emission_header:
+        columns[acoustic_emission_header] = c["acoustic_emission_percent"]
     return _write(path, columns)
 
 

@@ -78,7 +78,10 @@ def live_state(user: Any, cell: m.Cell) -> dict[str, Any]:
     )
     items = []
     for run in runs:
-        newest = run.results.order_by("-created_at").only("pk", "created_at", "cycle_count").first()
+        results = run.results.order_by("-created_at").only("pk", "created_at", "cycle_count")
+        newest = results.first()
+        # a dQ/dV result follows its cycling result: the cycles are the cycling result's
+        cycled = results.filter(kind="cycling").first() if newest is not None else None
         items.append(
             {
                 "id": str(run.pk),
@@ -87,7 +90,7 @@ def live_state(user: Any, cell: m.Cell) -> dict[str, Any]:
                 "last_data_at": run.last.isoformat() if run.last else None,
                 "result": str(newest.pk) if newest else None,
                 "result_at": newest.created_at.isoformat() if newest else None,
-                "cycles": newest.cycle_count if newest else None,
+                "cycles": (cycled or newest).cycle_count if newest else None,
             }
         )
     live = live_of_cells(user, [cell])[cell.pk]

@@ -25,6 +25,11 @@ from labdb.storage import blob_file
 
 __all__ = ["LONG_TERM_KINDS", "CellMetrics"]
 
+#: The analysis kinds whose results a comparison's figures and statistics read
+#: (:func:`cell_metrics` and :mod:`labdb.web.compare_plots`): cycling and (in-situ) EIS. A dQ/dV
+#: result (the follow-on of every cycling job) or a CV result changes nothing on a comparison.
+COMPARED_KINDS = ("cycling", "eis")
+
 
 def latest_per_run(results: Iterable[m.AnalysisResult]) -> list[m.AnalysisResult]:
     """The newest result of each kind of each test run (results ordered newest first): a run

@@ -45,6 +45,7 @@ from labdb import models as m
 from labdb.provenance import analysis_version, code_commit, library_versions, sha256_of
 from labdb.services.audit import audit
 from labdb.services.execution import Outcome, run_supervised
+from labdb.services.follow_on import follow_on_jobs_request
 from labdb.services.growing import memo_options, newer_version_job, previous_memo
 from labdb.services.insitu import dc_source, linked_eis_requests, tagged_table
 from labdb.services.job_claims import (
@@ -337,6 +338,7 @@ def _store(
         )
         _request_companion_jobs(job, parsed["metadata"].get("other_tables") or [])
         linked_eis_requests(job, table, job_request=job_request, cell_parameters=cell_parameters)
+        follow_on_jobs_request(job, stored.data, job_request=job_request)  # its dQ/dV
     return True
 
 

@@ -1,7 +1,7 @@
 """Plots of an electrode batch's page from the stored parsed tables and results:
 force-displacement (peel, with the plateau used for the peel strength), depth-distance
-(scratch, with the critical load), load-depth with the fitted unloading power law
-(indentation, Oliver-Pharr) and CV with marked peaks (runs on the batch or its cells)."""
+(scratch, with the critical loads L_c1 and L_c2), load-depth with the fitted unloading power
+law (indentation, Oliver-Pharr), the indents of an array with H and Er each and CV with marked peaks (runs on the batch or its cells)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import numpy as np
 
 from labdb import models as m
 from labdb.selectors import results as sel
+from labdb.selectors.results import mean_sd
 from labdb.web.cell_plots.common import PALETTE
 from labdb.web.cell_plots.cv import cv_traces
 from labdb.web.decimate import minmax
 from labdb.web.figures import Builder, PlotRequest, figure, trace
+from labdb.web.mechanics import indents_of
 
 
 def _results(batch: m.ElectrodeBatch, req: PlotRequest, kind: str) -> list[m.AnalysisResult]:
@@ -68,6 +70,24 @@ def scratch(batch: m.ElectrodeBatch, req: PlotRequest) -> dict[str, Any]:
                 )
             )
         s = r.summary
+        lc1_at = next(
+            (
+                e["distance_mm"]
+                for e in s.get("events") or []
+                if s.get("lc1_mN") is not None and e["load_mN"] == s["lc1_mN"]
+            ),
+            None,
+        )
+        if lc1_at is not None and lc1_at != s.get("critical_distance_mm"):
+            data.append(
+                trace(
+                    f"Lc1 {s['lc1_mN']:.3g} mN",
+                    [lc1_at, lc1_at],
+                    [0, s.get("max_depth_um") or 1],
+                    "lines",
+                    line={"color": "#ff7f0e", "dash": "dot"},
+                )
+            )
         if s.get("critical_distance_mm") is not None:
             data.append(
                 trace(
@@ -115,6 +135,63 @@ def indentation(batch: m.ElectrodeBatch, req: PlotRequest) -> dict[str, Any]:
     return figure("Nano-indentation: load versus depth", "depth (nm)", "load (mN)", data)
 
 
+def _pm(mean: float | None, sd: float | None, unit: str) -> str:
+    if mean is None:
+        return "—"
+    return f"{mean:.3g} ± {sd:.2g} {unit}" if sd is not None else f"{mean:.3g} {unit}"
+
+
+def indentation_set(batch: m.ElectrodeBatch, req: PlotRequest) -> dict[str, Any]:
+    """The load-depth curve of every indent of each indentation record (an array of indents
+    is split at each indent's first row, as the job stored it), each named with its hardness
+    H and reduced modulus Er; the legend group of a record gives the mean ± sample sd over
+    its indents (:mod:`analysis.mechanics.indentation_set`)."""
+    data: list[dict[str, Any]] = []
+    notes = []
+    dash = ("solid", "dot", "dash", "longdash", "dashdot")
+    for k, r in enumerate(_results(batch, req, "indentation")):
+        table = sel.raw_table(r, ["depth_nm", "load_mN"])
+        indents = indents_of(r.summary)
+        if table is None or "load_mN" not in table or not indents:
+            continue
+        h = table["depth_nm"].to_numpy(dtype=float)
+        p = table["load_mN"].to_numpy(dtype=float)
+        starts = [int(i.get("first_row", 0)) for i in indents] + [len(h)]
+        hardness = mean_sd(i.get("hardness_GPa") for i in indents)
+        modulus = mean_sd(i.get("reduced_modulus_GPa") for i in indents)
+        label = (
+            f"{r.test_run.label}: H = {_pm(*hardness[:2], 'GPa')}, "
+            f"Er = {_pm(*modulus[:2], 'GPa')} (n = {hardness[2]})"
+        )
+        notes.append(label)
+        color = PALETTE[k % len(PALETTE)]
+        budget = req.budget(1500)
+        for j, i in enumerate(indents):
+            hs, ps = h[starts[j] : starts[j + 1]], p[starts[j] : starts[j + 1]]
+            if budget:
+                hs, ps = minmax(hs, ps, budget)
+            data.append(
+                trace(
+                    f"{r.test_run.label} indent {j + 1}: H = {i['hardness_GPa']:.3g} GPa, "
+                    f"Er = {i['reduced_modulus_GPa']:.3g} GPa",
+                    hs,
+                    ps,
+                    "lines",
+                    line={"color": color, "dash": dash[j % len(dash)]},
+                    legendgroup=str(r.test_run_id),
+                    legendgrouptitle={"text": label},
+                )
+            )
+    return figure(
+        "Nano-indentation: the indents of each record",
+        "depth (nm)",
+        "load (mN)",
+        data,
+        meta={"sets": notes},
+        height=420,
+    )
+
+
 def cv(batch: m.ElectrodeBatch, req: PlotRequest) -> dict[str, Any]:
     data = []
     for k, r in enumerate(_results(batch, req, "cv")):
@@ -126,5 +203,6 @@ BATCH_PLOTS: dict[str, Builder] = {
     "peel": peel,
     "scratch": scratch,
     "indentation": indentation,
+    "indentation-set": indentation_set,
     "cv": cv,
 }

@@ -22,9 +22,11 @@ from labdb.selectors.access import get_visible
 from labdb.selectors.live import live_state
 from labdb.selectors.uncertainty import CyclingBounds, cycling_bounds
 from labdb.web.batch_cells import BatchCellsForm
+from labdb.web.cell_plots.dqdv import dqdv_cycles
 from labdb.web.display import detail_context
 from labdb.web.entities import ENTITIES
 from labdb.web.flags import cycle_level_flags, pct, pct_pm, shown
+from labdb.web.mechanics import mechanics_tables
 from labdb.web.plots import plotly_url
 
 
@@ -84,6 +86,50 @@ class Card:
 # --- cell page ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DQDVChoice:
+    """The dQ/dV result the cell page shows (of the shown cycling run), its cycles and the
+    cycle chosen first."""
+
+    result: m.AnalysisResult
+    cycles: list[int]
+    cycle: int
+
+
+def dqdv_choice(
+    cell: m.Cell,
+    chosen: m.AnalysisResult | None,
+    results: Sequence[m.AnalysisResult],
+    asked: str,
+) -> DQDVChoice | None:
+    """The dQ/dV result of the shown cycling run (None without one, or without cycles)."""
+    if chosen is None:
+        return None
+    result = next(
+        (r for r in sel.by_kind(results, "dqdv") if r.test_run_id == chosen.test_run_id), None
+    )
+    if result is None:
+        return None
+    cycles = dqdv_cycles(result)
+    counted = [c for c in cycles if c >= 1] or cycles
+    if not counted:
+        return None
+    cycle = int(asked) if asked.isdigit() and int(asked) in cycles else counted[0]
+    return DQDVChoice(result, cycles, cycle)
+
+
+def dqdv_cards(path: str, run: dict[str, str], dqdv: DQDVChoice) -> list[Card]:
+    """dQ/dV and dV/dQ of one cycle (a cycle selector each) and the peaks of every cycle."""
+    choices = [(str(c), f"cycle {c}") for c in dqdv.cycles]
+    params = {**run, "cycle": str(dqdv.cycle)}
+    control = [Control("cycle", "Cycle", str(dqdv.cycle), choices)]
+    return [
+        Card("dqdv", "Differential capacity dQ/dV of a cycle", path, params, controls=control),
+        Card("dvdq", "Differential voltage dV/dQ of a cycle", path, params, controls=control),
+        Card("dqdv-peaks", "dQ/dV peak positions per cycle", path, run),
+    ]
+
+
 def _cycling_rows(results: Sequence[m.AnalysisResult]) -> list[dict[str, Any]]:
     return [_cycling_row(r, cycling_bounds(r)) for r in results]
 
@@ -139,6 +185,7 @@ def cell_cards(
     eis: Sequence[m.AnalysisResult],
     has_cv: bool,
     cycles: str,
+    dqdv: DQDVChoice | None = None,
 ) -> list[Card]:
     path = f"/cells/{cell.pk}/plots/"
     run = {"run": str(chosen.test_run_id)} if chosen is not None else {}
@@ -163,6 +210,8 @@ def cell_cards(
                 run,
             ),
         ]
+    if dqdv is not None:
+        cards += dqdv_cards(path, run, dqdv)
     if eis:
         choices = (
             [("after", "after N cycles (all)")]
@@ -241,7 +290,15 @@ def cell_page(request: HttpRequest, key: str) -> HttpResponse:
             "eis_rows": _eis_rows(eis),
             "chosen": chosen,
             "cycling": cycling,
-            "cards": cell_cards(cell, cycling, chosen, eis, has_cv, request.GET.get("cycles", "")),
+            "cards": cell_cards(
+                cell,
+                cycling,
+                chosen,
+                eis,
+                has_cv,
+                request.GET.get("cycles", ""),
+                dqdv_choice(cell, chosen, results, request.GET.get("cycle", "")),
+            ),
             "plotly_url": plotly_url(),
             "live": live_state(request.user, cell),
             "live_poll_ms": int(1000 * settings.LABDB_LIVE_POLL_S),
@@ -285,6 +342,8 @@ def _headline_rows(cm: sel.CellMetrics, b: CyclingBounds | None) -> list[tuple[s
 
 # --- batch page --------------------------------------------------------------------------
 
+INDENT_SET_TITLE = "Nano-indentation: the indents of each record with H and Er (mean ± sd)"
+
 
 @login_required
 def batch_page(request: HttpRequest, key: str) -> HttpResponse:
@@ -307,7 +366,9 @@ def batch_page(request: HttpRequest, key: str) -> HttpResponse:
                 mechanics.append((label, f"{value:.4g}", r.test_run))
     context.update(
         {
-            "cards": [Card(k, t, path) for k, t in titles.items() if k in kinds],
+            "cards": [Card(k, t, path) for k, t in titles.items() if k in kinds]
+            + ([Card("indentation-set", INDENT_SET_TITLE, path)] if "indentation" in kinds else []),
+            **mechanics_tables(results),
             "mechanics": mechanics,
             "cells_form": BatchCellsForm(
                 user=request.user, initial={"label_prefix": f"{batch.label}-C"}

@@ -51,10 +51,16 @@ class Newer:
 
 def newer_than(user: Any, saved: m.SavedComparison) -> Newer:
     """Results of its cells' runs newer than the pinned ones, and new cells that match its
-    filters (only when it was saved by filters, not by naming cells)."""
+    filters (only when it was saved by filters, not by naming cells). Only results of the
+    kinds its figures use count (:data:`labdb.selectors.results.COMPARED_KINDS`): a newer
+    dQ/dV result (which follows every cycling job) changes none of them."""
     cells = saved_cells(user, saved)
     pinned = set(saved.results.values_list("pk", flat=True))
-    results = [r for r in sel.results_of_cells(user, cells, None) if r.pk not in pinned]
+    results = [
+        r
+        for r in sel.results_of_cells(user, cells, None)
+        if r.pk not in pinned and r.kind in sel.COMPARED_KINDS
+    ]
     new_cells: list[m.Cell] = []
     if not saved.options.get("cells_named"):
         matching = sel.comparison_cells(

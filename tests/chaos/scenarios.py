@@ -118,9 +118,15 @@ class Lab:
         return Lab(self.stack, self.web, self.key, run)
 
     def _jobs_sql(self, what: str) -> str:
+        """SQL selecting ``what`` over the run's cycling jobs: one per upload. Each succeeded
+        cycling job is followed by a dQ/dV job on the same file (labdb.services.follow_on),
+        which the scenarios' figures (jobs, results, executions per upload) do not count:
+        they are about what happens to an upload, and the follow-on exists only after a
+        success, so counting it would make the expected numbers depend on the outcome."""
         return (
             f"SELECT {what} FROM labdb_analysisjob j JOIN labdb_datafile f ON j.data_file_id = f.id"
             f" JOIN labdb_testrun r ON f.test_run_id = r.id WHERE r.label = '{self.run}'"
+            " AND j.kind = 'cycling'"
         )
 
     def job_states(self) -> dict[str, int]:

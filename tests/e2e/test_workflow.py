@@ -91,7 +91,7 @@ def test_catalog_upload_job_and_ce_plot(tab: Pages, blobs: Any) -> None:
     assert page.eval_on_selector("#upload-progress", "p => p.value") == 100
     tab.shot("upload")
 
-    job = m.AnalysisJob.objects.get(data_file__original_name="e2e-hc1.csv")
+    job = m.AnalysisJob.objects.get(data_file__original_name="e2e-hc1.csv", kind="cycling")
     assert job.status == "succeeded" and job.data_file.source == "web"
     page.click("[data-testid=upload-job-link]")
     page.wait_for_selector(".job-state .status-succeeded")

@@ -78,6 +78,15 @@ def test_demo_data_goes_through_the_pipeline_and_answers_the_papers_questions(
     call_command("demo")
     assert "0 failed analyses" in capsys.readouterr().out
     assert m.AnalysisJob.objects.exclude(status="succeeded").count() == 0
+    # every cycling result has its dQ/dV (a job of its own that followed it), all half-cycles
+    results = m.AnalysisResult.objects.filter(kind__in=["cycling", "dqdv"])
+    by_run: dict[Any, dict[str, m.AnalysisResult]] = {}
+    for r in results:
+        by_run.setdefault(r.test_run_id, {})[r.kind] = r
+    assert len(by_run) >= 10 and all(set(v) == {"cycling", "dqdv"} for v in by_run.values())
+    for v in by_run.values():
+        halves = v["cycling"].tables.get(name="half_cycles").rows
+        assert v["dqdv"].summary["half_cycles"] == halves, v["cycling"].test_run.label
 
     def cycling(label: str) -> m.AnalysisResult:
         return m.AnalysisResult.objects.get(test_run__label=label, kind="cycling")

@@ -106,9 +106,13 @@ def test_flipped_byte_in_the_blob_store_is_reported(
     data = bytearray(path.read_bytes())
     data[100] ^= 0x01
     path.write_bytes(bytes(data))
-    # raw file, parsed table, the result's tables and series, the pipeline's JSON
+    # raw file, parsed table (one, shared by the cycling job and its dQ/dV follow-on), and of
+    # each of their results: its tables and series, the pipeline's JSON
     stored = len(list(iter_blobs()))
-    assert stored == 2 + analysed.result.tables.count() + 1
+    jobs = m.AnalysisJob.objects.filter(data_file=analysed.data_file)
+    assert sorted(j.kind for j in jobs) == ["cycling", "dqdv"]
+    assert {j.parsed_table.sha256 for j in jobs} == {analysed.parsed_table.sha256}
+    assert stored == 2 + sum(j.result.tables.count() + 1 for j in jobs)
     with pytest.raises(CommandError, match=f"1 of {stored} stored files failed the check"):
         call_command("verify_storage")
     err = capsys.readouterr().err

@@ -83,16 +83,19 @@ def _two_jobs_each_naming_its_table(
     run = analysed["MgAgSn-P-HC2"]
     (data_file,) = run.files.all()
     jobs = {j.kind: j for j in data_file.jobs.all()}
-    assert set(jobs) == {"eis", "cycling"}
+    # the cycling table's dQ/dV follows its cycling job (labdb.services.follow_on)
+    assert set(jobs) == {"eis", "cycling", "dqdv"}
     assert all(j.status == "succeeded" for j in jobs.values()), [j.error for j in jobs.values()]
     for kind, job in jobs.items():
-        assert job.parsed_table.kind == kind and job.parsed_table.data_file == data_file
+        table_kind = "cycling" if kind == "dqdv" else kind
+        assert job.parsed_table.kind == table_kind and job.parsed_table.data_file == data_file
         assert job.input_sha256 == [data_file.sha256, job.parsed_table.sha256]
     assert jobs["eis"].parsed_table.metadata["other_tables"] == ["cycling"]
     assert jobs["cycling"].parameters["cell_type"] == "half"  # from the cell, never guessed
     cycles = jobs["cycling"].result.cycles.order_by("cycle")
     assert [round(c.plating_capacity_mAh, 3) for c in cycles] == [0.785]
-    # the same file again: the same records, no third job
+    assert jobs["dqdv"].parameters["cell_type"] == "half"
+    # the same file again: the same records, no fourth job
     path = insitu_files["MgAgSn-P-HC2"]
     with django_capture_on_commit_callbacks(execute=True):
         again = data_file_register(
@@ -102,7 +105,7 @@ def _two_jobs_each_naming_its_table(
             user=demo_user,
             source="test",
         )
-    assert not again.created and data_file.jobs.count() == 2
+    assert not again.created and data_file.jobs.count() == 3
 
 
 def _spectra_stored_with_their_plating_stripping_state(analysed: dict[str, m.TestRun]) -> None:

@@ -1,12 +1,13 @@
 """The plots of a cell's page, from its stored results and the canonical tables they were
 computed from: voltage profiles, CE, cumulative CE, voltage versus time, capacity and
-retention, overpotentials, Nyquist with fitted curves and residuals, Bode, DRT, resistances
+retention, overpotentials, dQ/dV and dV/dQ of a chosen cycle with the peaks per cycle, Nyquist with fitted curves and residuals, Bode, DRT, resistances
 versus cycle and in-situ sequence, CV with marked peaks, lin-KK residuals, and the in-situ
 EIS figures of the paper's Fig. 5 (voltage with the spectra marked, resistances per
 plating/stripping sequence).
 
 One module per kind of plot: :mod:`~labdb.web.cell_plots.cycling`,
-:mod:`~labdb.web.cell_plots.profiles`, :mod:`~labdb.web.cell_plots.eis`,
+:mod:`~labdb.web.cell_plots.profiles`, :mod:`~labdb.web.cell_plots.dqdv`,
+:mod:`~labdb.web.cell_plots.eis`,
 :mod:`~labdb.web.cell_plots.insitu` and
 :mod:`~labdb.web.cell_plots.cv`, with the helpers they share in
 :mod:`~labdb.web.cell_plots.common`. :data:`CELL_PLOTS` maps each plot's URL name to its builder;
@@ -21,6 +22,7 @@ from labdb.web.cell_plots.cycling import (
     overpotential_figure,
     voltage_time_figure,
 )
+from labdb.web.cell_plots.dqdv import dqdv_figure, dqdv_peaks_figure, dvdq_figure
 from labdb.web.cell_plots.eis import (
     bode_figure,
     drt_figure,
@@ -52,6 +54,9 @@ CELL_PLOTS: dict[str, Builder] = {
     "kk-residuals": kk_residual_figure,
     "insitu-voltage": insitu_voltage_figure,
     "insitu-resistance": insitu_resistance_figure,
+    "dqdv": dqdv_figure,
+    "dvdq": dvdq_figure,
+    "dqdv-peaks": dqdv_peaks_figure,
 }
 
 __all__ = ["CELL_PLOTS"]

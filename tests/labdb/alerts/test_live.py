@@ -17,6 +17,11 @@ from tests.labdb.alerts.conftest import half_cell_csv, rule, upload
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _follow_on(job: m.AnalysisJob) -> m.AnalysisJob:
+    """The dQ/dV job that followed the cycling ``job`` on its file."""
+    return m.AnalysisJob.objects.get(data_file=job.data_file, kind="dqdv", status="succeeded")
+
+
 def test_cell_list_and_live_json_follow_the_data(
     client_demo: Client, run: m.TestRun, blobs: Any, outsider: Any
 ) -> None:
@@ -29,12 +34,15 @@ def test_cell_list_and_live_json_follow_the_data(
     live = state.json()
     assert live["running"] is True and live["status"] == "running"
     item = next(r for r in live["runs"] if r["id"] == str(run.pk))
-    assert item["result"] == str(job.pk) and item["cycles"] == 3
+    # the run's newest result is the dQ/dV that follows the cycling job; cycles are the
+    # cycling result's
+    assert item["result"] == str(_follow_on(job).pk) and item["cycles"] == 3
     assert live["version"] != before["version"]
     second = upload(run, half_cell_csv([0.98, 0.98, 0.98, 0.97]), name="grown.csv")
     again = client_demo.get(path).json()
     assert again["version"] != live["version"]
-    assert next(r for r in again["runs"] if r["id"] == str(run.pk))["result"] == str(second.pk)
+    item = next(r for r in again["runs"] if r["id"] == str(run.pk))
+    assert item["result"] == str(_follow_on(second).pk) and item["cycles"] == 4
 
     listing = client_demo.get("/cells/").content.decode()
     for header in ("Running", "Last data", "Live status"):

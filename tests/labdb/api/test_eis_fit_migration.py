@@ -16,7 +16,7 @@ BEFORE = ("labdb", "0013_failed_jobs_do_not_block_a_new_attempt")
 def test_0021_fills_fit_columns_from_stored_details_and_keeps_rows_immutable(
     analysed: m.DataFile,
 ) -> None:
-    result = analysed.jobs.get().result
+    result = analysed.jobs.get(kind="cycling").result  # (its dQ/dV follow-on has one too)
     details = [
         {"reliable": False, "assignment": {"status": "ambiguous"}, "inductance_h": 2.5e-6},
         {"reliable": True, "assignment": {"status": "confident"}, "inductance_h": None},

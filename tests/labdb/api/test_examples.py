@@ -234,9 +234,14 @@ def test_every_example_is_what_the_api_answers(
         )
     upload = next(e for e in recorded if e["name"] == "upload_file")["response"]
     assert upload["job"]["status"] == "queued" and upload["original_name"] == "HC9-plating.csv"
-    metrics = next(e for e in recorded if e["name"] == "list_results")["response"]["results"]
-    assert metrics[0]["initial_coulombic_efficiency"] == pytest.approx(0.98, abs=0.005)
-    assert m.AnalysisResult.objects.filter(test_run__label=RUN).count() == 1
+    listed = next(e for e in recorded if e["name"] == "list_results")["response"]["results"]
+    # the run's cycling result and the dQ/dV result that follows it (no headline metrics)
+    by_kind = {r["kind"]: r for r in listed}
+    assert len(listed) == 2 and set(by_kind) == {"cycling", "dqdv"}
+    assert by_kind["cycling"]["initial_coulombic_efficiency"] == pytest.approx(0.98, abs=0.005)
+    assert by_kind["dqdv"]["initial_coulombic_efficiency"] is None
+    kinds = m.AnalysisResult.objects.filter(test_run__label=RUN).values_list("kind", flat=True)
+    assert sorted(kinds) == ["cycling", "dqdv"]
 
 
 def test_the_schema_shows_the_recorded_examples(tmp_path: Path) -> None:

@@ -91,7 +91,7 @@ def test_a_growing_cycler_file_arrives_as_versions_across_a_restart(
         assert data.startswith(blob_path(earlier.sha256).read_bytes())
         assert blob_path(earlier.sha256).read_bytes().endswith(b"\n")
     assert "appended" in caplog.text  # later versions sent only their new bytes
-    final = files[-1].jobs.get()
+    final = files[-1].jobs.get(kind="cycling")
     assert final.status == "succeeded", final.error
     assert m.ParsedTable.objects.get(data_file=files[-1]).metadata["grown_from_rows"] > 0
     assert differences(stored_output(final), full_analysis(data, final)) == []

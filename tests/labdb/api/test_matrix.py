@@ -111,7 +111,7 @@ def _catalog_rows(role: str) -> list[tuple[str, str, Any, tuple[int, ...]]]:
 def _data_rows(
     role: str, run: m.TestRun, data_file: m.DataFile
 ) -> list[tuple[str, str, Any, tuple[int, ...]]]:
-    job = data_file.jobs.get()
+    job = data_file.jobs.get(kind="cycling")
     upload = bdf_csv(cycles=1, ce=0.9 + ROLES.index(role) / 100)
     return [
         ("get", "/api/v1/test-runs/", None, READ_ALL),

@@ -40,7 +40,7 @@ def test_prov_json_round_trips_and_names_the_seed_lot(reader: Any, analysed: m.D
 
 @pytest.mark.django_db
 def test_lineage_from_a_result_reaches_the_lots(reader: Any, analysed: m.DataFile) -> None:
-    result = m.AnalysisResult.objects.get(job__data_file=analysed)
+    result = m.AnalysisResult.objects.get(job__data_file=analysed, kind="cycling")
     body = reader.get(f"/api/v1/results/{result.pk}/").json()
     assert body  # the result is readable with the token
     run = analysed.test_run
@@ -62,7 +62,7 @@ def test_impact_of_a_lot_lists_cells_runs_files_and_results(
     assert "Mg-E-HC1" not in by_type["cell"]
     assert by_type["testrun"] == {"MgAgSn-E-HC1-PS"}
     assert any(label.startswith("cell.csv") for label in by_type["datafile"])
-    assert len(by_type["analysisresult"]) == 1
+    assert len(by_type["analysisresult"]) == 2  # the cycling result and its dQ/dV
 
 
 @pytest.mark.django_db
@@ -98,7 +98,7 @@ def test_raw_files_cannot_be_changed_or_deleted_through_the_api(
     url = f"/api/v1/files/{analysed.pk}/"
     assert client.patch(url, {"original_name": "x"}, format="json").status_code == 405
     assert client.delete(url).status_code == 405
-    job = analysed.jobs.get()
+    job = analysed.jobs.get(kind="cycling")
     assert client.delete(f"/api/v1/jobs/{job.pk}/").status_code == 405
     analysed.refresh_from_db()
     assert analysed.original_name == "cell.csv"

@@ -106,7 +106,8 @@ def test_same_file_again_is_200_with_the_same_record_and_no_second_job(
     assert second.json()["id"] == first.json()["id"]
     assert second.json()["job"]["id"] == first.json()["job"]["id"]
     assert second.json()["created"] is False
-    assert m.DataFile.objects.count() == 1 and m.AnalysisJob.objects.count() == 1
+    assert m.DataFile.objects.count() == 1
+    assert m.AnalysisJob.objects.filter(kind="cycling").count() == 1  # (and its dQ/dV)
 
 
 @pytest.mark.django_db
@@ -198,7 +199,7 @@ def test_rerun_with_overrides_and_row_tables(
     demo_user: Any, analysed: m.DataFile, run: m.TestRun, django_capture_on_commit_callbacks: Any
 ) -> None:
     client = token_client(demo_user, "read-write")
-    job = analysed.jobs.get()
+    job = analysed.jobs.get(kind="cycling")
     with django_capture_on_commit_callbacks(execute=True):
         r = client.post(
             f"/api/v1/jobs/{job.pk}/rerun/", {"parameters": {"average_ce_first_cycle": 3}}
@@ -231,7 +232,9 @@ def test_rerun_with_overrides_and_row_tables(
         f"/api/v1/test-runs/{run.label}/metrics/", HTTP_ACCEPT="application/vnd.apache.parquet"
     )
     metrics = pd.read_parquet(io.BytesIO(parquet.content))
-    assert len(metrics) == 2 and set(metrics["cycle_count"]) == {3}
+    cycling = metrics[metrics["kind"] == "cycling"]  # (one dQ/dV row, without run metrics)
+    assert len(cycling) == 2 and set(cycling["cycle_count"]) == {3}
+    assert list(metrics["kind"]).count("dqdv") == 1
     ranged = client.get("/api/v1/results/?initial_coulombic_efficiency_min=0.99").json()
     assert ranged["count"] == 0
     ranged = client.get("/api/v1/results/?initial_coulombic_efficiency_min=0.97").json()
@@ -289,7 +292,7 @@ def test_a_cycling_run_without_a_cell_is_refused_unless_cell_type_is_given(
             format="multipart",
         )
     assert r.status_code == 201 and r.json()["analysis_refused"] == ""
-    job = m.AnalysisJob.objects.get()
+    job = m.AnalysisJob.objects.get(kind="cycling")
     assert job.status == "succeeded", job.error
     assert (job.parameters["cell_type"], job.parameters["area_cm2"]) == ("half", 0.785)
     assert job.result.cycle_count == 3

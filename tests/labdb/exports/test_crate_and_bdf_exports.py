@@ -62,7 +62,7 @@ def test_cell_crate_loads_with_rocrate_and_every_file_matches_its_sha256(
     folder = Path(crate.source)
 
     files = _files(crate)
-    assert len(files) == 3  # raw file, parsed table, result JSON
+    assert len(files) == 4  # raw file, parsed table, cycling and dQ/dV result JSON
     for f in files:
         data = (folder / f.id).read_bytes()
         assert f["sha256"] == hashlib.sha256(data).hexdigest(), f.id
@@ -74,8 +74,8 @@ def test_cell_crate_loads_with_rocrate_and_every_file_matches_its_sha256(
     assert table.sha256 in by_sha
 
     actions = [e for e in crate.get_entities() if e.type == "CreateAction"]
-    assert len(actions) == 1
-    action = actions[0]
+    assert len(actions) == 2  # the cycling analysis and the dQ/dV that followed it
+    (action,) = [a for a in actions if a.id == f"#analysis-{job.pk}"]
     software = crate.dereference(_id(action["instrument"]))
     assert software.type == "SoftwareApplication" and software["version"] == analysis.__version__
     objects = _ids(action["object"])

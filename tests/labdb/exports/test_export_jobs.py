@@ -58,9 +58,15 @@ def test_the_package_button_builds_in_the_background_with_progress_and_provenanc
     )
     # provenance: the pinned inputs, parameters and code
     assert job.inputs["cells"][0]["label"] == CELL
-    assert job.inputs["results"] == [
-        {"id": str(ingested.pk), "output_sha256": ingested.output_sha256}
-    ]
+    # the run's cycling result and the dQ/dV result following it (a package has every kind)
+    dqdv = m.AnalysisJob.objects.get(data_file=ingested.data_file, kind="dqdv")
+    assert sorted(job.inputs["results"], key=lambda r: r["id"]) == sorted(
+        [
+            {"id": str(ingested.pk), "output_sha256": ingested.output_sha256},
+            {"id": str(dqdv.pk), "output_sha256": dqdv.output_sha256},
+        ],
+        key=lambda r: r["id"],
+    )
     assert job.parameters == {"publisher": "", "license": "CC-BY-4.0", "related_doi": ""}
     prov = job.provenance
     assert prov["code_commit"] == code_commit() == job.code_commit
@@ -108,7 +114,10 @@ def test_the_api_asks_once_per_inputs_and_new_data_gives_a_new_export(
     with django_capture_on_commit_callbacks(execute=True):
         third = client_demo.post("/api/v1/exports/", body, content_type="application/json")
     assert third.status_code == 202 and third.json()["id"] != one["id"]
-    assert third.json()["inputs"]["results"][0]["id"] == str(rerun.pk)
+    # the re-run is the run's newest cycling result; its dQ/dV (same file, reader and
+    # parameters as before) is the same result as before
+    dqdv = m.AnalysisJob.objects.get(data_file=ingested.data_file, kind="dqdv")
+    assert {r["id"] for r in third.json()["inputs"]["results"]} == {str(rerun.pk), str(dqdv.pk)}
 
     # other package parameters are another export; a bad one is named
     selection = from_query(demo_user, {"cells": [CELL]})

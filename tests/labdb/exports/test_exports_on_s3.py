@@ -34,8 +34,9 @@ def test_ingest_analysis_pages_and_exports_work_on_s3(
     # raw file, parsed table, result tables and the pipeline's JSON are objects in the bucket
     listed = s3_server.client().list_objects_v2(Bucket=BUCKET, Prefix=f"{s3_blob_store}/")
     keys = {o["Key"] for o in listed["Contents"]}
-    expected = {raw.sha256, table.sha256, job.output_sha256}
-    expected |= {t.sha256 for t in job.result.tables.all()}
+    expected = {raw.sha256, table.sha256}
+    for each in raw.jobs.all():  # the cycling job and the dQ/dV job that followed it
+        expected |= {each.output_sha256, *(t.sha256 for t in each.result.tables.all())}
     assert keys == {f"{s3_blob_store}/{sha[:2]}/{sha}" for sha in expected}
     assert not Path(settings.BLOB_DIR).exists()  # nothing on local disk
 

@@ -51,10 +51,15 @@ def test_cell_summaries_and_statistics_equal_the_python_summary_on_the_demo_stud
 
     sql = cell_summaries(user, cells)
     _same(sql, _python(user, cells))
+    # every cycling run is followed by a dQ/dV result; the headline is never one
+    assert m.AnalysisResult.objects.filter(kind="dqdv").exists()
+    assert {s.result.kind for s in sql.values() if s.result is not None} == {"cycling"}
     # the demo exercises the rules: a full cell's ICE from its formation run, RCT after 5
     # and 10 cycles, the long-term run chosen over the cell's other runs
     full = sql[m.Cell.objects.get(label="MgAgSn-E-FC1").pk]
-    formation = m.AnalysisResult.objects.get(test_run__label="MgAgSn-E-FC1-FORM-0.1C")
+    formation = m.AnalysisResult.objects.get(
+        test_run__label="MgAgSn-E-FC1-FORM-0.1C", kind="cycling"
+    )  # (the dQ/dV result that follows it has no ICE)
     assert full.ice == formation.initial_coulombic_efficiency
     assert full.ice != full.result.initial_coulombic_efficiency
     assert full.result.test_run.label == "MgAgSn-E-FC1-CYC-0.5C"

@@ -43,7 +43,7 @@ def test_rerun_with_changed_parameters_makes_a_new_job(
         response = client_demo.post(
             f"/jobs/{job.pk}/rerun/", {"parameters": json.dumps({"average_ce_first_cycle": 3})}
         )
-    new = m.AnalysisJob.objects.exclude(pk=job.pk).get(data_file=job.data_file)
+    new = m.AnalysisJob.objects.exclude(pk=job.pk).get(data_file=job.data_file, kind="cycling")
     assert response.status_code == 302 and response["Location"] == f"/jobs/{new.pk}/"
     assert new.parameters["average_ce_first_cycle"] == 3
     assert new.parameters["cell_type"] == "half"  # the rest is kept
@@ -59,7 +59,7 @@ def test_rerun_refuses_bad_parameters_with_a_message(client_demo: Client, cyclin
     response = client_demo.post(url, {"parameters": json.dumps({"colour": "red"})})
     assert response.status_code == 400
     assert "colour: unknown parameter" in response.content.decode()
-    assert m.AnalysisJob.objects.count() == 1
+    assert m.AnalysisJob.objects.filter(kind="cycling").count() == 1  # (and its dQ/dV)
 
 
 def test_job_pages_are_project_scoped(client: Client, outsider: Any, cycling: Any) -> None:
@@ -110,7 +110,7 @@ def test_upload_without_javascript_redirects_to_the_job(
     response = client_demo.post(
         "/upload/", {"test_run": str(run.pk), "file": SimpleUploadedFile("x.csv", bdf_csv(1))}
     )
-    job = m.AnalysisJob.objects.get()
+    job = m.AnalysisJob.objects.get(kind="cycling")
     assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
 
 

@@ -69,7 +69,7 @@ def test_api_result_carries_the_flags(demo_user: Any, overshoot: m.AnalysisResul
     client = session_client(demo_user)
     listed = client.get("/api/v1/results/", {"test_run": "MgAgSn-E-HC2-PS"}).json()
     rows = listed["results"] if isinstance(listed, dict) else listed
-    row = next(r for r in rows if r["test_run"] == "MgAgSn-E-HC2-PS")
+    row = next(r for r in rows if r["test_run"] == "MgAgSn-E-HC2-PS" and r["kind"] == "cycling")
     metrics = {f["metric"]: f for f in row["implausible"]}
     assert metrics["initial_coulombic_efficiency"]["value"] == pytest.approx(1.3, abs=0.01)
     assert "at most 100 %" in metrics["initial_coulombic_efficiency"]["rule"]
@@ -79,7 +79,7 @@ def test_api_result_carries_the_flags(demo_user: Any, overshoot: m.AnalysisResul
     normal = next(
         r
         for r in client.get("/api/v1/results/").json()["results"]
-        if r["test_run"] == "MgAgSn-E-HC1-PS"
+        if r["test_run"] == "MgAgSn-E-HC1-PS" and r["kind"] == "cycling"
     )
     assert normal["implausible"] == []
 
@@ -94,7 +94,7 @@ def test_comparison_leaves_implausible_values_out_of_group_statistics(
         r'data-metric="ice" data-mean="([^"]*)" data-n="(\d+)">(.*?)</td>', row.group(1), re.S
     )
     assert ice
-    normal = m.AnalysisResult.objects.get(test_run__label="MgAgSn-E-HC1-PS")
+    normal = m.AnalysisResult.objects.get(test_run__label="MgAgSn-E-HC1-PS", kind="cycling")
     assert float(ice.group(1)) == pytest.approx(normal.initial_coulombic_efficiency)
     assert ice.group(2) == "1"
     assert 'data-excluded="1"' in ice.group(3) and "MgAgSn-E-HC2" in ice.group(3)

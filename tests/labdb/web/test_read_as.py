@@ -42,13 +42,20 @@ def test_choosing_a_reader_after_a_good_analysis_reads_again_and_supersedes_it(
 
     html = _read_as(client_demo, first.data_file, "bdf", django_capture_on_commit_callbacks)
     assert "hc1.csv is read as bdf: a new analysis is queued" in html
-    jobs = list(m.AnalysisJob.objects.filter(data_file=first.data_file).order_by("queued_at"))
+    on_file = m.AnalysisJob.objects.filter(data_file=first.data_file)
+    jobs = list(on_file.filter(kind="cycling").order_by("queued_at"))
     assert [(j.reader, j.status) for j in jobs] == [("", "succeeded"), ("bdf", "succeeded")]
+    # each reading is followed by its own dQ/dV job, read with the same reader
+    follow = on_file.filter(kind="dqdv").order_by("queued_at")
+    assert [(j.reader, j.status, j.requested_by) for j in follow] == [
+        ("", "succeeded", None),
+        ("bdf", "succeeded", None),
+    ]
     again = jobs[1]
     assert again.requested_by == demo_user
     assert again.parsed_table is not None and again.parsed_table.format == "bdf"
     # the earlier result stays, marked superseded; the new one is the run's current result
-    assert m.AnalysisResult.objects.filter(test_run=run).count() == 2
+    assert m.AnalysisResult.objects.filter(test_run=run, kind="cycling").count() == 2
     html = client_demo.get(f"/test-runs/{run.pk}/").content.decode()
     assert f'data-job="{first.pk}" data-superseded="1"' in html
     assert f'data-job="{again.pk}" data-superseded' not in html
@@ -61,14 +68,15 @@ def test_choosing_a_reader_after_a_good_analysis_reads_again_and_supersedes_it(
     # the same reader again: the same job, no new choice or history entry (idempotent)
     html = _read_as(client_demo, first.data_file, "bdf", django_capture_on_commit_callbacks)
     assert "exists already" in html
-    assert m.AnalysisJob.objects.filter(data_file=first.data_file).count() == 2
+    assert on_file.filter(kind="cycling").count() == 2 and on_file.count() == 4
     assert m.FormatChoice.objects.count() == 1
     assert m.HistoryEntry.objects.filter(action="file.format_chosen").count() == 1
 
     # another reader: a third job, read with that reader (it refuses this file, saying so)
     _read_as(client_demo, first.data_file, "neware-csv", django_capture_on_commit_callbacks)
-    third = m.AnalysisJob.objects.filter(data_file=first.data_file).latest("queued_at")
+    third = on_file.filter(kind="cycling").latest("queued_at")
     assert third.reader == "neware-csv" and third.status == "failed", third.error
+    assert on_file.filter(kind="dqdv").count() == 2  # a failed reading is followed by nothing
     assert "neware" in third.error.lower()
     # a failed reading supersedes nothing: the bdf result is still the current one
     html = client_demo.get(f"/test-runs/{run.pk}/").content.decode()
@@ -95,7 +103,9 @@ def test_the_api_names_the_reader_and_who_asked(
     first = ingest(run, bdf_csv(cycles=2, ce=0.98), "hc1.csv")
     _read_as(client_demo, first.data_file, "bdf", django_capture_on_commit_callbacks)
     rows = client_demo.get(f"/api/v1/jobs/?file={first.data_file_id}").json()["results"]
-    assert sorted((r["reader"], r["requested_by"]) for r in rows) == [
-        ("", "demo"),  # the upload's analysis, asked for by the uploader
-        ("bdf", "demo"),
+    assert sorted((r["kind"], r["reader"], r["requested_by"] or "") for r in rows) == [
+        ("cycling", "", "demo"),  # the upload's analysis, asked for by the uploader
+        ("cycling", "bdf", "demo"),
+        ("dqdv", "", ""),  # the dQ/dV following each, asked for by the system (null)
+        ("dqdv", "bdf", ""),
     ]

@@ -92,9 +92,11 @@ def test_analyse_again_with_other_settings_keeps_the_old_result(
     assert "not JSON" in bad.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         client_demo.post(f"/files/{job.data_file_id}/analyse/", {"parameters": '{"area_cm2": 1.0}'})
-    jobs = m.AnalysisJob.objects.filter(data_file=job.data_file).order_by("queued_at")
+    jobs = m.AnalysisJob.objects.filter(data_file=job.data_file, kind="cycling").order_by(
+        "queued_at"
+    )
     assert jobs.count() == 2 and jobs.last().parameters["area_cm2"] == 1.0  # type: ignore[union-attr]
-    assert m.AnalysisResult.objects.filter(test_run=run).count() == 2
+    assert m.AnalysisResult.objects.filter(test_run=run, kind="cycling").count() == 2
 
 
 def test_new_test_run_from_a_cell_and_n_cells_from_a_batch(

@@ -1,0 +1,46 @@
+"""The digest naming a stored series in a result's JSON depends on the values only, also for
+a text column (dQ/dV's ``kind``): before, it hashed the addresses of the Python strings, so
+the same analysis gave another output sha256 in every process and ``reproduce`` failed."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.pipelines.base import series_digest
+
+
+def _frame(kinds: list[str]) -> pd.DataFrame:
+    # new string objects each call (not the interned literals): other addresses, same text
+    text = ["".join(list(k)) for k in kinds]
+    return pd.DataFrame(
+        {
+            "half_cycle": [1, 2, 3],
+            "kind": pd.array(text, dtype="string"),
+            "note": pd.Series([*text[:2], None], dtype=object),
+            "voltage_V": [0.1, 0.2, 0.3],
+        }
+    )
+
+
+def test_a_text_column_is_hashed_by_its_values() -> None:
+    kinds = ["charge", "discharge", "charge"]
+    a, b = _frame(kinds), _frame(kinds)
+    assert a["kind"].iloc[0] is not b["kind"].iloc[0]  # really other objects
+    assert series_digest(a) == series_digest(b)
+    other = series_digest(_frame(["charge", "discharge", "discharge"]))
+    assert other["sha256"] != series_digest(a)["sha256"]
+    assert series_digest(a)["columns"] == ["half_cycle", "kind", "note", "voltage_V"]
+
+
+def test_a_numeric_column_is_still_hashed_by_its_bytes() -> None:
+    """The digest of an all-numeric series (every cycling series) is the one stored before."""
+    import hashlib
+
+    import numpy as np
+
+    frame = pd.DataFrame({"cycle": [1, 2], "v": [0.5, 0.25]})
+    digest = hashlib.sha256()
+    for name in frame.columns:
+        values = np.ascontiguousarray(frame[name].to_numpy())
+        digest.update(f"{name}:{values.dtype.str}:".encode() + values.tobytes())
+    assert series_digest(frame)["sha256"] == digest.hexdigest()
