@@ -165,3 +165,34 @@ def test_only_the_pipelines_run_analyses() -> None:
                     if called in entry_points:
                         offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {called}")
     assert offenders == []
+
+
+def test_analysis_and_its_tests_never_import_labdb() -> None:
+    """analysis/ is the science, usable without Django; its tests (tests/analysis) therefore need
+    no database or broker, which is why CI's PostgreSQL + Redis run leaves them out (.ci/run)."""
+    graph = _graph()
+    crossing = {
+        (a, b)
+        for a, edges in graph.items()
+        if a.startswith("analysis")
+        for b in edges
+        if b.startswith("labdb")
+    }
+    assert crossing == set()
+    offenders = []
+    for path in sorted((ROOT / "tests" / "analysis").rglob("*.py")):
+        text = path.read_text()
+        if "django_db" in text or any(
+            name.split(".")[0] in ("labdb", "django")
+            for name in _imported_names(ast.parse(text, filename=str(path)))
+        ):
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def _imported_names(tree: ast.AST) -> Iterator[str]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            yield node.module
