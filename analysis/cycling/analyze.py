@@ -109,7 +109,12 @@ def analyze_cycling(
             raise ValueError("one_c_current_density_mA_cm2 needs area_cm2")
         one_c_A = one_c_current_density_mA_cm2 * area_cm2 / 1000.0
 
-    seg = segment(time_s, current, cell_type, used)
+    interrupted = (
+        table["interrupted_before"].to_numpy(dtype=np.float64, na_value=0.0) > 0
+        if "interrupted_before" in table.columns
+        else None
+    )
+    seg = segment(time_s, current, cell_type, used, interrupted)
     reuse.begin(seg, time_s.size, reuse.context_of(cell_type, used.to_dict(), seg))
     gaps, backwards = seg.gaps_skipped, seg.backward_steps
     if backwards:
@@ -120,6 +125,11 @@ def analyze_cycling(
         warnings.append(
             f"{gaps} interval(s) longer than {used.max_integration_gap_s:g} s (paused test) "
             "are not integrated"
+        )
+    if seg.interrupted_intervals:
+        warnings.append(
+            f"{seg.interrupted_intervals} interval(s) ({seg.interrupted_s:.0f} s) in which another "
+            "technique ran (impedance loops) are not integrated: the DC current did not flow then"
         )
     if seg.interruptions_merged:
         warnings.append(

@@ -58,6 +58,10 @@ class Segmentation:
     interruptions_merged: int
     gaps_skipped: int
     backward_steps: int
+    #: intervals not integrated because another technique ran in them (the table's
+    #: ``interrupted_before``: impedance loops of a mixed file), and their total length (s)
+    interrupted_intervals: int = 0
+    interrupted_s: float = 0.0
 
     def labels_of(self, rows: IntArray) -> IntArray:
         """The half-cycle of each of ``rows`` (-1 before the first half-cycle)."""
@@ -65,18 +69,26 @@ class Segmentation:
         return found
 
 
-def row_weights(time_s: FloatArray, max_gap_s: float) -> tuple[FloatArray, int, int]:
+def row_weights(
+    time_s: FloatArray, max_gap_s: float, interrupted: BoolArray | None = None
+) -> tuple[FloatArray, int, int]:
     """Trapezoidal weight of every row (s), the number of skipped gaps and of backward steps.
 
     Intervals that go back in time count as zero; intervals longer than ``max_gap_s`` (the
-    instrument was paused) are not integrated.
+    instrument was paused) are not integrated, nor the intervals ending at a row where
+    ``interrupted`` is True (another technique ran between the two rows: the current of the
+    rows on either side did not flow then).
     """
     dt = np.diff(time_s)
     backwards = int(np.count_nonzero(dt < 0))
     gaps = dt > max_gap_s
     n_gaps = int(np.count_nonzero(gaps))
-    if backwards or n_gaps or not np.all(np.isfinite(dt)):
+    skip = interrupted is not None and bool(np.any(interrupted[1:]))
+    if backwards or n_gaps or skip or not np.all(np.isfinite(dt)):
         dt = np.where((dt < 0) | gaps | ~np.isfinite(dt), 0.0, dt)
+        if skip:
+            assert interrupted is not None
+            dt[interrupted[1:]] = 0.0
     half = np.multiply(dt, 0.5, out=dt)
     weight = np.empty_like(time_s)
     if weight.size:
@@ -132,10 +144,17 @@ def segment(
     current_A: FloatArray,
     cell_type: CellType,
     params: CyclingParameters,
+    interrupted: BoolArray | None = None,
 ) -> Segmentation:
-    """Split a test into half-cycles and cycles (see the module docstring for the rules)."""
+    """Split a test into half-cycles and cycles (see the module docstring for the rules).
+
+    ``interrupted``: True on the rows before which another technique ran (the table's
+    ``interrupted_before``); the intervals ending there are not integrated (:func:`row_weights`)."""
     n = current_A.size
-    weight, gaps, backwards = row_weights(time_s, params.max_integration_gap_s)
+    weight, gaps, backwards = row_weights(time_s, params.max_integration_gap_s, interrupted)
+    cut = np.zeros(0, dtype=np.int64)
+    if interrupted is not None and n > 1:
+        cut = np.flatnonzero(interrupted[1:])
     threshold = rest_threshold(current_A, params)
     positive = current_A > threshold
     negative = current_A < -threshold
@@ -195,6 +214,8 @@ def segment(
         interruptions_merged=merged,
         gaps_skipped=gaps,
         backward_steps=backwards,
+        interrupted_intervals=int(cut.size),
+        interrupted_s=float(np.sum(np.clip(time_s[cut + 1] - time_s[cut], 0.0, None))),
     )
 
 

@@ -30,10 +30,17 @@ cycling table. Both clocks are the instruments' wall clocks without a time zone;
 compared as written, so the two files must come from computers on the same clock (one lab PC,
 as a sequence writes them). A spectrum outside the cycling run's time span (more than
 :data:`TOLERANCE_S` before its first or after its last row) is not tagged, and the link says so.
+
+The EIS file's start comes from its header (Gamry's DATE/TIME plus the OCV delay), or from the
+user (the EIS pipeline's ``eis_start``, :func:`wall_clock_seconds`) for files that record none:
+Autolab NOVA's ASCII export has a ``Time (s)`` column from the measurement's start but no date
+and time anywhere in the file. A given start wins over the file's own (the link says when the
+two differ).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,14 +88,44 @@ def cycling_start_unix(
     return float(value) if isinstance(value, int | float) else None
 
 
+def wall_clock_seconds(text: str) -> float:
+    """A wall-clock time given as ISO 8601 without a time zone (``2024-03-04T10:15:00``, as the
+    lab computer's clock shows it) in the readers' convention: seconds since 1970 of that clock
+    as written (read as UTC, like the files' own dates). ``ValueError`` naming the problem for
+    text that is not such a time, or that carries a time zone (the files' clocks have none, so
+    an offset would shift the spectra against the cycling file)."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ValueError(
+            f"expected a date and time as ISO 8601, e.g. 2024-03-04T10:15:00, found {text!r}"
+        ) from exc
+    if moment.tzinfo is not None:
+        raise ValueError(
+            f"give the time as the lab computer's clock shows it, without a time zone: {text!r}"
+        )
+    return moment.replace(tzinfo=dt.UTC).timestamp()
+
+
 def eis_start_unix(
-    metadata: Mapping[str, Any], eis: pd.DataFrame, cycling: pd.DataFrame, cycling_start: float
+    metadata: Mapping[str, Any],
+    eis: pd.DataFrame,
+    cycling: pd.DataFrame,
+    cycling_start: float,
+    given: str | None = None,
 ) -> tuple[float | None, str]:
     """The EIS file's start (wall clock of its ``time_second`` = 0) and how it was found:
-    the reader's ``start_unix_time_second``, or of its ``start_unix_time_candidates`` (a date
+    ``given`` (the user's ``eis_start``, :func:`wall_clock_seconds`) when set, else the
+    reader's ``start_unix_time_second``, or of its ``start_unix_time_candidates`` (a date
     whose day and month read both ways) the only one that places every spectrum within the
     cycling run; None with the reason otherwise."""
     value = metadata.get("start_unix_time_second")
+    if given:
+        start = wall_clock_seconds(given)
+        how = f"the start time given for the EIS file (eis_start {given})"
+        if isinstance(value, int | float) and abs(float(value) - start) > 1.0:
+            how += f"; the file's own start differs by {float(value) - start:+.0f} s"
+        return start, how
     if isinstance(value, int | float):
         return float(value), "the EIS file's start time"
     candidates = [float(c) for c in metadata.get("start_unix_time_candidates") or []]

@@ -5,7 +5,7 @@ equivalent circuit fitted, with Rb/RSEI/RCT (definitions, units and references:
 The series loop (this is the only one; the job, the command line and the benchmark run it):
 spectra are taken in the file's order. Without a ``circuit`` each spectrum gets the automatic
 model choice between one and two arcs, with and without diffusion
-(:func:`analysis.eis.choose_model`), its candidates warm-started from the previous spectrum's;
+(:func:`analysis.eis.choose_model`), its candidates warm-started from the previous spectrum's reliable fits;
 with one, that circuit is fitted to every spectrum, the first from ``initial_guess`` (or
 automatic guesses), the next ones from the previous spectrum's parameters. Consecutive spectra
 of one cell differ little, so a warm start converges in a few iterations; when the warm fit's
@@ -48,6 +48,7 @@ from analysis.eis import (
     spectra,
 )
 from analysis.eis.inductive import inductive_mask
+from analysis.eis.insitu_link import wall_clock_seconds
 from analysis.eis.series import state_name
 from analysis.params import Params, param
 from analysis.pipelines.base import Progress, Result, report
@@ -118,6 +119,12 @@ class EISParams(Params):
         doc="sha256 of the cycling table (another file of the test run) that tags the spectra "
         "with their half-cycle and charge; set by labdb (analysis.eis.insitu_link)",
     )
+    eis_start: str | None = param(
+        None,
+        doc="wall-clock time of the EIS file's time 0 as the lab computer showed it, ISO 8601 "
+        "without a time zone (2024-03-04T10:15:00), for files that record none (Autolab NOVA "
+        "ASCII): places the spectra on the cycling file's clock",
+    )
 
     def __post_init__(self) -> None:
         if self.circuit is not None:
@@ -126,6 +133,11 @@ class EISParams(Params):
             raise ValueError("initial_guess needs a circuit")
         if self.area_cm2 is not None and not self.area_cm2 > 0:
             raise ValueError(f"area_cm2: expected a positive area, found {self.area_cm2}")
+        if self.eis_start is not None:
+            try:
+                wall_clock_seconds(self.eis_start)
+            except ValueError as exc:
+                raise ValueError(f"eis_start: {exc}") from exc
 
 
 @dataclass(frozen=True)

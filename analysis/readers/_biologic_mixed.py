@@ -8,7 +8,9 @@ columns), impedance rows carry the frequency, ``|Z|``, ``Phase(Z)`` and, in text
 number). Such a file gives two tables (:func:`read_mixed`):
 
 - the cycling table, from the DC rows only (an impedance point is never a cycling row, so it
-  cannot be counted as a cycle or a step);
+  cannot be counted as a cycle or a step); the DC row after each impedance run is marked
+  ``interrupted_before`` so that the cycling analysis does not integrate the DC current over the
+  time the impedance run took (the counters, such as ``(Q-Qo)``, do not count it either);
 - the spectra (one per contiguous block of impedance rows, split again where the frequency
   restarts a sweep), each tagged with where it sits in the DC run (:func:`spectrum_states`).
 
@@ -131,15 +133,19 @@ def read_mixed(
     t = frame["time/s"].to_numpy(np.float64)
     runs = np.unique(block[eis_rows])
     spent_s = sum(float(np.ptp(t[block == b])) for b in runs)
+    table = cyc.table.copy()
+    # the readers keep the DC rows in order and drop at most rows at the end
+    table["interrupted_before"] = interrupted_before(eis_rows)[: len(table)]
+    marked = int(table["interrupted_before"].sum())
     cyc = Parsed(
-        table=cyc.table,
+        table=table,
         warnings=(
             *cyc.warnings,
             f"{int(eis_rows.sum())} impedance points ({eis.metadata.get('spectra')} spectra) "
             "left out of the cycling table: they are the companion EIS table",
-            f"{runs.size} impedance run(s) ({spent_s:.0f} s) interrupt the DC rows: a current "
-            "integrated across them would count that time as DC; the vendor's charge counters "
-            "do not",
+            f"{runs.size} impedance run(s) ({spent_s:.0f} s of impedance points) interrupt the "
+            f"DC rows: the {marked} DC row(s) after them are marked interrupted_before, and the "
+            "cycling analysis does not integrate the current across those intervals",
         ),
         metadata={**cyc.metadata, "mixed": meta["mixed"]},
         kind="cycling",
@@ -147,6 +153,17 @@ def read_mixed(
     if eis_rows.mean() >= 0.5:
         return Parsed(eis.table, eis.warnings, eis.metadata, "eis", {"cycling": cyc})
     return Parsed(cyc.table, cyc.warnings, cyc.metadata, "cycling", {"eis": eis})
+
+
+def interrupted_before(eis_rows: npt.NDArray[np.bool_]) -> FloatArray:
+    """For each DC row of the file, in order: 1.0 when impedance rows lie between it and the
+    previous DC row (the interval between the two DC rows was spent on another technique: its
+    DC current must not be integrated), else 0.0. The first DC row is never marked (nothing
+    before it is integrated)."""
+    dc_pos = np.flatnonzero(~eis_rows)
+    out = np.zeros(dc_pos.size)
+    out[1:] = np.diff(dc_pos) > 1
+    return out
 
 
 def _charge_ah(frame: pd.DataFrame, t: FloatArray, current_a: FloatArray) -> FloatArray:

@@ -62,7 +62,7 @@ def _sniff_mpr(name: str, head: bytes) -> bool:
 
 
 @register(
-    "biologic-mpr", kind="cycling", extensions=(".mpr",), sniff=_sniff_mpr, version="1", priority=10
+    "biologic-mpr", kind="cycling", extensions=(".mpr",), sniff=_sniff_mpr, version="2", priority=10
 )
 def read_mpr(path: Path, **_: Any) -> Parsed:
     """BioLogic EC-Lab binary .mpr (cycling, or impedance handed to the EIS side)."""
@@ -247,7 +247,7 @@ def _sniff_mpt(name: str, head: bytes) -> bool:
     kind="cycling",
     extensions=(".mpt", ".txt", ".csv"),
     sniff=_sniff_mpt,
-    version="1",
+    version="2",
     priority=15,
 )
 def read_mpt(path: Path, **_: Any) -> Parsed:

@@ -16,6 +16,10 @@ Columns are the Battery Data Format (BDF) machine-readable names, in SI units, a
 ``charging_energy_wh``     energy while charging, cumulative within the step, Wh
 ``discharging_energy_wh``  energy while discharging, cumulative within the step, Wh
 ``temperature_t1_celsius``  first cell temperature probe, degC (BDF's "Temperature T1 / degC")
+``interrupted_before``     labdb's own (no BDF name): 1 where another technique ran between the
+                           previous row and this one (the impedance loops of a mixed BioLogic
+                           run), so that interval is not cycling time and its current is not
+                           integrated; 0 elsewhere. Only tables from such files have it.
 =========================  =====================================================================
 
 Vendors count capacity per step (Neware, Maccor, BioLogic half cycles), per cycle (Arbin) or per
@@ -62,6 +66,7 @@ OPTIONAL = (
     "charging_energy_wh",
     "discharging_energy_wh",
     "temperature_t1_celsius",
+    "interrupted_before",
 )
 COLUMNS = REQUIRED + OPTIONAL
 #: Unit of each canonical column (the suffix of its BDF machine name; "1" for counts).
@@ -79,6 +84,7 @@ UNITS = {
     "cycle_count": "1",
     "step_count": "1",
     "step_index": "1",
+    "interrupted_before": "1",
 }
 COUNTERS = (
     "charging_capacity_ah",

@@ -17,6 +17,10 @@ names the table it was tagged from and sending the same files again asks for not
   job already names it (re-tagging, idempotent: :func:`labdb.services.jobs.job_request` finds
   an existing job for the same parameters).
 
+A file that records no start (Autolab NOVA's ASCII export) is linked when its EIS job was
+asked for with ``eis_start`` (the wall clock of its time 0, given by the user); the start
+"carried" above is then that parameter.
+
 Mixed BioLogic files tag their own spectra and are left alone.
 """
 
@@ -65,10 +69,11 @@ def dc_source(job: m.AnalysisJob, dc_table: str | None) -> DCSource | None:
 
 
 def tagged_table(
-    eis: pd.DataFrame, eis_metadata: dict[str, Any], source: DCSource
+    eis: pd.DataFrame, eis_metadata: dict[str, Any], source: DCSource, eis_start: str | None = None
 ) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
     """The EIS table tagged from ``source`` (runs in the job's child), the link's summary and
-    its warnings; the table unchanged, with the reason as a warning, when it cannot be placed."""
+    its warnings; the table unchanged, with the reason as a warning, when it cannot be placed.
+    ``eis_start``: the EIS job's parameter of that name (a start the file does not record)."""
     with blob_file(source.sha256) as fh:
         cycling = pd.read_parquet(fh)
     about: dict[str, Any] = {"cycling_file": source.original_name, "cycling_table": source.sha256}
@@ -76,7 +81,7 @@ def tagged_table(
     if c0 is None:
         why = f"{source.original_name} records no wall-clock time"
         return eis, {**about, "linked": False, "reason": why}, [f"spectra not tagged: {why}"]
-    start, how = eis_start_unix(eis_metadata, eis, cycling, c0)
+    start, how = eis_start_unix(eis_metadata, eis, cycling, c0, eis_start)
     if start is None:
         return eis, {**about, "linked": False, "reason": how}, [f"spectra not tagged: {how}"]
     link = link_spectra(eis, start, cycling, c0)
@@ -88,10 +93,18 @@ def _has_clock(table: m.ParsedTable) -> bool:
     return "unix_time_second" in table.columns or "start_unix_time_second" in table.metadata
 
 
-def _has_start(table: m.ParsedTable) -> bool:
+def _has_start(table: m.ParsedTable, given: str | None = None) -> bool:
+    """Whether the spectra can be placed in time: a start from the file (or ``given``, an EIS
+    job's ``eis_start``) and a time per point; never for a mixed file (tagged by its reader)."""
     meta = table.metadata or {}
-    placed = "start_unix_time_second" in meta or "start_unix_time_candidates" in meta
+    placed = bool(given) or "start_unix_time_second" in meta or "start_unix_time_candidates" in meta
     return placed and "time_second" in table.columns and "mixed" not in meta
+
+
+def _given_start(data_file: m.DataFile) -> str | None:
+    """The ``eis_start`` of the file's newest EIS job (None without one)."""
+    last = data_file.jobs.filter(kind="eis").order_by("-queued_at").first()
+    return (last.parameters or {}).get("eis_start") if last is not None else None
 
 
 def linked_eis_requests(
@@ -112,9 +125,13 @@ def linked_eis_requests(
             data_file_id=job.data_file_id
         )
         for eis in others.select_related("data_file"):
-            if _has_start(eis):
+            if _has_start(eis, _given_start(eis.data_file)):
                 ask(eis.data_file, table.sha256)
-    elif table.kind == "eis" and not job.parameters.get("dc_table") and _has_start(table):
+    elif (
+        table.kind == "eis"
+        and not job.parameters.get("dc_table")
+        and _has_start(table, job.parameters.get("eis_start"))
+    ):
         cycling = m.ParsedTable.objects.filter(
             data_file__test_run_id=run_id, kind="cycling"
         ).exclude(data_file_id=job.data_file_id)

@@ -181,7 +181,9 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         t1 = time.perf_counter()
         table, link, link_warnings = source.table, None, list[str]()
         if dc is not None:
-            table, link, link_warnings = tagged_table(table, metadata, dc)
+            table, link, link_warnings = tagged_table(
+                table, metadata, dc, getattr(params, "eis_start", None)
+            )
         options, incremental = memo_options(memo)
         output = pipeline.run(table, params, lambda f: progress(0.3 + 0.6 * f), **options)
         if link is not None:

@@ -84,3 +84,59 @@ def test_spectra_of_a_gamry_sequence_are_tagged_from_the_runs_cycling_file(
     for path in order:
         _send(run, path, demo_user, django_capture_on_commit_callbacks)
     assert m.AnalysisJob.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_an_autolab_export_is_linked_once_its_start_time_is_given(
+    demo: m.Project,
+    demo_user: Any,
+    settings: Any,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """NOVA's ASCII export records no start: its spectra stay untagged until the EIS analysis
+    is asked for with ``eis_start``; then the link is asked for and tags them."""
+    from labdb.services.jobs import job_request
+
+    settings.BLOB_DIR = tmp_path / "blobs"
+    dc, spectra = insitu_series("PVDF", HALF_CELL_MODELS["MgAgSn-P"][2], seed=5)
+    sp = spectra[7][1]
+    nova = tmp_path / "EIS_08_nova.txt"
+    lines = ["Index;Frequency (Hz);Z' (Ω);-Z'' (Ω);Time (s)"]
+    for k, (f, z, t) in enumerate(
+        zip(sp.frequency_hz, sp.impedance_ohm, sp.time_s, strict=True), start=1
+    ):
+        lines.append(f"{k};{f:.6g};{z.real:.8g};{-z.imag:.8g};{t - sp.time_s[0]:.4f}")
+    nova.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cycling_path = write_arbin_csv(tmp_path / "PS_Channel_2.csv", dc, START)
+    run = m.TestRun.objects.create(
+        project=demo,
+        label="MgAgSn-P-HC2-T-nova",
+        cell=m.Cell.objects.get(label="MgAgSn-P-HC2"),
+        protocol=m.TestProtocol.objects.get(label="EIS-INSITU-10min"),
+        operator=demo_user,
+    )
+    for path in (cycling_path, nova):
+        _send(run, path, demo_user, django_capture_on_commit_callbacks)
+    eis_file = run.files.get(original_name=nova.name)
+    first = eis_file.jobs.get(kind="eis")
+    assert first.status == "succeeded", first.error
+    # no start, so no link was asked for
+    assert [j.parameters.get("dc_table") for j in eis_file.jobs.filter(kind="eis")] == [None]
+
+    given = (START + dt.timedelta(seconds=float(sp.time_s[0]))).isoformat()
+    with django_capture_on_commit_callbacks(execute=True):
+        job_request(
+            data_file=eis_file,
+            kind="eis",
+            parameters={**first.parameters, "eis_start": given},
+            user=demo_user,
+        )
+    cycling_job = run.files.get(original_name=cycling_path.name).jobs.get(kind="cycling")
+    linked = eis_file.jobs.get(kind="eis", parameters__dc_table=cycling_job.parsed_table.sha256)
+    assert linked.status == "succeeded", linked.error
+    assert linked.parameters["eis_start"] == given
+    fit = m.EISSpectrumFit.objects.get(result__job=linked)
+    assert (fit.state, fit.half_cycle) == ("stripping", 2)
+    assert fit.half_cycle_charge_ah * 1000 == pytest.approx(0.785 / 6 * 2, rel=1e-6)  # type: ignore[operator]
+    assert "eis_start" in linked.result.summary["in_situ_link"]["start"]

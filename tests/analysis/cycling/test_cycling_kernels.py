@@ -94,3 +94,32 @@ def test_range_reduce_matches_slices(values: list[float], data: st.DataObject) -
         part = arr[a:b]
         assert np.isclose(sums[i], part.sum() if part.size else 0.0, rtol=1e-12, atol=1e-12)
         assert peaks[i] == (part.max() if part.size else -np.inf)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(0.1, 100.0), st.floats(-2.0, 2.0, allow_nan=False), st.booleans()),
+        min_size=2,
+        max_size=40,
+    )
+)
+def test_interrupted_intervals_are_left_out_of_the_trapezoids(
+    rows: list[tuple[float, float, bool]],
+) -> None:
+    """The charge is the trapezoidal sum over the intervals not marked as spent on another
+    technique (``interrupted_before`` on the row that ends them), row by row."""
+    dt = np.array([r[0] for r in rows])
+    time_s = np.cumsum(dt) - dt[0]
+    current = np.array([r[1] for r in rows])
+    marked = np.array([r[2] for r in rows])
+    marked[0] = False
+    seg = segment(time_s, current, "half", CyclingParameters(), marked)
+    expected = sum(
+        0.5 * (current[i - 1] + current[i]) * (time_s[i] - time_s[i - 1])
+        for i in range(1, len(rows))
+        if not marked[i]
+    )
+    assert np.isclose(float(np.sum(seg.charge_As)), expected, rtol=1e-9, atol=1e-9)
+    assert seg.interrupted_intervals == int(marked.sum())
+    assert np.isclose(seg.interrupted_s, float(np.sum(np.diff(time_s)[marked[1:]])))

@@ -115,3 +115,57 @@ def test_gamry_start_time_of_a_real_file_counts_the_initial_delay(eis_dir: Path)
     moment = dt.datetime(2018, 4, 23, 16, 43, 15, tzinfo=dt.UTC).timestamp()
     assert eis.metadata["start_unix_time_second"] == pytest.approx(moment + 99.975)
     assert "start_unix_time_candidates" not in eis.metadata
+
+
+def _write_nova(path: Path, frequency: np.ndarray, z: np.ndarray, t: np.ndarray) -> Path:
+    """An Autolab NOVA ASCII export of one spectrum (semicolons, -Z'' positive up, Time (s)
+    from the measurement's start; no date or time anywhere, as NOVA writes it)."""
+    lines = ["Index;Frequency (Hz);Z' (Ω);-Z'' (Ω);Z (Ω);-Phase (°);Time (s)"]
+    for k, (f, zk, tk) in enumerate(zip(frequency, z, t, strict=True), start=1):
+        phase = -np.degrees(np.angle(zk))
+        lines.append(f"{k};{f:.6g};{zk.real:.8g};{-zk.imag:.8g};{abs(zk):.8g};{phase:.6g};{tk:.4f}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_autolab_spectra_are_linked_with_a_given_start_time(
+    tmp_path: Path, run: tuple[Path, list[Path], Path]
+) -> None:
+    """NOVA's ASCII export has no start time: not linked by itself; with the start the user
+    gives (``eis_start``, the lab computer's clock) the spectra get the mixed file's tags."""
+    cycling_path, _, mixed = run
+    cycling = read(cycling_path)
+    c0 = cycling_start_unix(cycling.table, cycling.metadata)
+    assert c0 is not None
+    reference = read(mixed).part({"eis"})
+    assert reference is not None
+    expected = reference.table.groupby("spectrum", sort=True)[TAGS].first()
+    _, spectra = insitu_series("PVDF", HALF_CELL_MODELS["Mg-E"][2], seed=3)
+    for k in (2, 8):  # one plating and one stripping spectrum
+        sp = spectra[k][1]
+        path = _write_nova(
+            tmp_path / f"nova_{k}.txt", sp.frequency_hz, sp.impedance_ohm, sp.time_s - sp.time_s[0]
+        )
+        eis = read(path)
+        assert eis.format == "autolab_nova_eis"
+        start, how = eis_start_unix(eis.metadata, eis.table, cycling.table, c0)
+        assert start is None and "no start" in how
+        given = (START + dt.timedelta(seconds=float(sp.time_s[0]))).isoformat()
+        start, how = eis_start_unix(eis.metadata, eis.table, cycling.table, c0, given)
+        assert start is not None and "eis_start" in how
+        link = link_spectra(eis.table, start, cycling.table, c0)
+        assert link.untagged == ()
+        got = link.table[TAGS].iloc[0]
+        assert got["dc_state"] == expected.loc[k, "dc_state"]
+        assert got["half_cycle"] == expected.loc[k, "half_cycle"]
+        assert got["half_cycle_charge_ah"] == pytest.approx(
+            expected.loc[k, "half_cycle_charge_ah"], rel=1e-6
+        )
+
+
+def test_a_start_time_with_a_time_zone_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"eis_start: .*without a time zone"):
+        pipelines.get("eis").validate({"eis_start": "2024-03-04T09:00:00+01:00"})
+    with pytest.raises(ValueError, match="eis_start: expected a date and time"):
+        pipelines.get("eis").validate({"eis_start": "4 March"})
+    assert pipelines.get("eis").validate({"eis_start": "2024-03-04T09:00:00"}).eis_start

@@ -136,3 +136,39 @@ def test_the_insitu_file_gives_cycling_and_spectra_at_their_plating_stripping_st
     expected = [step * k for k in range(1, 7)] + [step * k for k in range(1, 6)]
     assert first["half_cycle_charge_ah"].to_numpy() * 1000 == pytest.approx(expected, rel=1e-3)
     assert (first["rest_second"] < 5).all()  # measured right after the DC step
+
+
+def test_the_cycling_of_a_mixed_run_integrates_no_impedance_time_as_dc(insitu: DemoFile) -> None:
+    """The DC current before and after a PEIS loop is the plating current: a trapezoid across
+    the loop counted its ~100 s as plating (integrated 0.921 mAh for 0.785, 15.9 % over the
+    counters). The DC row after each loop is marked and the interval is not integrated."""
+    cycling = read(insitu.path).part({"cycling"})
+    assert cycling is not None
+    marked = cycling.table["interrupted_before"].to_numpy()
+    assert marked.sum() == 11  # one DC row after each of the 11 spectra
+    run = pipelines.run("cycling", cycling.table, {"cell_type": "half", "area_cm2": 0.785})
+    half = run.tables["half_cycles"]
+    assert run.summary["metrics"]["capacity_source"] == "vendor_counters"
+    # 6 x 10 min at 0.785 mA, the stripping to its cut-off: the integrated current now agrees
+    # with EC-Lab's (Q-Qo) counter
+    assert float(half["integrated_capacity_mAh"].iloc[0]) == pytest.approx(0.785, rel=1e-3)
+    assert half["integrated_capacity_mAh"].to_numpy() == pytest.approx(
+        half["capacity_mAh"].to_numpy(), rel=1e-3
+    )
+    assert not any("counters differ" in w for w in run.warnings)
+    assert any(w.startswith("11 interval(s)") for w in run.warnings)
+    # without the marks the loops' time is integrated as DC (what the analysis did before)
+    unmarked = pipelines.run(
+        "cycling", cycling.table.drop(columns="interrupted_before"), {"cell_type": "half"}
+    )
+    first = float(unmarked.tables["half_cycles"]["integrated_capacity_mAh"].iloc[0])
+    assert first > 1.1 * 0.785
+
+
+def test_biol_mpr_marks_its_five_geis_runs_which_sit_in_rests(conformance_data: Path) -> None:
+    source = read(conformance_data / BIOL).part({"cycling"})
+    assert source is not None
+    assert int(source.table["interrupted_before"].sum()) == 5
+    half = pipelines.run("cycling", source.table, {"cell_type": "half"}).tables["half_cycles"]
+    # the GEIS runs sit in rests (no DC current on either side): integration and (Q-Qo) agree
+    assert float(half["integrated_capacity_mAh"].iloc[0]) == pytest.approx(4.976893, rel=1e-5)
