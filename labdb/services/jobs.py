@@ -48,7 +48,7 @@ from labdb.services.audit import audit
 from labdb.services.execution import Outcome, run_supervised
 from labdb.services.follow_on import cycling_curves, cycling_source, follow_on_jobs_request
 from labdb.services.growing import memo_options, newer_version_job, previous_memo
-from labdb.services.insitu import dc_source, linked_eis_requests, tagged_table
+from labdb.services.insitu import DCSource, dc_source, linked_eis_requests, tagged_table
 from labdb.services.job_claims import (
     MAX_ATTEMPTS,
     ProgressReporter,
@@ -196,14 +196,10 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         timings["read_s"] = time.perf_counter() - t0
         progress(0.3)
         t1 = time.perf_counter()
-        table, link, link_warnings = source.table, None, list[str]()
-        if dc is not None:
-            table, link, link_warnings = tagged_table(table, metadata, dc)
         options, incremental = memo_options(memo)
-        output = pipeline.run(table, params, lambda f: progress(0.3 + 0.6 * f), **options)
-        if link is not None:
-            summary = {**output.summary, "in_situ_link": link}
-            output = replace(output, summary=summary, warnings=(*link_warnings, *output.warnings))
+        output = pipeline_output(
+            pipeline, params, source.table, metadata, dc, lambda f: progress(0.3 + 0.6 * f), options
+        )
         timings["analyze_s"] = time.perf_counter() - t1
         if incremental:
             timings["reused_half_cycle_values"] = float(output.reuse.get("reused", 0))
@@ -214,6 +210,28 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         return parsed, stored, timings, incremental
 
     return work
+
+
+def pipeline_output(
+    pipeline: pipelines.Pipeline,
+    params: Any,
+    table: pd.DataFrame,
+    metadata: dict[str, Any],
+    dc: DCSource | None,
+    progress: Any = None,
+    options: dict[str, Any] | None = None,
+) -> pipelines.Result:
+    """The pipeline's result on a file's ``table`` (of ``metadata``): an EIS table of an
+    in-situ run tagged from its cycling table ``dc`` first (the link in the summary, its
+    warnings first). What a job computes and ``reproduce`` computes again."""
+    link, link_warnings = None, list[str]()
+    if dc is not None:
+        table, link, link_warnings = tagged_table(table, metadata, dc)
+    output = pipeline.run(table, params, progress, **(options or {}))
+    if link is not None:
+        summary = {**output.summary, "in_situ_link": link}
+        output = replace(output, summary=summary, warnings=(*link_warnings, *output.warnings))
+    return output
 
 
 def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
