@@ -77,6 +77,11 @@ class DQDVParams(Params):
     floor_fraction: float = param(
         0.01, doc="dQ/dV peak prominence at least this fraction of the half-cycle's largest"
     )
+    noise_factor: float = param(
+        5.0,
+        doc="dQ/dV peak prominence at least this many sd of the dQ/dV noise that the "
+        "measured voltage noise causes (0: no noise rule)",
+    )
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,7 @@ def run_dqdv(
         min_peak_fraction=params.min_peak_fraction,
         peak_window_V=params.peak_window_V,
         floor_fraction=params.floor_fraction,
+        noise_factor=params.noise_factor,
     )
     report(progress, 0.9)
     return Result(
