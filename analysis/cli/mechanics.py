@@ -76,6 +76,9 @@ def register(sub: SubParsers) -> None:
     p.add_argument("--cell-type", choices=("half", "full"), required=True)
     p.add_argument("--bin-V", type=float, help="voltage bin width of dQ/dV (0.005)")
     p.add_argument("--smooth-V", type=float, help="Gaussian smoothing sd of dQ/dV (0.01)")
+    p.add_argument(
+        "--noise-factor", type=float, help="peak prominence in sd of the dQ/dV noise (5; 0: off)"
+    )
     p.add_argument("--cycle", type=int, help="print this cycle's peaks only")
     p.set_defaults(handler=_dqdv)
 
@@ -195,7 +198,9 @@ def _cv(args: argparse.Namespace) -> int:
 
 
 def _dqdv(args: argparse.Namespace) -> int:
-    params = given(args, cell_type="cell_type", bin_V="bin_V", smooth_V="smooth_V")
+    params = given(
+        args, cell_type="cell_type", bin_V="bin_V", smooth_V="smooth_V", noise_factor="noise_factor"
+    )
     try:
         source, result = run_pipeline("dqdv", args, params)
     except (ParseError, ValueError) as exc:

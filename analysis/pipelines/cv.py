@@ -6,7 +6,7 @@ capacity is the galvanostatic sibling of a voltammogram."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -77,19 +77,47 @@ class DQDVParams(Params):
     floor_fraction: float = param(
         0.01, doc="dQ/dV peak prominence at least this fraction of the half-cycle's largest"
     )
+    noise_factor: float = param(
+        5.0,
+        doc="dQ/dV peak prominence at least this many sd of the dQ/dV noise that the "
+        "measured voltage noise causes (0: no noise rule)",
+    )
 
 
-def run_dqdv(table: pd.DataFrame, params: DQDVParams, progress: Progress | None = None) -> Result:
+@dataclass(frozen=True)
+class CyclingCurves:
+    """What dQ/dV needs of a cycling analysis of the same table: its voltage-profile series
+    (``profiles``), its half-cycle table (``half_cycles``: ``half_cycle``, ``cycle``, ``kind``)
+    and its warnings. A job passes those of the stored cycling result of the same file,
+    reader, cell type, analysis options and code (:mod:`labdb.services.follow_on`), so the
+    cycling analysis is not run a second time; the dQ/dV is the same as recomputing it."""
+
+    profiles: pd.DataFrame = field(repr=False)
+    half_cycles: pd.DataFrame = field(repr=False)
+    warnings: tuple[str, ...] = ()
+
+
+def run_dqdv(
+    table: pd.DataFrame,
+    params: DQDVParams,
+    progress: Progress | None = None,
+    cycling: CyclingCurves | None = None,
+) -> Result:
     """dQ/dV and dV/dQ of every half-cycle of a half or full cell, with the dQ/dV peaks
-    (definitions, units and references: :mod:`analysis.cycling.dqdv`)."""
+    (definitions, units and references: :mod:`analysis.cycling.dqdv`). ``cycling``: the
+    profiles and half-cycles of the cycling analysis of ``table`` already computed (with
+    ``params.cell_type`` and the default analysis options); without it, the cycling analysis
+    runs here."""
     report(progress, 0.05)
-    cycling = analyze_cycling(table, cell_type=params.cell_type, profiles=True)
+    if cycling is None:
+        analysed = analyze_cycling(table, cell_type=params.cell_type, profiles=True)
+        profiles = analysed.profiles if analysed.profiles is not None else pd.DataFrame()
+        cycling = CyclingCurves(profiles, analysed.half_cycles, analysed.warnings)
     report(progress, 0.6)
-    profiles = cycling.profiles if cycling.profiles is not None else pd.DataFrame()
-    if profiles.empty:
+    if cycling.profiles.empty:
         raise ValueError("no half-cycle with current in this record: no dQ/dV")
     science = dqdv(
-        profiles,
+        cycling.profiles,
         cycling.half_cycles,
         bin_V=params.bin_V,
         smooth_V=params.smooth_V,
@@ -98,6 +126,7 @@ def run_dqdv(table: pd.DataFrame, params: DQDVParams, progress: Progress | None 
         min_peak_fraction=params.min_peak_fraction,
         peak_window_V=params.peak_window_V,
         floor_fraction=params.floor_fraction,
+        noise_factor=params.noise_factor,
     )
     report(progress, 0.9)
     return Result(
@@ -111,6 +140,6 @@ def run_dqdv(table: pd.DataFrame, params: DQDVParams, progress: Progress | None 
         },
         tables={"dqdv_peaks": science.peaks},
         series={"dqdv": science.curves, "dvdq": science.dvdq},
-        warnings=cycling.warnings,
+        warnings=tuple(cycling.warnings),
         detail=science,
     )

@@ -91,11 +91,29 @@ class Reproduction:
 
 def job_reproduce(job: m.AnalysisJob) -> Reproduction:
     """Run ``job``'s analysis again from the stored raw file with the stored parameters and
-    compare the output with the one recorded when it ran."""
+    compare the output with the one recorded when it ran. The file is read with the reader
+    the job was asked for (``job.reader``; "" = detected), not the file's current choice (a
+    file read again "as" another format keeps its earlier jobs reproducible); a mixed file
+    gives the table of the job's kind; an in-situ EIS job's spectra are tagged from the
+    cycling table it named. Every kind is recomputed from the raw file: a dQ/dV job that
+    reused its cycling result's curves is checked against a whole recomputation."""
+    from labdb.services.insitu import dc_source
+    from labdb.services.jobs import pipeline_output
+
     data_file = job.data_file
     input_ok = stored_sha256(data_file.sha256) == data_file.sha256
-    result = read_data_file(data_file)
-    output = pipelines.run(job.kind, result.table, job.parameters).to_json()
+    pipeline = pipelines.get(job.kind)
+    params = pipeline.validate(job.parameters)
+    whole = read_data_file(data_file, reader=job.reader)
+    source = whole.part(pipeline.accepts)
+    if source is None:
+        raise ValueError(
+            f"{data_file.original_name} read as {job.reader or 'detected'} holds "
+            f"{' and '.join(whole.kinds)} data, not data for the job's {job.kind} analysis"
+        )
+    metadata = source.summary()["metadata"]
+    dc = dc_source(job, getattr(params, "dc_table", None))
+    output = pipeline_output(pipeline, params, source.table, metadata, dc).to_json()
     reproduced = sha256_of(output)
     found: list[str] = []
     if not input_ok:

@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+import pandas as pd
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -45,9 +46,9 @@ from labdb import models as m
 from labdb.provenance import analysis_version, code_commit, library_versions, sha256_of
 from labdb.services.audit import audit
 from labdb.services.execution import Outcome, run_supervised
-from labdb.services.follow_on import follow_on_jobs_request
+from labdb.services.follow_on import cycling_curves, cycling_source, follow_on_jobs_request
 from labdb.services.growing import memo_options, newer_version_job, previous_memo
-from labdb.services.insitu import dc_source, linked_eis_requests, tagged_table
+from labdb.services.insitu import DCSource, dc_source, linked_eis_requests, tagged_table
 from labdb.services.job_claims import (
     MAX_ATTEMPTS,
     ProgressReporter,
@@ -140,19 +141,35 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
     gives several tables (a mixed BioLogic run: cycling and spectra) is analysed on the table
     of the job's kind; the parsed record names that table's kind and the file's other kinds.
     A file that extends an earlier one (growing data) is read from the earlier file's parsed
-    table plus its new lines where that is exact (:func:`read_data_file`)."""
+    table plus its new lines where that is exact (:func:`read_data_file`). A dQ/dV job whose
+    file has the cycling result it needs reads that result's stored curves instead of the file
+    (:func:`labdb.services.follow_on.cycling_source`)."""
     pipeline = pipelines.get(job.kind)
     params = pipeline.validate(job.parameters)
     previous = previous_table(job.data_file, pipeline.accepts)
     dc = dc_source(job, getattr(params, "dc_table", None))
     memo = previous_memo(job)
+    reused = cycling_source(job)
 
     def work(
         progress: Any,
-    ) -> tuple[dict[str, Any], StoredOutput, dict[str, float], dict[str, str]] | OtherKinds:
+    ) -> tuple[dict[str, Any], StoredOutput, dict[str, float], dict[str, Any]] | OtherKinds:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         _injected_delay(job.data_file.original_name)
+        # a dQ/dV job reads the stored curves of the file's cycling result, not the file
+        curves = cycling_curves(reused)
+        if curves is not None and reused is not None:
+            timings["read_s"] = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            output = pipeline.run(
+                pd.DataFrame(), params, lambda f: progress(0.3 + 0.6 * f), cycling=curves
+            )
+            timings["analyze_s"] = time.perf_counter() - t1
+            t2 = time.perf_counter()
+            stored = output_store(output)
+            timings["store_blobs_s"] = time.perf_counter() - t2
+            return dict(reused.parsed), stored, timings, reused.provenance()
         # verifies the stored bytes first; reads with the reader the job was asked for
         whole = read_data_file(job.data_file, previous, reader=job.reader)
         source = whole.part(pipeline.accepts)
@@ -179,16 +196,10 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         timings["read_s"] = time.perf_counter() - t0
         progress(0.3)
         t1 = time.perf_counter()
-        table, link, link_warnings = source.table, None, list[str]()
-        if dc is not None:
-            table, link, link_warnings = tagged_table(
-                table, metadata, dc, getattr(params, "eis_start", None)
-            )
         options, incremental = memo_options(memo)
-        output = pipeline.run(table, params, lambda f: progress(0.3 + 0.6 * f), **options)
-        if link is not None:
-            summary = {**output.summary, "in_situ_link": link}
-            output = replace(output, summary=summary, warnings=(*link_warnings, *output.warnings))
+        output = pipeline_output(
+            pipeline, params, source.table, metadata, dc, lambda f: progress(0.3 + 0.6 * f), options
+        )
         timings["analyze_s"] = time.perf_counter() - t1
         if incremental:
             timings["reused_half_cycle_values"] = float(output.reuse.get("reused", 0))
@@ -199,6 +210,30 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         return parsed, stored, timings, incremental
 
     return work
+
+
+def pipeline_output(
+    pipeline: pipelines.Pipeline,
+    params: Any,
+    table: pd.DataFrame,
+    metadata: dict[str, Any],
+    dc: DCSource | None,
+    progress: Any = None,
+    options: dict[str, Any] | None = None,
+) -> pipelines.Result:
+    """The pipeline's result on a file's ``table`` (of ``metadata``): an EIS table of an
+    in-situ run tagged from its cycling table ``dc`` first (the link in the summary, its
+    warnings first). What a job computes and ``reproduce`` computes again."""
+    link, link_warnings = None, list[str]()
+    if dc is not None:
+        table, link, link_warnings = tagged_table(
+            table, metadata, dc, getattr(params, "eis_start", None)
+        )
+    output = pipeline.run(table, params, progress, **(options or {}))
+    if link is not None:
+        summary = {**output.summary, "in_situ_link": link}
+        output = replace(output, summary=summary, warnings=(*link_warnings, *output.warnings))
+    return output
 
 
 def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
@@ -308,7 +343,7 @@ def _store(
     parsed: dict[str, Any],
     stored: StoredOutput,
     timings: dict[str, float],
-    incremental: dict[str, str],
+    incremental: dict[str, Any],
 ) -> bool:
     t2 = time.perf_counter()
     with transaction.atomic():
@@ -328,7 +363,7 @@ def _store(
             lease_expires_at=None,
             input_sha256=[job.data_file.sha256, table.sha256]
             + ([job.parameters["dc_table"]] if job.parameters.get("dc_table") else [])
-            + ([incremental["memo_sha256"]] if incremental else []),
+            + [incremental[k] for k in INPUT_BLOBS if k in incremental],
             output_sha256=stored.sha256,
         )
         audit(
@@ -342,6 +377,11 @@ def _store(
         linked_eis_requests(job, table, job_request=job_request, cell_parameters=cell_parameters)
         follow_on_jobs_request(job, stored.data, job_request=job_request)  # its dQ/dV
     return True
+
+
+#: the blobs besides the file and its table that an analysis read, named in its provenance
+#: (an earlier version's memo; a dQ/dV job's cycling curves), recorded in ``input_sha256``
+INPUT_BLOBS = ("memo_sha256", "profiles_sha256", "half_cycles_sha256")
 
 
 @dataclass(frozen=True)

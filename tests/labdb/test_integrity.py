@@ -129,8 +129,17 @@ def test_reproduce_confirms_identical_outputs(analysed: m.AnalysisJob, capsys: A
     call_command("reproduce", str(analysed.pk))
     out = capsys.readouterr().out
     assert "identical" in out and analysed.output_sha256 in out
+    # a test run: its cycling job and the dQ/dV job that follows it, each from the raw file
     call_command("reproduce", "Sn-E-HC1-PS")
-    assert "identical" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    (dqdv,) = m.AnalysisJob.objects.filter(data_file=analysed.data_file, kind="dqdv")
+    assert out.index(f"job {analysed.pk} (cycling,") < out.index(f"job {dqdv.pk} (dqdv,")
+    assert out.count("identical") == 2 and dqdv.output_sha256 in out
+    call_command("reproduce", "Sn-E-HC1-PS", "--kind", "cycling")
+    out = capsys.readouterr().out
+    assert "(cycling," in out and "(dqdv," not in out and out.count("identical") == 1
+    with pytest.raises(CommandError, match="no eis job"):
+        call_command("reproduce", "Sn-E-HC1-PS", "--kind", "eis")
 
 
 @pytest.mark.django_db(transaction=True)

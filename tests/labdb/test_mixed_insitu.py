@@ -89,7 +89,13 @@ def _two_jobs_each_naming_its_table(
     for kind, job in jobs.items():
         table_kind = "cycling" if kind == "dqdv" else kind
         assert job.parsed_table.kind == table_kind and job.parsed_table.data_file == data_file
-        assert job.input_sha256 == [data_file.sha256, job.parsed_table.sha256]
+        # dQ/dV reads the curves the cycling result stored on this mixed file's cycling table
+        used = jobs["cycling"].result.tables if kind == "dqdv" else None
+        curves = (
+            [used.get(name="profiles").sha256, used.get(name="half_cycles").sha256] if used else []
+        )
+        assert job.input_sha256 == [data_file.sha256, job.parsed_table.sha256, *curves]
+    assert jobs["dqdv"].parsed_table == jobs["cycling"].parsed_table
     assert jobs["eis"].parsed_table.metadata["other_tables"] == ["cycling"]
     assert jobs["cycling"].parameters["cell_type"] == "half"  # from the cell, never guessed
     cycles = jobs["cycling"].result.cycles.order_by("cycle")

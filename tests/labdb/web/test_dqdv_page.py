@@ -4,16 +4,23 @@ chosen cycle with that cycle's peaks, and the peaks of every cycle, for half and
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 
+from analysis import pipelines
 from analysis.simulate.voltammetry import Phase, incremental_capacity_table
 from analysis.simulate.writers.bdf import write_bdf
 from labdb import models as m
+from labdb.provenance import sha256_of
+from labdb.services.follow_on import _same_curves
 from labdb.services.ingest import data_file_register
+from labdb.services.jobs import job_request
+from labdb.services.parsing import read_data_file
+from labdb.storage import read_blob
 from tests.labdb.web.conftest import make_run
 from tests.labdb.web.test_cell_page import plot
 
@@ -185,3 +192,61 @@ def test_outsiders_get_no_dqdv(
     client = Client()
     client.force_login(outsider)
     assert client.get("/cells/MgAgSn-E-HC1/plots/dqdv.json").status_code == 404
+
+
+# --- the dQ/dV job reuses the cycling result's stored curves ------------------------------
+
+
+def _recomputed(job: m.AnalysisJob) -> dict[str, Any]:
+    table = read_data_file(job.data_file, reader=job.reader).table
+    return pipelines.run("dqdv", table, job.parameters).to_json()
+
+
+def test_the_dqdv_job_reuses_the_cycling_curves_and_equals_a_recomputation(
+    half_dqdv: tuple[m.AnalysisJob, m.TestRun, bytes],
+) -> None:
+    cycling, run, _ = half_dqdv
+    (job,) = m.AnalysisJob.objects.filter(data_file__test_run=run, kind="dqdv")
+    assert job.status == "succeeded", job.error
+    assert cycling.parameters.get("area_cm2")  # the cell's area: not a reason to recompute
+    used = dict(cycling.result.tables.values_list("name", "sha256"))
+    assert job.input_sha256 == [
+        job.data_file.sha256,
+        cycling.parsed_table.sha256,
+        used["profiles"],
+        used["half_cycles"],
+    ]
+    assert job.parsed_table_id == cycling.parsed_table_id
+    entry = m.HistoryEntry.objects.get(action="analysis.succeeded", record_id=job.pk)
+    assert entry.changes["cycling_job"] == str(cycling.pk)
+    # exact: the stored JSON (series digests included) is that of a whole recomputation
+    assert sha256_of(_recomputed(job)) == job.output_sha256
+    assert json.loads(read_blob(job.output_sha256))["summary"]["peaks"] == 18
+
+
+def test_without_a_matching_cycling_result_the_dqdv_job_analyses_the_file(
+    half_dqdv: tuple[m.AnalysisJob, m.TestRun, bytes],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    cycling, _, _ = half_dqdv
+    # the same file as a full cell: no cycling result of that convention to reuse
+    with django_capture_on_commit_callbacks(execute=True):
+        job, created = job_request(
+            data_file=cycling.data_file, kind="dqdv", parameters={"cell_type": "full"}, user=None
+        )
+    assert created
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    assert job.input_sha256 == [job.data_file.sha256, job.parsed_table.sha256]
+    entry = m.HistoryEntry.objects.get(action="analysis.succeeded", record_id=job.pk)
+    assert "cycling_job" not in entry.changes
+    assert sha256_of(_recomputed(job)) == job.output_sha256
+
+
+def test_only_cycling_parameters_that_give_the_same_curves_are_reused() -> None:
+    assert _same_curves({"cell_type": "half", "area_cm2": 0.785}, "half")
+    assert _same_curves({"cell_type": "half", "one_c_current_density_mA_cm2": 1.0,
+                         "area_cm2": 1.0}, "half")  # fmt: skip
+    assert not _same_curves({"cell_type": "full"}, "half")
+    # another rest threshold segments the record otherwise: recomputed
+    assert not _same_curves({"cell_type": "half", "rest_current_threshold_A": 1e-4}, "half")

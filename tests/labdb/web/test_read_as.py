@@ -109,3 +109,21 @@ def test_the_api_names_the_reader_and_who_asked(
         ("dqdv", "", ""),  # the dQ/dV following each, asked for by the system (null)
         ("dqdv", "bdf", ""),
     ]
+
+
+def test_a_job_reproduces_with_its_own_reader_after_another_is_chosen(
+    client_demo: Client,
+    demo: m.Project,
+    demo_user: Any,
+    ingest: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from labdb.services.integrity import job_reproduce
+
+    run = make_run(demo, demo_user, "MgAgSn-E-HC1-PS", "MgAgSn-E-HC1", "PS-1mA-1mAh")
+    first = ingest(run, bdf_csv(cycles=3, ce=0.98), "hc1.csv")
+    # the file's current reader is now one that refuses it
+    _read_as(client_demo, first.data_file, "neware-csv", django_capture_on_commit_callbacks)
+    assert m.FormatChoice.objects.get().format == "neware-csv"
+    r = job_reproduce(first)  # read as the job was (detected), not with neware-csv
+    assert r.identical and r.reproduced_sha256 == first.output_sha256
