@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from analysis.readers._limits import limits, rows_at_most
+from analysis.readers._limits import LimitExceeded, limits, rows_at_most
 from analysis.readers.base import ParseError
 
 NULLS = ["", "N/A", "NA", "n/a", "NaN", "nan", "null", "NULL", "-", "#N/A"]
@@ -267,6 +267,62 @@ def _keep_undecodable_rows() -> None:
 
     hook._labdb_bad_rows = True  # type: ignore[attr-defined]
     sys.unraisablehook = hook
+
+
+def read_table_typed(
+    path: Path,
+    *,
+    header_index: int,
+    delimiter: str,
+    encoding: str,
+    numbers: frozenset[str],
+    dates: dict[str, str],
+    quoted_lines: bool = False,
+    decimal_comma: bool = False,
+) -> TextTable:
+    """:func:`read_table` with a vendor's known columns typed: ``numbers`` (names as the vendor
+    writes them) parsed straight to float64 and ``dates`` (name -> strptime format) to
+    timestamps while pyarrow parses the file, by its threads, with no string column made for
+    them and no second pass. Anything unusual (a value that is not a number or not a date of
+    that format, duplicated names) reads the whole table with type inference as
+    :func:`read_table` does, whose errors name the row and value; a file over a limit is
+    refused either way.
+    """
+    names = header_names(
+        path,
+        header_index=header_index,
+        delimiter=delimiter,
+        encoding=encoding,
+        quoted_lines=quoted_lines,
+    )
+    last = len(names) - 1
+    types: dict[str, Any] = {}
+    formats: list[str] = []
+    for i, raw in enumerate(names):
+        # A line in quotes as a whole: its first and last fields keep a quote (undone after).
+        opening = '"' if quoted_lines and i == 0 else ""
+        closing = '"' if quoted_lines and i == last else ""
+        name = raw.strip().strip('"').strip()
+        if name in numbers and not closing:
+            types[raw] = pa.float64()
+        elif name in dates:
+            types[raw] = pa.timestamp("s")
+            formats.append(opening + dates[name] + closing)
+    options: dict[str, Any] = {
+        "header_index": header_index,
+        "delimiter": delimiter,
+        "encoding": encoding,
+        "quoted_lines": quoted_lines,
+        "decimal_comma": decimal_comma,
+    }
+    if types and len(set(names)) == len(names):
+        try:
+            return read_table(path, column_types=types, timestamp_formats=formats, **options)
+        except LimitExceeded:
+            raise
+        except ParseError:
+            pass  # not plain numbers or dates: the general path names the row and value
+    return read_table(path, **options)
 
 
 def _parse_bounded(

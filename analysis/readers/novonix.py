@@ -19,11 +19,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import pyarrow as pa
 
 from analysis.readers import _text
 from analysis.readers._durations import wall_clock_seconds
-from analysis.readers._limits import LimitExceeded
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import (
     finish_cycling,
@@ -55,47 +53,6 @@ _NUMBERS = frozenset(
 )
 
 
-def _read_data(path: Path, header_index: int, encoding: str, quoted: bool) -> _text.TextTable:
-    """The ``[Data]`` table. Fast path: the known number columns parsed straight to float64
-    and ``Date and Time`` to a timestamp by pyarrow while it parses (no string columns made,
-    no second pass); anything unusual (a value that is not a number or not such a date) reads
-    the whole table with type inference as before, whose errors name the row and value."""
-    names = _text.header_names(
-        path, header_index=header_index, delimiter=",", encoding=encoding, quoted_lines=quoted
-    )
-    last = len(names) - 1
-    types: dict[str, Any] = {}
-    formats: list[str] = []
-    for i, raw in enumerate(names):
-        # A whole line in quotes: its first and last fields keep a quote (undone after).
-        opening = '"' if quoted and i == 0 else ""
-        closing = '"' if quoted and i == last else ""
-        name = raw.strip().strip('"').strip()
-        if name in _NUMBERS and not closing:
-            types[raw] = pa.float64()
-        elif name == "Date and Time":
-            types[raw] = pa.timestamp("s")
-            formats.append(opening + _DATE_FORMAT + closing)
-    if len(set(names)) == len(names) and types:
-        try:
-            return _text.read_table(
-                path,
-                header_index=header_index,
-                delimiter=",",
-                encoding=encoding,
-                quoted_lines=quoted,
-                column_types=types,
-                timestamp_formats=formats,
-            )
-        except LimitExceeded:
-            raise
-        except ParseError:
-            pass  # not plain numbers or dates: the general path names the row and value
-    return _text.read_table(
-        path, header_index=header_index, delimiter=",", encoding=encoding, quoted_lines=quoted
-    )
-
-
 @register("novonix", kind="cycling", extensions=(".csv",), sniff=_sniff, version="1", priority=10)
 def read_novonix(path: Path, **_: Any) -> Parsed:
     """Novonix CSV export."""
@@ -107,7 +64,16 @@ def read_novonix(path: Path, **_: Any) -> Parsed:
         )
     header = lines[marker + 1]
     quoted = header.startswith('"') and header.count('"') == 2
-    text = _read_data(path, marker + 1, encoding, quoted)
+    # Fast path: the known number columns and the date typed (see _text.read_table_typed).
+    text = _text.read_table_typed(
+        path,
+        header_index=marker + 1,
+        delimiter=",",
+        encoding=encoding,
+        numbers=_NUMBERS,
+        dates={"Date and Time": _DATE_FORMAT},
+        quoted_lines=quoted,
+    )
     frame = text.frame
     require_source_columns(
         frame,

@@ -60,8 +60,23 @@ def novonix(quoted: bool, n: int = 30, bad: tuple[int, int, str] | None = None) 
     return "\r\n".join(lines) + "\r\n"
 
 
+fast_path_taken: list[bool] = []
+
+
 def both_ways(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
-    fast = read(path)
+    typed: list[bool] = []
+    plain = text_module.read_table
+
+    def spy(*args: object, **kwargs: object) -> object:
+        result = plain(*args, **kwargs)  # type: ignore[arg-type]
+        typed.append(bool(kwargs.get("column_types")))
+        return result
+
+    with monkeypatch.context() as patch:
+        patch.setattr(text_module, "read_table", spy)
+        fast = read(path)
+    fast_path_taken.clear()
+    fast_path_taken.extend(typed)  # [True]: the typed read succeeded; [False]: general path
     with monkeypatch.context() as patch:
         patch.setattr(text_module, "header_names", lambda *a, **k: [])
         general = read(path)
@@ -75,6 +90,7 @@ def test_fast_path_equals_general_path(
     path = tmp_path / "novonix.csv"
     path.write_text(novonix(quoted), encoding="utf-8")
     fast, general = both_ways(path, monkeypatch)
+    assert fast_path_taken == [True]
     pd.testing.assert_frame_equal(fast.table, general.table, check_exact=True)  # type: ignore[attr-defined]
     assert fast.warnings == general.warnings  # type: ignore[attr-defined]
     assert dict(fast.metadata) == dict(general.metadata)  # type: ignore[attr-defined]
@@ -105,5 +121,6 @@ def test_a_date_of_another_shape_still_reads(
     path = tmp_path / "novonix.csv"
     path.write_text(novonix(False, bad=(3, 0, "2022-04-11 13:00:00")), encoding="utf-8")
     fast, general = both_ways(path, monkeypatch)
+    assert fast_path_taken == [False]
     pd.testing.assert_frame_equal(fast.table, general.table, check_exact=True)  # type: ignore[attr-defined]
     assert len(fast.table) == 30  # type: ignore[attr-defined]
