@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -43,4 +44,12 @@ if __name__ == "__main__":
     # The command is a process of its own: it reuses freed blocks (see analysis.runtime). Not
     # in main(), so that a program calling main() keeps its own allocator settings.
     keep_freed_memory()
-    sys.exit(main())
+    status = main()
+    # Ends without tearing the interpreter down: freeing a million-row table's objects and the
+    # imported modules one by one took 0.1-0.14 s of CPU of a ~2.3 s command (bench/readers.py).
+    # Nothing is left to clean up: the output is flushed here, temporary files are removed by
+    # their context managers, and no command registers atexit work. (An exception or argparse's
+    # exit takes the normal way out.)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

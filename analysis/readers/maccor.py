@@ -59,6 +59,14 @@ def _sniff(name: str, head: bytes) -> bool:
     )
 
 
+#: ``DPt Time``, the data point's wall-clock time, as the vendor's export writes it.
+_DPT_FORMAT = "%m/%d/%Y %H:%M:%S"
+#: Columns that hold numbers in every export (parsed straight to float64 on the fast path).
+_NUMBERS = frozenset(
+    {"Rec#", "Cyc#", "Step", "Amp-hr", "Watt-hr", "Amps", "Volts", "ES", "ACImp/Ohms", "DCIR/Ohms"}
+)
+
+
 @register(
     "maccor",
     kind="cycling",
@@ -73,12 +81,15 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
     index = _header_index(lines)
     if index is None:
         raise ParseError("no Maccor column line", file=path, expected="a line starting with 'Rec#'")
-    text = _text.read_table(
+    # Fast path: the number columns and DPt Time typed (see _text.read_table_typed).
+    text = _text.read_table_typed(
         path,
         header_index=index,
         delimiter="\t",
         encoding=encoding,
         decimal_comma=_text.decimal_comma_likely(lines[index + 1 :], "\t"),
+        numbers=_NUMBERS,
+        dates={"DPt Time": _DPT_FORMAT},
     )
     frame = text.frame
     notes = list(text.warnings)
@@ -126,9 +137,7 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
     if "DPt Time" in frame.columns:
         dpt = frame["DPt Time"]
         table["unix_time_second"] = (
-            date_seconds(dpt)
-            if dpt.dtype.kind == "M"
-            else wall_clock_seconds(dpt, "%m/%d/%Y %H:%M:%S")
+            date_seconds(dpt) if dpt.dtype.kind == "M" else wall_clock_seconds(dpt, _DPT_FORMAT)
         )
     starts = step_starts(table)
     # Rows of a step share its direction: one state per step.

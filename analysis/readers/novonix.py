@@ -35,6 +35,24 @@ def _sniff(name: str, head: bytes) -> bool:
     return head.startswith(b"[Summary]") and b"Novonix" in head[:400]
 
 
+#: The vendor's ``Date and Time`` (local wall-clock time, 12-hour clock).
+_DATE_FORMAT = "%Y-%m-%d %I:%M:%S %p"
+#: Columns that hold numbers in every export (parsed straight to float64 on the fast path).
+_NUMBERS = frozenset(
+    {
+        "Cycle Number",
+        "Step Type",
+        "Run Time (h)",
+        "Step Time (h)",
+        "Current (A)",
+        "Potential (V)",
+        "Capacity (Ah)",
+        "Energy (Wh)",
+        "Step Number",
+    }
+)
+
+
 @register("novonix", kind="cycling", extensions=(".csv",), sniff=_sniff, version="1", priority=10)
 def read_novonix(path: Path, **_: Any) -> Parsed:
     """Novonix CSV export."""
@@ -46,8 +64,15 @@ def read_novonix(path: Path, **_: Any) -> Parsed:
         )
     header = lines[marker + 1]
     quoted = header.startswith('"') and header.count('"') == 2
-    text = _text.read_table(
-        path, header_index=marker + 1, delimiter=",", encoding=encoding, quoted_lines=quoted
+    # Fast path: the known number columns and the date typed (see _text.read_table_typed).
+    text = _text.read_table_typed(
+        path,
+        header_index=marker + 1,
+        delimiter=",",
+        encoding=encoding,
+        numbers=_NUMBERS,
+        dates={"Date and Time": _DATE_FORMAT},
+        quoted_lines=quoted,
     )
     frame = text.frame
     require_source_columns(
@@ -79,9 +104,7 @@ def read_novonix(path: Path, **_: Any) -> Parsed:
     if "Step Number" in frame.columns:
         table["step_index"] = number("Step Number")
     if "Date and Time" in frame.columns:
-        table["unix_time_second"] = wall_clock_seconds(
-            frame["Date and Time"], "%Y-%m-%d %I:%M:%S %p"
-        )
+        table["unix_time_second"] = wall_clock_seconds(frame["Date and Time"], _DATE_FORMAT)
     temp = next((c for c in frame.columns if c.startswith("Temperature (")), None)
     if temp is not None:
         table["temperature_t1_celsius"] = number(temp)

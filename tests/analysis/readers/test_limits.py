@@ -65,6 +65,37 @@ def test_zip_bomb_is_refused_before_unpacking(
     assert err.value.file == name
 
 
+def test_spreadsheet_of_more_rows_than_a_worksheet_holds_is_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Within the byte budget (ratio raised): 1,100,000 small rows, which openpyxl would take
+    # minutes to parse; a worksheet holds at most 1,048,576.
+    monkeypatch.setenv("LABDB_READER_MAX_RATIO", "100000")
+    sheet = b"<worksheet><sheetData>" + b"<row/>" * 1_100_000 + b"</sheetData></worksheet>"
+    path = zip_bomb(
+        tmp_path / "rows.xlsx",
+        {"[Content_Types].xml": b"<Types/>", "xl/worksheets/sheet1.xml": sheet},
+    )
+    assert path.stat().st_size < 100_000
+    with pytest.raises(LimitExceeded, match="more rows than a worksheet holds") as err:
+        read(path)
+    assert err.value.expected == "at most 1,048,576 rows per worksheet"
+
+
+def test_spreadsheet_over_the_row_limit_in_all_its_sheets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "export.xlsx"
+    frame = pd.DataFrame({"Test_Time(s)": range(600), "Voltage(V)": 3.7, "Current(A)": 0.1})
+    with pd.ExcelWriter(path) as writer:
+        frame.to_excel(writer, sheet_name="Channel_1", index=False)
+        frame.to_excel(writer, sheet_name="Channel_2", index=False)
+    monkeypatch.setenv("LABDB_READER_MAX_ROWS", "1000")
+    with pytest.raises(LimitExceeded, match="LABDB_READER_MAX_ROWS") as err:
+        read(path)
+    assert err.value.found == "at least 1,202 rows"  # two sheets of a header and 600 rows
+
+
 def test_gzip_bomb_is_refused_while_it_unpacks(tmp_path: Path) -> None:
     path = tmp_path / "run.bdf.csv.gz"
     with gzip.open(path, "wb", compresslevel=9) as fh:
