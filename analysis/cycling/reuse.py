@@ -152,15 +152,38 @@ class Recorder:
         recorded = self.values.setdefault(name, np.full(n, np.nan))
         old = self.previous.values.get(name) if self.previous is not None else None
         out = np.empty(which.size)
-        for k, i in enumerate(which.tolist()):
-            j = int(self.source[i])
-            if old is not None and j >= 0 and not np.isnan(old[j]):
-                out[k] = old[j]
-                self.reused += 1
-            else:
-                out[k] = compute(i)
-                self.computed += 1
+        source = self.source[which]
+        if old is not None:
+            taken = source >= 0
+            taken[taken] = ~np.isnan(old[source[taken]])
+        else:
+            taken = np.zeros(which.size, dtype=bool)
+        out[taken] = old[source[taken]] if old is not None else 0.0
+        missing = np.flatnonzero(~taken)
+        out[missing] = [compute(i) for i in which[missing].tolist()]
+        self.reused += int(np.count_nonzero(taken))
+        self.computed += int(missing.size)
         recorded[which] = out
+        return out
+
+    def many(self, name: str, count: int, compute: Callable[[IntArray], FloatArray]) -> FloatArray:
+        """The value ``name`` of every half-cycle (``count`` of them): reused where possible,
+        else from ``compute(which)``, one call for all the half-cycles ``which`` it must give
+        (a vectorised computation); recorded either way."""
+        old = self.previous.values.get(name) if self.previous is not None else None
+        out = np.full(count, np.nan)
+        taken = self.source >= 0 if self.source.size == count else np.zeros(count, dtype=bool)
+        if old is not None:
+            taken[taken] = ~np.isnan(old[self.source[taken]])
+            out[taken] = old[self.source[taken]]
+        else:
+            taken[:] = False
+        missing = np.flatnonzero(~taken)
+        if missing.size:
+            out[missing] = compute(missing)
+        self.reused += int(np.count_nonzero(taken))
+        self.computed += int(missing.size)
+        self.values[name] = out.copy()
         return out
 
     def memo(self) -> Memo | None:
@@ -196,6 +219,16 @@ def begin(seg: Segmentation, rows: int, context: str) -> None:
     recorder = _ACTIVE.get()
     if recorder is not None:
         recorder.begin(seg, rows, context)
+
+
+def many(name: str, count: int, compute: Callable[[IntArray], FloatArray]) -> FloatArray:
+    """The value ``name`` of each of the ``count`` half-cycles, the earlier analysis's where it
+    can be reused (see the module docstring), else ``compute(which)`` for the half-cycles
+    ``which`` (sorted indices) in one call; without an active recorder, all computed."""
+    recorder = _ACTIVE.get()
+    if recorder is None or recorder.seg is None:
+        return compute(np.arange(count, dtype=np.int64))
+    return recorder.many(name, count, compute)
 
 
 def each(name: str, which: IntArray, compute: Callable[[int], float]) -> FloatArray:
