@@ -186,6 +186,20 @@ class Recorder:
         self.values[name] = out.copy()
         return out
 
+    def settled(self, names: tuple[str, ...]) -> tuple[int, dict[str, FloatArray]]:
+        """How many leading half-cycles all come from the earlier analysis with every value of
+        ``names`` recorded there (NaN counts as recorded), and those values."""
+        old = self.previous
+        if old is None or not all(name in old.values for name in names):
+            return 0, {}
+        matched = self.source >= 0
+        h0 = int(np.argmin(matched)) if not matched.all() else matched.size
+        taken = self.source[:h0]
+        return h0, {name: old.values[name][taken] for name in names}
+
+    def record(self, name: str, values: FloatArray) -> None:
+        self.values[name] = np.asarray(values, dtype=np.float64).copy()
+
     def memo(self) -> Memo | None:
         if self.seg is None:
             return None
@@ -238,3 +252,23 @@ def each(name: str, which: IntArray, compute: Callable[[int], float]) -> FloatAr
     if recorder is None or recorder.seg is None:
         return np.array([compute(i) for i in which.tolist()], dtype=np.float64)
     return recorder.each(name, which, compute)
+
+
+def settled(names: tuple[str, ...]) -> tuple[int, dict[str, FloatArray]]:
+    """For a stage whose per-half-cycle values depend on the rows before each half-cycle
+    (running sums over the test): the number ``h`` of leading half-cycles taken unchanged from
+    the earlier analysis, with their values of ``names`` from its memo (the stage computes
+    half-cycles ``h`` on, from the rows after them; see the module docstring); ``0`` without
+    an active recorder or earlier analysis."""
+    recorder = _ACTIVE.get()
+    if recorder is None or recorder.seg is None:
+        return 0, {}
+    return recorder.settled(names)
+
+
+def record(name: str, values: FloatArray) -> None:
+    """Record the value ``name`` of every half-cycle for the next version (no-op without an
+    active recorder)."""
+    recorder = _ACTIVE.get()
+    if recorder is not None and recorder.seg is not None:
+        recorder.record(name, values)
