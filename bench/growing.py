@@ -18,10 +18,12 @@ and four times as many) it times, best of three, in this process:
 
 and checks that the grown table equals the whole parse and the incremental result's JSON the
 full one's. The ratios show what is proportional to the new data (the grown read), what is
-partly (the incremental analysis: its per-half-cycle loops run over the new half-cycles only,
-but the vectorised passes over every row and the cycle-level rules over every cycle remain)
-and what is not (the full analysis, the earlier table read from Parquet). The load average is
-printed with the figures. :func:`growth_cost` is importable (bench/live.py).
+mostly (the incremental analysis: its per-half-cycle work runs over the new half-cycles only
+and the cycle-level rules are linear in the cycles, but a few vectorised passes over every row
+remain) and what is not (the full analysis, the earlier table read from Parquet). The load
+average is printed with the figures. ``--sizes 100 500 1000`` times only the two analyses at
+those sizes (wall and CPU time: on a loaded machine the CPU time is the steadier figure).
+:func:`growth_cost` is importable (bench/live.py).
 """
 
 from __future__ import annotations

@@ -16,7 +16,18 @@ on. What is reused is where the per-row work of the per-half-cycle loops goes:
     where each stripping's Li plateau ends (:func:`analysis.cycling.plateaus.plateaus`);
 ``time_after_V=<level>``
     the current-carrying time after a half-cycle last reached a voltage level
-    (:func:`analysis.cycling.shorts._time_after_cutoff`; the level is in the name).
+    (:func:`analysis.cycling.shorts._time_after_cutoff`; the level is in the name);
+``current_level_A``
+    the constant-current level of each half-cycle, the median ``|I|`` of its current-carrying
+    rows (:func:`analysis.cycling.halfcycles._levels`);
+the plateau overpotentials and their running sums
+    (:func:`analysis.cycling.plateaus.plateaus`, :func:`settled`): these are differences of
+    running sums over the whole test, so they depend on the rows *before* a half-cycle too
+    (rounding). The memo keeps each half-cycle's values and the running sums at its end; the
+    leading half-cycles that all match take theirs, and the sums are continued from the value
+    at the end of the last of them over the rows after it: the same additions in the same order
+    as over the whole test, so the same numbers. The first half-cycle that does not match ends
+    the reuse of these values (a half-cycle after it is recomputed even when it matches).
 
 A value of half-cycle ``i`` of the new table is taken from the earlier analysis when the
 earlier analysis had a half-cycle with the same first row, end row and direction, ending at
@@ -190,11 +201,15 @@ class Recorder:
         """How many leading half-cycles all come from the earlier analysis with every value of
         ``names`` recorded there (NaN counts as recorded), and those values."""
         old = self.previous
+        n = self.source.size
         if old is None or not all(name in old.values for name in names):
+            self.computed += n
             return 0, {}
         matched = self.source >= 0
-        h0 = int(np.argmin(matched)) if not matched.all() else matched.size
+        h0 = int(np.argmin(matched)) if not matched.all() else n
         taken = self.source[:h0]
+        self.reused += h0
+        self.computed += n - h0
         return h0, {name: old.values[name][taken] for name in names}
 
     def record(self, name: str, values: FloatArray) -> None:
