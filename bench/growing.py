@@ -18,10 +18,12 @@ and four times as many) it times, best of three, in this process:
 
 and checks that the grown table equals the whole parse and the incremental result's JSON the
 full one's. The ratios show what is proportional to the new data (the grown read), what is
-partly (the incremental analysis: its per-half-cycle loops run over the new half-cycles only,
-but the vectorised passes over every row and the cycle-level rules over every cycle remain)
-and what is not (the full analysis, the earlier table read from Parquet). The load average is
-printed with the figures. :func:`growth_cost` is importable (bench/live.py).
+mostly (the incremental analysis: its per-half-cycle work runs over the new half-cycles only
+and the cycle-level rules are linear in the cycles, but a few vectorised passes over every row
+remain) and what is not (the full analysis, the earlier table read from Parquet). The load
+average is printed with the figures. ``--sizes 100 500 1000`` times only the two analyses at
+those sizes (wall and CPU time: on a loaded machine the CPU time is the steadier figure).
+:func:`growth_cost` is importable (bench/live.py).
 """
 
 from __future__ import annotations
@@ -57,6 +59,17 @@ def _best(fn: Any, repeat: int = 3) -> tuple[float, Any]:
     return best, value
 
 
+def _best_cpu(fn: Any, repeat: int = 5) -> float:
+    """The least CPU time of this thread over ``repeat`` calls (s): on a loaded machine the
+    wall-clock time measures the other processes as much as this one."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.thread_time()
+        fn()
+        best = min(best, time.thread_time() - t0)
+    return best
+
+
 def growth_cost(cycles: int, new_cycles: int, folder: Path, seed: int = 1) -> dict[str, Any]:
     """Seconds to read the whole file, to read it grown from its earlier version, and to
     analyse it; rows in all and new (see the module docstring)."""
@@ -88,6 +101,8 @@ def growth_cost(cycles: int, new_cycles: int, folder: Path, seed: int = 1) -> di
     memo = pipeline.run(read(earlier).table, params).series["half_cycle_memo"]
     incremental_s, grown = _best(lambda: pipeline.run(table, params, previous=memo))
     assert differences(grown.to_json(), full.to_json()) == [], "incremental != full analysis"
+    analysis_cpu_s = _best_cpu(lambda: pipeline.run(table, params))
+    incremental_cpu_s = _best_cpu(lambda: pipeline.run(table, params, previous=memo))
     return {
         "rows": len(whole),
         "new_rows": len(whole) - keep,
@@ -95,6 +110,8 @@ def growth_cost(cycles: int, new_cycles: int, folder: Path, seed: int = 1) -> di
         "grown_read_s": grown_s,
         "analysis_s": analysis_s,
         "incremental_s": incremental_s,
+        "analysis_cpu_s": analysis_cpu_s,
+        "incremental_cpu_s": incremental_cpu_s,
         "reused": grown.reuse["reused"],
         "computed": grown.reuse["computed"],
     }
@@ -105,7 +122,15 @@ def main() -> int:
     p.add_argument("--cycles", type=int, default=1000)
     p.add_argument("--new-cycles", type=int, default=2)
     p.add_argument("--quick", action="store_true", help="250 and 1000 cycles (CI)")
+    p.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        help="only the analysis, at these file sizes (cycles): full vs incremental, wall and CPU",
+    )
     a = p.parse_args()
+    if a.sizes:
+        return _analysis_by_size(a.sizes, a.new_cycles)
     base = 250 if a.quick else a.cycles
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     print(
@@ -132,6 +157,28 @@ def main() -> int:
         f"full analysis x{large['analysis_s'] / small['analysis_s']:.1f}, "
         f"incremental analysis x{large['incremental_s'] / small['incremental_s']:.1f}"
     )
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
+    return 0
+
+
+def _analysis_by_size(sizes: list[int], new_cycles: int) -> int:
+    """Full and incremental analysis at each size, the same new data: the incremental one should
+    stay about the same while the full one grows with the file."""
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
+    print(
+        f"{'cycles':>7} {'rows':>8} {'new':>5} {'full wall':>10} {'incr. wall':>11} "
+        f"{'full CPU':>9} {'incr. CPU':>10} {'full/incr. CPU':>15}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for cycles in sizes:
+            r = growth_cost(cycles, new_cycles, Path(tmp))
+            print(
+                f"{cycles:>7} {r['rows']:>8} {r['new_rows']:>5} {r['analysis_s'] * 1e3:>8.1f}ms "
+                f"{r['incremental_s'] * 1e3:>9.1f}ms {r['analysis_cpu_s'] * 1e3:>7.1f}ms "
+                f"{r['incremental_cpu_s'] * 1e3:>8.1f}ms "
+                f"{r['analysis_cpu_s'] / r['incremental_cpu_s']:>14.1f}x",
+                flush=True,
+            )
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     return 0
 

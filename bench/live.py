@@ -77,10 +77,14 @@ from labdb import models as m
 jobs = m.AnalysisJob.objects.filter(data_file__test_run__label__startswith="LIVE-")
 done = jobs.filter(status="succeeded")
 # by kind: each succeeded cycling job is followed by a dQ/dV job on the same file
-seconds = {}
+seconds, stages = {}, {}
 for j in done:
     if j.started_at:
         seconds[j.kind] = seconds.get(j.kind, 0.0) + (j.finished_at - j.started_at).total_seconds()
+    for name, value in (j.timings or {}).items():
+        if name.endswith("_s"):
+            mine = stages.setdefault(j.kind, {})
+            mine[name] = mine.get(name, 0.0) + float(value)
 alerts = [
     {"run": a.test_run.label, "created_at": a.created_at.timestamp(), "cycle": a.cycle,
      "file": a.evidence.get("data_file_name")}
@@ -88,7 +92,7 @@ alerts = [
 ]
 by_status = dict(jobs.values_list("status").annotate(n=Count("pk")))  # every kind: drained?
 by_kind = dict(jobs.values_list("kind").annotate(n=Count("pk")))
-print(json.dumps({"job_seconds": seconds, "jobs": by_status, "kinds": by_kind, "alerts": alerts}))
+print(json.dumps({"job_seconds": seconds, "job_stages": stages, "jobs": by_status, "kinds": by_kind, "alerts": alerts}))
 """
 
 
@@ -400,6 +404,11 @@ def main() -> int:
         f"-> live worker CPU (cycling and dQ/dV jobs) / one-shot cycling = "
         f"{worker_cpu / once if once else float('nan'):.1f}x; jobs by kind {report['kinds']}"
     )
+    for kind, parts in sorted(report.get("job_stages", {}).items()):
+        print(
+            f"{kind} jobs, per appended row: "
+            + ", ".join(f"{k} {per_row(v):.1f} us" for k, v in sorted(parts.items()))
+        )
     # The exit status is about correctness only (timings depend on the machine's load):
     # no healthy cell alerted, and every short alerted once its upload was analysed.
     drained = not report["jobs"].get("queued") and not report["jobs"].get("running")

@@ -37,16 +37,9 @@ def ce_rise(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEv
     k = params.overrun_baseline_cycles + 1
     # Each cycle's window: the previous k usable cycles at its current (from cycle 2 on); the
     # medians of all windows at once (one numpy call each, not three per cycle).
-    windows = np.full((number.size, k), np.nan)
-    full = np.zeros(number.size, dtype=bool)
-    for j in range(number.size):
-        same = np.flatnonzero(
-            (np.abs(current[:j] - current[j]) <= params.rate_step_tolerance * abs(current[j]))
-            & (number[:j] >= 2)
-        )[-k:]
-        if same.size == k:
-            windows[j] = ce[same]
-            full[j] = True
+    same, found = previous_at_same_current(current, number >= 2, k, params.rate_step_tolerance)
+    full = found == k
+    windows = np.where(full[:, None], ce[np.maximum(same, 0)], np.nan)
     up = np.zeros(number.size, dtype=bool)
     base = np.full(number.size, np.nan)
     limit = np.full(number.size, np.nan)
@@ -94,12 +87,23 @@ def soft_short_ce(
     high = np.isfinite(ce) & (ce > limit)
     events = []
     previous_end = -1
-    for j in range(number.size - m + 1):
+    # Where a window of m cycles starts that is all high and consecutive (counted at once:
+    # the loop below visits only those), and how many healthy cycles come before each cycle.
+    n = number.size
+    starts = np.zeros(0, dtype=np.int64)
+    if n >= m:
+        high_runs = np.concatenate(([0], np.cumsum(high)))
+        steps = np.concatenate(([0], np.cumsum(np.diff(number) != 1)))
+        first = np.arange(n - m + 1)
+        starts = first[
+            (high_runs[first + m] - high_runs[first] == m) & (steps[first + m - 1] == steps[first])
+        ]
+    healthy_before = np.concatenate(([0], np.cumsum((number >= 2) & np.isfinite(ce) & ~high)))
+    for j in starts.tolist():
         window = slice(j, j + m)
-        if not np.all(high[window]) or np.any(np.diff(number[window]) != 1) or j <= previous_end:
+        if j <= previous_end:
             continue
-        healthy = (number[:j] >= 2) & np.isfinite(ce[:j]) & ~high[:j]
-        if not np.any(healthy):
+        if not healthy_before[j]:
             continue  # no healthy cycle to start from: an offset, not an onset (warned)
         lo = j - 1 if j > 0 and number[j] - number[j - 1] == 1 else j
         balance = float(np.sum(q_out[lo : j + m]) / np.sum(q_in[lo : j + m]))
@@ -136,12 +140,11 @@ def charge_overrun(cycles: CycleView, params: CyclingParameters) -> list[ShortCi
     over = np.zeros(number.size, dtype=bool)
     med_q = np.full(number.size, np.nan)
     med_ce = np.full(number.size, np.nan)
-    for j in range(number.size):
-        same = np.flatnonzero(
-            np.abs(current[:j] - current[j]) <= params.rate_step_tolerance * abs(current[j])
-        )[-k:]
-        if same.size < min(3, k):
-            continue
+    previous, found = previous_at_same_current(
+        current, np.ones(number.size, dtype=bool), k, params.rate_step_tolerance
+    )
+    for j in np.flatnonzero(found >= min(3, k)).tolist():
+        same = previous[j, k - int(found[j]) :]
         med_q[j] = float(np.median(q[same]))
         med_ce[j] = float(np.median(ce[same]))
         extra = q[j] - med_q[j]
@@ -170,3 +173,47 @@ def charge_overrun(cycles: CycleView, params: CyclingParameters) -> list[ShortCi
         )
         for j in onsets(fired)
     ]
+
+
+#: how many earlier cycles :func:`previous_at_same_current` looks at in one vectorised pass,
+#: as a multiple of the cycles it needs; cycles whose earlier ones at their current lie further
+#: back (the first cycles after a return to a rate) are scanned one by one
+_NEAR_FACTOR = 4
+
+
+def previous_at_same_current(
+    current: FloatArray, eligible: BoolArray, k: int, tolerance: float
+) -> tuple[IntArray, IntArray]:
+    """For each cycle ``j``: the (at most) ``k`` latest earlier cycles ``i < j`` that are
+    ``eligible`` and at its current (``|current[i] - current[j]| <= tolerance * |current[j]|``),
+    as an ``(n, k)`` array of indices in time order, right-aligned (-1 pads the left where
+    fewer were found), and how many were found.
+
+    The same as scanning every earlier cycle for each cycle (quadratic in the cycles), in time
+    linear in them: the ``_NEAR_FACTOR * k`` cycles before each are compared at once, and only
+    a cycle that finds fewer than ``k`` there while earlier cycles exist is scanned in full."""
+    n = current.size
+    out = np.full((n, max(k, 0)), -1, dtype=np.int64)
+    found = np.zeros(n, dtype=np.int64)
+    if not n or k <= 0:
+        return out, found
+    depth = min(_NEAR_FACTOR * k, n)
+    j = np.arange(n)[:, None]
+    i = j - np.arange(1, depth + 1)[None, :]  # nearest first
+    inside = i >= 0
+    ii = np.where(inside, i, 0)
+    scale = tolerance * np.abs(current)
+    match = inside & eligible[ii] & (np.abs(current[ii] - current[:, None]) <= scale[:, None])
+    rank = np.cumsum(match, axis=1)  # matches up to and including each offset
+    take = match & (rank <= k)
+    found[:] = np.minimum(rank[:, -1], k)
+    rows, cols = np.nonzero(take)
+    out[rows, k - rank[rows, cols]] = ii[rows, cols]
+    for r in np.flatnonzero((found < k) & (np.arange(n) > depth)).tolist():
+        same = np.flatnonzero(
+            (np.abs(current[:r] - current[r]) <= tolerance * abs(current[r])) & eligible[:r]
+        )[-k:]
+        out[r] = -1
+        out[r, k - same.size :] = same
+        found[r] = same.size
+    return out, found

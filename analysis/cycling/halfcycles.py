@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.cycling import reuse
 from analysis.cycling.parameters import CyclingParameters
 from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray, Segmentation
 
@@ -254,13 +255,7 @@ def compute_half_cycles(
     # its constant-current rows: those whose current is within the tolerance of that level,
     # with the half-cycle's sign (|I - L| <= tol |L| for the signed level L, tol < 1).
     rows = seg.active[first:]
-    counts = (
-        np.add.reduceat(rows, starts - first, dtype=np.int64)
-        if starts.size
-        else np.zeros(0, dtype=np.int64)
-    )
-    magnitudes = np.abs(current_A[first:][rows])
-    level = _group_median(magnitudes, counts)
+    level = reuse.many("current_level_A", starts.size, lambda which: _levels(current_A, seg, which))
     cc_rows = np.zeros(n, dtype=bool)
     if starts.size:
         signed = np.repeat(direction * level, lengths)
@@ -316,13 +311,43 @@ def _finite(values: FloatArray) -> FloatArray:
 _LOOP_MEDIAN_MAX_GROUPS = 4000
 
 
-def _group_median(values: FloatArray, counts: IntArray) -> FloatArray:
+def _levels(current_A: FloatArray, seg: Segmentation, which: IntArray) -> FloatArray:
+    """The constant-current level of the half-cycles ``which`` (sorted): the median ``|I|`` of
+    their current-carrying rows (NaN where there is none). Computed the same way for a few
+    half-cycles (an incremental analysis, :mod:`analysis.cycling.reuse`) as for all of them, so
+    the values are the same to the last bit."""
+    n_hc = seg.starts.size
+    by_pandas = n_hc > _LOOP_MEDIAN_MAX_GROUPS
+    if which.size == n_hc:
+        first = int(seg.starts[0]) if n_hc else current_A.size
+        rows = seg.active[first:]
+        counts = (
+            np.add.reduceat(rows, seg.starts - first, dtype=np.int64)
+            if n_hc
+            else np.zeros(0, dtype=np.int64)
+        )
+        return _group_median(np.abs(current_A[first:][rows]), counts, by_pandas)
+    parts = [
+        np.abs(current_A[a:b][seg.active[a:b]])
+        for a, b in zip(seg.starts[which].tolist(), seg.stops[which].tolist(), strict=True)
+    ]
+    counts = np.array([p.size for p in parts], dtype=np.int64)
+    values = np.concatenate(parts) if parts else np.zeros(0)
+    return _group_median(values, counts, by_pandas)
+
+
+def _group_median(
+    values: FloatArray, counts: IntArray, by_pandas: bool | None = None
+) -> FloatArray:
     """The median of each group of ``values`` (NaN for an empty group), as pandas'
     ``groupby(...).median()`` gives it: the middle value, or the mean of the two middle values.
     Groups are consecutive slices of ``values`` with the given ``counts`` (half-cycles are
-    contiguous), each selected with ``np.partition`` rather than sorted."""
+    contiguous), each selected with ``np.partition`` rather than sorted; by pandas' groupby
+    when ``by_pandas`` (default: over ``_LOOP_MEDIAN_MAX_GROUPS`` groups)."""
     n_groups = counts.size
-    if n_groups > _LOOP_MEDIAN_MAX_GROUPS:
+    if by_pandas is None:
+        by_pandas = n_groups > _LOOP_MEDIAN_MAX_GROUPS
+    if by_pandas:
         labels = np.repeat(np.arange(n_groups), counts)
         median = pd.Series(values).groupby(labels).median().reindex(range(n_groups))
         return median.to_numpy(dtype=np.float64, na_value=np.nan).astype(np.float64)

@@ -251,6 +251,10 @@ class CyclingParameters:
             )
         if self.ce_short_cycles < 1 or self.sudden_drop_rows < 1:
             raise ValueError("ce_short_cycles and sudden_drop_rows: expected at least 1")
+        if self.overrun_baseline_cycles < 1:
+            raise ValueError(
+                f"overrun_baseline_cycles: expected at least 1, found {self.overrun_baseline_cycles}"
+            )
         if self.average_ce_first_cycle < 1:
             raise ValueError("average_ce_first_cycle: expected a cycle number >= 1")
 

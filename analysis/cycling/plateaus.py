@@ -119,9 +119,71 @@ def plateaus(
     nan = np.full(n_hc, np.nan)
     if not half or not n_hc:
         return Plateaus(nan, nan.copy(), nan.copy(), noise)
-    n = voltage_V.size
-    cum_q = np.zeros(n + 1)
-    np.cumsum(np.abs(seg.charge_As), out=cum_q[1:])
+    # The half-cycles an earlier version's analysis already gave (an incremental analysis,
+    # analysis.cycling.reuse): their values, and the running sums at their end, from its memo;
+    # the rest from the rows after them. Running sums continued from the same value over the
+    # same rows are the same numbers, so this is the full analysis's result to the last bit.
+    h0, memo = reuse.settled(MEMO)
+    base = {name: float(memo[name][-1]) if h0 else 0.0 for name in _SUMS}
+    r0 = (int(starts[h0]) if h0 < n_hc else voltage_V.size) if h0 else 0
+    part = _overpotentials(voltage_V, cc_rows, seg, params, h0, r0, base)
+    out = {}
+    for name in MEMO:
+        values = np.empty(n_hc)
+        values[:h0] = memo[name] if h0 else values[:0]
+        values[h0:] = part[name]
+        reuse.record(name, values)
+        out[name] = values
+    return Plateaus(
+        out["plating_overpotential_V"],
+        out["nucleation_overpotential_V"],
+        out["stripping_overpotential_V"],
+        noise,
+    )
+
+
+#: running sums over the rows (charge, Li-plating voltage and rows, constant-current voltage and
+#: rows), recorded at each half-cycle's end for an incremental analysis
+_SUMS = ("sum:abs_charge", "sum:li_voltage", "sum:li_rows", "sum:cc_voltage", "sum:cc_rows")
+MEMO = (
+    "plating_overpotential_V",
+    "nucleation_overpotential_V",
+    "stripping_overpotential_V",
+    "stripping_end_row",
+    *_SUMS,
+)
+
+
+def _overpotentials(
+    voltage_V: FloatArray,
+    cc_rows: BoolArray,
+    seg: Segmentation,
+    params: CyclingParameters,
+    h0: int,
+    r0: int,
+    base: dict[str, float],
+) -> dict[str, FloatArray]:
+    """The plateau values of half-cycles ``h0`` on, from rows ``r0`` on (``r0``: 0, or the
+    first row of half-cycle ``h0``), with the running sums continued from ``base`` (their values
+    at row ``r0``); also the running sums at each of those half-cycles' end."""
+    starts, stops = seg.starts[h0:] - r0, seg.stops[h0:] - r0
+    direction = seg.direction[h0:]
+    v, cc = voltage_V[r0:], cc_rows[r0:]
+    n, n_hc = v.size, starts.size
+
+    def prefix(values: FloatArray | BoolArray, name: str) -> FloatArray:
+        # one running sum from the base (not a sum added to it: the same additions in the same
+        # order as over the whole test)
+        out = np.zeros(n + 1)
+        if not h0:
+            np.cumsum(values, out=out[1:])
+            return out
+        out[0] = base[name]
+        out[1:] = values
+        np.cumsum(out, out=out)
+        return out
+
+    cum_q = prefix(np.abs(seg.charge_As[r0:]), "sum:abs_charge")
     before, total = cum_q[starts], cum_q[stops] - cum_q[starts]
 
     def at(fraction: float) -> IntArray:
@@ -129,14 +191,9 @@ def plateaus(
         rows = np.searchsorted(cum_q, before + fraction * total, side="left") - 1
         return np.clip(rows, starts, stops).astype(np.int64)
 
-    def prefix(values: FloatArray) -> FloatArray:
-        out = np.zeros(n + 1)
-        np.cumsum(values, out=out[1:])
-        return out
-
-    li = cc_rows & (voltage_V < 0)
-    p_li, c_li = prefix(np.where(li, voltage_V, 0.0)), prefix(li.astype(np.float64))
-    p_cc, c_cc = prefix(np.where(cc_rows, voltage_V, 0.0)), prefix(cc_rows.astype(np.float64))
+    li = cc & (v < 0)
+    p_li, c_li = prefix(np.where(li, v, 0.0), "sum:li_voltage"), prefix(li, "sum:li_rows")
+    p_cc, c_cc = prefix(np.where(cc, v, 0.0), "sum:cc_voltage"), prefix(cc, "sum:cc_rows")
     r02, r20, r50, r_tail = at(0.02), at(0.2), at(0.5), at(1.0 - params.overpotential_tail_fraction)
     with np.errstate(invalid="ignore", divide="ignore"):
         plating = -_range_sums(p_li, r50, r_tail) / _range_sums(c_li, r50, r_tail)
@@ -145,28 +202,40 @@ def plateaus(
     # half of the plating charge (a one-sample glitch does not count).
     held = np.full(n, np.inf)
     both = li[1:] & li[:-1]
-    held[:-1] = np.where(both, np.maximum(voltage_V[1:], voltage_V[:-1]), np.inf)
+    held[:-1] = np.where(both, np.maximum(v[1:], v[:-1]), np.inf)
     idx = np.empty(2 * n_hc, dtype=np.int64)
     idx[0::2], idx[1::2] = starts, np.maximum(r50, starts)
-    lowest = np.minimum.reduceat(np.append(held, np.inf), idx)[0::2]
+    lowest = np.minimum.reduceat(np.append(held, np.inf), idx)[0::2] if n_hc else held[:0]
     lowest[r50 <= starts] = np.inf
     nucleation = np.where(np.isfinite(lowest), np.maximum(-lowest - plating, 0.0), np.nan)
 
     # Stripping: the Li plateau ends where the voltage first rises stripping_rise_V above its
     # early level.
     def plateau_end(i: int) -> float:
-        lo, hi = int(r02[i]), int(stops[i])
-        risen = voltage_V[lo:hi] > level[i] + params.stripping_rise_V
-        return float(lo + int(np.argmax(risen)) if risen.any() else hi)
+        lo, hi = int(r02[i - h0]), int(stops[i - h0])
+        risen = v[lo:hi] > level[i - h0] + params.stripping_rise_V
+        return float(r0 + lo + int(np.argmax(risen)) if risen.any() else r0 + hi)
 
     end = stops.copy()
-    which = np.flatnonzero((seg.direction > 0) & np.isfinite(level))
-    end[which] = reuse.each("stripping_end_row", which, plateau_end).astype(np.int64)
+    end_row = np.full(n_hc, np.nan)
+    which = np.flatnonzero((direction > 0) & np.isfinite(level))
+    end_row[which] = [plateau_end(i) for i in (which + h0).tolist()]
+    end[which] = end_row[which].astype(np.int64) - r0
     with np.errstate(invalid="ignore", divide="ignore"):
         stripping = _range_sums(p_cc, r02, np.maximum(end, r02)) / _range_sums(
             c_cc, r02, np.maximum(end, r02)
         )
-    plating[seg.direction > 0] = np.nan
-    nucleation[seg.direction > 0] = np.nan
-    stripping[seg.direction < 0] = np.nan
-    return Plateaus(plating, nucleation, stripping, noise)
+    plating[direction > 0] = np.nan
+    nucleation[direction > 0] = np.nan
+    stripping[direction < 0] = np.nan
+    return {
+        "plating_overpotential_V": plating,
+        "nucleation_overpotential_V": nucleation,
+        "stripping_overpotential_V": stripping,
+        "stripping_end_row": end_row,
+        "sum:abs_charge": cum_q[stops],
+        "sum:li_voltage": p_li[stops],
+        "sum:li_rows": c_li[stops],
+        "sum:cc_voltage": p_cc[stops],
+        "sum:cc_rows": c_cc[stops],
+    }

@@ -16,7 +16,18 @@ on. What is reused is where the per-row work of the per-half-cycle loops goes:
     where each stripping's Li plateau ends (:func:`analysis.cycling.plateaus.plateaus`);
 ``time_after_V=<level>``
     the current-carrying time after a half-cycle last reached a voltage level
-    (:func:`analysis.cycling.shorts._time_after_cutoff`; the level is in the name).
+    (:func:`analysis.cycling.shorts._time_after_cutoff`; the level is in the name);
+``current_level_A``
+    the constant-current level of each half-cycle, the median ``|I|`` of its current-carrying
+    rows (:func:`analysis.cycling.halfcycles._levels`);
+the plateau overpotentials and their running sums
+    (:func:`analysis.cycling.plateaus.plateaus`, :func:`settled`): these are differences of
+    running sums over the whole test, so they depend on the rows *before* a half-cycle too
+    (rounding). The memo keeps each half-cycle's values and the running sums at its end; the
+    leading half-cycles that all match take theirs, and the sums are continued from the value
+    at the end of the last of them over the rows after it: the same additions in the same order
+    as over the whole test, so the same numbers. The first half-cycle that does not match ends
+    the reuse of these values (a half-cycle after it is recomputed even when it matches).
 
 A value of half-cycle ``i`` of the new table is taken from the earlier analysis when the
 earlier analysis had a half-cycle with the same first row, end row and direction, ending at
@@ -152,16 +163,57 @@ class Recorder:
         recorded = self.values.setdefault(name, np.full(n, np.nan))
         old = self.previous.values.get(name) if self.previous is not None else None
         out = np.empty(which.size)
-        for k, i in enumerate(which.tolist()):
-            j = int(self.source[i])
-            if old is not None and j >= 0 and not np.isnan(old[j]):
-                out[k] = old[j]
-                self.reused += 1
-            else:
-                out[k] = compute(i)
-                self.computed += 1
+        source = self.source[which]
+        if old is not None:
+            taken = source >= 0
+            taken[taken] = ~np.isnan(old[source[taken]])
+        else:
+            taken = np.zeros(which.size, dtype=bool)
+        out[taken] = old[source[taken]] if old is not None else 0.0
+        missing = np.flatnonzero(~taken)
+        out[missing] = [compute(i) for i in which[missing].tolist()]
+        self.reused += int(np.count_nonzero(taken))
+        self.computed += int(missing.size)
         recorded[which] = out
         return out
+
+    def many(self, name: str, count: int, compute: Callable[[IntArray], FloatArray]) -> FloatArray:
+        """The value ``name`` of every half-cycle (``count`` of them): reused where possible,
+        else from ``compute(which)``, one call for all the half-cycles ``which`` it must give
+        (a vectorised computation); recorded either way."""
+        old = self.previous.values.get(name) if self.previous is not None else None
+        out = np.full(count, np.nan)
+        taken = self.source >= 0 if self.source.size == count else np.zeros(count, dtype=bool)
+        if old is not None:
+            taken[taken] = ~np.isnan(old[self.source[taken]])
+            out[taken] = old[self.source[taken]]
+        else:
+            taken[:] = False
+        missing = np.flatnonzero(~taken)
+        if missing.size:
+            out[missing] = compute(missing)
+        self.reused += int(np.count_nonzero(taken))
+        self.computed += int(missing.size)
+        self.values[name] = out.copy()
+        return out
+
+    def settled(self, names: tuple[str, ...]) -> tuple[int, dict[str, FloatArray]]:
+        """How many leading half-cycles all come from the earlier analysis with every value of
+        ``names`` recorded there (NaN counts as recorded), and those values."""
+        old = self.previous
+        n = self.source.size
+        if old is None or not all(name in old.values for name in names):
+            self.computed += n
+            return 0, {}
+        matched = self.source >= 0
+        h0 = int(np.argmin(matched)) if not matched.all() else n
+        taken = self.source[:h0]
+        self.reused += h0
+        self.computed += n - h0
+        return h0, {name: old.values[name][taken] for name in names}
+
+    def record(self, name: str, values: FloatArray) -> None:
+        self.values[name] = np.asarray(values, dtype=np.float64).copy()
 
     def memo(self) -> Memo | None:
         if self.seg is None:
@@ -198,6 +250,16 @@ def begin(seg: Segmentation, rows: int, context: str) -> None:
         recorder.begin(seg, rows, context)
 
 
+def many(name: str, count: int, compute: Callable[[IntArray], FloatArray]) -> FloatArray:
+    """The value ``name`` of each of the ``count`` half-cycles, the earlier analysis's where it
+    can be reused (see the module docstring), else ``compute(which)`` for the half-cycles
+    ``which`` (sorted indices) in one call; without an active recorder, all computed."""
+    recorder = _ACTIVE.get()
+    if recorder is None or recorder.seg is None:
+        return compute(np.arange(count, dtype=np.int64))
+    return recorder.many(name, count, compute)
+
+
 def each(name: str, which: IntArray, compute: Callable[[int], float]) -> FloatArray:
     """``compute(i)`` for each half-cycle ``i`` of ``which``, or the earlier analysis's value
     where it can be reused (see the module docstring); without an active recorder, computed."""
@@ -205,3 +267,23 @@ def each(name: str, which: IntArray, compute: Callable[[int], float]) -> FloatAr
     if recorder is None or recorder.seg is None:
         return np.array([compute(i) for i in which.tolist()], dtype=np.float64)
     return recorder.each(name, which, compute)
+
+
+def settled(names: tuple[str, ...]) -> tuple[int, dict[str, FloatArray]]:
+    """For a stage whose per-half-cycle values depend on the rows before each half-cycle
+    (running sums over the test): the number ``h`` of leading half-cycles taken unchanged from
+    the earlier analysis, with their values of ``names`` from its memo (the stage computes
+    half-cycles ``h`` on, from the rows after them; see the module docstring); ``0`` without
+    an active recorder or earlier analysis."""
+    recorder = _ACTIVE.get()
+    if recorder is None or recorder.seg is None:
+        return 0, {}
+    return recorder.settled(names)
+
+
+def record(name: str, values: FloatArray) -> None:
+    """Record the value ``name`` of every half-cycle for the next version (no-op without an
+    active recorder)."""
+    recorder = _ACTIVE.get()
+    if recorder is not None and recorder.seg is not None:
+        recorder.record(name, values)

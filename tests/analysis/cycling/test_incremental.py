@@ -131,3 +131,26 @@ def test_incremental_equals_full_on_the_shared_peer_files(conformance_data: Path
         checked += 1
     assert checked >= 10
     assert reused > 0
+
+
+def test_plateaus_of_settled_half_cycles_come_from_the_memo() -> None:
+    """The plateau values of the leading unchanged half-cycles are taken from the memo, not
+    recomputed (a memo value changed on purpose shows up in the result); the half-cycles
+    after them are computed from the running sums continued from the memo (equal to the full
+    analysis: the tests above)."""
+    table = generate_cell(CellSpec("half", 12), seed=8).table
+    params = PIPELINE.validate({"cell_type": "half"})
+    earlier = PIPELINE.run(table.iloc[: 3 * len(table) // 4].reset_index(drop=True), params)
+    memo = earlier.series["half_cycle_memo"].copy()
+    full = PIPELINE.run(table, params)
+    plating = full.tables["cycles"]["plating_overpotential_V"].to_numpy()
+    k = int(np.flatnonzero(full.tables["cycles"]["cycle"].to_numpy() == 3)[0])
+    assert np.isfinite(plating[k])
+    # cycle 3's plating half-cycle: its memo row, by first row
+    first_row = int(full.tables["half_cycles"].query("cycle == 3")["first_row"].iloc[0])
+    row = memo.index[memo["first_row"] == first_row][0]
+    memo.loc[row, "value:plating_overpotential_V"] = 1.2345
+    grown = PIPELINE.run(table, params, previous=memo)
+    got = grown.tables["cycles"]["plating_overpotential_V"].to_numpy()
+    assert got[k] == 1.2345
+    np.testing.assert_array_equal(np.delete(got, k), np.delete(plating, k))

@@ -84,6 +84,24 @@ def test_low_ce_needs_n_consecutive_complete_cycles_below_the_threshold(
     assert alert.evidence["threshold"] == 0.97 and alert.evidence["cycles_required"] == 3
 
 
+def test_low_retention_fires_below_its_threshold_and_names_the_first_cycle_below(
+    run: m.TestRun, blobs: Any
+) -> None:
+    """Retention against the stated reference cycle (a half cell has none by default): the
+    stripping capacity falls to ~80 % of cycle 1's from cycle 4 on."""
+    ninety = rule(run.project, "low_retention", threshold=0.9)
+    seventy = rule(run.project, "low_retention", threshold=0.7)
+    ces = [0.98, 0.98, 0.97, 0.80, 0.79, 0.78, 0.785]
+    job = upload(run, half_cell_csv(ces), parameters={"reference_cycle": 1})
+    assert job.result.capacity_retention == pytest.approx(0.785 / 0.98, abs=5e-3)
+    alert = m.Alert.objects.get()
+    assert alert.rule == ninety and not seventy.alerts.exists()
+    assert alert.cycle == 4 == alert.evidence["first_cycle_below"]
+    assert alert.evidence["retention_at_first_cycle_below"] == pytest.approx(0.80 / 0.98, abs=5e-3)
+    assert alert.evidence["reference_cycle"] == 1
+    assert m.HistoryEntry.objects.filter(action="alert.raised").count() == 1
+
+
 def test_temperature_out_of_range_names_row_time_and_cycle(run: m.TestRun, blobs: Any) -> None:
     hot = rule(run.project, "temperature", min_celsius=15.0, max_celsius=40.0)
     rule(run.project, "temperature", min_celsius=10.0, max_celsius=50.0)
