@@ -12,6 +12,10 @@ from analysis.cycling.events import ShortCircuitEvent, event, onsets
 from analysis.cycling.parameters import CyclingParameters
 from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray
 
+#: the smallest CE scatter ``ce_rise`` assumes: the 4th decimal a CE is commonly reported to
+#: (and a few times the precision of a good cycler's charge over a cycle)
+CE_SCATTER_FLOOR = 5e-4
+
 
 @dataclass(frozen=True)
 class CycleView:
@@ -28,6 +32,21 @@ class CycleView:
     excluded: IntArray
 
 
+def ce_scatter(ce: FloatArray) -> float:
+    """The cycle-to-cycle scatter of a run of CEs (in time order): the interquartile range of
+    their successive differences / 1.349 / sqrt(2), the standard deviation of one CE if the
+    CEs scatter independently about a level that may drift slowly. Differences take out the
+    drift (conditioning, fade) that a spread about the median would count as scatter; the
+    interquartile range keeps a few trapped-Li excursions from inflating it and, unlike the
+    median absolute deviation, does not fall to zero when a few CEs happen to be equal
+    (0.9785, 0.9785, 0.9785, ...)."""
+    d = np.diff(ce)
+    if d.size < 2:
+        return 0.0
+    q1, q3 = np.percentile(d, [25.0, 75.0])
+    return float((q3 - q1) / 1.349 / np.sqrt(2.0))
+
+
 def ce_rise(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEvent]:
     """Half cells: the measured CE steps up from a steady baseline and stays up (see the module
     docstring, ``ce_rise``)."""
@@ -35,33 +54,36 @@ def ce_rise(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEv
     number, ce = cycles.number[usable], cycles.ce[usable]
     current = cycles.current_mA[usable]
     k = params.overrun_baseline_cycles + 1
-    # Each cycle's window: the previous k usable cycles at its current (from cycle 2 on); the
-    # medians of all windows at once (one numpy call each, not three per cycle).
-    windows = np.full((number.size, k), np.nan)
-    full = np.zeros(number.size, dtype=bool)
-    for j in range(number.size):
-        same = np.flatnonzero(
-            (np.abs(current[:j] - current[j]) <= params.rate_step_tolerance * abs(current[j]))
-            & (number[:j] >= 2)
-        )[-k:]
-        if same.size == k:
-            windows[j] = ce[same]
-            full[j] = True
+    m = max(params.ce_scatter_cycles, k)
+    x = np.arange(k, dtype=np.float64) - (k - 1) / 2.0
+    sxx = float(np.sum(x * x))
     up = np.zeros(number.size, dtype=bool)
     base = np.full(number.size, np.nan)
     limit = np.full(number.size, np.nan)
-    if np.any(full):
-        w = windows[full]
-        median = np.median(w, axis=1)
-        scatter = np.maximum(1.4826 * np.median(np.abs(w - median[:, None]), axis=1), 5e-4)
-        # the CE still moving (formation, conditioning): no steady baseline
-        steady = np.abs(np.median(np.diff(w, axis=1), axis=1)) <= scatter / 2
-        rows = np.flatnonzero(full)[steady]
-        base[rows] = median[steady]
-        limit[rows] = median[steady] + np.maximum(
-            params.ce_rise_min, params.ce_rise_factor * scatter[steady]
+    scatter = np.full(number.size, np.nan)
+    for j in range(number.size):
+        # the previous usable cycles at this current, from cycle 2 on
+        same = np.flatnonzero(
+            (np.abs(current[:j] - current[j]) <= params.rate_step_tolerance * abs(current[j]))
+            & (number[:j] >= 2)
         )
-        up[rows] = ce[rows] > limit[rows]
+        if same.size < k:
+            continue
+        window = ce[same[-k:]]
+        median = float(np.median(window))
+        sigma = max(
+            ce_scatter(ce[same[-m:]]),
+            1.4826 * float(np.median(np.abs(window - median))),
+            CE_SCATTER_FLOOR,
+        )
+        # the CE still moving (formation, conditioning): the baseline's least-squares slope is
+        # significant at ce_trend_z standard errors; no steady baseline to judge against
+        slope = float(np.sum(x * (window - window.mean()))) / sxx
+        if abs(slope) > params.ce_trend_z * sigma / np.sqrt(sxx):
+            continue
+        base[j], scatter[j] = median, sigma
+        limit[j] = median + max(params.ce_rise_min, params.ce_rise_factor * sigma)
+        up[j] = ce[j] > limit[j]
     # The next cycle must stay above the onset's own limit: a baseline that took in the rising
     # cycles would follow the rise (and call it a trend) instead of measuring it.
     nxt = np.append(ce[1:], np.nan)
@@ -72,9 +94,11 @@ def ce_rise(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEv
             "ce_rise",
             "stripping",
             f"CE {ce[j]:.4f} and {ce[j + 1]:.4f} > {limit[j]:.4f} (steady baseline "
-            f"{base[j]:.4f} over the previous {k} cycles at this current)",
+            f"{base[j]:.4f} over the previous {k} cycles at this current, scatter "
+            f"{scatter[j]:.2g})",
             coulombic_efficiency=ce[j],
             baseline_ce=base[j],
+            scatter=scatter[j],
             limit=limit[j],
             detected_at_cycle=number[j + 1],
         )
