@@ -12,6 +12,10 @@ from analysis.cycling.events import ShortCircuitEvent, event, onsets
 from analysis.cycling.parameters import CyclingParameters
 from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray
 
+#: the smallest CE scatter ``ce_rise`` assumes: the 4th decimal a CE is commonly reported to
+#: (and a few times the precision of a good cycler's charge over a cycle)
+CE_SCATTER_FLOOR = 5e-4
+
 
 @dataclass(frozen=True)
 class CycleView:
@@ -28,6 +32,29 @@ class CycleView:
     excluded: IntArray
 
 
+def ce_scatter(ce: FloatArray) -> float:
+    """The cycle-to-cycle scatter of a run of CEs (in time order): the interquartile range of
+    their successive differences / 1.349 / sqrt(2), the standard deviation of one CE if the
+    CEs scatter independently about a level that may drift slowly. Differences take out the
+    drift (conditioning, fade) that a spread about the median would count as scatter; the
+    interquartile range keeps a few trapped-Li excursions from inflating it and, unlike the
+    median absolute deviation, does not fall to zero when a few CEs happen to be equal
+    (0.9785, 0.9785, 0.9785, ...)."""
+    return float(_scatter_rows(np.asarray(ce, dtype=np.float64)[None, :])[0])
+
+
+def _scatter_rows(history: FloatArray) -> FloatArray:
+    """:func:`ce_scatter` of each row of ``history`` (NaN where a row has fewer CEs; 0 for a
+    row with fewer than three)."""
+    d = np.diff(history, axis=1)
+    enough = np.sum(np.isfinite(d), axis=1) >= 2
+    out = np.zeros(history.shape[0])
+    if np.any(enough):
+        q1, q3 = np.nanpercentile(d[enough], [25.0, 75.0], axis=1)
+        out[enough] = (q3 - q1) / 1.349 / np.sqrt(2.0)
+    return out
+
+
 def ce_rise(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEvent]:
     """Half cells: the measured CE steps up from a steady baseline and stays up (see the module
     docstring, ``ce_rise``)."""
@@ -35,26 +62,34 @@ def ce_rise(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEv
     number, ce = cycles.number[usable], cycles.ce[usable]
     current = cycles.current_mA[usable]
     k = params.overrun_baseline_cycles + 1
-    # Each cycle's window: the previous k usable cycles at its current (from cycle 2 on); the
-    # medians of all windows at once (one numpy call each, not three per cycle).
-    same, found = previous_at_same_current(current, number >= 2, k, params.rate_step_tolerance)
-    full = found == k
-    windows = np.where(full[:, None], ce[np.maximum(same, 0)], np.nan)
+    m = max(params.ce_scatter_cycles, k)
+    x = np.arange(k, dtype=np.float64) - (k - 1) / 2.0
+    sxx = float(np.sum(x * x))
     up = np.zeros(number.size, dtype=bool)
     base = np.full(number.size, np.nan)
     limit = np.full(number.size, np.nan)
-    if np.any(full):
-        w = windows[full]
-        median = np.median(w, axis=1)
-        scatter = np.maximum(1.4826 * np.median(np.abs(w - median[:, None]), axis=1), 5e-4)
-        # the CE still moving (formation, conditioning): no steady baseline
-        steady = np.abs(np.median(np.diff(w, axis=1), axis=1)) <= scatter / 2
-        rows = np.flatnonzero(full)[steady]
-        base[rows] = median[steady]
-        limit[rows] = median[steady] + np.maximum(
-            params.ce_rise_min, params.ce_rise_factor * scatter[steady]
+    scatter = np.full(number.size, np.nan)
+    # Each cycle's previous m usable cycles at its current (from cycle 2 on), found for all
+    # cycles at once in linear time; the baseline is the last k of them, the scatter is
+    # measured over all m. The statistics of every cycle at once (a row each).
+    same, found = previous_at_same_current(current, number >= 2, m, params.rate_step_tolerance)
+    rows = np.flatnonzero(found >= k)
+    if rows.size:
+        history = np.where(same[rows] >= 0, ce[np.maximum(same[rows], 0)], np.nan)
+        window = history[:, m - k :]  # right-aligned: the last k are always there
+        median = np.median(window, axis=1)
+        mad = 1.4826 * np.median(np.abs(window - median[:, None]), axis=1)
+        sigma = np.maximum(np.maximum(_scatter_rows(history), mad), CE_SCATTER_FLOOR)
+        # the CE still moving (formation, conditioning): the baseline's least-squares slope is
+        # significant at ce_trend_z standard errors; no steady baseline to judge against
+        slope = (window - window.mean(axis=1)[:, None]) @ x / sxx
+        steady = ~(np.abs(slope) > params.ce_trend_z * sigma / np.sqrt(sxx))
+        r = rows[steady]
+        base[r], scatter[r] = median[steady], sigma[steady]
+        limit[r] = median[steady] + np.maximum(
+            params.ce_rise_min, params.ce_rise_factor * sigma[steady]
         )
-        up[rows] = ce[rows] > limit[rows]
+        up[r] = ce[r] > limit[r]
     # The next cycle must stay above the onset's own limit: a baseline that took in the rising
     # cycles would follow the rise (and call it a trend) instead of measuring it.
     nxt = np.append(ce[1:], np.nan)
@@ -65,9 +100,11 @@ def ce_rise(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEv
             "ce_rise",
             "stripping",
             f"CE {ce[j]:.4f} and {ce[j + 1]:.4f} > {limit[j]:.4f} (steady baseline "
-            f"{base[j]:.4f} over the previous {k} cycles at this current)",
+            f"{base[j]:.4f} over the previous {k} cycles at this current, scatter "
+            f"{scatter[j]:.2g})",
             coulombic_efficiency=ce[j],
             baseline_ce=base[j],
+            scatter=scatter[j],
             limit=limit[j],
             detected_at_cycle=number[j + 1],
         )

@@ -27,6 +27,7 @@ SHORT_CIRCUIT_RULES: tuple[str, ...] = (
     "voltage_noise",
     "charge_overrun",
     "ce_rise",
+    "rest_voltage_decay",
 )
 
 #: The rules applied when ``short_circuit_rules`` is not given, by cell type: CE above 1 is a
@@ -40,6 +41,7 @@ DEFAULT_RULES: dict[str, tuple[str, ...]] = {
         "sudden_voltage_drop",
         "voltage_collapse",
         "voltage_noise",
+        "rest_voltage_decay",
     ),
     "full": ("cutoff_not_reached", "sudden_voltage_drop", "voltage_noise", "charge_overrun"),
 }
@@ -100,7 +102,14 @@ class CyclingParameters:
         many consecutive cycles, with more charge out than in over them and the cycle before,
         is a soft short. ``ce_rise_min`` (0.003) and ``ce_rise_factor`` (4): a half-cell CE
         that steps above its steady baseline by more than both (the baseline's scatter times the
-        factor) on two consecutive cycles is a soft short (``ce_rise``).
+        factor) on two consecutive cycles is a soft short (``ce_rise``). The scatter is
+        that of the CE's successive differences over the previous ``ce_scatter_cycles`` (30)
+        cycles at the same current; a baseline whose least-squares slope exceeds
+        ``ce_trend_z`` (3) standard errors is still moving and judges nothing.
+        ``rest_decay_factor`` (2) and ``rest_decay_V`` (0.02 V): the voltage falling in the
+        rest after a stripping by more than that factor times the cell's usual relaxation over
+        the same time, and by more than this (and 10 x the noise) above it, after two
+        consecutive strippings, is a soft short (``rest_voltage_decay``).
         ``upper_cutoff_V`` / ``lower_cutoff_V``: the protocol's voltage limits of the
         positive-current (stripping / charge) and negative-current half-cycles; ``None`` infers
         them from the half-cycles that were followed by another one: the highest (lowest)
@@ -189,7 +198,13 @@ class CyclingParameters:
     ce_short_tolerance: float = param(0.01, doc="CE above 1 + this is a soft-short sign")
     ce_short_cycles: int = param(2, doc="consecutive cycles of CE above 1 + tol for a short")
     ce_rise_min: float = param(0.003, doc="smallest CE step above a steady baseline (ce_rise)")
-    ce_rise_factor: float = param(4.0, doc="... and at least this x the baseline's scatter")
+    ce_rise_factor: float = param(4.0, doc="... and at least this x the CE's scatter")
+    ce_scatter_cycles: int = param(
+        30, doc="previous cycles at the same current whose CE differences give the scatter"
+    )
+    ce_trend_z: float = param(
+        3.0, doc="a baseline whose slope exceeds this x its standard error is not steady"
+    )
     upper_cutoff_V: float | None = param(
         None, unit="V", doc="upper voltage limit; null: inferred from the half-cycles"
     )
@@ -225,6 +240,12 @@ class CyclingParameters:
     )
     overrun_ce_drop: float = param(0.02, doc="... in a cycle whose CE fell by more than this")
     overrun_baseline_cycles: int = param(5, doc="previous cycles whose median is the baseline")
+    rest_decay_factor: float = param(
+        2.0, doc="voltage fall in a rest above this x the cell's usual fall is a short sign"
+    )
+    rest_decay_V: float = param(
+        0.02, unit="V", doc="... and at least this much more than the usual (inf: disabled)"
+    )
 
     def __post_init__(self) -> None:
         unknown = set(self.short_circuit_rules or ()) - set(SHORT_CIRCUIT_RULES)

@@ -14,14 +14,18 @@ default depends on the cell type (``DEFAULT_RULES``).
     CE above 1 after a low one is Li that was trapped coming back, not a short.
 ``ce_rise`` (half cells)
     The measured CE steps above its steady baseline (the median of the previous
-    ``overrun_baseline_cycles + 1`` usable cycles at the same current, which must not be
-    trending) by more than ``max(ce_rise_min, ce_rise_factor x scatter)`` (scatter: 1.4826 x
-    the baseline's median absolute deviation, at least 5e-4) on two consecutive cycles, both
-    against the limit set before the first of them. A
-    filament carries part of the stripping current without removing Li, so the counted
-    stripping charge rises while the Li inventory does not: soft shorts make CE look higher
-    before it passes 1 (Xiao et al., Nat. Energy 2020). One high cycle after a low one (trapped
-    Li coming back) and the rising CE of the first cycles (the baseline trends) do not fire.
+    ``overrun_baseline_cycles + 1`` usable cycles at the same current) by more than
+    ``max(ce_rise_min, ce_rise_factor x scatter)`` on two consecutive cycles, both against the
+    limit set before the first of them. The scatter is the CE's cycle-to-cycle standard
+    deviation: the interquartile range of its successive differences over the previous
+    ``ce_scatter_cycles`` cycles at that current / 1.349 / sqrt(2) (differences take out the
+    slow drift; 30 cycles, not the 6 of the baseline, so that a few equal CEs do not make the
+    cell look steadier than it is), at least the baseline's own MAD scatter and 5e-4. A
+    baseline whose least-squares slope exceeds ``ce_trend_z`` standard errors is still moving
+    (formation, conditioning) and judges nothing. A filament carries part of the stripping
+    current without removing Li, so the counted stripping charge rises while the Li inventory
+    does not: soft shorts make CE look higher before it passes 1 (Xiao et al., Nat. Energy
+    2020). One high cycle after a low one (trapped Li coming back) does not fire.
 ``cutoff_not_reached``
     A positive-current half-cycle (stripping, or a full cell's charge) that did not reach its
     voltage cut-off and lasted ``cutoff_time_factor`` times the usual duration of those that
@@ -43,6 +47,18 @@ default depends on the cell type (``DEFAULT_RULES``).
     ``max(collapse_voltage_V, 3 x noise)``, on two consecutive half-cycles (or the last): a Li
     bridge puts Li against Li and the voltage is ``I R_short``, near 0 V whatever the current
     (hard short).
+``rest_voltage_decay`` (half cells)
+    In the rest after a stripping the voltage falls by more than ``rest_decay_factor`` times
+    the cell's usual fall over the same time (the baseline of its kind and current) and by at
+    least ``max(rest_decay_V, 10 x noise)`` more than it, after two consecutive strippings.
+    At open circuit a healthy electrode only relaxes its overpotential (a fall of about
+    ``R I`` that settles with the interface's time constant, the same every cycle); a filament
+    between the electrodes discharges it: Li flows back through the filament and the
+    dealloyed electrode's potential falls towards the Li plateau at a rate ``V / R_short``.
+    This is the open-circuit voltage-decay (self-discharge) test that finds micro-shorts in
+    cell production, and the rest that often follows a step in a cycling protocol gives it
+    for free; soft shorts are otherwise easily overlooked (Menkin et al., Faraday Discuss.
+    2023, on soft shorts in Li metal cells).
 ``voltage_noise``
     The robust voltage noise of a half-cycle exceeds ``noise_floor_V`` and ``noise_factor``
     times the median noise of the earlier half-cycles of its kind among the first
@@ -244,6 +260,35 @@ def detect_short_circuits(
                 )
             )
 
+    if "rest_voltage_decay" in rules and np.isfinite(params.rest_decay_V):
+        drop, probe_s = rest_drops(seg, voltage_V, time_s, counted & regular)
+        baselines = baseline(drop)
+        limits = np.maximum(
+            params.rest_decay_factor * baselines,
+            baselines + np.maximum(params.rest_decay_V, 10.0 * np.nan_to_num(noise)),
+        )
+        judged = np.flatnonzero(np.isfinite(drop) & np.isfinite(limits))
+        decayed = drop[judged] > limits[judged]
+        fired = decayed & np.append(decayed[1:], False)
+        for j in onsets(fired):
+            i, nxt = int(judged[j]), int(judged[j + 1])
+            events.append(
+                event(
+                    int(seg.cycle[i]),
+                    "rest_voltage_decay",
+                    str(kind[i]),
+                    f"in the rest after it the voltage fell {drop[i] * 1000:.1f} mV in "
+                    f"{probe_s:.0f} s > {limits[i] * 1000:.1f} mV (the cell's usual relaxation "
+                    f"{baselines[i] * 1000:.1f} mV), and {drop[nxt] * 1000:.1f} mV after the "
+                    "next one",
+                    drop_V=drop[i],
+                    baseline_V=baselines[i],
+                    limit_V=limits[i],
+                    probe_s=probe_s,
+                    detected_at_cycle=seg.cycle[nxt],
+                )
+            )
+
     order = list(SHORT_CIRCUIT_RULES)
     events.sort(key=lambda e: (e.cycle, order.index(e.rule)))
     return tuple(events)
@@ -269,6 +314,45 @@ def regular_half_cycles(seg: Segmentation, hc: HalfCycles) -> BoolArray:
             usual = float(np.percentile(capacity[mine], 90))
             regular[mine] = capacity[mine] >= MINOR_FRACTION * usual
     return regular
+
+
+#: a rest shorter than this fraction of the probe time is not judged (a file ending in it)
+REST_PROBE_FRACTION = 0.95
+
+
+def rest_drops(
+    seg: Segmentation, voltage_V: FloatArray, time_s: FloatArray, judged: BoolArray
+) -> tuple[FloatArray, float]:
+    """Per half-cycle: how far the voltage fell (V) between the end of the current and the
+    probe time into the rest that follows it (NaN where there is no such rest or it is shorter
+    than the probe), and the probe time (s): the median duration of the trailing rests of the
+    positive-current half-cycles among ``judged``, so that every rest of a cell is read after
+    the same time (a longer rest before an EIS or a pause is read at the usual time). The
+    voltage at the probe time is the median of the value interpolated there and of the two
+    rows before it (a one-sample glitch does not make a drop)."""
+    n = seg.direction.size
+    drop = np.full(n, np.nan)
+    positive = np.flatnonzero(seg.direction > 0)
+    last_active = np.full(n, -1, dtype=np.int64)
+    for i in positive.tolist():
+        rows = np.flatnonzero(seg.active[seg.starts[i] : seg.stops[i]])
+        if rows.size and seg.starts[i] + rows[-1] + 2 < seg.stops[i]:
+            last_active[i] = seg.starts[i] + rows[-1]
+    has_rest = last_active >= 0
+    duration = np.zeros(n)
+    duration[has_rest] = time_s[seg.stops[has_rest] - 1] - time_s[last_active[has_rest]]
+    usual = has_rest & judged & (duration > 0)
+    if not np.any(usual):
+        return drop, float("nan")
+    probe = float(np.median(duration[usual]))
+    for i in np.flatnonzero(has_rest & (duration >= REST_PROBE_FRACTION * probe)).tolist():
+        a, b = int(last_active[i]), int(seg.stops[i])
+        t, v = time_s[a:b] - time_s[a], voltage_V[a:b]
+        at = min(probe, float(t[-1]))
+        k = int(np.searchsorted(t, at, side="right"))
+        near = [float(np.interp(at, t, v)), *v[max(k - 2, 1) : k].tolist()]
+        drop[i] = voltage_V[a] - float(np.median(near))
+    return drop, probe
 
 
 def _time_after_cutoff(seg: Segmentation, voltage_V: FloatArray, level_V: float) -> FloatArray:
