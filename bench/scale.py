@@ -12,7 +12,8 @@ of the three slowest requests.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres python bench/scale.py [--quick]
 
-``--quick`` is 1/100 of the size (100 cells, 100,000 cycle rows) for CI. Targets from
+``--quick`` is 1/100 of the size (100 cells, 100,000 cycle rows) for CI, ``--scale F`` any
+fraction (a mid size to profile on). Targets from
 issue 18 are printed next to each figure; timings are noisy on a shared machine.
 """
 
@@ -426,6 +427,12 @@ def explain(rows: list[dict[str, Any]], log: Callable[[str], None]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1/100 of the size (CI)")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=None,
+        help="a fraction of the full size (0.1: 1,000 cells, 1 M cycle rows); --quick is 0.01",
+    )
     parser.add_argument("--repeat", type=int, default=None, help="requests per check")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     parser.add_argument("--reuse", default="", help="measure a kept bench database (by name)")
@@ -442,7 +449,7 @@ def main() -> None:
     if not url.startswith(("postgres://", "postgresql://")):
         print("bench/scale.py: skipped, it needs DATABASE_URL pointing at a PostgreSQL server")
         return
-    scale = 0.01 if args.quick else 1.0
+    scale = args.scale if args.scale else (0.01 if args.quick else 1.0)
     repeat = args.repeat or (5 if args.quick else 20)
     bench_url, name = _own_database(url)
     if args.reuse:

@@ -125,7 +125,7 @@ def holm(pvalues: Sequence[float | None]) -> list[float | None]:
 def compare_groups(groups: Mapping[str, Iterable[float | None]]) -> list[Comparison]:
     """Every pair of groups (in the mapping's order), each test's p Holm-adjusted over the
     pairs."""
-    values = {name: list(v) for name, v in groups.items()}
+    values = {name: v if isinstance(v, np.ndarray) else list(v) for name, v in groups.items()}
     pairs = [compare_two(values[a], values[b], (a, b)) for a, b in combinations(values, 2)]
     welch = holm([c.welch_p for c in pairs])
     mw = holm([c.mann_whitney_p for c in pairs])

@@ -32,6 +32,7 @@ from labdb.api import filters as f
 from labdb.api import serializers as s
 from labdb.api.eis_views import EISFitRowSerializer
 from labdb.api.flags import FlagReviewMixin
+from labdb.api.pagination import NewestFirstPagination
 from labdb.api.permissions import check_instrument_binding, token_of
 from labdb.api.renderers import TABLE_RENDERERS
 from labdb.api.selectors import (
@@ -457,6 +458,7 @@ class ResultViewSet(FlagReviewMixin, viewsets.ReadOnlyModelViewSet):  # type: ig
     renderer_classes = TABLE_RENDERERS
     ordering_fields = ("created_at", *(rm.column for rm in m.RUN_METRICS if rm.filterable))
     ordering = ("-created_at",)
+    pagination_class = NewestFirstPagination
     lookup_field = "job"
     lookup_url_kwarg = "job"
 

@@ -249,6 +249,12 @@ class AnalysisResult(ImmutableModel):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # the API's results list, newest first, a page at a time by keyset
+            # (labdb.api.pagination.NewestFirstPagination): a decade's 50,000 results are
+            # walked from the newest instead of sorted for each page (bench/scale.py)
+            models.Index(fields=["-created_at", "-job_id"], name="result_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} result of {self.test_run}"

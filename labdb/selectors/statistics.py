@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from analysis.statistics import (
     Comparison,
     LogRank,
@@ -37,7 +39,7 @@ from analysis.statistics import (
 from analysis.statistics.compare import CORRECTION
 from analysis.statistics.outliers import MODIFIED_Z_LIMIT
 from labdb import models as m
-from labdb.plausibility import CELL_METRIC_COLUMNS, metric_flag
+from labdb.plausibility import CELL_METRIC_COLUMNS, PLAUSIBLE_RANGES, metric_flag
 from labdb.selectors import results as sel
 
 #: metrics summarised per group but not tested between groups: cycles to short only over the
@@ -136,50 +138,86 @@ class StudyStatistics:
         }
 
 
+@dataclass(frozen=True)
+class _Group:
+    """A group's cells in order: their labels and headline numbers (looked up once for all
+    metrics)."""
+
+    labels: list[str]
+    metrics: list[sel.CellMetrics]
+
+
+def _group_rows(
+    groups: Mapping[str, Sequence[sel.CellInfo]], metrics: Mapping[Any, sel.CellMetrics]
+) -> dict[str, _Group]:
+    return {
+        g: _Group([i.cell.label for i in infos], [metrics[i.cell.pk] for i in infos])
+        for g, infos in groups.items()
+    }
+
+
+def _implausible(column: str, values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Where a present value breaks its plausible range (a NaN breaks every range), as
+    :func:`labdb.plausibility.metric_flag` decides one value at a time."""
+    spec = PLAUSIBLE_RANGES.get(column)
+    if spec is None:
+        return np.zeros(values.shape, dtype=bool)
+    holds = np.ones(values.shape, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        if spec.low is not None:
+            holds &= values >= spec.low
+        if spec.high is not None:
+            holds &= values <= spec.high
+    return present & ~holds
+
+
 def _metric_stats(
     key: str,
     label: str,
     unit: str,
-    groups: Mapping[str, Sequence[sel.CellInfo]],
-    metrics: Mapping[Any, sel.CellMetrics],
+    rows: Mapping[str, _Group],
+    families: Sequence[Sequence[str]],
     value_of: Callable[[sel.CellMetrics, str], float | None],
     accepted: Mapping[Any, Mapping[str, Any]],
 ) -> MetricStats:
+    """One metric over the groups: each group's values as a numpy array (one pass over its
+    cells), the implausible ones found by array comparison and only those looked at one by
+    one (flag text, acceptance)."""
     column = CELL_METRIC_COLUMNS.get("cumulative_ce" if key == COMMON_CE else key, key)
     out: dict[str, GroupStats] = {}
-    for group, infos in groups.items():
-        values: list[tuple[str, float]] = []
+    arrays: dict[str, np.ndarray] = {}
+    for group, row in rows.items():
+        raw = [value_of(cm, key) for cm in row.metrics]
+        present = np.fromiter((v is not None for v in raw), dtype=bool, count=len(raw))
+        values = np.fromiter((0.0 if v is None else v for v in raw), np.float64, len(raw))
+        keep = present.copy()
         implausible: list[tuple[str, str]] = []
         counted: list[str] = []
-        for info in infos:
-            cm = metrics[info.cell.pk]
-            v = value_of(cm, key)
-            if v is None:
-                continue
-            flag = metric_flag(column, v)
-            ok = (
-                flag is not None
-                and cm.result is not None
-                and flag.metric in accepted.get(cm.result.pk, {})
-            )
-            if flag is not None and not ok:  # kept out of the group's statistics, and said so
-                implausible.append((info.cell.label, flag.text))
-                continue
-            if flag is not None:
-                counted.append(info.cell.label)
-            values.append((info.cell.label, v))
-        flagged = outliers([v for _, v in values])
+        for i in np.flatnonzero(_implausible(column, values, present)).tolist():
+            flag = metric_flag(column, float(values[i]))
+            assert flag is not None  # the array test and metric_flag agree
+            cm = row.metrics[i]
+            if cm.result is not None and flag.metric in accepted.get(cm.result.pk, {}):
+                counted.append(row.labels[i])  # implausible, but accepted with a reason
+            else:  # kept out of the group's statistics, and said so
+                implausible.append((row.labels[i], flag.text))
+                keep[i] = False
+        index = np.flatnonzero(keep)
+        kept = values[index]
+        labels = [row.labels[i] for i in index.tolist()]
+        flagged = outliers(kept)
+        arrays[group] = kept
         out[group] = GroupStats(
-            describe(v for _, v in values),
-            values,
+            describe(kept),
+            list(zip(labels, kept.tolist(), strict=True)),
             implausible,
-            [(values[o.index][0], o.reason) for o in flagged],
+            [(labels[o.index], o.reason) for o in flagged],
             counted,
         )
     comparisons: list[Comparison] = []
     if key not in NOT_COMPARED:
-        for family in _families(groups).values():
-            comparisons += compare_groups({g: [v for _, v in out[g].values] for g in family})
+        for family in families:
+            comparisons += compare_groups({g: arrays[g] for g in family})
     return MetricStats(key, label, unit, out, comparisons)
 
 
@@ -265,8 +303,10 @@ def study_statistics(
         *STAT_METRICS[3:],
         *((f"rct_{n}", f"RCT after {n} cycles", "ohm cm2") for n in ns),
     ]
+    rows = _group_rows(groups, metrics)
+    families = list(_families(groups).values())
     stats = [
-        _metric_stats(k, lbl, unit, groups, metrics, value_of, accepted) for k, lbl, unit in specs
+        _metric_stats(k, lbl, unit, rows, families, value_of, accepted) for k, lbl, unit in specs
     ]
     surv = survival_groups(groups, metrics)
     tests: list[LogRank] = []

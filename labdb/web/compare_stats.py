@@ -19,6 +19,9 @@ TABLE_METRICS = [
     ("retention", "capacity retention", "pct"),
 ]
 BASE_DECIMALS = {"pct": 2, "pct3": 3, "int": 0, "num": 2}
+#: cells named in one table cell's outlier badges and implausible/accepted titles (the rest
+#: counted): a group of a decade has thousands of cells, and the page shows groups
+NAMED = 20
 
 
 def _scale(style: str) -> float:
@@ -67,11 +70,20 @@ def _cell(stats: StudyStatistics, group: str, key: str, style: str) -> dict[str,
         "ci_text": ci,
         "note": (f"{s.n}/{total} shorted" if s.n else "no short") if shorted else f"n = {s.n}",
         "excluded": len(g.implausible),
-        "excluded_title": "; ".join(f"{c}: {r}" for c, r in g.implausible),
+        "excluded_title": _listed(
+            [f"{c}: {r}" for c, r in g.implausible[: NAMED + 1]], "; ", len(g.implausible)
+        ),
         "accepted": len(g.accepted),
-        "accepted_title": ", ".join(g.accepted),
-        "outliers": g.outliers,
+        "accepted_title": _listed(g.accepted[: NAMED + 1], ", ", len(g.accepted)),
+        "outliers": g.outliers[:NAMED],
+        "more_outliers": max(0, len(g.outliers) - NAMED),
     }
+
+
+def _listed(items: list[str], sep: str, total: int) -> str:
+    """At most :data:`NAMED` items joined, and how many more."""
+    text = sep.join(items[:NAMED])
+    return text + (f" and {total - NAMED} more" if total > NAMED else "")
 
 
 def replicate_table(
