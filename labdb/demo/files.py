@@ -33,6 +33,26 @@ MECHANICS = {
 }
 
 
+class _Channels:
+    """The channel each demo subject (cell or batch) is connected to, per instrument: the
+    subjects in the order their first file comes, on channels 1, 2, ... of the instrument,
+    starting again at 1 past its channel count (a channel taken again once free). A cell's
+    cycling and its EIS on the potentiostat each keep one channel, so the channel view groups
+    a cell's runs together."""
+
+    def __init__(self, project: m.Project) -> None:
+        self.project = project
+        self.taken: dict[tuple[str, str], str] = {}
+
+    def of(self, instrument: str, subject: str) -> str:
+        key = (instrument, subject)
+        if key not in self.taken:
+            count = m.Instrument.objects.get(project=self.project, label=instrument).channels
+            used = sum(1 for i, _ in self.taken if i == instrument)
+            self.taken[key] = str(used % max(count, 1) + 1)
+        return self.taken[key]
+
+
 def _run(
     project: m.Project,
     user: Any,
@@ -41,10 +61,14 @@ def _run(
     subject: str,
     protocol: str,
     instrument: str,
+    channel: str = "",
     after_cycles: int | None = None,
 ) -> m.TestRun:
     run = m.TestRun.objects.filter(project=project, label=label).first()
     if run is not None:
+        if channel and not run.channel:  # a demo loaded before channels were recorded
+            run.channel = channel
+            record_save(record=run, user=user)
         return run
     cell = m.Cell.objects.filter(project=project, label=subject).first()
     batch = None if cell else m.ElectrodeBatch.objects.get(project=project, label=subject)
@@ -56,6 +80,7 @@ def _run(
             electrode_batch=batch,
             protocol=m.TestProtocol.objects.get(project=project, label=protocol),
             instrument=m.Instrument.objects.get(project=project, label=instrument),
+            channel=channel,
             after_cycles=after_cycles,
             status=m.TestRun.Status.FINISHED,
             operator=user,
@@ -78,6 +103,7 @@ def _register(run: m.TestRun, path: Path, user: Any) -> Registered:
 def demo_data_load(*, project: m.Project, user: Any) -> list[Registered]:
     """Simulate the demo study's files and register each on its test run."""
     registered: list[Registered] = []
+    channels = _Channels(project)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for f in write_demo_study(root / "electrochemistry", seed=0):
@@ -95,6 +121,7 @@ def demo_data_load(*, project: m.Project, user: Any) -> list[Registered]:
                     subject=f.cell_label,
                     protocol=f.protocol_label,
                     instrument=f.instrument_label,
+                    channel=channels.of(f.instrument_label, f.cell_label),
                     after_cycles=f.after_cycles,
                 )
             registered.append(_register(run, f.path, user))
@@ -108,6 +135,7 @@ def demo_data_load(*, project: m.Project, user: Any) -> list[Registered]:
                     subject=subject,
                     protocol=protocol,
                     instrument=instrument,
+                    channel=channels.of(instrument, subject),
                 )
             registered.append(_register(run, path, user))
     return registered

@@ -102,7 +102,8 @@ class AnalysisJob(FinishedJobImmutable):
 
     State lives here, not in the broker: a worker claims a job with a conditional update, and a
     periodic sweep re-queues jobs whose lease expired. Idempotent on (file, kind, analysis code
-    version, parameters hash, reader): asking again for the same analysis returns the same job.
+    version, parameters hash, reader, repeat): asking again for the same analysis returns the
+    same job.
     """
 
     record_name = "analysis job"
@@ -126,6 +127,10 @@ class AnalysisJob(FinishedJobImmutable):
     #: the reader the file is read with: a person's choice (FormatChoice) or the format named
     #: at upload when the job was asked for; "" = detected from the content
     reader = models.CharField(max_length=40, blank=True, default="")
+    #: 0 for the first job of this analysis and reader on the file; n + 1 when a person chose
+    #: the reader again after another reading had become the run's current result (read as A,
+    #: then B, then A: the third is a new job, so A's reading is current again)
+    repeat = models.PositiveIntegerField(default=0)
     code_commit = models.CharField(max_length=40, blank=True)
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
@@ -159,9 +164,16 @@ class AnalysisJob(FinishedJobImmutable):
             # One live job per input, analysis and parameters; failed jobs stay as the record
             # of what went wrong and do not block a new attempt.
             models.UniqueConstraint(
-                fields=["data_file", "kind", "analysis_version", "parameters_sha256", "reader"],
+                fields=[
+                    "data_file",
+                    "kind",
+                    "analysis_version",
+                    "parameters_sha256",
+                    "reader",
+                    "repeat",
+                ],
                 condition=~models.Q(status="failed"),
-                name="job_idempotent_per_reader",
+                name="job_idempotent_per_reading",
             ),
             models.CheckConstraint(
                 condition=models.Q(progress__gte=0, progress__lte=1), name="job_progress_0_1"

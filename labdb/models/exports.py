@@ -8,7 +8,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from labdb.models.immutable import FinishedJobImmutable
+from labdb.models.immutable import FinishedJobImmutable, JobQuerySet
 
 
 class ExportJob(FinishedJobImmutable):
@@ -67,6 +67,11 @@ class ExportJob(FinishedJobImmutable):
     content_type = models.CharField(max_length=100, blank=True)
     #: how the result was made: library versions, timings, worker
     provenance = models.JSONField(default=dict, blank=True)
+
+    #: a queryset ``update`` touching a finished export is refused, as for analysis jobs (every
+    #: update of labdb.services.exports filters on a queued or running status: send, sweep,
+    #: claim, progress, finish)
+    objects = JobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-queued_at"]

@@ -113,17 +113,28 @@ def formulation_save(
 
     A version already used by an electrode batch is frozen: the edit becomes a new version
     (``version + 1``, linked by ``previous_version``) and the old one stays as it was.
+
+    The version is assigned, never typed: a new formulation whose ``name`` the project already
+    has becomes that name's next version (``version`` = newest + 1, ``previous_version`` = the
+    newest), whatever version it was given; a new name starts at version 1.
     """
     validate_components(components, project_id=formulation.project_id)
-    if not formulation._state.adding:
+    if formulation._state.adding:
+        latest = (
+            Formulation.objects.select_for_update()
+            .filter(project_id=formulation.project_id, name=formulation.name)
+            .order_by("-version")
+            .first()
+        )
+        formulation.version = 1 if latest is None else latest.version + 1
+        formulation.previous_version = latest
+    else:
         stored = Formulation.objects.get(pk=formulation.pk)
         if stored.is_frozen:
             return _formulation_new_version(
                 stored=stored, edited=formulation, components=components, user=user
             )
-        before_components = _components_snapshot(stored)
-    else:
-        before_components = []
+    before_components = [] if formulation._state.adding else _components_snapshot(formulation)
 
     def save_components(saved: Formulation) -> dict[str, list[Any]]:
         saved.components.all().delete()

@@ -6,8 +6,8 @@ stored by its own job, a change of them re-runs only dQ/dV, and the cycling resu
 hash stay what they were. When a cycling job succeeds with at least one voltage profile, the
 same file gets a ``dqdv`` job with the cycling job's ``cell_type`` (the same half- or full-cell
 convention), read with the cycling job's reader (a file read again "as bdf" gets a dQ/dV of
-that reading; the follow-on of the detected reading stays), and the pipeline's defaults
-otherwise.
+that reading; the follow-on of the detected reading stays; a reading asked for again,
+``repeat`` n, gets its own dQ/dV of the same ``repeat``), and the pipeline's defaults otherwise.
 
 Idempotent: the job is asked for through :func:`labdb.services.jobs.job_request`, whose key
 (file, kind, code version, parameters) finds the existing job, so a cycling job finished twice
@@ -73,7 +73,12 @@ def follow_on_jobs_request(
         return None
     try:
         follow, created = job_request(
-            data_file=job.data_file, kind="dqdv", parameters=params, user=None, reader=job.reader
+            data_file=job.data_file,
+            kind="dqdv",
+            parameters=params,
+            user=None,
+            reader=job.reader,
+            repeat=job.repeat,
         )
     except ValidationError as exc:
         audit(

@@ -489,23 +489,29 @@ def job_request(
     parameters: dict[str, Any],
     user: Any,
     reader: str | None = None,
+    repeat: int | None = None,
 ) -> tuple[m.AnalysisJob, bool]:
     """The job analysing ``data_file`` as ``kind`` with ``parameters``, reading it with
     ``reader`` (default: the file's current choice, :func:`chosen_format`; "" = detected):
     ``(job, created)``, the existing one for the same file, kind, code version, parameters and
-    reader, else a new queued job (sent to a worker once the transaction commits). Raises
+    reader (the newest ``repeat`` of them, or exactly ``repeat`` when given), else a new queued
+    job (sent to a worker once the transaction commits) with ``repeat`` (default 0). Raises
     ``ValidationError`` for an unknown kind or parameters the pipeline refuses."""
     parameters = validated_parameters(kind, parameters)
-    key = {
+    key: dict[str, Any] = {
         "data_file": data_file,
         "kind": kind,
         "analysis_version": analysis_version(),
         "parameters_sha256": sha256_of(parameters),
         "reader": chosen_format(data_file) if reader is None else reader,
     }
-    job = m.AnalysisJob.objects.filter(**key).exclude(status=m.AnalysisJob.Status.FAILED).first()
+    if repeat is not None:
+        key["repeat"] = repeat
+    live = m.AnalysisJob.objects.filter(**key).exclude(status=m.AnalysisJob.Status.FAILED)
+    job = live.order_by("-repeat").first()
     if job is not None:
         return job, False
+    key.setdefault("repeat", 0)
     try:
         with transaction.atomic():
             job = m.AnalysisJob.objects.create(
@@ -515,13 +521,20 @@ def job_request(
                 requested_by=user if getattr(user, "is_authenticated", False) else None,
                 **key,
             )
+            details: dict[str, Any] = {
+                "kind": kind,
+                "parameters": parameters,
+                "file": data_file.sha256,
+            }
+            details["reader"] = key["reader"] or "detected"
+            if key["repeat"]:
+                details["repeat"] = key["repeat"]
             audit(
                 project=data_file.project,
                 action="analysis.queued",
                 user=user,
                 target=job,
-                details={"kind": kind, "parameters": parameters, "file": data_file.sha256}
-                | {"reader": key["reader"] or "detected"},
+                details=details,
             )
     except IntegrityError:
         # a concurrent request created it first (or, while the idempotency key still covers

@@ -33,7 +33,9 @@ def data_file_reparse(
     again with that reader as its run's protocol says: ``(job, created)``. Always a new job
     for a reader not yet used on the file (whether the earlier analysis failed or not); the
     same reader chosen again (same code version and settings) gives the existing job
-    (idempotent). Earlier jobs and results stay: pages show the newest, the others as
+    (idempotent) while its result is the run's current one (or is still to come); when a
+    later reading's result has become current (read as A, B, then A), a new job of the same
+    reading (``repeat`` + 1), so that A's reading is current again. Earlier jobs and results stay: pages show the newest, the others as
     superseded. The job names the reader and the person who chose it (provenance)."""
     if format not in registry():
         raise ValidationError({"format": f"no reader named {format!r}"})
@@ -41,6 +43,17 @@ def data_file_reparse(
     job, created = job_request(
         data_file=data_file, kind=kind, parameters=params, user=user, reader=format
     )
+    if not created and not _is_current(job):
+        # read as A, then B, then A: A's job has a result, but B's is the run's current one;
+        # choosing A again must make A's reading current, so a new job of A's reading
+        job, created = job_request(
+            data_file=data_file,
+            kind=kind,
+            parameters=params,
+            user=user,
+            reader=format,
+            repeat=job.repeat + 1,
+        )
     if created or chosen_format(data_file) != format:
         m.FormatChoice.objects.create(
             data_file=data_file,
@@ -59,6 +72,27 @@ def data_file_reparse(
             },
         )
     return job, created
+
+
+def _is_current(job: m.AnalysisJob) -> bool:
+    """Whether ``job``'s result is its run's current result of its kind: the newest of the
+    run's files still in place, as the pages show it
+    (:func:`labdb.selectors.results.latest_per_run`). A job not finished yet counts as current
+    (its result will be the newest), and so does one that ended without a result (failed, or
+    superseded by a newer version of a growing file): asking again changes nothing there."""
+    if job.status != m.AnalysisJob.Status.SUCCEEDED:
+        return True
+    newest = (
+        m.AnalysisResult.objects.filter(
+            test_run_id=job.data_file.test_run_id,
+            kind=job.kind,
+            job__data_file__removal__isnull=True,
+        )
+        .order_by("-created_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return newest == job.pk
 
 
 def data_file_reanalyse(

@@ -182,6 +182,12 @@ def _formulation_edit(request: HttpRequest, entity: Entity, instance: Model | No
                     f"{instance} is used by electrode batches and cannot change: "
                     f"your edit was saved as the new version {obj}.",
                 )
+            elif instance is None and obj.previous_version_id is not None:
+                messages.info(
+                    request,
+                    f"Saved formulation {obj} as version {obj.version} of {obj.name} "
+                    f"(follows {obj.previous_version}).",
+                )
             else:
                 messages.success(request, f"Saved formulation {obj}.")
             return redirect(url_for(obj))

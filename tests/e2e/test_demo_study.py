@@ -90,6 +90,29 @@ def test_demo_study_comparison_and_dashboards(tab: Pages, blobs: Any) -> None:
     )
     tab.shot("compare")
 
+    # the demo records channels and its cyclers' stated accuracy: CE ± and the channel view
+    # without editing
+    runs = m.TestRun.objects.select_related("instrument", "cell")
+    assert runs.exists() and not runs.filter(channel="").exists()
+    for run in runs:
+        assert 1 <= int(run.channel) <= run.instrument.channels, run.label
+    hc1 = runs.get(label="MgAgSn-E-HC1-PS-1mA-1mAh")
+    assert hc1.instrument.label == "BCS-805-1"
+    # the ten half cells on the 8-channel cycler use all eight channels
+    on_bcs = runs.filter(instrument__label="BCS-805-1")
+    assert on_bcs.values("channel").distinct().count() == 8
+    # a cell keeps one channel of the potentiostat for its EIS runs
+    for cell in m.Cell.objects.filter(test_runs__instrument__label="VSP-300-1").distinct():
+        on_vsp = {r.channel for r in runs.filter(cell=cell, instrument__label="VSP-300-1")}
+        assert len(on_vsp) == 1, (cell.label, on_vsp)
+    tab.go("/cells/MgAgSn-E-HC1/")
+    assert "BCS-805-1" in page.locator("[data-testid=ce-bounds]").inner_text()
+    tab.go("/channels/")
+    rows = page.locator("[data-testid=channel-list] tbody tr").all_inner_texts()
+    assert any(r.startswith(f"BCS-805-1\t{hc1.channel}\t") for r in rows), rows
+    assert not any("(none)" in r for r in rows), rows
+    tab.shot("channels-demo")
+
     tab.go("/compare/?group=binder&kind=half&seed=Ag%2BMg%2BSn")
     tab.wait_for_plots()
     assert page.locator("[data-testid=replicate-table] tr[data-group]").count() == 2

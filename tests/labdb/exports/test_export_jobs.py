@@ -83,6 +83,13 @@ def test_the_package_button_builds_in_the_background_with_progress_and_provenanc
     job.error = "changed"
     with pytest.raises(m.ImmutableRecordError):
         job.save()
+    # ... also through a queryset update (as for analysis jobs), and never deleted
+    with pytest.raises(m.ImmutableRecordError):
+        m.ExportJob.objects.filter(pk=job.pk).update(error="changed")
+    with pytest.raises(m.ImmutableRecordError):
+        m.ExportJob.objects.filter(pk=job.pk).delete()
+    job.refresh_from_db()
+    assert job.error == "" and job.status == "succeeded"
 
 
 def test_the_api_asks_once_per_inputs_and_new_data_gives_a_new_export(

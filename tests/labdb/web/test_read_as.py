@@ -111,6 +111,79 @@ def test_the_api_names_the_reader_and_who_asked(
     ]
 
 
+def _two_readers_csv() -> bytes:
+    """A BDF CSV with the NREL batterydata columns beside its own: both the ``bdf`` and the
+    ``batterydata-csv`` reader read it (the latter without the charge counters)."""
+    lines = bdf_csv(cycles=3, ce=0.98).decode().splitlines()
+    out = [lines[0] + ",Time_s,Voltage_V,Current_A"]
+    out += [line + "," + ",".join(line.split(",")[:3]) for line in lines[1:]]
+    return ("\n".join(out) + "\n").encode()
+
+
+def test_read_as_a_then_b_then_a_again_makes_a_current_again(
+    client_demo: Client,
+    demo: m.Project,
+    demo_user: Any,
+    ingest: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    run = make_run(demo, demo_user, "MgAgSn-E-HC1-PS", "MgAgSn-E-HC1", "PS-1mA-1mAh")
+    first = ingest(run, _two_readers_csv(), "hc1.csv")
+    data_file = first.data_file
+    on_file = m.AnalysisJob.objects.filter(data_file=data_file)
+
+    def current() -> tuple[str, str]:
+        html = client_demo.get(f"/test-runs/{run.pk}/").content.decode()
+        live = [
+            j
+            for j in on_file.all()
+            if j.status == "succeeded" and f'data-job="{j.pk}" data-superseded' not in html
+        ]
+        assert {j.kind for j in live} == {"cycling", "dqdv"}, live  # one current result per kind
+        cycling = next(j for j in live if j.kind == "cycling")
+        return cycling.reader, str(cycling.pk)
+
+    _read_as(client_demo, data_file, "batterydata-csv", django_capture_on_commit_callbacks)  # A
+    a_reader, a_job = current()
+    assert a_reader == "batterydata-csv"
+    _read_as(client_demo, data_file, "bdf", django_capture_on_commit_callbacks)  # B
+    assert current()[0] == "bdf"
+
+    html = _read_as(
+        client_demo, data_file, "batterydata-csv", django_capture_on_commit_callbacks
+    )  # A
+    assert "hc1.csv is read as batterydata-csv: a new analysis is queued" in html
+    reader, again = current()
+    assert reader == "batterydata-csv" and again != a_job  # A's reading is current, by a new job
+    cycling = on_file.filter(kind="cycling", reader="batterydata-csv").order_by("repeat")
+    assert [(j.repeat, j.status) for j in cycling] == [(0, "succeeded"), (1, "succeeded")]
+    assert cycling[1].requested_by == demo_user
+    # its dQ/dV follows it as its own job too, and is the current dQ/dV
+    dqdv = on_file.filter(kind="dqdv", reader="batterydata-csv").order_by("repeat")
+    assert [j.repeat for j in dqdv] == [0, 1]
+    assert (
+        m.AnalysisResult.objects.filter(test_run=run, kind="dqdv").latest("created_at").pk
+        == dqdv[1].pk
+    )
+    # the same output as A's first reading (same bytes, reader and code)
+    assert cycling[1].output_sha256 == cycling[0].output_sha256
+    # audited: the choice names the new job, and the queued job says it is a repeat
+    entries = m.HistoryEntry.objects.filter(record_id=run.pk, action="file.format_chosen")
+    assert [e.changes["format"][1] for e in entries.order_by("at")] == [
+        "batterydata-csv",
+        "bdf",
+        "batterydata-csv",
+    ]
+    assert entries.order_by("at").last().changes["job"] == [None, str(cycling[1].pk)]
+    queued = m.HistoryEntry.objects.get(record_id=cycling[1].pk, action="analysis.queued")
+    assert queued.changes["repeat"] == 1
+
+    # A again while A is current: the same job (idempotent), nothing new
+    html = _read_as(client_demo, data_file, "batterydata-csv", django_capture_on_commit_callbacks)
+    assert "exists already" in html
+    assert on_file.filter(kind="cycling").count() == 4  # detected, A, B, A again
+
+
 def test_a_job_reproduces_with_its_own_reader_after_another_is_chosen(
     client_demo: Client,
     demo: m.Project,
