@@ -106,6 +106,10 @@ def test_workers_on_other_hosts_take_their_queues_and_keep_nothing_on_the_web_di
         cycling = _wait_finished(cycling)
         assert cycling.status == "succeeded", cycling.error
         assert cycling.result.cycle_count == 4
+        # its dQ/dV follows on the same queue; a solo worker answers no inspection while it
+        # runs a job, so the overview below is read once that one has finished too
+        dqdv = _wait_finished(m.AnalysisJob.objects.get(data_file=cycling.data_file, kind="dqdv"))
+        assert dqdv.status == "succeeded", dqdv.error
         eis.refresh_from_db()
         assert eis.status == "queued" and not eis.claimed_by
 
