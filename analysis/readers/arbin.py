@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analysis.readers import _text
+from analysis.readers import _head, _text
 from analysis.readers._limits import LimitExceeded
 from analysis.readers._units import SI_UNIT, split_unit, to_si
 from analysis.readers.base import Parsed, ParseError, register
@@ -254,8 +254,8 @@ def read_arbin_export(path: Path, **_: Any) -> Parsed:
             notes.append(f"{len(data)} data sheets concatenated (Arbin splits long tests)")
         first_row = 2
     else:
-        lines, enc = _text.head_lines(path, 16 * 1024)
-        text = _read_csv(path, _text.sniff_delimiter(lines[0]), enc)
+        lines, enc = _head.head_lines(path, 16 * 1024)
+        text = _read_csv(path, _head.sniff_delimiter(lines[0]), enc)
         frame, first_row = text.frame, text.first_row
         notes += text.warnings
     table = _arbin_table(frame, path, notes, first_row)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.readers import _text
+from analysis.readers import _head, _text
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import UNITS, current_state, finish_cycling
 from analysis.readers.generic_csv import convert_columns, date_seconds
@@ -52,7 +52,7 @@ CYCLES = {
 
 
 def _header(head: bytes) -> set[str]:
-    first = head.removeprefix(_text.BOM).split(b"\n", 1)[0].decode("latin-1").strip()
+    first = head.removeprefix(_head.BOM).split(b"\n", 1)[0].decode("latin-1").strip()
     return {c.strip().strip('"').lower() for c in first.split(",")}
 
 
@@ -68,7 +68,7 @@ def _sniff_cycles(name: str, head: bytes) -> bool:
 
 
 def _read(path: Path) -> tuple[_text.TextTable, dict[str, str]]:
-    _lines, encoding = _text.head_lines(path, 16 * 1024)
+    _lines, encoding = _head.head_lines(path, 16 * 1024)
     text = _text.read_table(path, header_index=0, delimiter=",", encoding=encoding)
     return text, {str(c).strip().lower(): str(c) for c in text.frame.columns}
 

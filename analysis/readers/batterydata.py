@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from analysis.readers import _text
+from analysis.readers import _head, _text
 from analysis.readers.base import Parsed, register
 from analysis.readers.canonical import finish_cycling
 from analysis.readers.generic_csv import convert_columns
@@ -53,7 +53,7 @@ def _sniff(name: str, head: bytes) -> bool:
 )
 def read_batterydata(path: Path, **_: Any) -> Parsed:
     """NREL batterydata raw CSV."""
-    _lines, encoding = _text.head_lines(path, 16 * 1024)
+    _lines, encoding = _head.head_lines(path, 16 * 1024)
     text = _text.read_table(path, header_index=0, delimiter=",", encoding=encoding)
     present = {k: v for k, v in MAPPING.items() if v in text.frame.columns}
     table = convert_columns(text.frame, present, UNITS, file=path, first_row=text.first_row)

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.readers import _text
+from analysis.readers import _head, _text
 from analysis.readers.base import Parsed, register
 from analysis.readers.canonical import COLUMNS, finish_cycling
 from analysis.readers.generic_csv import read_mapped
@@ -50,7 +50,7 @@ def machine_name(label: str) -> str:
 
 
 def _is_bdf_header(line: str) -> bool:
-    names = {machine_name(c.strip().strip('"')) for c in line.split(_text.sniff_delimiter(line))}
+    names = {machine_name(c.strip().strip('"')) for c in line.split(_head.sniff_delimiter(line))}
     return {"test_time_second", "voltage_volt", "current_ampere"} <= names
 
 
@@ -82,9 +82,9 @@ def read_bdf(path: Path, **_: Any) -> Parsed:
         )
         other = [names[str(c)] for c in frame.columns if names[str(c)] not in COLUMNS]
         return finish_cycling(table, file=path, counters="auto", metadata={"other_columns": other})
-    lines, encoding = _text.head_lines(path, 64 * 1024)
+    lines, encoding = _head.head_lines(path, 64 * 1024)
     header = lines[0]
-    delim = _text.sniff_delimiter(header)
+    delim = _head.sniff_delimiter(header)
     labels = [c.strip().strip('"') for c in header.split(delim)]
     mapping = {machine_name(lbl): lbl for lbl in labels if machine_name(lbl) in COLUMNS}
     # Units are part of BDF's names, already SI: no conversion beyond the name.

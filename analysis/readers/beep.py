@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from analysis.readers import _text
+from analysis.readers import _head
 from analysis.readers.base import Parsed, register
 from analysis.readers.generic_csv import read_mapped
 
@@ -53,7 +53,7 @@ def _sniff(name: str, head: bytes) -> bool:
 @register("beep-csv", kind="cycling", extensions=(".csv",), sniff=_sniff, version="1", priority=25)
 def read_beep_csv(path: Path, **_: Any) -> Parsed:
     """BEEP normalised raw CSV."""
-    _lines, encoding = _text.head_lines(path, 16 * 1024)
+    _lines, encoding = _head.head_lines(path, 16 * 1024)
     return read_mapped(
         path, mapping=MAPPING, units=UNITS, header_index=0, delimiter=",", encoding=encoding
     )

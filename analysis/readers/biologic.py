@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from analysis.readers import _text
+from analysis.readers import _head, _text
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import finish_cycling, split_by_direction, step_starts
 from analysis.readers.generic_csv import date_seconds
@@ -134,7 +134,7 @@ def parse_mpt(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     ``start`` (the ``Acquisition started on`` text) and ``first_row`` (file line of data row 1).
     """
     path = Path(path)
-    lines, encoding = _text.head_lines(path, 256 * 1024)
+    lines, encoding = _head.head_lines(path, 256 * 1024)
     meta: dict[str, Any] = {}
     if lines and lines[0].startswith(_MPT_MAGIC.decode()):
         m = re.search(r"Nb header lines\s*:\s*(\d+)", lines[1] if len(lines) > 1 else "")
@@ -161,7 +161,7 @@ def parse_mpt(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     if header_index >= len(lines):
         raise ParseError("the header is longer than the file", file=path, row=header_index + 1)
     header = lines[header_index]
-    delim = "\t" if "\t" in header else _text.sniff_delimiter(header)
+    delim = "\t" if "\t" in header else _head.sniff_delimiter(header)
     sample = lines[header_index + 1] if len(lines) > header_index + 1 else ""
     decimal_comma = (
         delim != "," and bool(re.search(r"\d,\d", sample)) and not re.search(r"\d\.\d", sample)

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from analysis.readers import _text
+from analysis.readers import _head, _text
 from analysis.readers._units import split_unit, to_si
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import COLUMNS, REQUIRED, CounterStyle, finish_cycling
@@ -176,22 +176,22 @@ def read_generic_csv(
             column=missing[0],
             expected="a mapping for " + ", ".join(REQUIRED),
         )
-    lines, encoding = _text.head_lines(path)
+    lines, encoding = _head.head_lines(path)
     sources = list(mapping.values())
     if header_row is None:
 
         def names_all(line: str) -> bool:
-            delim = delimiter or _text.sniff_delimiter(line)
+            delim = delimiter or _head.sniff_delimiter(line)
             cells = {c.strip().strip('"') for c in line.split(delim)}
             return all(s in cells for s in sources)
 
-        index = _text.find_header(lines, names_all)
+        index = _head.find_header(lines, names_all)
         if index is None:
-            best = _text.find_header(
+            best = _head.find_header(
                 lines,
                 lambda ln: (
                     sum(
-                        s in {c.strip() for c in ln.split(delimiter or _text.sniff_delimiter(ln))}
+                        s in {c.strip() for c in ln.split(delimiter or _head.sniff_delimiter(ln))}
                         for s in sources
                     )
                     >= len(sources) - 1
@@ -199,7 +199,7 @@ def read_generic_csv(
                 ),
             )
             if best is not None:
-                delim = delimiter or _text.sniff_delimiter(lines[best])
+                delim = delimiter or _head.sniff_delimiter(lines[best])
                 cells = [c.strip() for c in lines[best].split(delim)]
                 absent = next(s for s in sources if s not in cells)
                 canonical = next(k for k, v in mapping.items() if v == absent)
@@ -218,9 +218,9 @@ def read_generic_csv(
             )
     else:
         index = header_row - 1
-    delim = delimiter or _text.sniff_delimiter(lines[index])
+    delim = delimiter or _head.sniff_delimiter(lines[index])
     if decimal_comma is None:
-        decimal_comma = _text.decimal_comma_likely(lines[index + 1 :], delim)
+        decimal_comma = _head.decimal_comma_likely(lines[index + 1 :], delim)
     text = _text.read_table(
         path,
         header_index=index,

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.readers import _text
+from analysis.readers import _head, _text
 from analysis.readers._durations import wall_clock_seconds
 from analysis.readers._units import timedelta_seconds, to_si
 from analysis.readers.base import Parsed, ParseError, register
@@ -63,14 +63,14 @@ _TABLE_KEYS = {"test_time_s", "current_A", "voltage_V", "cycle_index", "step_ind
 def _table_header(lines: list[str]) -> int | None:
     """0-based line of the published layout's header: within the first 30 lines, after ``key:``
     lines (cell model, cell id, test, checkpoint, nominal capacity and energy)."""
-    return _text.find_header(
+    return _head.find_header(
         lines[:30], lambda ln: {c.strip() for c in ln.split(",")} >= _TABLE_KEYS
     )
 
 
 def _sniff(name: str, head: bytes) -> bool:
     first = head.split(b"\n", 1)[0].decode("latin-1").strip()
-    if is_landt_header(first.split(_text.sniff_delimiter(first))):
+    if is_landt_header(first.split(_head.sniff_delimiter(first))):
         return True
     return _table_header(head.decode("latin-1").splitlines()) is not None
 
@@ -95,17 +95,17 @@ def read_landt(path: Path, **_: Any) -> Parsed:
             )
         first_row = 2
     else:
-        lines, enc = _text.head_lines(path, 16 * 1024)
+        lines, enc = _head.head_lines(path, 16 * 1024)
         published = _table_header(lines)
         if published is not None and not is_landt_header(lines[0].split(",")):
             return _read_published(path, lines, published, enc)
-        delimiter = _text.sniff_delimiter(lines[0])
+        delimiter = _head.sniff_delimiter(lines[0])
         text = _text.read_table(
             path,
             header_index=0,
             delimiter=delimiter,
             encoding=enc,
-            decimal_comma=_text.decimal_comma_likely(lines[1:], delimiter),
+            decimal_comma=_head.decimal_comma_likely(lines[1:], delimiter),
         )
         frame, first_row = text.frame, text.first_row
         notes += text.warnings

@@ -27,7 +27,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow.compute as pc
 
-from analysis.readers import _text
+from analysis.readers import _head, _text
 from analysis.readers._durations import arrow_text, wall_clock_seconds
 from analysis.readers._units import timedelta_seconds
 from analysis.readers.base import Parsed, ParseError, register
@@ -49,7 +49,7 @@ def _time_unit(column: str, which: str) -> float | None:
 
 
 def _header_index(lines: list[str]) -> int | None:
-    return _text.find_header(lines[:40], lambda ln: ln.startswith("Rec#\t") and "Volts" in ln)
+    return _head.find_header(lines[:40], lambda ln: ln.startswith("Rec#\t") and "Volts" in ln)
 
 
 def _sniff(name: str, head: bytes) -> bool:
@@ -77,7 +77,7 @@ _NUMBERS = frozenset(
 )
 def read_maccor(path: Path, **_: Any) -> Parsed:
     """Maccor text export or raw .0xx file."""
-    lines, encoding = _text.head_lines(path, 64 * 1024)
+    lines, encoding = _head.head_lines(path, 64 * 1024)
     index = _header_index(lines)
     if index is None:
         raise ParseError("no Maccor column line", file=path, expected="a line starting with 'Rec#'")
@@ -87,7 +87,7 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
         header_index=index,
         delimiter="\t",
         encoding=encoding,
-        decimal_comma=_text.decimal_comma_likely(lines[index + 1 :], "\t"),
+        decimal_comma=_head.decimal_comma_likely(lines[index + 1 :], "\t"),
         numbers=_NUMBERS,
         dates={"DPt Time": _DPT_FORMAT},
     )

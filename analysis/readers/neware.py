@@ -33,7 +33,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from analysis.readers import _text
+from analysis.readers import _head, _text
 from analysis.readers._limits import copy_bounded, limits
 from analysis.readers._units import split_unit, timedelta_seconds, to_si
 from analysis.readers.base import Parsed, ParseError, register
@@ -226,7 +226,7 @@ def _is_neware_header(line: str) -> bool:
 def _sniff_csv(name: str, head: bytes) -> bool:
     if head.startswith(b"PK\x03\x04"):
         return name.endswith(".xlsx") and b"xl/" in head and False
-    first = head.removeprefix(_text.BOM).split(b"\n", 1)[0].decode("latin-1")
+    first = head.removeprefix(_head.BOM).split(b"\n", 1)[0].decode("latin-1")
     return _is_neware_header(first) and ("DataPoint" in first or "Cycle Index" in first)
 
 
@@ -255,8 +255,8 @@ def read_neware_csv(path: Path, **_: Any) -> Parsed:
             )
         first_row = 2
     else:
-        lines, enc = _text.head_lines(path, 16 * 1024)
-        delimiter = _text.sniff_delimiter(lines[0])
+        lines, enc = _head.head_lines(path, 16 * 1024)
+        delimiter = _head.sniff_delimiter(lines[0])
         names = _text.header_names(path, header_index=0, delimiter=delimiter, encoding=enc)
         # Durations stay text: pyarrow would take "00:01:00" for a time of day, and then refuse
         # "24:00:01" further down the file.
@@ -266,7 +266,7 @@ def read_neware_csv(path: Path, **_: Any) -> Parsed:
             header_index=0,
             delimiter=delimiter,
             encoding=enc,
-            decimal_comma=_text.decimal_comma_likely(lines[1:], delimiter),
+            decimal_comma=_head.decimal_comma_likely(lines[1:], delimiter),
             column_types={n: pa.string() for n in durations},
         )
         frame, first_row = text.frame, text.first_row

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from analysis.readers import _text
+from analysis.readers import _head, _text
 from analysis.readers._durations import wall_clock_seconds
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import (
@@ -56,8 +56,8 @@ _NUMBERS = frozenset(
 @register("novonix", kind="cycling", extensions=(".csv",), sniff=_sniff, version="1", priority=10)
 def read_novonix(path: Path, **_: Any) -> Parsed:
     """Novonix CSV export."""
-    lines, encoding = _text.head_lines(path, 256 * 1024)
-    marker = _text.find_header(lines, lambda ln: ln.strip() == "[Data]")
+    lines, encoding = _head.head_lines(path, 256 * 1024)
+    marker = _head.find_header(lines, lambda ln: ln.strip() == "[Data]")
     if marker is None or marker + 1 >= len(lines):
         raise ParseError(
             "no [Data] section", file=path, expected="a line '[Data]' followed by the header"

@@ -37,13 +37,13 @@ import pandas as pd
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from analysis import pipelines
 from analysis.readers import ParseError
 from labdb import models as m
-from labdb.provenance import analysis_version, code_commit, library_versions, sha256_of
+from labdb.provenance import library_versions
 from labdb.services.audit import audit
 from labdb.services.execution import Outcome, run_supervised
 from labdb.services.follow_on import cycling_curves, cycling_source, follow_on_jobs_request
@@ -59,9 +59,14 @@ from labdb.services.job_claims import (
     lease_duration,
     worker_name,
 )
-from labdb.services.job_queue import job_send, jobs_sweep
+from labdb.services.job_queue import jobs_sweep
+from labdb.services.job_requests import (  # noqa: F401 (the service's API, used from here)
+    cell_parameters,
+    job_request,
+    job_rerun,
+    validated_parameters,
+)
 from labdb.services.parsing import (
-    chosen_format,
     parsed_table_record,
     previous_table,
     read_data_file,
@@ -395,16 +400,6 @@ class OtherKinds:
 COMPANION_ANALYSIS = {"cycling": "cycling", "eis": "eis"}
 
 
-def cell_parameters(test_run: m.TestRun, kind: str) -> dict[str, Any]:
-    """The analysis parameters a run's cell states for a ``kind`` analysis: its area (cycling,
-    EIS) and whether it is a half or a full cell (cycling: which CE convention; EIS: whether
-    a reduction is a plating or a discharge)."""
-    cell = test_run.cell
-    if cell is None or kind not in {"cycling", "eis"}:
-        return {}
-    return {"area_cm2": cell.area_cm2, "cell_type": cell.kind}
-
-
 def _request_companion_jobs(job: m.AnalysisJob, kinds: list[str]) -> None:
     """The other tables of a mixed file get their own analysis (a file giving cycling and
     spectra gets a cycling job and an EIS job, each naming the file and its table), asked for
@@ -458,93 +453,3 @@ def _fail(job: m.AnalysisJob, message: str, timings: dict[str, float]) -> None:
         lease_expires_at=None,
     ):
         _audit_finish(str(job.pk), "analysis.failed")
-
-
-def job_rerun(
-    *, job: m.AnalysisJob, parameters: dict[str, Any], user: Any
-) -> tuple[m.AnalysisJob, bool]:
-    """Analyse the same file again with other parameters: ``(job, created)``, a new job unless
-    the same analysis was already asked for; old results stay."""
-    merged = {**job.parameters, **parameters}
-    return job_request(data_file=job.data_file, kind=job.kind, parameters=merged, user=user)
-
-
-def validated_parameters(kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    """``parameters`` checked by the ``kind`` pipeline, in its flat JSON form (defaults
-    filled in); ``ValidationError`` naming the parameter otherwise."""
-    try:
-        pipeline = pipelines.get(kind)
-    except ValueError as exc:
-        raise ValidationError({"kind": str(exc)}) from exc
-    try:
-        return pipeline.validate(parameters).to_dict()
-    except pipelines.ParameterError as exc:
-        raise ValidationError({"parameters": f"{kind} analysis: {exc}"}) from exc
-
-
-def job_request(
-    *,
-    data_file: m.DataFile,
-    kind: str,
-    parameters: dict[str, Any],
-    user: Any,
-    reader: str | None = None,
-    repeat: int | None = None,
-) -> tuple[m.AnalysisJob, bool]:
-    """The job analysing ``data_file`` as ``kind`` with ``parameters``, reading it with
-    ``reader`` (default: the file's current choice, :func:`chosen_format`; "" = detected):
-    ``(job, created)``, the existing one for the same file, kind, code version, parameters and
-    reader (the newest ``repeat`` of them, or exactly ``repeat`` when given), else a new queued
-    job (sent to a worker once the transaction commits) with ``repeat`` (default 0). Raises
-    ``ValidationError`` for an unknown kind or parameters the pipeline refuses."""
-    parameters = validated_parameters(kind, parameters)
-    key: dict[str, Any] = {
-        "data_file": data_file,
-        "kind": kind,
-        "analysis_version": analysis_version(),
-        "parameters_sha256": sha256_of(parameters),
-        "reader": chosen_format(data_file) if reader is None else reader,
-    }
-    if repeat is not None:
-        key["repeat"] = repeat
-    live = m.AnalysisJob.objects.filter(**key).exclude(status=m.AnalysisJob.Status.FAILED)
-    job = live.order_by("-repeat").first()
-    if job is not None:
-        return job, False
-    key.setdefault("repeat", 0)
-    try:
-        with transaction.atomic():
-            job = m.AnalysisJob.objects.create(
-                project=data_file.project,
-                parameters=parameters,
-                code_commit=code_commit(),
-                requested_by=user if getattr(user, "is_authenticated", False) else None,
-                **key,
-            )
-            details: dict[str, Any] = {
-                "kind": kind,
-                "parameters": parameters,
-                "file": data_file.sha256,
-            }
-            details["reader"] = key["reader"] or "detected"
-            if key["repeat"]:
-                details["repeat"] = key["repeat"]
-            audit(
-                project=data_file.project,
-                action="analysis.queued",
-                user=user,
-                target=job,
-                details=details,
-            )
-    except IntegrityError:
-        # a concurrent request created it first (or, while the idempotency key still covers
-        # failed jobs, the failed job holds the key): that job, not created by this call
-        same = m.AnalysisJob.objects.filter(**key)
-        return (same.exclude(status=m.AnalysisJob.Status.FAILED).first() or same.first()), False
-    job_id = str(job.pk)
-    transaction.on_commit(lambda: _enqueue(job_id))
-    return job, True
-
-
-def _enqueue(job_id: str) -> None:
-    job_send(job_id)

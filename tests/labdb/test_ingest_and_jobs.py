@@ -56,7 +56,7 @@ def run(demo: m.Project, demo_user: Any) -> m.TestRun:
 @pytest.fixture
 def held_in_queue(monkeypatch: pytest.MonkeyPatch) -> None:
     """New jobs stay queued (nothing is sent to a worker), so a test can drive them by hand."""
-    monkeypatch.setattr("labdb.services.jobs._enqueue", lambda job_id: None)
+    monkeypatch.setattr("labdb.services.job_requests._enqueue", lambda job_id: None)
 
 
 def register(run: m.TestRun, data: bytes, name: str = "cell.csv", **kw: Any) -> Any:
@@ -204,7 +204,7 @@ def test_sweep_requeues_expired_leases(
     run: m.TestRun, settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings.BLOB_DIR = tmp_path / "blobs"
-    monkeypatch.setattr("labdb.services.jobs._enqueue", lambda job_id: None)
+    monkeypatch.setattr("labdb.services.job_requests._enqueue", lambda job_id: None)
     job = register(run, bdf_csv(1)).job
     monkeypatch.undo()
     # a worker claimed it and died: the lease ran out

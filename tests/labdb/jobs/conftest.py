@@ -27,7 +27,7 @@ def blobs(settings: Any, tmp_path: Any) -> Any:
 @pytest.fixture
 def held_in_queue(monkeypatch: pytest.MonkeyPatch) -> None:
     """New jobs stay queued (nothing is sent to a worker), so a test can drive them by hand."""
-    monkeypatch.setattr("labdb.services.jobs._enqueue", lambda job_id, **kw: None)
+    monkeypatch.setattr("labdb.services.job_requests._enqueue", lambda job_id, **kw: None)
 
 
 def register(run: m.TestRun, data: bytes, name: str = "cell.csv", **kw: Any) -> Any:

@@ -156,7 +156,7 @@ def test_home_shows_running_jobs_and_alerts(
 ) -> None:
     from labdb.services.ingest import data_file_register
 
-    monkeypatch.setattr("labdb.services.jobs._enqueue", lambda job_id: None)
+    monkeypatch.setattr("labdb.services.job_requests._enqueue", lambda job_id: None)
     registered = data_file_register(
         test_run=run, chunks=[bdf_csv(1)], original_name="queued.csv", user=None, source="web"
     )
