@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from analysis.readers import ParseError, read
-from analysis.readers import _text as text_module
+from tests.analysis.readers.fast_path import assert_same, both_ways
 
 HEADER = (
     "Data_Point,Date_Time,Test_Time(s),Step_Time(s),Cycle_Index,Step_Index,Current(mA),"
@@ -53,20 +52,6 @@ def rows(date: str = "iso", n: int = 40, bad: dict[int, tuple[int, str]] | None 
             cells[column] = value
         lines.append(",".join(cells))
     return "\n".join(lines) + "\n"
-
-
-def both_ways(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
-    fast = read(path)
-    with monkeypatch.context() as patch:
-        patch.setattr(text_module, "header_names", lambda *a, **k: [])
-        general = read(path)
-    return fast, general
-
-
-def assert_same(fast: object, general: object) -> None:
-    pd.testing.assert_frame_equal(fast.table, general.table, check_exact=True)  # type: ignore[attr-defined]
-    assert fast.warnings == general.warnings  # type: ignore[attr-defined]
-    assert dict(fast.metadata) == dict(general.metadata)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("date", ["iso", "us"])

@@ -11,11 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from analysis.readers import _text as text_module
-from analysis.readers import read
+from tests.analysis.readers.fast_path import assert_same, fast_path_taken
+from tests.analysis.readers.fast_path import both_ways as read_both_ways
 
 HEADER = (
     "Rec#\tCyc#\tStep\tTest (Sec)\tStep (Sec)\tAmp-hr\tWatt-hr\tAmps\tVolts\tState\tES\tDPt Time"
@@ -50,29 +49,9 @@ def maccor(dates: list[str] | None = None, n: int = 30) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-fast_path_taken: list[bool] = []
-
-
 def both_ways(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
-    typed: list[bool] = []
-    plain = text_module.read_table
-
-    def spy(*args: object, **kwargs: object) -> object:
-        result = plain(*args, **kwargs)  # type: ignore[arg-type]
-        typed.append(bool(kwargs.get("column_types")))
-        return result
-
-    with monkeypatch.context() as patch:
-        patch.setattr(text_module, "read_table", spy)
-        fast = read(path)
-    fast_path_taken.clear()
-    fast_path_taken.extend(typed)  # [True]: the typed read succeeded; [False]: general path
-    with monkeypatch.context() as patch:
-        patch.setattr(text_module, "header_names", lambda *a, **k: [])
-        general = read(path)
-    pd.testing.assert_frame_equal(fast.table, general.table, check_exact=True)  # type: ignore[attr-defined]
-    assert fast.warnings == general.warnings  # type: ignore[attr-defined]
-    assert dict(fast.metadata) == dict(general.metadata)  # type: ignore[attr-defined]
+    fast, general = read_both_ways(path, monkeypatch)
+    assert_same(fast, general)
     return fast, general
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from analysis.readers import ParseError, read
-from analysis.readers import _text as text_module
+from tests.analysis.readers.fast_path import both_ways, fast_path_taken
 
 HEADER = (
     "Date and Time,Cycle Number,Step Type,Run Time (h),Step Time (h),Current (A),"
@@ -58,29 +58,6 @@ def novonix(quoted: bool, n: int = 30, bad: tuple[int, int, str] | None = None) 
     if quoted:
         lines[7:] = [f'"{line}"' for line in lines[7:]]
     return "\r\n".join(lines) + "\r\n"
-
-
-fast_path_taken: list[bool] = []
-
-
-def both_ways(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
-    typed: list[bool] = []
-    plain = text_module.read_table
-
-    def spy(*args: object, **kwargs: object) -> object:
-        result = plain(*args, **kwargs)  # type: ignore[arg-type]
-        typed.append(bool(kwargs.get("column_types")))
-        return result
-
-    with monkeypatch.context() as patch:
-        patch.setattr(text_module, "read_table", spy)
-        fast = read(path)
-    fast_path_taken.clear()
-    fast_path_taken.extend(typed)  # [True]: the typed read succeeded; [False]: general path
-    with monkeypatch.context() as patch:
-        patch.setattr(text_module, "header_names", lambda *a, **k: [])
-        general = read(path)
-    return fast, general
 
 
 @pytest.mark.parametrize("quoted", [True, False], ids=["lines-in-quotes", "plain"])
