@@ -6,7 +6,7 @@ summary in Python from every result of every run (a decade of a lab is 50,000 re
 run-metric columns each :class:`~labdb.models.AnalysisResult` stores when its job finishes
 (immutable thereafter, migration 0014), so nothing is denormalised and the provenance of every
 number stays its result (``CellMetrics.result``). The rules are those of ``cell_metrics``
-(tests/labdb/selectors/test_cell_summary.py checks both give the same numbers):
+(tests/labdb/statistics/cell_summary_checks.py, run by tests/labdb/test_demo.py, checks both give the same numbers):
 
 - each run's newest result of each kind (files removed from use left out);
 - the cell's main cycling result: a long-term cycling run (plating/stripping, galvanostatic)

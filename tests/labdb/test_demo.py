@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from analysis.simulate.study import demo_half_cell_ce
 from labdb import models as m
+from tests.labdb.statistics.cell_summary_checks import check_cell_summaries_on_the_demo_study
 
 MODELS = [
     m.Material,
@@ -73,7 +74,8 @@ def test_demo_data_goes_through_the_pipeline_and_answers_the_papers_questions(
     settings: Any, tmp_path: Any, capsys: Any
 ) -> None:
     """The simulated files are parsed and analysed like real data; the stored metrics show
-    the paper's story (Fig. 2, 3, 5, 6), and loading again adds nothing."""
+    the paper's story (Fig. 2, 3, 5, 6), loading again adds nothing, and the cell summaries
+    and /compare/ statistics equal the Python summary on the study."""
     settings.BLOB_DIR = tmp_path / "blobs"
     call_command("demo")
     assert "0 failed analyses" in capsys.readouterr().out
@@ -147,3 +149,7 @@ def test_demo_data_goes_through_the_pipeline_and_answers_the_papers_questions(
     call_command("demo")
     assert "(0 new)" in capsys.readouterr().out
     assert (m.DataFile.objects.count(), m.AnalysisJob.objects.count()) == before
+
+    # the database's cell summaries and the /compare/ statistics on this analysed study (then
+    # a re-analysis and a removed file): tests/labdb/statistics/cell_summary_checks.py
+    check_cell_summaries_on_the_demo_study()
