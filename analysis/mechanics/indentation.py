@@ -148,7 +148,7 @@ def _noise_aware_fit(
     fit_range: tuple[float, float],
     floor: float,
     target: float,
-) -> tuple[_Fit, float, FloatArray]:
+) -> tuple[_Fit, float, npt.NDArray[np.bool_]]:
     """The unloading fit over ``fit_range``, its low end lowered in steps of 0.1 of ``P_max``
     (never below ``floor``) while the stiffness's standard error exceeds ``target``. Returns
     the fit, the low end used and the mask of the points fitted."""
@@ -158,13 +158,14 @@ def _noise_aware_fit(
         lows.append(round(lows[-1] - 0.1, 9))
     if lows[-1] > floor + 1e-9:
         lows.append(floor)
-    found: tuple[_Fit, float, FloatArray] | None = None
+    found: tuple[_Fit, float, npt.NDArray[np.bool_]] | None = None
     for low in lows:
         sel = (up >= low * p_u) & (up <= hi * p_u)
         if sel.sum() < 4:
             continue
-        found = (_fit_unloading(uh[sel], up[sel], p_u), low, sel)
-        if found[0].stiffness_se <= target:
+        fit = _fit_unloading(uh[sel], up[sel], p_u)
+        found = (fit, low, sel)
+        if fit.stiffness_se <= target:
             break
     if found is None:
         raise ValueError(
