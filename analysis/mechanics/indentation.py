@@ -33,7 +33,10 @@ class IndentationResult:
     mN/nm (= 1e6 N/m), area in nm^2, hardness and reduced modulus in GPa, works in pJ
     (1 mN nm), ``*_percent`` in %. ``max_load_mN`` is the load where unloading starts (Oliver
     and Pharr's ``P_max``; after a depth-controlled hold it is below ``peak_load_mN``, the
-    largest load of the record) and ``max_depth_nm`` the depth there. ``residual_depth_nm`` is
+    largest load of the record) and ``max_depth_nm`` the depth there on the fitted unloading
+    curve. ``fit_range`` is the range of ``P / P_max`` fitted (widened on a noisy curve),
+    ``stiffness_se_percent`` the fit's relative standard error of the stiffness (E_r's is
+    about the same) and ``fit_residual_nm`` the residual sd of the depth. ``residual_depth_nm`` is
     the measured depth at the lowest load of the unloading segment when that load is within
     ``residual_load_fraction`` of zero (``residual_depth_source == "measured"``), otherwise
     ``h_f`` of the power-law fit (``"fit"``); ``fit_final_depth_nm`` is always the fit's
