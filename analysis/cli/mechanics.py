@@ -47,6 +47,11 @@ def register(sub: SubParsers) -> None:
         metavar=("LOW", "HIGH"),
         help="unloading fit range as fractions of the maximum load (default 0.5 1.0)",
     )
+    p.add_argument(
+        "--fit-floor",
+        type=float,
+        help="lowest fraction the fit range is widened to on a noisy curve (0.2; LOW: never)",
+    )
     p.add_argument("--epsilon", type=float, help="tip geometry factor (0.75)")
     p.add_argument("--beta", type=float, help="tip shape correction (1.0)")
     p.add_argument(
@@ -143,6 +148,7 @@ def _indentation(args: argparse.Namespace) -> int:
     params = given(
         args,
         fit_range="fit_range",
+        fit_floor="fit_floor",
         epsilon="epsilon",
         beta="beta",
         area_coefficients="area_coefficients",
@@ -162,6 +168,8 @@ def _indentation(args: argparse.Namespace) -> int:
             f"eta_IT {r.eta_IT_percent:.3g} %, C_IT {r.creep_C_IT_percent:.3g} %, "
             f"R_IT {r.relaxation_R_IT_percent:.3g} %, drift {r.drift_rate_nm_per_s:.3g} nm/s "
             f"({r.drift_source})",
+            f"  unloading fit {r.fit_range[0]:g}-{r.fit_range[1]:g} of P, stiffness standard "
+            f"error {r.stiffness_se_percent:.2g} %",
         ]
     if len(result.detail.indents) > 1:
         s = result.summary

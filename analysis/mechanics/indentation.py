@@ -33,7 +33,10 @@ class IndentationResult:
     mN/nm (= 1e6 N/m), area in nm^2, hardness and reduced modulus in GPa, works in pJ
     (1 mN nm), ``*_percent`` in %. ``max_load_mN`` is the load where unloading starts (Oliver
     and Pharr's ``P_max``; after a depth-controlled hold it is below ``peak_load_mN``, the
-    largest load of the record) and ``max_depth_nm`` the depth there. ``residual_depth_nm`` is
+    largest load of the record) and ``max_depth_nm`` the depth there on the fitted unloading
+    curve. ``fit_range`` is the range of ``P / P_max`` fitted (widened on a noisy curve),
+    ``stiffness_se_percent`` the fit's relative standard error of the stiffness (E_r's is
+    about the same) and ``fit_residual_nm`` the residual sd of the depth. ``residual_depth_nm`` is
     the measured depth at the lowest load of the unloading segment when that load is within
     ``residual_load_fraction`` of zero (``residual_depth_source == "measured"``), otherwise
     ``h_f`` of the power-law fit (``"fit"``); ``fit_final_depth_nm`` is always the fit's
@@ -56,6 +59,8 @@ class IndentationResult:
     fit_final_depth_nm: float
     fit_points: int
     fit_range: tuple[float, float]
+    stiffness_se_percent: float
+    fit_residual_nm: float
     fit_load_range_mN: tuple[float, float]
     epsilon: float
     beta: float
@@ -95,30 +100,82 @@ def contact_area_nm2(
     return float(sum(c * h ** (2.0 / 2**i) for i, c in enumerate(coefficients)))
 
 
-def _fit_unloading(fh: FloatArray, fp: FloatArray, p_u: float, h_max: float, hf0: float) -> Any:
-    from scipy.optimize import curve_fit
+@dataclass(frozen=True)
+class _Fit:
+    """``h = h_f + c (P / P_max)^n`` (``n = 1 / m``) fitted to unloading points, with the
+    relative standard error of ``S = P_max / (c n)`` and the residual sd of the depth."""
 
-    def model(x: FloatArray, alpha: float, m: float, hf: float) -> FloatArray:
-        return np.asarray(alpha * np.clip(x - hf, 1e-12, None) ** m, dtype=float)
+    hf: float
+    c: float
+    n: float
+    points: int
+    stiffness_se: float
+    residual_nm: float
 
-    upper_hf = float(fh.min()) - 1e-9 * max(h_max, 1.0)
-    m0 = 1.5
-    hf0 = min(hf0, upper_hf - 1e-9)
-    alpha0 = p_u / max(h_max - hf0, 1e-9) ** m0
-    try:
-        popt, _ = curve_fit(
-            model,
-            fh,
-            fp,
-            p0=(alpha0, m0, hf0),
-            bounds=((0.0, 1.0, -np.inf), (np.inf, 4.0, upper_hf)),
-            maxfev=20000,
-        )
-    except RuntimeError as exc:
+
+def _fit_unloading(fh: FloatArray, fp: FloatArray, p_u: float) -> _Fit:
+    """Least squares in depth (the noisy channel) of ``h = h_f + c x^n``, ``x = P / P_max``:
+    for each exponent ``n`` in [0.25, 1] (``m`` in [1, 4]) ``h_f`` and ``c`` are linear, so
+    only ``n`` is searched (variable projection); the standard error of the stiffness comes
+    from the Jacobian ``[1, x^n, c x^n ln x]`` with the residual variance."""
+    from scipy.optimize import minimize_scalar
+
+    x = fp / p_u
+    lx = np.log(np.clip(x, 1e-300, None))
+
+    def solve(n: float) -> tuple[FloatArray, float]:
+        design = np.column_stack([np.ones_like(x), np.exp(n * lx)])
+        coef, *_ = np.linalg.lstsq(design, fh, rcond=None)
+        return coef, float(np.sum((design @ coef - fh) ** 2))
+
+    best = minimize_scalar(
+        lambda n: solve(n)[1], bounds=(0.25, 1.0), method="bounded", options={"xatol": 1e-7}
+    )
+    n = float(best.x)
+    (hf, c), rss = solve(n)
+    if not c > 0:
+        raise ValueError("the unloading curve does not rise with the load (power-law fit)")
+    xn = np.exp(n * lx)
+    jac = np.column_stack([np.ones_like(x), xn, c * xn * lx])
+    var = rss / max(len(x) - 3, 1)
+    cov = var * np.linalg.pinv(jac.T @ jac)
+    grad = np.array([0.0, 1.0 / c, 1.0 / n])  # d ln(c n) / d(h_f, c, n)
+    se = float(np.sqrt(max(grad @ cov @ grad, 0.0)))
+    return _Fit(float(hf), float(c), n, len(x), se, float(np.sqrt(var)))
+
+
+def _noise_aware_fit(
+    uh: FloatArray,
+    up: FloatArray,
+    p_u: float,
+    fit_range: tuple[float, float],
+    floor: float,
+    target: float,
+) -> tuple[_Fit, float, npt.NDArray[np.bool_]]:
+    """The unloading fit over ``fit_range``, its low end lowered in steps of 0.1 of ``P_max``
+    (never below ``floor``) while the stiffness's standard error exceeds ``target``. Returns
+    the fit, the low end used and the mask of the points fitted."""
+    lo, hi = fit_range
+    lows = [lo]
+    while lows[-1] - 0.1 >= floor - 1e-9:
+        lows.append(round(lows[-1] - 0.1, 9))
+    if lows[-1] > floor + 1e-9:
+        lows.append(floor)
+    found: tuple[_Fit, float, npt.NDArray[np.bool_]] | None = None
+    for low in lows:
+        sel = (up >= low * p_u) & (up <= hi * p_u)
+        if sel.sum() < 4:
+            continue
+        fit = _fit_unloading(uh[sel], up[sel], p_u)
+        found = (fit, low, sel)
+        if fit.stiffness_se <= target:
+            break
+    if found is None:
         raise ValueError(
-            f"the power-law fit of the unloading curve did not converge: {exc}"
-        ) from exc
-    return popt
+            f"fewer than 4 unloading points between {lows[-1]:g} and {hi:g} of the load where "
+            "unloading starts (is there an unloading segment?)"
+        )
+    return found
 
 
 def oliver_pharr(
@@ -127,6 +184,8 @@ def oliver_pharr(
     time_s: npt.ArrayLike | None = None,
     *,
     fit_range: tuple[float, float] = (0.5, 1.0),
+    fit_floor: float = 0.2,
+    max_stiffness_se_percent: float = 0.3,
     epsilon: float = 0.75,
     beta: float = 1.0,
     area_coefficients: Sequence[float] = BERKOVICH_AREA,
@@ -147,12 +206,25 @@ def oliver_pharr(
     (Oliver & Pharr 1992, J. Mater. Res. 7, 1564):
 
     * unloading starts at the end of the hold at the top, load- or depth-controlled
-      (:mod:`analysis.mechanics.indentation_history`); ``P_max`` is the load there and
-      ``h_max`` the depth there;
+      (:mod:`analysis.mechanics.indentation_history`); ``P_max`` is the load there;
     * the unloading points with ``fit_range[0] <= P / P_max <= fit_range[1]`` (default the
-      upper half) are fitted with ``P = alpha (h - h_f)^m``;
-    * contact stiffness ``S = dP/dh`` of the fit at ``h_max``:
-      ``alpha m (h_max - h_f)^(m - 1)``;
+      upper half) are fitted with the power law ``P = alpha (h - h_f)^m``, written
+      ``h = h_f + c (P / P_max)^(1/m)`` and fitted by least squares **in depth**, the channel
+      that carries the noise (variable projection: ``h_f`` and ``c`` are linear for each
+      exponent, ``m`` is searched in [1, 4]);
+    * **noise-aware range**: the relative standard error of ``S`` from the fit (its Jacobian
+      and the residual variance: ``stiffness_se_percent``) grows as the depth noise over
+      ``sqrt(points)`` and the fitted depth span; while it exceeds
+      ``max_stiffness_se_percent`` (default 0.3 %, so that three standard errors stay within
+      1 %), the low end of the range is lowered by 0.1 ``P_max`` at a time, never below
+      ``fit_floor`` (default 0.2). ``fit_range`` reports the range used. Assumption: the
+      unloading is one power law down to ``fit_floor`` (elastic unloading of a homogeneous
+      film; Oliver & Pharr 2004 discuss the choice); a clean curve keeps the upper half, a
+      noisy one trades that assumption for a smaller scatter. Set ``fit_floor`` to
+      ``fit_range[0]`` to keep the range as given;
+    * ``h_max`` is the fitted curve's depth at ``P_max`` (``h_f + c``), not the one noisy point
+      there, and the contact stiffness ``S = dP/dh`` of the fit there:
+      ``P_max m / c = alpha m (h_max - h_f)^(m - 1)``;
     * contact depth ``h_c = h_max - epsilon P_max / S`` (``epsilon = 0.75``, paraboloid);
     * contact area ``A(h_c)`` by :func:`contact_area_nm2` (Berkovich ``24.5 h_c^2``);
     * hardness ``H = P_max / A``; reduced modulus ``E_r = sqrt(pi) S / (2 beta sqrt(A))``;
@@ -186,6 +258,8 @@ def oliver_pharr(
     lo, hi = fit_range
     if not 0 <= lo < hi <= 1:
         raise ValueError(f"fit_range must satisfy 0 <= low < high <= 1, found {fit_range}")
+    if not 0 <= fit_floor < hi:
+        raise ValueError(f"fit_floor must be in [0, {hi:g}), found {fit_floor}")
     if float(np.max(p)) <= 0:
         raise ValueError("the load never rises above zero")
     h = h - frame_compliance_nm_per_mN * p
@@ -205,25 +279,23 @@ def oliver_pharr(
     elif drift_rate_nm_per_s:
         raise ValueError("a drift correction needs a time column (time_s)")
     us, ue, hs = seg.unload_start, seg.unload_end, seg.hold_start
-    p_u, h_max = float(p[us]), float(h[us])
+    p_u = float(p[us])
     if p_u <= 0:
         raise ValueError("the load where unloading starts is not positive")
     uh, up = h[us : ue + 1], p[us : ue + 1]
     lowest = int(np.argmin(up))
     measured = bool(up[lowest] <= residual_load_fraction * p_u)
     residual = float(uh[lowest])
-    sel = (up >= lo * p_u) & (up <= hi * p_u)
-    if sel.sum() < 4:
-        raise ValueError(
-            f"only {int(sel.sum())} unloading points between {lo:g} and {hi:g} of the "
-            "load where unloading starts; expected at least 4 (is there an unloading segment?)"
-        )
-    fh, fp = uh[sel], up[sel]
-    hf0 = min(residual if measured else 0.0, float(fh.min()) - 1e-6 * max(h_max, 1.0))
-    alpha, m, hf = (float(v) for v in _fit_unloading(fh, fp, p_u, h_max, hf0))
+    fit, lo, sel = _noise_aware_fit(
+        uh, up, p_u, (lo, hi), min(fit_floor, lo), max_stiffness_se_percent / 100.0
+    )
+    fp = up[sel]
+    hf, m = fit.hf, 1.0 / fit.n
+    alpha = p_u / fit.c**m
     if not measured:
         residual = hf
-    stiffness = alpha * m * (h_max - hf) ** (m - 1.0)
+    h_max = hf + fit.c  # the fitted curve at P_max, not the one noisy point there
+    stiffness = p_u / (fit.c * fit.n)
     hc = h_max - epsilon * p_u / stiffness
     if hc <= 0:
         raise ValueError(f"contact depth {hc:.3g} nm is not positive; check the unloading data")
@@ -255,6 +327,8 @@ def oliver_pharr(
         fit_final_depth_nm=hf,
         fit_points=int(sel.sum()),
         fit_range=(float(lo), float(hi)),
+        stiffness_se_percent=100.0 * fit.stiffness_se,
+        fit_residual_nm=fit.residual_nm,
         fit_load_range_mN=(float(fp.min()), float(fp.max())),
         epsilon=float(epsilon),
         beta=float(beta),

@@ -55,6 +55,14 @@ class IndentationParams(Params):
     fit_range: tuple[float, float] = param(
         (0.5, 1.0), doc="unloading fit range as fractions of the maximum load"
     )
+    fit_floor: float = param(
+        0.2, doc="lowest fraction of the maximum load the fit range is widened to when noisy"
+    )
+    max_stiffness_se_percent: float = param(
+        0.3,
+        unit="%",
+        doc="the fit range is widened while the stiffness's standard error exceeds this",
+    )
     epsilon: float = param(0.75, doc="Oliver-Pharr geometry factor (0.75 for a Berkovich tip)")
     beta: float = param(1.0, doc="tip-shape correction of the stiffness (1.034 for Berkovich)")
     area_coefficients: tuple[float, ...] = param(
@@ -135,6 +143,8 @@ def run_indentation(
         table["load_mN"],
         table.get("time_s"),
         fit_range=params.fit_range,
+        fit_floor=params.fit_floor,
+        max_stiffness_se_percent=params.max_stiffness_se_percent,
         epsilon=params.epsilon,
         beta=params.beta,
         area_coefficients=params.area_coefficients,

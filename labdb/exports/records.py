@@ -1,7 +1,8 @@
 """The set of records an export covers, gathered from a root record or a whole project.
 
 Upstream is everything a record was made from (lots, formulation versions, batch, cell, run,
-protocol, instrument, raw file, parsed table, analysis). Downstream is everything that depends on
+protocol, instrument, raw file, parsed table, analysis, and for a dQ/dV analysis that read a
+cycling result's stored curves, that result). Downstream is everything that depends on
 it; an export of a lot, a cell, a test run or a data file (and of a material, instrument or
 protocol) includes its downstream records and, so that each of those is explained, their upstream.
 A project covers every record of the project.
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 from django.db.models import Model, Q
 
 from labdb import models as m
+from labdb.services.follow_on import cycling_result_used, jobs_reusing
 
 M = TypeVar("M", bound=Model)
 
@@ -101,6 +103,7 @@ def _parents(obj: Model) -> Iterator[Model | None]:
     elif isinstance(obj, m.AnalysisJob):
         yield obj.data_file
         yield obj.parsed_table
+        yield cycling_result_used(obj)  # a dQ/dV run that read a cycling result's curves
     elif isinstance(obj, m.AnalysisResult):
         yield obj.job
 
@@ -134,6 +137,8 @@ def _children(obj: Model) -> Iterable[Model]:
         return obj.jobs.all()
     if isinstance(obj, m.AnalysisJob):
         return m.AnalysisResult.objects.filter(job=obj)
+    if isinstance(obj, m.AnalysisResult):
+        return jobs_reusing(obj)
     if isinstance(obj, (m.Instrument, m.TestProtocol)):
         return obj.runs.all()
     return []

@@ -18,7 +18,8 @@ A dQ/dV job does not run the cycling analysis again when the file's cycling resu
 stored (:func:`cycling_source`): it reads that result's ``profiles`` series and
 ``half_cycles`` table (verified blobs) instead of reading the file and segmenting it again,
 and names them in its ``input_sha256`` and its ``analysis.succeeded`` audit entry
-(``cycling_job``). The result is the same as recomputing (``manage.py reproduce`` of a dQ/dV
+(``cycling_job``): :func:`cycling_result_used` and :func:`jobs_reusing` read that entry back
+(the PROV export links the dQ/dV run to the cycling result it used). The result is the same as recomputing (``manage.py reproduce`` of a dQ/dV
 job recomputes from the raw file and compares). Without such a result (a dQ/dV asked for with
 other options, a cycling result of other code), the job reads the file and analyses it whole.
 """
@@ -198,3 +199,38 @@ def cycling_curves(source: CyclingSource | None) -> CyclingCurves | None:
     except (BlobCorrupt, OSError, ValueError):
         return None
     return cv.CyclingCurves(profiles, half_cycles, source.warnings)
+
+
+def cycling_result_used(job: m.AnalysisJob) -> m.AnalysisResult | None:
+    """The stored cycling result whose curves the ``dqdv`` ``job`` read instead of the file,
+    as its ``analysis.succeeded`` audit entry names it (``cycling_job``); None when it read
+    the file (or is not a dQ/dV job)."""
+    if job.kind != "dqdv":
+        return None
+    entry = (
+        m.HistoryEntry.objects.filter(
+            record_type="analysisjob",
+            record_id=job.pk,
+            action="analysis.succeeded",
+            changes__has_key="cycling_job",
+        )
+        .order_by("-at")
+        .values_list("changes", flat=True)
+        .first()
+    )
+    if entry is None:
+        return None
+    return m.AnalysisResult.objects.filter(pk=entry["cycling_job"]).first()
+
+
+def jobs_reusing(result: m.AnalysisResult) -> list[m.AnalysisJob]:
+    """The ``dqdv`` jobs that read the curves of the cycling ``result`` (the inverse of
+    :func:`cycling_result_used`)."""
+    if result.kind != "cycling":
+        return []
+    ids = m.HistoryEntry.objects.filter(
+        record_type="analysisjob",
+        action="analysis.succeeded",
+        changes__cycling_job=str(result.pk),
+    ).values_list("record_id", flat=True)
+    return list(m.AnalysisJob.objects.filter(pk__in=list(ids), kind="dqdv"))

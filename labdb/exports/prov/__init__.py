@@ -24,7 +24,8 @@ Agents
     ``labdb:software/labdb-analysis/<version>`` and ``labdb:software/<parser>/<version>``.
 Relations
     used, wasGeneratedBy, wasDerivedFrom (formulation from its lots, carrying the role and mass
-    fraction), wasRevisionOf, wasInformedBy (consecutive process steps), wasAssociatedWith
+    fraction; a result from its parsed table, and a dQ/dV result also from the cycling result
+    whose stored curves its run read, which that run ``used`` with the role ``cycling curves``), wasRevisionOf, wasInformedBy (consecutive process steps), wasAssociatedWith
     (operators, instruments with the protocol as plan, software) and wasAttributedTo (who
     registered a file or created a record).
 

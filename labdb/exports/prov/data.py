@@ -8,9 +8,17 @@ from prov.constants import PROV_ROLE
 from labdb import models as m
 from labdb.exports.prov.agents import _AgentBuilder
 from labdb.exports.prov.terms import _attrs, _q, record_id
+from labdb.services.follow_on import cycling_result_used
 
 
 class _DataRecords(_AgentBuilder):
+    def reused(self, j: m.AnalysisJob) -> m.AnalysisResult | None:
+        """The cycling result whose stored curves the dQ/dV run ``j`` read (looked up once)."""
+        cache: dict[object, m.AnalysisResult | None] = self.__dict__.setdefault("_reused", {})
+        if j.pk not in cache:
+            cache[j.pk] = cycling_result_used(j)
+        return cache[j.pk]
+
     def test_run(self, r: m.TestRun) -> None:
         a = self.doc.activity(
             record_id(r),
@@ -104,6 +112,9 @@ class _DataRecords(_AgentBuilder):
         self.doc.used(a, record_id(j.data_file), other_attributes={PROV_ROLE: "raw data"})
         if j.parsed_table_id:
             self.doc.used(a, record_id(j.parsed_table), other_attributes={PROV_ROLE: "table"})
+        cycling = self.reused(j)
+        if cycling is not None:  # its profiles and half-cycles instead of the file's table
+            self.doc.used(a, record_id(cycling), other_attributes={PROV_ROLE: "cycling curves"})
         self.doc.wasAssociatedWith(a, self.software("labdb-analysis", j.analysis_version))
         requester = self.user(j.requested_by)
         if requester is not None:
@@ -126,3 +137,6 @@ class _DataRecords(_AgentBuilder):
         self.doc.wasGeneratedBy(e, record_id(job), r.created_at)
         source = job.parsed_table if job.parsed_table_id else job.data_file
         self.doc.wasDerivedFrom(e, record_id(source), record_id(job))
+        cycling = self.reused(job)
+        if cycling is not None:
+            self.doc.wasDerivedFrom(e, record_id(cycling), record_id(job))

@@ -140,9 +140,12 @@ def test_the_indentation_pipeline_reports_iso_14577_quantities_from_a_file(
     assert out["relaxation_R_IT_percent"] == pytest.approx(15.0, abs=0.5)
     assert out["eta_IT_percent"] == pytest.approx(truth.eta_IT_percent, rel=0.02)
     assert out["drift_source"] == "hold"
-    assert out["fit_range"] == [0.5, 1.0]
+    # 0.2 nm of noise on PVDF's 84 nm of elastic recovery: the range is widened (noise-aware)
+    low, high = out["fit_range"]
+    assert 0.2 <= low < 0.5 and high == 1.0
+    assert out["stiffness_se_percent"] <= 0.3 or low == 0.2
     lo, hi = out["fit_load_range_mN"]
-    assert lo >= 0.5 * out["max_load_mN"] - 1e-3 and hi <= out["max_load_mN"] + 1e-3
+    assert lo >= low * out["max_load_mN"] - 1e-3 and hi <= out["max_load_mN"] + 1e-3
 
 
 def test_the_indentation_modulus_follows_from_poissons_ratio() -> None:

@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from prov.constants import PROV_ATTR_ENTITY, PROV_ROLE
+from prov.model import ProvDocument
 
 from analysis import pipelines
 from analysis.simulate.voltammetry import Phase, incremental_capacity_table
 from analysis.simulate.writers.bdf import write_bdf
 from labdb import models as m
+from labdb.exports.prov import provenance_document, record_id, serialize
 from labdb.provenance import sha256_of
 from labdb.services.follow_on import _same_curves
 from labdb.services.ingest import data_file_register
@@ -241,6 +244,51 @@ def test_without_a_matching_cycling_result_the_dqdv_job_analyses_the_file(
     entry = m.HistoryEntry.objects.get(action="analysis.succeeded", record_id=job.pk)
     assert "cycling_job" not in entry.changes
     assert sha256_of(_recomputed(job)) == job.output_sha256
+    # and its provenance names no cycling result: it read the file's table
+    assert not _cycling_edges(provenance_document(job.result), job, cycling.result)
+
+
+def _cycling_edges(
+    doc: ProvDocument, job: m.AnalysisJob, cycling: m.AnalysisResult
+) -> set[tuple[str, str, str]]:
+    """The Usage and Derivation statements of the PROV document (read back from its PROV-JSON)
+    that tie the dQ/dV run ``job`` or its result to the ``cycling`` result."""
+    again = ProvDocument.deserialize(content=serialize(doc, "prov-json"), format="json")
+    out = set()
+    for r in again.get_records():
+        if not r.is_relation():
+            continue
+        args = [str(v) for _, v in r.formal_attributes if v is not None]
+        kind = r.get_type().localpart
+        if kind in ("Usage", "Derivation") and args[1] == record_id(cycling):
+            out.add((kind, args[0], args[2] if kind == "Derivation" else ""))
+    assert all(a in (record_id(job), record_id(job.result)) for _, a, _ in out)
+    return out
+
+
+def test_the_provenance_of_a_reusing_dqdv_result_names_the_cycling_result(
+    half_dqdv: tuple[m.AnalysisJob, m.TestRun, bytes],
+) -> None:
+    cycling, run, _ = half_dqdv
+    (job,) = m.AnalysisJob.objects.filter(data_file__test_run=run, kind="dqdv")
+    doc = provenance_document(job.result)
+    ids = {str(r.identifier) for r in doc.get_records() if r.is_element()}
+    assert record_id(cycling.result) in ids  # the cycling result is part of its upstream
+    assert _cycling_edges(doc, job, cycling.result) == {
+        ("Usage", record_id(job), ""),  # the run used the stored curves
+        ("Derivation", record_id(job.result), record_id(job)),  # the result came from them
+    }
+    usage = next(
+        r
+        for r in doc.get_records()
+        if r.is_relation()
+        and r.get_type().localpart == "Usage"
+        and str(dict(r.formal_attributes)[PROV_ATTR_ENTITY]) == record_id(cycling.result)
+    )
+    assert [str(v) for v in usage.get_attribute(PROV_ROLE)] == ["cycling curves"]
+    # the cycling file's whole export has the same edges, once
+    whole = provenance_document(job.data_file)
+    assert _cycling_edges(whole, job, cycling.result) == _cycling_edges(doc, job, cycling.result)
 
 
 def test_only_cycling_parameters_that_give_the_same_curves_are_reused() -> None:
