@@ -147,20 +147,29 @@ def _run_eis(args: argparse.Namespace) -> int:
     for s in result.summary["details"]:
         fit = s["fit"]
         params = ", ".join(f"{k}={v:.4g}" for k, v in fit["parameters"].items() if v is not None)
-        labels = s["labels"]
-        where = ""
-        if "state" in labels:  # an in-situ spectrum of a mixed file
-            charge = labels.get("half_cycle_charge_ah")
-            where = f" [{labels['state']}" + (
-                f", {charge * 1000:.4g} mAh into half-cycle {labels.get('half_cycle')}]"
-                if charge
-                else "]"
-            )
         lines.append(
-            f"spectrum {s['spectrum']}{where}: {fit['circuit']}: {params} "
+            f"{_name(s['spectrum'], s['labels'])}: {fit['circuit']}: {params} "
             f"(chi2 {fit['chi_square']:.3g})"
         )
     return finish(args, source, result, lines)
+
+
+def _name(spectrum: int, labels: dict[str, Any]) -> str:
+    """``spectrum N (cycle C, sequence S) [state, x mAh into half-cycle h]``: the labels the
+    file records (cycle and sequence only when a file holds several, the state for an in-situ
+    spectrum of a mixed file)."""
+    name = f"spectrum {spectrum}"
+    ids = [f"{k} {labels[k]}" for k in ("cycle", "sequence") if labels.get(k) is not None]
+    if ids and (labels.get("sequence") is not None or labels.get("cycle")):
+        name += f" ({', '.join(ids)})"
+    if "state" in labels:
+        charge = labels.get("half_cycle_charge_ah")
+        name += f" [{labels['state']}" + (
+            f", {charge * 1000:.4g} mAh into half-cycle {labels.get('half_cycle')}]"
+            if charge
+            else "]"
+        )
+    return name
 
 
 def _part(args: argparse.Namespace, key: str) -> tuple[int, list[dict[str, Any]]]:
@@ -184,7 +193,7 @@ def _run_kk(args: argparse.Namespace) -> int:
     for e in parts:
         verdict = "valid" if e["valid"] else "NOT valid"
         print(
-            f"spectrum {e['spectrum']}: M={e['M']} mu={e['mu']:.3f} {verdict} "
+            f"{_name(e['spectrum'], e)}: M={e['M']} mu={e['mu']:.3f} {verdict} "
             f"(max residual {e['max_relative_residual']:.2%}, "
             f"{e['worst_residual_over_limit']:.2f} x its noise-aware limit)"
         )
@@ -200,7 +209,7 @@ def _run_drt(args: argparse.Namespace) -> int:
         return 0
     for e in parts:
         if "r_inf_ohm" not in e:
-            print(f"spectrum {e['spectrum']}: too few points for a DRT")
+            print(f"{_name(e['spectrum'], e)}: too few points for a DRT")
             continue
         peaks = ", ".join(
             f"tau={p['tau_s']:.3g}s R={p['resistance_ohm']:.3g}ohm" for p in e["peaks"]
@@ -208,7 +217,7 @@ def _run_drt(args: argparse.Namespace) -> int:
         ind = e.get("inductance_h")
         inductance = f", L={ind:.3g} H" if ind is not None else ""
         print(
-            f"spectrum {e['spectrum']}: R_inf={e['r_inf_ohm']:.4g} ohm{inductance}, "
+            f"{_name(e['spectrum'], e)}: R_inf={e['r_inf_ohm']:.4g} ohm{inductance}, "
             f"lambda={e['regularization']:.2g} ({e['regularization_choice']}); peaks: {peaks}"
         )
     return 0

@@ -119,7 +119,8 @@ class EISSpectrumFilter(df.FilterSet):
 
 def drt_rows(fits: QuerySet[m.EISSpectrumFit]) -> list[dict[str, Any]]:
     """The DRT of each spectrum in long form: one row per (spectrum, tau) with gamma and the
-    spectrum's R_inf, L and regularisation (the same for every tau of a spectrum)."""
+    spectrum's labels (cycle, sequence, half-cycle, state, time), R_inf, L and regularisation
+    (the same for every tau of a spectrum)."""
     rows: list[dict[str, Any]] = []
     for fit in fits.select_related("result"):
         drt = fit.drt or {}
@@ -128,8 +129,11 @@ def drt_rows(fits: QuerySet[m.EISSpectrumFit]) -> list[dict[str, Any]]:
                 {
                     "result": str(fit.result.job_id),
                     "spectrum": fit.spectrum,
+                    "cycle": fit.cycle,
                     "sequence": fit.sequence,
+                    "half_cycle": fit.half_cycle,
                     "state": fit.state,
+                    "time_second": fit.time_second,
                     "tau_s": tau,
                     "gamma_ohm": gamma,
                     "r_inf_ohm": drt.get("r_inf_ohm"),
@@ -146,8 +150,11 @@ class DRTRowSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
     result = serializers.CharField()
     spectrum = serializers.IntegerField()
+    cycle = serializers.IntegerField(allow_null=True)
     sequence = serializers.IntegerField(allow_null=True)
+    half_cycle = serializers.IntegerField(allow_null=True)
     state = serializers.CharField()
+    time_second = serializers.FloatField(allow_null=True)
     tau_s = serializers.FloatField()
     gamma_ohm = serializers.FloatField()
     r_inf_ohm = serializers.FloatField(allow_null=True)

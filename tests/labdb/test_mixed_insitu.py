@@ -157,6 +157,10 @@ def _api_filters_spectra_and_exports_their_drt(
     ).content.decode()
     table = list(csv.DictReader(io.StringIO(series)))
     assert {int(r["spectrum"]) for r in table} == set(range(11))
+    # the series labels travel with the exported DRT
+    labels = {(r["sequence"], r["half_cycle"], r["state"]) for r in table}
+    assert ("1", "1", "plating") in labels and ("11", "2", "stripping") in labels
+    assert {r["regularization_choice"] for r in table} == {"series"}
 
 
 def _fig5_on_the_cell_page_and_compare_from_stored_results(

@@ -5,6 +5,7 @@ written as one mixed EC-Lab file (whose tagging is checked on the real biol.mpr)
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 
 from analysis import pipelines
+from analysis.__main__ import main
 from analysis.eis.insitu_link import cycling_start_unix, eis_start_unix, link_spectra
 from analysis.readers import read
 from analysis.simulate.eis import insitu_series
@@ -169,3 +171,22 @@ def test_a_start_time_with_a_time_zone_is_refused() -> None:
     with pytest.raises(ValueError, match="eis_start: expected a date and time"):
         pipelines.get("eis").validate({"eis_start": "4 March"})
     assert pipelines.get("eis").validate({"eis_start": "2024-03-04T09:00:00"}).eis_start
+
+
+def test_kk_and_drt_command_lines_keep_each_spectrum_s_labels(
+    run: tuple[Path, list[Path], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``kk`` and ``drt`` on the mixed file: the JSON and the text name each spectrum's cycle,
+    sequence, state and charge, and the DRT of the series shares one lambda."""
+    mixed = str(run[2])
+    assert main(["drt", mixed, "--json"]) == 0
+    spectra = json.loads(capsys.readouterr().out)["spectra"]
+    assert [s["sequence"] for s in spectra] == list(range(1, 12))
+    assert [s["state"] for s in spectra] == ["reduction"] * 6 + ["oxidation"] * 5
+    assert {s["regularization_choice"] for s in spectra} == {"series"}
+    assert len({s["regularization"] for s in spectra}) == 1
+    for command in ("drt", "kk"):
+        assert main([command, mixed]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0].startswith("spectrum 0 (cycle 0, sequence 1) [reduction, "), lines[0]
+        assert lines[10].startswith("spectrum 10 (cycle 0, sequence 11) [oxidation, "), lines[10]

@@ -72,6 +72,39 @@ def test_schoenleber_style_noise_is_accepted_and_drift_is_not(seed: int) -> None
     assert not lin_kk(f, drifting).valid
 
 
+def _schoenleber_circuit(f: np.ndarray, r2_growth: np.ndarray | float = 1.0) -> np.ndarray:
+    """The circuit of Schoenleber et al. 2014 as ImpedanceFitter reproduces it (its LinKK
+    example): R0 = 100 ohm, R1 = 200 ohm || C1 = 0.8 uF, R2 = 500 ohm || an infinite Warburg
+    Aw (1 - j) / sqrt(w), Aw = 1 / (4e-4 sqrt 2); 1e-5..1e5 Hz, 10 points per decade."""
+    w = 2 * np.pi * f
+    warburg = (1 - 1j) / (4e-4 * np.sqrt(2) * np.sqrt(w))
+    return 100 + 200 / (1 + 1j * w * 200 * 0.8e-6) + 1 / (1 / (500 * r2_growth) + 1 / warburg)
+
+
+@pytest.mark.parametrize("fit_type", ["complex", "real", "imag"])
+def test_schoenleber_example_circuit(fit_type: str) -> None:
+    f = np.logspace(-5, 5, 100)
+    z = _schoenleber_circuit(f)
+    exact = lin_kk(f, z, fit_type=fit_type)
+    # noise-free: mu never falls below c, every M up to max_m is kept, residuals ~1e-5
+    assert exact.valid and exact.n_rc == 50 and exact.mu > 0.85
+    assert exact.max_residual < (1e-3 if fit_type == "imag" else 1e-4)
+    rng = np.random.default_rng(0)
+    for sigma in (0.001, 0.01):
+        noise = sigma * (rng.standard_normal(f.size) + 1j * rng.standard_normal(f.size))
+        noisy = lin_kk(f, z + np.abs(z) * noise)
+        assert noisy.valid and noisy.n_rc < 50
+        assert noisy.noise_relative == pytest.approx(sigma, rel=0.3)
+    # the same cell drifting: R2 grows 50 % during the sweep (high to low frequency; 20 % at
+    # 0.3 % noise is flagged in 2 draws of 6: a drift is found when it beats the noise)
+    growth = 1 + 0.5 * np.arange(f.size)[::-1] / (f.size - 1)
+    drift = _schoenleber_circuit(f, growth)
+    drift = drift + np.abs(drift) * 0.003 * (
+        rng.standard_normal(100) + 1j * rng.standard_normal(100)
+    )
+    assert not lin_kk(f, drift).valid
+
+
 def test_absolute_noise_is_measured(spectrum_of: Loader, eis_dir: Path) -> None:
     """pyDRTtools' 2ZARC spectra carry 0.5 ohm of absolute noise (relative residuals up to
     ~10 % at high frequency, where |Z| ~ 10 ohm): valid for the noise-aware limit."""
