@@ -65,6 +65,13 @@ CUSTOM_FIGURES = [
     ("", "Voltage versus time", "voltage-time", {}),
     SURVIVAL_FIGURE,
 ]
+#: shown for a chosen selection when one of its cells has an in-situ EIS run (Fig. 5 for any
+#: cells, not only the paper's)
+INSITU_FIGURES = [
+    ("", "In-situ EIS: voltage during plating/stripping", "insitu-voltage", {}),
+    ("", "In-situ EIS: Nyquist plots", "insitu-nyquist", {}),
+    ("", "In-situ EIS: RSEI and RCT", "insitu", {}),
+]
 #: a group's cells listed by name in the replicate table (the rest counted): a decade of a
 #: lab is 10,000 cells, which no table row should list
 CELLS_LISTED = 100
@@ -94,6 +101,19 @@ def mechanics_table(user: Any) -> tuple[list[tuple[str, str]], list[dict[str, An
             )
         rows.append({"group": binder, "values": cells})
     return columns, rows
+
+
+def _custom_figures(cells: list[m.Cell]) -> list[tuple[str, str, str, dict[str, str]]]:
+    """The figures of a chosen selection: Fig. 5's in-situ plots too when a chosen cell has an
+    in-situ EIS run. One query over the in-situ runs (few, whatever the selection's size: a
+    selection of 10,000 cells is not sent back as a list of ids)."""
+    with_insitu = set(
+        m.TestRun.objects.filter(protocol__kind=m.TestProtocol.Kind.INSITU_EIS).values_list(
+            "cell_id", flat=True
+        )
+    )
+    insitu = any(c.pk in with_insitu for c in cells)
+    return [*CUSTOM_FIGURES, *INSITU_FIGURES] if insitu else CUSTOM_FIGURES
 
 
 def _paper_frozen(user: Any) -> m.SavedComparison | None:
@@ -135,12 +155,11 @@ def compare_page(request: HttpRequest) -> HttpResponse:
             "saved": str(saved.pk),
             **{k: chosen[k] for k in ("group", "conforming") if chosen[k]},
         }
-        figures = [*PAPER_FIGURES, SURVIVAL_FIGURE] if paper else CUSTOM_FIGURES
+        figures = [*PAPER_FIGURES, SURVIVAL_FIGURE] if paper else _custom_figures(cells)
         cards = [Card(n, t, path, {**p, **base}, tag=tag) for tag, t, n, p in figures]
         export_query = urlencode({"saved": str(saved.pk)})
     else:
         params = {k: v for k, v in chosen.items() if v}
-        cards = [Card(n, t, path, {**params, **p}, tag=tag) for tag, t, n, p in CUSTOM_FIGURES]
         by = chosen["group"] or ("cell" if chosen["cells"] else "formulation")
         infos = sel.comparison_cells(
             user,
@@ -150,6 +169,8 @@ def compare_page(request: HttpRequest) -> HttpResponse:
             binder=chosen["binder"],
             related=False,
         )
+        figures = _custom_figures([i.cell for i in infos])
+        cards = [Card(n, t, path, {**params, **p}, tag=tag) for tag, t, n, p in figures]
         metrics = sel.cell_metrics(user, [i.cell for i in infos])
         accepted = None  # the acceptances standing now
         export_query = request.GET.urlencode()

@@ -98,3 +98,18 @@ def test_outsider_sees_none_of_the_demo_cells(
     assert "MgAgSn-E-HC1" not in html
     fig = client.get("/compare/plots/ce.json?cells=MgAgSn-E-HC1").json()
     assert fig["data"] == []
+
+
+def test_a_chosen_selection_with_an_insitu_run_shows_fig_5(
+    demo: m.Project, demo_user: Any, client_demo: Client
+) -> None:
+    """Fig. 5's in-situ plots are not only the paper's: any selection holding a cell with an
+    in-situ EIS run gets them, a selection without one does not."""
+    make_run(demo, demo_user, "MgAgSn-P-HC2-INSITU", "MgAgSn-P-HC2", "EIS-INSITU-10min")
+    titles = ("In-situ EIS: voltage", "In-situ EIS: Nyquist plots", "In-situ EIS: RSEI and RCT")
+    with_insitu = client_demo.get("/compare/?binder=PVDF&group=cell").content.decode()
+    for title in titles:
+        assert title in with_insitu, title
+    assert 'data-plot-url="/compare/plots/insitu.json?group=cell&amp;binder=PVDF"' in with_insitu
+    without = client_demo.get("/compare/?binder=Elastane&group=cell").content.decode()
+    assert not any(title in without for title in titles)
