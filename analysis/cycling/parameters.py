@@ -76,7 +76,9 @@ class CyclingParameters:
         ``"reversed"`` negates it.
         ``partial_first_fraction`` (0.5): a first cycle whose first half-cycle carries less than
         this fraction of the median of the following ones of its kind is partial (a test that
-        started mid-charge) and is not used for ICE, averages or short rules.
+        started mid-charge) and is not used for ICE, averages or short rules; so is a full
+        cell's first cycle whose discharge exceeds its charge by more than
+        ``ce_short_tolerance`` (the cell held charge when the test started).
 
     Overpotentials (half cells, docs/metrics-cycling.md)
         ``overpotential_tail_fraction`` (5 %): the last part of a plating half-cycle (by
