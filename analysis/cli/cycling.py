@@ -10,9 +10,11 @@ pipelines`` lists them all with units and defaults."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from analysis.cli._common import add_pipeline_parser, fail, finish, given, run_pipeline
+from analysis.cycling.parameters import CyclingParameters
 from analysis.readers import ParseError
 
 if TYPE_CHECKING:
@@ -73,7 +75,30 @@ def register(sub: SubParsers) -> None:
         type=lambda text: [r.strip() for r in text.split(",") if r.strip()],
         help="short_circuit_rules, comma-separated (default: by cell type)",
     )
+    p.epilog = _other_parameters()
     p.set_defaults(handler=_run)
+
+
+#: parameters that have an option of their own above
+_OPTIONS = {
+    "cell_type", "area_cm2", "one_c_current_density_mA_cm2", "lower_cutoff_V", "upper_cutoff_V",
+    "average_ce_first_cycle", "average_ce_last_cycle", "formation_cycles", "reference_cycle",
+    "capacity_source", "current_sign", "ce_method", "short_circuit_rules",
+}  # fmt: skip
+
+
+def _other_parameters() -> str:
+    """Every other parameter of the pipeline with its default, for ``--param NAME=VALUE``."""
+    rest = [
+        f"{f.name}={getattr(CyclingParameters(), f.name)}"
+        for f in dataclasses.fields(CyclingParameters)
+        if f.name not in _OPTIONS
+    ]
+    return (
+        "The other parameters, with their API names and defaults (None: by cell type or "
+        "inferred), set with --param NAME=VALUE (short-circuit thresholds among them; units "
+        "and meaning: python -m analysis pipelines): " + ", ".join(rest) + "."
+    )
 
 
 def _pair(kind: type) -> Any:

@@ -338,6 +338,22 @@ def _partial_first_cycle(
             "ICE, the CE averages or the short-circuit rules"
         )
         return np.array([1], dtype=np.int64)
+    # A full cell gives back no more than it was charged with unless it held charge when the
+    # test started: a first charge that the discharge after it exceeds was partial too.
+    j = i + 1
+    second = j < seg.cycle.size and seg.cycle[j] == 1 and not seg.is_first[j]
+    if (
+        cell_type == "full"
+        and second
+        and capacity[j] > (1.0 + params.ce_short_tolerance) * capacity[i]
+    ):
+        warnings.append(
+            f"cycle 1's discharge ({capacity[j] * 1000:.4g} mAh) exceeds its charge "
+            f"({capacity[i] * 1000:.4g} mAh, {capacity[i] / usual:.0%} of the usual): the "
+            "cell held charge when the test started, so the first charge was partial; "
+            "cycle 1 is not used for the ICE, the CE averages or the short-circuit rules"
+        )
+        return np.array([1], dtype=np.int64)
     return np.zeros(0, dtype=np.int64)
 
 

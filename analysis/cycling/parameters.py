@@ -28,6 +28,7 @@ SHORT_CIRCUIT_RULES: tuple[str, ...] = (
     "charge_overrun",
     "ce_rise",
     "rest_voltage_decay",
+    "ce_cusum",
 )
 
 #: The rules applied when ``short_circuit_rules`` is not given, by cell type: CE above 1 is a
@@ -37,6 +38,7 @@ DEFAULT_RULES: dict[str, tuple[str, ...]] = {
     "half": (
         "soft_short_ce",
         "ce_rise",
+        "ce_cusum",
         "cutoff_not_reached",
         "sudden_voltage_drop",
         "voltage_collapse",
@@ -74,7 +76,9 @@ class CyclingParameters:
         ``"reversed"`` negates it.
         ``partial_first_fraction`` (0.5): a first cycle whose first half-cycle carries less than
         this fraction of the median of the following ones of its kind is partial (a test that
-        started mid-charge) and is not used for ICE, averages or short rules.
+        started mid-charge) and is not used for ICE, averages or short rules; so is a full
+        cell's first cycle whose discharge exceeds its charge by more than
+        ``ce_short_tolerance`` (the cell held charge when the test started).
 
     Overpotentials (half cells, docs/metrics-cycling.md)
         ``overpotential_tail_fraction`` (5 %): the last part of a plating half-cycle (by
@@ -106,6 +110,12 @@ class CyclingParameters:
         that of the CE's successive differences over the previous ``ce_scatter_cycles`` (30)
         cycles at the same current; a baseline whose least-squares slope exceeds
         ``ce_trend_z`` (3) standard errors is still moving and judges nothing.
+        ``ce_cusum_*``: a window-limited one-sided CUSUM (Page 1954) of the half-cell CE above
+        its own trend (Theil-Sen over the previous ``ce_cusum_baseline_cycles`` (8) cycles at
+        the current, slope >= 0), in units of the scatter: reference ``ce_cusum_reference``
+        (1.5), each excess clipped at ``ce_cusum_clip`` (3), decision interval
+        ``ce_cusum_interval`` (6) reached within ``ce_cusum_window`` (5) cycles with at least
+        ``ce_cusum_cycles`` (3) of them above the reference (``ce_cusum``).
         ``rest_decay_factor`` (2) and ``rest_decay_V`` (0.02 V): the voltage falling in the
         rest after a stripping by more than that factor times the cell's usual relaxation over
         the same time, and by more than this (and 10 x the noise) above it, after two
@@ -205,6 +215,16 @@ class CyclingParameters:
     ce_trend_z: float = param(
         3.0, doc="a baseline whose slope exceeds this x its standard error is not steady"
     )
+    ce_cusum_baseline_cycles: int = param(
+        8, doc="previous cycles at the same current whose trend is ce_cusum's baseline"
+    )
+    ce_cusum_reference: float = param(
+        1.5, doc="CUSUM reference value k: scatters above the trend a cycle must exceed"
+    )
+    ce_cusum_interval: float = param(6.0, doc="CUSUM decision interval h (in scatters)")
+    ce_cusum_clip: float = param(3.0, doc="one cycle adds at most this excess (in scatters)")
+    ce_cusum_window: int = param(5, doc="cycles the CUSUM may take to reach h from its start")
+    ce_cusum_cycles: int = param(3, doc="cycles above the reference needed for ce_cusum")
     upper_cutoff_V: float | None = param(
         None, unit="V", doc="upper voltage limit; null: inferred from the half-cycles"
     )
@@ -275,6 +295,10 @@ class CyclingParameters:
         if self.overrun_baseline_cycles < 1:
             raise ValueError(
                 f"overrun_baseline_cycles: expected at least 1, found {self.overrun_baseline_cycles}"
+            )
+        if self.ce_cusum_baseline_cycles < 2 or self.ce_cusum_window < 1:
+            raise ValueError(
+                "ce_cusum_baseline_cycles: expected at least 2; ce_cusum_window: at least 1"
             )
         if self.average_ce_first_cycle < 1:
             raise ValueError("average_ce_first_cycle: expected a cycle number >= 1")

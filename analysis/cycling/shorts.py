@@ -26,6 +26,19 @@ default depends on the cell type (``DEFAULT_RULES``).
     current without removing Li, so the counted stripping charge rises while the Li inventory
     does not: soft shorts make CE look higher before it passes 1 (Xiao et al., Nat. Energy
     2020). One high cycle after a low one (trapped Li coming back) does not fire.
+``ce_cusum`` (half cells)
+    A window-limited one-sided CUSUM (Page, Biometrika 1954, 41, 100) of the CE above the
+    cell's own trend: the baseline is the Theil-Sen line (slope >= 0: conditioning may go on,
+    a fade is not extrapolated) of the previous ``ce_cusum_baseline_cycles`` usable CEs at the
+    current, the scatter as for ``ce_rise``; started at each cycle, the sum of the excesses
+    over the line in scatters, each clipped at ``ce_cusum_clip`` and less the reference value
+    ``ce_cusum_reference``, must reach the decision interval ``ce_cusum_interval`` within
+    ``ce_cusum_window`` consecutive cycles, ``ce_cusum_cycles`` of them above the reference.
+    The clip makes one high cycle (trapped Li coming back) unable to fire it alone; the window
+    keeps a slow conditioning from accumulating; the onset is the start of the largest sum
+    (the CUSUM change-point estimate). The same physics as ``ce_rise`` (Xiao et al. 2020): a
+    filament whose resistance falls over a few cycles adds a growing stripping charge, small
+    next to one cycle's scatter but persistent.
 ``cutoff_not_reached``
     A positive-current half-cycle (stripping, or a full cell's charge) that did not reach its
     voltage cut-off and lasted ``cutoff_time_factor`` times the usual duration of those that
@@ -85,6 +98,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.cycling import reuse
+from analysis.cycling.ce_cusum import ce_cusum
 from analysis.cycling.cutoffs import Cutoffs, half_cycle_name
 from analysis.cycling.cycle_rules import CycleView, ce_rise, charge_overrun, soft_short_ce
 from analysis.cycling.events import ShortCircuitEvent, event, onsets
@@ -152,6 +166,8 @@ def detect_short_circuits(
         )
     if "ce_rise" in rules:
         events += ce_rise(cycles, params)
+    if "ce_cusum" in rules:
+        events += ce_cusum(cycles, params)
     if "charge_overrun" in rules:
         events += charge_overrun(cycles, params)
 

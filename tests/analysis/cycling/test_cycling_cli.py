@@ -110,3 +110,18 @@ def test_every_cycling_option_reaches_the_api_parameter_of_the_same_name(
     assert metrics["upper_cutoff_V"] == 1.0
     assert metrics["capacity_source"] == "integrated_current"
     assert metrics["ce_method"] == "cycle"
+
+
+def test_the_cycling_help_names_every_parameter(capsys: pytest.CaptureFixture[str]) -> None:
+    # issue 13, point 7: every parameter is reachable, under its API name: an option of its
+    # own, or --param NAME=VALUE with the name listed in --help (short-circuit thresholds too)
+    import dataclasses
+
+    from analysis.cycling.parameters import CyclingParameters
+
+    with pytest.raises(SystemExit):
+        main(["cycling", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for field in dataclasses.fields(CyclingParameters):
+        assert field.name in text.replace("-", "_"), field.name
+    assert "ce_cusum_interval=6.0" in text and "rest_decay_V=0.02" in text

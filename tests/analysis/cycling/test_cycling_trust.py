@@ -151,6 +151,23 @@ def test_a_partial_first_charge_is_kept_out_of_the_ice() -> None:
     assert any("partial charge" in w for w in result.warnings)
 
 
+def test_a_first_charge_that_gives_back_more_than_it_took_is_partial() -> None:
+    # issue 13: the beep file's first charge is 62 % of the usual and gives back 1.59 x it (the
+    # cell held charge at the start); above partial_first_fraction, but a full cell cannot
+    # return more than it was charged with
+    charge = [0.62, 1.0, 1.0, 1.0, 1.0]
+    ce = [1.59, 0.99, 0.99, 0.99, 0.99]
+    table, _ = build(
+        Protocol(cell_type="full", cycles=5, first_capacities_mAh=charge, coulombic_efficiency=ce)
+    )
+    result = analyze_cycling(table, cell_type="full")
+    assert result.metrics["initial_coulombic_efficiency"] is None
+    assert result.metrics["excluded_cycles"] == [1]
+    assert result.short_circuits == ()
+    assert any("held charge when the test started" in w for w in result.warnings)
+    assert result.metrics["average_coulombic_efficiency"] == pytest.approx(0.99, abs=1e-3)
+
+
 def test_half_cell_energy_efficiency_and_retention_are_not_reported() -> None:
     table, _ = build(Protocol(cycles=5, coulombic_efficiency=[0.9, 0.99, 0.99, 0.99, 0.99]))
     result = analyze_cycling(table, cell_type="half")
