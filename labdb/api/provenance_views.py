@@ -124,7 +124,9 @@ class ProvenanceActionsMixin:
         if direction not in ("up", "down"):
             raise serializers.ValidationError({"direction": "'up' or 'down'"})
         record = self.get_object()
-        return Response(lineage_payload(lineage(record, request.user, direction=direction, lean=True)))
+        return Response(
+            lineage_payload(lineage(record, request.user, direction=direction, lean=True))
+        )
 
     @extend_schema(
         summary="Everything that depends on the record (e.g. a contaminated powder lot)",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labdb import models as m
+from labdb.lookups import Many
 from labdb.selectors.headline import LONG_TERM_KINDS
 
 
@@ -65,7 +66,7 @@ def cell_infos(cells: Sequence[m.Cell]) -> dict[Any, CellInfo]:
     )
     channels: dict[Any, set[str]] = {}
     for cid, instrument, channel in m.TestRun.objects.filter(
-        cell_id__any_of=[c.pk for c in cells],
+        cell_id__any_of=Many(c.pk for c in cells),
         protocol__kind__in=LONG_TERM_KINDS,
         instrument__isnull=False,
     ).values_list("cell_id", "instrument__label", "channel"):

@@ -27,6 +27,7 @@ hashed ``NOT IN`` list, and the sorts stay in memory (:data:`SORT_MEMORY`).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,6 +36,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from labdb import models as m
+from labdb.lookups import Many
 from labdb.selectors.access import visible
 from labdb.selectors.headline import LONG_TERM_KINDS, CellMetrics
 from labdb.selectors.lean import lean_instance
@@ -60,7 +62,7 @@ def _visible_results(user: Any, cells: Sequence[m.Cell]) -> QuerySet[m.AnalysisR
     removed = m.DataFileRemoval.objects.filter(data_file_id=OuterRef("job__data_file_id"))
     return (
         visible(m.AnalysisResult, user)
-        .filter(test_run__cell_id__any_of=[c.pk for c in cells])
+        .filter(test_run__cell_id__any_of=Many(c.pk for c in cells))
         .exclude(Exists(removed))
     )
 
@@ -72,7 +74,7 @@ def _kept_results(user: Any, cells: Sequence[m.Cell]) -> QuerySet[m.AnalysisResu
     removed_jobs = m.AnalysisJob.objects.filter(data_file__removal__isnull=False).values("pk")
     return (
         visible(m.AnalysisResult, user)
-        .filter(test_run__cell_id__any_of=[c.pk for c in cells], kind__in=("cycling", "eis"))
+        .filter(test_run__cell_id__any_of=Many(c.pk for c in cells), kind__in=("cycling", "eis"))
         .exclude(job_id__in=removed_jobs)
     )
 
@@ -150,6 +152,8 @@ SELECT 'rct', eis.cell, NULL, eis.after_cycles,
 
 def _uuid(value: Any) -> Any:
     """A cell id as the model holds it (SQLite returns UUIDs as hex text)."""
+    if isinstance(value, uuid.UUID):
+        return value
     return m.Cell._meta.pk.to_python(value)  # type: ignore[union-attr]
 
 

@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import Model
 
 from labdb import models as m
+from labdb.lookups import Many
 from labdb.selectors.access import visible
 from labdb.selectors.lean import lean_instances
 
@@ -185,7 +186,7 @@ TEXT_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 def _records(model: type[Model], user: Any, ids: list[uuid.UUID], lean: bool) -> list[Model]:
-    qs = visible(model, user).filter(pk__any_of=ids)
+    qs = visible(model, user).filter(pk__any_of=Many(ids))
     if not lean:
         return list(qs.select_related("test_run") if model is m.AnalysisResult else qs)
     names = [

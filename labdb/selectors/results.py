@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 
 from labdb import models as m
+from labdb.lookups import Many
 from labdb.selectors.access import visible
 from labdb.selectors.cell_infos import CellInfo, cell_infos
 from labdb.selectors.headline import LONG_TERM_KINDS, CellMetrics
@@ -216,11 +217,11 @@ def cycle_columns(result: m.AnalysisResult, names: Sequence[str]) -> dict[str, l
 def cumulative_ce_at(results: Sequence[m.AnalysisResult], cycle: int) -> dict[Any, float | None]:
     """result pk -> the stored cumulative CE (fraction) at ``cycle`` (one query): the product
     of the per-cycle CEs of cycles 1..``cycle`` (docs/metrics-cycling.md)."""
-    out: dict[Any, float | None] = {r.pk: None for r in results}
+    out: dict[Any, float | None] = {r.job_id: None for r in results}
     # no ordering (the model's orders by the result's creation: a join of every result) and
     # only the one key of each row's values
     for result_id, value in (
-        m.CycleResult.objects.filter(result_id__any_of=[r.pk for r in results], cycle=cycle)
+        m.CycleResult.objects.filter(result_id__any_of=Many(r.job_id for r in results), cycle=cycle)
         .order_by()
         .values_list("result_id", "values__cumulative_coulombic_efficiency")
     ):
@@ -233,7 +234,7 @@ def accepted_flags(results: Iterable[m.AnalysisResult]) -> dict[Any, dict[str, A
     the implausible values a person accepted with a reason."""
     out: dict[Any, dict[str, Any]] = {}
     for a in m.FlagAcceptance.objects.filter(
-        result_id__any_of=[r.pk for r in results], withdrawn_at__isnull=True
+        result_id__any_of=Many(r.job_id for r in results), withdrawn_at__isnull=True
     ).select_related("accepted_by"):
         out.setdefault(a.result_id, {})[a.metric] = a
     return out

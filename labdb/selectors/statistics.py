@@ -152,7 +152,7 @@ def _group_rows(
     groups: Mapping[str, Sequence[sel.CellInfo]], metrics: Mapping[Any, sel.CellMetrics]
 ) -> dict[str, _Group]:
     return {
-        g: _Group([i.cell.label for i in infos], [metrics[i.cell.pk] for i in infos])
+        g: _Group([i.cell.label for i in infos], [metrics[i.cell.id] for i in infos])
         for g, infos in groups.items()
     }
 
@@ -189,8 +189,8 @@ def _metric_stats(
     arrays: dict[str, np.ndarray] = {}
     for group, row in rows.items():
         raw = values_of(row.metrics, key)
-        present = np.fromiter((v is not None for v in raw), dtype=bool, count=len(raw))
-        values = np.fromiter((0.0 if v is None else v for v in raw), np.float64, len(raw))
+        present = np.array([v is not None for v in raw], dtype=bool)
+        values = np.array([0.0 if v is None else v for v in raw], dtype=np.float64)
         keep = present.copy()
         implausible: list[tuple[str, str]] = []
         counted: list[str] = []
@@ -245,7 +245,7 @@ def survival_data(
     short-circuit cycle (event), else the cycles it ran (censored)."""
     durations, observed = [], []
     for info in infos:
-        cm = metrics[info.cell.pk]
+        cm = metrics[info.cell.id]
         if cm.result is None:
             continue
         if cm.short_circuit_cycle is not None:
@@ -296,7 +296,9 @@ def study_statistics(
         """The value of ``key`` of each cell (None: none), as :meth:`CellMetrics.value`
         reads it, one C-level pass per group (a decade: 10,000 cells times 8 metrics)."""
         if key == COMMON_CE:
-            return [at_common.get(cm.result.pk) if cm.result is not None else None for cm in cms]
+            return [
+                at_common.get(cm.result.job_id) if cm.result is not None else None for cm in cms
+            ]
         if key.startswith("rct_"):
             n = int(key.split("_")[1])
             return [cm.rct_after.get(n) for cm in cms]
