@@ -13,7 +13,7 @@ Registered on every field and foreign key when this module is imported (labdb.ap
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Field, ForeignKey, Lookup
@@ -25,7 +25,7 @@ class AnyOf(Lookup):  # type: ignore[type-arg]
     prepare_rhs = False
 
     def get_prep_lookup(self) -> Any:
-        return list(self.rhs)
+        return list(self.rhs.values if isinstance(self.rhs, Many) else self.rhs)
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         if connection.vendor != "postgresql":
@@ -34,9 +34,11 @@ class AnyOf(Lookup):  # type: ignore[type-arg]
         field = self.lhs.output_field
         db_type = field.db_type(connection)
         values = list(self.rhs)
-        # a UUID is its own value on PostgreSQL (native uuid): no per-value preparation
-        if db_type != "uuid" or not all(isinstance(v, uuid.UUID) for v in values):
-            values = [field.get_db_prep_value(v, connection, prepared=False) for v in values]
+        if db_type == "uuid" and all(isinstance(v, uuid.UUID) for v in values):
+            # a UUID is its own value on PostgreSQL (native uuid) and prints as its literal
+            literal = "{" + ",".join(map(str, values)) + "}"
+            return f"{lhs} = ANY(%s::uuid[])", [*lhs_params, literal]
+        values = [field.get_db_prep_value(v, connection, prepared=False) for v in values]
         if not db_type:
             return f"{lhs} = ANY(%s)", [*lhs_params, values]
         return f"{lhs} = ANY(%s::{db_type}[])", [*lhs_params, array_literal(values)]
@@ -58,19 +60,14 @@ def _element(value: Any) -> str:
 
 class Many:
     """The values of an ``__any_of`` lookup, wrapped: Django resolves a list or tuple given
-    to a lookup element by element while it builds the query (10,000 calls for a decade's
-    cells), anything else it hands to the lookup as it is."""
+    to a lookup element by element while it builds the query, and checks each element of
+    anything iterable against a relation's model (10,000 calls each for a decade's cells);
+    this object is neither, and the lookup unwraps it."""
 
     __slots__ = ("values",)
 
     def __init__(self, values: Iterable[Any]) -> None:
         self.values = list(values)
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.values)
-
-    def __len__(self) -> int:
-        return len(self.values)
 
 
 Field.register_lookup(AnyOf)

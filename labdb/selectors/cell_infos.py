@@ -66,7 +66,7 @@ def cell_infos(cells: Sequence[m.Cell]) -> dict[Any, CellInfo]:
     )
     channels: dict[Any, set[str]] = {}
     for cid, instrument, channel in m.TestRun.objects.filter(
-        cell_id__any_of=Many(c.pk for c in cells),
+        cell_id__any_of=Many(c.id for c in cells),
         protocol__kind__in=LONG_TERM_KINDS,
         instrument__isnull=False,
     ).values_list("cell_id", "instrument__label", "channel"):
@@ -86,11 +86,11 @@ def cell_infos(cells: Sequence[m.Cell]) -> dict[Any, CellInfo]:
     channel_text = {cid: "+".join(sorted(names)) for cid, names in channels.items()}
     out = {}
     for c in cells:
-        out[c.pk] = CellInfo(
+        out[c.id] = CellInfo(
             cell=c,
             electrolyte_lot=lots.get(c.electrolyte_lot_id, "none"),
             operator=operators.get(c.operator_id, "none"),
-            channel=channel_text.get(c.pk, "none"),
+            channel=channel_text.get(c.id, "none"),
             **of_batch[c.anode_batch_id],
         )
     return out

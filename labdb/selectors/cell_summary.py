@@ -62,7 +62,7 @@ def _visible_results(user: Any, cells: Sequence[m.Cell]) -> QuerySet[m.AnalysisR
     removed = m.DataFileRemoval.objects.filter(data_file_id=OuterRef("job__data_file_id"))
     return (
         visible(m.AnalysisResult, user)
-        .filter(test_run__cell_id__any_of=Many(c.pk for c in cells))
+        .filter(test_run__cell_id__any_of=Many(c.id for c in cells))
         .exclude(Exists(removed))
     )
 
@@ -74,7 +74,7 @@ def _kept_results(user: Any, cells: Sequence[m.Cell]) -> QuerySet[m.AnalysisResu
     removed_jobs = m.AnalysisJob.objects.filter(data_file__removal__isnull=False).values("pk")
     return (
         visible(m.AnalysisResult, user)
-        .filter(test_run__cell_id__any_of=Many(c.pk for c in cells), kind__in=("cycling", "eis"))
+        .filter(test_run__cell_id__any_of=Many(c.id for c in cells), kind__in=("cycling", "eis"))
         .exclude(job_id__in=removed_jobs)
     )
 
@@ -159,7 +159,7 @@ def _uuid(value: Any) -> Any:
 
 def cell_summaries(user: Any, cells: Sequence[m.Cell]) -> dict[Any, CellMetrics]:
     """cell pk -> :class:`CellMetrics` of each of ``cells`` (see the module's rules)."""
-    out = {c.pk: CellMetrics(cell=c, result=None) for c in cells}
+    out = {c.id: CellMetrics(cell=c, result=None) for c in cells}
     if not cells:
         return out
     cte, params = _newest_cte(user, cells)
