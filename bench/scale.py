@@ -411,14 +411,18 @@ def measure(repeat: int, log: Callable[[str], None], only: str = "") -> list[dic
 
 
 def explain(rows: list[dict[str, Any]], log: Callable[[str], None]) -> None:
-    from django.db import connection
+    from django.db import connection, transaction
+
+    from labdb.selectors.cell_summary import SORT_MEMORY
 
     for row in sorted(rows, key=lambda r: r["p95_s"], reverse=True)[:3]:
         log(f"\n== plan of the slowest query of: {row['name']} ({row['url']})")
         log(row["slowest_sql"][:600])
         if not row["slowest_sql"]:
             continue
-        with connection.cursor() as cur:
+        with transaction.atomic(), connection.cursor() as cur:
+            if "ranked AS (" in row["slowest_sql"]:  # the cell summary's own sort memory
+                cur.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
             cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + row["slowest_sql"])
             for (line,) in cur.fetchall():
                 log("  " + line)

@@ -124,7 +124,9 @@ class ProvenanceActionsMixin:
         if direction not in ("up", "down"):
             raise serializers.ValidationError({"direction": "'up' or 'down'"})
         record = self.get_object()
-        return Response(lineage_payload(lineage(record, request.user, direction=direction)))
+        return Response(
+            lineage_payload(lineage(record, request.user, direction=direction, lean=True))
+        )
 
     @extend_schema(
         summary="Everything that depends on the record (e.g. a contaminated powder lot)",
@@ -135,7 +137,7 @@ class ProvenanceActionsMixin:
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def impact(self, request: Request, id_or_label: str) -> Response:
         record = self.get_object()
-        return Response(lineage_payload(lineage(record, request.user, direction="down")))
+        return Response(lineage_payload(lineage(record, request.user, direction="down", lean=True)))
 
 
 class CrateActionMixin:

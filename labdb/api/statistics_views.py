@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from labdb import models as m
 from labdb.api.selectors import get_record
+from labdb.gcpause import gc_paused_view
 from labdb.selectors import results as sel
 from labdb.selectors.access import visible
 from labdb.selectors.channels import channel_health, channel_list
@@ -71,6 +72,7 @@ SELECTION = [
     tags=["statistics"],
 )
 @api_view(["GET"])
+@gc_paused_view  # 10,000 cells build about 225,000 objects (labdb.gcpause)
 def statistics(request: Request) -> Response:
     q = request.query_params
     by = q.get("group") or "formulation"

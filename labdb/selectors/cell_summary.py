@@ -15,34 +15,43 @@ number stays its result (``CellMetrics.result``). The rules are those of ``cell_
 - RCT after N cycles: the first spectrum of the after-N-cycles EIS run (the last by label
   when a cell has several for one N), in ohm cm2 when the cell's area is known, else ohm.
 
-Two queries whatever the number of cells: each run's newest result is picked once (a
-``ROW_NUMBER()`` window in a CTE), then the cell's main result, its formation ICE and its RCTs
-by window functions over that CTE; rows come back as tuples (no ORM model per row but the
-main result itself, loaded with only its metric columns).
+One query whatever the number of cells: each run's newest cycling or EIS result is picked
+once (a ``ROW_NUMBER()`` window in a CTE, carrying only what the picks read), then the cell's
+main result, its formation ICE and its RCTs by window functions over that CTE, as rows of
+three kinds joined by cell in Python; rows come back as tuples (no ORM model per row but the
+main result itself, built without ``Model.__init__`` (:mod:`labdb.selectors.lean`) with
+only its metric columns). A decade (bench/scale.py, 10,000 cells, 50,000 results): the
+results of other kinds (dQ/dV, CV) are left out before the sorts, removed files are one
+hashed ``NOT IN`` list, and the sorts stay in memory (:data:`SORT_MEMORY`).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from labdb import models as m
+from labdb.lookups import Many
 from labdb.selectors.access import visible
 from labdb.selectors.headline import LONG_TERM_KINDS, CellMetrics
+from labdb.selectors.lean import lean_instance
 
 #: the metric columns of a result that a summary reads
 METRIC_COLUMNS = tuple(metric.column for metric in m.RUN_METRICS)
+#: PostgreSQL's memory for the summary's sorts (this query only, ``SET LOCAL``): the default
+#: 4 MB spilled the ranking of a decade's 50,000 results to disk (bench/scale.py)
+SORT_MEMORY = "64MB"
 #: (alias, ORM path) of the columns of each newest result the summary works on
 _NEWEST = {
     "cell": "test_run__cell_id",
     "run_label": "test_run__label",
     "after_cycles": "test_run__after_cycles",
     "protocol_kind": "test_run__protocol__kind",
-    "cell_kind": "test_run__cell__kind",
 }
 
 
@@ -53,8 +62,20 @@ def _visible_results(user: Any, cells: Sequence[m.Cell]) -> QuerySet[m.AnalysisR
     removed = m.DataFileRemoval.objects.filter(data_file_id=OuterRef("job__data_file_id"))
     return (
         visible(m.AnalysisResult, user)
-        .filter(test_run__cell_id__any_of=[c.pk for c in cells])
+        .filter(test_run__cell_id__any_of=Many(c.id for c in cells))
         .exclude(Exists(removed))
+    )
+
+
+def _kept_results(user: Any, cells: Sequence[m.Cell]) -> QuerySet[m.AnalysisResult]:
+    """The visible cycling and EIS results of ``cells`` whose file is in use. The removed
+    files' jobs are one hashed list (``NOT IN``, a handful of rows) instead of an anti-join
+    through every result's job (50,000 jobs scanned and joined at a decade's scale)."""
+    removed_jobs = m.AnalysisJob.objects.filter(data_file__removal__isnull=False).values("pk")
+    return (
+        visible(m.AnalysisResult, user)
+        .filter(test_run__cell_id__any_of=Many(c.id for c in cells), kind__in=("cycling", "eis"))
+        .exclude(job_id__in=removed_jobs)
     )
 
 
@@ -67,10 +88,13 @@ def _newest_window() -> Window:
 
 
 def _newest_cte(user: Any, cells: Sequence[m.Cell]) -> tuple[str, list[Any]]:
-    """``ranked`` (every visible result of the cells with its rank among its run's results
-    of its kind, 1 = newest) and ``newest`` (rank 1), as the SQL of a ``WITH`` clause."""
+    """``ranked`` (every kept cycling or EIS result of the cells with its rank among its
+    run's results of its kind, 1 = newest) and ``newest`` (rank 1), as the SQL of a ``WITH``
+    clause. Only what the picks read is carried through the sorts (no cell join: a full
+    cell's formation ICE is picked for every cell and used for full cells only, as
+    :meth:`CellMetrics.take_main` does)."""
     qs = (
-        _visible_results(user, cells)
+        _kept_results(user, cells)
         .annotate(newest=_newest_window(), **{k: F(v) for k, v in _NEWEST.items()})
         .values("job_id", "kind", *METRIC_COLUMNS, *_NEWEST, "newest")
         .order_by()
@@ -80,11 +104,19 @@ def _newest_cte(user: Any, cells: Sequence[m.Cell]) -> tuple[str, list[Any]]:
     return cte, list(params)
 
 
-def _main_sql(cte: str) -> str:
-    """One row per cell with cycling results: its main result's columns and, for a full cell,
-    the initial CE of its formation run."""
+def _summary_sql(cte: str) -> str:
+    """One query, three kinds of rows (the ``newest`` CTE is computed once):
+
+    - ``main``: per cell with cycling results, its main result's id and metric columns;
+    - ``formation``: per cell, the initial CE of its first formation run (by label);
+    - ``rct``: per cell and N, the RCT of the after-N-cycles EIS run chosen (the last by
+      label): the first spectrum's RCT per area, else in ohm (NULL without a fit).
+
+    Rows are (tag, cell, job, N, value, *metric columns); the caller joins them by cell."""
     long_term = ", ".join(["%s"] * len(LONG_TERM_KINDS))
     cols = ", ".join(f"main.{c}" for c in METRIC_COLUMNS)
+    nulls = ", ".join(["NULL"] * len(METRIC_COLUMNS))
+    fits = m.EISSpectrumFit._meta.db_table
     return f"""
 WITH {cte},
 main AS (
@@ -98,57 +130,58 @@ main AS (
 formation AS (
   SELECT cell, initial_coulombic_efficiency AS ice,
          ROW_NUMBER() OVER (PARTITION BY cell ORDER BY run_label ASC) AS pick
-  FROM newest
-  WHERE kind = 'cycling' AND protocol_kind = 'formation' AND cell_kind = 'full'
-)
-SELECT main.cell, main.job_id, {cols}, formation.ice
-  FROM main LEFT JOIN formation ON formation.cell = main.cell AND formation.pick = 1
- WHERE main.pick = 1
-"""  # nosec B608: identifiers from the models, values passed as parameters
-
-
-def _rct_sql(cte: str) -> str:
-    """(cell, N, RCT) of each after-N-cycles EIS run chosen per cell and N: the first
-    spectrum's RCT per area, else in ohm (NULL without a fit)."""
-    fits = m.EISSpectrumFit._meta.db_table
-    return f"""
-WITH {cte},
+  FROM newest WHERE kind = 'cycling' AND protocol_kind = 'formation'
+),
 eis AS (
   SELECT job_id, cell, after_cycles, ROW_NUMBER() OVER (
     PARTITION BY cell, after_cycles ORDER BY run_label DESC
   ) AS pick
   FROM newest WHERE kind = 'eis' AND after_cycles IS NOT NULL
 )
-SELECT eis.cell, eis.after_cycles,
+SELECT 'main', main.cell, main.job_id, CAST(NULL AS INTEGER), CAST(NULL AS DOUBLE PRECISION), {cols}
+  FROM main WHERE main.pick = 1
+UNION ALL
+SELECT 'formation', cell, NULL, NULL, ice, {nulls} FROM formation WHERE pick = 1
+UNION ALL
+SELECT 'rct', eis.cell, NULL, eis.after_cycles,
        (SELECT COALESCE(f.rct_ohm_cm2, f.rct_ohm) FROM {fits} f
-         WHERE f.result_id = eis.job_id ORDER BY f.spectrum LIMIT 1)
-  FROM eis WHERE eis.pick = 1
+         WHERE f.result_id = eis.job_id ORDER BY f.spectrum LIMIT 1), {nulls}
+  FROM eis WHERE pick = 1
 """  # nosec B608: identifiers from the models, values passed as parameters
 
 
 def _uuid(value: Any) -> Any:
     """A cell id as the model holds it (SQLite returns UUIDs as hex text)."""
+    if isinstance(value, uuid.UUID):
+        return value
     return m.Cell._meta.pk.to_python(value)  # type: ignore[union-attr]
 
 
 def cell_summaries(user: Any, cells: Sequence[m.Cell]) -> dict[Any, CellMetrics]:
     """cell pk -> :class:`CellMetrics` of each of ``cells`` (see the module's rules)."""
-    out = {c.pk: CellMetrics(cell=c, result=None) for c in cells}
+    out = {c.id: CellMetrics(cell=c, result=None) for c in cells}
     if not cells:
         return out
     cte, params = _newest_cte(user, cells)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # the two sorts of 50,000 rows stay in memory
+            cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
+        cursor.execute(_summary_sql(cte), [*params, *LONG_TERM_KINDS])
+        rows = cursor.fetchall()
     names = ["job_id", *METRIC_COLUMNS]
-    with connection.cursor() as cursor:
-        cursor.execute(_main_sql(cte), [*params, *LONG_TERM_KINDS])
-        mains = cursor.fetchall()
-        cursor.execute(_rct_sql(cte), params)
-        rcts = cursor.fetchall()
-    for cell_id, *values, formation_ice in mains:
-        values[0] = _uuid(values[0])  # the job's id is the result's primary key
-        main = m.AnalysisResult.from_db(connection.alias, names, values)
-        out[_uuid(cell_id)].take_main(main, formation_ice)
+    mains, formation, rcts = [], {}, []
+    for tag, cell_id, job_id, n, value, *metrics in rows:
+        if tag == "main":
+            mains.append((_uuid(cell_id), [_uuid(job_id), *metrics]))
+        elif tag == "formation":
+            formation[_uuid(cell_id)] = value
+        else:
+            rcts.append((_uuid(cell_id), n, value))
+    for cell_id, values in mains:
+        main = lean_instance(m.AnalysisResult, names, values)
+        out[cell_id].take_main(main, formation.get(cell_id))
     for cell_id, n, rct in sorted(rcts, key=lambda row: row[1]):
-        out[_uuid(cell_id)].rct_after[n] = rct
+        out[cell_id].rct_after[n] = rct
     return out
 
 

@@ -18,7 +18,9 @@ from django.db import connection
 from django.db.models import Model
 
 from labdb import models as m
+from labdb.lookups import Many
 from labdb.selectors.access import visible
+from labdb.selectors.lean import lean_instances
 
 #: (child model, child foreign key column, parent model): the edges of the lineage graph.
 EDGES: list[tuple[type[Model], str, type[Model], str]] = [
@@ -172,9 +174,34 @@ def key_of(record: Model) -> tuple[str, uuid.UUID]:
     return (record._meta.model_name or "", _as_uuid(record.pk))
 
 
-def lineage(record: Model, user: Any, *, direction: str = "up") -> Lineage:
+#: what :func:`record_text` reads of a record (besides its label): a ``lean`` lineage loads
+#: only these columns
+TEXT_FIELDS: dict[str, tuple[str, ...]] = {
+    "materiallot": ("label", "d50_nm"),
+    "datafile": ("original_name", "sha256"),
+    "analysisjob": ("kind", "status"),
+    "analysisresult": ("kind", "initial_coulombic_efficiency"),
+    "parsedtable": ("format", "rows"),
+}
+
+
+def _records(model: type[Model], user: Any, ids: list[uuid.UUID], lean: bool) -> list[Model]:
+    qs = visible(model, user).filter(pk__any_of=Many(ids))
+    if not lean:
+        return list(qs.select_related("test_run") if model is m.AnalysisResult else qs)
+    names = [
+        model._meta.get_field(f).attname
+        for f in (model._meta.pk.name, *TEXT_FIELDS.get(model._meta.model_name or "", ("label",)))
+    ]
+    return lean_instances(model, names, qs.values_list(*names))
+
+
+def lineage(record: Model, user: Any, *, direction: str = "up", lean: bool = False) -> Lineage:
     """Upstream (``direction="up"``) or downstream (``"down"``) of ``record`` at any depth,
-    limited to what ``user`` may see."""
+    limited to what ``user`` may see. ``lean``: the records carry only what
+    :func:`record_text` reads (:data:`TEXT_FIELDS`; the rest deferred, each read a query), for
+    the API's lineage and impact: a lot's impact over a decade reaches thousands of runs,
+    files, jobs and results (bench/scale.py)."""
     if direction not in ("up", "down"):
         raise ValueError("direction is 'up' or 'down'")
     result = Lineage(root=record, direction=direction)
@@ -199,11 +226,7 @@ def lineage(record: Model, user: Any, *, direction: str = "up") -> Lineage:
     for t, pk in depth_of:
         ids_by_type[t].append(pk)
     for t, ids in ids_by_type.items():
-        model = MODELS[t]
-        qs = visible(model, user).filter(pk__in=ids)
-        if model is m.AnalysisResult:
-            qs = qs.select_related("test_run")
-        for obj in qs:
+        for obj in _records(MODELS[t], user, ids, lean):
             key = key_of(obj)
             result.nodes[key] = (obj, depth_of[key])
     root_key = key_of(record)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -19,11 +18,14 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 
 from labdb import models as m
+from labdb.lookups import Many
 from labdb.selectors.access import visible
+from labdb.selectors.cell_infos import CellInfo, cell_infos
 from labdb.selectors.headline import LONG_TERM_KINDS, CellMetrics
+from labdb.selectors.lean import lean_instances
 from labdb.storage import blob_file
 
-__all__ = ["LONG_TERM_KINDS", "CellMetrics"]
+__all__ = ["LONG_TERM_KINDS", "CellInfo", "CellMetrics", "cell_infos"]
 
 #: The analysis kinds whose results a comparison's figures and statistics read
 #: (:func:`cell_metrics` and :mod:`labdb.web.compare_plots`): cycling and (in-situ) EIS. A dQ/dV
@@ -215,11 +217,14 @@ def cycle_columns(result: m.AnalysisResult, names: Sequence[str]) -> dict[str, l
 def cumulative_ce_at(results: Sequence[m.AnalysisResult], cycle: int) -> dict[Any, float | None]:
     """result pk -> the stored cumulative CE (fraction) at ``cycle`` (one query): the product
     of the per-cycle CEs of cycles 1..``cycle`` (docs/metrics-cycling.md)."""
-    out: dict[Any, float | None] = {r.pk: None for r in results}
-    for result_id, values in m.CycleResult.objects.filter(
-        result_id__any_of=[r.pk for r in results], cycle=cycle
-    ).values_list("result_id", "values"):
-        value = (values or {}).get("cumulative_coulombic_efficiency")
+    out: dict[Any, float | None] = {r.job_id: None for r in results}
+    # no ordering (the model's orders by the result's creation: a join of every result) and
+    # only the one key of each row's values
+    for result_id, value in (
+        m.CycleResult.objects.filter(result_id__any_of=Many(r.job_id for r in results), cycle=cycle)
+        .order_by()
+        .values_list("result_id", "values__cumulative_coulombic_efficiency")
+    ):
         out[result_id] = float(value) if isinstance(value, int | float) else None
     return out
 
@@ -229,7 +234,7 @@ def accepted_flags(results: Iterable[m.AnalysisResult]) -> dict[Any, dict[str, A
     the implausible values a person accepted with a reason."""
     out: dict[Any, dict[str, Any]] = {}
     for a in m.FlagAcceptance.objects.filter(
-        result_id__any_of=[r.pk for r in results], withdrawn_at__isnull=True
+        result_id__any_of=Many(r.job_id for r in results), withdrawn_at__isnull=True
     ).select_related("accepted_by"):
         out.setdefault(a.result_id, {})[a.metric] = a
     return out
@@ -269,82 +274,6 @@ GROUPINGS = {
     "operator": "operator (cell assembly)",
     "channel": "instrument channel (cycling)",
 }
-
-
-@dataclass(frozen=True)
-class CellInfo:
-    cell: m.Cell
-    formulation: str
-    seeds: str
-    binder: str
-    #: "name v2", seed lots "Ag-L1+Mg-L2", SE lot, anode batch, assembling operator, and the
-    #: instrument channel(s) of the cell's long-term cycling runs ("CYC-1 ch 3")
-    version: str = ""
-    seed_lot: str = ""
-    electrolyte_lot: str = ""
-    batch: str = ""
-    operator: str = ""
-    channel: str = ""
-
-
-def cell_infos(cells: Sequence[m.Cell]) -> dict[Any, CellInfo]:
-    """Formulation name, seed set (e.g. 'Ag+Mg+Sn') and binder of each cell's electrode.
-
-    The cells' batches, formulations, lots and operators are read by id (a query each, rows
-    per distinct record, not per cell), so the cells need no related records loaded."""
-    from django.contrib.auth import get_user_model
-
-    batches = {
-        pk: (label, fid, name, version)
-        for pk, label, fid, name, version in m.ElectrodeBatch.objects.filter(
-            pk__in={c.anode_batch_id for c in cells}
-        ).values_list("pk", "label", "formulation_id", "formulation__name", "formulation__version")
-    }
-    formulation_ids = {b[1] for b in batches.values()}
-    components = m.FormulationComponent.objects.filter(
-        formulation_id__in=formulation_ids, role__in=["seed", "binder"]
-    ).values_list("formulation_id", "role", "lot__material__name", "lot__label")
-    seeds: dict[Any, set[str]] = {}
-    binders: dict[Any, set[str]] = {}
-    seed_lots: dict[Any, set[str]] = {}
-    for fid, role, name, lot in components:
-        (seeds if role == "seed" else binders).setdefault(fid, set()).add(name)
-        if role == "seed":
-            seed_lots.setdefault(fid, set()).add(lot)
-    lots = dict(
-        m.MaterialLot.objects.filter(pk__in={c.electrolyte_lot_id for c in cells}).values_list(
-            "pk", "label"
-        )
-    )
-    user_model = get_user_model()
-    operators = dict(
-        user_model.objects.filter(
-            pk__in={c.operator_id for c in cells if c.operator_id}
-        ).values_list("pk", user_model.USERNAME_FIELD)
-    )
-    channels: dict[Any, set[str]] = {}
-    for cid, instrument, channel in m.TestRun.objects.filter(
-        cell_id__any_of=[c.pk for c in cells],
-        protocol__kind__in=LONG_TERM_KINDS,
-        instrument__isnull=False,
-    ).values_list("cell_id", "instrument__label", "channel"):
-        channels.setdefault(cid, set()).add(f"{instrument} ch {channel or '?'}")
-    out = {}
-    for c in cells:
-        batch, fid, name, version = batches[c.anode_batch_id]
-        out[c.pk] = CellInfo(
-            cell=c,
-            formulation=name,
-            seeds="+".join(sorted(seeds.get(fid, set()))) or "none",
-            binder="+".join(sorted(binders.get(fid, set()))) or "none",
-            version=f"{name} v{version}",
-            seed_lot="+".join(sorted(seed_lots.get(fid, set()))) or "none",
-            electrolyte_lot=lots.get(c.electrolyte_lot_id, "none"),
-            batch=batch,
-            operator=operators.get(c.operator_id, "none"),
-            channel="+".join(sorted(channels.get(c.pk, set()))) or "none",
-        )
-    return out
 
 
 def group_key(info: CellInfo, by: str) -> str:
@@ -390,15 +319,17 @@ def comparison_cells(
     only :data:`LEAN_CELL_FIELDS`: 10,000 cells of a decade load in a fifth of the time, for
     pages that show only labels and numbers (/compare/, the statistics API)."""
     qs = visible(m.Cell, user)
-    if related:
-        qs = qs.select_related("anode_batch__formulation", "electrolyte_lot", "operator")
-    else:  # what grouping, the headline numbers and the quarantine flags read of a cell
-        qs = qs.only(*LEAN_CELL_FIELDS)
     if labels:
         qs = qs.filter(label__in=labels)
     if kind:
         qs = qs.filter(kind=kind)
-    infos = cell_infos(list(qs.order_by("label")))
+    qs = qs.order_by("label")
+    if related:
+        cells = list(qs.select_related("anode_batch__formulation", "electrolyte_lot", "operator"))
+    else:  # what grouping, the headline numbers and the quarantine flags read of a cell
+        names = [m.Cell._meta.get_field(f).attname for f in LEAN_CELL_FIELDS]
+        cells = lean_instances(m.Cell, names, qs.values_list(*names))
+    infos = cell_infos(cells)
     return [
         i
         for i in infos.values()

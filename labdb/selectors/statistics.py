@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -151,7 +152,7 @@ def _group_rows(
     groups: Mapping[str, Sequence[sel.CellInfo]], metrics: Mapping[Any, sel.CellMetrics]
 ) -> dict[str, _Group]:
     return {
-        g: _Group([i.cell.label for i in infos], [metrics[i.cell.pk] for i in infos])
+        g: _Group([i.cell.label for i in infos], [metrics[i.cell.id] for i in infos])
         for g, infos in groups.items()
     }
 
@@ -177,7 +178,7 @@ def _metric_stats(
     unit: str,
     rows: Mapping[str, _Group],
     families: Sequence[Sequence[str]],
-    value_of: Callable[[sel.CellMetrics, str], float | None],
+    values_of: Callable[[Sequence[sel.CellMetrics], str], list[Any]],
     accepted: Mapping[Any, Mapping[str, Any]],
 ) -> MetricStats:
     """One metric over the groups: each group's values as a numpy array (one pass over its
@@ -187,9 +188,9 @@ def _metric_stats(
     out: dict[str, GroupStats] = {}
     arrays: dict[str, np.ndarray] = {}
     for group, row in rows.items():
-        raw = [value_of(cm, key) for cm in row.metrics]
-        present = np.fromiter((v is not None for v in raw), dtype=bool, count=len(raw))
-        values = np.fromiter((0.0 if v is None else v for v in raw), np.float64, len(raw))
+        raw = values_of(row.metrics, key)
+        present = np.array([v is not None for v in raw], dtype=bool)
+        values = np.array([0.0 if v is None else v for v in raw], dtype=np.float64)
         keep = present.copy()
         implausible: list[tuple[str, str]] = []
         counted: list[str] = []
@@ -244,7 +245,7 @@ def survival_data(
     short-circuit cycle (event), else the cycles it ran (censored)."""
     durations, observed = [], []
     for info in infos:
-        cm = metrics[info.cell.pk]
+        cm = metrics[info.cell.id]
         if cm.result is None:
             continue
         if cm.short_circuit_cycle is not None:
@@ -291,10 +292,17 @@ def study_statistics(
     common = common_cycle(metrics)
     at_common = sel.cumulative_ce_at(mains, common) if common else {}
 
-    def value_of(cm: sel.CellMetrics, key: str) -> float | None:
+    def values_of(cms: Sequence[sel.CellMetrics], key: str) -> list[Any]:
+        """The value of ``key`` of each cell (None: none), as :meth:`CellMetrics.value`
+        reads it, one C-level pass per group (a decade: 10,000 cells times 8 metrics)."""
         if key == COMMON_CE:
-            return at_common.get(cm.result.pk) if cm.result is not None else None
-        return cm.value(key)
+            return [
+                at_common.get(cm.result.job_id) if cm.result is not None else None for cm in cms
+            ]
+        if key.startswith("rct_"):
+            n = int(key.split("_")[1])
+            return [cm.rct_after.get(n) for cm in cms]
+        return list(map(attrgetter(key), cms))
 
     at = [(COMMON_CE, f"cumulative CE at cycle {common}", "1")] if common else []
     specs = [
@@ -306,7 +314,7 @@ def study_statistics(
     rows = _group_rows(groups, metrics)
     families = list(_families(groups).values())
     stats = [
-        _metric_stats(k, lbl, unit, rows, families, value_of, accepted) for k, lbl, unit in specs
+        _metric_stats(k, lbl, unit, rows, families, values_of, accepted) for k, lbl, unit in specs
     ]
     surv = survival_groups(groups, metrics)
     tests: list[LogRank] = []

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from labdb import models as m
+from labdb.gcpause import gc_paused_view
 from labdb.selectors import results as sel
 from labdb.selectors.access import visible
 from labdb.selectors.lots import quarantined_lots_of
@@ -130,6 +131,7 @@ def _paper_frozen(user: Any) -> m.SavedComparison | None:
 
 
 @login_required
+@gc_paused_view  # 10,000 cells build about 225,000 objects (labdb.gcpause)
 def compare_page(request: HttpRequest) -> HttpResponse:
     user = request.user
     chosen: dict[str, Any] = {
