@@ -10,6 +10,7 @@ regular expression (RE2). No Python runs per row.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -64,9 +65,10 @@ def duration_seconds(text: Any) -> FloatArray:
         ticks = text.cast(pa.int64()).to_numpy(zero_copy_only=False)
         per_second = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}[text.type.unit]
         return np.asarray(ticks, dtype=np.float64) / per_second
-    split = _split_seconds(text)
-    if split is not None:
-        return split
+    for fast in (_fixed_seconds, _split_seconds):
+        seconds = fast(text)
+        if seconds is not None:
+            return seconds
     offsets_type = np.int64 if pa.types.is_large_string(text.type) else np.int32
     _validity, offsets_buf, data_buf = text.buffers()
     raw_offsets = np.frombuffer(offsets_buf, dtype=offsets_type)
@@ -116,6 +118,101 @@ def _split_seconds(text: Any) -> FloatArray | None:
     if n_fields == 4:
         total = fields[:, 0] * 86400.0 + total
     return np.asarray(total, dtype=np.float64)
+
+
+#: The shapes :func:`_fixed_seconds` reads: ``[Nd ]H:M:S[.f]``, every field in digits.
+_FIXED_SHAPE = re.compile(rb"(?:(\d+)d )?(\d+):(\d+):(\d+)(?:\.(\d+))?")
+#: Digits a field may have for its value to be an exact float64 integer (< 2**53).
+_MAX_EXACT_DIGITS = 15
+#: More runs of equal-length texts than this: left to :func:`_split_seconds`.
+_MAX_RUNS = 256
+
+
+def _fixed_seconds(text: Any) -> FloatArray | None:
+    """:func:`_split_seconds`' seconds, bit for bit, read from the bytes without making any
+    list or string: a cycler writes a clock column with its fields at fixed places, so each run
+    of texts of one length is a ``rows x length`` byte matrix (a view of the Arrow buffer) whose
+    byte columns are checked (digit, or the first text's separator) and summed with their place
+    values, one numpy operation per byte column, about ten times faster than splitting and
+    casting. A field's value is its digits as an exact integer and the seconds are
+    ``SSfff / 10**decimals`` (one correctly rounded division, the double nearest the decimal
+    text, as Arrow's cast gives it), summed in :func:`_split_seconds`' order. None (the other
+    paths decide) for a missing value, another shape (spaces, signs, a field without digits),
+    minutes or seconds >= 60, days in some rows only, or many changes of length.
+    """
+    import pyarrow as pa
+
+    n = len(text)
+    is_large = pa.types.is_large_string(text.type)
+    if n == 0 or text.null_count or not (pa.types.is_string(text.type) or is_large):
+        return None
+    _validity, offsets_buf, data_buf = text.buffers()
+    if data_buf is None:
+        return None
+    raw = np.frombuffer(offsets_buf, dtype=np.int64 if is_large else np.int32)
+    offsets = raw[text.offset : text.offset + n + 1].astype(np.int64)
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    lengths = np.diff(offsets)
+    cuts = np.flatnonzero(lengths[1:] != lengths[:-1]) + 1
+    if len(cuts) >= _MAX_RUNS:
+        return None
+    bounds = [0, *cuts.tolist(), n]
+    out = np.empty(n, dtype=np.float64)
+    with_days = None
+    for a, b in itertools.pairwise(bounds):
+        width = int(lengths[a])
+        if width == 0:
+            return None
+        rows = data[offsets[a] : offsets[b]].reshape(b - a, width)
+        fields = _fixed_fields(rows)
+        if fields is None:
+            return None
+        days, hours, minutes, seconds = fields
+        if with_days is None:
+            with_days = days is not None
+        if with_days != (days is not None):
+            return None  # _split_seconds needs every text to have the same fields
+        if not ((minutes < 60).all() and (seconds < 60).all()):
+            return None
+        total = hours * 3600.0 + minutes * 60.0 + seconds
+        out[a:b] = total if days is None else days * 86400.0 + total
+    return out
+
+
+def _fixed_fields(
+    rows: npt.NDArray[np.uint8],
+) -> tuple[FloatArray | None, FloatArray, FloatArray, FloatArray] | None:
+    """Days (None without), hours, minutes and seconds of the byte matrix ``rows`` whose every
+    row has the shape and separators of the first; None when one does not."""
+    shape = _FIXED_SHAPE.fullmatch(rows[0].tobytes())
+    if shape is None:
+        return None
+    digits = rows - np.uint8(_ZERO)  # wraps below '0': a digit is < 10
+    is_digit = np.frombuffer(shape.string, dtype=np.uint8) - np.uint8(_ZERO) < 10
+    literal = np.flatnonzero(~is_digit)
+    if not (digits[:, is_digit] < 10).all():
+        return None
+    if not (rows[:, literal] == rows[0, literal]).all():
+        return None
+
+    def value(*groups: int) -> FloatArray:
+        places = [k for g in groups for k in range(shape.start(g), shape.end(g))]
+        # The narrowest integers that hold the field (fewer bytes per operation), then floats.
+        kind = np.uint8 if len(places) <= 2 else np.uint16 if len(places) <= 4 else np.uint64
+        total = digits[:, places[0]].astype(kind)
+        for k in places[1:]:
+            total *= kind(10)
+            total += digits[:, k]
+        return total.astype(np.float64)
+
+    widths = [len(shape.group(g) or b"") for g in range(1, 6)]
+    if max(widths[:3]) > _MAX_EXACT_DIGITS or widths[3] + widths[4] > _MAX_EXACT_DIGITS:
+        return None
+    days = value(1) if shape.group(1) is not None else None
+    seconds = value(4)
+    if shape.group(5) is not None:
+        seconds = value(4, 5) / 10.0 ** len(shape.group(5))
+    return days, value(2), value(3), seconds
 
 
 def _clock_seconds(

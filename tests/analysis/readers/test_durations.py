@@ -11,6 +11,7 @@ import pytest
 from analysis.readers import ParseError
 from analysis.readers._durations import (
     _clock_seconds,
+    _fixed_seconds,
     _split_seconds,
     duration_seconds,
     wall_clock_seconds,
@@ -51,6 +52,46 @@ def test_the_split_path_gives_the_byte_paths_seconds(day: str) -> None:
     assert _clock_seconds(data, offsets, by_bytes).all()
     np.testing.assert_allclose(split, by_bytes, rtol=1e-15, atol=1e-9)
     np.testing.assert_allclose(split, t + 86400.0 * int(day[:-2] or 0), atol=6e-3)
+
+
+@pytest.mark.parametrize(
+    ("day", "fmt"),
+    [
+        ("", "{:02d}:{:02d}:{:05.2f}"),
+        ("{}d ", "{:02d}:{:02d}:{:06.3f}"),
+        ("", "{}:{:02d}:{:05.2f}"),
+    ],
+)
+def test_the_fixed_path_gives_the_split_paths_seconds_bit_for_bit(day: str, fmt: str) -> None:
+    # 3e6 s: the day count and the hours grow a digit (runs of texts of another length).
+    t = np.arange(20000) * 151.25
+    texts = pa.array(
+        [
+            day.format(int(x // 86400))
+            + fmt.format(int(x // 3600 % (24 if day else 10**6)), int(x % 3600 // 60), x % 60)
+            for x in t
+        ]
+    )
+    fixed, split = _fixed_seconds(texts), _split_seconds(texts)
+    assert fixed is not None and split is not None
+    assert np.array_equal(fixed, split)
+    assert np.array_equal(duration_seconds(texts), split)
+    assert np.array_equal(_fixed_seconds(texts.slice(7, 900)), split[7:907])
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["00:00:01", "0d 00:00:01"],  # days in some rows only
+        ["00:00:01", "00:0a:01"],
+        ["00:00:01", "00-00:01"],
+        ["00:00:01.5", "00:00:60.0"],
+        ["", "00:00:01"],
+        ["0d 00:00:01", "0d  0:00:01"],
+    ],
+)
+def test_the_fixed_path_leaves_other_shapes_to_the_others(texts: list[str]) -> None:
+    assert _fixed_seconds(pa.array(texts, type=pa.string())) is None
 
 
 @pytest.mark.parametrize(
