@@ -101,7 +101,10 @@ def _cells(report: StudyReport) -> list[str]:
         group = [c for c in cells if c.kind == kind]
         if not group:
             continue
-        sentence = f"{len(group)} {words} were assembled ({', '.join(c.label for c in group)})"
+        if len(group) == 1:
+            words = words.replace(" cells ", " cell ", 1)
+        verb = "was" if len(group) == 1 else "were"
+        sentence = f"{len(group)} {words} {verb} assembled ({', '.join(c.label for c in group)})"
         se = sorted({f"{c.electrolyte_lot.material.name} lot {c.electrolyte_lot.lot_number}"
                      for c in group})  # fmt: skip
         parts = [f"solid electrolyte {_join(se)}"]
@@ -175,8 +178,27 @@ def _analysis(report: StudyReport) -> list[str]:
 
 
 def _statistics(report: StudyReport) -> list[str]:
+    """The grouping and the convention; the tests only when the report shows them (two
+    groups of one cell kind; docs/statistics.md)."""
     st = report.statistics
-    return [f"Cells were grouped by {st.grouped_by}. {st.convention}"]
+    out = [f"Cells were grouped by {st.grouped_by}. {st.convention}"]
+    if st.differences:
+        out.append(
+            "Differences between groups of the same cell kind were tested with Welch's t-test "
+            "(effect size Hedges' g) and the Mann-Whitney U test (rank-biserial correlation), "
+            "the p-values of each metric adjusted over the pairs of groups by Holm's method."
+        )
+    if st.logrank:
+        out.append(
+            "Cycles to short were compared as Kaplan-Meier survival curves, cells that did not "
+            "short censored at their last cycle, with pairwise log-rank tests."
+        )
+    if any(v.get("outliers") for row in st.rows for v in row["values"]):
+        out.append(
+            "Cells were flagged as outliers within their group when the modified z-score of a "
+            "value exceeded 3.5 (Iglewicz and Hoaglin)."
+        )
+    return [" ".join(out)]
 
 
 def methods_paragraphs(report: StudyReport) -> list[str]:

@@ -260,3 +260,34 @@ def test_channel_health_page_and_api(client_demo: Client, study: Any) -> None:
     assert health["calibrated_on"] == "2026-01-15"
     page = client_demo.get(f"/instruments/{instrument.pk}/channels/3/").content.decode()
     assert 'data-run="MgAgSn-E-HC2-PS"' in page and "Offset from other channels" in page
+
+
+def test_export_package_command_leaves_out_deviating_runs(
+    study: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """``export_package --conforming`` selects as the page's "leave out deviating runs" does
+    (the package build itself is checked in tests/labdb/reports/test_package.py)."""
+    from django.core.management import CommandError, call_command
+
+    from labdb.management.commands import export_package
+
+    asked = []
+
+    def stop(**kwargs: Any) -> None:
+        asked.append(kwargs["selection"])
+        raise CommandError("stopped after the selection")
+
+    monkeypatch.setattr(export_package, "export_request", stop)
+    labels = ["MgAgSn-E-HC1", DEVIATING]
+    for flags in ([], ["--conforming"]):
+        with pytest.raises(CommandError, match="stopped"):
+            call_command(
+                "export_package", "--cells", *labels, "--group", "channel", *flags,
+                "-o", str(tmp_path / "p.zip"),
+            )  # fmt: skip
+    everything, conforming = asked
+    assert [c.label for c in everything.cells] == labels and everything.left_out is None
+    assert [c.label for c in conforming.cells] == ["MgAgSn-E-HC1"]
+    assert conforming.group_by == "channel"
+    messages = conforming.left_out[DEVIATING]  # current density and areal capacity
+    assert len(messages) == 2 and all("cycles 2-3" in x for x in messages)
