@@ -5,9 +5,12 @@ on cells written here, through the normal ingest pipeline."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import math
 import re
 import uuid
+import zipfile
 from typing import Any
 
 import numpy as np
@@ -216,6 +219,14 @@ def test_ce_bounds_on_pages_and_in_the_csv(client_demo: Client, study: Any) -> N
     header, first_row = api.content.decode().splitlines()[:2]
     column = header.split(",").index("coulombic_efficiency_bound")
     assert float(first_row.split(",")[column]) == pytest.approx(per_cycle[0], rel=1e-9)
+    # and in the cell's RO-Crate (so the data package): the result's JSON carries the bounds
+    crate = client_demo.get(f"/cells/{cell.pk}/export/crate.eln")
+    with zipfile.ZipFile(io.BytesIO(b"".join(crate.streaming_content))) as z:
+        (name,) = [n for n in z.namelist() if f"/results/cycling-{result.job_id}" in n]
+        stored = json.loads(z.read(name))["instrument_bounds"]
+    assert stored["average_coulombic_efficiency"] == pytest.approx(bound, rel=1e-9)
+    assert stored["coulombic_efficiency"][0] == pytest.approx(per_cycle[0], rel=1e-9)
+    assert stored["calibrated_on"] == "2026-01-15"
     run_html = client_demo.get(f"/test-runs/{result.test_run.pk}/").content.decode()
     assert "± " in run_html and 'data-conformance="ok"' in run_html
     bad = study[DEVIATING].test_run
