@@ -215,6 +215,13 @@ def test_ce_bounds_on_pages_and_in_the_csv(client_demo: Client, study: Any) -> N
     assert rows[0].endswith("y_error")
     first = rows[1].split(",")
     assert float(first[-1]) == pytest.approx(per_cycle[0] * 100, rel=1e-6)
+    # capacity: |Q| (gain + clock) + offset x time, per cm2 as the plot shows it
+    rows = client_demo.get(f"/cells/{cell.pk}/plots/capacity.csv").content.decode().splitlines()
+    plated = next(r.split(",") for r in rows if r.startswith("plating capacity,cycle,1,"))
+    c1 = result.cycles.get(cycle=1)
+    q, t = c1.discharge_capacity_mAh, c1.values["discharge_duration_h"]
+    expected = (q * (0.05 / 100 + 50e-6) + OFFSET_MA * t) / cell.area_cm2
+    assert float(plated[-1]) == pytest.approx(expected, rel=1e-6)
     api = client_demo.get(f"/api/v1/test-runs/{result.test_run.pk}/cycles/?format=csv")
     header, first_row = api.content.decode().splitlines()[:2]
     column = header.split(",").index("coulombic_efficiency_bound")
