@@ -177,6 +177,35 @@ def _analysis(report: StudyReport) -> list[str]:
     return [sentence]
 
 
+def _uncertainty(report: StudyReport) -> list[str]:
+    """The instruments' stated accuracy and the limits of error of average CE it gives
+    (docs/statistics.md, "Uncertainty"); nothing when no instrument states an offset."""
+    from labdb.selectors.uncertainty import cycling_bounds
+
+    bounds = [b for a in report.analyses if (b := cycling_bounds(a.result)) is not None]
+    if not bounds:
+        return []
+    stated = []
+    for i in sorted({a.result.test_run.instrument for a in report.analyses
+                     if a.result.test_run.instrument is not None}, key=lambda i: i.label):  # fmt: skip
+        if i.current_accuracy_pct_of_range is None or not i.current_range_mA:
+            continue
+        text = f"{i.label}: {i.current_accuracy_pct_of_range:g} % of the {i.current_range_mA:g} mA range"
+        if i.current_accuracy_pct_of_reading is not None:
+            text += f" + {i.current_accuracy_pct_of_reading:g} % of reading"
+        if i.time_accuracy_ppm is not None:
+            text += f", clock {i.time_accuracy_ppm:g} ppm"
+        stated.append(text + (f", calibrated {i.calibrated_on}" if i.calibrated_on else ""))
+    average = [round(b.average_ce * 100, 2) for b in bounds if b.average_ce is not None]
+    sentence = (
+        f"Limits of error of capacity and CE follow from the stated accuracy of the cyclers "
+        f"({'; '.join(stated)}), the current offset adding linearly over cycles"
+    )
+    if average:
+        sentence += f": average CE ± {_span(average, '%')} (absolute)"
+    return [sentence + "."]
+
+
 def _statistics(report: StudyReport) -> list[str]:
     """The grouping and the convention; the tests only when the report shows them (two
     groups of one cell kind; docs/statistics.md)."""
@@ -207,7 +236,7 @@ def methods_paragraphs(report: StudyReport) -> list[str]:
         _materials(report),
         _cells(report),
         _protocols(report),
-        _analysis(report),
+        _analysis(report) + _uncertainty(report),
         _statistics(report),
     ]
     return [" ".join(p) for p in parts if p]

@@ -99,6 +99,9 @@ def test_report_lists_every_cell_with_its_lots_protocols_statistics_and_figures(
     # the statistics the report shows, named in the methods: tests of difference, survival
     assert "Welch&#x27;s t-test (effect size Hedges&#x27; g)" in text and "Holm" in text
     assert "Kaplan-Meier" in text and "log-rank" in text
+    # the CE limits of error, from the accuracy the one recorded cycler states (demo catalog)
+    assert "BCS-805-1: 0.015 % of the 10 mA range + 0.01 % of reading" in text
+    assert "calibrated 2024-01-15" in text and "average CE ± " in text
 
 
 def test_methods_say_only_what_the_records_say(
