@@ -358,9 +358,11 @@ def check_run(
     area_cm2: float | None,
 ) -> Conformance | None:
     """Check a pipeline result (``Result.to_json()``) against its run's protocol; None when
-    the protocol kind has no checks for that analysis (mechanics, CV)."""
+    the protocol kind has no checks for that analysis (mechanics, CV). An in-situ EIS run
+    gives two results: its spectra (frequency range, interval) and its cycling between them
+    (the protocol's current density)."""
     kind = data.get("kind")
-    if kind == "cycling" and protocol_kind in CYCLING_KINDS:
+    if kind == "cycling" and protocol_kind in (*CYCLING_KINDS, "insitu_eis"):
         tables = data.get("tables", {})
         metrics = data.get("summary", {}).get("metrics", {})
         return check_cycling(

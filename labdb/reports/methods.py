@@ -101,7 +101,10 @@ def _cells(report: StudyReport) -> list[str]:
         group = [c for c in cells if c.kind == kind]
         if not group:
             continue
-        sentence = f"{len(group)} {words} were assembled ({', '.join(c.label for c in group)})"
+        if len(group) == 1:
+            words = words.replace(" cells ", " cell ", 1)
+        verb = "was" if len(group) == 1 else "were"
+        sentence = f"{len(group)} {words} {verb} assembled ({', '.join(c.label for c in group)})"
         se = sorted({f"{c.electrolyte_lot.material.name} lot {c.electrolyte_lot.lot_number}"
                      for c in group})  # fmt: skip
         parts = [f"solid electrolyte {_join(se)}"]
@@ -174,9 +177,57 @@ def _analysis(report: StudyReport) -> list[str]:
     return [sentence]
 
 
+def _uncertainty(report: StudyReport) -> list[str]:
+    """The instruments' stated accuracy and the limits of error of average CE it gives
+    (docs/statistics.md, "Uncertainty"); nothing when no instrument states an offset."""
+    from labdb.selectors.uncertainty import cycling_bounds
+
+    bounds = [b for a in report.analyses if (b := cycling_bounds(a.result)) is not None]
+    if not bounds:
+        return []
+    stated = []
+    for i in sorted({a.result.test_run.instrument for a in report.analyses
+                     if a.result.test_run.instrument is not None}, key=lambda i: i.label):  # fmt: skip
+        if i.current_accuracy_pct_of_range is None or not i.current_range_mA:
+            continue
+        text = f"{i.label}: {i.current_accuracy_pct_of_range:g} % of the {i.current_range_mA:g} mA range"
+        if i.current_accuracy_pct_of_reading is not None:
+            text += f" + {i.current_accuracy_pct_of_reading:g} % of reading"
+        if i.time_accuracy_ppm is not None:
+            text += f", clock {i.time_accuracy_ppm:g} ppm"
+        stated.append(text + (f", calibrated {i.calibrated_on}" if i.calibrated_on else ""))
+    average = [round(b.average_ce * 100, 2) for b in bounds if b.average_ce is not None]
+    sentence = (
+        f"Limits of error of capacity and CE follow from the stated accuracy of the cyclers "
+        f"({'; '.join(stated)}), the current offset adding linearly over cycles"
+    )
+    if average:
+        sentence += f": average CE ± {_span(average, '%')} (absolute)"
+    return [sentence + "."]
+
+
 def _statistics(report: StudyReport) -> list[str]:
+    """The grouping and the convention; the tests only when the report shows them (two
+    groups of one cell kind; docs/statistics.md)."""
     st = report.statistics
-    return [f"Cells were grouped by {st.grouped_by}. {st.convention}"]
+    out = [f"Cells were grouped by {st.grouped_by}. {st.convention}"]
+    if st.differences:
+        out.append(
+            "Differences between groups of the same cell kind were tested with Welch's t-test "
+            "(effect size Hedges' g) and the Mann-Whitney U test (rank-biserial correlation), "
+            "the p-values of each metric adjusted over the pairs of groups by Holm's method."
+        )
+    if st.logrank:
+        out.append(
+            "Cycles to short were compared as Kaplan-Meier survival curves, cells that did not "
+            "short censored at their last cycle, with pairwise log-rank tests."
+        )
+    if any(v.get("outliers") for row in st.rows for v in row["values"]):
+        out.append(
+            "Cells were flagged as outliers within their group when the modified z-score of a "
+            "value exceeded 3.5 (Iglewicz and Hoaglin)."
+        )
+    return [" ".join(out)]
 
 
 def methods_paragraphs(report: StudyReport) -> list[str]:
@@ -185,7 +236,7 @@ def methods_paragraphs(report: StudyReport) -> list[str]:
         _materials(report),
         _cells(report),
         _protocols(report),
-        _analysis(report),
+        _analysis(report) + _uncertainty(report),
         _statistics(report),
     ]
     return [" ".join(p) for p in parts if p]

@@ -82,12 +82,34 @@ def _pinned_inputs(selection: StudySelection) -> dict[str, Any]:
         ),
         key=lambda r: r["id"],
     )
+    # the CE bounds in the crate are computed from the instruments' accuracy as it is now
+    instruments = m.Instrument.objects.filter(
+        runs__results__pk__in=[r["id"] for r in results]
+    ).distinct()
     return {
         "cells": [
             {"id": str(c.pk), "label": c.label, "updated_at": c.updated_at.isoformat()}
             for c in selection.cells
         ],
         "results": results,
+        "instruments": sorted(
+            (
+                {"id": str(i.pk), "accuracy": _accuracy_fields(i)}
+                for i in instruments
+                if any(v is not None for v in _accuracy_fields(i).values())
+            ),
+            key=lambda i: i["id"],
+        ),
+    }
+
+
+def _accuracy_fields(instrument: m.Instrument) -> dict[str, Any]:
+    return {
+        "current_accuracy_pct_of_reading": instrument.current_accuracy_pct_of_reading,
+        "current_accuracy_pct_of_range": instrument.current_accuracy_pct_of_range,
+        "current_range_mA": instrument.current_range_mA,
+        "time_accuracy_ppm": instrument.time_accuracy_ppm,
+        "calibrated_on": instrument.calibrated_on.isoformat() if instrument.calibrated_on else None,
     }
 
 

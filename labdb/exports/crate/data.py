@@ -1,5 +1,7 @@
 """Data entities: the raw instrument files of the test runs and their parsed tables (copied from
-the blob store) and one JSON file per analysis result, with its metrics as ``PropertyValue``."""
+the blob store) and one JSON file per analysis result, with its metrics as ``PropertyValue``
+and, for a cycling result on an instrument with a stated accuracy, the limits of error of its
+CE and capacities (``instrument_bounds``: docs/statistics.md, "Uncertainty")."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from labdb import models as m
 from labdb.exports import vocab
 from labdb.exports.crate.entities import _EntityBuilder
 from labdb.exports.crate.terms import _encoding, _iso, safe_name, uri
+from labdb.selectors.uncertainty import cycling_bounds
 
 
 class _DataEntities(_EntityBuilder):
@@ -60,6 +63,9 @@ class _DataEntities(_EntityBuilder):
             "output_sha256": job.output_sha256,
             "summary": r.summary,
         }
+        bounds = cycling_bounds(r)
+        if bounds is not None:  # the CE +- from the instrument's stated accuracy, per cycle
+            payload["instrument_bounds"] = bounds.to_dict()
         data = (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode()
         ident = uri(r)
         metrics = [

@@ -23,6 +23,7 @@ from django.db.models import Q
 from labdb import models as m
 from labdb.reports.datacite import LICENSES
 from labdb.reports.selection import StudySelection, from_query, from_saved
+from labdb.selectors.results import GROUPINGS
 from labdb.services.exports import export_request, export_run
 from labdb.storage import copy_blob_to
 
@@ -70,7 +71,14 @@ class Command(BaseCommand):
         parser.add_argument("--kind", default="", help="half or full (with no --cells: all)")
         parser.add_argument("--seed", default="", help="seed set, e.g. Ag+Mg+Sn")
         parser.add_argument("--binder", default="", help="binder, e.g. Elastane")
-        parser.add_argument("--group", default="", help="formulation, seed, binder, kind, cell")
+        parser.add_argument(
+            "--group", default="", choices=["", *GROUPINGS], help=f"one of {', '.join(GROUPINGS)}"
+        )
+        parser.add_argument(
+            "--conforming",
+            action="store_true",
+            help="leave out the cells whose runs deviate from their protocols (named in the report)",
+        )
         parser.add_argument(
             "--user",
             default="",
@@ -95,13 +103,15 @@ class Command(BaseCommand):
         if options["saved"]:
             saved = _saved(options["saved"])
             user = _user(options["user"], saved.project)
-            selection = from_saved(user, saved, options["group"])
+            selection = from_saved(user, saved, options["group"], conforming=options["conforming"])
         else:
             first = m.Cell.objects.filter(label__in=options["cells"]).first()
             user = _user(options["user"], first.project if first else None)
             query = {k: options[k] for k in ("kind", "seed", "binder", "group")}
+            query["conforming"] = "1" if options["conforming"] else ""
             selection = from_query(user, {**query, "cells": options["cells"]})
             missing = set(options["cells"]) - {c.label for c in selection.cells}
+            missing -= set(selection.left_out or {})
             if missing:
                 raise CommandError(f"no cell {', '.join(sorted(missing))} visible to {user}")
         if not selection.cells:

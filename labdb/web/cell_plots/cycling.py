@@ -63,15 +63,16 @@ def short_marker(result: m.AnalysisResult) -> dict[str, Any]:
     }
 
 
-def error_bars(result: m.AnalysisResult, x: Any, key: str) -> dict[str, Any]:
-    """Plotly ``error_y`` (in %) of the cycles ``x`` from the instrument's stated accuracy
-    (``key``: "ce" or "cumulative_ce" of CyclingBounds); nothing when it states none. The
-    CSV download writes them as ``y_error``."""
+def error_bars(result: m.AnalysisResult, x: Any, key: str, scale: float = 100.0) -> dict[str, Any]:
+    """Plotly ``error_y`` of the cycles ``x`` from the instrument's stated accuracy (``key``:
+    "ce" or "cumulative_ce" of CyclingBounds, times ``scale`` = 100 for %; "charge_mAh" or
+    "discharge_mAh", times 1 or 1/area); nothing when it states none. The CSV download
+    writes them as ``y_error``."""
     bounds = cycling_bounds(result)
     if bounds is None:
         return {}
     by_cycle = dict(zip(bounds.cycles, getattr(bounds, key), strict=True))
-    errors = [by_cycle.get(int(c), float("nan")) * 100 for c in x]
+    errors = [by_cycle.get(int(c), float("nan")) * scale for c in x]
     return {"error_y": {"type": "data", "array": values(errors), "visible": True}}
 
 
@@ -123,9 +124,12 @@ def capacity_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
         keys = ["plating_capacity_mAh", "stripping_capacity_mAh"]
     cols = sel.cycle_columns(result, [*keys, "capacity_retention"])
     data = []
+    scale = 1 / area if area else 1.0
     for name, key in zip(names, keys, strict=True):
         x, y = _series(req, cols["cycle"], cols[key])
-        data.append(trace(f"{name} capacity", x, y, "lines+markers", marker={"size": 4}))
+        bound = "charge_mAh" if name in ("charge", "stripping") else "discharge_mAh"
+        bars = error_bars(result, x, bound, scale)
+        data.append(trace(f"{name} capacity", x, y, "lines+markers", marker={"size": 4}, **bars))
     x, y = _series(req, cols["cycle"], _pct(cols["capacity_retention"]))
     data.append(trace("retention", x, y, "lines", yaxis="y2", line={"dash": "dot"}))
     return figure(

@@ -157,6 +157,22 @@ def test_eis_frequency_range_and_in_situ_interval() -> None:
     assert check_run("peel", {}, {"kind": "peel"}, None) is None
 
 
+def test_in_situ_eis_run_has_its_cycling_checked_for_the_current_density() -> None:
+    # the demo's in-situ protocol: 1 mA/cm2 between spectra; on 2 cm2 that is 2 mA
+    protocol = {"eis_frequency_max_Hz": 1e6, "eis_interval_h": 1 / 6, "current_density_mA_cm2": 1.0}
+    half = [
+        {"cycle": c, "kind": k, "current_mA": mA, "capacity_mAh": 2.0}
+        for c, mA in ((1, 2.0), (2, 2.5))
+        for k in ("plating", "stripping")
+    ]
+    cycles = [{"cycle": c, "complete": True} for c in (1, 2)]
+    data = {"kind": "cycling", "tables": {"half_cycles": half, "cycles": cycles}}
+    conf = check_run("insitu_eis", protocol, data, AREA)
+    assert conf is not None and conf.checks == {"current_density": "deviation"}
+    (d,) = conf.deviations
+    assert d.at == [2] and d.found_min == pytest.approx(1.25)
+
+
 def test_ranges_text() -> None:
     assert ranges_text([9, 1, 2, 3, 7, 10]) == "1-3, 7, 9-10"
     assert ranges_text([]) == ""

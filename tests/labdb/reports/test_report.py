@@ -96,6 +96,12 @@ def test_report_lists_every_cell_with_its_lots_protocols_statistics_and_figures(
     assert "current density 1 mA/cm2" in text and "4 runs" in text
     assert m.AnalysisJob.objects.first().analysis_version in text  # type: ignore[union-attr]
     assert "CREORA-001" in text  # the binder's lot number, from the formulation
+    # the statistics the report shows, named in the methods: tests of difference, survival
+    assert "Welch&#x27;s t-test (effect size Hedges&#x27; g)" in text and "Holm" in text
+    assert "Kaplan-Meier" in text and "log-rank" in text
+    # the CE limits of error, from the accuracy the one recorded cycler states (demo catalog)
+    assert "BCS-805-1: 0.015 % of the 10 mA range + 0.01 % of reading" in text
+    assert "calibrated 2024-01-15" in text and "average CE ± " in text
 
 
 def test_methods_say_only_what_the_records_say(
@@ -127,3 +133,4 @@ def test_methods_say_only_what_the_records_say(
     assert "temperature" not in methods and "stack pressure" not in methods
     assert "0.785 to 1 cm² area" in methods  # a value that differs is given as its range
     assert "analysed" not in methods  # no data, no analysis sentence
+    assert "Welch" not in methods and "Kaplan-Meier" not in methods  # no values, no tests

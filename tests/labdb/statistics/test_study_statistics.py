@@ -5,9 +5,12 @@ on cells written here, through the normal ingest pipeline."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import math
 import re
 import uuid
+import zipfile
 from typing import Any
 
 import numpy as np
@@ -212,10 +215,25 @@ def test_ce_bounds_on_pages_and_in_the_csv(client_demo: Client, study: Any) -> N
     assert rows[0].endswith("y_error")
     first = rows[1].split(",")
     assert float(first[-1]) == pytest.approx(per_cycle[0] * 100, rel=1e-6)
+    # capacity: |Q| (gain + clock) + offset x time, per cm2 as the plot shows it
+    rows = client_demo.get(f"/cells/{cell.pk}/plots/capacity.csv").content.decode().splitlines()
+    plated = next(r.split(",") for r in rows if r.startswith("plating capacity,cycle,1,"))
+    c1 = result.cycles.get(cycle=1)
+    q, t = c1.discharge_capacity_mAh, c1.values["discharge_duration_h"]
+    expected = (q * (0.05 / 100 + 50e-6) + OFFSET_MA * t) / cell.area_cm2
+    assert float(plated[-1]) == pytest.approx(expected, rel=1e-6)
     api = client_demo.get(f"/api/v1/test-runs/{result.test_run.pk}/cycles/?format=csv")
     header, first_row = api.content.decode().splitlines()[:2]
     column = header.split(",").index("coulombic_efficiency_bound")
     assert float(first_row.split(",")[column]) == pytest.approx(per_cycle[0], rel=1e-9)
+    # and in the cell's RO-Crate (so the data package): the result's JSON carries the bounds
+    crate = client_demo.get(f"/cells/{cell.pk}/export/crate.eln")
+    with zipfile.ZipFile(io.BytesIO(b"".join(crate.streaming_content))) as z:
+        (name,) = [n for n in z.namelist() if f"/results/cycling-{result.job_id}" in n]
+        stored = json.loads(z.read(name))["instrument_bounds"]
+    assert stored["average_coulombic_efficiency"] == pytest.approx(bound, rel=1e-9)
+    assert stored["coulombic_efficiency"][0] == pytest.approx(per_cycle[0], rel=1e-9)
+    assert stored["calibrated_on"] == "2026-01-15"
     run_html = client_demo.get(f"/test-runs/{result.test_run.pk}/").content.decode()
     assert "± " in run_html and 'data-conformance="ok"' in run_html
     bad = study[DEVIATING].test_run
@@ -260,3 +278,34 @@ def test_channel_health_page_and_api(client_demo: Client, study: Any) -> None:
     assert health["calibrated_on"] == "2026-01-15"
     page = client_demo.get(f"/instruments/{instrument.pk}/channels/3/").content.decode()
     assert 'data-run="MgAgSn-E-HC2-PS"' in page and "Offset from other channels" in page
+
+
+def test_export_package_command_leaves_out_deviating_runs(
+    study: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """``export_package --conforming`` selects as the page's "leave out deviating runs" does
+    (the package build itself is checked in tests/labdb/reports/test_package.py)."""
+    from django.core.management import CommandError, call_command
+
+    from labdb.management.commands import export_package
+
+    asked = []
+
+    def stop(**kwargs: Any) -> None:
+        asked.append(kwargs["selection"])
+        raise CommandError("stopped after the selection")
+
+    monkeypatch.setattr(export_package, "export_request", stop)
+    labels = ["MgAgSn-E-HC1", DEVIATING]
+    for flags in ([], ["--conforming"]):
+        with pytest.raises(CommandError, match="stopped"):
+            call_command(
+                "export_package", "--cells", *labels, "--group", "channel", *flags,
+                "-o", str(tmp_path / "p.zip"),
+            )  # fmt: skip
+    everything, conforming = asked
+    assert [c.label for c in everything.cells] == labels and everything.left_out is None
+    assert [c.label for c in conforming.cells] == ["MgAgSn-E-HC1"]
+    assert conforming.group_by == "channel"
+    messages = conforming.left_out[DEVIATING]  # current density and areal capacity
+    assert len(messages) == 2 and all("cycles 2-3" in x for x in messages)
