@@ -71,7 +71,7 @@ def ce_cusum(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitE
     window = params.ce_cusum_window
     if n < 2 or window < 1:
         return []
-    level, slope, t_mean, sigma = _baselines(number, ce, current, params)
+    level, slope, t_mean, sigma = _baselines(number.astype(np.float64), ce, current, params)
     # stat[s, o]: the CUSUM started at cycle s after o + 1 cycles (NaN where a cycle is missing,
     # at another current, or s has no baseline); ups[s, o]: how many z above the reference.
     start = np.arange(n)[:, None]

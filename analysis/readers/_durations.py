@@ -199,7 +199,7 @@ def _fixed_fields(
         places = [k for g in groups for k in range(shape.start(g), shape.end(g))]
         # The narrowest integers that hold the field (fewer bytes per operation), then floats.
         kind = np.uint8 if len(places) <= 2 else np.uint16 if len(places) <= 4 else np.uint64
-        total = digits[:, places[0]].astype(kind)
+        total: npt.NDArray[Any] = digits[:, places[0]].astype(kind)
         for k in places[1:]:
             total *= kind(10)
             total += digits[:, k]
