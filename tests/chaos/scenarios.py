@@ -30,6 +30,7 @@ from typing import Any
 import psycopg
 import requests
 
+from labdb.models.immutable import FINISHED_JOB_STATES
 from tests.chaos.services import ROOT, Stack, children, wait_until
 from tests.labdb.test_ingest_and_jobs import bdf_csv
 
@@ -143,6 +144,7 @@ class Lab:
             "jobs": sum(states.values()),
             "succeeded": states.get("succeeded", 0),
             "failed": states.get("failed", 0),
+            "superseded": states.get("superseded", 0),
             "results": self.sql(
                 f"SELECT count(*) FROM labdb_analysisresult WHERE job_id::text IN ({ids})"
             )[0][0],
@@ -158,7 +160,7 @@ class Lab:
         t0 = time.monotonic()
         try:
             wait_until(
-                lambda: set(self.job_states()) <= {"succeeded", "failed"},
+                lambda: set(self.job_states()) <= set(FINISHED_JOB_STATES),
                 timeout_s,
                 "jobs finished",
                 0.5,
@@ -190,8 +192,10 @@ def lab(stack: Stack, web_workers: int = 2) -> Lab:
 
 
 def good_file(i: int, cycles: int = 3) -> bytes:
-    """A distinct small half-cell record (the CE differs, so the bytes and the job differ)."""
-    return bdf_csv(cycles=cycles, ce=0.90 + (i % 997) / 10000)
+    """A distinct small half-cell record for every ``i`` (the CE differs, so the bytes and the
+    job differ; ``i`` and ``i + 997`` once gave the same bytes, which the app rightly took as
+    the same upload sent again)."""
+    return bdf_csv(cycles=cycles, ce=0.90 + (i % 997) / 10000 + (i // 997) / 1e6)
 
 
 def kill_workers(
@@ -240,11 +244,11 @@ def kill_workers(
     }
 
 
-def big_csv(rows: int) -> bytes:
-    """A cycling CSV of ``rows`` rows (a file whose parsing alone needs far more memory than a
-    tight job limit)."""
+def big_csv(rows: int, t0: int = 0) -> bytes:
+    """A cycling CSV of ``rows`` rows from time ``t0`` (a file whose parsing alone needs far
+    more memory than a tight job limit)."""
     t = [
-        f"{i}.0,{0.02 if (i // 3600) % 2 else -0.02:.4f},{7.85e-4 if (i // 3600) % 2 else -7.85e-4:.6e},0,0"
+        f"{i + t0}.0,{0.02 if (i // 3600) % 2 else -0.02:.4f},{7.85e-4 if (i // 3600) % 2 else -7.85e-4:.6e},0,0"
         for i in range(rows)
     ]
     header = (
@@ -253,10 +257,13 @@ def big_csv(rows: int) -> bytes:
     return (header + "\n" + "\n".join(t) + "\n").encode()
 
 
+#: poison files; the ``k``-th variant of a kind differs from the others in its first bytes, so
+#: that no variant is a grown version of another (the app analyses only the newest version of a
+#: growing file and ends the older ones' jobs as superseded: docs/live.md)
 POISON = {
-    "garbage.csv": lambda k: b"\x00\xff this is not a cycler file \x00" * (50 + k),
-    "empty-columns.csv": lambda k: b"a,b,c\n1,2,3\n4,5,6\n" * (1 + k),
-    "bomb.csv": lambda k: big_csv(1_600_000 + k),
+    "garbage.csv": lambda k: b"\x00%d\xff this is not a cycler file \x00" % k * 50,
+    "empty-columns.csv": lambda k: b"a%d,b,c\n1,2,3\n4,5,6\n" % k,
+    "bomb.csv": lambda k: big_csv(1_600_000, t0=k),
 }
 
 
