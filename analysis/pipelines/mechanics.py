@@ -60,7 +60,7 @@ class IndentationParams(Params):
     )
     max_stiffness_se_percent: float = param(
         0.3,
-        unit="%",
+        unit="percent",
         doc="the fit range is widened while the stiffness's standard error exceeds this",
     )
     epsilon: float = param(0.75, doc="Oliver-Pharr geometry factor (0.75 for a Berkovich tip)")
