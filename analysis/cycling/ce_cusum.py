@@ -47,7 +47,7 @@ def _baselines(
     history = np.where(same[rows] >= 0, ce[np.maximum(same[rows], 0)], np.nan)
     idx = same[rows][:, m - b :]  # right-aligned: the last b are always there
     y = ce[idx]
-    t = number[idx].astype(np.float64)
+    t = number[idx]
     iu, ju = np.triu_indices(b, 1)
     dt = t[:, ju] - t[:, iu]
     pair = np.where(dt > 0, (y[:, ju] - y[:, iu]) / np.where(dt > 0, dt, 1.0), np.nan)

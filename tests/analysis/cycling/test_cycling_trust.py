@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.cycling import CyclingParameters, analyze_cycling
+from analysis.cycling import CyclingParameters, CyclingResult, analyze_cycling
 from analysis.serial import differences
 from tests.analysis.cycling.cycling_synthetic import Protocol, build
 
@@ -138,13 +138,22 @@ def test_counters_that_disagree_with_the_current_are_replaced_by_integration() -
     assert forced.metrics["capacity_source"] == "vendor_counters"
 
 
-def test_a_partial_first_charge_is_kept_out_of_the_ice() -> None:
-    charge = [0.3, 1.0, 1.0, 1.0, 1.0]
-    ce = [1.59 / 0.3 * 0.3, 0.99, 0.99, 0.99, 0.99]
+def _full_cell_with_first_cycle(charge_mAh: float, ce: float) -> CyclingResult:
+    """Five cycles of a full cell at CE 0.99 whose first charge and CE are given (the usual
+    charge is 1 mAh), analysed."""
     table, _ = build(
-        Protocol(cell_type="full", cycles=5, first_capacities_mAh=charge, coulombic_efficiency=ce)
+        Protocol(
+            cell_type="full",
+            cycles=5,
+            first_capacities_mAh=[charge_mAh, 1.0, 1.0, 1.0, 1.0],
+            coulombic_efficiency=[ce, 0.99, 0.99, 0.99, 0.99],
+        )
     )
-    result = analyze_cycling(table, cell_type="full")
+    return analyze_cycling(table, cell_type="full")
+
+
+def test_a_partial_first_charge_is_kept_out_of_the_ice() -> None:
+    result = _full_cell_with_first_cycle(0.3, 1.59 / 0.3 * 0.3)
     assert result.metrics["initial_coulombic_efficiency"] is None
     assert result.metrics["excluded_cycles"] == [1]
     assert result.short_circuits == ()
@@ -155,12 +164,7 @@ def test_a_first_charge_that_gives_back_more_than_it_took_is_partial() -> None:
     # issue 13: the beep file's first charge is 62 % of the usual and gives back 1.59 x it (the
     # cell held charge at the start); above partial_first_fraction, but a full cell cannot
     # return more than it was charged with
-    charge = [0.62, 1.0, 1.0, 1.0, 1.0]
-    ce = [1.59, 0.99, 0.99, 0.99, 0.99]
-    table, _ = build(
-        Protocol(cell_type="full", cycles=5, first_capacities_mAh=charge, coulombic_efficiency=ce)
-    )
-    result = analyze_cycling(table, cell_type="full")
+    result = _full_cell_with_first_cycle(0.62, 1.59)
     assert result.metrics["initial_coulombic_efficiency"] is None
     assert result.metrics["excluded_cycles"] == [1]
     assert result.short_circuits == ()
