@@ -31,6 +31,7 @@ from the table it fills (:class:`~labdb.models.CellSummary`, kept in step by tri
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -43,7 +44,7 @@ from labdb import models as m
 from labdb.lookups import Many
 from labdb.selectors.access import visible
 from labdb.selectors.headline import LONG_TERM_KINDS, CellMetrics
-from labdb.selectors.lean import lean_instance
+from labdb.selectors.lean import lean_instance, lean_instances
 
 #: the metric columns of a result that a summary reads
 METRIC_COLUMNS = tuple(metric.column for metric in m.RUN_METRICS)
@@ -216,20 +217,31 @@ def cell_summaries(user: Any, cells: Sequence[m.Cell]) -> dict[Any, CellMetrics]
     if not cells:
         return out
     cell_summaries_refresh()
-    rows = (
+    # the compiled query run on a plain cursor: no converter per value (10,000 rows), the
+    # RCTs' JSON parsed only for the cells that have any
+    sql, params = (
         m.CellSummary.objects.filter(cell_id__any_of=Many(out))
         .order_by()
         .values_list(*_TABLE_COLUMNS)
+        .query.sql_with_params()
     )
-    names = ["job_id", *METRIC_COLUMNS]
-    new = lean_instance
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    sqlite = connection.vendor == "sqlite"  # UUIDs as hex text there
+    mains, ices = [], []
     for cell_id, main_id, *rest in rows:
         *metrics, ice, rct = rest
-        cm = out[cell_id]
+        cm = out[_uuid(cell_id) if sqlite else cell_id]
         if main_id is not None:
-            cm.take_main(new(m.AnalysisResult, names, [main_id, *metrics]), ice)
-        if rct:
-            cm.rct_after.update(sorted((int(k), v) for k, v in rct.items()))
+            mains.append([_uuid(main_id) if sqlite else main_id, *metrics])
+            ices.append((cm, ice))
+        if rct and rct != "{}":
+            loaded = json.loads(rct) if isinstance(rct, str) else rct
+            cm.rct_after.update(sorted((int(k), v) for k, v in loaded.items()))
+    results = lean_instances(m.AnalysisResult, ["job_id", *METRIC_COLUMNS], mains)
+    for (cm, ice), main in zip(ices, results, strict=True):
+        cm.take_main(main, ice)
     return out
 
 

@@ -7,9 +7,11 @@ Runs on SQLite and, under DATABASE_URL, on PostgreSQL (each backend has its own 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
@@ -195,3 +197,43 @@ def test_verify_names_a_cell_whose_trigger_was_dropped(
         call_command("cell_summaries", "verify")
     call_command("cell_summaries", "rebuild")
     assert cell_summaries_verify() == []
+
+
+migration = importlib.import_module("labdb.migrations.0032_cell_summaries")
+
+
+class _Editor:
+    """What the migration's RunPython functions use of a schema editor."""
+
+    connection = connection
+
+    def execute(self, sql: str, params: Any = None) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+def test_the_migrations_backfill_computes_every_cell(
+    runs: dict[str, m.TestRun], demo_user: Any
+) -> None:
+    m.CellSummary.objects.all().delete()
+    m.CellSummaryStale.objects.all().delete()
+    assert cell_summaries_verify(refresh=False) != []  # HC1 and HC2 missing
+    migration.backfill(django_apps, _Editor())
+    assert m.CellSummary.objects.count() == 2
+    assert cell_summaries_verify(refresh=False) == []
+
+
+def test_the_migration_names_runs_outside_their_cells_project(
+    runs: dict[str, m.TestRun],
+) -> None:
+    """Installing the triggers refuses a database where a run is in another project than its
+    cell (saved around TestRun.clean), naming the run."""
+    _Editor().execute(
+        "DROP TRIGGER labdb_testrun_same_project ON labdb_testrun"
+        if connection.vendor == "postgresql"
+        else "DROP TRIGGER labdb_testrun_same_project_update"
+    )
+    other = m.Project.objects.create(label="other", name="Other lab")
+    m.TestRun.objects.filter(pk=runs["HC2-PS"].pk).update(project=other)
+    with pytest.raises(RuntimeError, match="HC2-PS"):
+        migration.triggers(django_apps, _Editor())
