@@ -229,7 +229,7 @@ def cell_summaries(user: Any, cells: Sequence[m.Cell]) -> dict[Any, CellMetrics]
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     sqlite = connection.vendor == "sqlite"  # UUIDs as hex text there
-    mains, ices = [], []
+    mains, ices, with_rct, rct_texts = [], [], [], []
     for cell_id, main_id, *rest in rows:
         *metrics, ice, rct = rest
         cm = out[_uuid(cell_id) if sqlite else cell_id]
@@ -237,8 +237,11 @@ def cell_summaries(user: Any, cells: Sequence[m.Cell]) -> dict[Any, CellMetrics]
             mains.append([_uuid(main_id) if sqlite else main_id, *metrics])
             ices.append((cm, ice))
         if rct and rct != "{}":
-            loaded = json.loads(rct) if isinstance(rct, str) else rct
-            cm.rct_after.update(sorted((int(k), v) for k, v in loaded.items()))
+            with_rct.append(cm)
+            rct_texts.append(rct if isinstance(rct, str) else json.dumps(rct))
+    # the RCTs' JSON texts parsed in one call (10,000 small objects: a fifth of the time)
+    for cm, rct_after in zip(with_rct, json.loads(f"[{','.join(rct_texts)}]"), strict=True):
+        cm.rct_after.update(sorted((int(k), v) for k, v in rct_after.items()))
     results = lean_instances(m.AnalysisResult, ["job_id", *METRIC_COLUMNS], mains)
     for (cm, ice), main in zip(ices, results, strict=True):
         cm.take_main(main, ice)

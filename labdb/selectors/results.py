@@ -240,12 +240,16 @@ def cumulative_ce_at(results: Sequence[m.AnalysisResult], cycle: int) -> dict[An
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    to_pk = m.AnalysisResult._meta.pk.to_python if connection.vendor == "sqlite" else None  # type: ignore[union-attr]
-    found = set()
-    for result_id, value in rows:
-        pk = to_pk(result_id) if to_pk else result_id
-        out[pk] = _json_number(value)
-        found.add(pk)
+    if connection.vendor == "postgresql":  # JSON texts: parsed in one call
+        values = json.loads(f"[{','.join(v for _, v in rows)}]")
+        pks = [pk for pk, _ in rows]
+    else:  # numbers, or texts for JSON null, true, false and strings (SQLite)
+        to_pk = m.AnalysisResult._meta.pk.to_python  # type: ignore[union-attr]
+        values = [_json_value(v) for _, v in rows]
+        pks = [to_pk(pk) for pk, _ in rows]
+    found = set(pks)
+    for pk, value in zip(pks, values, strict=True):
+        out[pk] = float(value) if isinstance(value, int | float) else None
     rest = [pk for pk in out if pk not in found]
     if not rest:
         return out
@@ -260,16 +264,15 @@ def cumulative_ce_at(results: Sequence[m.AnalysisResult], cycle: int) -> dict[An
     return out
 
 
-def _json_number(value: Any) -> float | None:
-    """A JSON value as :func:`cumulative_ce_at` reads it (a number, else None), given as the
-    database returns it: JSON text (PostgreSQL), or a number or text (SQLite's
-    ``JSON_EXTRACT``)."""
+def _json_value(value: Any) -> Any:
+    """A JSON value as SQLite's ``JSON_EXTRACT`` returns it (a number, or text for null,
+    true, false and strings) as Django's JSON field would read it."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError:  # a JSON string (SQLite gives it unquoted)
-            return None
-    return float(value) if isinstance(value, int | float) else None
+            return json.loads(value)
+        except ValueError:  # a JSON string, given unquoted
+            return value
+    return value
 
 
 def accepted_flags(results: Iterable[m.AnalysisResult]) -> dict[Any, dict[str, Any]]:
