@@ -240,8 +240,8 @@ def cumulative_ce_at(results: Sequence[m.AnalysisResult], cycle: int) -> dict[An
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    if connection.vendor == "postgresql":  # JSON texts: parsed in one call
-        values = json.loads(f"[{','.join(v for _, v in rows)}]")
+    if connection.vendor == "postgresql":  # JSON texts (NULL past the series): one parse
+        values = json.loads(f"[{','.join('null' if v is None else v for _, v in rows)}]")
         pks = [pk for pk, _ in rows]
     else:  # numbers, or texts for JSON null, true, false and strings (SQLite)
         to_pk = m.AnalysisResult._meta.pk.to_python  # type: ignore[union-attr]

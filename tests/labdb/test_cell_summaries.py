@@ -177,17 +177,46 @@ def test_every_trigger_is_installed(db: Any) -> None:
     assert missing_triggers() == []
 
 
+def _relabel(runs: dict[str, m.TestRun], user: Any) -> None:
+    m.TestRun.objects.filter(pk=runs["HC1-PS-B"].pk).update(label="HC1-PS-0")
+
+
+def _remove_file(runs: dict[str, m.TestRun], user: Any) -> None:
+    data_file = m.DataFile.objects.get(test_run=runs["HC1-PS-A"])
+    data_file_remove(data_file=data_file, reason="wrong cell", user=user)
+
+
+def _protocol_kind(runs: dict[str, m.TestRun], user: Any) -> None:
+    m.TestProtocol.objects.filter(label="RATE-0.1-1C").update(kind="galvanostatic")
+
+
+def _a_on_a_rate_protocol(runs: dict[str, m.TestRun]) -> None:
+    rate = m.TestProtocol.objects.get(label="RATE-0.1-1C")
+    m.TestRun.objects.filter(pk=runs["HC1-PS-A"].pk).update(protocol=rate)  # B is the main
+
+
+@pytest.mark.parametrize(
+    ("table", "event", "write"),
+    [
+        ("labdb_testrun", "update", _relabel),
+        ("labdb_datafileremoval", "insert", _remove_file),
+        ("labdb_testprotocol", "update", _protocol_kind),
+    ],
+)
 def test_verify_names_a_cell_whose_trigger_was_dropped(
-    runs: dict[str, m.TestRun], demo_user: Any
+    runs: dict[str, m.TestRun], demo_user: Any, table: str, event: str, write: Any
 ) -> None:
     """What the tests above rely on: without the trigger of a write path the table stays
-    behind, and ``cell_summaries verify`` says which cell and which fields."""
+    behind (the write changes HC1's main result), and ``cell_summaries verify`` says which
+    cell and which fields."""
+    if write is _protocol_kind:
+        _a_on_a_rate_protocol(runs)
     table_equals_live(demo_user)
     call_command("cell_summaries", "verify")
-    on = " ON labdb_testrun" if connection.vendor == "postgresql" else ""
+    on = f" ON {table}" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TRIGGER labdb_testrun_summary_update{on}")
-    m.TestRun.objects.filter(pk=runs["HC1-PS-B"].pk).update(label="HC1-PS-0")
+        cursor.execute(f"DROP TRIGGER {table}_summary_{event}{on}")
+    write(runs, demo_user)
     cell = m.Cell.objects.get(label="MgAgSn-E-HC1")
     [difference] = cell_summaries_verify()
     assert difference.cell_id == cell.pk and "main_result_id" in difference.fields
