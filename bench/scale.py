@@ -144,9 +144,17 @@ def generate(scale: float, rng: np.random.Generator, log: Callable[[str], None])
     finished-result triggers off (:func:`finished_insert_triggers`)."""
     finished_insert_triggers(False)
     try:
-        return _generate(scale, rng, log)
+        sizes = _generate(scale, rng, log)
     finally:
         finished_insert_triggers(True)
+    # the loads marked every cell stale (migration 0032's triggers): computed once here, as
+    # the migration's backfill would, so that no measured request pays for it
+    from labdb.services.cell_summaries import cell_summaries_rebuild
+
+    t0 = time.perf_counter()
+    n = cell_summaries_rebuild()
+    log(f"{n} cell summaries (cell_summaries rebuild): {time.perf_counter() - t0:.1f} s")
+    return sizes
 
 
 def _generate(scale: float, rng: np.random.Generator, log: Callable[[str], None]) -> dict[str, Any]:
@@ -375,19 +383,25 @@ def measure(repeat: int, log: Callable[[str], None], only: str = "") -> list[dic
         ("API lineage of a cell", f"/api/v1/cells/{cell.pk}/lineage/", 0.3),
         ("API impact of a lot", f"/api/v1/lots/{lot.pk}/impact/", 0.3),
     ]
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        backend = cur.fetchone()[0]
     out = []
     for name, url, target in checks:
         if only and not any(part in name for part in only.split(",")):
             continue
-        times = []
+        times, cpu_py, cpu_pg, loads = [], [], [], []
         for i in range(repeat):
             reset_queries()  # the query log is bounded (9,000): start each request empty
             with CaptureQueriesContext(connection) as ctx:
-                t0 = time.perf_counter()
+                t0, p0, g0 = time.perf_counter(), time.process_time(), _cpu_of(backend)
                 r = client.get(url)
                 if hasattr(r, "streaming_content"):
                     b"".join(r.streaming_content)
                 times.append(time.perf_counter() - t0)
+                cpu_py.append(time.process_time() - p0)
+                cpu_pg.append(_cpu_of(backend) - g0)
+                loads.append(os.getloadavg()[0])
             if r.status_code != 200:
                 raise SystemExit(f"{url}: HTTP {r.status_code}: {r.content[:300]!r}")
             if i == 0:
@@ -399,6 +413,9 @@ def measure(repeat: int, log: Callable[[str], None], only: str = "") -> list[dic
             "target_s": target,
             "p50_s": statistics.median(times),
             "p95_s": float(np.percentile(times, 95)),
+            "cpu_python_s": statistics.median(cpu_py),
+            "cpu_postgres_s": statistics.median(cpu_pg),
+            "load": statistics.median(loads),
             "queries": len(queries),
             "slowest_sql": slowest["sql"] if slowest else "",
         }
@@ -406,8 +423,21 @@ def measure(repeat: int, log: Callable[[str], None], only: str = "") -> list[dic
         log(
             f"{name:52s} p50 {row['p50_s'] * 1000:7.1f} ms  p95 {row['p95_s'] * 1000:7.1f} ms"
             f"  (target < {target * 1000:.0f} ms)  {row['queries']} queries"
+            f"  CPU p50 {row['cpu_python_s'] * 1000:.0f} + {row['cpu_postgres_s'] * 1000:.0f} ms"
+            f" (Python + PostgreSQL)  load {row['load']:.1f}"
         )
     return out
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from ``/proc/PID/stat`` (the
+    PostgreSQL backend of this connection: the server runs on this machine; 0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:  # after the command: utime, stime = 11, 12
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def explain(rows: list[dict[str, Any]], log: Callable[[str], None]) -> None:

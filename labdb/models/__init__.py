@@ -37,6 +37,7 @@ from labdb.models.reviews import (
     FlagAcceptance,
     FormatChoice,
 )
+from labdb.models.summaries import CellSummary, CellSummaryStale
 from labdb.models.testing import Instrument, TestProtocol, TestRun
 from labdb.models.tokens import ApiToken, AuthFailureWindow
 
@@ -70,6 +71,8 @@ __all__ = [
     "AuthFailureWindow",
     "CatalogRecord",
     "Cell",
+    "CellSummary",
+    "CellSummaryStale",
     "CycleResult",
     "DataFile",
     "DataFileRemoval",

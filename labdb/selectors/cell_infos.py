@@ -13,7 +13,7 @@ from labdb.lookups import Many
 from labdb.selectors.headline import LONG_TERM_KINDS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # no __dict__: 10,000 per /compare/ at a decade
 class CellInfo:
     cell: m.Cell
     formulation: str

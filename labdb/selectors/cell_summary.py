@@ -23,12 +23,17 @@ main result itself, built without ``Model.__init__`` (:mod:`labdb.selectors.lean
 only its metric columns). A decade (bench/scale.py, 10,000 cells, 50,000 results): the
 results of other kinds (dQ/dV, CV) are left out before the sorts, removed files are one
 hashed ``NOT IN`` list, and the sorts stay in memory (:data:`SORT_MEMORY`).
+
+That query is :func:`live_cell_summaries`; :func:`cell_summaries` reads the same summaries
+from the table it fills (:class:`~labdb.models.CellSummary`, kept in step by triggers,
+:mod:`labdb.services.cell_summaries`): one narrow row per cell.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, transaction
@@ -39,7 +44,7 @@ from labdb import models as m
 from labdb.lookups import Many
 from labdb.selectors.access import visible
 from labdb.selectors.headline import LONG_TERM_KINDS, CellMetrics
-from labdb.selectors.lean import lean_instance
+from labdb.selectors.lean import lean_instance, lean_instances
 
 #: the metric columns of a result that a summary reads
 METRIC_COLUMNS = tuple(metric.column for metric in m.RUN_METRICS)
@@ -67,16 +72,16 @@ def _visible_results(user: Any, cells: Sequence[m.Cell]) -> QuerySet[m.AnalysisR
     )
 
 
-def _kept_results(user: Any, cells: Sequence[m.Cell]) -> QuerySet[m.AnalysisResult]:
-    """The visible cycling and EIS results of ``cells`` whose file is in use. The removed
-    files' jobs are one hashed list (``NOT IN``, a handful of rows) instead of an anti-join
-    through every result's job (50,000 jobs scanned and joined at a decade's scale)."""
+def _kept_results(user: Any, cell_ids: Iterable[Any]) -> QuerySet[m.AnalysisResult]:
+    """The visible cycling and EIS results of the cells whose file is in use (``user`` None:
+    every result, as the summary table holds them). The removed files' jobs are one hashed
+    list (``NOT IN``, a handful of rows) instead of an anti-join through every result's job
+    (50,000 jobs scanned and joined at a decade's scale)."""
     removed_jobs = m.AnalysisJob.objects.filter(data_file__removal__isnull=False).values("pk")
-    return (
-        visible(m.AnalysisResult, user)
-        .filter(test_run__cell_id__any_of=Many(c.id for c in cells), kind__in=("cycling", "eis"))
-        .exclude(job_id__in=removed_jobs)
-    )
+    results = m.AnalysisResult.objects.all() if user is None else visible(m.AnalysisResult, user)
+    return results.filter(
+        test_run__cell_id__any_of=Many(cell_ids), kind__in=("cycling", "eis")
+    ).exclude(job_id__in=removed_jobs)
 
 
 def _newest_window() -> Window:
@@ -87,14 +92,14 @@ def _newest_window() -> Window:
     )
 
 
-def _newest_cte(user: Any, cells: Sequence[m.Cell]) -> tuple[str, list[Any]]:
+def _newest_cte(user: Any, cell_ids: Iterable[Any]) -> tuple[str, list[Any]]:
     """``ranked`` (every kept cycling or EIS result of the cells with its rank among its
     run's results of its kind, 1 = newest) and ``newest`` (rank 1), as the SQL of a ``WITH``
     clause. Only what the picks read is carried through the sorts (no cell join: a full
     cell's formation ICE is picked for every cell and used for full cells only, as
     :meth:`CellMetrics.take_main` does)."""
     qs = (
-        _kept_results(user, cells)
+        _kept_results(user, cell_ids)
         .annotate(newest=_newest_window(), **{k: F(v) for k, v in _NEWEST.items()})
         .values("job_id", "kind", *METRIC_COLUMNS, *_NEWEST, "newest")
         .order_by()
@@ -157,31 +162,89 @@ def _uuid(value: Any) -> Any:
     return m.Cell._meta.pk.to_python(value)  # type: ignore[union-attr]
 
 
-def cell_summaries(user: Any, cells: Sequence[m.Cell]) -> dict[Any, CellMetrics]:
-    """cell pk -> :class:`CellMetrics` of each of ``cells`` (see the module's rules)."""
-    out = {c.id: CellMetrics(cell=c, result=None) for c in cells}
-    if not cells:
-        return out
-    cte, params = _newest_cte(user, cells)
+def summary_rows(user: Any, cell_ids: Iterable[Any]) -> list[tuple[Any, ...]]:
+    """The live query's rows for the cells (see :func:`_summary_sql`): (tag, cell, job, N,
+    value, *metric columns), cell and job ids as the model holds them."""
+    cte, params = _newest_cte(user, cell_ids)
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # the two sorts of 50,000 rows stay in memory
             cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
         cursor.execute(_summary_sql(cte), [*params, *LONG_TERM_KINDS])
         rows = cursor.fetchall()
+    return [
+        (tag, _uuid(cell), None if job is None else _uuid(job), *rest)
+        for tag, cell, job, *rest in rows
+    ]
+
+
+def live_cell_summaries(user: Any, cells: Sequence[m.Cell]) -> dict[Any, CellMetrics]:
+    """cell pk -> :class:`CellMetrics` of each of ``cells`` computed now from the results
+    ``user`` sees (see the module's rules): what the summary table holds, and its reference
+    (``manage.py cell_summaries verify``)."""
+    out = {c.id: CellMetrics(cell=c, result=None) for c in cells}
+    if not cells:
+        return out
     names = ["job_id", *METRIC_COLUMNS]
     mains, formation, rcts = [], {}, []
-    for tag, cell_id, job_id, n, value, *metrics in rows:
+    for tag, cell_id, job_id, n, value, *metrics in summary_rows(user, (c.id for c in cells)):
         if tag == "main":
-            mains.append((_uuid(cell_id), [_uuid(job_id), *metrics]))
+            mains.append((cell_id, [job_id, *metrics]))
         elif tag == "formation":
-            formation[_uuid(cell_id)] = value
+            formation[cell_id] = value
         else:
-            rcts.append((_uuid(cell_id), n, value))
+            rcts.append((cell_id, n, value))
     for cell_id, values in mains:
         main = lean_instance(m.AnalysisResult, names, values)
         out[cell_id].take_main(main, formation.get(cell_id))
     for cell_id, n, rct in sorted(rcts, key=lambda row: row[1]):
         out[cell_id].rct_after[n] = rct
+    return out
+
+
+#: what :func:`cell_summaries` reads of a summary row
+_TABLE_COLUMNS = ("cell_id", "main_result_id", *METRIC_COLUMNS, "formation_ice", "rct_after")
+
+
+def cell_summaries(user: Any, cells: Sequence[m.Cell]) -> dict[Any, CellMetrics]:
+    """cell pk -> :class:`CellMetrics` of each of ``cells`` (visible to ``user``), read from
+    the summary table after the cells marked stale since the last read are recomputed
+    (:func:`labdb.services.cell_summaries.cell_summaries_refresh`). The same numbers as
+    :func:`live_cell_summaries` for every user who sees the cells (a run is always in its
+    cell's project, migration 0032)."""
+    from labdb.services.cell_summaries import cell_summaries_refresh
+
+    out = {c.id: CellMetrics(cell=c, result=None) for c in cells}
+    if not cells:
+        return out
+    cell_summaries_refresh()
+    # the compiled query run on a plain cursor: no converter per value (10,000 rows), the
+    # RCTs' JSON parsed only for the cells that have any
+    sql, params = (
+        m.CellSummary.objects.filter(cell_id__any_of=Many(out))
+        .order_by()
+        .values_list(*_TABLE_COLUMNS)
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    sqlite = connection.vendor == "sqlite"  # UUIDs as hex text there
+    mains, ices, with_rct, rct_texts = [], [], [], []
+    for cell_id, main_id, *rest in rows:
+        *metrics, ice, rct = rest
+        cm = out[_uuid(cell_id) if sqlite else cell_id]
+        if main_id is not None:
+            mains.append([_uuid(main_id) if sqlite else main_id, *metrics])
+            ices.append((cm, ice))
+        if rct and rct != "{}":
+            with_rct.append(cm)
+            rct_texts.append(rct if isinstance(rct, str) else json.dumps(rct))
+    # the RCTs' JSON texts parsed in one call (10,000 small objects: a fifth of the time)
+    for cm, rct_after in zip(with_rct, json.loads(f"[{','.join(rct_texts)}]"), strict=True):
+        cm.rct_after.update(sorted((int(k), v) for k, v in rct_after.items()))
+    results = lean_instances(m.AnalysisResult, ["job_id", *METRIC_COLUMNS], mains)
+    for (cm, ice), main in zip(ices, results, strict=True):
+        cm.take_main(main, ice)
     return out
 
 

@@ -12,7 +12,7 @@ from labdb import models as m
 LONG_TERM_KINDS = ("plating_stripping", "galvanostatic")
 
 
-@dataclass
+@dataclass(slots=True)  # no __dict__: a decade's /compare/ builds 10,000
 class CellMetrics:
     """The headline numbers of one cell (CE as fractions, RCT in ohm cm2 or ohm)."""
 

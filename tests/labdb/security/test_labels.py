@@ -4,6 +4,7 @@ refused on the label field, naming only this project."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -98,8 +99,13 @@ def test_a_generated_run_label_does_not_count_other_projects_runs(
     cell = m.Cell.objects.get(label="MgAgSn-E-HC1")
     protocol = m.TestProtocol.objects.get(label="PS-1mA-1mAh")
     other = m.Project.objects.get(label="other-group")
+    # their cell of the same label (a run is always in its cell's project, migration 0032)
+    theirs = m.Cell.objects.get(pk=cell.pk)
+    theirs.pk, theirs.project = uuid.uuid4(), other
+    theirs._state.adding = True
+    theirs.save()
     m.TestRun.objects.create(
-        project=other, label="MgAgSn-E-HC1-PS-1mA-1mAh-1", cell=cell, protocol=protocol
+        project=other, label="MgAgSn-E-HC1-PS-1mA-1mAh-1", cell=theirs, protocol=protocol
     )
     client = token_client(demo_user, "read-write")
     body = {"cell": cell.label, "protocol": protocol.label}
