@@ -70,7 +70,7 @@ from labdb.services.parsing import (
     parsed_table_record,
     previous_table,
     read_data_file,
-    store_frame,
+    store_parsed,
 )
 from labdb.services.results import StoredOutput, output_store, result_store
 from labdb.storage import BlobCorrupt
@@ -180,10 +180,10 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         source = whole.part(pipeline.accepts)
         if source is None:
             return OtherKinds(tuple(whole.kinds))
+        metadata = source.summary()["metadata"]
         table_sha = known_tables.get(
             (source.parser, source.parser_version, source.kind)
-        ) or store_frame(source.table)
-        metadata = source.summary()["metadata"]
+        ) or store_parsed(source.table, metadata, previous)
         others = [k for k in whole.kinds if k != source.kind]
         if others:
             metadata["other_tables"] = others

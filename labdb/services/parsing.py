@@ -17,7 +17,8 @@ import pandas as pd
 from analysis.readers import ReadResult, read
 from analysis.readers.growing import read_grown
 from labdb import models as m
-from labdb.storage import BlobCorrupt, blob_file, local_blob_copy, safe_name, store_file
+from labdb.storage import BlobCorrupt, local_blob_copy, safe_name
+from labdb.table_parts import read_table, store_table
 
 #: how the readers word the warning about a file that ends in the middle of a row
 TRUNCATED_LAST_ROW = "the last row is truncated"
@@ -106,8 +107,7 @@ def _read_grown(link: Path, previous: PreviousTable) -> ReadResult | None:
     """The grown table, or None: then the whole file is read (always correct, only slower),
     also when the earlier table's stored copy is damaged or unreadable."""
     try:
-        with local_blob_copy(previous.sha256) as path:
-            earlier = pd.read_parquet(path)
+        earlier = read_table(previous.sha256, verify=True)
         grown = read_grown(
             link, format=previous.format, previous=earlier, previous_bytes=previous.size_bytes
         )
@@ -127,10 +127,20 @@ def _read_grown(link: Path, previous: PreviousTable) -> ReadResult | None:
 
 def store_frame(frame: pd.DataFrame) -> str:
     """Store ``frame`` as zstd Parquet in the blob store; returns its sha256."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "table.parquet"
-        frame.to_parquet(out, compression="zstd", index=False)
-        return store_file(out, max_bytes=1 << 62).sha256
+    return store_table(frame)
+
+
+def store_parsed(
+    table: pd.DataFrame, metadata: dict[str, Any], previous: PreviousTable | None
+) -> str:
+    """Store a parsed table; returns the sha256 that names it. A table grown from the earlier
+    version's (``metadata["grown_from_rows"]``: its first rows are that table's, unchanged) is
+    stored as the earlier table's parts plus a part with the rows after them
+    (:mod:`labdb.table_parts`), so what is written is proportional to the new rows."""
+    same = int(metadata.get("grown_from_rows") or 0)
+    if previous is None or same <= 0:
+        return store_table(table)
+    return store_table(table, base=previous.sha256, same_rows=same)
 
 
 def parsed_table_record(data_file: m.DataFile, parsed: dict[str, Any]) -> m.ParsedTable:
@@ -150,5 +160,5 @@ def parsed_table_record(data_file: m.DataFile, parsed: dict[str, Any]) -> m.Pars
 
 
 def load_parsed_table(parsed: m.ParsedTable, columns: list[str] | None = None) -> pd.DataFrame:
-    with blob_file(parsed.sha256) as fh:
-        return pd.read_parquet(fh, columns=columns)
+    """The stored table of ``parsed`` (one Parquet blob or parts: :mod:`labdb.table_parts`)."""
+    return read_table(parsed.sha256, columns)

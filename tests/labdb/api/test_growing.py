@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -142,3 +143,46 @@ def test_append_mode_refuses_a_wrong_base_and_a_wrong_whole_sha256(
     lonely = post(uploader, data[5000:], digest=sha(data), extends=base["id"])
     assert lonely.status_code == 400
     assert m.DataFile.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_versions_parsed_table_is_stored_in_parts_and_read_whole_by_every_reader(
+    uploader: Any, django_capture_on_commit_callbacks: Any, client_demo: Any, run: m.TestRun
+) -> None:
+    from labdb.exports.bdf import export_bdf
+    from labdb.services.integrity import storage_verify
+    from labdb.services.parsing import load_parsed_table
+    from labdb.table_parts import is_manifest, table_parts
+
+    data = cycler_file(cycles=16)
+    # the first version the larger part (parts are merged while the one before is not larger)
+    # at line ends, as the harvester sends a followed file
+    cuts = [data.rfind(b"\n", 0, len(data) * f // 10) + 1 for f in (6, 8)] + [len(data)]
+    ids = []
+    for end in cuts:
+        with django_capture_on_commit_callbacks(execute=True):
+            ids.append(post(uploader, data[:end]).json()["id"])
+    tables = [m.ParsedTable.objects.get(data_file_id=i, kind="cycling") for i in ids]
+    first, _, last = tables
+    assert not is_manifest(first.sha256) and is_manifest(last.sha256)
+    parts = table_parts(last.sha256)
+    assert parts[0].sha256 == first.sha256  # the first version's rows are not written again
+    new_rows = sum(p.rows for p in parts if p.sha256 != first.sha256)
+    assert new_rows < last.rows - first.rows + 200, (new_rows, last.rows, first.rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "cell.csv").write_bytes(data)
+        whole = read(Path(tmp) / "cell.csv").table
+        assert load_parsed_table(last).equals(whole)
+        exported = export_bdf(run, Path(tmp) / "bdf", table=last)
+        assert exported.rows == len(whole)
+        assert pd.read_parquet(exported.parquet_path).equals(whole)
+    job = m.AnalysisJob.objects.get(data_file_id=ids[-1], kind="cycling")
+    assert job.input_sha256[1] == last.sha256  # provenance names the table (its manifest)
+    page = client_demo.get(f"/test-runs/{run.pk}/")
+    assert page.status_code == 200
+    assert storage_verify().problems == []
+    blob_path(parts[-1].sha256).unlink()  # a lost part is reported, naming its table
+    problems = storage_verify().problems
+    assert [p["problem"] for p in problems] == ["missing"]
+    assert problems[0]["sha256"] == parts[-1].sha256
+    assert problems[0]["records"] == ["part of the parsed table of cell.csv"]
