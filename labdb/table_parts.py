@@ -111,16 +111,26 @@ def _opened(sha256: str, verify: bool) -> Iterator[BinaryIO]:
 
 
 def read_table(
-    sha256: str, columns: list[str] | None = None, *, verify: bool = False
+    sha256: str,
+    columns: list[str] | None = None,
+    *,
+    verify: bool = False,
+    filters: list[tuple[str, str, Any]] | None = None,
 ) -> pd.DataFrame:
     """The stored table ``sha256`` (one Parquet blob or a manifest of parts), all columns or
     ``columns``; the same frame either way. ``verify``: re-hash every blob read first
     (:class:`BlobCorrupt` when one is damaged), as jobs and exports do; pages read without
-    (``verify_storage`` checks the store)."""
+    (``verify_storage`` checks the store). ``filters``: only the rows matching these pyarrow
+    filters (e.g. ``[("cycle", "in", [1, 2])]``)."""
     if not is_manifest(sha256):
         with _opened(sha256, verify) as fh:
-            return pd.read_parquet(fh, columns=columns)
-    return read_arrow(sha256, columns, verify=verify).to_pandas()
+            return pd.read_parquet(fh, columns=columns, filters=filters)
+    if filters is None:
+        return read_arrow(sha256, columns, verify=verify).to_pandas()
+    names = {n for n, _, _ in filters}
+    wanted = None if columns is None else [*columns, *(n for n in names if n not in columns)]
+    table = read_arrow(sha256, wanted, verify=verify).filter(pq.filters_to_expression(filters))
+    return table.select(columns).to_pandas() if columns is not None else table.to_pandas()
 
 
 def read_arrow(sha256: str, columns: list[str] | None = None, *, verify: bool = False) -> pa.Table:

@@ -47,7 +47,12 @@ from labdb.provenance import library_versions
 from labdb.services.audit import audit
 from labdb.services.execution import Outcome, run_supervised
 from labdb.services.follow_on import cycling_curves, cycling_source, follow_on_jobs_request
-from labdb.services.growing import memo_options, newer_version_job, previous_memo
+from labdb.services.growing import (
+    memo_options,
+    newer_version_job,
+    previous_memo,
+    previous_outputs,
+)
 from labdb.services.insitu import DCSource, dc_source, linked_eis_requests, tagged_table
 from labdb.services.job_claims import (
     MAX_ATTEMPTS,
@@ -154,6 +159,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
     previous = previous_table(job.data_file, pipeline.accepts)
     dc = dc_source(job, getattr(params, "dc_table", None))
     memo = previous_memo(job)
+    earlier_outputs = previous_outputs(job)
     reused = cycling_source(job)
 
     def work(
@@ -172,7 +178,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
             )
             timings["analyze_s"] = time.perf_counter() - t1
             t2 = time.perf_counter()
-            stored = output_store(output)
+            stored = output_store(output, earlier_outputs)
             timings["store_blobs_s"] = time.perf_counter() - t2
             return dict(reused.parsed), stored, timings, reused.provenance()
         # verifies the stored bytes first; reads with the reader the job was asked for
@@ -210,7 +216,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
             timings["reused_half_cycle_values"] = float(output.reuse.get("reused", 0))
             timings["computed_half_cycle_values"] = float(output.reuse.get("computed", 0))
         t2 = time.perf_counter()
-        stored = output_store(output)
+        stored = output_store(output, earlier_outputs)
         timings["store_blobs_s"] = time.perf_counter() - t2
         return parsed, stored, timings, incremental
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from django.db import transaction
 
 from analysis.pipelines import Result
@@ -26,7 +28,8 @@ from labdb.services.alerts import alerts_after_result
 from labdb.services.conformance import run_conformance
 from labdb.services.parsing import store_frame
 from labdb.services.status import status_follow_result
-from labdb.storage import store_chunks
+from labdb.storage import BlobCorrupt, store_chunks
+from labdb.table_parts import read_table, store_table
 
 #: per-cycle values kept as columns of CycleResult (the rest are in ``values``)
 CYCLE_COLUMNS = (
@@ -49,16 +52,67 @@ class StoredOutput:
     tables: dict[str, tuple[str, int, list[str]]]
 
 
-def output_store(result: Result) -> StoredOutput:
+def output_store(result: Result, previous: Mapping[str, str] | None = None) -> StoredOutput:
     """Store the pipeline's JSON (canonical form; its sha256 equals
-    :func:`labdb.provenance.sha256_of` of the JSON) and each table and series as Parquet."""
+    :func:`labdb.provenance.sha256_of` of the JSON) and each table and series as Parquet.
+
+    ``previous``: the stored tables of the same analysis of the earlier version of a growing
+    file (name -> sha256, :func:`labdb.services.growing.previous_outputs`). A table whose first
+    rows are the earlier one's (a series over the rows: the profile of every half-cycle that
+    was already complete) is stored as that table's parts plus its other rows
+    (:mod:`labdb.table_parts`): readers get the same table."""
     data = result.to_json()
     sha256 = store_chunks([canonical_json(data).encode()], max_bytes=1 << 62).sha256
     tables = {
-        name: (store_frame(frame), len(frame), [str(c) for c in frame.columns])
+        name: (
+            _store_after(frame, (previous or {}).get(name)),
+            len(frame),
+            [str(c) for c in frame.columns],
+        )
         for name, frame in {**result.tables, **result.series}.items()
     }
     return StoredOutput(data, sha256, tables)
+
+
+#: tables shorter than this are stored whole (a part saves nothing there)
+MIN_ROWS_IN_PARTS = 2_000
+
+
+def _store_after(frame: pd.DataFrame, earlier: str | None) -> str:
+    """Store ``frame``, as the parts of the stored table ``earlier`` for the first rows they
+    share and a new part for the rest when that is most of it; whole otherwise (also when the
+    earlier table cannot be read)."""
+    if earlier is None or len(frame) < MIN_ROWS_IN_PARTS:
+        return store_frame(frame)
+    try:
+        before = read_table(earlier, verify=True)
+    except (BlobCorrupt, OSError, ValueError):
+        return store_frame(frame)
+    same = common_rows(frame, before)
+    if same < len(frame) // 2:
+        return store_frame(frame)
+    return store_table(frame, base=earlier, same_rows=same)
+
+
+def common_rows(frame: pd.DataFrame, earlier: pd.DataFrame) -> int:
+    """How many first rows ``frame`` and ``earlier`` share: same column names and dtypes, the
+    same values (NaN equal to NaN, bit for bit otherwise); 0 when the columns differ."""
+    if list(frame.columns) != list(earlier.columns) or list(frame.dtypes) != list(earlier.dtypes):
+        return 0
+    n = min(len(frame), len(earlier))
+    same = n
+    for name in frame.columns:
+        x, y = frame[name].to_numpy()[:same], earlier[name].to_numpy()[:same]
+        if x.dtype.kind in "fc":
+            equal = (x == y) | (np.isnan(x) & np.isnan(y))
+        elif x.dtype.kind == "O":
+            equal = (x == y) | (pd.isna(x) & pd.isna(y))
+        else:
+            equal = x == y
+        bad = np.flatnonzero(~np.asarray(equal, dtype=bool))
+        if bad.size:
+            same = int(bad[0])
+    return same
 
 
 def result_store(job: m.AnalysisJob, stored: StoredOutput) -> m.AnalysisResult:

@@ -152,9 +152,9 @@ def test_a_versions_parsed_table_is_stored_in_parts_and_read_whole_by_every_read
     from labdb.exports.bdf import export_bdf
     from labdb.services.integrity import storage_verify
     from labdb.services.parsing import load_parsed_table
-    from labdb.table_parts import is_manifest, table_parts
+    from labdb.table_parts import is_manifest, read_table, table_parts
 
-    data = cycler_file(cycles=16)
+    data = cycler_file(cycles=40)  # a profile series long enough to be kept in parts
     # the first version the larger part (parts are merged while the one before is not larger)
     # at line ends, as the harvester sends a followed file
     cuts = [data.rfind(b"\n", 0, len(data) * f // 10) + 1 for f in (6, 8)] + [len(data)]
@@ -178,6 +178,17 @@ def test_a_versions_parsed_table_is_stored_in_parts_and_read_whole_by_every_read
         assert pd.read_parquet(exported.parquet_path).equals(whole)
     job = m.AnalysisJob.objects.get(data_file_id=ids[-1], kind="cycling")
     assert job.input_sha256[1] == last.sha256  # provenance names the table (its manifest)
+    # the result's profile series (every row) too: the earlier version's parts + the new rows
+    profiles = m.ResultTable.objects.get(result_id=job.pk, name="profiles")
+    assert is_manifest(profiles.sha256)
+    full = pipelines.get("cycling").run(whole, pipelines.get("cycling").validate(job.parameters))
+    assert read_table(profiles.sha256).equals(full.series["profiles"])
+    some = read_table(profiles.sha256, ["voltage_volt"], filters=[("half_cycle", "in", [3, 30])])
+    expected = full.series["profiles"]
+    expected = expected[expected["half_cycle"].isin([3, 30])][["voltage_volt"]]
+    assert some.equals(expected.reset_index(drop=True)) and len(some) > 0
+    dqdv = m.AnalysisJob.objects.get(data_file_id=ids[-1], kind="dqdv")
+    assert dqdv.status == "succeeded", dqdv.error
     page = client_demo.get(f"/test-runs/{run.pk}/")
     assert page.status_code == 200
     assert storage_verify().problems == []
