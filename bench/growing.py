@@ -268,7 +268,7 @@ def jobs_per_version(sizes: tuple[int, ...], versions: int, append_rows: int) ->
             )
         final = read(path).table
 
-        def once() -> None:
+        def once(path: Path = path, final: pd.DataFrame = final) -> None:
             pipeline.run(read(path).table, params)
             dqdv.run(final, dqdv_params)
 
