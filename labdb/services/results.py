@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import transaction
 
 from analysis.pipelines import Result
@@ -29,7 +31,7 @@ from labdb.services.conformance import run_conformance
 from labdb.services.parsing import store_frame
 from labdb.services.status import status_follow_result
 from labdb.storage import BlobCorrupt, store_chunks
-from labdb.table_parts import read_table, store_table
+from labdb.table_parts import read_arrow, store_table
 
 #: per-cycle values kept as columns of CycleResult (the rest are in ``values``)
 CYCLE_COLUMNS = (
@@ -85,7 +87,7 @@ def _store_after(frame: pd.DataFrame, earlier: str | None) -> str:
     if earlier is None or len(frame) < MIN_ROWS_IN_PARTS:
         return store_frame(frame)
     try:
-        before = read_table(earlier, verify=True)
+        before = read_arrow(earlier, verify=True)
     except (BlobCorrupt, OSError, ValueError):
         return store_frame(frame)
     same = common_rows(frame, before)
@@ -94,22 +96,32 @@ def _store_after(frame: pd.DataFrame, earlier: str | None) -> str:
     return store_table(frame, base=earlier, same_rows=same)
 
 
-def common_rows(frame: pd.DataFrame, earlier: pd.DataFrame) -> int:
-    """How many first rows ``frame`` and ``earlier`` share: same column names and dtypes, the
-    same values (NaN equal to NaN, bit for bit otherwise); 0 when the columns differ."""
-    if list(frame.columns) != list(earlier.columns) or list(frame.dtypes) != list(earlier.dtypes):
+def common_rows(frame: pd.DataFrame, earlier: pa.Table) -> int:
+    """How many first rows ``frame`` and the stored table ``earlier`` share: the same column
+    names, the same values (NaN equal to NaN; text compared as text, missing equal to
+    missing); 0 when the columns differ. Numeric columns are compared first, text columns
+    only over the rows still shared (text is the slow part)."""
+    if [str(c) for c in frame.columns] != earlier.column_names:
         return 0
-    n = min(len(frame), len(earlier))
-    same = n
-    for name in frame.columns:
-        x, y = frame[name].to_numpy()[:same], earlier[name].to_numpy()[:same]
-        if x.dtype.kind in "fc":
-            equal = (x == y) | (np.isnan(x) & np.isnan(y))
-        elif x.dtype.kind == "O":
-            equal = (x == y) | (pd.isna(x) & pd.isna(y))
+    same = min(len(frame), earlier.num_rows)
+    text = [c for c in frame.columns if frame[c].dtype.kind not in "biufcmM"]
+    for name in [c for c in frame.columns if c not in text] + text:
+        x = frame[name].to_numpy()[:same]
+        column = earlier.column(str(name)).slice(0, same)
+        if name in text:
+            try:  # text as text: string and large_string alike
+                ours = pa.array(x, from_pandas=True).cast(column.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                return 0
+            equal = pc.fill_null(pc.equal(ours, column), False)
+            both_null = pc.and_(pc.is_null(ours), pc.is_null(column))
+            ok = pc.or_(equal, both_null).to_numpy(zero_copy_only=False)
         else:
-            equal = x == y
-        bad = np.flatnonzero(~np.asarray(equal, dtype=bool))
+            y = column.to_numpy()
+            if x.dtype != y.dtype:
+                return 0
+            ok = (x == y) | (np.isnan(x) & np.isnan(y)) if x.dtype.kind in "fc" else x == y
+        bad = np.flatnonzero(~np.asarray(ok, dtype=bool))
         if bad.size:
             same = int(bad[0])
     return same
