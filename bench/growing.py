@@ -144,8 +144,8 @@ def main() -> int:
     p.add_argument("--append-rows", type=int, default=400)
     a = p.parse_args()
     if a.jobs:
-        cycles = (100, 400) if a.quick else (a.cycles, 4 * a.cycles)
-        return jobs_per_version(cycles, a.versions, a.append_rows)
+        job_sizes = (100, 400) if a.quick else (a.cycles, 4 * a.cycles)
+        return jobs_per_version(job_sizes, a.versions, a.append_rows)
     if a.sizes:
         return _analysis_by_size(a.sizes, a.new_cycles)
     base = 250 if a.quick else a.cycles
