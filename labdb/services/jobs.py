@@ -377,12 +377,23 @@ def _store(
             + [incremental[k] for k in INPUT_BLOBS if k in incremental],
             output_sha256=stored.sha256,
         )
+        # a version read whole instead of from the earlier version's table: why (docs/live.md)
+        read_whole = {}
+        if parsed["metadata"].get("read_whole") and "cycling_job" not in incremental:
+            read_whole = {"read_whole": parsed["metadata"]["read_whole"]}
+            log.info(
+                "job %s: %s (version %s) read whole, not from the earlier version's table: %s",
+                job.pk,
+                job.data_file.original_name,
+                job.data_file.version,
+                read_whole["read_whole"],
+            )
         audit(
             project=job.project,
             action="analysis.succeeded",
             user=None,
             target=job,
-            details={"timings": timings, **incremental},
+            details={"timings": timings, **incremental, **read_whole},
         )
         _request_companion_jobs(job, parsed["metadata"].get("other_tables") or [])
         linked_eis_requests(job, table, job_request=job_request, cell_parameters=cell_parameters)

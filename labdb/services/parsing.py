@@ -89,11 +89,22 @@ def read_data_file(
         link.symlink_to(source)
         # a reader chosen other than the earlier table's means a whole new read
         same_reader = not reader or previous is None or reader == previous.format
-        grown = _read_grown(link, previous) if previous is not None and same_reader else None
-        if grown is not None:
-            return grown
+        why = ""
+        if previous is not None:
+            grown, why = (
+                _read_grown(link, previous)
+                if same_reader
+                else (None, f"read as {reader}, the earlier version as {previous.format}")
+            )
+            if grown is not None:
+                return grown
         format = chosen_format(data_file) if reader is None else reader
-        return read(link, format=format or None)
+        whole = read(link, format=format or None)
+        if previous is None:
+            return whole
+        # stated in the parsed table's metadata (the job's audit entry and the worker's log
+        # repeat it: labdb.services.jobs)
+        return dataclasses.replace(whole, metadata={**whole.metadata, "read_whole": why})
 
 
 def chosen_format(data_file: m.DataFile) -> str:
@@ -103,26 +114,32 @@ def chosen_format(data_file: m.DataFile) -> str:
     return choice.format if choice is not None else data_file.format
 
 
-def _read_grown(link: Path, previous: PreviousTable) -> ReadResult | None:
-    """The grown table, or None: then the whole file is read (always correct, only slower),
-    also when the earlier table's stored copy is damaged or unreadable."""
+def _read_grown(link: Path, previous: PreviousTable) -> tuple[ReadResult | None, str]:
+    """The grown table, or None and why not: then the whole file is read (always correct,
+    only slower), also when the earlier table's stored copy is damaged or unreadable."""
     try:
         earlier = read_table(previous.sha256, verify=True)
         grown = read_grown(
             link, format=previous.format, previous=earlier, previous_bytes=previous.size_bytes
         )
-    except (BlobCorrupt, OSError, ValueError):
-        return None
-    if grown is None or (grown.parser, grown.parser_version) != (
-        previous.parser,
-        previous.parser_version,
-    ):
-        return None
+    except (BlobCorrupt, OSError, ValueError) as exc:
+        return None, f"the earlier version's table could not be read ({exc})"
+    if grown is None:
+        return None, (
+            f"the {previous.format} reader's rows of the new lines could not be shown equal to "
+            "a whole parse (a binary format, or rows that depend on what came before)"
+        )
+    if (grown.parser, grown.parser_version) != (previous.parser, previous.parser_version):
+        return None, (
+            f"the earlier table was read by {previous.parser} {previous.parser_version}, "
+            f"this is {grown.parser} {grown.parser_version}"
+        )
     if grown.warnings:
-        return None  # they would name rows of the cut file: the whole read names the right ones
+        # they would name rows of the cut file: the whole read names the right ones
+        return None, "the new lines gave reader warnings"
     # the earlier version's warnings hold for its rows, except that its last row was cut short
     kept = tuple(w for w in previous.warnings if TRUNCATED_LAST_ROW not in w)
-    return dataclasses.replace(grown, warnings=kept)
+    return dataclasses.replace(grown, warnings=kept), ""
 
 
 def store_frame(frame: pd.DataFrame) -> str:

@@ -197,3 +197,46 @@ def test_a_versions_parsed_table_is_stored_in_parts_and_read_whole_by_every_read
     assert [p["problem"] for p in problems] == ["missing"]
     assert problems[0]["sha256"] == parts[-1].sha256
     assert problems[0]["records"] == ["part of the parsed table of cell.csv"]
+
+
+@pytest.mark.django_db
+def test_a_version_that_cannot_be_read_from_its_new_lines_is_read_whole_and_says_why(
+    run: m.TestRun, django_capture_on_commit_callbacks: Any, caplog: Any
+) -> None:
+    """A Battery Archive export is not read from its new lines (parsed on their own they do
+    not come out as in the whole file): the version is read whole, the table is the whole
+    parse, and the parsed table's metadata and the worker's log say why."""
+    import logging
+
+    from analysis.simulate.writers.rows import cycler_rows as rows_of
+    from labdb.services.ingest import data_file_register
+    from tests.analysis.readers.cycler_files import STARTED, VARIANTS, small_trace
+
+    name, writer, fmt = VARIANTS["battery-archive"]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = writer(Path(tmp) / name, rows_of(small_trace(cycles=6), STARTED))
+        data = path.read_bytes()
+        whole = read(path, format=fmt).table
+    cut = data.rfind(b"\n", 0, len(data) * 2 // 3) + 1
+    ids = []
+    caplog.set_level(logging.INFO, logger="labdb.services.jobs")
+    for end in (cut, len(data)):
+        with django_capture_on_commit_callbacks(execute=True):
+            registered = data_file_register(
+                test_run=run, chunks=[data[:end]], original_name=name, user=None, source="cli"
+            )
+        ids.append(registered.data_file.pk)
+    second = m.DataFile.objects.get(pk=ids[1])
+    assert second.extends_id == ids[0] and second.version == 2
+    table = m.ParsedTable.objects.get(data_file=second, kind="cycling")
+    why = table.metadata["read_whole"]
+    assert why and "grown_from_rows" not in table.metadata
+    from labdb.services.parsing import load_parsed_table
+
+    assert load_parsed_table(table).equals(whole)
+    assert f"{name} (version 2) read whole, not from the earlier version's table: {why}" in (
+        caplog.text
+    )
+    job = m.AnalysisJob.objects.get(data_file=second, kind="cycling")
+    done = m.HistoryEntry.objects.get(action="analysis.succeeded", record_id=str(job.pk))
+    assert done.changes["read_whole"] == why
