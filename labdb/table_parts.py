@@ -172,17 +172,10 @@ def store_table(frame: pd.DataFrame, *, base: str | None = None, same_rows: int 
     # binary-counter merging: the new rows absorb the parts before them that are not larger
     while kept and kept[-1].rows <= len(frame) - start:
         start -= kept.pop().rows
+    if start == 0:  # all merged: the table is one Parquet blob again
+        return _store_parquet(frame)
     parts = kept
-    if start < len(frame) or not parts:
+    if start < len(frame):
         parts = [*kept, Part(_store_parquet(frame.iloc[start:]), 0, len(frame) - start)]
-    if len(parts) == 1 and parts[0].start == 0 and parts[0].stop == len(frame):
-        return parts[0].sha256
     data = _manifest_bytes(len(frame), [str(c) for c in frame.columns], parts)
     return store_chunks([data], max_bytes=1 << 62).sha256
-
-
-def manifest_document(sha256: str) -> dict[str, Any] | None:
-    """The manifest of the stored table ``sha256`` as JSON, None when it is one Parquet blob."""
-    if not is_manifest(sha256):
-        return None
-    return json.loads(read_blob(sha256))  # type: ignore[no-any-return]

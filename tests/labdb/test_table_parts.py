@@ -101,3 +101,13 @@ def test_a_file_written_in_pieces_is_stored_in_parts_and_read_back_as_the_whole_
     stored = read_table(sha)
     assert stored.equals(whole), variant
     assert list(stored.dtypes) == list(whole.dtypes)
+
+
+def test_a_version_with_no_new_rows_names_only_the_rows_it_has() -> None:
+    """A table that is the base's first rows (a version whose new bytes completed no row) is a
+    manifest of those rows, never the longer base itself."""
+    final = frame(3_000, seed=2)
+    base = store_table(final)
+    shorter = store_table(final.iloc[:2_990], base=base, same_rows=2_990)
+    assert shorter != base
+    assert read_table(shorter).equals(final.iloc[:2_990])
