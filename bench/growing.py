@@ -24,6 +24,17 @@ remain) and what is not (the full analysis, the earlier table read from Parquet)
 average is printed with the figures. ``--sizes 100 500 1000`` times only the two analyses at
 those sizes (wall and CPU time: on a loaded machine the CPU time is the steadier figure).
 :func:`growth_cost` is importable (bench/live.py).
+
+``--jobs`` times what a worker spends per version, through the app's own job path (a SQLite
+database and a blob store in a temporary folder, tasks eager, the analysis code warmed as a
+worker's parent is): a file of ``--cycles`` cycles (and of four times as many) is registered as
+a first version and then ``--versions`` more, each ``--append-rows`` rows longer (at line
+ends, as the harvester sends them); each version's cycling job and its dQ/dV follow-on job
+run. Printed per file size: the CPU time (this process and the jobs' children) per version and
+per appended row, the jobs' stage times, the rows written to the blob store per version (the
+parsed table's new parts), and the ratio of all versions' CPU to one analysis of the final file
+(read, cycling and dQ/dV on the whole table, this process). The cost per version should not
+grow with the file: the same appended rows cost about the same at four times the rows.
 """
 
 from __future__ import annotations
@@ -128,7 +139,13 @@ def main() -> int:
         nargs="+",
         help="only the analysis, at these file sizes (cycles): full vs incremental, wall and CPU",
     )
+    p.add_argument("--jobs", action="store_true", help="per-version worker CPU (see above)")
+    p.add_argument("--versions", type=int, default=6)
+    p.add_argument("--append-rows", type=int, default=400)
     a = p.parse_args()
+    if a.jobs:
+        job_sizes = (100, 400) if a.quick else (a.cycles, 4 * a.cycles)
+        return jobs_per_version(job_sizes, a.versions, a.append_rows)
     if a.sizes:
         return _analysis_by_size(a.sizes, a.new_cycles)
     base = 250 if a.quick else a.cycles
@@ -157,6 +174,115 @@ def main() -> int:
         f"full analysis x{large['analysis_s'] / small['analysis_s']:.1f}, "
         f"incremental analysis x{large['incremental_s'] / small['incremental_s']:.1f}"
     )
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
+    return 0
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (each job runs in a forked child)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def jobs_per_version(sizes: tuple[int, ...], versions: int, append_rows: int) -> int:
+    """Per-version worker CPU through the app's job path (module docstring, ``--jobs``)."""
+    import os
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-growing-"))
+    os.environ.pop("DATABASE_URL", None)  # SQLite in the temporary folder
+    os.environ.pop("CELERY_BROKER_URL", None)
+    os.environ["LABDB_DATA_DIR"] = str(folder)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labdb.settings")
+    import logging
+
+    import django
+
+    django.setup()
+    logging.getLogger("celery").setLevel(logging.WARNING)
+    from django.core.management import call_command
+
+    from analysis.warmup import warm
+    from labdb import models as m
+    from labdb.demo import demo_load
+    from labdb.services.ingest import data_file_register
+    from labdb.table_parts import table_parts
+
+    call_command("migrate", verbosity=0)
+    demo = demo_load()
+    warm()
+    pipeline, dqdv = pipelines.get("cycling"), pipelines.get("dqdv")
+    params = pipeline.validate({"cell_type": "half", "area_cm2": 0.785})
+    dqdv_params = dqdv.validate({"cell_type": "half"})
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
+    print(
+        f"{'cycles':>6} {'rows':>7} {'version':>7} {'+rows':>6} {'CPU':>8} {'us/row':>7} "
+        f"{'rows stored':>11}  stages (ms, wall): cycling read/analyse/store, dQ/dV"
+    )
+    for cycles in sizes:
+        run = m.TestRun.objects.create(
+            project=demo,
+            label=f"BENCH-{cycles}",
+            cell=m.Cell.objects.get(label="MgAgSn-E-HC1"),
+            protocol=m.TestProtocol.objects.get(label="PS-1mA-1mAh"),
+        )
+        model = HalfCellModel(initial_ce=0.9, average_ce=0.995, cycles=cycles)
+        rows = cycler_rows(simulate_half_cell(model, seed=1), dt.datetime(2026, 1, 5))
+        path = write_neware_csv(folder / f"cell-{cycles}.csv", rows)
+        data = path.read_bytes()
+        ends = [i + 1 for i, b in enumerate(data) if b == 10]  # line ends
+        first = len(ends) - versions * append_rows
+        cuts = [ends[first - 1 + k * append_rows] for k in range(versions + 1)]
+        total_cpu, stored_before, per_version = 0.0, set[str](), []
+        for k, cut in enumerate(cuts):
+            c0 = _cpu()
+            reg = data_file_register(
+                test_run=run, chunks=[data[:cut]], original_name=path.name, user=None, source="cli"
+            )
+            used = _cpu() - c0
+            jobs = {j.kind: j for j in m.AnalysisJob.objects.filter(data_file=reg.data_file)}
+            assert all(j.status == "succeeded" for j in jobs.values()), jobs
+            table = m.ParsedTable.objects.get(data_file=reg.data_file, kind="cycling")
+            parts = table_parts(table.sha256)
+            written = sum(p.stop - p.start for p in parts if p.sha256 not in stored_before)
+            stored_before = {p.sha256 for p in parts}
+            stages = " ".join(
+                f"{kind} "
+                + "/".join(
+                    f"{1e3 * jobs[kind].timings.get(s, 0.0):.0f}"
+                    for s in ("read_s", "analyze_s", "store_s")
+                )
+                for kind in ("cycling", "dqdv")
+                if kind in jobs
+            )
+            new_rows = append_rows if k else first
+            if k:
+                total_cpu += used
+                per_version.append(used)
+            print(
+                f"{cycles:>6} {table.rows:>7} {reg.data_file.version:>7} {new_rows:>6} "
+                f"{used * 1e3:>6.0f}ms {1e6 * used / new_rows:>7.0f} {written:>11}  {stages}",
+                flush=True,
+            )
+        final = read(path).table
+
+        def once(path: Path = path, final: pd.DataFrame = final) -> None:
+            pipeline.run(read(path).table, params)
+            dqdv.run(final, dqdv_params)
+
+        once_cpu = _best_cpu(once, repeat=2)
+        mean = total_cpu / versions
+        print(
+            f"{cycles} cycles ({len(final)} rows): per version of {append_rows} new rows "
+            f"{mean * 1e3:.0f} ms CPU ({1e6 * mean / append_rows:.0f} us per appended row); "
+            f"one analysis of the final file (read, cycling, dQ/dV) {once_cpu * 1e3:.0f} ms "
+            f"({1e6 * once_cpu / len(final):.1f} us per row) -> the {versions} versions / one "
+            f"analysis = {total_cpu / once_cpu:.1f}x; per appended row, versions / one analysis "
+            f"per row = {(mean / append_rows) / (once_cpu / len(final)):.0f}x",
+            flush=True,
+        )
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     return 0
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analysis.serial import jsonable, records
@@ -72,8 +73,7 @@ def series_digest(frame: pd.DataFrame) -> dict[str, Any]:
         values = np.ascontiguousarray(frame[name].to_numpy())
         digest.update(f"{name}:{values.dtype.str}:".encode())
         if values.dtype.kind == "O":
-            text = [None if pd.isna(v) else str(v) for v in values.tolist()]
-            digest.update(json.dumps(text).encode())
+            digest.update(_text_json(values).encode())
         else:
             digest.update(values.tobytes())
     return {
@@ -81,6 +81,25 @@ def series_digest(frame: pd.DataFrame) -> dict[str, Any]:
         "columns": [str(c) for c in frame.columns],
         "sha256": digest.hexdigest(),
     }
+
+
+def _text_json(values: npt.NDArray[Any]) -> str:
+    """``json.dumps`` of the column's values as text (missing = null). A text column holds a
+    few distinct labels (dQ/dV's ``kind``), so each is encoded once and the list is joined
+    (``json.dumps`` joins a list's items with ", "), one run of equal labels at a time; the per-value form where a value is not
+    text (a number and a label that compare equal would share a code)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    labels = list(uniques)
+    if not all(type(u) is str for u in labels):
+        return json.dumps([None if pd.isna(v) else str(v) for v in values.tolist()])
+    encoded = [*(json.dumps(u) + ", " for u in labels), "null, "]
+    # runs of one label (a half-cycle's rows): each run's items at once
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else codes
+    lengths = np.diff(np.r_[starts, len(codes)])
+    text = "".join(
+        encoded[c] * n for c, n in zip(codes[starts].tolist(), lengths.tolist(), strict=True)
+    )
+    return "[" + text[:-2] + "]"
 
 
 def report(progress: Progress | None, fraction: float) -> None:

@@ -18,12 +18,9 @@
 from __future__ import annotations
 
 import json
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from analysis.readers.canonical import UNITS
 from labdb import models as m
@@ -33,7 +30,8 @@ from labdb.exports.prov import namespace_uri
 from labdb.exports.records import collect
 from labdb.exports.spreadsheet import neutralise
 from labdb.models.quantities import quantity_unit
-from labdb.storage import hash_file, open_blob
+from labdb.storage import hash_file
+from labdb.table_parts import is_manifest, read_table
 
 BDF_SPEC = "https://github.com/battery-data-alliance/battery-data-format"
 
@@ -193,7 +191,12 @@ def sidecar(
             {
                 "@id": f"{uri(table)}#parquet",
                 "@type": "MediaObject",
-                "description": f"canonical table parsed by {table.parser} {table.parser_version}",
+                "description": f"canonical table parsed by {table.parser} {table.parser_version}"
+                + (
+                    " (stored in parts: the sha256 is its manifest's, labdb.table-parts/1)"
+                    if is_manifest(table.sha256)
+                    else ""
+                ),
                 "encodingFormat": "application/vnd.apache.parquet",
                 "sha256": table.sha256,
             },
@@ -215,8 +218,7 @@ def export_bdf(
     :class:`NoTableError` when there is none.
     """
     table = table or latest_table(test_run)
-    with closing(open_blob(table.sha256)) as fh:  # verified: BlobCorrupt when damaged
-        frame = pd.read_parquet(fh)
+    frame = read_table(table.sha256, verify=True)  # BlobCorrupt when damaged
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = safe_name(test_run.label)

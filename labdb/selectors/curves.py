@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from labdb import models as m
-from labdb.storage import blob_file
+from labdb.table_parts import read_table
 
 
 def stored_table(
@@ -27,8 +27,7 @@ def stored_table(
     if record is None:
         return None
     have = [c for c in columns if c in record.columns] if columns is not None else None
-    with blob_file(record.sha256) as fh:
-        return pd.read_parquet(fh, columns=have, filters=filters)
+    return read_table(record.sha256, have, filters=filters)
 
 
 def profile_curves(

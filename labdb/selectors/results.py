@@ -25,7 +25,7 @@ from labdb.selectors.access import visible
 from labdb.selectors.cell_infos import CellInfo, cell_infos
 from labdb.selectors.headline import LONG_TERM_KINDS, CellMetrics
 from labdb.selectors.lean import lean_instances
-from labdb.storage import blob_file
+from labdb.table_parts import read_table
 
 __all__ = ["LONG_TERM_KINDS", "CellInfo", "CellMetrics", "cell_infos"]
 
@@ -292,8 +292,7 @@ def raw_table(result: m.AnalysisResult, columns: Sequence[str]) -> pd.DataFrame 
     if parsed is None:
         return None
     have = [c for c in columns if c in parsed.columns]
-    with blob_file(parsed.sha256) as fh:
-        return pd.read_parquet(fh, columns=have)
+    return read_table(parsed.sha256, have)
 
 
 def cached(key: str, compute: Any, timeout: int = 3600) -> Any:

@@ -30,14 +30,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from django.core.exceptions import ValidationError
 
 from analysis import pipelines
 from analysis.cycling import CyclingParameters
 from labdb import models as m
 from labdb.services.audit import audit
-from labdb.storage import BlobCorrupt, local_blob_copy
+from labdb.storage import BlobCorrupt
+from labdb.table_parts import read_table
 
 if TYPE_CHECKING:
     from analysis.pipelines.cv import CyclingCurves
@@ -192,10 +192,10 @@ def cycling_curves(source: CyclingSource | None) -> CyclingCurves | None:
     from analysis.pipelines import cv
 
     try:
-        with local_blob_copy(source.profiles_sha256) as path:
-            profiles = pd.read_parquet(path)
-        with local_blob_copy(source.half_cycles_sha256) as path:
-            half_cycles = pd.read_parquet(path, columns=["half_cycle", "cycle", "kind"])
+        profiles = read_table(source.profiles_sha256, verify=True)
+        half_cycles = read_table(
+            source.half_cycles_sha256, ["half_cycle", "cycle", "kind"], verify=True
+        )
     except (BlobCorrupt, OSError, ValueError):
         return None
     return cv.CyclingCurves(profiles, half_cycles, source.warnings)

@@ -24,10 +24,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 from labdb import models as m
-from labdb.storage import BlobCorrupt, local_blob_copy, open_blob, read_chunks
+from labdb.storage import BlobCorrupt, open_blob, read_chunks
+from labdb.table_parts import read_table
 
 
 class BaseMismatch(ValueError):
@@ -155,13 +154,9 @@ class PreviousMemo:
     sha256: str
 
 
-def previous_memo(job: m.AnalysisJob) -> PreviousMemo | None:
-    """The ``half_cycle_memo`` of the nearest earlier version of the job's file (``extends``
-    back) whose same analysis succeeded: same kind, parameters, analysis version, reader
-    *and* code commit (other code, or another reader's table, may give other values: then the
-    analysis is a full one)."""
-    if job.kind != "cycling":
-        return None
+def earlier_analysis(job: m.AnalysisJob) -> m.AnalysisJob | None:
+    """The same analysis of the nearest earlier version of the job's file (``extends`` back)
+    that succeeded: same kind, parameters, analysis version, reader *and* code commit."""
     file_id = job.data_file.extends_id
     for _ in range(MAX_VERSIONS_BACK):
         if file_id is None:
@@ -176,10 +171,31 @@ def previous_memo(job: m.AnalysisJob) -> PreviousMemo | None:
             status=m.AnalysisJob.Status.SUCCEEDED,
         ).first()
         if earlier is not None:
-            table = m.ResultTable.objects.filter(result_id=earlier.pk, name=MEMO_SERIES).first()
-            return PreviousMemo(str(earlier.pk), table.sha256) if table is not None else None
+            return earlier
         file_id = m.DataFile.objects.filter(pk=file_id).values_list("extends_id", flat=True)[0]
     return None
+
+
+def previous_memo(job: m.AnalysisJob) -> PreviousMemo | None:
+    """The ``half_cycle_memo`` of :func:`earlier_analysis` (other code, or another reader's
+    table, may give other values: then the analysis is a full one)."""
+    if job.kind != "cycling":
+        return None
+    earlier = earlier_analysis(job)
+    if earlier is None:
+        return None
+    table = m.ResultTable.objects.filter(result_id=earlier.pk, name=MEMO_SERIES).first()
+    return PreviousMemo(str(earlier.pk), table.sha256) if table is not None else None
+
+
+def previous_outputs(job: m.AnalysisJob) -> dict[str, str]:
+    """The stored tables and series (name -> sha256) of :func:`earlier_analysis`: a version's
+    output is stored as their parts plus its new rows where its first rows are theirs
+    (:func:`labdb.services.results.output_store`)."""
+    earlier = earlier_analysis(job)
+    if earlier is None:
+        return {}
+    return dict(m.ResultTable.objects.filter(result_id=earlier.pk).values_list("name", "sha256"))
 
 
 def memo_options(memo: PreviousMemo | None) -> tuple[dict[str, Any], dict[str, str]]:
@@ -190,8 +206,7 @@ def memo_options(memo: PreviousMemo | None) -> tuple[dict[str, Any], dict[str, s
     if memo is None:
         return {}, {}
     try:
-        with local_blob_copy(memo.sha256) as path:
-            frame = pd.read_parquet(path)
+        frame = read_table(memo.sha256, verify=True)
     except (BlobCorrupt, OSError, ValueError):
         return {}, {}
     return {"previous": frame}, {"incremental_from": memo.job_id, "memo_sha256": memo.sha256}

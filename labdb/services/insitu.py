@@ -35,7 +35,7 @@ import pandas as pd
 
 from analysis.eis.insitu_link import cycling_start_unix, eis_start_unix, link_spectra
 from labdb import models as m
-from labdb.storage import blob_file
+from labdb.table_parts import read_table
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,7 @@ def tagged_table(
     """The EIS table tagged from ``source`` (runs in the job's child), the link's summary and
     its warnings; the table unchanged, with the reason as a warning, when it cannot be placed.
     ``eis_start``: the EIS job's parameter of that name (a start the file does not record)."""
-    with blob_file(source.sha256) as fh:
-        cycling = pd.read_parquet(fh)
+    cycling = read_table(source.sha256)
     about: dict[str, Any] = {"cycling_file": source.original_name, "cycling_table": source.sha256}
     c0 = cycling_start_unix(cycling, source.metadata)
     if c0 is None:

@@ -13,10 +13,18 @@ from analysis.serial import differences
 from labdb import models as m
 from labdb.provenance import sha256_of
 from labdb.services.parsing import read_data_file
-from labdb.storage import blob_location, check_stored, iter_blobs, read_blob, stored_sha256
+from labdb.storage import (
+    BlobCorrupt,
+    blob_location,
+    check_stored,
+    iter_blobs,
+    read_blob,
+    stored_sha256,
+)
+from labdb.table_parts import referenced_blobs
 
 
-def _records_for(sha: str) -> list[str]:
+def _records_for(sha: str, parts: dict[str, list[str]] | None = None) -> list[str]:
     refs = [
         f"data file {f.original_name} on {f.test_run.label}"
         for f in m.DataFile.objects.filter(sha256=sha).select_related("test_run")
@@ -26,7 +34,23 @@ def _records_for(sha: str) -> list[str]:
         for t in m.ParsedTable.objects.filter(sha256=sha).select_related("data_file")
     ]
     refs += [f"attachment {a.original_name}" for a in m.Attachment.objects.filter(sha256=sha)]
+    refs += [f"part of the {t}" for t in (parts or {}).get(sha, [])]
     return refs
+
+
+def _table_parts() -> dict[str, list[str]]:
+    """Blob -> the parsed tables stored in parts (:mod:`labdb.table_parts`) it is a part of."""
+    found: dict[str, list[str]] = {}
+    for t in m.ParsedTable.objects.select_related("data_file").only(
+        "sha256", "data_file__original_name"
+    ):
+        try:
+            names = referenced_blobs(t.sha256)
+        except (BlobCorrupt, OSError, ValueError):
+            continue  # the manifest itself is reported (damaged or missing)
+        for name in names:
+            found.setdefault(name, []).append(f"parsed table of {t.data_file.original_name}")
+    return found
 
 
 def storage_verify() -> m.StorageCheck:
@@ -34,6 +58,7 @@ def storage_verify() -> m.StorageCheck:
     their sha256, and the referenced blobs that are missing."""
     started = timezone.now()
     problems: list[dict[str, Any]] = []
+    parts = _table_parts()
     seen: set[str] = set()
     checked = 0
     for name, stored_name in iter_blobs():
@@ -50,19 +75,20 @@ def storage_verify() -> m.StorageCheck:
                     "path": location,
                     "actual_sha256": actual,
                     "problem": "content does not match its sha256",
-                    "records": _records_for(name),
+                    "records": _records_for(name, parts),
                 }
             )
     referenced = set(m.DataFile.objects.values_list("sha256", flat=True))
     referenced |= set(m.ParsedTable.objects.values_list("sha256", flat=True))
     referenced |= set(m.Attachment.objects.values_list("sha256", flat=True))
+    referenced |= set(parts)
     for sha in sorted(referenced - seen):
         problems.append(
             {
                 "sha256": sha,
                 "path": blob_location(sha),
                 "problem": "missing",
-                "records": _records_for(sha),
+                "records": _records_for(sha, parts),
             }
         )
     return m.StorageCheck.objects.create(

@@ -47,7 +47,12 @@ from labdb.provenance import library_versions
 from labdb.services.audit import audit
 from labdb.services.execution import Outcome, run_supervised
 from labdb.services.follow_on import cycling_curves, cycling_source, follow_on_jobs_request
-from labdb.services.growing import memo_options, newer_version_job, previous_memo
+from labdb.services.growing import (
+    memo_options,
+    newer_version_job,
+    previous_memo,
+    previous_outputs,
+)
 from labdb.services.insitu import DCSource, dc_source, linked_eis_requests, tagged_table
 from labdb.services.job_claims import (
     MAX_ATTEMPTS,
@@ -70,7 +75,7 @@ from labdb.services.parsing import (
     parsed_table_record,
     previous_table,
     read_data_file,
-    store_frame,
+    store_parsed,
 )
 from labdb.services.results import StoredOutput, output_store, result_store
 from labdb.storage import BlobCorrupt
@@ -154,6 +159,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
     previous = previous_table(job.data_file, pipeline.accepts)
     dc = dc_source(job, getattr(params, "dc_table", None))
     memo = previous_memo(job)
+    earlier_outputs = previous_outputs(job)
     reused = cycling_source(job)
 
     def work(
@@ -172,7 +178,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
             )
             timings["analyze_s"] = time.perf_counter() - t1
             t2 = time.perf_counter()
-            stored = output_store(output)
+            stored = output_store(output, earlier_outputs)
             timings["store_blobs_s"] = time.perf_counter() - t2
             return dict(reused.parsed), stored, timings, reused.provenance()
         # verifies the stored bytes first; reads with the reader the job was asked for
@@ -180,10 +186,10 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         source = whole.part(pipeline.accepts)
         if source is None:
             return OtherKinds(tuple(whole.kinds))
+        metadata = source.summary()["metadata"]
         table_sha = known_tables.get(
             (source.parser, source.parser_version, source.kind)
-        ) or store_frame(source.table)
-        metadata = source.summary()["metadata"]
+        ) or store_parsed(source.table, metadata, previous)
         others = [k for k in whole.kinds if k != source.kind]
         if others:
             metadata["other_tables"] = others
@@ -210,7 +216,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
             timings["reused_half_cycle_values"] = float(output.reuse.get("reused", 0))
             timings["computed_half_cycle_values"] = float(output.reuse.get("computed", 0))
         t2 = time.perf_counter()
-        stored = output_store(output)
+        stored = output_store(output, earlier_outputs)
         timings["store_blobs_s"] = time.perf_counter() - t2
         return parsed, stored, timings, incremental
 
@@ -371,12 +377,23 @@ def _store(
             + [incremental[k] for k in INPUT_BLOBS if k in incremental],
             output_sha256=stored.sha256,
         )
+        # a version read whole instead of from the earlier version's table: why (docs/live.md)
+        read_whole = {}
+        if parsed["metadata"].get("read_whole") and "cycling_job" not in incremental:
+            read_whole = {"read_whole": parsed["metadata"]["read_whole"]}
+            log.info(
+                "job %s: %s (version %s) read whole, not from the earlier version's table: %s",
+                job.pk,
+                job.data_file.original_name,
+                job.data_file.version,
+                read_whole["read_whole"],
+            )
         audit(
             project=job.project,
             action="analysis.succeeded",
             user=None,
             target=job,
-            details={"timings": timings, **incremental},
+            details={"timings": timings, **incremental, **read_whole},
         )
         _request_companion_jobs(job, parsed["metadata"].get("other_tables") or [])
         linked_eis_requests(job, table, job_request=job_request, cell_parameters=cell_parameters)

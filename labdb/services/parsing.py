@@ -17,7 +17,8 @@ import pandas as pd
 from analysis.readers import ReadResult, read
 from analysis.readers.growing import read_grown
 from labdb import models as m
-from labdb.storage import BlobCorrupt, blob_file, local_blob_copy, safe_name, store_file
+from labdb.storage import BlobCorrupt, local_blob_copy, safe_name
+from labdb.table_parts import read_table, store_table
 
 #: how the readers word the warning about a file that ends in the middle of a row
 TRUNCATED_LAST_ROW = "the last row is truncated"
@@ -88,11 +89,22 @@ def read_data_file(
         link.symlink_to(source)
         # a reader chosen other than the earlier table's means a whole new read
         same_reader = not reader or previous is None or reader == previous.format
-        grown = _read_grown(link, previous) if previous is not None and same_reader else None
-        if grown is not None:
-            return grown
+        why = ""
+        if previous is not None:
+            grown, why = (
+                _read_grown(link, previous)
+                if same_reader
+                else (None, f"read as {reader}, the earlier version as {previous.format}")
+            )
+            if grown is not None:
+                return grown
         format = chosen_format(data_file) if reader is None else reader
-        return read(link, format=format or None)
+        whole = read(link, format=format or None)
+        if previous is None:
+            return whole
+        # stated in the parsed table's metadata (the job's audit entry and the worker's log
+        # repeat it: labdb.services.jobs)
+        return dataclasses.replace(whole, metadata={**whole.metadata, "read_whole": why})
 
 
 def chosen_format(data_file: m.DataFile) -> str:
@@ -102,35 +114,50 @@ def chosen_format(data_file: m.DataFile) -> str:
     return choice.format if choice is not None else data_file.format
 
 
-def _read_grown(link: Path, previous: PreviousTable) -> ReadResult | None:
-    """The grown table, or None: then the whole file is read (always correct, only slower),
-    also when the earlier table's stored copy is damaged or unreadable."""
+def _read_grown(link: Path, previous: PreviousTable) -> tuple[ReadResult | None, str]:
+    """The grown table, or None and why not: then the whole file is read (always correct,
+    only slower), also when the earlier table's stored copy is damaged or unreadable."""
     try:
-        with local_blob_copy(previous.sha256) as path:
-            earlier = pd.read_parquet(path)
+        earlier = read_table(previous.sha256, verify=True)
         grown = read_grown(
             link, format=previous.format, previous=earlier, previous_bytes=previous.size_bytes
         )
-    except (BlobCorrupt, OSError, ValueError):
-        return None
-    if grown is None or (grown.parser, grown.parser_version) != (
-        previous.parser,
-        previous.parser_version,
-    ):
-        return None
+    except (BlobCorrupt, OSError, ValueError) as exc:
+        return None, f"the earlier version's table could not be read ({exc})"
+    if grown is None:
+        return None, (
+            f"the {previous.format} reader's rows of the new lines could not be shown equal to "
+            "a whole parse (a binary format, or rows that depend on what came before)"
+        )
+    if (grown.parser, grown.parser_version) != (previous.parser, previous.parser_version):
+        return None, (
+            f"the earlier table was read by {previous.parser} {previous.parser_version}, "
+            f"this is {grown.parser} {grown.parser_version}"
+        )
     if grown.warnings:
-        return None  # they would name rows of the cut file: the whole read names the right ones
+        # they would name rows of the cut file: the whole read names the right ones
+        return None, "the new lines gave reader warnings"
     # the earlier version's warnings hold for its rows, except that its last row was cut short
     kept = tuple(w for w in previous.warnings if TRUNCATED_LAST_ROW not in w)
-    return dataclasses.replace(grown, warnings=kept)
+    return dataclasses.replace(grown, warnings=kept), ""
 
 
 def store_frame(frame: pd.DataFrame) -> str:
     """Store ``frame`` as zstd Parquet in the blob store; returns its sha256."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "table.parquet"
-        frame.to_parquet(out, compression="zstd", index=False)
-        return store_file(out, max_bytes=1 << 62).sha256
+    return store_table(frame)
+
+
+def store_parsed(
+    table: pd.DataFrame, metadata: dict[str, Any], previous: PreviousTable | None
+) -> str:
+    """Store a parsed table; returns the sha256 that names it. A table grown from the earlier
+    version's (``metadata["grown_from_rows"]``: its first rows are that table's, unchanged) is
+    stored as the earlier table's parts plus a part with the rows after them
+    (:mod:`labdb.table_parts`), so what is written is proportional to the new rows."""
+    same = int(metadata.get("grown_from_rows") or 0)
+    if previous is None or same <= 0:
+        return store_table(table)
+    return store_table(table, base=previous.sha256, same_rows=same)
 
 
 def parsed_table_record(data_file: m.DataFile, parsed: dict[str, Any]) -> m.ParsedTable:
@@ -150,5 +177,5 @@ def parsed_table_record(data_file: m.DataFile, parsed: dict[str, Any]) -> m.Pars
 
 
 def load_parsed_table(parsed: m.ParsedTable, columns: list[str] | None = None) -> pd.DataFrame:
-    with blob_file(parsed.sha256) as fh:
-        return pd.read_parquet(fh, columns=columns)
+    """The stored table of ``parsed`` (one Parquet blob or parts: :mod:`labdb.table_parts`)."""
+    return read_table(parsed.sha256, columns)

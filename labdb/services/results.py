@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import transaction
 
 from analysis.pipelines import Result
@@ -26,7 +30,8 @@ from labdb.services.alerts import alerts_after_result
 from labdb.services.conformance import run_conformance
 from labdb.services.parsing import store_frame
 from labdb.services.status import status_follow_result
-from labdb.storage import store_chunks
+from labdb.storage import BlobCorrupt, store_chunks
+from labdb.table_parts import read_arrow, store_table
 
 #: per-cycle values kept as columns of CycleResult (the rest are in ``values``)
 CYCLE_COLUMNS = (
@@ -49,16 +54,77 @@ class StoredOutput:
     tables: dict[str, tuple[str, int, list[str]]]
 
 
-def output_store(result: Result) -> StoredOutput:
+def output_store(result: Result, previous: Mapping[str, str] | None = None) -> StoredOutput:
     """Store the pipeline's JSON (canonical form; its sha256 equals
-    :func:`labdb.provenance.sha256_of` of the JSON) and each table and series as Parquet."""
+    :func:`labdb.provenance.sha256_of` of the JSON) and each table and series as Parquet.
+
+    ``previous``: the stored tables of the same analysis of the earlier version of a growing
+    file (name -> sha256, :func:`labdb.services.growing.previous_outputs`). A table whose first
+    rows are the earlier one's (a series over the rows: the profile of every half-cycle that
+    was already complete) is stored as that table's parts plus its other rows
+    (:mod:`labdb.table_parts`): readers get the same table."""
     data = result.to_json()
     sha256 = store_chunks([canonical_json(data).encode()], max_bytes=1 << 62).sha256
     tables = {
-        name: (store_frame(frame), len(frame), [str(c) for c in frame.columns])
+        name: (
+            _store_after(frame, (previous or {}).get(name)),
+            len(frame),
+            [str(c) for c in frame.columns],
+        )
         for name, frame in {**result.tables, **result.series}.items()
     }
     return StoredOutput(data, sha256, tables)
+
+
+#: tables shorter than this are stored whole (a part saves nothing there)
+MIN_ROWS_IN_PARTS = 2_000
+
+
+def _store_after(frame: pd.DataFrame, earlier: str | None) -> str:
+    """Store ``frame``, as the parts of the stored table ``earlier`` for the first rows they
+    share and a new part for the rest when that is most of it; whole otherwise (also when the
+    earlier table cannot be read)."""
+    if earlier is None or len(frame) < MIN_ROWS_IN_PARTS:
+        return store_frame(frame)
+    try:
+        before = read_arrow(earlier, verify=True)
+    except (BlobCorrupt, OSError, ValueError):
+        return store_frame(frame)
+    same = common_rows(frame, before)
+    if same < len(frame) // 2:
+        return store_frame(frame)
+    return store_table(frame, base=earlier, same_rows=same)
+
+
+def common_rows(frame: pd.DataFrame, earlier: pa.Table) -> int:
+    """How many first rows ``frame`` and the stored table ``earlier`` share: the same column
+    names, the same values (NaN equal to NaN; text compared as text, missing equal to
+    missing); 0 when the columns differ. Numeric columns are compared first, text columns
+    only over the rows still shared (text is the slow part)."""
+    if [str(c) for c in frame.columns] != earlier.column_names:
+        return 0
+    same = min(len(frame), earlier.num_rows)
+    text = [c for c in frame.columns if frame[c].dtype.kind not in "biufcmM"]
+    for name in [c for c in frame.columns if c not in text] + text:
+        x = frame[name].to_numpy()[:same]
+        column = earlier.column(str(name)).slice(0, same)
+        if name in text:
+            try:  # text as text: string and large_string alike
+                ours = pa.array(x, from_pandas=True).cast(column.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                return 0
+            equal = pc.fill_null(pc.equal(ours, column), False)
+            both_null = pc.and_(pc.is_null(ours), pc.is_null(column))
+            ok = pc.or_(equal, both_null).to_numpy(zero_copy_only=False)
+        else:
+            y = column.to_numpy()
+            if x.dtype != y.dtype:
+                return 0
+            ok = (x == y) | (np.isnan(x) & np.isnan(y)) if x.dtype.kind in "fc" else x == y
+        bad = np.flatnonzero(~np.asarray(ok, dtype=bool))
+        if bad.size:
+            same = int(bad[0])
+    return same
 
 
 def result_store(job: m.AnalysisJob, stored: StoredOutput) -> m.AnalysisResult:

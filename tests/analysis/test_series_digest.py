@@ -44,3 +44,28 @@ def test_a_numeric_column_is_still_hashed_by_its_bytes() -> None:
         values = np.ascontiguousarray(frame[name].to_numpy())
         digest.update(f"{name}:{values.dtype.str}:".encode() + values.tobytes())
     assert series_digest(frame)["sha256"] == digest.hexdigest()
+
+
+def test_a_text_column_is_hashed_as_the_json_of_its_values_as_before() -> None:
+    """Run-at-a-time encoding (dQ/dV's ``kind`` of every row) gives the digest stored by the
+    per-value form: the JSON list of the values as text, missing as null, whatever mix of
+    labels, missing values, runs and non-text objects the column holds."""
+    import hashlib
+    import json
+
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    columns = [
+        np.array(["charge"] * 40 + ["discharge"] * 25 + [None] * 3 + ["charge"] * 2, dtype=object),
+        rng.choice(np.array(["a", 'b "quoted"', "é", None, np.nan], dtype=object), 500),
+        np.array([1, "1", None, 2.5], dtype=object),  # not all text: per value
+        np.array([None, None], dtype=object),
+        np.array([], dtype=object),
+    ]
+    for values in columns:
+        digest = hashlib.sha256(b"kind:|O:")
+        text = [None if pd.isna(v) else str(v) for v in values.tolist()]
+        digest.update(json.dumps(text).encode())
+        frame = pd.DataFrame({"kind": values})
+        assert series_digest(frame)["sha256"] == digest.hexdigest(), values[:6]

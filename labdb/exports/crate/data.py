@@ -6,6 +6,7 @@ CE and capacities (``instrument_bounds``: docs/statistics.md, "Uncertainty")."""
 from __future__ import annotations
 
 import json
+from io import BytesIO
 
 from rocrate.model.entity import Entity
 
@@ -14,6 +15,7 @@ from labdb.exports import vocab
 from labdb.exports.crate.entities import _EntityBuilder
 from labdb.exports.crate.terms import _encoding, _iso, safe_name, uri
 from labdb.selectors.uncertainty import cycling_bounds
+from labdb.table_parts import is_manifest, read_table
 
 
 class _DataEntities(_EntityBuilder):
@@ -34,20 +36,23 @@ class _DataEntities(_EntityBuilder):
         )
 
     def parsed_table(self, t: m.ParsedTable) -> Entity:
-        return self.blob_file(
-            t.sha256,
-            f"{self.run_folder(t.data_file.test_run)}/parsed/{t.pk}.parquet",
-            {
-                "name": f"{t.format} table of {t.data_file.original_name}",
-                "description": (
-                    f"canonical table ({t.rows} rows; columns {', '.join(t.columns)}) "
-                    f"parsed by {t.parser} {t.parser_version}"
-                ),
-                "encodingFormat": "application/vnd.apache.parquet",
-                "dateCreated": _iso(t.created_at),
-                "identifier": uri(t),
-            },
-        )
+        dest = f"{self.run_folder(t.data_file.test_run)}/parsed/{t.pk}.parquet"
+        props = {
+            "name": f"{t.format} table of {t.data_file.original_name}",
+            "description": (
+                f"canonical table ({t.rows} rows; columns {', '.join(t.columns)}) "
+                f"parsed by {t.parser} {t.parser_version}"
+            ),
+            "encodingFormat": "application/vnd.apache.parquet",
+            "dateCreated": _iso(t.created_at),
+            "identifier": uri(t),
+        }
+        if not is_manifest(t.sha256):
+            return self.blob_file(t.sha256, dest, props)
+        # a grown file's table stored in parts (labdb.table_parts): the crate gets it whole
+        buf = BytesIO()
+        read_table(t.sha256, verify=True).to_parquet(buf, compression="zstd", index=False)
+        return self.bytes_file(buf.getvalue(), dest, {**props, "labdbTable": t.sha256})
 
     def result_file(self, r: m.AnalysisResult) -> Entity:
         job = r.job

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from analysis.serial import num
 from labdb import models as m
-from labdb.storage import blob_file
+from labdb.table_parts import read_arrow
 
 #: the canonical column of a cell temperature probe (analysis.readers.canonical)
 TEMPERATURE_COLUMN = "temperature_t1_celsius"
@@ -174,8 +173,7 @@ def temperature(rule: m.AlertRule, result: m.AnalysisResult) -> list[Event]:
         TEMPERATURE_COLUMN,
         *(["test_time_second"] if "test_time_second" in parsed.columns else []),
     ]
-    with blob_file(parsed.sha256) as fh:
-        table = pq.read_table(fh, columns=names)
+    table = read_arrow(parsed.sha256, names)
     temps = table.column(TEMPERATURE_COLUMN).to_numpy(zero_copy_only=False)
     low = -math.inf if rule.min_celsius is None else rule.min_celsius
     high = math.inf if rule.max_celsius is None else rule.max_celsius

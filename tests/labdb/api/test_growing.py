@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -142,3 +143,100 @@ def test_append_mode_refuses_a_wrong_base_and_a_wrong_whole_sha256(
     lonely = post(uploader, data[5000:], digest=sha(data), extends=base["id"])
     assert lonely.status_code == 400
     assert m.DataFile.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_versions_parsed_table_is_stored_in_parts_and_read_whole_by_every_reader(
+    uploader: Any, django_capture_on_commit_callbacks: Any, client_demo: Any, run: m.TestRun
+) -> None:
+    from labdb.exports.bdf import export_bdf
+    from labdb.services.integrity import storage_verify
+    from labdb.services.parsing import load_parsed_table
+    from labdb.table_parts import is_manifest, read_table, table_parts
+
+    data = cycler_file(cycles=40)  # a profile series long enough to be kept in parts
+    # the first version the larger part (parts are merged while the one before is not larger)
+    # at line ends, as the harvester sends a followed file
+    cuts = [data.rfind(b"\n", 0, len(data) * f // 10) + 1 for f in (6, 8)] + [len(data)]
+    ids = []
+    for end in cuts:
+        with django_capture_on_commit_callbacks(execute=True):
+            ids.append(post(uploader, data[:end]).json()["id"])
+    tables = [m.ParsedTable.objects.get(data_file_id=i, kind="cycling") for i in ids]
+    first, _, last = tables
+    assert not is_manifest(first.sha256) and is_manifest(last.sha256)
+    parts = table_parts(last.sha256)
+    assert parts[0].sha256 == first.sha256  # the first version's rows are not written again
+    new_rows = sum(p.rows for p in parts if p.sha256 != first.sha256)
+    assert new_rows < last.rows - first.rows + 200, (new_rows, last.rows, first.rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "cell.csv").write_bytes(data)
+        whole = read(Path(tmp) / "cell.csv").table
+        assert load_parsed_table(last).equals(whole)
+        exported = export_bdf(run, Path(tmp) / "bdf", table=last)
+        assert exported.rows == len(whole)
+        assert pd.read_parquet(exported.parquet_path).equals(whole)
+    job = m.AnalysisJob.objects.get(data_file_id=ids[-1], kind="cycling")
+    assert job.input_sha256[1] == last.sha256  # provenance names the table (its manifest)
+    # the result's profile series (every row) too: the earlier version's parts + the new rows
+    profiles = m.ResultTable.objects.get(result_id=job.pk, name="profiles")
+    assert is_manifest(profiles.sha256)
+    full = pipelines.get("cycling").run(whole, pipelines.get("cycling").validate(job.parameters))
+    assert read_table(profiles.sha256).equals(full.series["profiles"])
+    some = read_table(profiles.sha256, ["voltage_volt"], filters=[("half_cycle", "in", [3, 30])])
+    expected = full.series["profiles"]
+    expected = expected[expected["half_cycle"].isin([3, 30])][["voltage_volt"]]
+    assert some.equals(expected.reset_index(drop=True)) and len(some) > 0
+    dqdv = m.AnalysisJob.objects.get(data_file_id=ids[-1], kind="dqdv")
+    assert dqdv.status == "succeeded", dqdv.error
+    page = client_demo.get(f"/test-runs/{run.pk}/")
+    assert page.status_code == 200
+    assert storage_verify().problems == []
+    blob_path(parts[-1].sha256).unlink()  # a lost part is reported, naming its table
+    problems = storage_verify().problems
+    assert [p["problem"] for p in problems] == ["missing"]
+    assert problems[0]["sha256"] == parts[-1].sha256
+    assert problems[0]["records"] == ["part of the parsed table of cell.csv"]
+
+
+@pytest.mark.django_db
+def test_a_version_that_cannot_be_read_from_its_new_lines_is_read_whole_and_says_why(
+    run: m.TestRun, django_capture_on_commit_callbacks: Any, caplog: Any
+) -> None:
+    """A Battery Archive export is not read from its new lines (parsed on their own they do
+    not come out as in the whole file): the version is read whole, the table is the whole
+    parse, and the parsed table's metadata and the worker's log say why."""
+    import logging
+
+    from analysis.simulate.writers.rows import cycler_rows as rows_of
+    from labdb.services.ingest import data_file_register
+    from tests.analysis.readers.cycler_files import STARTED, VARIANTS, small_trace
+
+    name, writer, fmt = VARIANTS["battery-archive"]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = writer(Path(tmp) / name, rows_of(small_trace(cycles=6), STARTED))
+        data = path.read_bytes()
+        whole = read(path, format=fmt).table
+    cut = data.rfind(b"\n", 0, len(data) * 2 // 3) + 1
+    ids = []
+    caplog.set_level(logging.INFO, logger="labdb.services.jobs")
+    for end in (cut, len(data)):
+        with django_capture_on_commit_callbacks(execute=True):
+            registered = data_file_register(
+                test_run=run, chunks=[data[:end]], original_name=name, user=None, source="cli"
+            )
+        ids.append(registered.data_file.pk)
+    second = m.DataFile.objects.get(pk=ids[1])
+    assert second.extends_id == ids[0] and second.version == 2
+    table = m.ParsedTable.objects.get(data_file=second, kind="cycling")
+    why = table.metadata["read_whole"]
+    assert why and "grown_from_rows" not in table.metadata
+    from labdb.services.parsing import load_parsed_table
+
+    assert load_parsed_table(table).equals(whole)
+    assert f"{name} (version 2) read whole, not from the earlier version's table: {why}" in (
+        caplog.text
+    )
+    job = m.AnalysisJob.objects.get(data_file=second, kind="cycling")
+    done = m.HistoryEntry.objects.get(action="analysis.succeeded", record_id=str(job.pk))
+    assert done.changes["read_whole"] == why

@@ -1,0 +1,113 @@
+"""A grown file's parsed table is stored as the earlier version's parts plus a part with the new
+rows (:mod:`labdb.table_parts`): what is written per version is proportional to the new rows,
+and every reader gets the table a whole parse of the final file gives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.readers import read
+from analysis.readers.growing import read_grown
+from analysis.simulate.writers.rows import cycler_rows
+from labdb.storage import blob_path
+from labdb.table_parts import read_arrow, read_table, store_table, table_parts
+from tests.analysis.readers.cycler_files import STARTED, VARIANTS, small_trace
+from tests.analysis.readers.test_growing_read import WHOLE, write_gcpl
+
+LAYOUTS = {**VARIANTS, "biologic-gcpl-mpt": ("g.mpt", write_gcpl, "biologic-mpt")}
+
+
+@pytest.fixture(autouse=True)
+def _blobs(settings: Any, tmp_path: Path) -> None:
+    settings.BLOB_DIR = tmp_path / "blobs"
+
+
+def frame(rows: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "test_time_second": np.arange(rows, dtype=np.float64),
+            "voltage_volt": rng.normal(3.7, 0.1, rows),
+            "step_count": np.repeat(np.arange(rows // 50 + 1), 50)[:rows].astype(np.int64),
+            "step_type": np.where(np.arange(rows) % 100 < 50, "CC_Chg", None).astype(object),
+        }
+    )
+
+
+def test_a_version_writes_only_its_new_rows_next_to_the_earlier_part() -> None:
+    final = frame(10_100)
+    base = store_table(final.iloc[:10_000])
+    # the last 30 rows of the earlier table were parsed again (its last line may have been cut)
+    grown = store_table(final, base=base, same_rows=9_970)
+    parts = table_parts(grown)
+    assert [(p.sha256, p.start, p.stop) for p in parts[:1]] == [(base, 0, 9_970)]
+    assert len(parts) == 2 and (parts[1].start, parts[1].stop) == (0, 130)
+    assert read_table(parts[1].sha256).equals(final.iloc[9_970:].reset_index(drop=True))
+    assert read_table(grown).equals(final)
+    assert read_table(grown, ["voltage_volt"]).equals(final[["voltage_volt"]])
+    assert read_arrow(grown, ["step_count"]).num_rows == 10_100
+    manifest = json.loads(blob_path(grown).read_bytes())
+    assert manifest["rows"] == 10_100 and manifest["columns"] == list(final.columns)
+
+
+def test_parts_stay_few_over_hundreds_of_versions() -> None:
+    final = frame(20_000, seed=1)
+    sha, end, written = store_table(final.iloc[:5_000]), 5_000, 5_000
+    versions = 1
+    while end < len(final):
+        new_end = min(len(final), end + 50)
+        before = {p.sha256 for p in table_parts(sha)}
+        sha = store_table(final.iloc[:new_end], base=sha, same_rows=end - 20)
+        written += sum(p.stop - p.start for p in table_parts(sha) if p.sha256 not in before)
+        end, versions = new_end, versions + 1
+    assert read_table(sha).equals(final)
+    # a binary counter of merges: about log2(versions) parts, each row rewritten ~log2 times
+    assert len(table_parts(sha)) <= np.log2(versions) + 2, len(table_parts(sha))
+    assert written < len(final) * (np.log2(versions) + 2)
+    assert written < versions * len(final) / 20  # whole tables per version would be ~this x20
+
+
+@pytest.mark.parametrize("variant", sorted(set(LAYOUTS) - WHOLE))
+def test_a_file_written_in_pieces_is_stored_in_parts_and_read_back_as_the_whole_parse(
+    variant: str, tmp_path: Path
+) -> None:
+    name, writer, fmt = LAYOUTS[variant]
+    path = writer(tmp_path / name, cycler_rows(small_trace(cycles=6), STARTED))
+    data = path.read_bytes()
+    whole = read(path, format=fmt).table
+    cuts = [int(len(data) * f) + 3 for f in (0.3, 0.45, 0.6, 0.75, 0.9)] + [len(data)]
+    piece = tmp_path / "piece" / name
+    piece.parent.mkdir()
+    piece.write_bytes(data[: cuts[0]])
+    sha, size, grown_versions = store_table(read(piece, format=fmt).table), cuts[0], 0
+    for cut in cuts[1:]:
+        piece.write_bytes(data[:cut])  # the cycler wrote on
+        previous = read_table(sha)
+        grown = read_grown(piece, format=fmt, previous=previous, previous_bytes=size)
+        if grown is None:  # not shown equal: stored whole, as a whole read gives it
+            sha = store_table(read(piece, format=fmt).table)
+        else:
+            sha = store_table(grown.table, base=sha, same_rows=grown.metadata["grown_from_rows"])
+            grown_versions += 1
+        size = cut
+    assert grown_versions >= 2, f"{variant}: never grown"
+    assert len(table_parts(sha)) >= 2
+    stored = read_table(sha)
+    assert stored.equals(whole), variant
+    assert list(stored.dtypes) == list(whole.dtypes)
+
+
+def test_a_version_with_no_new_rows_names_only_the_rows_it_has() -> None:
+    """A table that is the base's first rows (a version whose new bytes completed no row) is a
+    manifest of those rows, never the longer base itself."""
+    final = frame(3_000, seed=2)
+    base = store_table(final)
+    shorter = store_table(final.iloc[:2_990], base=base, same_rows=2_990)
+    assert shorter != base
+    assert read_table(shorter).equals(final.iloc[:2_990])
