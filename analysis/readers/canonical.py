@@ -103,7 +103,7 @@ CounterStyle = Literal["step", "cumulative", "auto"]
 
 
 def finish_cycling(
-    table: pd.DataFrame,
+    table: pd.DataFrame | Mapping[str, FloatArray],
     *,
     file: str | Path,
     counters: CounterStyle = "cumulative",
@@ -118,17 +118,22 @@ def finish_cycling(
     point at the row the user sees. ``counters`` says how the vendor counts capacity/energy:
     ``"step"`` (restarts every step) or ``"cumulative"`` (per cycle or per test; converted),
     or ``"auto"`` for formats that do not say (BDF): see :func:`counted_per_step`.
+
+    ``table`` may be a DataFrame or the columns as arrays (``{name: float64 array}``): readers
+    build the latter, because each column set on a DataFrame is copied (pandas 3) and a
+    DataFrame built from arrays is copied into one block unless told not to.
     """
     notes = list(warnings)
     meta: dict[str, Any] = dict(metadata or {})
-    missing = [c for c in REQUIRED if c not in table.columns]
+    names = list(table.columns) if isinstance(table, pd.DataFrame) else list(table)
+    missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise ParseError(
             "a required column is missing",
             file=file,
             column=missing[0],
             expected=f"columns {', '.join(REQUIRED)}",
-            found=", ".join(map(str, table.columns)),
+            found=", ".join(map(str, names)),
         )
     # The table is handled as one float64 array per column (views, not copies, wherever
     # nothing is repaired) and becomes a DataFrame once, at the end, without another copy.
@@ -137,7 +142,7 @@ def finish_cycling(
         # a table built otherwise is held to the same rule here.
         c: to_float(table[c], file=file, column=c, first_row=first_row)
         for c in COLUMNS
-        if c in table.columns
+        if c in names
     }
     if len(out["test_time_second"]) == 0:
         raise ParseError("the file holds no data rows", file=file, expected="at least one row")
@@ -182,9 +187,11 @@ def counted_per_step(columns: Mapping[str, FloatArray], first: npt.NDArray[np.in
     return True
 
 
-def step_starts(table: pd.DataFrame) -> npt.NDArray[np.bool_]:
+def step_starts(table: pd.DataFrame | Mapping[str, FloatArray]) -> npt.NDArray[np.bool_]:
     """True on the first row of every step (from step_count, step_index + cycle, or current sign)."""
-    return _step_starts({c: table[c].to_numpy() for c in table.columns})
+    if isinstance(table, pd.DataFrame):
+        return _step_starts({c: table[c].to_numpy() for c in table.columns})
+    return _step_starts(table)
 
 
 def _step_starts(columns: Mapping[str, FloatArray]) -> npt.NDArray[np.bool_]:

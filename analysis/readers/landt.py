@@ -132,13 +132,12 @@ def read_landt(path: Path, **_: Any) -> Parsed:
                 expected="TestTime, Voltage/V, Current/mA",
                 found=", ".join(map(str, frame.columns)),
             )
-    table = pd.DataFrame(
-        {
-            "test_time_second": values("testtime", "time", "s"),
-            "voltage_volt": values("voltage", "voltage", "V"),
-            "current_ampere": values("current", "current", "mA"),
-        }
-    )
+    # Columns as arrays, made a DataFrame once by finish_cycling (no copy per column).
+    table: dict[str, Any] = {
+        "test_time_second": values("testtime", "time", "s"),
+        "voltage_volt": values("voltage", "voltage", "V"),
+        "current_ampere": values("current", "current", "mA"),
+    }
     if "steptime" in cols:
         table["step_time_second"] = values("steptime", "time", "s")
     for key, canonical in (("cycle", "cycle_count"), ("step", "step_index")):
@@ -154,7 +153,7 @@ def read_landt(path: Path, **_: Any) -> Parsed:
     ):
         if key in cols:
             chg, dchg = split_by_direction(
-                values(key, quantity, unit), table["current_ampere"].to_numpy(), starts
+                values(key, quantity, unit), table["current_ampere"], starts
             )
             table[f"charging_{stem}"] = chg
             table[f"discharging_{stem}"] = dchg
@@ -163,12 +162,12 @@ def read_landt(path: Path, **_: Any) -> Parsed:
 
 def _read_published(path: Path, lines: list[str], header: int, encoding: str) -> Parsed:
     """The layout of :data:`TABLE_LAYOUT`, with its ``key: value`` lines as metadata."""
-    from analysis.readers.generic_csv import convert_columns
+    from analysis.readers.generic_csv import convert_arrays
 
     text = _text.read_table(path, header_index=header, delimiter=",", encoding=encoding)
     frame = text.frame
     present = {k: v for k, v in TABLE_LAYOUT.items() if v in frame.columns}
-    table = convert_columns(frame, present, UNITS, file=path, first_row=text.first_row)
+    table = convert_arrays(frame, present, UNITS, file=path, first_row=text.first_row)
     if "date_time_iso_string" in frame.columns:
         table["unix_time_second"] = wall_clock_seconds(
             frame["date_time_iso_string"], "%m/%d/%Y %H:%M:%S"

@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow.compute as pc
 
 from analysis.readers import _head, _text
@@ -120,13 +119,12 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
     charging = pc.equal(state, "C").to_numpy(zero_copy_only=False)
     amps = number("Amps")
     sign = np.where(discharging, -1.0, np.where(charging, 1.0, np.sign(amps)))
-    table = pd.DataFrame(
-        {
-            "test_time_second": duration(time_col),
-            "voltage_volt": number("Volts"),
-            "current_ampere": np.abs(amps) * sign,
-        }
-    )
+    # Columns as arrays, made a DataFrame once by finish_cycling (no copy per column).
+    table: dict[str, npt.NDArray[np.float64]] = {
+        "test_time_second": duration(time_col),
+        "voltage_volt": number("Volts"),
+        "current_ampere": np.abs(amps) * sign,
+    }
     step_col = next((c for c in frame.columns if _time_unit(c, "step") is not None), None)
     if step_col is not None:
         table["step_time_second"] = duration(step_col)
@@ -145,7 +143,7 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
         if col in frame.columns:
             chg, dchg = split_by_direction(
                 number(col),
-                table["current_ampere"].to_numpy(),
+                table["current_ampere"],
                 starts,
             )
             table[f"charging_{stem}"] = chg
