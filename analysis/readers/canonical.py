@@ -262,17 +262,28 @@ def _per_step(counter: FloatArray, idx: npt.NDArray[np.intp]) -> FloatArray:
     return np.subtract(counter, base, out=base)
 
 
+def step_signs(current: FloatArray, starts: npt.NDArray[np.bool_]) -> FloatArray:
+    """Every row's step direction: the sign (+1, -1 or 0) of its step's summed current."""
+    step_id = np.cumsum(starts) - 1
+    total = np.bincount(step_id, weights=np.nan_to_num(current))
+    signs: FloatArray = np.sign(total)[step_id]
+    return signs
+
+
 def split_by_direction(
-    magnitude: FloatArray, current: FloatArray, starts: npt.NDArray[np.bool_]
+    magnitude: FloatArray,
+    current: FloatArray,
+    starts: npt.NDArray[np.bool_],
+    *,
+    signs: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Split an unsigned per-step counter into (charging, discharging) by each step's current sign.
 
     For vendors that log one capacity/energy counter whose direction is the step's (Neware,
-    Maccor, Novonix). A step's direction is the sign of its summed current.
+    Maccor, Novonix). A step's direction is the sign of its summed current (``signs``: the
+    rows' :func:`step_signs`, when the caller splits more than one counter).
     """
-    step_id = np.cumsum(starts) - 1
-    total = np.bincount(step_id, weights=np.nan_to_num(current))
-    sign = np.sign(total)[step_id]
+    sign = step_signs(current, starts) if signs is None else signs
     mag = np.abs(np.asarray(magnitude, dtype=np.float64))
     return np.where(sign > 0, mag, 0.0), np.where(sign < 0, mag, 0.0)
 

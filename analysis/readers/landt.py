@@ -24,7 +24,13 @@ from analysis.readers import _head, _text
 from analysis.readers._durations import wall_clock_seconds
 from analysis.readers._units import timedelta_seconds, to_si
 from analysis.readers.base import Parsed, ParseError, register
-from analysis.readers.canonical import UNITS, finish_cycling, split_by_direction, step_starts
+from analysis.readers.canonical import (
+    UNITS,
+    finish_cycling,
+    split_by_direction,
+    step_signs,
+    step_starts,
+)
 from analysis.readers.generic_csv import date_seconds
 
 
@@ -147,13 +153,14 @@ def read_landt(path: Path, **_: Any) -> Parsed:
     if clock is not None:
         table["unix_time_second"] = date_seconds(frame[clock])
     starts = step_starts(table)
+    signs = step_signs(table["current_ampere"], starts)  # once for both counters
     for key, stem, quantity, unit in (
         ("capacity", "capacity_ah", "capacity", "mAh"),
         ("energy", "energy_wh", "energy", "mWh"),
     ):
         if key in cols:
             chg, dchg = split_by_direction(
-                values(key, quantity, unit), table["current_ampere"], starts
+                values(key, quantity, unit), table["current_ampere"], starts, signs=signs
             )
             table[f"charging_{stem}"] = chg
             table[f"discharging_{stem}"] = dchg

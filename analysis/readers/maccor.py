@@ -30,7 +30,7 @@ from analysis.readers import _head, _text
 from analysis.readers._durations import arrow_text, wall_clock_seconds
 from analysis.readers._units import timedelta_seconds
 from analysis.readers.base import Parsed, ParseError, register
-from analysis.readers.canonical import finish_cycling, split_by_direction, step_starts
+from analysis.readers.canonical import finish_cycling, split_by_direction, step_signs, step_starts
 from analysis.readers.generic_csv import date_seconds
 
 _TIME_UNITS = {"sec": 1.0, "s": 1.0, "min": 60.0, "hr": 3600.0, "h": 3600.0}
@@ -138,6 +138,7 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
             date_seconds(dpt) if dpt.dtype.kind == "M" else wall_clock_seconds(dpt, _DPT_FORMAT)
         )
     starts = step_starts(table)
+    signs = step_signs(table["current_ampere"], starts)  # once for both counters
     # Rows of a step share its direction: one state per step.
     for col, stem in (("Amp-hr", "capacity_ah"), ("Watt-hr", "energy_wh")):
         if col in frame.columns:
@@ -145,6 +146,7 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
                 number(col),
                 table["current_ampere"],
                 starts,
+                signs=signs,
             )
             table[f"charging_{stem}"] = chg
             table[f"discharging_{stem}"] = dchg

@@ -27,6 +27,7 @@ from analysis.readers.canonical import (
     finish_cycling,
     require_source_columns,
     split_by_direction,
+    step_signs,
     step_starts,
 )
 
@@ -108,12 +109,14 @@ def read_novonix(path: Path, **_: Any) -> Parsed:
     if temp is not None:
         table["temperature_t1_celsius"] = number(temp)
     starts = step_starts(table)
+    signs = step_signs(table["current_ampere"], starts)  # once for both counters
     for col, stem in (("Capacity (Ah)", "capacity_ah"), ("Energy (Wh)", "energy_wh")):
         if col in frame.columns:
             chg, dchg = split_by_direction(
                 number(col),
                 table["current_ampere"],
                 starts,
+                signs=signs,
             )
             table[f"charging_{stem}"] = chg
             table[f"discharging_{stem}"] = dchg
