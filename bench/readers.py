@@ -1,6 +1,7 @@
 """Readers benchmark: every cycling format labdb reads, read + analysed as a whole process.
 
-``python bench/readers.py [--rows 1000000] [--cycles 500] [--repeat 3] [--quick] [--skip-cellpy]``
+``python bench/readers.py [--rows 1000000] [--cycles 500] [--repeat 3] [--quick] [--skip-cellpy]
+[--cellpy-repeat N] [--only NAME]``
 
 Generates one Li plating/stripping test (half cell, 1 mA, 1 mAh per plating, rests between
 half-cycles; about ``--rows`` rows in ``--cycles`` cycles) and writes it with the simulator's
@@ -18,8 +19,11 @@ CSV) and the binary one the simulator writes (BDF Parquet). Then, per format, in
 * cellpy (a peer virtualenv, see ``bench/cycling.py``; compared in-process, imports done on
   both sides, and against the whole labdb process) where cellpy has a loader for the
   format (the Neware file names its test time ``Cumulative Time`` and the Maccor file writes
-  ``TestTime`` clock texts, the layouts of cellpy's own samples): ``cellpy.get(FILE,
-  instrument=...)`` (load, step table, summary).
+  ``TestTime`` clock texts, the layouts of cellpy's own samples; cellpy is told the Maccor
+  file's one preamble line): ``cellpy.get(FILE, instrument=...)`` (load, step table, summary).
+  cellpy has no loader for BioLogic .mpt (its ``biologics_mpr`` reads .mpr), Landt, Novonix or
+  Battery Archive CSV, and its ``batmo_bdf`` loader expects Batmo's names (``Test Time / h``,
+  ``Charge Capacity / Ah``), not BDF's (``Test Time / s``, ``Charging Capacity / Ah``).
 
 Each timing is the best of ``--repeat`` runs, labdb's and the peers' runs alternated (the
 machine is shared: a burst of other work falls on both sides alike); each process's CPU time
@@ -427,10 +431,13 @@ def _best(runs: list[dict[str, Any]], key: str = "total_s") -> dict[str, Any]:
     return best
 
 
-def measure(fmt: Format, path: Path, repeat: int, cellpy: Path | None) -> dict[str, Any]:
+def measure(
+    fmt: Format, path: Path, repeat: int, cellpy: Path | None, cellpy_repeat: int | None = None
+) -> dict[str, Any]:
     """labdb's and the peers' runs of one file, alternated (labdb process, pyarrow process,
-    labdb in-process, pyarrow in-process, cellpy in-process, then again ``repeat`` times):
-    the machine is shared, and a burst of other work then falls on both sides alike."""
+    labdb in-process, pyarrow in-process, cellpy in-process, then again ``repeat`` times;
+    cellpy in the first ``cellpy_repeat`` rounds only, all by default): the machine is shared,
+    and a burst of other work then falls on both sides alike."""
     skip = _mpt_header_lines(path) if path.suffix == ".mpt" else fmt.skip_rows
     labdb_argv = [
         sys.executable, "-m", "analysis", "cycling", str(path), "--cell-type", "half", "--json"
@@ -447,12 +454,13 @@ def measure(fmt: Format, path: Path, repeat: int, cellpy: Path | None) -> dict[s
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in ("labdb", "floor", "inner", "floor_in")}
     peer_runs: list[dict[str, Any]] = []
     peer_error = None
-    for _ in range(repeat):
+    for round_ in range(repeat):
         runs["labdb"].append(timed_process(labdb_argv, 1))
         runs["floor"].append(timed_process(floor_argv, 1))
         runs["inner"].append(_json_run(inner_argv))
         runs["floor_in"].append(_json_run(floor_argv))
-        if peer_argv is not None and peer_error is None:
+        more = cellpy_repeat is None or round_ < cellpy_repeat
+        if peer_argv is not None and peer_error is None and more:
             try:
                 peer_runs.append(_json_run(peer_argv))
             except RuntimeError as exc:
@@ -506,6 +514,11 @@ def main() -> int:
         "--timeout", type=float, default=600.0, help="seconds allowed per process in --quick"
     )
     parser.add_argument("--skip-cellpy", action="store_true")
+    parser.add_argument(
+        "--cellpy-repeat",
+        type=int,
+        help="cellpy runs per format (default --repeat; one Maccor run takes cellpy minutes)",
+    )
     parser.add_argument("--only", action="append", help="formats whose name contains this")
     parser.add_argument("--generate", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -546,7 +559,7 @@ def main() -> int:
     results = []
     ok = True
     for fmt in selected:
-        r = measure(fmt, paths[fmt.name], args.repeat, cellpy)
+        r = measure(fmt, paths[fmt.name], args.repeat, cellpy, args.cellpy_repeat)
         results.append(r)
         ratio = r["labdb_process_s"] / r["pyarrow_process_s"]
         cpu_ratio = r["labdb_cpu_s"] / r["pyarrow_cpu_s"]
