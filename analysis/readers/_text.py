@@ -389,6 +389,10 @@ def to_float(
     row as the file shows it (``first_row`` is the file's line of the column's first value),
     the column and the text. Vectorised: only the rows that did not convert are looked at.
     """
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
+        # Numbers already (a reader's own arrays): no Series around them (pandas 3 copies
+        # an array it wraps).
+        return np.asarray(values, dtype=np.float64)
     series = values if isinstance(values, pd.Series) else pd.Series(values)
     if series.dtype.kind in "fiub":
         return np.asarray(series.to_numpy(np.float64, na_value=np.nan), dtype=np.float64)

@@ -24,7 +24,7 @@ import pandas as pd
 from analysis.readers import _head, _text
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import UNITS, current_state, finish_cycling
-from analysis.readers.generic_csv import convert_columns, date_seconds
+from analysis.readers.generic_csv import convert_arrays, date_seconds
 
 TIMESERIES = {
     "test_time_second": "test_time (s)",
@@ -85,14 +85,14 @@ def read_battery_archive(path: Path, **_: Any) -> Parsed:
     """Battery Archive time-series CSV."""
     text, names = _read(path)
     mapping = {k: names[v] for k, v in TIMESERIES.items() if v in names}
-    table = convert_columns(text.frame, mapping, UNITS, file=path, first_row=text.first_row)
+    table = convert_arrays(text.frame, mapping, UNITS, file=path, first_row=text.first_row)
     if "date_time" in names:
         table["unix_time_second"] = date_seconds(text.frame[names["date_time"]])
     # No step column: a step is a run of rows of one cycle and one current direction.
-    state = current_state(table["current_ampere"].to_numpy(np.float64))
+    state = current_state(np.asarray(table["current_ampere"], dtype=np.float64))
     new = np.r_[True, state[1:] != state[:-1]]
-    if "cycle_count" in table.columns:
-        cycle = table["cycle_count"].to_numpy()
+    if "cycle_count" in table:
+        cycle = table["cycle_count"]
         new[1:] |= cycle[1:] != cycle[:-1]
     table["step_count"] = np.cumsum(new).astype(np.float64)
     notes = [*text.warnings, "no step column in the file: steps are runs of one current direction"]

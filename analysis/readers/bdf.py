@@ -73,13 +73,12 @@ def read_bdf(path: Path, **_: Any) -> Parsed:
     if magic == _PARQUET_MAGIC:
         frame = pd.read_parquet(path)
         names = {str(c): machine_name(str(c)) for c in frame.columns}
-        table = pd.DataFrame(
-            {
-                names[str(c)]: _text.to_float(frame[c], file=path, column=str(c), first_row=1)
-                for c in frame.columns
-                if names[str(c)] in COLUMNS
-            }
-        )
+        # Columns as arrays, made a DataFrame once by finish_cycling (no copy per column).
+        table = {
+            names[str(c)]: _text.to_float(frame[c], file=path, column=str(c), first_row=1)
+            for c in frame.columns
+            if names[str(c)] in COLUMNS
+        }
         other = [names[str(c)] for c in frame.columns if names[str(c)] not in COLUMNS]
         return finish_cycling(table, file=path, counters="auto", metadata={"other_columns": other})
     lines, encoding = _head.head_lines(path, 64 * 1024)

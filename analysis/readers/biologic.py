@@ -349,10 +349,14 @@ def biologic_cycling(
         )
         t = unix - unix[np.isfinite(unix)][0] if np.isfinite(unix).any() else unix
         start_unix = None
-        table = pd.DataFrame({"test_time_second": t, "unix_time_second": unix})
+        table: dict[str, npt.NDArray[np.float64]] = {
+            "test_time_second": t,
+            "unix_time_second": unix,
+        }
     else:
         t = number(time_col)
-        table = pd.DataFrame({"test_time_second": t})
+        # Columns as arrays, made a DataFrame once by finish_cycling (no copy per column).
+        table = {"test_time_second": t}
         if start_unix is not None:
             table["unix_time_second"] = start_unix + t
     table["voltage_volt"] = number(volt_col)
@@ -367,7 +371,7 @@ def biologic_cycling(
         table["current_ampere"] = current
         notes.append("no current column (I/mA): current derived from dq/mA.h over each time step")
     else:
-        table["current_ampere"] = 0.0
+        table["current_ampere"] = np.zeros(len(t))
         notes.append(
             "no current column (I/mA) nor charge column: open-circuit data, current set to 0 A"
         )
@@ -379,7 +383,7 @@ def biologic_cycling(
         table["temperature_t1_celsius"] = number(tcol)
     starts = step_starts(table)
     qcol = _col(raw, "(Q-Qo)/mA.h")
-    current = table["current_ampere"].to_numpy()
+    current = table["current_ampere"]
     if qcol is not None:
         q_mah = pd.Series(number(qcol)).ffill().fillna(0.0)
         q = q_mah.to_numpy(np.float64) / 1000

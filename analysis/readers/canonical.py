@@ -103,7 +103,7 @@ CounterStyle = Literal["step", "cumulative", "auto"]
 
 
 def finish_cycling(
-    table: pd.DataFrame,
+    table: pd.DataFrame | Mapping[str, FloatArray],
     *,
     file: str | Path,
     counters: CounterStyle = "cumulative",
@@ -118,17 +118,22 @@ def finish_cycling(
     point at the row the user sees. ``counters`` says how the vendor counts capacity/energy:
     ``"step"`` (restarts every step) or ``"cumulative"`` (per cycle or per test; converted),
     or ``"auto"`` for formats that do not say (BDF): see :func:`counted_per_step`.
+
+    ``table`` may be a DataFrame or the columns as arrays (``{name: float64 array}``): readers
+    build the latter, because each column set on a DataFrame is copied (pandas 3) and a
+    DataFrame built from arrays is copied into one block unless told not to.
     """
     notes = list(warnings)
     meta: dict[str, Any] = dict(metadata or {})
-    missing = [c for c in REQUIRED if c not in table.columns]
+    names = list(table.columns) if isinstance(table, pd.DataFrame) else list(table)
+    missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise ParseError(
             "a required column is missing",
             file=file,
             column=missing[0],
             expected=f"columns {', '.join(REQUIRED)}",
-            found=", ".join(map(str, table.columns)),
+            found=", ".join(map(str, names)),
         )
     # The table is handled as one float64 array per column (views, not copies, wherever
     # nothing is repaired) and becomes a DataFrame once, at the end, without another copy.
@@ -137,7 +142,7 @@ def finish_cycling(
         # a table built otherwise is held to the same rule here.
         c: to_float(table[c], file=file, column=c, first_row=first_row)
         for c in COLUMNS
-        if c in table.columns
+        if c in names
     }
     if len(out["test_time_second"]) == 0:
         raise ParseError("the file holds no data rows", file=file, expected="at least one row")
@@ -182,9 +187,11 @@ def counted_per_step(columns: Mapping[str, FloatArray], first: npt.NDArray[np.in
     return True
 
 
-def step_starts(table: pd.DataFrame) -> npt.NDArray[np.bool_]:
+def step_starts(table: pd.DataFrame | Mapping[str, FloatArray]) -> npt.NDArray[np.bool_]:
     """True on the first row of every step (from step_count, step_index + cycle, or current sign)."""
-    return _step_starts({c: table[c].to_numpy() for c in table.columns})
+    if isinstance(table, pd.DataFrame):
+        return _step_starts({c: table[c].to_numpy() for c in table.columns})
+    return _step_starts(table)
 
 
 def _step_starts(columns: Mapping[str, FloatArray]) -> npt.NDArray[np.bool_]:
@@ -255,17 +262,28 @@ def _per_step(counter: FloatArray, idx: npt.NDArray[np.intp]) -> FloatArray:
     return np.subtract(counter, base, out=base)
 
 
+def step_signs(current: FloatArray, starts: npt.NDArray[np.bool_]) -> FloatArray:
+    """Every row's step direction: the sign (+1, -1 or 0) of its step's summed current."""
+    step_id = np.cumsum(starts) - 1
+    total = np.bincount(step_id, weights=np.nan_to_num(current))
+    signs: FloatArray = np.sign(total)[step_id]
+    return signs
+
+
 def split_by_direction(
-    magnitude: FloatArray, current: FloatArray, starts: npt.NDArray[np.bool_]
+    magnitude: FloatArray,
+    current: FloatArray,
+    starts: npt.NDArray[np.bool_],
+    *,
+    signs: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Split an unsigned per-step counter into (charging, discharging) by each step's current sign.
 
     For vendors that log one capacity/energy counter whose direction is the step's (Neware,
-    Maccor, Novonix). A step's direction is the sign of its summed current.
+    Maccor, Novonix). A step's direction is the sign of its summed current (``signs``: the
+    rows' :func:`step_signs`, when the caller splits more than one counter).
     """
-    step_id = np.cumsum(starts) - 1
-    total = np.bincount(step_id, weights=np.nan_to_num(current))
-    sign = np.sign(total)[step_id]
+    sign = step_signs(current, starts) if signs is None else signs
     mag = np.abs(np.asarray(magnitude, dtype=np.float64))
     return np.where(sign > 0, mag, 0.0), np.where(sign < 0, mag, 0.0)
 

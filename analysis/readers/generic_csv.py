@@ -88,6 +88,31 @@ def convert_columns(
     Text that is not a number in a numeric column is a ParseError naming ``file``, the row
     (``first_row`` is the file's line of the frame's first row) and the source column.
     """
+    columns = convert_arrays(
+        frame,
+        mapping,
+        units,
+        notes=notes,
+        file=file,
+        first_row=first_row,
+        decimal_comma=decimal_comma,
+    )
+    return pd.DataFrame(columns, copy=False)
+
+
+def convert_arrays(
+    frame: pd.DataFrame,
+    mapping: Mapping[str, str],
+    units: Mapping[str, str] | None,
+    *,
+    notes: list[str] | None = None,
+    file: str | Path | None = None,
+    first_row: int = 1,
+    decimal_comma: bool = False,
+) -> dict[str, Any]:
+    """:func:`convert_columns`' columns as arrays (``{canonical name: float64 array}``), for a
+    reader that adds columns before :func:`~analysis.readers.canonical.finish_cycling`: a column
+    set on a DataFrame is copied (pandas 3), one put in this dict is not."""
     units = dict(units or {})
     out: dict[str, Any] = {}
     assumed: list[str] = []
@@ -134,7 +159,7 @@ def convert_columns(
         out[canonical] = to_si(number(), unit, quantity, column=source)
     if assumed and notes is not None:
         notes.append("no unit given or in the header; SI assumed for " + ", ".join(assumed))
-    return pd.DataFrame(out)
+    return out
 
 
 def _sniff(name: str, head: bytes) -> bool:

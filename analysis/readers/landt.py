@@ -24,7 +24,13 @@ from analysis.readers import _head, _text
 from analysis.readers._durations import wall_clock_seconds
 from analysis.readers._units import timedelta_seconds, to_si
 from analysis.readers.base import Parsed, ParseError, register
-from analysis.readers.canonical import UNITS, finish_cycling, split_by_direction, step_starts
+from analysis.readers.canonical import (
+    UNITS,
+    finish_cycling,
+    split_by_direction,
+    step_signs,
+    step_starts,
+)
 from analysis.readers.generic_csv import date_seconds
 
 
@@ -132,13 +138,12 @@ def read_landt(path: Path, **_: Any) -> Parsed:
                 expected="TestTime, Voltage/V, Current/mA",
                 found=", ".join(map(str, frame.columns)),
             )
-    table = pd.DataFrame(
-        {
-            "test_time_second": values("testtime", "time", "s"),
-            "voltage_volt": values("voltage", "voltage", "V"),
-            "current_ampere": values("current", "current", "mA"),
-        }
-    )
+    # Columns as arrays, made a DataFrame once by finish_cycling (no copy per column).
+    table: dict[str, Any] = {
+        "test_time_second": values("testtime", "time", "s"),
+        "voltage_volt": values("voltage", "voltage", "V"),
+        "current_ampere": values("current", "current", "mA"),
+    }
     if "steptime" in cols:
         table["step_time_second"] = values("steptime", "time", "s")
     for key, canonical in (("cycle", "cycle_count"), ("step", "step_index")):
@@ -148,13 +153,14 @@ def read_landt(path: Path, **_: Any) -> Parsed:
     if clock is not None:
         table["unix_time_second"] = date_seconds(frame[clock])
     starts = step_starts(table)
+    signs = step_signs(table["current_ampere"], starts)  # once for both counters
     for key, stem, quantity, unit in (
         ("capacity", "capacity_ah", "capacity", "mAh"),
         ("energy", "energy_wh", "energy", "mWh"),
     ):
         if key in cols:
             chg, dchg = split_by_direction(
-                values(key, quantity, unit), table["current_ampere"].to_numpy(), starts
+                values(key, quantity, unit), table["current_ampere"], starts, signs=signs
             )
             table[f"charging_{stem}"] = chg
             table[f"discharging_{stem}"] = dchg
@@ -163,12 +169,12 @@ def read_landt(path: Path, **_: Any) -> Parsed:
 
 def _read_published(path: Path, lines: list[str], header: int, encoding: str) -> Parsed:
     """The layout of :data:`TABLE_LAYOUT`, with its ``key: value`` lines as metadata."""
-    from analysis.readers.generic_csv import convert_columns
+    from analysis.readers.generic_csv import convert_arrays
 
     text = _text.read_table(path, header_index=header, delimiter=",", encoding=encoding)
     frame = text.frame
     present = {k: v for k, v in TABLE_LAYOUT.items() if v in frame.columns}
-    table = convert_columns(frame, present, UNITS, file=path, first_row=text.first_row)
+    table = convert_arrays(frame, present, UNITS, file=path, first_row=text.first_row)
     if "date_time_iso_string" in frame.columns:
         table["unix_time_second"] = wall_clock_seconds(
             frame["date_time_iso_string"], "%m/%d/%Y %H:%M:%S"

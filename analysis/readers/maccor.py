@@ -24,14 +24,13 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow.compute as pc
 
 from analysis.readers import _head, _text
 from analysis.readers._durations import arrow_text, wall_clock_seconds
 from analysis.readers._units import timedelta_seconds
 from analysis.readers.base import Parsed, ParseError, register
-from analysis.readers.canonical import finish_cycling, split_by_direction, step_starts
+from analysis.readers.canonical import finish_cycling, split_by_direction, step_signs, step_starts
 from analysis.readers.generic_csv import date_seconds
 
 _TIME_UNITS = {"sec": 1.0, "s": 1.0, "min": 60.0, "hr": 3600.0, "h": 3600.0}
@@ -120,13 +119,12 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
     charging = pc.equal(state, "C").to_numpy(zero_copy_only=False)
     amps = number("Amps")
     sign = np.where(discharging, -1.0, np.where(charging, 1.0, np.sign(amps)))
-    table = pd.DataFrame(
-        {
-            "test_time_second": duration(time_col),
-            "voltage_volt": number("Volts"),
-            "current_ampere": np.abs(amps) * sign,
-        }
-    )
+    # Columns as arrays, made a DataFrame once by finish_cycling (no copy per column).
+    table: dict[str, npt.NDArray[np.float64]] = {
+        "test_time_second": duration(time_col),
+        "voltage_volt": number("Volts"),
+        "current_ampere": np.abs(amps) * sign,
+    }
     step_col = next((c for c in frame.columns if _time_unit(c, "step") is not None), None)
     if step_col is not None:
         table["step_time_second"] = duration(step_col)
@@ -140,13 +138,15 @@ def read_maccor(path: Path, **_: Any) -> Parsed:
             date_seconds(dpt) if dpt.dtype.kind == "M" else wall_clock_seconds(dpt, _DPT_FORMAT)
         )
     starts = step_starts(table)
+    signs = step_signs(table["current_ampere"], starts)  # once for both counters
     # Rows of a step share its direction: one state per step.
     for col, stem in (("Amp-hr", "capacity_ah"), ("Watt-hr", "energy_wh")):
         if col in frame.columns:
             chg, dchg = split_by_direction(
                 number(col),
-                table["current_ampere"].to_numpy(),
+                table["current_ampere"],
                 starts,
+                signs=signs,
             )
             table[f"charging_{stem}"] = chg
             table[f"discharging_{stem}"] = dchg

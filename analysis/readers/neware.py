@@ -312,13 +312,12 @@ def _neware_table(frame: pd.DataFrame, path: Path, notes: list[str], first_row: 
     def duration(col: str) -> npt.NDArray[np.float64]:
         return timedelta_seconds(frame[col], file=path, column=col, first_row=first_row)
 
-    table = pd.DataFrame(
-        {
-            "test_time_second": duration(total),
-            "voltage_volt": to_si(number(volt), split_unit(volt)[1] or "V", "voltage", column=volt),
-            "current_ampere": to_si(number(amp), split_unit(amp)[1] or "A", "current", column=amp),
-        }
-    )
+    # Columns as arrays, made a DataFrame once by finish_cycling (no copy per column).
+    table: dict[str, npt.NDArray[np.float64]] = {
+        "test_time_second": duration(total),
+        "voltage_volt": to_si(number(volt), split_unit(volt)[1] or "V", "voltage", column=volt),
+        "current_ampere": to_si(number(amp), split_unit(amp)[1] or "A", "current", column=amp),
+    }
     if (step_time := _find(frame, "Time")) is not None:
         table["step_time_second"] = duration(step_time)
     for stem, canonical in (("Cycle Index", "cycle_count"), ("Step Index", "step_index")):
@@ -326,8 +325,8 @@ def _neware_table(frame: pd.DataFrame, path: Path, notes: list[str], first_row: 
             table[canonical] = number(col)
     if "Date" in frame.columns:
         table["unix_time_second"] = date_seconds(frame["Date"])
-    if "step_index" in table.columns:
-        idx = table["step_index"].to_numpy()
+    if "step_index" in table:
+        idx = table["step_index"]
         table["step_count"] = np.cumsum(np.r_[True, idx[1:] != idx[:-1]]).astype(np.float64)
     for stem, canonical, quantity in (
         ("Chg. Cap.", "charging_capacity_ah", "capacity"),

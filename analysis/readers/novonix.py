@@ -27,6 +27,7 @@ from analysis.readers.canonical import (
     finish_cycling,
     require_source_columns,
     split_by_direction,
+    step_signs,
     step_starts,
 )
 
@@ -90,13 +91,12 @@ def read_novonix(path: Path, **_: Any) -> Parsed:
     def number(col: str) -> npt.NDArray[np.float64]:
         return _text.to_float(frame[col], file=path, column=col, first_row=text.first_row)
 
-    table = pd.DataFrame(
-        {
-            "test_time_second": number("Run Time (h)") * hours,
-            "voltage_volt": number("Potential (V)"),
-            "current_ampere": number("Current (A)"),
-        }
-    )
+    # Columns as arrays, made a DataFrame once by finish_cycling (no copy per column).
+    table: dict[str, npt.NDArray[np.float64]] = {
+        "test_time_second": number("Run Time (h)") * hours,
+        "voltage_volt": number("Potential (V)"),
+        "current_ampere": number("Current (A)"),
+    }
     if "Step Time (h)" in frame.columns:
         table["step_time_second"] = number("Step Time (h)") * hours
     if "Cycle Number" in frame.columns:
@@ -109,12 +109,14 @@ def read_novonix(path: Path, **_: Any) -> Parsed:
     if temp is not None:
         table["temperature_t1_celsius"] = number(temp)
     starts = step_starts(table)
+    signs = step_signs(table["current_ampere"], starts)  # once for both counters
     for col, stem in (("Capacity (Ah)", "capacity_ah"), ("Energy (Wh)", "energy_wh")):
         if col in frame.columns:
             chg, dchg = split_by_direction(
                 number(col),
-                table["current_ampere"].to_numpy(),
+                table["current_ampere"],
                 starts,
+                signs=signs,
             )
             table[f"charging_{stem}"] = chg
             table[f"discharging_{stem}"] = dchg
