@@ -13,10 +13,11 @@ it. A hard short is ``Rs`` of a few ohms: the voltage collapses to ``I Rs`` (~1 
 electrode no longer sees any current.
 
 Steps are integrated on a grid that refines where the voltage moves fast (the RC element
-exactly, per interval; a constant-voltage step's current implicitly, on steps no longer than half
-the local time constant ``R0 dq/dE``: see :meth:`Channel._cv_current`), and stop when a voltage limit is crossed (the crossing is interpolated, as a cycler that samples
-fast ends the step at the limit), when a CV step's current falls below its end current, or at
-their time limit. Currents in mA, resistances in ohm, voltages in V, charges in mAh.
+exactly, per interval; a constant-voltage step's current implicitly, on steps no longer than
+half the local time constant ``R0 dq/dE``: :meth:`Channel._cv_current`), and stop when a
+voltage limit is crossed (the crossing is interpolated, as a cycler that samples fast ends the
+step at the limit), when a CV step's current falls below its end current, or at their time
+limit. Currents in mA, resistances in ohm, voltages in V, charges in mAh.
 """
 
 from __future__ import annotations
@@ -258,7 +259,7 @@ class Channel:
         """The electrochemical current (mA) of a CV step over the next ``h_s`` s, implicit
         (backward Euler): the current that holds the cell at ``v_cv`` at the end of the step,
         ``v_cv = E(q + I h) + v1(h) + R0 I``, with ``v1`` the RC element's exact response to
-        ``I`` over the step and ``E(q + I h)`` by its secant (two refinements from ``i_mA``).
+        ``I`` over the step and ``E(q + I h)`` by its secant (three refinements from ``i_mA``).
         An explicit current (the one at the step's start) overshoots where ``dE/dq`` is steep
         and alternates sign; the implicit one decays monotonically to the end current."""
         decay = math.exp(-h_s / self.tau_s)
