@@ -11,9 +11,10 @@ cycles (``ce_rise``, ``soft_short_ce``) does not fire, but the CE's spread about
 grows far beyond the cell's own scatter, one-sidedly (Xiao et al., Nat. Energy 2020, 5, 561:
 a short adds charge to the stripping; Wood et al., ACS Cent. Sci. 2016, 2, 790: soft-short
 filaments connect and disconnect). This is a variance test made robust: instead of an F-test
-(or Levene's test) of the window's spread against the baseline's, which one trapped-Li low/high pair fires, it counts the cycles
-whose CE exceeds the trend by ``ce_excursion_z`` scatters (under normal scatter P = 3e-7 each
-at 5) and discounts those that the cycle before compensates.
+(or Levene's test) of the window's spread against the baseline's, which one trapped-Li low/high
+pair fires, it counts the cycles whose CE exceeds the trend by ``ce_excursion_z`` scatters
+(under normal scatter P = 3e-7 each at 5) and discounts those that the cycle before
+compensates.
 
 For each usable cycle ``s`` whose CE is an excursion, the baseline is that of ``ce_cusum``
 (:func:`analysis.cycling.ce_cusum._baselines`: the Theil-Sen trend, slope >= 0, of the previous
@@ -62,10 +63,11 @@ def trimmed_scatter(history: FloatArray) -> FloatArray:
     differences, ``sigma = mean / (sqrt(2) x 0.5586)`` (consistent for independent normal
     scatter about a slowly drifting level; NaN with fewer than 5 differences).
 
-    A trimmed mean absolute difference rather than the interquartile range of ``ce_scatter``:
-    over 30 cycles the interquartile range varies by ~+-30 % from one window to the next and
-    can halve the scatter a threshold in scatters relies on; the trimmed mean is about twice as
-    efficient and still ignores the largest fifth (a trapped-Li pair, a glitch)."""
+    Used beside the interquartile range of ``ce_scatter`` (the larger of the two): over 30
+    normal CEs the interquartile estimate scatters by 23 % and falls below 0.6 of the true
+    scatter in 3.4 % of windows, which makes a 3-scatter excess look like 5; the trimmed mean
+    scatters by 20 % and falls that low in 0.9 %, and still ignores the largest fifth of the
+    differences (a trapped-Li pair, a glitch). Measured on 4000 windows of 30."""
     d = np.abs(np.diff(history, axis=1))
     d = np.where(np.isfinite(d), d, np.inf)
     count = np.sum(np.isfinite(d), axis=1)
