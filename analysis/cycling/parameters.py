@@ -29,6 +29,7 @@ SHORT_CIRCUIT_RULES: tuple[str, ...] = (
     "ce_rise",
     "rest_voltage_decay",
     "ce_cusum",
+    "ce_excursions",
 )
 
 #: The rules applied when ``short_circuit_rules`` is not given, by cell type: CE above 1 is a
@@ -39,6 +40,7 @@ DEFAULT_RULES: dict[str, tuple[str, ...]] = {
         "soft_short_ce",
         "ce_rise",
         "ce_cusum",
+        "ce_excursions",
         "cutoff_not_reached",
         "sudden_voltage_drop",
         "voltage_collapse",
@@ -116,6 +118,11 @@ class CyclingParameters:
         (1.5), each excess clipped at ``ce_cusum_clip`` (3), decision interval
         ``ce_cusum_interval`` (6) reached within ``ce_cusum_window`` (5) cycles with at least
         ``ce_cusum_cycles`` (3) of them above the reference (``ce_cusum``).
+        ``ce_excursion_z`` (5), ``ce_excursion_window`` (4) and ``ce_excursion_cycles`` (2):
+        a half-cell CE more than ``z`` scatters above that same trend, not preceded by a cycle
+        more than ``z / 2`` below it (trapped Li coming back), is an excursion; that many
+        excursions within the window, the first at its start, are an intermittent soft short
+        (``ce_excursions``).
         ``rest_decay_factor`` (2) and ``rest_decay_V`` (0.02 V): the voltage falling in the
         rest after a stripping by more than that factor times the cell's usual relaxation over
         the same time, and by more than this (and 10 x the noise) above it, after two
@@ -225,6 +232,13 @@ class CyclingParameters:
     ce_cusum_clip: float = param(3.0, doc="one cycle adds at most this excess (in scatters)")
     ce_cusum_window: int = param(5, doc="cycles the CUSUM may take to reach h from its start")
     ce_cusum_cycles: int = param(3, doc="cycles above the reference needed for ce_cusum")
+    ce_excursion_z: float = param(
+        5.0, doc="scatters above the trend that make a CE an excursion (ce_excursions)"
+    )
+    ce_excursion_window: int = param(4, doc="cycles within which the excursions must fall")
+    ce_excursion_cycles: int = param(
+        2, doc="uncompensated excursions within the window needed for ce_excursions"
+    )
     upper_cutoff_V: float | None = param(
         None, unit="V", doc="upper voltage limit; null: inferred from the half-cycles"
     )
@@ -296,6 +310,8 @@ class CyclingParameters:
             raise ValueError(
                 f"overrun_baseline_cycles: expected at least 1, found {self.overrun_baseline_cycles}"
             )
+        if self.ce_excursion_window < 1 or self.ce_excursion_cycles < 1:
+            raise ValueError("ce_excursion_window and ce_excursion_cycles: expected at least 1")
         if self.ce_cusum_baseline_cycles < 2 or self.ce_cusum_window < 1:
             raise ValueError(
                 "ce_cusum_baseline_cycles: expected at least 2; ce_cusum_window: at least 1"

@@ -39,6 +39,16 @@ default depends on the cell type (``DEFAULT_RULES``).
     (the CUSUM change-point estimate). The same physics as ``ce_rise`` (Xiao et al. 2020): a
     filament whose resistance falls over a few cycles adds a growing stripping charge, small
     next to one cycle's scatter but persistent.
+``ce_excursions`` (half cells)
+    Intermittent CE excursions (:mod:`analysis.cycling.ce_excursions`): ``ce_excursion_cycles``
+    cycles within ``ce_excursion_window`` consecutive ones whose CE exceeds the ``ce_cusum``
+    trend by more than ``ce_excursion_z`` scatters (the scatter at least a trimmed mean of the
+    successive CE differences), the first at the window's start, none compensated by the cycle
+    before it (low by half the threshold and half its excess: trapped Li coming back). A
+    filament that makes contact in some cycles only carries part of the stripping current in
+    those (the step runs long, the CE is high) and not in the others: the CE turns erratic
+    without a lasting rise (Xiao et al., Nat. Energy 2020; Wood et al., ACS Cent. Sci. 2016),
+    which ``ce_rise`` and the clipped ``ce_cusum`` do not see.
 ``cutoff_not_reached``
     A positive-current half-cycle (stripping, or a full cell's charge) that did not reach its
     voltage cut-off and lasted ``cutoff_time_factor`` times the usual duration of those that
@@ -99,6 +109,7 @@ import numpy.typing as npt
 
 from analysis.cycling import reuse
 from analysis.cycling.ce_cusum import ce_cusum
+from analysis.cycling.ce_excursions import ce_excursions
 from analysis.cycling.cutoffs import Cutoffs, half_cycle_name
 from analysis.cycling.cycle_rules import CycleView, ce_rise, charge_overrun, soft_short_ce
 from analysis.cycling.events import ShortCircuitEvent, event, onsets
@@ -168,6 +179,8 @@ def detect_short_circuits(
         events += ce_rise(cycles, params)
     if "ce_cusum" in rules:
         events += ce_cusum(cycles, params)
+    if "ce_excursions" in rules:
+        events += ce_excursions(cycles, params)
     if "charge_overrun" in rules:
         events += charge_overrun(cycles, params)
 

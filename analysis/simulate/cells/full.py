@@ -40,16 +40,25 @@ class FullCellState:
     x_mAh: float = 0.0
     ce: float = 1.0
 
-    def equilibrium_V(self) -> float:
-        s = min(max(self.z_mAh / self.capacity_mAh, 0.0), 1.119) * 1000.0
+    def _voltage(self, z_mAh: float, x_mAh: float) -> float:
+        s = min(max(z_mAh / self.capacity_mAh, 0.0), 1.119) * 1000.0
         i = int(s)
         f = s - i
         u = float(_TABLE[i] * (1.0 - f) + _TABLE[i + 1] * f)
-        return u - 1.5 * math.exp(-max(self.x_mAh, 0.0) / (0.004 * self.capacity_mAh))
+        return u - 1.5 * math.exp(-max(x_mAh, 0.0) / (0.004 * self.capacity_mAh))
+
+    def _moved(self, dq_mAh: float) -> tuple[float, float]:
+        x = max(self.x_mAh + (self.ce * dq_mAh if dq_mAh > 0 else dq_mAh), 0.0)
+        return self.z_mAh + dq_mAh, x
+
+    def equilibrium_V(self) -> float:
+        return self._voltage(self.z_mAh, self.x_mAh)
+
+    def equilibrium_V_after(self, dq_mAh: float) -> float:
+        return self._voltage(*self._moved(dq_mAh))
 
     def advance(self, dq_mAh: float) -> None:
-        self.z_mAh += dq_mAh
-        self.x_mAh = max(self.x_mAh + (self.ce * dq_mAh if dq_mAh > 0 else dq_mAh), 0.0)
+        self.z_mAh, self.x_mAh = self._moved(dq_mAh)
 
 
 def simulate_full(

@@ -39,7 +39,11 @@ class Tabulated:
     sign: float = 1.0  # +1: positive current advances the curve (stripping), -1: plating
 
     def equilibrium_V(self) -> float:
-        x = min(max(self.q_mAh / self.q_max_mAh, 0.0), 1.0) * (self.values_V.size - 1)
+        return self.equilibrium_V_after(0.0)
+
+    def equilibrium_V_after(self, dq_mAh: float) -> float:
+        q = self.q_mAh + self.sign * dq_mAh
+        x = min(max(q / self.q_max_mAh, 0.0), 1.0) * (self.values_V.size - 1)
         i = min(int(x), self.values_V.size - 2)
         f = x - i
         return float(self.values_V[i] * (1.0 - f) + self.values_V[i + 1] * f)

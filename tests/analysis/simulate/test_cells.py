@@ -64,6 +64,26 @@ def test_a_healthy_full_cell_discharges_its_true_ce_and_fades_by_their_product()
     assert steps[steps["index"] == 5]["v_min"].min() == pytest.approx(2.5, abs=1e-6)
 
 
+@pytest.mark.parametrize("asr_ohm_cm2", [5.0, 15.0, 120.0])
+def test_a_full_cell_holds_its_cv_step_with_a_current_of_one_sign_decaying_to_its_end(
+    asr_ohm_cm2: float,
+) -> None:
+    # Near 4.3 V the NCM curve is stiff (~2 V/mAh for 1 mAh): at 15 ohm cm2 the CV time
+    # constant R0 dq/dE is ~17 s, under the 20 s grid; every computed sample is logged here.
+    spec = CellSpec("full", 3, asr_ohm_cm2=asr_ohm_cm2, realism=Realism(record_dt_s=1e-3))
+    table = generate_cell(spec, seed=6).table
+    cv = table[table["step_index"] == 3]
+    assert cv["cycle_count"].nunique() == 3
+    for _, step in cv.groupby("cycle_count"):
+        current_mA = step["current_ampere"].to_numpy() * 1000.0
+        assert step["voltage_volt"].to_numpy() == pytest.approx(4.3, abs=1e-9)
+        assert np.all(current_mA > 0.0)
+        assert np.all(np.diff(current_mA) <= 1e-9)
+        # from the CC current (C/2 of 0.785 mAh) down to the C/20 end current
+        assert current_mA[0] == pytest.approx(0.3925, rel=1e-3)
+        assert current_mA[-1] <= 0.03925 < current_mA[-2]
+
+
 def test_a_hard_short_collapses_the_voltage_and_stripping_never_reaches_its_cutoff() -> None:
     cell = generate_cell(CellSpec("half", 16, short_kind="hard", short_onset=10), seed=7)
     steps = _steps(cell.table)
