@@ -90,7 +90,7 @@ def _pg_statements():
             else:
                 inserts = [
                     f"INSERT INTO {STALE} (cell_id) "
-                    + cells.format(k=f"IN (SELECT {key} FROM {r})")
+                    + cells.format(k=f"IN (SELECT {key} FROM {r})")  # nosec B608: table and column names are this module's constants, no input
                     + " ON CONFLICT DO NOTHING;"
                     for r in rows
                 ]
@@ -122,7 +122,7 @@ def _pg_statements():
       END IF;
       RETURN NEW;
     END;
-    $$ LANGUAGE plpgsql;""",
+    $$ LANGUAGE plpgsql;""",  # nosec B608: DDL from this module's constants, no input
         "CREATE TRIGGER labdb_testrun_same_project BEFORE INSERT OR UPDATE ON labdb_testrun "
         "FOR EACH ROW EXECUTE FUNCTION labdb_testrun_same_project();",
         f"""CREATE OR REPLACE FUNCTION labdb_cell_same_project() RETURNS trigger AS $$
@@ -133,7 +133,7 @@ def _pg_statements():
       END IF;
       RETURN NEW;
     END;
-    $$ LANGUAGE plpgsql;""",
+    $$ LANGUAGE plpgsql;""",  # nosec B608: DDL from this module's constants, no input
         "CREATE TRIGGER labdb_cell_same_project BEFORE UPDATE OF project_id ON labdb_cell "
         "FOR EACH ROW EXECUTE FUNCTION labdb_cell_same_project();",
         "ALTER TABLE labdb_testrun ENABLE ALWAYS TRIGGER labdb_testrun_same_project;",
@@ -147,8 +147,17 @@ def _pg_backward():
     for table in MARKS:
         for event in _events(table):
             name = f"{table}_summary_{event.lower()}"
-            out += [f"DROP TRIGGER IF EXISTS {name} ON {table};", f"DROP FUNCTION IF EXISTS {name}();"]
-    return [*out, "DROP TRIGGER IF EXISTS labdb_testrun_same_project ON labdb_testrun;", "DROP FUNCTION IF EXISTS labdb_testrun_same_project();", "DROP TRIGGER IF EXISTS labdb_cell_same_project ON labdb_cell;", "DROP FUNCTION IF EXISTS labdb_cell_same_project();"]
+            out += [
+                f"DROP TRIGGER IF EXISTS {name} ON {table};",
+                f"DROP FUNCTION IF EXISTS {name}();",
+            ]
+    return [
+        *out,
+        "DROP TRIGGER IF EXISTS labdb_testrun_same_project ON labdb_testrun;",
+        "DROP FUNCTION IF EXISTS labdb_testrun_same_project();",
+        "DROP TRIGGER IF EXISTS labdb_cell_same_project ON labdb_cell;",
+        "DROP FUNCTION IF EXISTS labdb_cell_same_project();",
+    ]
 
 
 def _sqlite_statements():
@@ -175,7 +184,7 @@ def _sqlite_statements():
         f"WHEN {run_differs} {refuse}",
         f"CREATE TRIGGER labdb_testrun_same_project_update BEFORE UPDATE ON labdb_testrun "
         f"WHEN {run_differs} {refuse}",
-        "CREATE TRIGGER labdb_cell_same_project BEFORE UPDATE OF project_id ON labdb_cell "
+        "CREATE TRIGGER labdb_cell_same_project BEFORE UPDATE OF project_id ON labdb_cell "  # nosec B608: table and column names are this module's constants, no input
         "WHEN EXISTS (SELECT 1 FROM labdb_testrun t WHERE t.cell_id = NEW.id "
         f"AND t.project_id IS NOT NEW.project_id) {refuse}",
     ]
@@ -187,7 +196,12 @@ def _sqlite_backward():
     for table in MARKS:
         for event in _events(table):
             out.append(f"DROP TRIGGER IF EXISTS {table}_summary_{event.lower()};")
-    return [*out, "DROP TRIGGER IF EXISTS labdb_testrun_same_project_insert;", "DROP TRIGGER IF EXISTS labdb_testrun_same_project_update;", "DROP TRIGGER IF EXISTS labdb_cell_same_project;"]
+    return [
+        *out,
+        "DROP TRIGGER IF EXISTS labdb_testrun_same_project_insert;",
+        "DROP TRIGGER IF EXISTS labdb_testrun_same_project_update;",
+        "DROP TRIGGER IF EXISTS labdb_cell_same_project;",
+    ]
 
 
 def trigger_names(vendor):
@@ -218,9 +232,7 @@ def triggers(apps, schema_editor):
     wrong = TestRun.objects.filter(cell__isnull=False).exclude(project=models.F("cell__project"))
     if wrong.exists():
         labels = ", ".join(wrong.values_list("label", flat=True)[:20])
-        raise RuntimeError(
-            f"{SAME_PROJECT}: move these runs (or their cells) first: {labels}"
-        )
+        raise RuntimeError(f"{SAME_PROJECT}: move these runs (or their cells) first: {labels}")
     for sql in statements(conn.vendor):
         schema_editor.execute(sql, None)  # no parameters: "%" is plpgsql here
 
@@ -235,7 +247,7 @@ def backfill(apps, schema_editor):
     runs the live query of labdb.selectors.cell_summary). If a later model change breaks
     that call here, the marks alone are enough: the first read computes them."""
     schema_editor.execute(
-        f"INSERT INTO {STALE} (cell_id) SELECT DISTINCT cell_id FROM labdb_testrun"
+        f"INSERT INTO {STALE} (cell_id) SELECT DISTINCT cell_id FROM labdb_testrun"  # nosec B608: constants, no input
         " WHERE cell_id IS NOT NULL",
         None,
     )
@@ -245,37 +257,54 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('labdb', '0031_merge_session7'),
+        ("labdb", "0031_merge_session7"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CellSummaryStale',
+            name="CellSummaryStale",
             fields=[
-                ('cell_id', models.UUIDField(primary_key=True, serialize=False)),
+                ("cell_id", models.UUIDField(primary_key=True, serialize=False)),
             ],
         ),
         migrations.CreateModel(
-            name='CellSummary',
+            name="CellSummary",
             fields=[
-                ('cell', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='summary', serialize=False, to='labdb.cell')),
-                ('cycle_count', models.IntegerField(blank=True, null=True)),
-                ('initial_coulombic_efficiency', models.FloatField(blank=True, null=True)),
-                ('average_coulombic_efficiency', models.FloatField(blank=True, null=True)),
-                ('cumulative_coulombic_efficiency', models.FloatField(blank=True, null=True)),
-                ('capacity_retention', models.FloatField(blank=True, null=True)),
-                ('short_circuit_cycle', models.IntegerField(blank=True, null=True)),
-                ('cycle_life', models.IntegerField(blank=True, null=True)),
-                ('total_time_h', models.FloatField(blank=True, null=True)),
-                ('formation_ice', models.FloatField(blank=True, null=True)),
-                ('rct_after', models.JSONField(blank=True, default=dict)),
-                ('cumulative_ce_by_cycle', models.JSONField(blank=True, null=True)),
-                ('main_result', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='labdb.analysisresult')),
+                (
+                    "cell",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="summary",
+                        serialize=False,
+                        to="labdb.cell",
+                    ),
+                ),
+                ("cycle_count", models.IntegerField(blank=True, null=True)),
+                ("initial_coulombic_efficiency", models.FloatField(blank=True, null=True)),
+                ("average_coulombic_efficiency", models.FloatField(blank=True, null=True)),
+                ("cumulative_coulombic_efficiency", models.FloatField(blank=True, null=True)),
+                ("capacity_retention", models.FloatField(blank=True, null=True)),
+                ("short_circuit_cycle", models.IntegerField(blank=True, null=True)),
+                ("cycle_life", models.IntegerField(blank=True, null=True)),
+                ("total_time_h", models.FloatField(blank=True, null=True)),
+                ("formation_ice", models.FloatField(blank=True, null=True)),
+                ("rct_after", models.JSONField(blank=True, default=dict)),
+                ("cumulative_ce_by_cycle", models.JSONField(blank=True, null=True)),
+                (
+                    "main_result",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="labdb.analysisresult",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'cell summaries',
+                "verbose_name_plural": "cell summaries",
             },
         ),
         migrations.RunPython(triggers, drop_triggers),

@@ -87,11 +87,25 @@ def _take_stale() -> list[Any]:
 def _store(cell_ids: list[Any]) -> int:
     existing = set(m.Cell.objects.filter(pk__any_of=Many(cell_ids)).values_list("pk", flat=True))
     ids = [c for c in cell_ids if c in existing]
-    m.CellSummary.objects.filter(cell_id__any_of=Many(ids)).delete()
     n = 0
+    updated = [f.name for f in m.CellSummary._meta.concrete_fields if not f.primary_key]
     for start in range(0, len(ids), CHUNK):
-        rows = computed_summaries(ids[start : start + CHUNK])
-        m.CellSummary.objects.bulk_create(rows.values(), batch_size=500)
+        chunk = ids[start : start + CHUNK]
+        rows = computed_summaries(chunk)
+        # one transaction per chunk (a reader never sees a cell without its summary), and an
+        # upsert: two processes refreshing the same cell at once (a write marked it stale
+        # again while the first was computing) both succeed, the later commit wins
+        with transaction.atomic():
+            m.CellSummary.objects.filter(cell_id__any_of=Many(chunk)).exclude(
+                cell_id__any_of=Many(list(rows))
+            ).delete()
+            m.CellSummary.objects.bulk_create(
+                rows.values(),
+                batch_size=500,
+                update_conflicts=True,
+                unique_fields=["cell"],
+                update_fields=updated,
+            )
         n += len(rows)
     return n
 
