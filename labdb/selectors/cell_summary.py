@@ -24,14 +24,13 @@ only its metric columns). A decade (bench/scale.py, 10,000 cells, 50,000 results
 results of other kinds (dQ/dV, CV) are left out before the sorts, removed files are one
 hashed ``NOT IN`` list, and the sorts stay in memory (:data:`SORT_MEMORY`).
 
-That query is :func:`live_cell_summaries`; :func:`cell_summaries` reads the same summaries
-from the table it fills (:class:`~labdb.models.CellSummary`, kept in step by triggers,
+That query is :func:`live_cell_summaries`; :func:`labdb.selectors.cell_summary_table.cell_summaries` reads
+the same summaries from the table it fills (:class:`~labdb.models.CellSummary`, kept in step by triggers,
 :mod:`labdb.services.cell_summaries`): one narrow row per cell.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -44,7 +43,7 @@ from labdb import models as m
 from labdb.lookups import Many
 from labdb.selectors.access import visible
 from labdb.selectors.headline import LONG_TERM_KINDS, CellMetrics
-from labdb.selectors.lean import lean_instance, lean_instances
+from labdb.selectors.lean import lean_instance
 
 #: the metric columns of a result that a summary reads
 METRIC_COLUMNS = tuple(metric.column for metric in m.RUN_METRICS)
@@ -155,7 +154,7 @@ SELECT 'rct', eis.cell, NULL, eis.after_cycles,
 """  # nosec B608: identifiers from the models, values passed as parameters
 
 
-def _uuid(value: Any) -> Any:
+def stored_uuid(value: Any) -> Any:
     """A cell id as the model holds it (SQLite returns UUIDs as hex text)."""
     if isinstance(value, uuid.UUID):
         return value
@@ -172,7 +171,7 @@ def summary_rows(user: Any, cell_ids: Iterable[Any]) -> list[tuple[Any, ...]]:
         cursor.execute(_summary_sql(cte), [*params, *LONG_TERM_KINDS])
         rows = cursor.fetchall()
     return [
-        (tag, _uuid(cell), None if job is None else _uuid(job), *rest)
+        (tag, stored_uuid(cell), None if job is None else stored_uuid(job), *rest)
         for tag, cell, job, *rest in rows
     ]
 
@@ -202,52 +201,6 @@ def live_cell_summaries(user: Any, cells: Sequence[m.Cell]) -> dict[Any, CellMet
 
 
 #: what :func:`cell_summaries` reads of a summary row
-_TABLE_COLUMNS = ("cell_id", "main_result_id", *METRIC_COLUMNS, "formation_ice", "rct_after")
-
-
-def cell_summaries(user: Any, cells: Sequence[m.Cell]) -> dict[Any, CellMetrics]:
-    """cell pk -> :class:`CellMetrics` of each of ``cells`` (visible to ``user``), read from
-    the summary table after the cells marked stale since the last read are recomputed
-    (:func:`labdb.services.cell_summaries.cell_summaries_refresh`). The same numbers as
-    :func:`live_cell_summaries` for every user who sees the cells (a run is always in its
-    cell's project, migration 0032)."""
-    from labdb.services.cell_summaries import cell_summaries_refresh
-
-    out = {c.id: CellMetrics(cell=c, result=None) for c in cells}
-    if not cells:
-        return out
-    cell_summaries_refresh()
-    # the compiled query run on a plain cursor: no converter per value (10,000 rows), the
-    # RCTs' JSON parsed only for the cells that have any
-    sql, params = (
-        m.CellSummary.objects.filter(cell_id__any_of=Many(out))
-        .order_by()
-        .values_list(*_TABLE_COLUMNS)
-        .query.sql_with_params()
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    sqlite = connection.vendor == "sqlite"  # UUIDs as hex text there
-    mains, ices, with_rct, rct_texts = [], [], [], []
-    for cell_id, main_id, *rest in rows:
-        *metrics, ice, rct = rest
-        cm = out[_uuid(cell_id) if sqlite else cell_id]
-        if main_id is not None:
-            mains.append([_uuid(main_id) if sqlite else main_id, *metrics])
-            ices.append((cm, ice))
-        if rct and rct != "{}":
-            with_rct.append(cm)
-            rct_texts.append(rct if isinstance(rct, str) else json.dumps(rct))
-    # the RCTs' JSON texts parsed in one call (10,000 small objects: a fifth of the time)
-    for cm, rct_after in zip(with_rct, json.loads(f"[{','.join(rct_texts)}]"), strict=True):
-        cm.rct_after.update(sorted((int(k), v) for k, v in rct_after.items()))
-    results = lean_instances(m.AnalysisResult, ["job_id", *METRIC_COLUMNS], mains)
-    for (cm, ice), main in zip(ices, results, strict=True):
-        cm.take_main(main, ice)
-    return out
-
-
 def deviating_results(user: Any, cells: Sequence[m.Cell]) -> list[m.AnalysisResult]:
     """The newest results on ``cells`` whose protocol check found deviations (with their
     runs): what :func:`labdb.selectors.statistics.run_deviations` reads. The few results

@@ -152,7 +152,7 @@ def cell_metrics(
     comparison's pinned results), else picked by the database from each run's newest results
     (:func:`labdb.selectors.cell_summary.cell_summaries`, the same rules in SQL)."""
     if results is None:
-        from labdb.selectors.cell_summary import cell_summaries
+        from labdb.selectors.cell_summary_table import cell_summaries
 
         return cell_summaries(user, cells)
     cycling = by_kind(results, "cycling")

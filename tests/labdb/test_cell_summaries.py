@@ -17,7 +17,8 @@ from django.db import IntegrityError, connection, transaction
 
 from labdb import models as m
 from labdb.selectors import results as sel
-from labdb.selectors.cell_summary import cell_summaries, live_cell_summaries
+from labdb.selectors.cell_summary import live_cell_summaries
+from labdb.selectors.cell_summary_table import cell_summaries
 from labdb.services.cell_summaries import (
     cell_summaries_verify,
     cumulative_ce_series,

@@ -47,7 +47,8 @@ SUFFIX_UNITS = {
 }
 
 #: Tables the analyses write (in the units of their own columns); no one types these in.
-ANALYSIS_OUTPUTS = {m.AnalysisResult, m.CycleResult, m.EISSpectrumFit}
+#: (CellSummary copies a result's metric columns.)
+ANALYSIS_OUTPUTS = {m.AnalysisResult, m.CycleResult, m.EISSpectrumFit, m.CellSummary}
 
 
 def suffix_unit(name: str) -> str | None:

@@ -18,7 +18,8 @@ from analysis.statistics import describe, outliers
 from labdb import models as m
 from labdb.plausibility import CELL_METRIC_COLUMNS, metric_flag
 from labdb.selectors import results as sel
-from labdb.selectors.cell_summary import cell_summaries, deviating_results
+from labdb.selectors.cell_summary import deviating_results
+from labdb.selectors.cell_summary_table import cell_summaries
 from labdb.selectors.statistics import COMMON_CE, run_deviations, study_statistics
 from labdb.services.jobs import job_rerun
 from labdb.services.reviews import data_file_remove
