@@ -180,7 +180,14 @@ def _check_zip(path: Path, bounds: ReaderLimits) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, UnicodeDecodeError, EOFError, OSError, ValueError):
+    except (
+        zipfile.BadZipFile,
+        UnicodeDecodeError,
+        NotImplementedError,  # zipfile: an unsupported ZIP version or compression
+        EOFError,
+        OSError,
+        ValueError,
+    ):
         return  # not a readable archive (found by bench/fuzz.py): the reader says so
     total = sum(m.file_size for m in members)
     if total > bounds.budget(path.stat().st_size):
@@ -207,7 +214,14 @@ def _check_sheet_rows(path: Path, sheets: list[zipfile.ZipInfo], bounds: ReaderL
         for sheet in sheets:
             try:
                 rows = _count_xml_rows(archive, sheet, stop_above=SHEET_MAX_ROWS)
-            except (zipfile.BadZipFile, EOFError, OSError, zlib.error):
+            except (
+                zipfile.BadZipFile,
+                UnicodeDecodeError,  # a member name that is not UTF-8 (found by bench/fuzz.py)
+                NotImplementedError,
+                EOFError,
+                OSError,
+                zlib.error,
+            ):
                 return  # a damaged archive: the reader says so
             if rows > SHEET_MAX_ROWS:
                 raise LimitExceeded(

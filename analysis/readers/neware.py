@@ -80,7 +80,13 @@ class _Captured(logging.Handler):
 def read_nda(path: Path, *, on_damage: str = "error", **_: Any) -> Parsed:
     """Neware binary .nda/.ndax (also a .nda inside a .zip)."""
     if zipfile.is_zipfile(path) and path.suffix.lower() != ".ndax":
-        with zipfile.ZipFile(path) as zf:
+        try:
+            archive = zipfile.ZipFile(path)
+        except (NotImplementedError, UnicodeDecodeError, ValueError) as exc:
+            # zipfile refuses an unsupported ZIP version or a damaged directory this way
+            # (found by bench/fuzz.py)
+            raise ParseError(f"a damaged or unsupported zip archive: {exc}", file=path) from exc
+        with archive as zf:
             names = [n for n in zf.namelist() if n.lower().endswith((".nda", ".ndax"))]
             if "data.ndc" in zf.namelist():
                 names = []
