@@ -24,9 +24,12 @@ it, two cycles under one number, or a number going back) cycles are numbered in 
 they ran (``"current_sign"``) and ``cycle_numbering_reason`` says why; ``vendor_cycle`` still
 gives each cycle's label where there is one.
 
-A zero-based index (EC-Lab counts from 0) is followed as it is: the first cycle is then
-reported as cycle 0, and a leading half-cycle can only keep a vendor numbering when the vendor
-numbers it below the first cycle. Counts (``number_of_cycles``, ``cycle_life``,
+A zero-based index (EC-Lab, some Maccor and BEEP exports count from 0) is reported from 1:
+every label plus one, so that cycle 1 is the first cycle whatever the instrument (the ICE, the
+cell summaries and comparisons across cells at the same cycle rely on it); its boundaries and
+skipped numbers are still the vendor's, ``vendor_cycle`` keeps the file's own number and the
+reason says so. A leading half-cycle keeps a vendor numbering only when the vendor numbers it
+below the first cycle. Counts (``number_of_cycles``, ``cycle_life``,
 ``cycles_to_80_percent_retention``, ``formation_cycles``) count cycles and are not renumbered.
 """
 
@@ -56,6 +59,7 @@ class CycleNumbering:
     ``ordinal``: our cycle numbers (in the order run: 0 for a leading half-cycle, 1..N);
     ``vendor``: the vendor's label of each (-1: none; all -1 without a usable index column);
     ``scheme``/``basis``/``reason``: which numbering is reported and why (module docstring).
+    With the vendor's numbering, ``numbers`` are the reported numbers; otherwise ``ordinal``.
     """
 
     scheme: Scheme
@@ -63,10 +67,8 @@ class CycleNumbering:
     reason: str
     ordinal: IntArray
     vendor: IntArray
-
-    @property
-    def reported(self) -> IntArray:
-        return self.vendor if self.scheme == "vendor" else self.ordinal
+    #: the reported number of each (``vendor``, one higher when the file counts from 0)
+    numbers: IntArray
 
     def label(self, ordinal: int) -> int:
         """The reported number of our cycle ``ordinal`` (-1, a block, stays -1); numbers past
@@ -75,10 +77,10 @@ class CycleNumbering:
             return int(ordinal)
         at = int(np.searchsorted(self.ordinal, ordinal))
         if at < self.ordinal.size and self.ordinal[at] == ordinal:
-            return int(self.vendor[at])
+            return int(self.numbers[at])
         if at >= self.ordinal.size:
-            return int(self.vendor[-1] + (ordinal - self.ordinal[-1]))
-        return int(self.vendor[0] - (self.ordinal[0] - ordinal))
+            return int(self.numbers[-1] + (ordinal - self.ordinal[-1]))
+        return int(self.numbers[0] - (self.ordinal[0] - ordinal))
 
     def labels(self, ordinals: IntArray) -> IntArray:
         """:meth:`label` of each of ``ordinals``."""
@@ -97,7 +99,7 @@ class CycleNumbering:
             if "." not in value:
                 return f"cycle {self.label(int(value))}"
             x = float(value)
-            mapped = float(np.interp(x, self.ordinal, self.vendor))
+            mapped = float(np.interp(x, self.ordinal, self.numbers))
             return f"cycle {mapped:.{len(value.split('.')[1])}f}"
 
         return _CYCLE_IN_TEXT.sub(swap, text)
@@ -200,12 +202,12 @@ def number_cycles(seg: Segmentation, vendor: FloatArray | None) -> CycleNumberin
     ours = "cycles are numbered in the order they ran (1 = the first cycle with both half-cycles)"
     if vendor is None:
         return CycleNumbering(
-            "current_sign", None, f"the file has no cycle index: {ours}", ordinal, none
+            "current_sign", None, f"the file has no cycle index: {ours}", ordinal, none, ordinal
         )
     found = _vendor_labels(seg, vendor, ordinal) if ordinal.size else None
     if found is None:
         return CycleNumbering(
-            "current_sign", None, f"the file's cycle index is empty: {ours}", ordinal, none
+            "current_sign", None, f"the file's cycle index is empty: {ours}", ordinal, none, ordinal
         )
     labels, consistent, varies = found
     if not varies and ordinal.size > 1:
@@ -215,6 +217,7 @@ def number_cycles(seg: Segmentation, vendor: FloatArray | None) -> CycleNumberin
             f"the file's cycle index has one value for the whole test, not a numbering: {ours}",
             ordinal,
             none,
+            ordinal,
         )
     increasing = bool(np.all(labels >= 0) and np.all(np.diff(labels) > 0))
     if not increasing:
@@ -235,7 +238,9 @@ def number_cycles(seg: Segmentation, vendor: FloatArray | None) -> CycleNumberin
             "cycle's charge",
             ordinal,
             labels,
+            ordinal,
         )
+    zero_based = int(labels.min()) == 0
     if consistent:
         reason = (
             "the file's cycle index is constant over each cycle and increases from one cycle "
@@ -249,6 +254,16 @@ def number_cycles(seg: Segmentation, vendor: FloatArray | None) -> CycleNumberin
             f"each of the {changes} cycles carries the number of the vendor cycle holding most "
             "of its charge, and these increase from one cycle to the next"
         )
+    if zero_based:
+        reason += (
+            "; the file counts from 0, so every number is reported one higher (cycle 1 is the "
+            "first cycle whatever the instrument; `vendor_cycle` keeps the file's own)"
+        )
     return CycleNumbering(
-        "vendor", "consistent" if consistent else "most_charge", reason, ordinal, labels
+        "vendor",
+        "consistent" if consistent else "most_charge",
+        reason,
+        ordinal,
+        labels,
+        labels + 1 if zero_based else labels,
     )
