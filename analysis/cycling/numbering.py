@@ -25,8 +25,8 @@ they ran (``"current_sign"``) and ``cycle_numbering_reason`` says why; ``vendor_
 gives each cycle's label where there is one.
 
 A zero-based index (EC-Lab, some Maccor and BEEP exports count from 0) is reported from 1:
-every label plus one, so that cycle 1 is the first cycle whatever the instrument (the ICE, the
-cell summaries and comparisons across cells at the same cycle rely on it); its boundaries and
+every label plus one, so that the vendor's first cycle is cycle 1 whatever the instrument
+(the cell summaries and comparisons across cells at the same cycle rely on it); its boundaries and
 skipped numbers are still the vendor's, ``vendor_cycle`` keeps the file's own number and the
 reason says so. A leading half-cycle keeps a vendor numbering only when the vendor numbers it
 below the first cycle. Counts (``number_of_cycles``, ``cycle_life``,
@@ -256,8 +256,8 @@ def number_cycles(seg: Segmentation, vendor: FloatArray | None) -> CycleNumberin
         )
     if zero_based:
         reason += (
-            "; the file counts from 0, so every number is reported one higher (cycle 1 is the "
-            "first cycle whatever the instrument; `vendor_cycle` keeps the file's own)"
+            "; the file counts from 0, so every number is reported one higher (the vendor's "
+            "first cycle is cycle 1 whatever the instrument; `vendor_cycle` keeps the file's own)"
         )
     return CycleNumbering(
         "vendor",
