@@ -12,10 +12,12 @@ opposite sign is kept out of the pairing and merged into the half-cycle around i
   where its current starts and after it ends; without a step column, at least two
   current-carrying rows) lasting less than ``max_interruption_s`` and at most
   ``max_pulse_fraction`` of each of the two runs of the other sign around it (durations from
-  the first to the last current-carrying row of a run). The last condition is what tells a
-  pulse from a short half-cycle: an HPPC charge pulse of 10 s sits between discharge steps of
-  minutes, while a dead cell that hits its cut-offs within seconds alternates half-cycles of
-  the same length, which stay half-cycles. The step condition tells it from a glitch.
+  the first to the last current-carrying row of a run), and not ended by a voltage limit
+  (``PULSE_LIMIT_TOLERANCE_V``). The last two conditions tell a pulse from a short
+  half-cycle: an HPPC charge pulse of 10 s sits between discharge steps of minutes and ends by
+  its time, while a dead cell that hits its cut-offs within seconds alternates half-cycles of
+  the same length, and a full cell shorted at ~0 V ends each discharge at its cut-off at once.
+  The step condition tells a pulse from a glitch.
 
 A half-cycle that holds pulses is a *diagnostic block* (an HPPC or pulse sequence walking the
 cell through its states of charge) together with the half-cycle it would pair with (a full
