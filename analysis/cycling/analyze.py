@@ -11,7 +11,8 @@ from analysis.cycling import reuse
 from analysis.cycling.cutoffs import find_cutoffs, half_cycle_name
 from analysis.cycling.cycle_rules import CycleView
 from analysis.cycling.halfcycles import HalfCycles, compute_half_cycles
-from analysis.cycling.metrics import build_cycles, cycle_structure, run_metrics
+from analysis.cycling.metrics import build_cycles, cycle_structure, diagnostic_blocks, run_metrics
+from analysis.cycling.numbering import number_cycles
 from analysis.cycling.parameters import CellType, CyclingParameters, resolve
 from analysis.cycling.plateaus import plateaus as compute_plateaus
 from analysis.cycling.profiles import profile_series
@@ -21,9 +22,9 @@ from analysis.cycling.segmentation import (
     FloatArray,
     IntArray,
     Segmentation,
+    pulse_protocol,
     segment,
-    vendor_cycle_by_charge,
-    vendor_cycle_index,
+    with_blocks,
 )
 from analysis.cycling.shorts import detect_short_circuits, regular_half_cycles
 from analysis.cycling.sign import looks_reversed, reversed_table
@@ -114,7 +115,15 @@ def analyze_cycling(
         if "interrupted_before" in table.columns
         else None
     )
-    seg = segment(time_s, current, cell_type, used, interrupted)
+    step = next(
+        (
+            table[c].to_numpy(dtype=np.float64, na_value=np.nan)
+            for c in ("step_count", "step_index")
+            if c in table.columns
+        ),
+        None,
+    )
+    seg = segment(time_s, current, cell_type, used, interrupted, step, voltage)
     reuse.begin(seg, time_s.size, reuse.context_of(cell_type, used.to_dict(), seg))
     gaps, backwards = seg.gaps_skipped, seg.backward_steps
     if backwards:
@@ -131,14 +140,23 @@ def analyze_cycling(
             f"{seg.interrupted_intervals} interval(s) ({seg.interrupted_s:.0f} s) in which another "
             "technique ran (impedance loops) are not integrated: the DC current did not flow then"
         )
-    if seg.interruptions_merged:
+    n_pulses = int(seg.pulses.sum())
+    if seg.interruptions_merged > n_pulses:
         warnings.append(
-            f"{seg.interruptions_merged} brief current interruption(s) of the opposite sign "
-            "were merged into the half-cycle around them"
+            f"{seg.interruptions_merged - n_pulses} brief current interruption(s) of the "
+            "opposite sign were merged into the half-cycle around them"
+        )
+    if n_pulses:
+        warnings.append(
+            f"{n_pulses} pulse(s) of the opposite sign (programmed steps shorter than "
+            f"{used.max_interruption_s:g} s and {used.max_pulse_fraction:.0%} of the steps "
+            "around them: HPPC, DCIR) were merged into the half-cycle around them, net of "
+            "their charge"
         )
     if not seg.starts.size:
         warnings.append("no current above the rest threshold: no half-cycle found")
     hc = compute_half_cycles(table, time_s, voltage, current, seg, used, warnings)
+    seg = with_blocks(seg, hc.capacity_Ah, cell_type)
     if used.current_sign == "auto":
         flipped, agree, disagree = looks_reversed(hc.mean_voltage_V, seg)
         if flipped:
@@ -167,31 +185,35 @@ def analyze_cycling(
     cutoffs = find_cutoffs(seg, hc, used)
     warnings.extend(cutoffs.notes)
 
-    vendor = None
-    cycle_index_source = "current_sign"
-    vendor_cycle_basis: str | None = None
-    if "cycle_count" in table.columns:
-        vendor_values = table["cycle_count"].to_numpy(dtype=np.float64, na_value=np.nan)
-        vendor, reason = vendor_cycle_index(seg, vendor_values)
-        if vendor is not None:
-            cycle_index_source = "vendor"
-        else:
-            vendor = vendor_cycle_by_charge(seg, vendor_values)
-            if vendor is not None:
-                vendor_cycle_basis = "most_charge"
-                reason = (
-                    f"{reason}; `vendor_cycle` gives the vendor's index that carries most of "
-                    "each cycle's charge"
-                    if reason
-                    else reason
-                )
-            if reason:
-                warnings.append(reason)
-        if vendor is not None and vendor_cycle_basis is None:
-            vendor_cycle_basis = "consistent"
+    vendor_values = (
+        table["cycle_count"].to_numpy(dtype=np.float64, na_value=np.nan)
+        if "cycle_count" in table.columns
+        else None
+    )
+    numbering = number_cycles(seg, vendor_values)
+    has_index = vendor_values is not None and bool(np.any(np.isfinite(vendor_values)))
+    if has_index and (numbering.scheme != "vendor" or numbering.basis == "most_charge"):
+        warnings.append(numbering.reason)
+    blocks = diagnostic_blocks(seg, hc, time_s, vendor_values)
+    if blocks:
+        warnings.append(
+            f"{len(blocks)} diagnostic block(s) (a half-cycle holding pulses, e.g. an HPPC "
+            "sequence, with the half-cycle it would pair with; first from "
+            f"{blocks[0]['start_time_s'] / 3600:.4g} h) are kept out of the cycles: a full "
+            "charge is not paired with a pulse, nor a diagnostic sequence counted as a cycle"
+        )
+    protocol = pulse_protocol(seg, hc.capacity_Ah, cell_type)
+    if np.any(protocol):
+        warnings.append(
+            f"{int(np.count_nonzero(protocol))} half-cycle(s) hold pulses of the opposite sign, "
+            "in half or more of the half-cycles of their kind: the pulses are the protocol "
+            "(pulse or pulse-reverse cycling), so they stay in their cycles, net of their charge"
+        )
 
     plateaus = compute_plateaus(voltage, hc.cc_rows, seg, used, cell_type == "half")
+    before = len(warnings)
     excluded = _partial_first_cycle(seg, hc, used, cell_type, warnings)
+    warnings[before:] = [numbering.text(w) for w in warnings[before:]]
     # A short second half-cycle that ended at its cut-off is a real (poor) cycle, kept; one
     # that stopped short of it is a partial step (HPPC, drive cycle), like a short first one.
     regular = regular_half_cycles(seg, hc)
@@ -201,7 +223,7 @@ def analyze_cycling(
     if minor.size:
         warnings.append(
             f"{minor.size} cycle(s) hold a half-cycle with less than half the usual charge "
-            f"(pulses, partial or diagnostic steps; first: cycle {int(minor[0])}): they are "
+            f"(pulses, partial or diagnostic steps; first: cycle {numbering.label(int(minor[0]))}): they are "
             "listed but kept out of the CE averages and the cycle-level short-circuit rules"
         )
     excluded = np.union1d(excluded, minor).astype(np.int64)
@@ -212,7 +234,7 @@ def analyze_cycling(
         cutoffs=cutoffs,
         area_cm2=area_cm2,
         one_c_current_A=one_c_A,
-        vendor_cycles=vendor,
+        numbering=numbering,
         plateaus=plateaus,
         excluded=excluded,
     )
@@ -220,17 +242,19 @@ def analyze_cycling(
     truncated = (second >= 0) & ~complete & (numbers >= 1)
     if np.any(truncated):
         warnings.append(
-            f"cycle {int(numbers[truncated][-1])} stops at the end of the file before its "
+            f"cycle {numbering.label(int(numbers[truncated][-1]))} stops at the end of the file before its "
             "cut-off; it is reported but not used in the run metrics"
         )
-    if seg.direction.size and not seg.is_first[0]:
+    if seg.direction.size and seg.cycle[0] == 0:
         warnings.append(
             f"the test starts with {half_cycle_name(int(seg.direction[0]), cell_type)}; that "
-            "half-cycle is cycle 0 and no run metric uses it"
+            f"half-cycle is cycle {numbering.label(0)} and no run metric uses it"
         )
     view = _cycle_view(cycles, cell_type, excluded)
     if cell_type == "half":
+        before = len(warnings)
         _warn_charge_out_exceeds_in(view, used, warnings)
+        warnings[before:] = [numbering.text(w) for w in warnings[before:]]
     events = detect_short_circuits(
         cell_type=cell_type,
         seg=seg,
@@ -268,8 +292,8 @@ def analyze_cycling(
             "number_of_half_cycles": int(seg.starts.size),
             "capacity_source": hc.capacity_source,
             "energy_source": hc.energy_source,
-            "cycle_index_source": cycle_index_source,
-            "vendor_cycle_basis": vendor_cycle_basis,
+            **numbering.metrics(),
+            "diagnostic_blocks": blocks,
             "rest_current_threshold_A": seg.rest_threshold_A,
             "upper_cutoff_V": cutoffs.upper_V,
             "lower_cutoff_V": cutoffs.lower_V,
@@ -284,8 +308,10 @@ def analyze_cycling(
     half_cycles = pd.DataFrame(
         {
             "half_cycle": np.arange(seg.starts.size),
-            "cycle": seg.cycle,
+            "cycle": numbering.labels(seg.cycle),
             "kind": [half_cycle_name(int(d), cell_type) for d in seg.direction],
+            "diagnostic_block": seg.block,
+            "pulses": seg.pulses,
             "first_row": seg.starts,
             "last_row": seg.stops - 1,
             "start_time_s": hc.start_time_s,
@@ -300,6 +326,7 @@ def analyze_cycling(
             "mean_temperature_degC": _mean_per_half_cycle(table, "temperature_t1_celsius", seg),
         }
     )
+    cycles, metrics, events, rate = numbering.report(cycles, metrics, events, rate)
     return CyclingResult(
         cell_type=cell_type,
         cycles=cycles,

@@ -26,6 +26,7 @@ import pandas as pd
 from analysis.cycling.cutoffs import Cutoffs
 from analysis.cycling.events import ShortCircuitEvent
 from analysis.cycling.halfcycles import HalfCycles
+from analysis.cycling.numbering import CycleNumbering
 from analysis.cycling.parameters import CellType, CyclingParameters
 from analysis.cycling.plateaus import Plateaus
 from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray, Segmentation
@@ -50,7 +51,7 @@ def cycle_structure(
     first = np.flatnonzero(seg.is_first).astype(np.int64)
     second = np.where(first + 1 < n, first + 1, -1).astype(np.int64)
     cycles = seg.cycle[first] if first.size else np.zeros(0, dtype=np.int64)
-    if n and not seg.is_first[0]:
+    if n and seg.cycle[0] == 0:  # a leading second-kind half-cycle (not a block)
         cycles = np.concatenate(([0], cycles)).astype(np.int64)
         first = np.concatenate(([-1], first)).astype(np.int64)
         second = np.concatenate(([0], second)).astype(np.int64)
@@ -67,7 +68,7 @@ def build_cycles(
     cutoffs: Cutoffs,
     area_cm2: float | None,
     one_c_current_A: float | None,
-    vendor_cycles: IntArray | None,
+    numbering: CycleNumbering,
     plateaus: Plateaus,
     excluded: IntArray,
 ) -> pd.DataFrame:
@@ -91,14 +92,12 @@ def build_cycles(
     start = np.where(first >= 0, _take(hc.start_time_s, first), _take(hc.start_time_s, second))
     end = np.where(second >= 0, _take(hc.end_time_s, second), _take(hc.end_time_s, first))
     data: dict[str, Any] = {"cycle": cycles}
-    vendor = np.full(cycles.size, np.nan)
-    if vendor_cycles is not None:
-        counted = cycles >= 1
-        vendor[counted] = vendor_cycles[cycles[counted] - 1]
-        vendor[vendor < 0] = np.nan
-    data["vendor_cycle"] = pd.array(
-        [None if not np.isfinite(v) else int(v) for v in vendor], dtype="Int64"
-    )
+    # The vendor's label of each cycle (-1: none); ``numbering.ordinal`` holds every cycle.
+    vendor = np.full(cycles.size, -1, dtype=np.int64)
+    if numbering.ordinal.size:
+        at = np.searchsorted(numbering.ordinal, cycles)
+        vendor = numbering.vendor[np.minimum(at, numbering.ordinal.size - 1)]
+    data["vendor_cycle"] = pd.array([None if v < 0 else int(v) for v in vendor], dtype="Int64")
     data["complete"] = complete
     data["excluded_from_metrics"] = np.isin(cycles, excluded)
     data["start_time_s"] = start
@@ -320,3 +319,34 @@ def rate_table(
     table["current_density_mA_cm2"] = table["current_mA"] / area
     table["mean_reversible_capacity_mAh_cm2"] = table["mean_reversible_capacity_mAh"] / area
     return table[columns]
+
+
+def diagnostic_blocks(
+    seg: Segmentation, hc: HalfCycles, time_s: FloatArray, vendor: FloatArray | None
+) -> list[dict[str, Any]]:
+    """One entry per run of consecutive diagnostic-block half-cycles: its half-cycles, times,
+    pulses, the charge it put in and took out (mAh) and the vendor's cycle(s) it lies in."""
+    out: list[dict[str, Any]] = []
+    held = np.flatnonzero(seg.block)
+    if not held.size:
+        return out
+    for run in np.split(held, np.flatnonzero(np.diff(held) != 1) + 1):
+        a, b = int(run[0]), int(run[-1])
+        q = hc.capacity_Ah[a : b + 1] * 1000.0
+        d = seg.direction[a : b + 1]
+        entry: dict[str, Any] = {
+            "first_half_cycle": a,
+            "last_half_cycle": b,
+            "start_time_s": float(time_s[seg.starts[a]]),
+            "end_time_s": float(time_s[seg.stops[b] - 1]),
+            "pulses": int(seg.pulses[a : b + 1].sum()),
+            "charge_mAh": float(np.abs(q[d > 0]).sum()),
+            "discharge_mAh": float(np.abs(q[d < 0]).sum()),
+            "vendor_cycles": [],
+        }
+        if vendor is not None:
+            rows = slice(int(seg.starts[a]), int(seg.stops[b]))
+            values = vendor[rows][seg.active[rows] & np.isfinite(vendor[rows])]
+            entry["vendor_cycles"] = [int(v) for v in np.unique(values.astype(np.int64))]
+        out.append(entry)
+    return out

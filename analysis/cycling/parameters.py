@@ -61,8 +61,12 @@ class CyclingParameters:
         1e-9 A. A constant-voltage tail is kept down to that fraction of the CC current.
         ``max_interruption_s`` (60 s) and ``max_interruption_charge_fraction`` (2 %): a run of
         the opposite current sign shorter than this time *and* carrying less than this fraction
-        of the median half-cycle charge is an interruption (a pulse, a mis-signed sample), not a
-        half-cycle; it is merged into the half-cycle around it.
+        of the median half-cycle charge is an interruption (a mis-signed sample, a glitch), not a
+        half-cycle; it is merged into the half-cycle around it. So is a pulse: a programmed step
+        of the opposite sign (steps of its own) lasting less than ``max_interruption_s`` and at
+        most ``max_pulse_fraction`` (0.2) of each run of the other sign around it (first to last
+        current-carrying row); a half-cycle holding pulses and its partner form a diagnostic block
+        (HPPC), kept out of the cycles (:mod:`analysis.cycling.segmentation`).
         ``max_integration_gap_s`` (3600 s): sampling intervals longer than this (the test was
         paused) are not integrated.
 
@@ -167,6 +171,9 @@ class CyclingParameters:
     )
     max_interruption_charge_fraction: float = param(
         0.02, doc="... and carrying less than this fraction of the median half-cycle charge"
+    )
+    max_pulse_fraction: float = param(
+        0.2, doc="a pulse lasts at most this fraction of each run of the other sign around it"
     )
     max_integration_gap_s: float = param(
         3600.0, unit="s", doc="sampling intervals longer than this (a pause) are not integrated"
@@ -291,7 +298,11 @@ class CyclingParameters:
             raise ValueError(
                 f"capacity_source: expected 'auto', 'counters' or 'integration', found {self.capacity_source!r}"
             )
-        for name in ("rest_current_fraction", "max_interruption_charge_fraction"):
+        for name in (
+            "rest_current_fraction",
+            "max_interruption_charge_fraction",
+            "max_pulse_fraction",
+        ):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(
                     f"{name}: expected a fraction in [0, 1), found {getattr(self, name)}"

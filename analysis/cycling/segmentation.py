@@ -2,16 +2,42 @@
 
 A half-cycle is a maximal stretch of rows whose current has one sign, rests ignored: a rest
 (``|I|`` at or below the rest threshold) belongs to the half-cycle before it, so a pause, a
-relaxation step or the constant-voltage step that follows a constant-current step (same sign)
-never starts a new half-cycle. A short run of the opposite sign (a pulse, a mis-signed sample)
-is an interruption, merged into the half-cycle around it (see :class:`CyclingParameters`).
+relaxation step, an impedance measurement at zero DC current or the constant-voltage step that
+follows a constant-current step (same sign) never starts a new half-cycle. A short run of the
+opposite sign is kept out of the pairing and merged into the half-cycle around it:
+
+* an *interruption* (a mis-signed sample, a glitch): shorter than ``max_interruption_s`` and
+  carrying less than ``max_interruption_charge_fraction`` of the median half-cycle charge;
+* a *pulse* (HPPC, DCIR): a programmed step (it has steps of its own: the step index changes
+  where its current starts and after it ends; without a step column, at least two
+  current-carrying rows) lasting less than ``max_interruption_s`` and at most
+  ``max_pulse_fraction`` of each of the two runs of the other sign around it (durations from
+  the first to the last current-carrying row of a run), and not ended by a voltage limit
+  (``PULSE_LIMIT_TOLERANCE_V``). The last two conditions tell a pulse from a short
+  half-cycle: an HPPC charge pulse of 10 s sits between discharge steps of minutes and ends by
+  its time, while a dead cell that hits its cut-offs within seconds alternates half-cycles of
+  the same length, and a full cell shorted at ~0 V ends each discharge at its cut-off at once.
+  The step condition tells a pulse from a glitch.
+
+A half-cycle that holds pulses is a *diagnostic block* (an HPPC or pulse sequence walking the
+cell through its states of charge) together with the half-cycle it would pair with (a full
+cell's charge before its pulsed discharge): both are kept out of the cycles (``cycle`` -1) so a
+full charge is not paired with a pulse, nor a diagnostic sequence counted as a cycle. A walk
+goes once through the states of charge, so a pulsed half-cycle carrying more than
+``BLOCK_MAX_CHARGE_FACTOR`` times the usual charge of its kind is not a block (a cell shorted
+for many cycles whose steps end at once merges them into one long half-cycle, which the
+short-circuit rules must see). This assumes blocks are occasional: when half or more of the half-cycles of one direction hold
+pulses, the pulses are the protocol (pulse or pulse-reverse cycling) and the cycles are kept,
+each with its pulses' net charge.
 
 A cycle is a first half-cycle and the half-cycle that follows it. The first half-cycle is Li
 plating for a half cell (negative current, BDF sign convention: positive current charges the
 test object, here the anode-less working electrode against Li) and charge for a full cell
 (positive current, which plates Li on the anode side); the second is stripping / discharge. So
 the coulombic efficiency is always second over first. A file that starts with a second-kind
-half-cycle gets it as cycle 0, which no run metric uses.
+half-cycle gets it as cycle 0, which no run metric uses. These numbers (``cycle``) count the
+cycles in the order they ran; the numbers a result reports may be the vendor's
+(:mod:`analysis.cycling.numbering`).
 
 Everything here works on whole arrays (``np.add.reduceat`` over contiguous groups); the only
 Python-level iteration is over the few parameters, never over rows.
@@ -19,6 +45,7 @@ Python-level iteration is over the few parameters, never over rows.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,7 +69,8 @@ class Segmentation:
     later stage uses them. :meth:`labels_of` gives the half-cycle of given rows (-1 for rest
     rows before the first current). ``starts``: first row of each half-cycle (half-cycles are contiguous:
     ``stops[i] == starts[i + 1]``, the last one ends with the table); ``direction``: +1
-    (positive current) or -1; ``cycle``: the cycle each half-cycle belongs to.
+    (positive current) or -1; ``cycle``: the cycle each half-cycle belongs to, in the order
+    the cycles ran (-1 for a half-cycle of a diagnostic block).
     """
 
     rest_threshold_A: float
@@ -58,6 +86,10 @@ class Segmentation:
     interruptions_merged: int
     gaps_skipped: int
     backward_steps: int
+    #: per half-cycle: the pulses merged into it (counted in ``interruptions_merged`` too)
+    pulses: IntArray
+    #: per half-cycle: part of a diagnostic block (``cycle`` -1, in no cycle)
+    block: BoolArray
     #: intervals not integrated because another technique ran in them (the table's
     #: ``interrupted_before``: impedance loops of a mixed file), and their total length (s)
     interrupted_intervals: int = 0
@@ -139,17 +171,145 @@ def _merge_equal_runs(
     return starts[keep], values[keep]
 
 
+def _step_ids(step: FloatArray | None, n: int) -> IntArray | None:
+    """A number per row that changes wherever the step column changes (None without a
+    complete one): steps are told apart by position, as a step number may come back (a loop)."""
+    if step is None or step.size != n or not n or not np.all(np.isfinite(step)):
+        return None
+    change = np.zeros(n, dtype=np.int64)
+    change[1:] = step[1:] != step[:-1]
+    ids: IntArray = np.cumsum(change)
+    return ids
+
+
+#: a run whose voltage comes this close to the limit its direction's half-cycles reach (or
+#: passes it) ended at a cut-off: it is a half-cycle, not a pulse (V)
+PULSE_LIMIT_TOLERANCE_V = 0.01
+
+
+def _pulses(
+    starts: IntArray,
+    run_dir: npt.NDArray[np.int8],
+    time_s: FloatArray,
+    voltage_V: FloatArray | None,
+    active: BoolArray,
+    step_ids: IntArray | None,
+    params: CyclingParameters,
+) -> BoolArray:
+    """The runs that are pulses (module docstring): programmed, short, short next to each of
+    the two runs of the other sign around them, and not ended by a voltage limit. A run's duration here is the time from its first to its last
+    current-carrying row: sparse logging (a pulse of 5 s logged twice between rows a minute
+    apart) does not stretch it, as trapezoidal weights would."""
+    n_runs = starts.size
+    pulse = np.zeros(n_runs, dtype=bool)
+    real = run_dir != 0
+    if n_runs < 3 or np.count_nonzero(real) < 3:
+        return pulse
+    rows = np.flatnonzero(active)
+    ends = np.append(starts[1:], active.size)
+    # First and last current-carrying row of each run (a real run starts with one).
+    first_active = starts
+    last_active = rows[np.maximum(np.searchsorted(rows, ends) - 1, 0)]
+    span = np.where(real, time_s[last_active] - time_s[first_active], 0.0)
+    inner = np.zeros(n_runs, dtype=bool)
+    inner[1:-1] = real[:-2] & real[2:]
+    around = np.minimum(np.concatenate(([0.0], span[:-1])), np.concatenate((span[1:], [0.0])))
+    candidate = (
+        real
+        & inner
+        & (span < params.max_interruption_s)
+        & (span <= params.max_pulse_fraction * around)
+    )
+    if not np.any(candidate):
+        return pulse
+    if voltage_V is not None:
+        candidate &= ~_reaches_limit(starts, run_dir, voltage_V, active, candidate)
+    if step_ids is not None:
+        programmed = np.zeros(n_runs, dtype=bool)
+        programmed[1:-1] = (step_ids[first_active[1:-1]] != step_ids[last_active[:-2]]) & (
+            step_ids[last_active[1:-1]] != step_ids[first_active[2:]]
+        )
+    else:  # a held current: two current-carrying rows or more
+        programmed = np.add.reduceat(active, starts, dtype=np.int64) >= 2
+    pulse[:] = candidate & programmed
+    return pulse
+
+
+def _reaches_limit(
+    starts: IntArray,
+    run_dir: npt.NDArray[np.int8],
+    voltage_V: FloatArray,
+    active: BoolArray,
+    candidate: BoolArray,
+) -> BoolArray:
+    """Candidate runs whose voltage reaches the limit that the other runs of their direction
+    reach (the lowest minimum of the negative runs, the highest maximum of the positive ones,
+    within ``PULSE_LIMIT_TOLERANCE_V``): a step ended by its cut-off at once, e.g. the
+    discharges of a full cell shorted at ~0 V, is a half-cycle, not a pulse."""
+    reached = np.zeros(starts.size, dtype=bool)
+    low = np.minimum.reduceat(np.where(active, voltage_V, np.inf), starts)
+    high = np.maximum.reduceat(np.where(active, voltage_V, -np.inf), starts)
+    negative, positive = run_dir < 0, run_dir > 0
+    if np.any(negative & ~candidate):
+        limit = float(np.min(low[negative & ~candidate]))
+        reached |= negative & (low <= limit + PULSE_LIMIT_TOLERANCE_V)
+    if np.any(positive & ~candidate):
+        limit = float(np.max(high[positive & ~candidate]))
+        reached |= positive & (high >= limit - PULSE_LIMIT_TOLERANCE_V)
+    return reached
+
+
+#: a diagnostic block walks the cell once through its states of charge: its pulsed half-cycle
+#: carries at most this many times the usual charge of its kind (a half-cycle that merged the
+#: cut-off-length steps of a cell shorted for many cycles carries far more, and is not a block)
+BLOCK_MAX_CHARGE_FACTOR = 1.5
+
+
+def _blocks(
+    pulses: IntArray, direction: IntArray, capacity_Ah: FloatArray, first_direction: int
+) -> tuple[BoolArray, BoolArray]:
+    """Half-cycles of diagnostic blocks, and those whose pulses are their protocol (module
+    docstring): a half-cycle holding pulses and carrying no more than
+    ``BLOCK_MAX_CHARGE_FACTOR`` times the usual charge of its kind (the 90th percentile of the
+    half-cycles of its direction without pulses), with the half-cycle it would pair with;
+    unless half or more of the half-cycles of its direction hold pulses. ``capacity_Ah``: the
+    charge of each half-cycle (any sign)."""
+    n = direction.size
+    core = np.zeros(n, dtype=bool)
+    protocol = np.zeros(n, dtype=bool)
+    pulsed = pulses > 0
+    size = np.abs(capacity_Ah)
+    for d in (-1, 1):
+        mine = direction == d
+        if not np.any(pulsed & mine):
+            continue
+        if 2 * np.count_nonzero(pulsed & mine) >= np.count_nonzero(mine):
+            protocol |= pulsed & mine
+            continue
+        usual = float(np.percentile(size[mine & ~pulsed], 90))
+        core |= pulsed & mine & (size <= BLOCK_MAX_CHARGE_FACTOR * usual)
+    block = core.copy()
+    held = np.flatnonzero(core)
+    partner = np.where(direction[held] == first_direction, held + 1, held - 1)
+    block[partner[(partner >= 0) & (partner < n)]] = True
+    return block, protocol
+
+
 def segment(
     time_s: FloatArray,
     current_A: FloatArray,
     cell_type: CellType,
     params: CyclingParameters,
     interrupted: BoolArray | None = None,
+    step: FloatArray | None = None,
+    voltage_V: FloatArray | None = None,
 ) -> Segmentation:
     """Split a test into half-cycles and cycles (see the module docstring for the rules).
 
     ``interrupted``: True on the rows before which another technique ran (the table's
-    ``interrupted_before``); the intervals ending there are not integrated (:func:`row_weights`)."""
+    ``interrupted_before``); the intervals ending there are not integrated (:func:`row_weights`).
+    ``step``: the table's step number per row (``step_count`` or ``step_index``), which tells a
+    programmed pulse from a glitch; ``voltage_V`` tells it from a step ended by its cut-off."""
     n = current_A.size
     weight, gaps, backwards = row_weights(time_s, params.max_integration_gap_s, interrupted)
     cut = np.zeros(0, dtype=np.int64)
@@ -168,21 +328,24 @@ def segment(
     starts = _run_starts(sign) if n else np.zeros(0, dtype=np.int64)
     starts, run_dir = _merge_equal_runs(starts, _forward_fill_runs(sign[starts]))
 
-    # Interruptions: short, small runs of the other sign take the direction around them.
+    # Interruptions and pulses: short runs of the other sign take the direction around them.
     merged = 0
+    pulse_rows = np.zeros(0, dtype=np.int64)
     if starts.size:
         charge = np.abs(np.add.reduceat(charge_As, starts))
         busy = np.add.reduceat(active_weight, starts)
         real = run_dir != 0
         if np.count_nonzero(real) > 2:
             typical = float(np.median(charge[real]))
+            pulse = _pulses(starts, run_dir, time_s, voltage_V, active, _step_ids(step, n), params)
             minor = (
                 real
                 & (busy < params.max_interruption_s)
                 & (charge < params.max_interruption_charge_fraction * typical)
-            )
+            ) | pulse
             merged = int(np.count_nonzero(minor))
             if merged and merged < np.count_nonzero(real):
+                pulse_rows = starts[pulse]
                 keep = np.where(real & ~minor, np.arange(starts.size), -1)
                 np.maximum.accumulate(keep, out=keep)
                 following = np.where(real & ~minor, np.arange(starts.size), starts.size)
@@ -197,9 +360,12 @@ def segment(
     hc_starts = starts[lead:].astype(np.int64)
     hc_stops = np.append(starts[1:], n).astype(np.int64)[lead:]
     hc_dir = run_dir[lead:].astype(np.int64)
+    pulses = np.zeros(hc_starts.size, dtype=np.int64)
+    if pulse_rows.size and hc_starts.size:
+        owner = np.searchsorted(hc_starts, pulse_rows, side="right") - 1
+        pulses = np.bincount(owner[owner >= 0], minlength=hc_starts.size).astype(np.int64)
     first_direction = -1 if cell_type == "half" else 1
     is_first = hc_dir == first_direction
-    cycle = np.cumsum(is_first).astype(np.int64)
     return Segmentation(
         rest_threshold_A=threshold,
         weight_s=weight,
@@ -209,87 +375,35 @@ def segment(
         starts=hc_starts,
         stops=hc_stops,
         direction=hc_dir,
-        cycle=cycle,
+        cycle=np.cumsum(is_first).astype(np.int64),
         is_first=is_first,
         interruptions_merged=merged,
         gaps_skipped=gaps,
         backward_steps=backwards,
+        pulses=pulses,
+        block=np.zeros(hc_starts.size, dtype=bool),
         interrupted_intervals=int(cut.size),
         interrupted_s=float(np.sum(np.clip(time_s[cut + 1] - time_s[cut], 0.0, None))),
     )
 
 
-def vendor_cycle_index(seg: Segmentation, vendor: FloatArray) -> tuple[IntArray | None, str | None]:
-    """The vendor's cycle number of each of our cycles, or ``None`` and why it is not usable.
-
-    The vendor index is consistent when it is constant over the current-carrying rows of each of
-    our cycles and strictly increases from one cycle to the next; then it is kept. An Arbin
-    export of a Li half cell that keeps ``Cycle_Index`` 1 for the whole test is not.
-    """
-    if not seg.starts.size:
-        return None, None
-    use = seg.active & np.isfinite(vendor)
-    use[: seg.starts[0]] = False  # rows before the first half-cycle
-    if not np.any(use):
-        return None, "the vendor cycle index is empty"
-    unused = ~use
-    values = vendor.copy()  # one temporary for both extremes
-    values[unused] = np.inf
-    hc_min = np.minimum.reduceat(values, seg.starts)
-    values[unused] = -np.inf
-    hc_max = np.maximum.reduceat(values, seg.starts)
-    counted = seg.cycle >= 1
-    cycles = seg.cycle[counted]
-    if not cycles.size:
-        return None, None
-    n_cycles = int(cycles.max())
-    cyc_min = np.full(n_cycles + 1, np.inf)
-    cyc_max = np.full(n_cycles + 1, -np.inf)
-    np.minimum.at(cyc_min, cycles, hc_min[counted])
-    np.maximum.at(cyc_max, cycles, hc_max[counted])
-    cyc_min, cyc_max = cyc_min[1:], cyc_max[1:]
-    if not np.all(np.isfinite(cyc_min)) or np.any(cyc_min != cyc_max):
-        return None, (
-            "the vendor cycle index changes inside half-cycles found from the current sign; "
-            "cycles are numbered from the current sign"
-        )
-    if n_cycles > 1 and np.any(np.diff(cyc_min) <= 0):
-        return None, (
-            "the vendor cycle index does not advance with the half-cycles found from the "
-            "current sign (e.g. constant for the whole test); cycles are numbered from the "
-            "current sign"
-        )
-    return cyc_min.astype(np.int64), None
+def with_blocks(seg: Segmentation, capacity_Ah: FloatArray, cell_type: CellType) -> Segmentation:
+    """``seg`` with its diagnostic blocks kept out of the cycles (module docstring; ``block``,
+    ``is_first`` and ``cycle`` -1 in them, the cycles after renumbered), judged on the
+    half-cycles' capacities (the vendor's counters where used: the trapezoidal rule over a
+    sparsely logged HPPC sequence may be far off)."""
+    first_direction = -1 if cell_type == "half" else 1
+    block, _ = _blocks(seg.pulses, seg.direction, capacity_Ah, first_direction)
+    if not np.any(block):
+        return seg
+    is_first = (seg.direction == first_direction) & ~block
+    cycle = np.cumsum(is_first).astype(np.int64)
+    cycle[block] = -1
+    return dataclasses.replace(seg, block=block, is_first=is_first, cycle=cycle)
 
 
-def vendor_cycle_by_charge(seg: Segmentation, vendor: FloatArray) -> IntArray | None:
-    """For each of our cycles 1..N: the vendor's cycle index that carries most of its charge
-    (the sum of ``|charge_As|`` over its current-carrying rows with that index); -1 where none
-    of its rows has one. Used when the vendor index is not consistent with ours
-    (:func:`vendor_cycle_index`), e.g. an HPPC block the vendor counts as one cycle and the
-    current sign splits into many: each of our cycles is then labelled with the vendor cycle it
-    mostly lies in, so a cycle can be found by the number the vendor's own summary uses.
-    ``None`` when the index never changes (an Arbin Li half cell keeping ``Cycle_Index`` 1)."""
-    if not seg.starts.size:
-        return None
-    rows = np.flatnonzero(seg.active & np.isfinite(vendor))
-    rows = rows[rows >= seg.starts[0]]
-    if not rows.size:
-        return None
-    cycle = seg.cycle[seg.labels_of(rows)]
-    keep = cycle >= 1
-    rows, cycle = rows[keep], cycle[keep]
-    if not rows.size:
-        return None
-    n_cycles = int(seg.cycle.max())
-    index = vendor[rows].astype(np.int64)
-    if np.unique(index).size < 2:
-        return None  # one value for the whole test (Arbin Li half cell): not a numbering
-    # Charge per (our cycle, vendor index) pair, then the heaviest pair of each cycle.
-    pairs, inverse = np.unique(np.stack([cycle, index]), axis=1, return_inverse=True)
-    weight = np.bincount(inverse.ravel(), weights=np.abs(seg.charge_As[rows]))
-    order = np.lexsort((-weight, pairs[0]))
-    first = order[np.r_[True, np.diff(pairs[0][order]) != 0]]
-    out = np.full(n_cycles, -1, dtype=np.int64)
-    out[pairs[0][first] - 1] = pairs[1][first]
-    return out
+def pulse_protocol(seg: Segmentation, capacity_Ah: FloatArray, cell_type: CellType) -> BoolArray:
+    """Half-cycles whose pulses are their protocol (not a diagnostic block: :func:`_blocks`)."""
+    first_direction = -1 if cell_type == "half" else 1
+    _, protocol = _blocks(seg.pulses, seg.direction, capacity_Ah, first_direction)
+    return protocol

@@ -105,9 +105,10 @@ def test_vendor_cycle_index_kept_only_when_consistent(vendor: str) -> None:
     table, _ = build(Protocol(cycles=4, vendor_cycle=vendor))  # type: ignore[arg-type]
     result = analyze_cycling(table, cell_type="half")
     if vendor == "consistent":
-        assert result.metrics["cycle_index_source"] == "vendor"
+        assert result.metrics["cycle_numbering"] == "vendor"
+        assert result.metrics["cycle_numbering_basis"] == "consistent"
         assert list(result.cycles["vendor_cycle"]) == [1, 2, 3, 4]
     else:
-        assert result.metrics["cycle_index_source"] == "current_sign"
+        assert result.metrics["cycle_numbering"] == "current_sign"
         assert result.cycles["vendor_cycle"].isna().all()
-        assert any("vendor cycle index" in w for w in result.warnings)
+        assert any("one value for the whole test" in w for w in result.warnings)
