@@ -47,6 +47,10 @@ class Result:
     #: can grow: cycling), e.g. ``{"reused": 812, "computed": 9}``; not serialised: the result
     #: is the same as a full analysis's
     reuse: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
+    #: per table or series: how many of its first rows are the first rows of the same-named
+    #: output of the earlier analysis it was given (``previous=``), so a store can keep those
+    #: stored rows as they are without comparing them; not serialised
+    shared_rows: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """The one serialised form: JSON-ready (NaN and infinities as null)."""

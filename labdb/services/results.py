@@ -62,12 +62,14 @@ def output_store(result: Result, previous: Mapping[str, str] | None = None) -> S
     file (name -> sha256, :func:`labdb.services.growing.previous_outputs`). A table whose first
     rows are the earlier one's (a series over the rows: the profile of every half-cycle that
     was already complete) is stored as that table's parts plus its other rows
-    (:mod:`labdb.table_parts`): readers get the same table."""
+    (:mod:`labdb.table_parts`): readers get the same table. Where the pipeline states how many
+    first rows a table shares with ``previous``'s (``Result.shared_rows``: rows it took from
+    that stored table itself), they are not read back and compared."""
     data = result.to_json()
     sha256 = store_chunks([canonical_json(data).encode()], max_bytes=1 << 62).sha256
     tables = {
         name: (
-            _store_after(frame, (previous or {}).get(name)),
+            _store_after(frame, (previous or {}).get(name), result.shared_rows.get(name, 0)),
             len(frame),
             [str(c) for c in frame.columns],
         )
@@ -80,12 +82,15 @@ def output_store(result: Result, previous: Mapping[str, str] | None = None) -> S
 MIN_ROWS_IN_PARTS = 2_000
 
 
-def _store_after(frame: pd.DataFrame, earlier: str | None) -> str:
+def _store_after(frame: pd.DataFrame, earlier: str | None, known: int = 0) -> str:
     """Store ``frame``, as the parts of the stored table ``earlier`` for the first rows they
     share and a new part for the rest when that is most of it; whole otherwise (also when the
-    earlier table cannot be read)."""
+    earlier table cannot be read). ``known``: rows the caller knows are ``earlier``'s first
+    rows (taken from it), so they are not compared again."""
     if earlier is None or len(frame) < MIN_ROWS_IN_PARTS:
         return store_frame(frame)
+    if known >= len(frame) // 2:
+        return store_table(frame, base=earlier, same_rows=known)
     try:
         before = read_arrow(earlier, verify=True)
     except (BlobCorrupt, OSError, ValueError):
