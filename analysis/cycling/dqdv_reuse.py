@@ -138,11 +138,6 @@ def unchanged(memo: pd.DataFrame, previous: Previous | None) -> int:
     return min(h, len(memo) - 1)  # the last half-cycle is always computed
 
 
-def _column(frame: pd.DataFrame, name: str, rows: int) -> npt.NDArray[Any]:
-    values = frame[name].to_numpy()[:rows]
-    return values.astype(object) if values.dtype.kind not in "biufcmM" else values
-
-
 def assemble(
     inputs: Inputs,
     memo: pd.DataFrame,
@@ -164,15 +159,13 @@ def assemble(
         for name, columns in OUTPUTS.items():
             kept = int(old[f"rows:{name}"].to_numpy()[:h].sum())
             shared[name] = kept
-            before = previous.frames[name]
-            frames[name] = pd.DataFrame(
-                {
-                    c: np.concatenate([_column(before, c, kept), new[name][c]])
-                    if kept
-                    else new[name][c]
-                    for c in columns
-                }
-            )
+            before = previous.frames[name].iloc[:kept]
+            added = pd.DataFrame({c: new[name][c] for c in columns})
+            # frames, not object arrays: a text column stays Arrow text (no per-value copy)
+            if len(before) and len(added):
+                frames[name] = pd.concat([before, added], ignore_index=True)
+            else:
+                frames[name] = before.reset_index(drop=True) if len(before) else added
             counts[name] = np.concatenate(
                 [old[f"rows:{name}"].to_numpy(dtype=np.int64)[:h], rows.counts[name]]
             )

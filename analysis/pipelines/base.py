@@ -74,7 +74,14 @@ def series_digest(frame: pd.DataFrame) -> dict[str, Any]:
     with a text column (dQ/dV's ``kind``) change from run to run and ``reproduce`` fail."""
     digest = hashlib.sha256()
     for name in frame.columns:
-        values = np.ascontiguousarray(frame[name].to_numpy())
+        column = frame[name]
+        if isinstance(column.dtype, pd.StringDtype):
+            # Arrow text: its labels are found without a Python object per value (the
+            # same JSON as the object array it converts to)
+            digest.update(f"{name}:|O:".encode())
+            digest.update(_text_json(column).encode())
+            continue
+        values = np.ascontiguousarray(column.to_numpy())
         digest.update(f"{name}:{values.dtype.str}:".encode())
         if values.dtype.kind == "O":
             digest.update(_text_json(values).encode())
@@ -87,7 +94,7 @@ def series_digest(frame: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _text_json(values: npt.NDArray[Any]) -> str:
+def _text_json(values: npt.NDArray[Any] | pd.Series) -> str:
     """``json.dumps`` of the column's values as text (missing = null). A text column holds a
     few distinct labels (dQ/dV's ``kind``), so each is encoded once and the list is joined
     (``json.dumps`` joins a list's items with ", "), one run of equal labels at a time; the per-value form where a value is not
@@ -95,7 +102,7 @@ def _text_json(values: npt.NDArray[Any]) -> str:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     labels = list(uniques)
     if not all(type(u) is str for u in labels):
-        return json.dumps([None if pd.isna(v) else str(v) for v in values.tolist()])
+        return json.dumps([None if pd.isna(v) else str(v) for v in list(values)])
     encoded = [*(json.dumps(u) + ", " for u in labels), "null, "]
     # runs of one label (a half-cycle's rows): each run's items at once
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else codes
