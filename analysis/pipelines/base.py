@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analysis.serial import jsonable, records
 
@@ -76,10 +78,10 @@ def series_digest(frame: pd.DataFrame) -> dict[str, Any]:
     for name in frame.columns:
         column = frame[name]
         if isinstance(column.dtype, pd.StringDtype):
-            # Arrow text: its labels are found without a Python object per value (the
-            # same JSON as the object array it converts to)
+            # text: hashed as the JSON of the object array it converts to, made from its runs
+            # of equal values without a Python object per value where it is Arrow text
             digest.update(f"{name}:|O:".encode())
-            digest.update(_text_json(column).encode())
+            digest.update((_arrow_text_json(column) or _text_json(column)).encode())
             continue
         values = np.ascontiguousarray(column.to_numpy())
         digest.update(f"{name}:{values.dtype.str}:".encode())
@@ -111,6 +113,32 @@ def _text_json(values: npt.NDArray[Any] | pd.Series) -> str:
         encoded[c] * n for c, n in zip(codes[starts].tolist(), lengths.tolist(), strict=True)
     )
     return "[" + text[:-2] + "]"
+
+
+def _arrow_text_json(column: pd.Series) -> str | None:
+    """:func:`_text_json` of an Arrow-backed text column from its runs of equal values
+    (``pyarrow.compute.run_end_encode``: a half-cycle's rows are one run), the same text;
+    None when the column is not Arrow text."""
+    try:
+        data = pa.array(column.array)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return None
+    chunks = data.chunks if isinstance(data, pa.ChunkedArray) else [data]
+    if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
+        return None
+    encoded: dict[str | None, str] = {None: "null, "}
+    pieces = []
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        runs = pc.run_end_encode(chunk)
+        lengths = np.diff(np.r_[0, runs.run_ends.to_numpy()])
+        for value, n in zip(runs.values.to_pylist(), lengths.tolist(), strict=True):
+            text = encoded.get(value)
+            if text is None:
+                text = encoded[value] = json.dumps(value) + ", "
+            pieces.append(text * n)
+    return "[" + "".join(pieces)[:-2] + "]"
 
 
 def report(progress: Progress | None, fraction: float) -> None:
