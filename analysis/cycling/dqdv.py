@@ -226,23 +226,22 @@ def dqdv(
     memo = dqdv_reuse.memo_of(inputs, params)
     h = dqdv_reuse.unchanged(memo, previous)
     rows = _half_cycles_from(inputs, h, pad, params)
-    return dqdv_reuse.assemble(inputs, memo, previous, h, rows, params)
+    out = dqdv_reuse.assemble(inputs, memo, previous, h, rows, params)
+    return DQDVResult(
+        out.frames["dqdv"],
+        out.frames["dvdq"],
+        out.frames["dqdv_peaks"],
+        out.parameters,
+        memo=out.memo,
+        reused=h,
+        computed=len(starts) - h,
+        shared_rows=out.shared_rows,
+    )
 
 
-@dataclass(frozen=True)
-class Rows:
-    """The output rows of half-cycles ``h`` to the last (arrays, row-major by half-cycle):
-    ``curves``/``dvdq``/``peaks`` column arrays, the rows each half-cycle has in each, and
-    each half-cycle's voltage noise (V)."""
-
-    curves: dict[str, npt.NDArray[Any]]
-    dvdq: dict[str, npt.NDArray[Any]]
-    peaks: dict[str, npt.NDArray[Any]]
-    counts: dict[str, npt.NDArray[np.int64]]
-    noise_V: FloatArray
-
-
-def _half_cycles_from(inputs: dqdv_reuse.Inputs, h: int, pad: int, params: dict[str, Any]) -> Rows:
+def _half_cycles_from(
+    inputs: dqdv_reuse.Inputs, h: int, pad: int, params: dict[str, Any]
+) -> dqdv_reuse.Rows:
     """dQ/dV, dV/dQ and peaks of half-cycles ``h`` to the last of ``inputs``
     (:class:`analysis.cycling.dqdv_reuse.Inputs`). Each half-cycle's voltage bins are counted
     from its own lowest bin (a whole multiple of ``bin_V``) and placed on one dense grid by
@@ -360,7 +359,7 @@ def _half_cycles_from(inputs: dqdv_reuse.Inputs, h: int, pad: int, params: dict[
         "dvdq": np.where(usable, dvdq_points, 0).astype(np.int64),
         "dqdv_peaks": np.bincount(pr, minlength=n).astype(np.int64),
     }
-    return Rows(curves, dvdq, peaks, counts, noise_V)
+    return dqdv_reuse.Rows(curves, dvdq, peaks, counts, noise_V)
 
 
 def savgol_derivative(y: FloatArray, window: int, order: int = 3) -> FloatArray:

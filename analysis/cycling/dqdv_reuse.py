@@ -27,14 +27,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-
-if TYPE_CHECKING:
-    from analysis.cycling.dqdv import DQDVResult, Rows
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -68,6 +65,30 @@ class Inputs:
     labels: IntArray
     cycle: npt.NDArray[Any]
     kind: npt.NDArray[Any]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The output rows of half-cycles ``h`` to the last (arrays, row-major by half-cycle):
+    ``curves``/``dvdq``/``peaks`` column arrays, the rows each half-cycle has in each, and
+    each half-cycle's voltage noise (V)."""
+
+    curves: dict[str, npt.NDArray[Any]]
+    dvdq: dict[str, npt.NDArray[Any]]
+    peaks: dict[str, npt.NDArray[Any]]
+    counts: dict[str, npt.NDArray[np.int64]]
+    noise_V: FloatArray
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """The outputs by name (``OUTPUTS``), the result's parameters, the memo, and the first
+    rows of each output that are the earlier output's (``shared_rows``)."""
+
+    frames: dict[str, pd.DataFrame]
+    parameters: dict[str, Any]
+    memo: pd.DataFrame
+    shared_rows: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -145,10 +166,8 @@ def assemble(
     h: int,
     rows: Rows,
     params: dict[str, Any],
-) -> DQDVResult:
+) -> Assembled:
     """The result: the earlier outputs' rows of the first ``h`` half-cycles, then ``rows``."""
-    from analysis.cycling.dqdv import DQDVResult
-
     new = {"dqdv": rows.curves, "dvdq": rows.dvdq, "dqdv_peaks": rows.peaks}
     frames: dict[str, pd.DataFrame] = {}
     shared: dict[str, int] = {}
@@ -175,13 +194,4 @@ def assemble(
         counts = dict(rows.counts)
     memo = memo.assign(noise_V=noise_V, **{f"rows:{name}": counts[name] for name in OUTPUTS})
     params = {**params, "voltage_noise_V": float(np.median(noise_V))}
-    return DQDVResult(
-        frames["dqdv"],
-        frames["dvdq"],
-        frames["dqdv_peaks"],
-        params,
-        memo=memo,
-        reused=h,
-        computed=len(inputs.starts) - h,
-        shared_rows=shared,
-    )
+    return Assembled(frames, params, memo, shared)
