@@ -26,27 +26,32 @@ those sizes (wall and CPU time: on a loaded machine the CPU time is the steadier
 :func:`growth_cost` is importable (bench/live.py).
 
 ``--jobs`` times what a worker spends per version, through the app's own job path (a SQLite
-database and a blob store in a temporary folder, tasks eager, the analysis code warmed as a
-worker's parent is): a file of ``--cycles`` cycles (and of four times as many) is registered as
+database and a blob store in a temporary folder, tasks eager, DEBUG off as in a worker, the
+analysis code warmed as a worker's parent is): a file of ``--cycles`` cycles (and of four times as many) is registered as
 a first version and then ``--versions`` more, each ``--append-rows`` rows longer (at line
 ends, as the harvester sends them); each version's cycling job and its dQ/dV follow-on job
 run. Printed per file size: the CPU time (this process and the jobs' children) per version and
 per appended row, the jobs' stage times, the rows written to the blob store per version (the
 parsed table's new parts), and the ratio of all versions' CPU to one analysis of the final file
 (read, cycling and dQ/dV on the whole table, this process). The cost per version should not
-grow with the file: the same appended rows cost about the same at four times the rows.
+grow with the file: the same appended rows cost about the same at four times the rows. The
+mean per version comes with the median and the least: on a shared machine a version now and
+then costs twice the others, and those two are the steadier figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import secrets
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,14 +193,29 @@ def _cpu() -> float:
 
 
 def jobs_per_version(sizes: tuple[int, ...], versions: int, append_rows: int) -> int:
-    """Per-version worker CPU through the app's job path (module docstring, ``--jobs``)."""
+    """Per-version worker CPU through the app's job path (module docstring, ``--jobs``); the
+    temporary database and blob store (~250 MB at 400 cycles) are removed at the end."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-growing-"))
+    try:
+        return _jobs_per_version(folder, sizes, versions, append_rows)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, append_rows: int) -> int:
     import os
 
-    folder = Path(tempfile.mkdtemp(prefix="bench-growing-"))
     os.environ.pop("DATABASE_URL", None)  # SQLite in the temporary folder
     os.environ.pop("CELERY_BROKER_URL", None)
     os.environ["LABDB_DATA_DIR"] = str(folder)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labdb.settings")
+    # a worker runs with DEBUG off: with it on, Django also logs every query with its
+    # parameters (on SQLite quoting each through a query of its own), ~40 % of the cost of
+    # storing a result's cycle rows
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(32))
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost")
+    os.environ["LABDB_DEMO"] = "1"
     import logging
 
     import django
@@ -274,9 +294,11 @@ def jobs_per_version(sizes: tuple[int, ...], versions: int, append_rows: int) ->
 
         once_cpu = _best_cpu(once, repeat=2)
         mean = total_cpu / versions
+        median = float(np.median(per_version))
         print(
             f"{cycles} cycles ({len(final)} rows): per version of {append_rows} new rows "
-            f"{mean * 1e3:.0f} ms CPU ({1e6 * mean / append_rows:.0f} us per appended row); "
+            f"{mean * 1e3:.0f} ms CPU (median {median * 1e3:.0f} ms, least "
+            f"{min(per_version) * 1e3:.0f} ms; {1e6 * mean / append_rows:.0f} us per appended row); "
             f"one analysis of the final file (read, cycling, dQ/dV) {once_cpu * 1e3:.0f} ms "
             f"({1e6 * once_cpu / len(final):.1f} us per row) -> the {versions} versions / one "
             f"analysis = {total_cpu / once_cpu:.1f}x; per appended row, versions / one analysis "

@@ -44,6 +44,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from analysis.cycling import dqdv_reuse
+from analysis.cycling.dqdv_reuse import Previous
+
 FloatArray = npt.NDArray[np.float64]
 
 #: The largest dense half-cycle x voltage-bin grid (cells) computed at once.
@@ -67,6 +70,15 @@ class DQDVResult:
     dvdq: pd.DataFrame = field(compare=False, repr=False)
     peaks: pd.DataFrame = field(compare=False, repr=False)
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: one row per half-cycle, for the next version of a growing file
+    #: (:mod:`analysis.cycling.dqdv_reuse`)
+    memo: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False, repr=False)
+    #: half-cycles whose rows were taken from ``previous`` / computed
+    reused: int = 0
+    computed: int = 0
+    #: per output (``dqdv``, ``dvdq``, ``dqdv_peaks``): how many of its first rows are the
+    #: first rows of the same output of ``previous``
+    shared_rows: dict[str, int] = field(default_factory=dict, compare=False)
 
 
 def _group_bounds(labels: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], ...]:
@@ -82,7 +94,8 @@ def _spread_charge(
     v: FloatArray,
     first: npt.NDArray[np.bool_],
     dq: FloatArray,
-    lo: float,
+    lo: FloatArray,
+    offset: npt.NDArray[np.int64],
     bin_V: float,
     n: int,
     nbins: int,
@@ -94,7 +107,11 @@ def _spread_charge(
     span like any other. Exact for each interval's total, so every row sums to the
     half-cycle's charge. Computed for all rows at once: the derivative of each interval's
     cumulative charge along the bins is a step at each end of its span (two entries each, for
-    the fractional bin), summed by one ``bincount`` and integrated by one ``cumsum``."""
+    the fractional bin), summed by one ``bincount`` and integrated by one ``cumsum``.
+
+    ``lo``: each record's half-cycle's lowest bin edge (V, a whole multiple of ``bin_V``);
+    ``offset``: where that bin is on the common grid. Bins are counted from ``lo`` and moved
+    by the integer ``offset``, so a half-cycle's row does not depend on where the others are."""
     prev = np.concatenate([[v[0]], v[:-1]])
     ua = (np.minimum(v, prev) - lo) / bin_V
     ub = (np.maximum(v, prev) - lo) / bin_V
@@ -121,7 +138,7 @@ def _spread_charge(
     fb = np.where(flat, fa + 1, fb)
     width_cols = nbins + 2
     base = row * width_cols
-    ia, ib = fa.astype(np.int64), fb.astype(np.int64)
+    ia, ib = fa.astype(np.int64) + offset, fb.astype(np.int64) + offset
     index = np.concatenate([base + ia, base + ia + 1, base + ib, base + ib + 1])
     weight = np.concatenate(
         [rate * (1 - a_frac), rate * a_frac, -rate * (1 - b_frac), -rate * b_frac]
@@ -145,16 +162,22 @@ def dqdv(
     peak_window_V: float = 0.05,
     floor_fraction: float = 0.01,
     noise_factor: float = 5.0,
+    previous: Previous | None = None,
 ) -> DQDVResult:
     """dQ/dV, dV/dQ and dQ/dV peaks of every half-cycle (module docstring for the method).
 
     ``profiles``: the voltage-profile series (``half_cycle``, ``capacity_mAh``,
     ``voltage_volt``, half-cycles in contiguous rows); ``half_cycles``: the half-cycle table
     (``half_cycle``, ``cycle``, ``kind``). Units: V, mAh, mAh/V, V/mAh.
-    """
-    from scipy.ndimage import gaussian_filter1d, maximum_filter1d
-    from scipy.signal import find_peaks, savgol_filter
 
+    Every half-cycle's rows of the outputs are a function of its own profile rows, its cycle
+    and kind, and its position among the half-cycles (the voltage bins are anchored at whole
+    multiples of ``bin_V``, not at the lowest voltage of the test). ``previous``: the outputs
+    and memo of the same analysis of an earlier version of a growing file
+    (:mod:`analysis.cycling.dqdv_reuse`): the rows of its leading half-cycles whose inputs are
+    unchanged are taken from it and only the half-cycles after them are computed; the result
+    is the same as without it.
+    """
     if not bin_V > 0:
         raise ValueError(f"bin_V must be positive, found {bin_V}")
     if noise_factor < 0:
@@ -187,99 +210,186 @@ def dqdv(
     starts, stops = _group_bounds(hc)
     labels = hc[starts]
     n = len(starts)
-    row = np.repeat(np.arange(n), stops - starts)
+    pad = int(np.ceil(4 * smooth_V / bin_V)) + 1
+    # the grid over the whole test is refused as before (the same limit whatever is reused)
+    lo_bin = np.floor(v.min() / bin_V) - pad
+    nbins_all = int(np.ceil((v.max() - lo_bin * bin_V) / bin_V)) + pad + 1
+    if n * nbins_all > MAX_GRID_CELLS:
+        raise ValueError(
+            f"{n} half-cycles x {nbins_all} voltage bins of {bin_V} V is too large a grid; "
+            "use wider bins"
+        )
+    meta = half_cycles.set_index("half_cycle").reindex(labels)
+    cycle = meta["cycle"].to_numpy()
+    kind = meta["kind"].to_numpy()
+    inputs = dqdv_reuse.Inputs(q, v, starts, stops, labels, cycle, kind)
+    memo = dqdv_reuse.memo_of(inputs, params)
+    h = dqdv_reuse.unchanged(memo, previous)
+    rows = _half_cycles_from(inputs, h, pad, params)
+    out = dqdv_reuse.assemble(inputs, memo, previous, h, rows, params)
+    return DQDVResult(
+        out.frames["dqdv"],
+        out.frames["dvdq"],
+        out.frames["dqdv_peaks"],
+        out.parameters,
+        memo=out.memo,
+        reused=h,
+        computed=len(starts) - h,
+        shared_rows=out.shared_rows,
+    )
+
+
+def _half_cycles_from(
+    inputs: dqdv_reuse.Inputs, h: int, pad: int, params: dict[str, Any]
+) -> dqdv_reuse.Rows:
+    """dQ/dV, dV/dQ and peaks of half-cycles ``h`` to the last of ``inputs``
+    (:class:`analysis.cycling.dqdv_reuse.Inputs`). Each half-cycle's voltage bins are counted
+    from its own lowest bin (a whole multiple of ``bin_V``) and placed on one dense grid by
+    integer offsets, so its values do not depend on the other half-cycles computed with it."""
+    from scipy.ndimage import gaussian_filter1d, maximum_filter1d
+    from scipy.signal import find_peaks
+
+    bin_V, smooth_V = params["bin_V"], params["smooth_V"]
+    dvdq_points, dvdq_window_points = params["dvdq_points"], params["dvdq_window_points"]
+    n_all = len(inputs.starts)
+    s0 = int(inputs.starts[h])
+    q, v = inputs.q[s0:], inputs.v[s0:]
+    starts, stops = inputs.starts[h:] - s0, inputs.stops[h:] - s0
+    n = n_all - h
+    local = np.repeat(np.arange(n), stops - starts)
+    cycle, kind, labels = inputs.cycle[h:], inputs.kind[h:], inputs.labels[h:]
 
     # --- dQ/dV: charge per voltage bin, one bincount for all half-cycles -------------------
-    first = np.zeros(len(hc), dtype=bool)
+    first = np.zeros(len(q), dtype=bool)
     first[starts] = True
     dq = np.where(first, q, q - np.concatenate([[0.0], q[:-1]]))
     vmid = np.where(first, v, 0.5 * (v + np.concatenate([[v[0]], v[:-1]])))
-    pad = int(np.ceil(4 * smooth_V / bin_V)) + 1
-    lo = (np.floor(v.min() / bin_V) - pad) * bin_V
-    nbins = int(np.ceil((v.max() - lo) / bin_V)) + pad + 1
-    if n * nbins > MAX_GRID_CELLS:
-        raise ValueError(
-            f"{n} half-cycles x {nbins} voltage bins of {bin_V} V is too large a grid; "
-            "use wider bins"
-        )
-    col = np.clip(((vmid - lo) / bin_V).astype(np.int64), 0, nbins - 1)
-    grid: FloatArray = _spread_charge(row, v, first, dq, lo, bin_V, n, nbins) / bin_V
+    # each half-cycle's own grid: its first bin ``k_lo`` (a whole number of bins), its width
+    k_lo = np.floor(np.minimum.reduceat(v, starts) / bin_V) - pad
+    lo_row = k_lo * bin_V
+    width = np.ceil((np.maximum.reduceat(v, starts) - lo_row) / bin_V).astype(np.int64) + pad + 1
+    k0 = int(k_lo.min())
+    offset = k_lo.astype(np.int64) - k0  # the half-cycle's first bin on the common grid
+    nbins = int((offset + width).max())
+    col = np.minimum(((vmid - lo_row[local]) / bin_V).astype(np.int64), width[local] - 1)
+    col = np.maximum(col, 0) + offset[local]
+    grid: FloatArray = (
+        _spread_charge(local, v, first, dq, lo_row[local], offset[local], bin_V, n, nbins) / bin_V
+    )
     if smooth_V > 0:
         grid = np.asarray(
             gaussian_filter1d(grid, smooth_V / bin_V, axis=1, mode="constant"), dtype=np.float64
         )
-    centres = lo + (np.arange(nbins) + 0.5) * bin_V
-    cmin = np.minimum.reduceat(col, starts) - pad
-    cmax = np.maximum.reduceat(col, starts) + pad
+    centres = (k0 + np.arange(nbins) + 0.5) * bin_V
+    cmin = np.maximum(np.minimum.reduceat(col, starts) - pad, offset)
+    cmax = np.minimum(np.maximum.reduceat(col, starts) + pad, offset + width - 1)
     cols = np.arange(nbins)
     inside = (cols[None, :] >= cmin[:, None]) & (cols[None, :] <= cmax[:, None])
     r_idx, c_idx = np.nonzero(inside)
-    meta = half_cycles.set_index("half_cycle").reindex(labels)
-    cycle = meta["cycle"].to_numpy()
-    kind = meta["kind"].to_numpy()
-    curves = pd.DataFrame(
-        {
-            "half_cycle": labels[r_idx],
-            "cycle": cycle[r_idx],
-            "kind": kind[r_idx],
-            "voltage_V": centres[c_idx],
-            "dq_dv_mAh_per_V": grid[r_idx, c_idx],
-        }
-    )
+    curves = {
+        "half_cycle": labels[r_idx],
+        "cycle": cycle[r_idx],
+        "kind": kind[r_idx],
+        "voltage_V": centres[c_idx],
+        "dq_dv_mAh_per_V": grid[r_idx, c_idx],
+    }
 
-    # --- peaks: one find_peaks over all rows, each row closed by a zero ---------------------
-    flat = np.concatenate([np.clip(grid, 0.0, None), np.zeros((n, 1))], axis=1).ravel()
+    # --- peaks: one find_peaks over all rows, each row opened and closed by a zero, so a
+    # peak's prominence is measured within its own row wherever the row sits on the grid
+    lead = np.zeros(1)
+    flat = np.concatenate(
+        [lead, np.concatenate([np.clip(grid, 0.0, None), np.zeros((n, 1))], axis=1).ravel()]
+    )
     idx, props = find_peaks(flat, prominence=1e-12)
-    pr, pc = np.divmod(idx, nbins + 1)
+    pr, pc = np.divmod(idx - lead.size, nbins + 1)
     top = grid.max(axis=1)
-    reach = round(peak_window_V / bin_V)
-    local = maximum_filter1d(grid, 2 * reach + 1, axis=1, mode="constant")
+    reach = round(params["peak_window_V"] / bin_V)
+    local_max = maximum_filter1d(grid, 2 * reach + 1, axis=1, mode="constant")
     noise_V = voltage_noise(v, starts, stops)
-    noise = dqdv_noise(grid, row, col, noise_V, bin_V=bin_V, smooth_V=smooth_V)
+    noise = dqdv_noise(grid, local, col, noise_V, bin_V=bin_V, smooth_V=smooth_V)
     keep = (
-        (props["prominences"] >= min_peak_fraction * local[pr, pc])
-        & (props["prominences"] >= floor_fraction * top[pr])
-        & (props["prominences"] >= noise_factor * noise[pr, pc])
+        (props["prominences"] >= params["min_peak_fraction"] * local_max[pr, pc])
+        & (props["prominences"] >= params["floor_fraction"] * top[pr])
+        & (props["prominences"] >= params["noise_factor"] * noise[pr, pc])
     )
     pr, pc, prom = pr[keep], pc[keep], props["prominences"][keep]
-    peaks = pd.DataFrame(
-        {
-            "half_cycle": labels[pr],
-            "cycle": cycle[pr],
-            "kind": kind[pr],
-            "voltage_V": centres[pc],
-            "dq_dv_mAh_per_V": grid[pr, pc],
-            "prominence_mAh_per_V": prom,
-            "noise_mAh_per_V": noise[pr, pc],
-        }
-    )
+    peaks = {
+        "half_cycle": labels[pr],
+        "cycle": cycle[pr],
+        "kind": kind[pr],
+        "voltage_V": centres[pc],
+        "dq_dv_mAh_per_V": grid[pr, pc],
+        "prominence_mAh_per_V": prom,
+        "noise_mAh_per_V": noise[pr, pc],
+    }
 
-    # --- dV/dQ on each half-cycle's capacity grid, one interpolation for all ---------------
-    big = float(np.abs(q).max()) * 2 + 1.0
-    mono = np.maximum.accumulate(q + row * big) - row * big
-    total = np.maximum.reduceat(mono, starts)
-    usable = (total > 0) & ((stops - starts) >= 5)
-    frac = np.clip(mono / np.where(total > 0, total, 1.0)[row], 0.0, 1.0)
-    key = row + frac * (1.0 - 1e-9)
+    # --- dV/dQ on each half-cycle's capacity grid, one interpolation for all. The key of a
+    # record is its half-cycle's position plus its capacity fraction; a grid point before a
+    # half-cycle's first record interpolates from the record before it, so the half-cycle
+    # before ``h`` comes in as context (its rows are not output)
+    c = h - 1 if h else 0
+    sc = int(inputs.starts[c])
+    qc, vc = inputs.q[sc:], inputs.v[sc:]
+    cstarts = inputs.starts[c:] - sc
+    cstops = inputs.stops[c:] - sc
+    crow = np.repeat(np.arange(c, n_all), cstops - cstarts)
+    mono = pd.Series(qc).groupby(crow).cummax().to_numpy()  # capacity made non-decreasing
+    total = np.maximum.reduceat(mono, cstarts)
+    frac = np.clip(mono / np.where(total > 0, total, 1.0)[crow - c], 0.0, 1.0)
+    key = crow + frac * (1.0 - 1e-9)
+    total, cstarts, cstops = total[h - c :], cstarts[h - c :], cstops[h - c :]
+    usable = (total > 0) & ((cstops - cstarts) >= 5)
     f_grid = np.linspace(0.0, 1.0, dvdq_points)
-    grid_keys = (np.arange(n)[:, None] + f_grid[None, :] * (1.0 - 1e-9)).ravel()
-    vq = np.interp(grid_keys, key, v).reshape(n, dvdq_points)
+    grid_keys = (np.arange(h, n_all)[:, None] + f_grid[None, :] * (1.0 - 1e-9)).ravel()
+    vq = np.interp(grid_keys, key, vc).reshape(n, dvdq_points)
     step = np.where(total > 0, total, np.nan) / (dvdq_points - 1)
-    dvdq_grid = savgol_filter(vq, dvdq_window_points, 3, deriv=1, axis=1) / step[:, None]
+    dvdq_grid = savgol_derivative(vq, dvdq_window_points) / step[:, None]
     use = np.flatnonzero(usable)
     rr = np.repeat(use, dvdq_points)
-    dvdq_frame = pd.DataFrame(
-        {
-            "half_cycle": labels[rr],
-            "cycle": cycle[rr],
-            "kind": kind[rr],
-            "capacity_mAh": (total[use, None] * f_grid[None, :]).ravel(),
-            "voltage_V": vq[use].ravel(),
-            "dv_dq_V_per_mAh": dvdq_grid[use].ravel(),
-        }
-    )
-    params["voltage_noise_V"] = float(np.median(noise_V))
-    return DQDVResult(curves, dvdq_frame, peaks, params)
+    dvdq = {
+        "half_cycle": labels[rr],
+        "cycle": cycle[rr],
+        "kind": kind[rr],
+        "capacity_mAh": (total[use, None] * f_grid[None, :]).ravel(),
+        "voltage_V": vq[use].ravel(),
+        "dv_dq_V_per_mAh": dvdq_grid[use].ravel(),
+    }
+    counts = {
+        "dqdv": (cmax - cmin + 1).astype(np.int64),
+        "dvdq": np.where(usable, dvdq_points, 0).astype(np.int64),
+        "dqdv_peaks": np.bincount(pr, minlength=n).astype(np.int64),
+    }
+    return dqdv_reuse.Rows(curves, dvdq, peaks, counts, noise_V)
+
+
+def savgol_derivative(y: FloatArray, window: int, order: int = 3) -> FloatArray:
+    """The first derivative (per sample) of each row of ``y`` by a Savitzky-Golay filter: the
+    least-squares polynomial of ``order`` over ``window`` samples (odd) about each point, and
+    over the first and last ``window`` samples for the points nearer the ends (scipy's
+    ``savgol_filter(..., deriv=1, mode="interp")``, the same filter). Written as sums of
+    shifted rows, so a row's values do not depend on the other rows (scipy's end fit solves
+    all rows in one least-squares call, whose last bits depend on how many there are)."""
+    half = window // 2
+    x = np.arange(window, dtype=np.float64)
+    powers = np.arange(order + 1)
+    fit = np.linalg.pinv(x[:, None] ** powers[None, :])  # values -> coefficients
+    slope = powers[None, :] * x[:, None] ** np.maximum(powers - 1, 0)[None, :]
+    weights = slope @ fit  # row j: the derivative at sample j of the window's fit
+    m = y.shape[1]
+    out = np.empty_like(y)
+    inner = np.zeros((y.shape[0], m - window + 1))
+    for k in range(window):
+        inner += weights[half, k] * y[:, k : k + m - window + 1]
+    out[:, half : m - half] = inner
+    for j in range(half):
+        left = np.zeros(y.shape[0])
+        right = np.zeros(y.shape[0])
+        for k in range(window):
+            left += weights[j, k] * y[:, k]
+            right += weights[window - half + j, k] * y[:, m - window + k]
+        out[:, j] = left
+        out[:, m - half + j] = right
+    return out
 
 
 def voltage_noise(

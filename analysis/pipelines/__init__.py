@@ -66,7 +66,7 @@ class Pipeline:
         **options: Any,
     ) -> Result:
         """Run the pipeline on a reader's canonical ``table``. ``options``: what the kind's
-        runner takes besides (cycling: ``previous``, the earlier version's memo)."""
+        runner takes besides (cycling, dqdv: ``previous``, the earlier version's memo)."""
         if not isinstance(params, self.params):
             params = self.validate(params)  # type: ignore[arg-type]
         return self.runner(table, params, progress, **options)

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analysis.serial import jsonable, records
 
@@ -47,6 +49,10 @@ class Result:
     #: can grow: cycling), e.g. ``{"reused": 812, "computed": 9}``; not serialised: the result
     #: is the same as a full analysis's
     reuse: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
+    #: per table or series: how many of its first rows are the first rows of the same-named
+    #: output of the earlier analysis it was given (``previous=``), so a store can keep those
+    #: stored rows as they are without comparing them; not serialised
+    shared_rows: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """The one serialised form: JSON-ready (NaN and infinities as null)."""
@@ -70,7 +76,14 @@ def series_digest(frame: pd.DataFrame) -> dict[str, Any]:
     with a text column (dQ/dV's ``kind``) change from run to run and ``reproduce`` fail."""
     digest = hashlib.sha256()
     for name in frame.columns:
-        values = np.ascontiguousarray(frame[name].to_numpy())
+        column = frame[name]
+        if isinstance(column.dtype, pd.StringDtype):
+            # text: hashed as the JSON of the object array it converts to, made from its runs
+            # of equal values without a Python object per value where it is Arrow text
+            digest.update(f"{name}:|O:".encode())
+            digest.update((_arrow_text_json(column) or _text_json(column)).encode())
+            continue
+        values = np.ascontiguousarray(column.to_numpy())
         digest.update(f"{name}:{values.dtype.str}:".encode())
         if values.dtype.kind == "O":
             digest.update(_text_json(values).encode())
@@ -83,7 +96,7 @@ def series_digest(frame: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _text_json(values: npt.NDArray[Any]) -> str:
+def _text_json(values: npt.NDArray[Any] | pd.Series) -> str:
     """``json.dumps`` of the column's values as text (missing = null). A text column holds a
     few distinct labels (dQ/dV's ``kind``), so each is encoded once and the list is joined
     (``json.dumps`` joins a list's items with ", "), one run of equal labels at a time; the per-value form where a value is not
@@ -91,7 +104,7 @@ def _text_json(values: npt.NDArray[Any]) -> str:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     labels = list(uniques)
     if not all(type(u) is str for u in labels):
-        return json.dumps([None if pd.isna(v) else str(v) for v in values.tolist()])
+        return json.dumps([None if pd.isna(v) else str(v) for v in list(values)])
     encoded = [*(json.dumps(u) + ", " for u in labels), "null, "]
     # runs of one label (a half-cycle's rows): each run's items at once
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else codes
@@ -100,6 +113,32 @@ def _text_json(values: npt.NDArray[Any]) -> str:
         encoded[c] * n for c, n in zip(codes[starts].tolist(), lengths.tolist(), strict=True)
     )
     return "[" + text[:-2] + "]"
+
+
+def _arrow_text_json(column: pd.Series) -> str | None:
+    """:func:`_text_json` of an Arrow-backed text column from its runs of equal values
+    (``pyarrow.compute.run_end_encode``: a half-cycle's rows are one run), the same text;
+    None when the column is not Arrow text."""
+    try:
+        data = pa.array(column.array)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return None
+    chunks = data.chunks if isinstance(data, pa.ChunkedArray) else [data]
+    if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
+        return None
+    encoded: dict[str | None, str] = {None: "null, "}
+    pieces = []
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        runs = pc.run_end_encode(chunk)
+        lengths = np.diff(np.r_[0, runs.run_ends.to_numpy()])
+        for value, n in zip(runs.values.to_pylist(), lengths.tolist(), strict=True):
+            text = encoded.get(value)
+            if text is None:
+                text = encoded[value] = json.dumps(value) + ", "
+            pieces.append(text * n)
+    return "[" + "".join(pieces)[:-2] + "]"
 
 
 def report(progress: Progress | None, fraction: float) -> None:

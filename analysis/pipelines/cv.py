@@ -6,6 +6,7 @@ capacity is the galvanostatic sibling of a voltammogram."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -13,6 +14,7 @@ import pandas as pd
 from analysis import voltammetry
 from analysis.cycling import CellType, analyze_cycling
 from analysis.cycling.dqdv import dqdv
+from analysis.cycling.dqdv_reuse import Previous
 from analysis.params import Params, param
 from analysis.pipelines.base import Progress, Result, report
 
@@ -102,12 +104,16 @@ def run_dqdv(
     params: DQDVParams,
     progress: Progress | None = None,
     cycling: CyclingCurves | None = None,
+    previous: Mapping[str, pd.DataFrame] | None = None,
 ) -> Result:
     """dQ/dV and dV/dQ of every half-cycle of a half or full cell, with the dQ/dV peaks
     (definitions, units and references: :mod:`analysis.cycling.dqdv`). ``cycling``: the
     profiles and half-cycles of the cycling analysis of ``table`` already computed (with
     ``params.cell_type`` and the default analysis options); without it, the cycling analysis
-    runs here."""
+    runs here. ``previous``: the ``dqdv``, ``dvdq``, ``dqdv_peaks`` and ``dqdv_memo`` outputs
+    of the same analysis of an earlier version of a growing file: the rows of the half-cycles
+    that did not change are taken from them (:mod:`analysis.cycling.dqdv_reuse`); the result
+    is the same as without it. Every result carries its own memo for the next version."""
     report(progress, 0.05)
     if cycling is None:
         analysed = analyze_cycling(table, cell_type=params.cell_type, profiles=True)
@@ -127,6 +133,7 @@ def run_dqdv(
         peak_window_V=params.peak_window_V,
         floor_fraction=params.floor_fraction,
         noise_factor=params.noise_factor,
+        previous=Previous.from_frames(dict(previous)) if previous is not None else None,
     )
     report(progress, 0.9)
     return Result(
@@ -139,7 +146,9 @@ def run_dqdv(
             "method": science.parameters,
         },
         tables={"dqdv_peaks": science.peaks},
-        series={"dqdv": science.curves, "dvdq": science.dvdq},
+        series={"dqdv": science.curves, "dvdq": science.dvdq, "dqdv_memo": science.memo},
         warnings=tuple(cycling.warnings),
         detail=science,
+        reuse={"reused": science.reused, "computed": science.computed},
+        shared_rows=science.shared_rows,
     )

@@ -141,17 +141,23 @@ def newer_version_job(job: m.AnalysisJob) -> m.AnalysisJob | None:
 
 #: earlier versions looked at for the memo of an analysis to grow from
 MAX_VERSIONS_BACK = 50
-#: the cycling pipeline's series of per-half-cycle values a later version reuses
-MEMO_SERIES = "half_cycle_memo"
+#: per analysis kind that can grow from an earlier version's: the series of its result that
+#: a later version reads (cycling: per-half-cycle values; dQ/dV: per-half-cycle fingerprints)
+MEMO_SERIES = {"cycling": "half_cycle_memo", "dqdv": "dqdv_memo"}
+#: what else a dQ/dV analysis takes from the earlier one: the rows of its unchanged half-cycles
+DQDV_REUSED = ("dqdv", "dvdq", "dqdv_peaks")
 
 
 @dataclass(frozen=True)
 class PreviousMemo:
     """The memo of the same analysis of an earlier version (looked up before the job's child
-    starts: the child has no database)."""
+    starts: the child has no database), with every stored table and series of that result
+    (name -> sha256)."""
 
     job_id: str
+    kind: str
     sha256: str
+    tables: dict[str, str]
 
 
 def earlier_analysis(job: m.AnalysisJob) -> m.AnalysisJob | None:
@@ -177,36 +183,47 @@ def earlier_analysis(job: m.AnalysisJob) -> m.AnalysisJob | None:
 
 
 def previous_memo(job: m.AnalysisJob) -> PreviousMemo | None:
-    """The ``half_cycle_memo`` of :func:`earlier_analysis` (other code, or another reader's
-    table, may give other values: then the analysis is a full one)."""
-    if job.kind != "cycling":
+    """The memo series of :func:`earlier_analysis` (``MEMO_SERIES``; other code, or another
+    reader's table, may give other values: then the analysis is a full one)."""
+    name = MEMO_SERIES.get(job.kind)
+    if name is None:
         return None
     earlier = earlier_analysis(job)
     if earlier is None:
         return None
-    table = m.ResultTable.objects.filter(result_id=earlier.pk, name=MEMO_SERIES).first()
-    return PreviousMemo(str(earlier.pk), table.sha256) if table is not None else None
+    tables = dict(m.ResultTable.objects.filter(result_id=earlier.pk).values_list("name", "sha256"))
+    if name not in tables or (job.kind == "dqdv" and any(n not in tables for n in DQDV_REUSED)):
+        return None
+    return PreviousMemo(str(earlier.pk), job.kind, tables[name], tables)
 
 
-def previous_outputs(job: m.AnalysisJob) -> dict[str, str]:
-    """The stored tables and series (name -> sha256) of :func:`earlier_analysis`: a version's
-    output is stored as their parts plus its new rows where its first rows are theirs
-    (:func:`labdb.services.results.output_store`)."""
+def previous_outputs(job: m.AnalysisJob, memo: PreviousMemo | None = None) -> dict[str, str]:
+    """The stored tables and series (name -> sha256) of :func:`earlier_analysis` (those of
+    ``memo``'s result when given): a version's output is stored as their parts plus its new
+    rows where its first rows are theirs (:func:`labdb.services.results.output_store`)."""
+    if memo is not None:
+        return dict(memo.tables)
     earlier = earlier_analysis(job)
     if earlier is None:
         return {}
     return dict(m.ResultTable.objects.filter(result_id=earlier.pk).values_list("name", "sha256"))
 
 
-def memo_options(memo: PreviousMemo | None) -> tuple[dict[str, Any], dict[str, str]]:
-    """The pipeline option ``previous`` read from the stored memo, and the provenance of the
-    incremental analysis (``incremental_from``: the earlier job; ``memo_sha256``); nothing
-    when there is no memo or its stored copy cannot be read (a full analysis then: same
-    result, only slower)."""
+def memo_options(memo: PreviousMemo | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The pipeline option ``previous`` read from the stored memo (a dQ/dV analysis also gets
+    the earlier result's curves and peaks, whose rows it may keep), and the provenance of the
+    incremental analysis (``incremental_from``: the earlier job; ``memo_sha256``; for dQ/dV
+    ``reused_sha256``, the earlier outputs read); nothing when there is no memo or a stored
+    copy cannot be read (a full analysis then: same result, only slower)."""
     if memo is None:
         return {}, {}
+    names = (MEMO_SERIES[memo.kind], *(DQDV_REUSED if memo.kind == "dqdv" else ()))
     try:
-        frame = read_table(memo.sha256, verify=True)
-    except (BlobCorrupt, OSError, ValueError):
+        frames = {name: read_table(memo.tables[name], verify=True) for name in names}
+    except (BlobCorrupt, OSError, ValueError, KeyError):
         return {}, {}
-    return {"previous": frame}, {"incremental_from": memo.job_id, "memo_sha256": memo.sha256}
+    provenance: dict[str, Any] = {"incremental_from": memo.job_id, "memo_sha256": memo.sha256}
+    if memo.kind == "dqdv":
+        provenance["reused_sha256"] = [memo.tables[name] for name in DQDV_REUSED]
+        return {"previous": frames}, provenance
+    return {"previous": frames[MEMO_SERIES[memo.kind]]}, provenance

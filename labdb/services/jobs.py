@@ -159,7 +159,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
     previous = previous_table(job.data_file, pipeline.accepts)
     dc = dc_source(job, getattr(params, "dc_table", None))
     memo = previous_memo(job)
-    earlier_outputs = previous_outputs(job)
+    earlier_outputs = previous_outputs(job, memo)
     reused = cycling_source(job)
 
     def work(
@@ -171,16 +171,22 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         # a dQ/dV job reads the stored curves of the file's cycling result, not the file
         curves = cycling_curves(reused)
         if curves is not None and reused is not None:
+            options, incremental = memo_options(memo)
             timings["read_s"] = time.perf_counter() - t0
             t1 = time.perf_counter()
             output = pipeline.run(
-                pd.DataFrame(), params, lambda f: progress(0.3 + 0.6 * f), cycling=curves
+                pd.DataFrame(),
+                params,
+                lambda f: progress(0.3 + 0.6 * f),
+                cycling=curves,
+                **options,
             )
             timings["analyze_s"] = time.perf_counter() - t1
+            _reuse_timings(timings, output, incremental)
             t2 = time.perf_counter()
             stored = output_store(output, earlier_outputs)
             timings["store_blobs_s"] = time.perf_counter() - t2
-            return dict(reused.parsed), stored, timings, reused.provenance()
+            return dict(reused.parsed), stored, timings, {**reused.provenance(), **incremental}
         # verifies the stored bytes first; reads with the reader the job was asked for
         whole = read_data_file(job.data_file, previous, reader=job.reader)
         source = whole.part(pipeline.accepts)
@@ -212,15 +218,23 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
             pipeline, params, source.table, metadata, dc, lambda f: progress(0.3 + 0.6 * f), options
         )
         timings["analyze_s"] = time.perf_counter() - t1
-        if incremental:
-            timings["reused_half_cycle_values"] = float(output.reuse.get("reused", 0))
-            timings["computed_half_cycle_values"] = float(output.reuse.get("computed", 0))
+        _reuse_timings(timings, output, incremental)
         t2 = time.perf_counter()
         stored = output_store(output, earlier_outputs)
         timings["store_blobs_s"] = time.perf_counter() - t2
         return parsed, stored, timings, incremental
 
     return work
+
+
+def _reuse_timings(
+    timings: dict[str, float], output: pipelines.Result, incremental: dict[str, Any]
+) -> None:
+    """How much of the earlier version's analysis an incremental one reused (per half-cycle
+    values for cycling, half-cycles for dQ/dV), in the job's timings."""
+    if incremental:
+        timings["reused_half_cycle_values"] = float(output.reuse.get("reused", 0))
+        timings["computed_half_cycle_values"] = float(output.reuse.get("computed", 0))
 
 
 def pipeline_output(
@@ -374,7 +388,8 @@ def _store(
             lease_expires_at=None,
             input_sha256=[job.data_file.sha256, table.sha256]
             + ([job.parameters["dc_table"]] if job.parameters.get("dc_table") else [])
-            + [incremental[k] for k in INPUT_BLOBS if k in incremental],
+            + [incremental[k] for k in INPUT_BLOBS if k in incremental]
+            + list(incremental.get("reused_sha256", [])),
             output_sha256=stored.sha256,
         )
         # a version read whole instead of from the earlier version's table: why (docs/live.md)
@@ -403,6 +418,7 @@ def _store(
 
 #: the blobs besides the file and its table that an analysis read, named in its provenance
 #: (an earlier version's memo; a dQ/dV job's cycling curves), recorded in ``input_sha256``
+#: (with ``reused_sha256``: the earlier dQ/dV outputs whose rows a dQ/dV job kept)
 INPUT_BLOBS = ("memo_sha256", "profiles_sha256", "half_cycles_sha256")
 
 

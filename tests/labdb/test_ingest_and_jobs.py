@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from labdb import models as m
+from labdb.models.immutable import ImmutableRecordError
 from labdb.services.catalog import record_save
 from labdb.services.ingest import data_file_register
 from labdb.services.jobs import MAX_ATTEMPTS, job_claim, job_run, jobs_sweep
+from labdb.services.results import CYCLE_COLUMNS, _store_cycles
 from labdb.storage import BlobTooLarge, ChecksumMismatch, blob_path
 
 
@@ -87,6 +90,15 @@ def test_ingest_creates_file_job_and_results(run: m.TestRun, settings: Any, tmp_
     assert [c.cycle for c in cycles] == [1, 2, 3]
     assert cycles[0].plating_capacity_mAh == pytest.approx(0.785, rel=2e-3)
     assert cycles[0].values["plating_capacity_mAh_cm2"] == pytest.approx(1.0, rel=2e-3)
+    # every cycle row holds the stored JSON's cycle exactly (the rows are inserted by SQL of
+    # their own, not bulk_create), and none can be added once the job has finished
+    stored = json.loads(blob_path(job.output_sha256).read_bytes())["tables"]["cycles"]
+    for row, c in zip(stored, cycles, strict=True):
+        assert c.coulombic_efficiency == row["coulombic_efficiency"]
+        assert c.values == {k: v for k, v in row.items() if k not in (*CYCLE_COLUMNS, "cycle")}
+    with pytest.raises(ImmutableRecordError):
+        _store_cycles(result, [{**stored[0], "cycle": 99}])
+    assert result.cycles.count() == 3
 
 
 @pytest.mark.django_db(transaction=True)

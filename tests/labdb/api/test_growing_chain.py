@@ -4,18 +4,23 @@ a job of an older version whose newer version is already queued is superseded by
 
 from __future__ import annotations
 
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from analysis import pipelines
+from analysis.readers import read
 from analysis.serial import differences
 from labdb import models as m
 from labdb.provenance import code_commit
 from labdb.services.catalog import record_save
 from labdb.services.growing import BaseMismatch
 from labdb.services.ingest import Registered, data_file_register
+from labdb.table_parts import table_parts
 from tests.labdb.api.conftest import sha, token_client
 from tests.labdb.api.test_growing import cycler_file, full_analysis, post, stored_output
 
@@ -188,3 +193,46 @@ def test_a_version_is_analysed_from_the_earlier_versions_memo_and_says_so(
     assert "reused_half_cycle_values" not in third.timings and len(third.input_sha256) == 2
     monkeypatch.undo()
     code_commit.cache_clear()
+
+
+def _full_dqdv(data: bytes, job: m.AnalysisJob) -> dict[str, Any]:
+    """The dqdv pipeline's JSON for the whole of ``data`` (its own cycling analysis)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "cell.csv"
+        path.write_bytes(data)
+        table = read(path).table
+    pipeline = pipelines.get("dqdv")
+    return pipeline.run(table, pipeline.validate(job.parameters)).to_json()
+
+
+@pytest.mark.django_db
+def test_a_versions_dqdv_keeps_the_earlier_half_cycles_rows_and_says_so(
+    run: m.TestRun, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The dQ/dV job of a version computes only the half-cycles after the unchanged ones: the
+    same JSON as the dQ/dV of the whole file, the earlier dQ/dV outputs named in its inputs,
+    and its curves stored as the earlier curves' parts plus the new rows."""
+    data = cycler_file(cycles=16)
+    jobs = []
+    for cut in (len(data) * 2 // 3 + 11, len(data)):
+        with django_capture_on_commit_callbacks(execute=True):
+            register(run, data[:cut])
+        job = m.AnalysisJob.objects.get(data_file__size_bytes=cut, kind="dqdv")
+        assert job.status == "succeeded", job.error
+        assert differences(stored_output(job), _full_dqdv(data[:cut], job)) == []
+        jobs.append(job)
+    first, second = jobs
+    earlier = dict(m.ResultTable.objects.filter(result_id=first.pk).values_list("name", "sha256"))
+    assert (
+        second.timings["reused_half_cycle_values"]
+        > second.timings["computed_half_cycle_values"]
+        > 0
+    )
+    done = m.HistoryEntry.objects.get(action="analysis.succeeded", record_id=str(second.pk))
+    assert done.changes["incremental_from"] == str(first.pk)
+    assert done.changes["cycling_job"]  # it read the cycling result's curves, not the file
+    for name in ("dqdv_memo", "dqdv", "dvdq", "dqdv_peaks"):
+        assert earlier[name] in second.input_sha256, name
+    curves = m.ResultTable.objects.get(result_id=second.pk, name="dqdv")
+    assert table_parts(curves.sha256)[0].sha256 == table_parts(earlier["dqdv"])[0].sha256
+    assert "reused_half_cycle_values" not in first.timings

@@ -68,7 +68,7 @@ def test_a_cycling_file_gets_one_dqdv_job_with_the_cycling_cell_type(
     result = job.result
     assert result.kind == "dqdv" and result.summary["half_cycles"] == 6
     assert result.summary["method"]["smooth_V"] == 0.01  # smoothing stored with the result
-    assert {t.name for t in result.tables.all()} == {"dqdv", "dvdq", "dqdv_peaks"}
+    assert {t.name for t in result.tables.all()} == {"dqdv", "dvdq", "dqdv_peaks", "dqdv_memo"}
     follows = m.HistoryEntry.objects.get(action="analysis.follows", record_id=job.pk)
     assert follows.changes["after_job"] == str(cycling.pk)
     run.refresh_from_db()

@@ -1,0 +1,197 @@
+"""dQ/dV of a growing file: what one version's dQ/dV can take from an earlier version's
+(docs/live.md, "Incremental dQ/dV").
+
+Every half-cycle's rows of the dQ/dV curves, the dV/dQ curves and the peaks are a function of
+its own profile rows, its cycle number and kind, its position among the half-cycles and the
+record just before it (:func:`analysis.cycling.dqdv.dqdv`: each half-cycle's voltage bins are
+counted from its own lowest bin, a whole multiple of ``bin_V``, so a new half-cycle that
+reaches a lower voltage no longer moves the others'; a dV/dQ grid point before a half-cycle's
+first record interpolates from the record before it). So the leading half-cycles whose
+inputs are unchanged keep the earlier version's rows, and only the half-cycles after them are
+computed: the result is the full analysis's, value for value
+(``tests/analysis/cycling/test_dqdv_incremental.py``).
+
+"Unchanged" is decided by a fingerprint per half-cycle kept in the memo (the ``dqdv_memo``
+series of the result): the first 60 bits of a sha256 over its label, cycle, kind and the bytes
+of its capacities and voltages, with the parameters as the context (other parameters: nothing
+reused). The leading half-cycles whose fingerprints equal the earlier memo's are reused, except
+the last half-cycle, which is always computed (it is the one a running test is still
+writing). The memo also keeps each half-cycle's voltage noise (the median over half-cycles is
+a parameter of the result) and how many rows it has in each output, so that the reused rows
+are the first rows of the earlier outputs and a store can keep those as they are
+(``shared_rows``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: the outputs, by their names in the pipeline's result, with their columns in order
+OUTPUTS = {
+    "dqdv": ("half_cycle", "cycle", "kind", "voltage_V", "dq_dv_mAh_per_V"),
+    "dvdq": ("half_cycle", "cycle", "kind", "capacity_mAh", "voltage_V", "dv_dq_V_per_mAh"),
+    "dqdv_peaks": (
+        "half_cycle",
+        "cycle",
+        "kind",
+        "voltage_V",
+        "dq_dv_mAh_per_V",
+        "prominence_mAh_per_V",
+        "noise_mAh_per_V",
+    ),
+}
+MEMO = "dqdv_memo"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The finite profile records (``q`` mAh, ``v`` V) with each half-cycle's rows
+    ``starts[k]:stops[k]``, its label, cycle and kind."""
+
+    q: FloatArray
+    v: FloatArray
+    starts: IntArray
+    stops: IntArray
+    labels: IntArray
+    cycle: npt.NDArray[Any]
+    kind: npt.NDArray[Any]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The output rows of half-cycles ``h`` to the last (arrays, row-major by half-cycle):
+    ``curves``/``dvdq``/``peaks`` column arrays, the rows each half-cycle has in each, and
+    each half-cycle's voltage noise (V)."""
+
+    curves: dict[str, npt.NDArray[Any]]
+    dvdq: dict[str, npt.NDArray[Any]]
+    peaks: dict[str, npt.NDArray[Any]]
+    counts: dict[str, npt.NDArray[np.int64]]
+    noise_V: FloatArray
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """The outputs by name (``OUTPUTS``), the result's parameters, the memo, and the first
+    rows of each output that are the earlier output's (``shared_rows``)."""
+
+    frames: dict[str, pd.DataFrame]
+    parameters: dict[str, Any]
+    memo: pd.DataFrame
+    shared_rows: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The earlier version's dQ/dV outputs (``frames``: ``dqdv``, ``dvdq``, ``dqdv_peaks``)
+    and its memo (one row per half-cycle)."""
+
+    memo: pd.DataFrame
+    frames: dict[str, pd.DataFrame]
+
+    @classmethod
+    def from_frames(cls, frames: dict[str, pd.DataFrame] | None) -> Previous | None:
+        """From the earlier result's series and tables by name; None when one is missing."""
+        if not frames or any(name not in frames for name in (*OUTPUTS, MEMO)):
+            return None
+        memo = frames[MEMO]
+        if memo.empty or "fingerprint" not in memo.columns:
+            return None
+        return cls(memo, {name: frames[name] for name in OUTPUTS})
+
+
+def _context(params: dict[str, Any]) -> int:
+    text = json.dumps(params, sort_keys=True, default=str)
+    return int(hashlib.sha256(text.encode()).hexdigest()[:15], 16)
+
+
+def fingerprints(inputs: Inputs) -> IntArray:
+    """One 60-bit number per half-cycle: its label, cycle, kind, capacities and voltages."""
+    q, v = inputs.q, inputs.v
+    out = np.empty(len(inputs.starts), dtype=np.int64)
+    rows = zip(
+        inputs.starts.tolist(),
+        inputs.stops.tolist(),
+        inputs.labels.tolist(),
+        inputs.cycle.tolist(),
+        inputs.kind.tolist(),
+        strict=True,
+    )
+    for k, (a, b, label, cycle, kind) in enumerate(rows):
+        digest = hashlib.sha256(f"{label}|{cycle!r}|{kind!r}|".encode())
+        digest.update(q[a:b].tobytes())
+        digest.update(v[a:b].tobytes())
+        out[k] = int(digest.hexdigest()[:15], 16)
+    return out
+
+
+def memo_of(inputs: Inputs, params: dict[str, Any]) -> pd.DataFrame:
+    """The half-cycles' identity part of the memo (fingerprints, labels, context)."""
+    return pd.DataFrame(
+        {
+            "half_cycle": inputs.labels,
+            "fingerprint": fingerprints(inputs),
+            "context": np.full(len(inputs.labels), _context(params), dtype=np.int64),
+        }
+    )
+
+
+def unchanged(memo: pd.DataFrame, previous: Previous | None) -> int:
+    """How many leading half-cycles keep the earlier version's rows (module docstring)."""
+    if previous is None or memo.empty:
+        return 0
+    old = previous.memo
+    if int(old["context"].iloc[0]) != int(memo["context"].iloc[0]):
+        return 0
+    m = min(len(memo), len(old))
+    same = memo["fingerprint"].to_numpy()[:m] == old["fingerprint"].to_numpy()[:m]
+    h = int(np.argmin(same)) if not same.all() else m
+    return min(h, len(memo) - 1)  # the last half-cycle is always computed
+
+
+def assemble(
+    inputs: Inputs,
+    memo: pd.DataFrame,
+    previous: Previous | None,
+    h: int,
+    rows: Rows,
+    params: dict[str, Any],
+) -> Assembled:
+    """The result: the earlier outputs' rows of the first ``h`` half-cycles, then ``rows``."""
+    new = {"dqdv": rows.curves, "dvdq": rows.dvdq, "dqdv_peaks": rows.peaks}
+    frames: dict[str, pd.DataFrame] = {}
+    shared: dict[str, int] = {}
+    counts: dict[str, IntArray] = {}
+    noise_V = rows.noise_V
+    if h and previous is not None:
+        old = previous.memo
+        for name, columns in OUTPUTS.items():
+            kept = int(old[f"rows:{name}"].to_numpy()[:h].sum())
+            shared[name] = kept
+            before = previous.frames[name].iloc[:kept]
+            added = pd.DataFrame({c: new[name][c] for c in columns})
+            # frames, not object arrays: a text column stays Arrow text (no per-value copy)
+            if len(before) and len(added):
+                frames[name] = pd.concat([before, added], ignore_index=True)
+            else:
+                frames[name] = before.reset_index(drop=True) if len(before) else added
+            counts[name] = np.concatenate(
+                [old[f"rows:{name}"].to_numpy(dtype=np.int64)[:h], rows.counts[name]]
+            )
+        noise_V = np.concatenate([old["noise_V"].to_numpy(dtype=np.float64)[:h], noise_V])
+    else:
+        frames = {name: pd.DataFrame({c: new[name][c] for c in OUTPUTS[name]}) for name in OUTPUTS}
+        counts = dict(rows.counts)
+    memo = memo.assign(noise_V=noise_V, **{f"rows:{name}": counts[name] for name in OUTPUTS})
+    params = {**params, "voltage_noise_V": float(np.median(noise_V))}
+    return Assembled(frames, params, memo, shared)

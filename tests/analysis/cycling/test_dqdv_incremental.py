@@ -1,0 +1,153 @@
+"""Incremental dQ/dV of a growing file (analysis.cycling.dqdv_reuse): the dQ/dV of a version
+computed with the outputs of an earlier version's dQ/dV gives the full computation's result
+exactly (JSON with the digests of the curves, dV/dQ and memo series; the frames themselves),
+at many split points of generated half and full cells, noisy and shorted; the earlier rows are
+really used (reuse counts asserted); a new half-cycle reaching a lower voltage than any before
+does not change the earlier half-cycles' rows (their voltage bins are their own)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import pipelines
+from analysis.pipelines.base import Result
+from analysis.pipelines.cv import CyclingCurves
+from analysis.serial import differences
+from analysis.simulate.cells import generate_cell
+from analysis.simulate.cells.spec import CellSpec, Realism
+
+CYCLING = pipelines.get("cycling")
+DQDV = pipelines.get("dqdv")
+
+
+def _curves(table: pd.DataFrame, cell_type: str) -> CyclingCurves:
+    out = CYCLING.run(table, CYCLING.validate({"cell_type": cell_type}))
+    return CyclingCurves(out.series["profiles"], out.tables["half_cycles"], out.warnings)
+
+
+def _previous(result: Result) -> dict[str, pd.DataFrame]:
+    """The earlier result's outputs as a job reads them back from the blob store."""
+    return {
+        "dqdv": result.series["dqdv"],
+        "dvdq": result.series["dvdq"],
+        "dqdv_memo": result.series["dqdv_memo"],
+        "dqdv_peaks": result.tables["dqdv_peaks"],
+    }
+
+
+def _assert_same(grown: Result, full: Result, where: object) -> None:
+    assert differences(grown.to_json(), full.to_json()) == [], where
+    for name in ("dqdv", "dvdq", "dqdv_memo"):
+        pd.testing.assert_frame_equal(grown.series[name], full.series[name], obj=f"{name} {where}")
+    pd.testing.assert_frame_equal(grown.tables["dqdv_peaks"], full.tables["dqdv_peaks"])
+
+
+CELLS = [
+    ("healthy half cell", CellSpec("half", 16), 31),
+    ("half cell, soft short", CellSpec("half", 20, short_kind="soft", short_onset=8), 32),
+    ("full cell", CellSpec("full", 12), 33),
+    (
+        "full cell, hard short, noisy",
+        CellSpec("full", 14, short_kind="hard", short_onset=7, realism=Realism(noise_V=0.002)),
+        34,
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "spec", "seed"), CELLS, ids=[c[0] for c in CELLS])
+def test_incremental_dqdv_equals_the_full_one_at_many_split_points(
+    name: str, spec: CellSpec, seed: int
+) -> None:
+    table = generate_cell(spec, seed=seed).table
+    params = DQDV.validate({"cell_type": spec.cell_type})
+    full = DQDV.run(pd.DataFrame(), params, cycling=_curves(table, spec.cell_type))
+    rng = np.random.default_rng(seed)
+    reused = 0
+    for rows in sorted(set(rng.integers(len(table) // 5, len(table) - 2, size=8).tolist())):
+        earlier = DQDV.run(
+            pd.DataFrame(), params, cycling=_curves(table.iloc[:rows], spec.cell_type)
+        )
+        grown = DQDV.run(
+            pd.DataFrame(),
+            params,
+            cycling=_curves(table, spec.cell_type),
+            previous=_previous(earlier),
+        )
+        _assert_same(grown, full, (name, rows))
+        assert grown.reuse["reused"] + grown.reuse["computed"] == full.reuse["computed"]
+        reused += grown.reuse["reused"]
+        # the reused rows are the earlier result's first rows, as the store is told
+        for series, shared in grown.shared_rows.items():
+            before = earlier.series.get(series, earlier.tables.get(series))
+            assert before is not None
+            pd.testing.assert_frame_equal(
+                grown.series.get(series, grown.tables.get(series)).iloc[:shared],
+                before.iloc[:shared],
+            )
+    assert reused > 0, name
+
+
+def test_a_chain_of_versions_each_from_the_one_before() -> None:
+    table = generate_cell(CellSpec("half", 24, short_kind="hard", short_onset=15), seed=41).table
+    params = DQDV.validate({"cell_type": "half"})
+    previous = None
+    for rows in np.linspace(len(table) // 6, len(table), 7).astype(int).tolist():
+        curves = _curves(table.iloc[:rows], "half")
+        grown = DQDV.run(pd.DataFrame(), params, cycling=curves, previous=previous)
+        _assert_same(grown, DQDV.run(pd.DataFrame(), params, cycling=curves), rows)
+        if previous is not None:
+            # every half-cycle of the earlier version is kept but the last one or two (the one
+            # it was still writing, and where the cycling analysis split it differently)
+            before = len(previous["dqdv_memo"])
+            assert grown.reuse["reused"] >= before - 2, (rows, before, grown.reuse)
+        previous = _previous(grown)
+
+
+def test_a_new_lowest_voltage_leaves_the_earlier_half_cycles_as_they_were() -> None:
+    """The last half-cycle goes 50 mV below every earlier record: the earlier half-cycles'
+    curves keep their voltages and values (bins anchored at whole multiples of bin_V)."""
+    table = generate_cell(CellSpec("full", 8), seed=7).table
+    curves = _curves(table, "full")
+    profiles = curves.profiles.copy()
+    last = profiles["half_cycle"] == profiles["half_cycle"].max()
+    before = DQDV.run(
+        pd.DataFrame(),
+        DQDV.validate({"cell_type": "full"}),
+        cycling=CyclingCurves(profiles[~last].reset_index(drop=True), curves.half_cycles),
+    ).series["dqdv"]
+    profiles.loc[last, "voltage_volt"] = profiles.loc[last, "voltage_volt"] - (
+        profiles["voltage_volt"].max() - profiles["voltage_volt"].min() + 0.05
+    )
+    after = DQDV.run(
+        pd.DataFrame(),
+        DQDV.validate({"cell_type": "full"}),
+        cycling=CyclingCurves(profiles, curves.half_cycles),
+    ).series["dqdv"]
+    kept = after[after["half_cycle"].isin(before["half_cycle"].unique())].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, before.reset_index(drop=True))
+
+
+def test_other_parameters_reuse_nothing() -> None:
+    table = generate_cell(CellSpec("half", 10), seed=5).table
+    earlier = DQDV.run(
+        pd.DataFrame(),
+        DQDV.validate({"cell_type": "half"}),
+        cycling=_curves(table.iloc[: len(table) // 2], "half"),
+    )
+    curves = _curves(table, "half")
+    other = DQDV.run(
+        pd.DataFrame(),
+        DQDV.validate({"cell_type": "half", "smooth_V": 0.02}),
+        cycling=curves,
+        previous=_previous(earlier),
+    )
+    assert other.reuse["reused"] == 0 and other.reuse["computed"] > 0
+    same = DQDV.run(
+        pd.DataFrame(),
+        DQDV.validate({"cell_type": "half"}),
+        cycling=curves,
+        previous=_previous(earlier),
+    )
+    assert same.reuse["reused"] > 0
