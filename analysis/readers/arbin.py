@@ -23,10 +23,9 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from analysis.readers import _head, _text
@@ -35,6 +34,11 @@ from analysis.readers._units import SI_UNIT, split_unit, to_si
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import finish_cycling
 from analysis.readers.generic_csv import date_seconds
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
 
 _JET_MAGIC = b"Standard Jet DB"
 _TABLE = "Channel_Normal_Table"

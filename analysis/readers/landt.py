@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from analysis.readers import _head, _text
 from analysis.readers._durations import wall_clock_seconds
@@ -32,6 +30,11 @@ from analysis.readers.canonical import (
     step_starts,
 )
 from analysis.readers.generic_csv import date_seconds
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
 
 
 def _split(col: str) -> tuple[str, str | None]:
