@@ -68,7 +68,8 @@ def import_in_background(name: str, *, enable_gc: bool = False) -> threading.Thr
     def run() -> None:
         try:
             importlib.import_module(name)
-        except Exception:  # nosec B110 - the main thread's own import raises it again
+        # A failed import is left for the main thread's own import of it to raise again.
+        except Exception:  # nosec B110
             pass
         finally:
             if enable_gc:
