@@ -11,14 +11,16 @@ it would silently swap the two conventions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import pandas as pd
-
-from analysis.cycling import CellType, CyclingParameters, analyze_cycling
-from analysis.cycling.reuse import Memo, recording
+from analysis.cycling.parameters import CellType, CyclingParameters
 from analysis.params import Params, param
 from analysis.pipelines.base import Progress, Result, report
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
 
 KIND = "cycling"
 
@@ -59,6 +61,11 @@ def run(
     same growing file (same parameters and code): the per-half-cycle values it holds for the
     half-cycles that did not change are reused (:mod:`analysis.cycling.reuse`); the result is
     the same as without it. Every result carries its own memo for the next version."""
+    # The science is imported here, not with the parameters: the command line validates them
+    # before it reads the file, and nothing before the read may import pandas (analysis.lazy).
+    from analysis.cycling import analyze_cycling
+    from analysis.cycling.reuse import Memo, recording
+
     report(progress, 0.05)
     with recording(Memo.from_frame(previous) if previous is not None else None) as recorder:
         result = analyze_cycling(

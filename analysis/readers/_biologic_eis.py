@@ -15,13 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from analysis.readers.base import Parsed, ParseError
 from analysis.readers.eis_common import eis_table, spectrum_starts
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
 
 
 def _column(raw: pd.DataFrame, *names: str) -> str | None:

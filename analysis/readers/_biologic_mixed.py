@@ -24,14 +24,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from analysis.readers import _text
 from analysis.readers.base import Parsed, ParseError
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
 
 #: fewest impedance points that make a spectrum (a mixed file needs one)
 MIN_SPECTRUM_POINTS = 5

@@ -15,17 +15,26 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from analysis.readers._head import BOM
 from analysis.readers._limits import LimitExceeded, limits, rows_at_most
 from analysis.readers.base import ParseError
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
+
+#: Parsing block of the typed fast paths (every column given its type, only the columns the
+#: reader converts): 1-4 MB blocks parse a 100 MB file with about a quarter less CPU than 16 MB
+#: (measured on the Arbin benchmark file): the block stays in the CPU cache.
+TYPED_BLOCK_BYTES = 1 << 22
 
 NULLS = ["", "N/A", "NA", "n/a", "NaN", "nan", "null", "NULL", "-", "#N/A"]
 
@@ -145,7 +154,7 @@ def read_table(
         table = _unquote(table)
     # One block per column (no consolidation into a 2-D copy) and the Arrow buffers released
     # column by column as they are converted: float columns without nulls are not copied.
-    if trailing is not None:
+    if trailing is not None and trailing in table.column_names:  # not in include_columns
         table = table.drop_columns([trailing])
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
     del table

@@ -23,10 +23,9 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from analysis.readers import _head, _text
@@ -35,6 +34,11 @@ from analysis.readers._units import SI_UNIT, split_unit, to_si
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import finish_cycling
 from analysis.readers.generic_csv import date_seconds
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
 
 _JET_MAGIC = b"Standard Jet DB"
 _TABLE = "Channel_Normal_Table"
@@ -56,9 +60,6 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
 }
 _REQUIRED = ("test_time_second", "voltage_volt", "current_ampere")
 _DATE_KEYS = ("datetime", "date")
-#: Parsing block of the typed fast path (measured: 1-4 MB parse the 128 MB benchmark file
-#: with about a quarter less CPU than 16 MB blocks).
-_FAST_BLOCK_BYTES = 1 << 22
 
 
 def _key(name: str) -> str:
@@ -207,7 +208,7 @@ def _read_csv(path: Path, delimiter: str, encoding: str) -> _text.TextTable:
                 encoding=encoding,
                 column_types=types,
                 include_columns=wanted,
-                block_size=_FAST_BLOCK_BYTES,
+                block_size=_text.TYPED_BLOCK_BYTES,
             )
         except LimitExceeded:
             raise

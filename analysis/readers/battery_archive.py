@@ -16,15 +16,19 @@ so steps are found from changes of the current's sign (a warning says so). The c
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from analysis.readers import _head, _text
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import UNITS, current_state, finish_cycling
 from analysis.readers.generic_csv import convert_arrays, date_seconds
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
 
 TIMESERIES = {
     "test_time_second": "test_time (s)",

@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from analysis.readers import _head, _text
 from analysis.readers.base import Parsed, register
 from analysis.readers.canonical import COLUMNS, finish_cycling
 from analysis.readers.generic_csv import read_mapped
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
 
 _UNIT_SUFFIX = {
     "s": "second",

@@ -24,16 +24,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from analysis.readers import _head, _text
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import finish_cycling, split_by_direction, step_starts
 from analysis.readers.generic_csv import date_seconds
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
 
 _MPR_MAGIC = b"BIO-LOGIC MODULAR FILE"
 _MPT_MAGIC = b"EC-Lab ASCII FILE"

@@ -11,14 +11,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from analysis.readers._limits import limits
 from analysis.readers.base import Parsed, ParseError
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
 
 EIS_COLUMNS = ("spectrum", "frequency_hz", "z_real_ohm", "z_imag_ohm")
 EXTRA_COLUMNS = (

@@ -21,16 +21,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from analysis.readers import _head, _text
 from analysis.readers._units import split_unit, to_si
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import COLUMNS, REQUIRED, CounterStyle, finish_cycling
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
 
 QUANTITY = {
     "test_time_second": ("time", "s"),

@@ -25,13 +25,17 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from analysis.readers.base import ReadResult, read
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
 
 #: rows parsed twice (at least) to check that the new parse continues the earlier one
 OVERLAP_ROWS = 32

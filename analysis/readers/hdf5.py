@@ -26,15 +26,19 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from analysis.readers._units import SI_UNIT, to_si
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import finish_cycling
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+import pyarrow as pa
 
 from analysis.readers import _head, _text
 from analysis.readers._durations import wall_clock_seconds
+from analysis.readers._limits import LimitExceeded
 from analysis.readers._units import timedelta_seconds, to_si
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import (
@@ -32,6 +33,11 @@ from analysis.readers.canonical import (
     step_starts,
 )
 from analysis.readers.generic_csv import date_seconds
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
 
 
 def _split(col: str) -> tuple[str, str | None]:
@@ -105,14 +111,7 @@ def read_landt(path: Path, **_: Any) -> Parsed:
         published = _table_header(lines)
         if published is not None and not is_landt_header(lines[0].split(",")):
             return _read_published(path, lines, published, enc)
-        delimiter = _head.sniff_delimiter(lines[0])
-        text = _text.read_table(
-            path,
-            header_index=0,
-            delimiter=delimiter,
-            encoding=enc,
-            decimal_comma=_head.decimal_comma_likely(lines[1:], delimiter),
-        )
+        text = _read_csv(path, lines, enc)
         frame, first_row = text.frame, text.first_row
         notes += text.warnings
     cols = {_split(c)[0]: str(c) for c in frame.columns}
@@ -165,6 +164,64 @@ def read_landt(path: Path, **_: Any) -> Parsed:
             table[f"charging_{stem}"] = chg
             table[f"discharging_{stem}"] = dchg
     return finish_cycling(table, file=path, counters="step", warnings=notes, first_row=first_row)
+
+
+#: The columns the reader converts (keys of :func:`_split`); Record, State and any other are
+#: not parsed on the typed path.
+_CONVERTED = frozenset(
+    {"testtime", "steptime", "voltage", "current", "cycle", "step", "capacity", "energy"}
+    | {"systime", "realtime"}
+)
+#: Those that hold numbers in every export: the times too when their header gives a unit
+#: (``TestTime/s``); without one they may be ``HH:MM:SS`` texts.
+_NUMBERS = frozenset({"voltage", "current", "cycle", "step", "capacity", "energy"})
+_TIMES = frozenset({"testtime", "steptime"})
+_CLOCKS = frozenset({"systime", "realtime"})
+
+
+def _read_csv(path: Path, lines: list[str], encoding: str) -> _text.TextTable:
+    """The LANHE record table. Fast path: only the columns the reader converts, their numbers
+    parsed straight to float64 (no type inference) and a wall clock whose first rows pyarrow
+    reads as timestamps parsed as such; anything unusual (a text that is not a number or not
+    such a timestamp, duplicated names, a required column missing) reads the whole table with
+    inference, whose errors name the row and value (as ``arbin._read_csv``)."""
+    delimiter = _head.sniff_delimiter(lines[0])
+    options: dict[str, Any] = {
+        "header_index": 0,
+        "delimiter": delimiter,
+        "encoding": encoding,
+        "decimal_comma": _head.decimal_comma_likely(lines[1:], delimiter),
+    }
+    names = _text.header_names(path, header_index=0, delimiter=delimiter, encoding=encoding)
+    split = [_split(n) for n in names]
+    keys = [key for key, _ in split]
+    if len(set(keys)) == len(keys) and {"testtime", "voltage", "current"} <= set(keys):
+        types: dict[str, Any] = {
+            name: pa.float64()
+            for name, (key, unit) in zip(names, split, strict=True)
+            if key in _NUMBERS or (key in _TIMES and unit is not None)
+        }
+        clocks = [name for name, key in zip(names, keys, strict=True) if key in _CLOCKS]
+        if clocks:
+            sampled = _text.sample_types(
+                path, header_index=0, delimiter=delimiter, columns=clocks, encoding=encoding
+            )
+            for name, kind in sampled.items():
+                if isinstance(kind, pa.TimestampType):
+                    types[name] = pa.timestamp("ns", tz=kind.tz)
+        try:
+            return _text.read_table(
+                path,
+                column_types=types,
+                include_columns=[n for n, k in zip(names, keys, strict=True) if k in _CONVERTED],
+                block_size=_text.TYPED_BLOCK_BYTES,
+                **options,
+            )
+        except LimitExceeded:
+            raise
+        except ParseError:
+            pass  # not plain numbers or timestamps: the general path names the row and value
+    return _text.read_table(path, **options)
 
 
 def _read_published(path: Path, lines: list[str], header: int, encoding: str) -> Parsed:

@@ -26,11 +26,10 @@ import logging
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 
 from analysis.readers import _head, _text
@@ -39,6 +38,11 @@ from analysis.readers._units import split_unit, timedelta_seconds, to_si
 from analysis.readers.base import Parsed, ParseError, register
 from analysis.readers.canonical import finish_cycling, split_by_direction, step_starts
 from analysis.readers.generic_csv import date_seconds
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
 
 _NDA_MAGIC = b"NEWARE"
 

@@ -14,11 +14,10 @@ Number`` kept as ``step_index`` (``Step Type`` is the protocol's step-kind code,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from analysis.readers import _head, _text
 from analysis.readers._durations import wall_clock_seconds
@@ -30,6 +29,11 @@ from analysis.readers.canonical import (
     step_signs,
     step_starts,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from analysis.lazy import pandas as pd
 
 
 def _sniff(name: str, head: bytes) -> bool:
