@@ -176,21 +176,30 @@ def _vendor_labels(
     if not rows.size:
         return None
     index = vendor[rows].astype(np.int64)
+    # Runs of rows with the same (cycle, index) pair: the rows are in time order, so a file
+    # has a few runs per cycle, and everything below works on runs, not on a million rows.
+    change = np.empty(rows.size, dtype=bool)
+    change[0] = True
+    np.not_equal(cycle[1:], cycle[:-1], out=change[1:])
+    change[1:] |= index[1:] != index[:-1]
+    starts = np.flatnonzero(change)
+    run_cycle, run_index = cycle[starts], index[starts]
+    run_charge = np.add.reduceat(np.abs(seg.charge_As[rows]), starts)
     size = int(ordinal.max()) + 1
     low = np.full(size, np.iinfo(np.int64).max)
     high = np.full(size, np.iinfo(np.int64).min)
-    np.minimum.at(low, cycle, index)
-    np.maximum.at(high, cycle, index)
+    np.minimum.at(low, run_cycle, run_index)
+    np.maximum.at(high, run_cycle, run_index)
     # Charge per (cycle, index) pair, then the heaviest pair of each cycle.
-    pairs, inverse = np.unique(np.stack([cycle, index]), axis=1, return_inverse=True)
-    weight = np.bincount(inverse.ravel(), weights=np.abs(seg.charge_As[rows]))
+    pairs, inverse = np.unique(np.stack([run_cycle, run_index]), axis=1, return_inverse=True)
+    weight = np.bincount(inverse.ravel(), weights=run_charge)
     order = np.lexsort((-weight, pairs[0]))
     first = order[np.r_[True, np.diff(pairs[0][order]) != 0]]
     by_cycle = np.full(size, -1, dtype=np.int64)
     by_cycle[pairs[0][first]] = pairs[1][first]
     labels = by_cycle[ordinal]
     consistent = bool(np.all(labels >= 0) and np.all(low[ordinal] == high[ordinal]))
-    return labels, consistent, bool(np.unique(index).size > 1)
+    return labels, consistent, bool(run_index.min() != run_index.max())
 
 
 def number_cycles(seg: Segmentation, vendor: FloatArray | None) -> CycleNumbering:
