@@ -32,10 +32,15 @@ from analysis.cycling.segmentation import FloatArray
 
 
 def _baselines(
-    number: FloatArray, ce: FloatArray, current: FloatArray, params: CyclingParameters
+    number: FloatArray,
+    ce: FloatArray,
+    current: FloatArray,
+    params: CyclingParameters,
+    floor: float = CE_SCATTER_FLOOR,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Per cycle (NaN where it has too few earlier cycles at its current): the baseline's level
-    at its mean cycle number, its slope per cycle (>= 0), that mean cycle number, and sigma."""
+    at its mean cycle number, its slope per cycle (>= 0), that mean cycle number, and sigma (at
+    least ``floor``; the CE's by default, another series gives its own)."""
     n = number.size
     b = params.ce_cusum_baseline_cycles
     m = max(params.ce_scatter_cycles, b)
@@ -57,7 +62,7 @@ def _baselines(
     lv = np.median(detrended, axis=1)
     mad = 1.4826 * np.median(np.abs(detrended - lv[:, None]), axis=1)
     level[rows], slope[rows], t_mean[rows] = lv, s, tm
-    sigma[rows] = np.maximum(np.maximum(_scatter_rows(history), mad), CE_SCATTER_FLOOR)
+    sigma[rows] = np.maximum(np.maximum(_scatter_rows(history), mad), floor)
     return level, slope, t_mean, sigma
 
 

@@ -30,6 +30,7 @@ SHORT_CIRCUIT_RULES: tuple[str, ...] = (
     "rest_voltage_decay",
     "ce_cusum",
     "ce_excursions",
+    "stripping_tail",
 )
 
 #: The rules applied when ``short_circuit_rules`` is not given, by cell type: CE above 1 is a
@@ -41,6 +42,7 @@ DEFAULT_RULES: dict[str, tuple[str, ...]] = {
         "ce_rise",
         "ce_cusum",
         "ce_excursions",
+        "stripping_tail",
         "cutoff_not_reached",
         "sudden_voltage_drop",
         "voltage_collapse",
@@ -127,6 +129,13 @@ class CyclingParameters:
         more than ``z / 2`` below it (trapped Li coming back), is an excursion; that many
         excursions within the window, the first at its start, are an intermittent soft short
         (``ce_excursions``).
+        ``tail_z`` (5), ``tail_window`` (4), ``tail_cycles`` (2), ``tail_baseline_cycles`` (4)
+        and ``tail_scatter_floor`` (0.02): the charge a half-cell stripping passes after the
+        midpoint of its rise from the Li plateau to the cut-off (the seed's de-alloying tail)
+        more than ``z`` scatters above its own trend (the ``ce_cusum`` baseline over the tails
+        of the previous ``tail_baseline_cycles`` cycles at the current; the scatter at least
+        ``floor`` x the trend's level) is an excursion; that many within the window,
+        the first at its start, are a soft short (``stripping_tail``).
         ``rest_decay_factor`` (2) and ``rest_decay_V`` (0.02 V): the voltage falling in the
         rest after a stripping by more than that factor times the cell's usual relaxation over
         the same time, and by more than this (and 10 x the noise) above it, after two
@@ -246,6 +255,17 @@ class CyclingParameters:
     ce_excursion_cycles: int = param(
         2, doc="uncompensated excursions within the window needed for ce_excursions"
     )
+    tail_z: float = param(
+        5.0, doc="scatters above the trend that make a stripping tail an excursion"
+    )
+    tail_baseline_cycles: int = param(
+        4, doc="previous cycles at the same current whose trend is the tail's baseline"
+    )
+    tail_window: int = param(4, doc="cycles within which the tail excursions must fall")
+    tail_cycles: int = param(2, doc="tail excursions within the window for stripping_tail")
+    tail_scatter_floor: float = param(
+        0.02, doc="smallest tail scatter, as a fraction of the tail's trend level"
+    )
     upper_cutoff_V: float | None = param(
         None, unit="V", doc="upper voltage limit; null: inferred from the half-cycles"
     )
@@ -320,6 +340,10 @@ class CyclingParameters:
         if self.overrun_baseline_cycles < 1:
             raise ValueError(
                 f"overrun_baseline_cycles: expected at least 1, found {self.overrun_baseline_cycles}"
+            )
+        if self.tail_window < 1 or self.tail_cycles < 1 or self.tail_baseline_cycles < 2:
+            raise ValueError(
+                "tail_window and tail_cycles: expected at least 1; tail_baseline_cycles: at least 2"
             )
         if self.ce_excursion_window < 1 or self.ce_excursion_cycles < 1:
             raise ValueError("ce_excursion_window and ce_excursion_cycles: expected at least 1")

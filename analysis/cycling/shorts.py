@@ -49,6 +49,17 @@ default depends on the cell type (``DEFAULT_RULES``).
     those (the step runs long, the CE is high) and not in the others: the CE turns erratic
     without a lasting rise (Xiao et al., Nat. Energy 2020; Wood et al., ACS Cent. Sci. 2016),
     which ``ce_rise`` and the clipped ``ce_cusum`` do not see.
+``stripping_tail`` (half cells)
+    The charge a stripping passes after the midpoint of its rise from the Li plateau to the
+    cut-off (the seed layer's de-alloying tail, :mod:`analysis.cycling.stripping_tail`) more
+    than ``tail_z`` scatters above its own trend in ``tail_cycles`` cycles within
+    ``tail_window``, the first at the window's start. A filament takes ``V / Rs`` of the
+    current (Xiao et al., Nat. Energy 2020): a few per cent on the Li plateaus of both
+    half-cycles (cancelling in the CE, or making it erratic with intermittent contact), 10-70 %
+    near the cut-off, where the electrode then de-alloys slowly and the step runs long. The
+    tail is a property of the seed, not of the Li inventory: trapped Li coming back is stripped
+    on the plateau and leaves it alone (Fang et al., Nature 2019), so the tail scatters less
+    than the CE and grows one-sidedly with a filament.
 ``cutoff_not_reached``
     A positive-current half-cycle (stripping, or a full cell's charge) that did not reach its
     voltage cut-off and lasted ``cutoff_time_factor`` times the usual duration of those that
@@ -117,6 +128,7 @@ from analysis.cycling.halfcycles import HalfCycles
 from analysis.cycling.parameters import SHORT_CIRCUIT_RULES, CellType, CyclingParameters
 from analysis.cycling.plateaus import Plateaus
 from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray, Segmentation
+from analysis.cycling.stripping_tail import per_cycle, stripping_tail, tail_charges_mAh
 
 
 def _baseline(
@@ -183,6 +195,11 @@ def detect_short_circuits(
         events += ce_excursions(cycles, params)
     if "charge_overrun" in rules:
         events += charge_overrun(cycles, params)
+    if "stripping_tail" in rules and cell_type == "half":
+        tails = tail_charges_mAh(
+            seg, voltage_V, time_s, plateaus.stripping_overpotential_V, cutoffs.upper_V, counted
+        )
+        events += stripping_tail(cycles, per_cycle(cycles, seg, tails), params)
 
     if "cutoff_not_reached" in rules and cutoffs.upper_V is not None:
         pos = seg.direction > 0

@@ -5,7 +5,8 @@ and the shared real files, analysed by the cycling pipeline as a job runs it.
 Targets: healthy generated cells flagged <= 1 %, shorts found at onset (-1..+3 protocol cycles)
 >= 95 %, no shared real file flagged. 240 cells (116 healthy, 124 shorted on seed 2026) so that
 one flagged healthy cell is 0.9 % and one short is 0.8 %: a 40-cell corpus could not measure
-either target. Measured: 0 of 116 flagged, 118 of 124 at onset (95.2 %). The cells are
+either target. Measured: 0 of 116 flagged, 120 of 124 at onset (96.8 %; 118, 95.2 %, before
+``stripping_tail``). The cells are
 analysed on two processes (about a minute). ``bench/shorts.py`` runs the same on 400-cell
 corpora of other seeds and prints the confusion matrix per rule and per realism option.
 """
