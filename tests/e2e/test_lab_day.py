@@ -29,6 +29,7 @@ def upload(tab: Pages, run_label: str, name: str, data: bytes) -> None:
     page = tab.page
     page.click("a:has-text('Upload data file')")
     page.wait_for_selector("#dropzone")
+    page.wait_for_load_state("domcontentloaded")  # upload.js (deferred) has attached its handlers
     assert run_label in page.inner_text("#upload-run option:checked")
     page.set_input_files("#upload-file", {"name": name, "mimeType": "text/csv", "buffer": data})
     page.click("#upload-submit")

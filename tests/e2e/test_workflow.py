@@ -74,6 +74,9 @@ def test_catalog_upload_job_and_ce_plot(tab: Pages, blobs: Any) -> None:
     # upload: drop a file on the drop zone, with the progress bar and the job's status
     page.click("a:has-text('Upload data file')")
     page.wait_for_selector("#dropzone")
+    # upload.js is deferred: it attaches the drop handler before DOMContentLoaded, which may
+    # come after the element is there (a drop before it would be lost)
+    page.wait_for_load_state("domcontentloaded")
     csv_text = bdf_csv(cycles=6, ce=0.985).decode()
     page.evaluate(
         """(text) => {
