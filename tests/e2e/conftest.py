@@ -106,7 +106,10 @@ class Pages:
 
 
 @pytest.fixture
-def tab(browser: Any, live_server: Any) -> Iterator[Pages]:
+def tab(browser: Any, live_server: Any, settings: Any) -> Iterator[Pages]:
+    # ``settings`` first, so that it is restored only after the browser is closed: a page that
+    # polls (the live cell page) would otherwise ask the server with the test's BLOB_DIR gone
+    # and log a 503 into ``errors`` while the fixtures are torn down
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     pages = Pages(context.new_page(), live_server.url)
     yield pages
