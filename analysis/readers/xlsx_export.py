@@ -21,8 +21,12 @@ def _sniff(name: str, head: bytes) -> bool:
 
 def sheet_headers(path: Path) -> dict[str, list[str]]:
     import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
 
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except InvalidFileException as exc:  # e.g. a name without .xlsx (bench/fuzz.py)
+        raise ParseError(f"not a workbook openpyxl reads: {exc}", file=path) from exc
     try:
         headers = {}
         for sheet in book.worksheets:
