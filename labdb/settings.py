@@ -56,6 +56,11 @@ BLOB_DIR = DATA_DIR / "blobs"
 
 #: Largest accepted upload, in bytes (default 2 GiB).
 MAX_UPLOAD_BYTES = _env_int("LABDB_MAX_UPLOAD_BYTES", 2 * 1024**3)
+#: Temporary files (upload staging, local copies of blobs, exports) left by a killed process
+#: are removed once untouched for this long (s); each process sweeps its host's folders at most
+#: once per STAGING_SWEEP_S (labdb.staging).
+STAGING_MAX_AGE_S = _env_int("LABDB_STAGING_MAX_AGE_S", 24 * 3600)
+STAGING_SWEEP_S = _env_int("LABDB_STAGING_SWEEP_S", 3600)
 
 #: Whether `manage.py demo` may create the demo user (always allowed with DEBUG).
 DEMO_ENABLED = DEBUG or _env_bool("LABDB_DEMO", False)
@@ -309,6 +314,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-jobs": {"task": "labdb.sweep_jobs", "schedule": 60.0},
     "verify-storage": {"task": "labdb.verify_storage", "schedule": 24 * 3600.0},
     "alerts-sweep": {"task": "labdb.alerts_sweep", "schedule": 300.0},
+    "sweep-staging": {"task": "labdb.sweep_staging", "schedule": 3600.0},
 }
 
 # --- Authentication -----------------------------------------------------------------------

@@ -29,6 +29,8 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import storages
 
+from labdb.staging import sweep_staging_now_and_then
+
 CHUNK_BYTES = 1024 * 1024
 
 
@@ -144,6 +146,7 @@ def store_chunks(
     """
     limit = settings.MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
     store = blob_store()
+    sweep_staging_now_and_then()
     staging = Path(store.staging_dir())
     staging.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=staging, prefix="upload-")
@@ -223,6 +226,7 @@ def local_blob_path(sha256: str) -> Path | None:
 
 
 def _temp_dir() -> Path:
+    sweep_staging_now_and_then()
     path = Path(settings.DATA_DIR) / "tmp"
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -55,6 +55,15 @@ def verify_storage() -> dict[str, Any]:
     return {"checked": check.checked, "problems": len(check.problems)}
 
 
+@shared_task(name="labdb.sweep_staging")
+def sweep_staging() -> int:
+    """Remove temporary files a killed process left on this worker's host (scheduled by beat;
+    every process that stages files also sweeps now and then, labdb.staging)."""
+    from labdb.staging import sweep_staging as sweep
+
+    return len(sweep())
+
+
 @shared_task(name="labdb.catalog_summary")
 def catalog_summary(project_id: str) -> dict[str, Any]:
     """Count a project's catalog records, from whichever worker runs it (a health check that

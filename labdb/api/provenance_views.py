@@ -4,8 +4,6 @@ EIS fits. Access is checked on the root record (another project's record answers
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from django.http import FileResponse
@@ -153,11 +151,13 @@ class CrateActionMixin:
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def crate(self, request: Request, id_or_label: str) -> FileResponse:
-        from labdb.exports.crate import write_crate
+        from labdb.exports.crate import CrateDownload
 
         cell = self.get_object()
-        tmp = tempfile.mkdtemp(prefix="crate-")
-        path = write_crate([cell], Path(tmp) / f"{cell.label}.eln")
+        download = CrateDownload([cell], f"{cell.label}.eln")
         return FileResponse(
-            path.open("rb"), as_attachment=True, filename=path.name, content_type="application/zip"
+            download,
+            as_attachment=True,
+            filename=download.path.name,
+            content_type="application/zip",
         )

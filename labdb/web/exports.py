@@ -5,11 +5,7 @@ comparison). The same builders as the API and ``manage.py exports`` (labdb/expor
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -30,34 +26,19 @@ def _file_stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "labdb-export"
 
 
-class _DeletingFile:
-    """A file object that removes its temporary folder when the response closes it."""
-
-    def __init__(self, path: Path) -> None:
-        self._f = path.open("rb")
-        self._dir = path.parent
-
-    def read(self, *args: Any) -> bytes:
-        return self._f.read(*args)
-
-    def close(self) -> None:
-        self._f.close()
-        shutil.rmtree(self._dir, ignore_errors=True)
-
-
 def export_response(cells: Sequence[m.Cell], fmt: str, name: str) -> HttpResponse:
     """The download of ``cells`` in ``fmt`` (``crate.eln``, ``prov.json`` or ``prov.provn``)."""
     if not cells:
         raise Http404("no cells to export")
     stem = _file_stem(name)
     if fmt == "crate.eln":
-        from labdb.exports.crate import write_crate
+        from labdb.exports.crate import CrateDownload
 
-        path = write_crate(list(cells), Path(tempfile.mkdtemp(prefix="crate-")) / f"{stem}.eln")
+        download = CrateDownload(list(cells), f"{stem}.eln")
         return FileResponse(
-            _DeletingFile(path),
+            download,
             as_attachment=True,
-            filename=path.name,
+            filename=download.path.name,
             content_type="application/zip",
         )
     if fmt in PROV_FORMATS:

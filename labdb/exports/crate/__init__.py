@@ -32,7 +32,15 @@ Identifiers of catalog records are the same stable URIs as in the PROV export
 (:func:`labdb.exports.prov.record_id` under the labdb namespace).
 """
 
-from labdb.exports.crate.eln import build_crate, write_crate
+from labdb.exports.crate.eln import CrateDownload, build_crate, write_crate
 from labdb.exports.crate.terms import PROCESS_RUN_CRATE, SHA256_TERM, safe_name, uri
 
-__all__ = ["PROCESS_RUN_CRATE", "SHA256_TERM", "build_crate", "safe_name", "uri", "write_crate"]
+__all__ = [
+    "PROCESS_RUN_CRATE",
+    "SHA256_TERM",
+    "CrateDownload",
+    "build_crate",
+    "safe_name",
+    "uri",
+    "write_crate",
+]

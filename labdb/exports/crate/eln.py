@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Model
 from django.utils import timezone
 from rocrate.model.contextentity import ContextEntity
@@ -113,3 +114,28 @@ def write_crate(
                     zf.write(path, f"{top}/{path.relative_to(folder).as_posix()}")
         shutil.move(partial, out)
     return out
+
+
+class CrateDownload:
+    """An ``.eln`` archive written to a temporary folder under the data directory's ``tmp/``,
+    read as a file object; closing it (the response does when the download ends) removes the
+    folder. A process killed mid-download leaves the folder, which the staging sweep removes
+    (:mod:`labdb.services.staging`)."""
+
+    def __init__(self, records_or_project: Model | m.Project | Iterable[Model], filename: str):
+        staging = Path(settings.DATA_DIR) / "tmp"
+        staging.mkdir(parents=True, exist_ok=True)
+        self._dir = Path(tempfile.mkdtemp(prefix="crate-", dir=staging))
+        try:
+            self.path = write_crate(records_or_project, self._dir / filename)
+            self._f = self.path.open("rb")
+        except BaseException:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise
+
+    def read(self, *args: Any) -> bytes:
+        return self._f.read(*args)
+
+    def close(self) -> None:
+        self._f.close()
+        shutil.rmtree(self._dir, ignore_errors=True)

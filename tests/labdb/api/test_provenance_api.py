@@ -66,10 +66,17 @@ def test_impact_of_a_lot_lists_cells_runs_files_and_results(
 
 
 @pytest.mark.django_db
-def test_cell_crate_lists_every_file_with_its_checksum(reader: Any, analysed: m.DataFile) -> None:
+def test_cell_crate_lists_every_file_with_its_checksum(
+    reader: Any, analysed: m.DataFile, settings: Any, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path
     response = reader.get("/api/v1/cells/MgAgSn-E-HC1/crate/")
     assert response.status_code == 200
+    # built in a temporary folder under the data directory (swept if the process is killed)
+    assert len(list((tmp_path / "tmp").glob("crate-*/*.eln"))) == 1
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    response.close()  # the finished download removes it
+    assert not list((tmp_path / "tmp").glob("crate-*"))
     meta_name = next(n for n in archive.namelist() if n.endswith("ro-crate-metadata.json"))
     graph = json.loads(archive.read(meta_name))["@graph"]
     files = [
