@@ -24,6 +24,11 @@ class CellMetrics:
     cycles: int | None = None
     short_circuit_cycle: int | None = None
     cycle_life: int | None = None
+    #: cycles run up to and including the short's onset (None: no short): ``cycle_life`` + 1,
+    #: counted in the order the cycles ran; ``short_circuit_cycle`` is the onset's number as
+    #: the result reports it, the vendor's label where the file numbers its cycles, which skips
+    #: numbers where the vendor counts an EIS or a partial step as a cycle
+    cycles_to_short: int | None = None
     retention: float | None = None
     total_time_h: float | None = None
     rct_after: dict[int, float | None] = field(default_factory=dict)
@@ -40,6 +45,13 @@ class CellMetrics:
         self.cycles = main.cycle_count
         self.short_circuit_cycle = main.short_circuit_cycle
         self.cycle_life = main.cycle_life
+        self.cycles_to_short = (
+            None
+            if main.short_circuit_cycle is None
+            else main.short_circuit_cycle
+            if main.cycle_life is None
+            else main.cycle_life + 1
+        )
         self.retention = main.capacity_retention if full else None
         self.total_time_h = main.total_time_h
 

@@ -241,15 +241,17 @@ def _families(groups: Mapping[str, Sequence[sel.CellInfo]]) -> dict[str, list[st
 def survival_data(
     infos: Sequence[sel.CellInfo], metrics: Mapping[Any, sel.CellMetrics]
 ) -> tuple[list[float], list[bool]]:
-    """(cycles, shorted) of the cells that have a cycling result: a shorted cell's
-    short-circuit cycle (event), else the cycles it ran (censored)."""
+    """(cycles, shorted) of the cells that have a cycling result: a shorted cell's cycles run
+    up to and including the short's onset (event), else the cycles it ran (censored). Both are
+    counts of the cycles in the order they ran, never the vendor's cycle labels (which skip
+    numbers where the vendor counts an EIS or a partial step as a cycle)."""
     durations, observed = [], []
     for info in infos:
         cm = metrics[info.cell.id]
         if cm.result is None:
             continue
-        if cm.short_circuit_cycle is not None:
-            durations.append(float(cm.short_circuit_cycle))
+        if cm.cycles_to_short is not None:
+            durations.append(float(cm.cycles_to_short))
             observed.append(True)
         elif cm.cycles:
             durations.append(float(cm.cycles))
@@ -302,6 +304,8 @@ def study_statistics(
         if key.startswith("rct_"):
             n = int(key.split("_")[1])
             return [cm.rct_after.get(n) for cm in cms]
+        if key == "short_circuit_cycle":  # "cycles to short": a count, as the survival curves
+            return [cm.cycles_to_short for cm in cms]
         return list(map(attrgetter(key), cms))
 
     at = [(COMMON_CE, f"cumulative CE at cycle {common}", "1")] if common else []
