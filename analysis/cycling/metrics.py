@@ -246,9 +246,15 @@ def run_metrics(
         "number_of_cycles": int(np.count_nonzero(complete)),
         "initial_coulombic_efficiency": ice,
         "average_coulombic_efficiency": average,
-        "average_coulombic_efficiency_window": [avg_first, avg_last],
+        # the cycles averaged; None when none was usable (a short before the window's first
+        # cycle, no complete cycle): an empty range such as [2, 1] would look like a window
+        "average_coulombic_efficiency_window": [avg_first, avg_last]
+        if average is not None
+        else None,
         "cumulative_coulombic_efficiency": final_cumulative,
-        "cumulative_coulombic_efficiency_window": [1, end],
+        "cumulative_coulombic_efficiency_window": [1, end]
+        if final_cumulative is not None
+        else None,
         "formation_cycles": formation,
         "reference_cycle": reference,
         "reference_capacity_mAh": reference_capacity,

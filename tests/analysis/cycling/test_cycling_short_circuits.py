@@ -74,6 +74,13 @@ def test_cutoff_rule_with_a_given_cutoff_fires_from_cycle_2() -> None:
     )
     assert given_cutoff.metrics["short_circuit_cycle"] == 2
     assert given_cutoff.metrics["failure_mode"] == "cutoff_not_reached"
+    # a short at cycle 2 leaves no cycle to average from cycle 2 on: no average and no window
+    # (not an empty range such as [2, 1]); the cumulative CE is cycle 1's
+    m = given_cutoff.metrics
+    assert m["average_coulombic_efficiency"] is None
+    assert m["average_coulombic_efficiency_window"] is None
+    assert m["cumulative_coulombic_efficiency_window"] == [1, 1]
+    assert m["cumulative_coulombic_efficiency"] == m["initial_coulombic_efficiency"]
 
 
 def test_rules_can_be_switched_off_and_thresholds_moved() -> None:
