@@ -233,7 +233,24 @@ RUN_METRICS: tuple[RunMetric, ...] = (
 )
 
 
-class AnalysisResult(ImmutableModel):
+class RunMetricColumns(models.Model):
+    """The run-metric columns of :data:`RUN_METRICS`, one definition for the results that
+    fill them and the cell summaries that copy them (:class:`labdb.models.CellSummary`)."""
+
+    cycle_count = models.IntegerField(null=True, blank=True)
+    initial_coulombic_efficiency = models.FloatField(null=True, blank=True)
+    average_coulombic_efficiency = models.FloatField(null=True, blank=True)
+    cumulative_coulombic_efficiency = models.FloatField(null=True, blank=True)
+    capacity_retention = models.FloatField(null=True, blank=True)
+    short_circuit_cycle = models.IntegerField(null=True, blank=True)
+    cycle_life = models.IntegerField(null=True, blank=True)
+    total_time_h = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class AnalysisResult(RunMetricColumns, ImmutableModel):
     """The run-level outcome of a succeeded job. Cycling results fill the metric columns (so
     the API can filter by range); every kind keeps its full JSON summary."""
 
@@ -246,14 +263,6 @@ class AnalysisResult(ImmutableModel):
     kind = models.CharField(max_length=20)
     summary = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
-    cycle_count = models.IntegerField(null=True, blank=True)
-    initial_coulombic_efficiency = models.FloatField(null=True, blank=True)
-    average_coulombic_efficiency = models.FloatField(null=True, blank=True)
-    cumulative_coulombic_efficiency = models.FloatField(null=True, blank=True)
-    capacity_retention = models.FloatField(null=True, blank=True)
-    short_circuit_cycle = models.IntegerField(null=True, blank=True)
-    cycle_life = models.IntegerField(null=True, blank=True)
-    total_time_h = models.FloatField(null=True, blank=True)
     #: the run checked against its protocol when the result was stored
     #: (analysis.conformance.Conformance.to_dict: checks, deviations with their cycles, the
     #: protocol values and tolerances used); None: stored before the check existed

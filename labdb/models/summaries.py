@@ -16,10 +16,10 @@ from __future__ import annotations
 from django.db import models
 
 from labdb.models.cells import Cell
-from labdb.models.data import AnalysisResult
+from labdb.models.data import AnalysisResult, RunMetricColumns
 
 
-class CellSummary(models.Model):
+class CellSummary(RunMetricColumns):
     """One cell's summary as the live query computes it (the rules are in
     :mod:`labdb.selectors.cell_summary`): its main cycling result with that result's metric
     columns (copied: results are immutable), the initial CE of its first formation run (used
@@ -36,15 +36,6 @@ class CellSummary(models.Model):
     main_result = models.ForeignKey(
         AnalysisResult, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    # the main result's run-metric columns (labdb.models.data.RUN_METRICS), same names
-    cycle_count = models.IntegerField(null=True, blank=True)
-    initial_coulombic_efficiency = models.FloatField(null=True, blank=True)
-    average_coulombic_efficiency = models.FloatField(null=True, blank=True)
-    cumulative_coulombic_efficiency = models.FloatField(null=True, blank=True)
-    capacity_retention = models.FloatField(null=True, blank=True)
-    short_circuit_cycle = models.IntegerField(null=True, blank=True)
-    cycle_life = models.IntegerField(null=True, blank=True)
-    total_time_h = models.FloatField(null=True, blank=True)
     #: initial CE (fraction) of the cell's first formation run by label; None: none
     formation_ice = models.FloatField(null=True, blank=True)
     #: N (as text) -> RCT after N cycles (ohm cm2 when the fit has an area, else ohm; None:
