@@ -406,7 +406,10 @@ def measure(repeat: int, log: Callable[[str], None], only: str = "") -> list[dic
                 raise SystemExit(f"{url}: HTTP {r.status_code}: {r.content[:300]!r}")
             if i == 0:
                 queries = ctx.captured_queries
-        slowest = max(queries, key=lambda q: float(q["time"])) if queries else None
+        # the slowest query that has a plan: a COMMIT (or SAVEPOINT, SET) waiting on the disk's
+        # fsync on a loaded machine can be the slowest statement, and EXPLAIN refuses it
+        readable = [q for q in queries if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))]
+        slowest = max(readable, key=lambda q: float(q["time"])) if readable else None
         row = {
             "name": name,
             "url": url,
