@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.cycling import reuse
+from analysis.cycling.groups import group_counts, group_sums, range_rows
 from analysis.cycling.parameters import CyclingParameters
 from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray, Segmentation
 
@@ -62,32 +63,43 @@ class Plateaus:
 NOISE_WINDOW_ROWS = 256
 
 
-def _noise(v: FloatArray, cc: BoolArray) -> float:
-    """Robust white-noise standard deviation of ``v`` over its constant-current triples."""
-    n = v.size
-    if n < 12:
-        return float("nan")
-    if n > 3 * NOISE_WINDOW_ROWS:
-        parts = []
-        for centre in (n // 4, n // 2, 3 * n // 4):
-            lo = centre - NOISE_WINDOW_ROWS // 2
-            w, c = v[lo : lo + NOISE_WINDOW_ROWS], cc[lo : lo + NOISE_WINDOW_ROWS]
-            ok = c[2:] & c[1:-1] & c[:-2]
-            parts.append((w[2:] - 2.0 * w[1:-1] + w[:-2])[ok])
-        d2 = np.concatenate(parts)
-    else:
-        ok = cc[2:] & cc[1:-1] & cc[:-2]
-        d2 = (v[2:] - 2.0 * v[1:-1] + v[:-2])[ok]
-    if d2.size < 10:
-        return float("nan")
-    sq = d2 * d2
-    rms = float(np.sqrt(sq.sum() / sq.size))
-    for _ in range(2):
-        kept = sq[sq <= 16.0 * rms * rms]
-        if not kept.size:
-            break
-        rms = float(np.sqrt(kept.sum() / kept.size))
-    return rms / float(np.sqrt(6.0))
+def _noises(voltage_V: FloatArray, cc: BoolArray, seg: Segmentation, which: IntArray) -> FloatArray:
+    """``noise_V`` (module docstring) of the half-cycles ``which``, all at once: each
+    half-cycle of more than ``3 * NOISE_WINDOW_ROWS`` rows on its three windows of that many
+    rows, centred at a quarter, half and three quarters of it; a shorter one on all its rows;
+    NaN under 12 rows or 10 constant-current triples. The constant-current triples of every
+    half-cycle are gathered in that order (its windows one after the other) and its sums of
+    squares are :func:`analysis.cycling.groups.group_sums`: each value is, to the last bit,
+    the one computed on the half-cycle's own rows with ``sum()``."""
+    a = seg.starts[which]
+    n = seg.stops[which] - a
+    w = NOISE_WINDOW_ROWS
+    long = n > 3 * w
+    # Per half-cycle, three runs of triples (by their first row): the windows of a long one
+    # (w - 2 triples each), all the rows of a short one in the first run (n - 2), none under
+    # 12 rows.
+    first = np.stack([a + n // 4 - w // 2, a + n // 2 - w // 2, a + 3 * n // 4 - w // 2], axis=1)
+    size = np.zeros_like(first)
+    size[long] = w - 2
+    short = ~long & (n >= 12)
+    first[short, 0] = a[short]
+    size[short, 0] = n[short] - 2
+    row = range_rows(first.ravel(), first.ravel() + size.ravel())
+    ok = cc[row] & cc[row + 1] & cc[row + 2]
+    m = group_counts(ok, size.sum(axis=1))
+    row = row[ok]
+    d2 = voltage_V[row + 2] - 2.0 * voltage_V[row + 1] + voltage_V[row]
+    sq = np.multiply(d2, d2, out=d2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rms = np.sqrt(group_sums(sq, m) / m)
+        # Twice, without the triples beyond four times the last RMS; a half-cycle that would
+        # keep none keeps its estimate.
+        for _ in range(2):
+            kept = sq <= np.repeat(16.0 * rms * rms, m)
+            k = group_counts(kept, m)
+            rms = np.where(k > 0, np.sqrt(group_sums(sq[kept], k) / k), rms)
+    out: FloatArray = np.where(m >= 10, rms / float(np.sqrt(6.0)), np.nan)
+    return out
 
 
 def _range_sums(prefix: FloatArray, lo: IntArray, hi: IntArray) -> FloatArray:
@@ -106,16 +118,11 @@ def plateaus(
     """The overpotentials (half cells) and the voltage noise of every half-cycle.
 
     Means over charge-fraction ranges come from prefix sums over the whole test (a handful of
-    passes over the rows); only the rise of each stripping and the noise windows are per
-    half-cycle slices."""
+    passes over the rows), the noise of every half-cycle at once (:func:`_noises`); only the
+    rise of each stripping is a per half-cycle slice."""
     n_hc = seg.starts.size
-    starts, stops = seg.starts, seg.stops
-    lo_rows, hi_rows = starts.tolist(), stops.tolist()
-    noise = reuse.each(
-        "noise_V",
-        np.arange(n_hc),
-        lambda i: _noise(voltage_V[lo_rows[i] : hi_rows[i]], cc_rows[lo_rows[i] : hi_rows[i]]),
-    )
+    starts = seg.starts
+    noise = reuse.many("noise_V", n_hc, lambda which: _noises(voltage_V, cc_rows, seg, which))
     nan = np.full(n_hc, np.nan)
     if not half or not n_hc:
         return Plateaus(nan, nan.copy(), nan.copy(), noise)

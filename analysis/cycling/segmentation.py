@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -94,6 +95,13 @@ class Segmentation:
     #: ``interrupted_before``: impedance loops of a mixed file), and their total length (s)
     interrupted_intervals: int = 0
     interrupted_s: float = 0.0
+
+    @cached_property
+    def active_rows(self) -> IntArray:
+        """The current-carrying rows (sorted): those of half-cycle ``i`` are the slice between
+        ``searchsorted(active_rows, starts[i])`` and ``searchsorted(active_rows, stops[i])``."""
+        rows: IntArray = np.flatnonzero(self.active)
+        return rows
 
     def labels_of(self, rows: IntArray) -> IntArray:
         """The half-cycle of each of ``rows`` (-1 before the first half-cycle)."""
