@@ -86,7 +86,19 @@ class CycleNumbering:
         """:meth:`label` of each of ``ordinals``."""
         if self.scheme != "vendor":
             return np.asarray(ordinals, dtype=np.int64)
-        return np.array([self.label(int(k)) for k in np.asarray(ordinals).tolist()], dtype=np.int64)
+        k = np.asarray(ordinals, dtype=np.int64)
+        if not self.ordinal.size:
+            return k.copy()
+        at = np.searchsorted(self.ordinal, k)
+        inside = np.minimum(at, self.ordinal.size - 1)
+        found = (at < self.ordinal.size) & (self.ordinal[inside] == k)
+        after = self.numbers[-1] + (k - self.ordinal[-1])
+        before = self.numbers[0] - (self.ordinal[0] - k)
+        out = np.where(
+            found, self.numbers[inside], np.where(at >= self.ordinal.size, after, before)
+        )
+        labelled: IntArray = np.where(k < 0, k, out).astype(np.int64)
+        return labelled
 
     def text(self, text: str) -> str:
         """``text`` with every "cycle N" in our numbering put in the reported one (a fractional
@@ -168,11 +180,15 @@ def _vendor_labels(
     """Per cycle of ``ordinal``: the vendor index carrying most of its charge (-1: none);
     whether the index is constant over each cycle's current-carrying rows; whether it takes
     more than one value over the test. None when no cycle has a label."""
-    rows = np.flatnonzero(seg.active & np.isfinite(vendor))
-    rows = rows[rows >= seg.starts[0]]
-    cycle = seg.cycle[seg.labels_of(rows)]
-    keep = cycle >= 0
-    rows, cycle = rows[keep], cycle[keep]
+    finite = np.isfinite(vendor)
+    rows = seg.active_rows if finite.all() else np.flatnonzero(seg.active & finite)
+    rows = rows[np.searchsorted(rows, seg.starts[0]) :]
+    # each row's cycle, from where the half-cycles start among the rows (they are sorted)
+    bounds = np.append(np.searchsorted(rows, seg.starts), rows.size)
+    cycle = np.repeat(seg.cycle, np.diff(bounds))
+    if np.any(seg.cycle < 0):
+        keep = cycle >= 0
+        rows, cycle = rows[keep], cycle[keep]
     if not rows.size:
         return None
     index = vendor[rows].astype(np.int64)
