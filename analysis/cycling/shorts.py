@@ -119,7 +119,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.cycling import reuse
-from analysis.cycling.ce_cusum import ce_cusum
+from analysis.cycling.ce_cusum import ce_cusum, ce_trend
 from analysis.cycling.ce_excursions import ce_excursions
 from analysis.cycling.cutoffs import Cutoffs, half_cycle_name
 from analysis.cycling.cycle_rules import CycleView, ce_rise, charge_overrun, soft_short_ce
@@ -190,10 +190,11 @@ def detect_short_circuits(
         )
     if "ce_rise" in rules:
         events += ce_rise(cycles, params)
+    trend = ce_trend(cycles, params) if rules & {"ce_cusum", "ce_excursions"} else None
     if "ce_cusum" in rules:
-        events += ce_cusum(cycles, params)
+        events += ce_cusum(cycles, params, trend)
     if "ce_excursions" in rules:
-        events += ce_excursions(cycles, params)
+        events += ce_excursions(cycles, params, trend)
     if "charge_overrun" in rules:
         events += charge_overrun(cycles, params)
     if "stripping_tail" in rules and cell_type == "half":

@@ -53,7 +53,7 @@ import numpy as np
 from analysis.cycling import reuse
 from analysis.cycling.ce_cusum import _baselines
 from analysis.cycling.ce_excursions import trimmed_scatter
-from analysis.cycling.cycle_rules import CycleView, previous_at_same_current
+from analysis.cycling.cycle_rules import CycleView
 from analysis.cycling.events import ShortCircuitEvent, event
 from analysis.cycling.groups import group_sums, range_rows
 from analysis.cycling.parameters import CyclingParameters
@@ -159,9 +159,10 @@ def stripping_tail(
     if n < 2 or window < 1:
         return []
     own = replace(params, ce_cusum_baseline_cycles=params.tail_baseline_cycles)
-    level, slope, t_mean, sigma = _baselines(number.astype(np.float64), x, current, own, floor=0.0)
-    m = max(params.ce_scatter_cycles, params.tail_baseline_cycles)
-    same, _ = previous_at_same_current(current, number >= 2, m, params.rate_step_tolerance)
+    # ``same``: the previous max(ce_scatter_cycles, tail_baseline_cycles) cycles at the current
+    level, slope, t_mean, sigma, same = _baselines(
+        number.astype(np.float64), x, current, own, floor=0.0
+    )
     history = np.where(same >= 0, x[np.maximum(same, 0)], np.nan)
     sigma = np.fmax(sigma, trimmed_scatter(history))
     sigma = np.fmax(sigma, params.tail_scatter_floor * np.abs(level))

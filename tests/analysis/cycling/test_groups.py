@@ -9,10 +9,12 @@ zero values), with ``==`` on the bits, not a tolerance."""
 from __future__ import annotations
 
 import struct
+import warnings
 
 import numpy as np
 import pytest
 
+from analysis.cycling.ce_cusum import _nanmedian_rows
 from analysis.cycling.groups import group_counts, group_sums, median_of_few, range_rows
 from analysis.cycling.numbering import CycleNumbering
 from analysis.cycling.plateaus import NOISE_WINDOW_ROWS, _noises
@@ -214,3 +216,16 @@ def test_cycle_labels_of_many_cycles_are_each_ones_label() -> None:
     numbering = CycleNumbering("vendor", "consistent", "", ordinal, numbers - 1, numbers)
     asked = np.array([-1, 0, 1, 2, 3, 4, 5, 6, 7, 9, -3], dtype=np.int64)
     assert numbering.labels(asked).tolist() == [numbering.label(int(k)) for k in asked]
+
+
+def test_nanmedian_of_rows_is_numpys_nanmedian() -> None:
+    rng = np.random.default_rng(4)
+    for trial in range(300):
+        x = rng.normal(0, 1e-3, (int(rng.integers(1, 60)), int(rng.integers(1, 50))))
+        x = x.round(int(rng.integers(3, 8)))
+        for value, share in ((np.nan, 0.1 * (trial % 3 == 0)), (-0.0, 0.2), (0.0, 0.2)):
+            x[rng.random(x.shape) < share * (trial % 2)] = value
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: NaN, with a warning
+            expected, got = np.nanmedian(x, axis=1), _nanmedian_rows(x)
+        assert _bits(got) == _bits(expected)
