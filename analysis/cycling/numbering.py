@@ -183,10 +183,11 @@ def _vendor_labels(
     finite = np.isfinite(vendor)
     rows = seg.active_rows if finite.all() else np.flatnonzero(seg.active & finite)
     rows = rows[np.searchsorted(rows, seg.starts[0]) :]
-    # each row's cycle, from where the half-cycles start among the rows (they are sorted)
+    # where the half-cycles start among the rows (they are sorted)
     bounds = np.append(np.searchsorted(rows, seg.starts), rows.size)
-    cycle = np.repeat(seg.cycle, np.diff(bounds))
-    if np.any(seg.cycle < 0):
+    blocks = bool(np.any(seg.cycle < 0))
+    if blocks:  # each row's cycle, the rows of blocks left out
+        cycle = np.repeat(seg.cycle, np.diff(bounds))
         keep = cycle >= 0
         rows, cycle = rows[keep], cycle[keep]
     if not rows.size:
@@ -196,10 +197,17 @@ def _vendor_labels(
     # has a few runs per cycle, and everything below works on runs, not on a million rows.
     change = np.empty(rows.size, dtype=bool)
     change[0] = True
-    np.not_equal(cycle[1:], cycle[:-1], out=change[1:])
-    change[1:] |= index[1:] != index[:-1]
-    starts = np.flatnonzero(change)
-    run_cycle, run_index = cycle[starts], index[starts]
+    np.not_equal(index[1:], index[:-1], out=change[1:])
+    if blocks:
+        change[1:] |= cycle[1:] != cycle[:-1]
+        starts = np.flatnonzero(change)
+        run_cycle = cycle[starts]
+    else:  # the cycles do not decrease: a new one starts with the first row of its first half
+        new = bounds[1:-1][np.diff(seg.cycle) != 0]
+        change[new[new < rows.size]] = True
+        starts = np.flatnonzero(change)
+        run_cycle = seg.cycle[np.searchsorted(bounds[:-1], starts, side="right") - 1]
+    run_index = index[starts]
     run_charge = np.add.reduceat(np.abs(seg.charge_As[rows]), starts)
     size = int(ordinal.max()) + 1
     low = np.full(size, np.iinfo(np.int64).max)
