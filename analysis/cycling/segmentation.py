@@ -110,8 +110,8 @@ class Segmentation:
 
 
 def all_finite(values: FloatArray) -> bool:
-    """Whether every value is finite: from their sum (one fast pass; NaN or an infinity makes
-    it non-finite), row by row only when the sum is not finite (an overflow of finite values)."""
+    """Whether every value is finite: from their sum (one fast pass; a NaN or an infinity makes
+    it non-finite), value by value only when the sum is not finite (finite values can overflow)."""
     return bool(np.isfinite(np.add.reduce(values))) or bool(np.all(np.isfinite(values)))
 
 
@@ -351,10 +351,6 @@ def segment(
     merged = 0
     pulse_rows = np.zeros(0, dtype=np.int64)
     active_rows = np.flatnonzero(active)
-
-    def changes() -> IntArray | None:
-        return _step_changes(step, n)
-
     if starts.size:
         charge = np.abs(np.add.reduceat(charge_As, starts))
         busy = np.add.reduceat(active_weight, starts)
@@ -362,7 +358,14 @@ def segment(
         if np.count_nonzero(real) > 2:
             typical = float(np.median(charge[real]))
             pulse = _pulses(
-                starts, run_dir, time_s, voltage_V, active, active_rows, changes(), params
+                starts,
+                run_dir,
+                time_s,
+                voltage_V,
+                active,
+                active_rows,
+                _step_changes(step, n),
+                params,
             )
             minor = (
                 real
