@@ -22,6 +22,7 @@ from analysis.cycling.segmentation import (
     FloatArray,
     IntArray,
     Segmentation,
+    all_finite,
     pulse_protocol,
     segment,
     with_blocks,
@@ -34,9 +35,8 @@ REQUIRED = ("test_time_second", "voltage_volt", "current_ampere")
 
 def _column(table: pd.DataFrame, name: str) -> FloatArray:
     values: FloatArray = table[name].to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~np.isfinite(values)
-    if np.any(bad):
-        row = int(np.flatnonzero(bad)[0])
+    if not all_finite(values):
+        row = int(np.flatnonzero(~np.isfinite(values))[0])
         raise ValueError(
             f"column {name!r}, row {row + 1}: expected a finite number, found {values[row]!r}"
         )
@@ -155,7 +155,7 @@ def analyze_cycling(
         )
     if not seg.starts.size:
         warnings.append("no current above the rest threshold: no half-cycle found")
-    hc = compute_half_cycles(table, time_s, voltage, current, seg, used, warnings)
+    hc = compute_half_cycles(table, time_s, voltage, current, seg, used, warnings, step)
     seg = with_blocks(seg, hc.capacity_Ah, cell_type)
     if used.current_sign == "auto":
         flipped, agree, disagree = looks_reversed(hc.mean_voltage_V, seg)

@@ -28,7 +28,11 @@ from analysis.cycling.cycle_rules import (
 )
 from analysis.cycling.events import ShortCircuitEvent, event
 from analysis.cycling.parameters import CyclingParameters
-from analysis.cycling.segmentation import FloatArray
+from analysis.cycling.segmentation import FloatArray, IntArray
+
+#: level, slope, mean cycle number and scatter of the baseline of each cycle, and the earlier
+#: cycles it was fitted on (:func:`_baselines`)
+Trend = tuple[FloatArray, FloatArray, FloatArray, FloatArray, IntArray]
 
 
 def _baselines(
@@ -37,10 +41,12 @@ def _baselines(
     current: FloatArray,
     params: CyclingParameters,
     floor: float = CE_SCATTER_FLOOR,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+) -> Trend:
     """Per cycle (NaN where it has too few earlier cycles at its current): the baseline's level
     at its mean cycle number, its slope per cycle (>= 0), that mean cycle number, and sigma (at
-    least ``floor``; the CE's by default, another series gives its own)."""
+    least ``floor``; the CE's by default, another series gives its own); and the cycles it
+    looked back at (:func:`previous_at_same_current`, the last
+    ``max(ce_scatter_cycles, ce_cusum_baseline_cycles)``)."""
     n = number.size
     b = params.ce_cusum_baseline_cycles
     m = max(params.ce_scatter_cycles, b)
@@ -48,7 +54,7 @@ def _baselines(
     same, found = previous_at_same_current(current, number >= 2, m, params.rate_step_tolerance)
     rows = np.flatnonzero(found >= b)
     if not rows.size:
-        return level, slope, t_mean, sigma
+        return level, slope, t_mean, sigma, same
     history = np.where(same[rows] >= 0, ce[np.maximum(same[rows], 0)], np.nan)
     idx = same[rows][:, m - b :]  # right-aligned: the last b are always there
     y = ce[idx]
@@ -56,19 +62,44 @@ def _baselines(
     iu, ju = np.triu_indices(b, 1)
     dt = t[:, ju] - t[:, iu]
     pair = np.where(dt > 0, (y[:, ju] - y[:, iu]) / np.where(dt > 0, dt, 1.0), np.nan)
-    s = np.maximum(np.nanmedian(pair, axis=1), 0.0)
+    s = np.maximum(_nanmedian_rows(pair), 0.0)
     tm = t.mean(axis=1)
     detrended = y - s[:, None] * (t - tm[:, None])
     lv = np.median(detrended, axis=1)
     mad = 1.4826 * np.median(np.abs(detrended - lv[:, None]), axis=1)
     level[rows], slope[rows], t_mean[rows] = lv, s, tm
     sigma[rows] = np.maximum(np.maximum(_scatter_rows(history), mad), floor)
-    return level, slope, t_mean, sigma
+    return level, slope, t_mean, sigma, same
 
 
-def ce_cusum(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEvent]:
+def ce_trend(cycles: CycleView, params: CyclingParameters) -> Trend:
+    """:func:`_baselines` of the usable CEs: the trend that ``ce_cusum`` and ``ce_excursions``
+    both judge against, computed once for the two."""
+    usable = cycles.usable & np.isfinite(cycles.ce)
+    number, ce = cycles.number[usable], cycles.ce[usable]
+    return _baselines(number.astype(np.float64), ce, cycles.current_mA[usable], params)
+
+
+def _nanmedian_rows(values: FloatArray) -> FloatArray:
+    """``np.nanmedian(values, axis=1)``, with the rows without NaN (all of them unless two
+    cycles share a number) by ``np.median``, which gives the same numbers on them at a
+    fraction of the cost (nanmedian's masked median sums its two middle values, the same one
+    twice for an odd count: the same halved, short of an overflow above 1e307)."""
+    plain = np.all(np.abs(values) < 1e307, axis=1)  # False for NaN
+    out = np.empty(values.shape[0])
+    if np.any(plain):
+        out[plain] = np.median(values[plain], axis=1)
+    if not np.all(plain):
+        out[~plain] = np.nanmedian(values[~plain], axis=1)
+    return out
+
+
+def ce_cusum(
+    cycles: CycleView, params: CyclingParameters, trend: Trend | None = None
+) -> list[ShortCircuitEvent]:
     """Half cells: the CE rises above its own trend and stays above it for a few cycles (see
-    the module docstring and :mod:`analysis.cycling.shorts`). At most one event (the first)."""
+    the module docstring and :mod:`analysis.cycling.shorts`). At most one event (the first).
+    ``trend``: :func:`ce_trend`, when the caller has it."""
     usable = cycles.usable & np.isfinite(cycles.ce)
     number, ce = cycles.number[usable], cycles.ce[usable]
     current = cycles.current_mA[usable]
@@ -76,7 +107,7 @@ def ce_cusum(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitE
     window = params.ce_cusum_window
     if n < 2 or window < 1:
         return []
-    level, slope, t_mean, sigma = _baselines(number.astype(np.float64), ce, current, params)
+    level, slope, t_mean, sigma, _ = trend if trend is not None else ce_trend(cycles, params)
     # stat[s, o]: the CUSUM started at cycle s after o + 1 cycles (NaN where a cycle is missing,
     # at another current, or s has no baseline); ups[s, o]: how many z above the reference.
     start = np.arange(n)[:, None]

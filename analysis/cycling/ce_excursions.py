@@ -42,8 +42,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.cycling.ce_cusum import _baselines
-from analysis.cycling.cycle_rules import CycleView, previous_at_same_current
+from analysis.cycling.ce_cusum import Trend, ce_trend
+from analysis.cycling.cycle_rules import CycleView
 from analysis.cycling.events import ShortCircuitEvent, event
 from analysis.cycling.parameters import CyclingParameters
 from analysis.cycling.segmentation import FloatArray
@@ -80,9 +80,12 @@ def trimmed_scatter(history: FloatArray) -> FloatArray:
     return np.where(count >= 5, out, np.nan)
 
 
-def ce_excursions(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEvent]:
+def ce_excursions(
+    cycles: CycleView, params: CyclingParameters, trend: Trend | None = None
+) -> list[ShortCircuitEvent]:
     """Half cells: uncompensated CE excursions above the trend, ``ce_excursion_cycles`` of them
-    within ``ce_excursion_window`` cycles (see the module docstring). At most one event."""
+    within ``ce_excursion_window`` cycles (see the module docstring). At most one event.
+    ``trend``: :func:`analysis.cycling.ce_cusum.ce_trend`, when the caller has it."""
     usable = cycles.usable & np.isfinite(cycles.ce)
     number, ce = cycles.number[usable], cycles.ce[usable]
     current = cycles.current_mA[usable]
@@ -90,9 +93,7 @@ def ce_excursions(cycles: CycleView, params: CyclingParameters) -> list[ShortCir
     window = params.ce_excursion_window
     if n < 2 or window < 1:
         return []
-    level, slope, t_mean, sigma = _baselines(number.astype(np.float64), ce, current, params)
-    m = max(params.ce_scatter_cycles, params.ce_cusum_baseline_cycles)
-    same, _ = previous_at_same_current(current, number >= 2, m, params.rate_step_tolerance)
+    level, slope, t_mean, sigma, same = trend if trend is not None else ce_trend(cycles, params)
     history = np.where(same >= 0, ce[np.maximum(same, 0)], np.nan)
     sigma = np.fmax(sigma, trimmed_scatter(history))
     # Rows: a start s; columns: offsets -1 (the cycle before s) to window - 1, all against the

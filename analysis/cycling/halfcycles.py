@@ -23,7 +23,13 @@ import pandas as pd
 
 from analysis.cycling import reuse
 from analysis.cycling.parameters import CyclingParameters
-from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray, Segmentation
+from analysis.cycling.segmentation import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    Segmentation,
+    all_finite,
+)
 
 
 @dataclass(frozen=True)
@@ -86,13 +92,13 @@ def counter_sums(values: FloatArray, step_start: IntArray, seg: Segmentation) ->
     return total
 
 
-def _step_starts(table: pd.DataFrame) -> IntArray:
-    """First rows of the steps after the first (from ``step_count`` or ``step_index``)."""
-    for column in ("step_count", "step_index"):
-        if column in table.columns:
-            values = table[column].to_numpy(dtype=np.float64, na_value=np.nan)
-            return np.flatnonzero(values[1:] != values[:-1]) + 1
-    return np.zeros(0, dtype=np.int64)
+def _step_starts(step: FloatArray | None) -> IntArray:
+    """First rows of the steps after the first (``step``: the table's ``step_count`` or
+    ``step_index`` as a float per row, None without either)."""
+    if step is None:
+        return np.zeros(0, dtype=np.int64)
+    starts: IntArray = np.flatnonzero(step[1:] != step[:-1]) + 1
+    return starts
 
 
 def _counter_pair(
@@ -102,7 +108,7 @@ def _counter_pair(
         return None
     a = table[charge].to_numpy(dtype=np.float64, na_value=np.nan)
     b = table[discharge].to_numpy(dtype=np.float64, na_value=np.nan)
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+    if not (all_finite(a) and all_finite(b)):
         return None
     return a, b
 
@@ -139,8 +145,11 @@ def compute_half_cycles(
     seg: Segmentation,
     params: CyclingParameters,
     warnings: list[str],
+    step: FloatArray | None,
 ) -> HalfCycles:
-    """All per-half-cycle quantities; appends to ``warnings`` what the user should know."""
+    """All per-half-cycle quantities; appends to ``warnings`` what the user should know.
+    ``step``: the table's step number per row (``step_count``, else ``step_index``; None
+    without either)."""
     n = time_s.size
     starts, stops = seg.starts, seg.stops
     direction = seg.direction.astype(np.float64)
@@ -150,7 +159,7 @@ def compute_half_cycles(
     active_w = seg.active_weight_s
 
     integrated = direction * _per_half_cycle_sum(charge_As, seg) / 3600.0
-    step_start = _step_starts(table)
+    step_start = _step_starts(step)
 
     capacity = integrated
     capacity_source = "integrated_current"
@@ -258,12 +267,11 @@ def compute_half_cycles(
     level = reuse.many("current_level_A", starts.size, lambda which: _levels(current_A, seg, which))
     cc_rows = np.zeros(n, dtype=bool)
     if starts.size:
-        signed = np.repeat(direction * level, lengths)
-        off_level = np.subtract(current_A[first:], signed, out=scratch[first:])
+        signed = direction * level
+        off_level = np.subtract(current_A[first:], np.repeat(signed, lengths), out=scratch[first:])
         np.abs(off_level, out=off_level)
-        np.abs(signed, out=signed)
-        signed *= params.cc_current_tolerance
-        np.less_equal(off_level, signed, out=cc_rows[first:])
+        limit = np.repeat(np.abs(signed) * params.cc_current_tolerance, lengths)
+        np.less_equal(off_level, limit, out=cc_rows[first:])
         cc_rows[first:] &= rows
         if params.cc_current_tolerance >= 1:  # the sign is no longer implied
             cc_rows[first:] &= np.sign(current_A[first:]) == np.repeat(direction, lengths)

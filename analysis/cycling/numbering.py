@@ -86,7 +86,19 @@ class CycleNumbering:
         """:meth:`label` of each of ``ordinals``."""
         if self.scheme != "vendor":
             return np.asarray(ordinals, dtype=np.int64)
-        return np.array([self.label(int(k)) for k in np.asarray(ordinals).tolist()], dtype=np.int64)
+        k = np.asarray(ordinals, dtype=np.int64)
+        if not self.ordinal.size:
+            return k.copy()
+        at = np.searchsorted(self.ordinal, k)
+        inside = np.minimum(at, self.ordinal.size - 1)
+        found = (at < self.ordinal.size) & (self.ordinal[inside] == k)
+        after = self.numbers[-1] + (k - self.ordinal[-1])
+        before = self.numbers[0] - (self.ordinal[0] - k)
+        out = np.where(
+            found, self.numbers[inside], np.where(at >= self.ordinal.size, after, before)
+        )
+        labelled: IntArray = np.where(k < 0, k, out).astype(np.int64)
+        return labelled
 
     def text(self, text: str) -> str:
         """``text`` with every "cycle N" in our numbering put in the reported one (a fractional
@@ -168,11 +180,16 @@ def _vendor_labels(
     """Per cycle of ``ordinal``: the vendor index carrying most of its charge (-1: none);
     whether the index is constant over each cycle's current-carrying rows; whether it takes
     more than one value over the test. None when no cycle has a label."""
-    rows = np.flatnonzero(seg.active & np.isfinite(vendor))
-    rows = rows[rows >= seg.starts[0]]
-    cycle = seg.cycle[seg.labels_of(rows)]
-    keep = cycle >= 0
-    rows, cycle = rows[keep], cycle[keep]
+    finite = np.isfinite(vendor)
+    rows = seg.active_rows if finite.all() else np.flatnonzero(seg.active & finite)
+    rows = rows[np.searchsorted(rows, seg.starts[0]) :]
+    # where the half-cycles start among the rows (they are sorted)
+    bounds = np.append(np.searchsorted(rows, seg.starts), rows.size)
+    blocks = bool(np.any(seg.cycle < 0))
+    if blocks:  # each row's cycle, the rows of blocks left out
+        cycle = np.repeat(seg.cycle, np.diff(bounds))
+        keep = cycle >= 0
+        rows, cycle = rows[keep], cycle[keep]
     if not rows.size:
         return None
     index = vendor[rows].astype(np.int64)
@@ -180,10 +197,17 @@ def _vendor_labels(
     # has a few runs per cycle, and everything below works on runs, not on a million rows.
     change = np.empty(rows.size, dtype=bool)
     change[0] = True
-    np.not_equal(cycle[1:], cycle[:-1], out=change[1:])
-    change[1:] |= index[1:] != index[:-1]
-    starts = np.flatnonzero(change)
-    run_cycle, run_index = cycle[starts], index[starts]
+    np.not_equal(index[1:], index[:-1], out=change[1:])
+    if blocks:
+        change[1:] |= cycle[1:] != cycle[:-1]
+        starts = np.flatnonzero(change)
+        run_cycle = cycle[starts]
+    else:  # the cycles do not decrease: a new one starts with the first row of its first half
+        new = bounds[1:-1][np.diff(seg.cycle) != 0]
+        change[new[new < rows.size]] = True
+        starts = np.flatnonzero(change)
+        run_cycle = seg.cycle[np.searchsorted(bounds[:-1], starts, side="right") - 1]
+    run_index = index[starts]
     run_charge = np.add.reduceat(np.abs(seg.charge_As[rows]), starts)
     size = int(ordinal.max()) + 1
     low = np.full(size, np.iinfo(np.int64).max)

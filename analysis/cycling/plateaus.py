@@ -37,11 +37,13 @@ half-cycle (:data:`NOISE_WINDOW_ROWS`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from analysis.cycling import reuse
+from analysis.cycling.groups import group_counts, group_sums, range_rows
 from analysis.cycling.parameters import CyclingParameters
 from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray, Segmentation
 
@@ -62,32 +64,88 @@ class Plateaus:
 NOISE_WINDOW_ROWS = 256
 
 
-def _noise(v: FloatArray, cc: BoolArray) -> float:
-    """Robust white-noise standard deviation of ``v`` over its constant-current triples."""
-    n = v.size
-    if n < 12:
-        return float("nan")
-    if n > 3 * NOISE_WINDOW_ROWS:
-        parts = []
-        for centre in (n // 4, n // 2, 3 * n // 4):
-            lo = centre - NOISE_WINDOW_ROWS // 2
-            w, c = v[lo : lo + NOISE_WINDOW_ROWS], cc[lo : lo + NOISE_WINDOW_ROWS]
-            ok = c[2:] & c[1:-1] & c[:-2]
-            parts.append((w[2:] - 2.0 * w[1:-1] + w[:-2])[ok])
-        d2 = np.concatenate(parts)
-    else:
-        ok = cc[2:] & cc[1:-1] & cc[:-2]
-        d2 = (v[2:] - 2.0 * v[1:-1] + v[:-2])[ok]
-    if d2.size < 10:
-        return float("nan")
-    sq = d2 * d2
-    rms = float(np.sqrt(sq.sum() / sq.size))
+def _noises(voltage_V: FloatArray, cc: BoolArray, seg: Segmentation, which: IntArray) -> FloatArray:
+    """``noise_V`` (module docstring) of the half-cycles ``which``, all at once: each
+    half-cycle of more than ``3 * NOISE_WINDOW_ROWS`` rows on its three windows of that many
+    rows, centred at a quarter, half and three quarters of it; a shorter one on all its rows;
+    NaN under 12 rows or 10 constant-current triples. Each value is, to the last bit, the one
+    computed on the half-cycle's own rows with ``sum()`` (its triples gathered in that order,
+    its windows one after the other): a long half-cycle whose windows are all at constant
+    current is a row of a 2-D array (a row's ``sum()`` is the row's own), the others are
+    summed by :func:`analysis.cycling.groups.group_sums`."""
+    out = np.full(which.size, np.nan)
+    a = seg.starts[which]
+    n = seg.stops[which] - a
+    w = NOISE_WINDOW_ROWS
+    long = n > 3 * w
+    # Per half-cycle, three runs of triples (by their first row): the windows of a long one
+    # (w - 2 triples each), all the rows of a short one in the first run (n - 2), none under
+    # 12 rows.
+    first = np.stack([a + n // 4 - w // 2, a + n // 2 - w // 2, a + 3 * n // 4 - w // 2], axis=1)
+    size = np.zeros_like(first)
+    size[long] = w - 2
+    short = ~long & (n >= 12)
+    first[short, 0] = a[short]
+    size[short, 0] = n[short] - 2
+    if not np.any(size):
+        return out
+    # The second differences and constant-current triples over the rows the runs cover.
+    lo = int(first[size > 0].min())
+    v, c = voltage_V[lo : int((first + size).max()) + 2], cc[lo : int((first + size).max()) + 2]
+    d2 = v[2:] - 2.0 * v[1:-1] + v[:-2]
+    ok = c[2:] & c[1:-1] & c[:-2]
+    index = (first[long] - lo)[:, :, None] + np.arange(w - 2)
+    index = index.reshape(index.shape[0], 3 * (w - 2))
+    whole = ok[index].all(axis=1)
+    rest = np.ones(which.size, dtype=bool)
+    if np.any(whole):
+        uniform = np.flatnonzero(long)[whole]
+        rest[uniform] = False
+        out[uniform] = _window_noises(d2[index if whole.all() else index[whole]])
+    if np.any(rest):
+        keep = np.flatnonzero(rest)
+        row = range_rows((first[keep] - lo).ravel(), (first[keep] - lo + size[keep]).ravel())
+        chosen = ok[row]
+        m = group_counts(chosen, size[keep].sum(axis=1))
+        g = d2[row[chosen]]
+        out[keep] = _robust_rms(np.multiply(g, g, out=g), m) / float(np.sqrt(6.0))
+    return out
+
+
+def _window_noises(d2: FloatArray) -> FloatArray:
+    """:func:`_noises` of half-cycles with every triple of their windows at constant current:
+    one row of second differences each."""
+    sq = np.multiply(d2, d2, out=d2)
+    m = sq.shape[1]
+    full = np.sqrt(sq.sum(axis=1) / m)
+    rms = full.copy()
+    moved = np.arange(sq.shape[0])
     for _ in range(2):
-        kept = sq[sq <= 16.0 * rms * rms]
-        if not kept.size:
-            break
-        rms = float(np.sqrt(kept.sum() / kept.size))
-    return rms / float(np.sqrt(6.0))
+        kept = sq[moved] <= (16.0 * rms[moved] * rms[moved])[:, None]
+        k = kept.sum(axis=1)
+        # every triple kept: the whole sum again; none: the estimate stays
+        some = (k > 0) & (k < m)
+        new = np.where(k == m, full[moved], rms[moved])
+        new[some] = np.sqrt(group_sums(sq[moved[some]][kept[some]], k[some]) / k[some])
+        changed = new != rms[moved]
+        rms[moved] = new
+        moved = moved[changed]
+    out: FloatArray = rms / float(np.sqrt(6.0))
+    return out
+
+
+def _robust_rms(sq: FloatArray, m: IntArray) -> FloatArray:
+    """The RMS of each group of squared second differences (``m`` each), twice without those
+    beyond four times the last RMS (a group that would keep none keeps its estimate); NaN for
+    a group of fewer than 10."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rms = np.sqrt(group_sums(sq, m) / m)
+        for _ in range(2):
+            kept = sq <= np.repeat(16.0 * rms * rms, m)
+            k = group_counts(kept, m)
+            rms = np.where(k > 0, np.sqrt(group_sums(sq[kept], k) / k), rms)
+    out: FloatArray = np.where(m >= 10, rms, np.nan)
+    return out
 
 
 def _range_sums(prefix: FloatArray, lo: IntArray, hi: IntArray) -> FloatArray:
@@ -106,16 +164,11 @@ def plateaus(
     """The overpotentials (half cells) and the voltage noise of every half-cycle.
 
     Means over charge-fraction ranges come from prefix sums over the whole test (a handful of
-    passes over the rows); only the rise of each stripping and the noise windows are per
-    half-cycle slices."""
+    passes over the rows), the noise of every half-cycle at once (:func:`_noises`); only the
+    rise of each stripping is a per half-cycle slice."""
     n_hc = seg.starts.size
-    starts, stops = seg.starts, seg.stops
-    lo_rows, hi_rows = starts.tolist(), stops.tolist()
-    noise = reuse.each(
-        "noise_V",
-        np.arange(n_hc),
-        lambda i: _noise(voltage_V[lo_rows[i] : hi_rows[i]], cc_rows[lo_rows[i] : hi_rows[i]]),
-    )
+    starts = seg.starts
+    noise = reuse.many("noise_V", n_hc, lambda which: _noises(voltage_V, cc_rows, seg, which))
     nan = np.full(n_hc, np.nan)
     if not half or not n_hc:
         return Plateaus(nan, nan.copy(), nan.copy(), noise)
@@ -171,19 +224,19 @@ def _overpotentials(
     v, cc = voltage_V[r0:], cc_rows[r0:]
     n, n_hc = v.size, starts.size
 
-    def prefix(values: FloatArray | BoolArray, name: str) -> FloatArray:
-        # one running sum from the base (not a sum added to it: the same additions in the same
-        # order as over the whole test)
+    def prefix(fill: Callable[[FloatArray], object], name: str) -> FloatArray:
+        # one running sum (of the values ``fill`` writes) from the base, not a sum added to
+        # it: the same additions in the same order as over the whole test
         out = np.zeros(n + 1)
+        fill(out[1:])
         if not h0:
-            np.cumsum(values, out=out[1:])
+            np.cumsum(out[1:], out=out[1:])
             return out
         out[0] = base[name]
-        out[1:] = values
         np.cumsum(out, out=out)
         return out
 
-    cum_q = prefix(np.abs(seg.charge_As[r0:]), "sum:abs_charge")
+    cum_q = prefix(lambda o: np.abs(seg.charge_As[r0:], out=o), "sum:abs_charge")
     before, total = cum_q[starts], cum_q[stops] - cum_q[starts]
 
     def at(fraction: float) -> IntArray:
@@ -192,38 +245,38 @@ def _overpotentials(
         return np.clip(rows, starts, stops).astype(np.int64)
 
     li = cc & (v < 0)
-    p_li, c_li = prefix(np.where(li, v, 0.0), "sum:li_voltage"), prefix(li, "sum:li_rows")
-    p_cc, c_cc = prefix(np.where(cc, v, 0.0), "sum:cc_voltage"), prefix(cc, "sum:cc_rows")
+    p_li = prefix(lambda o: np.copyto(o, v, where=li), "sum:li_voltage")
+    p_cc = prefix(lambda o: np.copyto(o, v, where=cc), "sum:cc_voltage")
+    # Row counts are whole numbers: counted over the ranges (exact, as the running sums of
+    # ones they replace), not summed row by row.
+    li_rows, cc_rows_ = np.append(li, False), np.append(cc, False)
     r02, r20, r50, r_tail = at(0.02), at(0.2), at(0.5), at(1.0 - params.overpotential_tail_fraction)
     with np.errstate(invalid="ignore", divide="ignore"):
-        plating = -_range_sums(p_li, r50, r_tail) / _range_sums(c_li, r50, r_tail)
-        level = _range_sums(p_cc, r02, r20) / _range_sums(c_cc, r02, r20)
+        plating = -_range_sums(p_li, r50, r_tail) / _count(li_rows, r50, r_tail)
+        level = _range_sums(p_cc, r02, r20) / _count(cc_rows_, r02, r20)
     # Nucleation: the lowest voltage held over two consecutive Li-plating samples in the first
-    # half of the plating charge (a one-sample glitch does not count).
-    held = np.full(n, np.inf)
-    both = li[1:] & li[:-1]
-    held[:-1] = np.where(both, np.maximum(v[1:], v[:-1]), np.inf)
+    # half of the plating charge (a one-sample glitch does not count; inf past the last row).
+    held = np.empty(n + 1)
+    np.maximum(v[1:], v[:-1], out=held[: n - 1])
+    held[n - 1 :] = np.inf
+    held[: n - 1][~(li[1:] & li[:-1])] = np.inf
     idx = np.empty(2 * n_hc, dtype=np.int64)
     idx[0::2], idx[1::2] = starts, np.maximum(r50, starts)
-    lowest = np.minimum.reduceat(np.append(held, np.inf), idx)[0::2] if n_hc else held[:0]
+    lowest = np.minimum.reduceat(held, idx)[0::2] if n_hc else held[:0]
     lowest[r50 <= starts] = np.inf
     nucleation = np.where(np.isfinite(lowest), np.maximum(-lowest - plating, 0.0), np.nan)
 
     # Stripping: the Li plateau ends where the voltage first rises stripping_rise_V above its
     # early level.
-    def plateau_end(i: int) -> float:
-        lo, hi = int(r02[i - h0]), int(stops[i - h0])
-        risen = v[lo:hi] > level[i - h0] + params.stripping_rise_V
-        return float(r0 + lo + int(np.argmax(risen)) if risen.any() else r0 + hi)
-
     end = stops.copy()
     end_row = np.full(n_hc, np.nan)
     which = np.flatnonzero((direction > 0) & np.isfinite(level))
-    end_row[which] = [plateau_end(i) for i in (which + h0).tolist()]
-    end[which] = end_row[which].astype(np.int64) - r0
+    risen = _first_above(v, r02[which], stops[which], level[which] + params.stripping_rise_V)
+    end_row[which] = r0 + risen
+    end[which] = risen
     with np.errstate(invalid="ignore", divide="ignore"):
-        stripping = _range_sums(p_cc, r02, np.maximum(end, r02)) / _range_sums(
-            c_cc, r02, np.maximum(end, r02)
+        stripping = _range_sums(p_cc, r02, np.maximum(end, r02)) / _count(
+            cc_rows_, r02, np.maximum(end, r02)
         )
     plating[direction > 0] = np.nan
     nucleation[direction > 0] = np.nan
@@ -235,7 +288,51 @@ def _overpotentials(
         "stripping_end_row": end_row,
         "sum:abs_charge": cum_q[stops],
         "sum:li_voltage": p_li[stops],
-        "sum:li_rows": c_li[stops],
+        "sum:li_rows": _running_count(li_rows, starts, stops, base["sum:li_rows"] if h0 else 0.0),
         "sum:cc_voltage": p_cc[stops],
-        "sum:cc_rows": c_cc[stops],
+        "sum:cc_rows": _running_count(cc_rows_, starts, stops, base["sum:cc_rows"] if h0 else 0.0),
     }
+
+
+def _count(mask: BoolArray, lo: IntArray, hi: IntArray) -> IntArray:
+    """The True rows of ``mask`` in rows ``lo[i]..hi[i]-1`` of each range, negative for a range
+    given backwards (``hi < lo``), as a difference of running counts is (the ranges, taken
+    forwards, in order and not overlapping; ``mask`` ends with one False row after the table,
+    so a range may start at the table's end)."""
+    if not lo.size:
+        return np.zeros(0, dtype=np.int64)
+    idx = np.empty(2 * lo.size, dtype=np.int64)
+    idx[0::2], idx[1::2] = np.minimum(lo, hi), np.maximum(lo, hi)
+    counts: IntArray = np.add.reduceat(mask, idx, dtype=np.int64)[0::2]
+    counts[hi == lo] = 0
+    signed: IntArray = np.where(hi < lo, -counts, counts)
+    return signed
+
+
+def _running_count(mask: BoolArray, starts: IntArray, stops: IntArray, base: float) -> FloatArray:
+    """The running count of the True rows of ``mask`` (a trailing False row after the table)
+    at each half-cycle's end, from ``base`` at row 0."""
+    lead = np.count_nonzero(mask[: starts[0]]) if starts.size else 0
+    out: FloatArray = base + (lead + np.cumsum(_count(mask, starts, stops))).astype(np.float64)
+    return out
+
+
+def _first_above(v: FloatArray, lo: IntArray, hi: IntArray, threshold: FloatArray) -> IntArray:
+    """The first row of each range ``lo[i]..hi[i]-1`` (sorted, not overlapping) where ``v``
+    exceeds ``threshold[i]``, or ``hi[i]`` where it does not: among the rows above the lowest
+    threshold only."""
+    found = hi.copy()
+    if not lo.size:
+        return found
+    above = np.flatnonzero(v[lo[0] : hi[-1]] > threshold.min()) + lo[0]
+    a, b = np.searchsorted(above, lo), np.searchsorted(above, hi)
+    rows = above[range_rows(a, b)]
+    over = v[rows] > np.repeat(threshold, b - a)
+    hit = np.flatnonzero(over)
+    # the first hit in each range: the first of its rows, by position in ``rows``
+    ends = np.cumsum(b - a)
+    first = np.searchsorted(hit, ends - (b - a))
+    inside = first < hit.size
+    inside[inside] = hit[first[inside]] < ends[inside]
+    found[inside] = rows[hit[first[inside]]]
+    return found

@@ -11,7 +11,7 @@ test, because a new cycle can move a median or a baseline that an old cycle's va
 on. What is reused is where the per-row work of the per-half-cycle loops goes:
 
 ``noise_V``
-    the voltage noise of each half-cycle (:func:`analysis.cycling.plateaus._noise`);
+    the voltage noise of each half-cycle (:func:`analysis.cycling.plateaus._noises`);
 ``stripping_end_row``
     where each stripping's Li plateau ends (:func:`analysis.cycling.plateaus.plateaus`);
 ``time_after_V=<level>``
@@ -39,9 +39,9 @@ earlier table plus its new lines: :mod:`analysis.readers.growing`). A half-cycle
 split or merged differently in the new analysis has different boundaries and is recomputed.
 
 :class:`Recorder` is active during one analysis (:func:`recording`); the stages ask it with
-:func:`each`, which computes what cannot be reused and records everything, so the result
-carries its own :class:`Memo` for the next version (the ``half_cycle_memo`` series of the
-cycling pipeline).
+:func:`each` (or :func:`some` and :func:`many`, which compute many half-cycles in one call),
+which computes what cannot be reused and records everything, so the result carries its own
+:class:`Memo` for the next version (the ``half_cycle_memo`` series of the cycling pipeline).
 """
 
 from __future__ import annotations
@@ -159,6 +159,13 @@ class Recorder:
     def each(self, name: str, which: IntArray, compute: Callable[[int], float]) -> FloatArray:
         """The value ``name`` of the half-cycles ``which``: reused where possible, else
         ``compute(i)``; recorded either way (NaN for half-cycles not asked)."""
+        return self.some(name, which, lambda missing: _one_by_one(compute, missing))
+
+    def some(
+        self, name: str, which: IntArray, compute: Callable[[IntArray], FloatArray]
+    ) -> FloatArray:
+        """As :meth:`each`, with ``compute(missing)`` giving the values of all the half-cycles
+        ``missing`` (sorted) in one call (a vectorised computation)."""
         n = self.source.size
         recorded = self.values.setdefault(name, np.full(n, np.nan))
         old = self.previous.values.get(name) if self.previous is not None else None
@@ -171,7 +178,7 @@ class Recorder:
             taken = np.zeros(which.size, dtype=bool)
         out[taken] = old[source[taken]] if old is not None else 0.0
         missing = np.flatnonzero(~taken)
-        out[missing] = [compute(i) for i in which[missing].tolist()]
+        out[missing] = compute(which[missing])
         self.reused += int(np.count_nonzero(taken))
         self.computed += int(missing.size)
         recorded[which] = out
@@ -263,10 +270,20 @@ def many(name: str, count: int, compute: Callable[[IntArray], FloatArray]) -> Fl
 def each(name: str, which: IntArray, compute: Callable[[int], float]) -> FloatArray:
     """``compute(i)`` for each half-cycle ``i`` of ``which``, or the earlier analysis's value
     where it can be reused (see the module docstring); without an active recorder, computed."""
+    return some(name, which, lambda missing: _one_by_one(compute, missing))
+
+
+def some(name: str, which: IntArray, compute: Callable[[IntArray], FloatArray]) -> FloatArray:
+    """As :func:`each`, with ``compute(missing)`` giving the values of all the half-cycles
+    ``missing`` (sorted) of ``which`` that are not reused, in one call."""
     recorder = _ACTIVE.get()
     if recorder is None or recorder.seg is None:
-        return np.array([compute(i) for i in which.tolist()], dtype=np.float64)
-    return recorder.each(name, which, compute)
+        return np.asarray(compute(which), dtype=np.float64)
+    return recorder.some(name, which, compute)
+
+
+def _one_by_one(compute: Callable[[int], float], which: IntArray) -> FloatArray:
+    return np.array([compute(i) for i in which.tolist()], dtype=np.float64)
 
 
 def settled(names: tuple[str, ...]) -> tuple[int, dict[str, FloatArray]]:

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -95,10 +96,23 @@ class Segmentation:
     interrupted_intervals: int = 0
     interrupted_s: float = 0.0
 
+    @cached_property
+    def active_rows(self) -> IntArray:
+        """The current-carrying rows (sorted): those of half-cycle ``i`` are the slice between
+        ``searchsorted(active_rows, starts[i])`` and ``searchsorted(active_rows, stops[i])``."""
+        rows: IntArray = np.flatnonzero(self.active)
+        return rows
+
     def labels_of(self, rows: IntArray) -> IntArray:
         """The half-cycle of each of ``rows`` (-1 before the first half-cycle)."""
         found: IntArray = np.searchsorted(self.starts, rows, side="right") - 1
         return found
+
+
+def all_finite(values: FloatArray) -> bool:
+    """Whether every value is finite: from their sum (one fast pass; a NaN or an infinity makes
+    it non-finite), value by value only when the sum is not finite (finite values can overflow)."""
+    return bool(np.isfinite(np.add.reduce(values))) or bool(np.all(np.isfinite(values)))
 
 
 def row_weights(
@@ -116,7 +130,7 @@ def row_weights(
     gaps = dt > max_gap_s
     n_gaps = int(np.count_nonzero(gaps))
     skip = interrupted is not None and bool(np.any(interrupted[1:]))
-    if backwards or n_gaps or skip or not np.all(np.isfinite(dt)):
+    if backwards or n_gaps or skip or not all_finite(dt):
         dt = np.where((dt < 0) | gaps | ~np.isfinite(dt), 0.0, dt)
         if skip:
             assert interrupted is not None
@@ -171,15 +185,14 @@ def _merge_equal_runs(
     return starts[keep], values[keep]
 
 
-def _step_ids(step: FloatArray | None, n: int) -> IntArray | None:
-    """A number per row that changes wherever the step column changes (None without a
-    complete one): steps are told apart by position, as a step number may come back (a loop)."""
-    if step is None or step.size != n or not n or not np.all(np.isfinite(step)):
+def _step_changes(step: FloatArray | None, n: int) -> IntArray | None:
+    """The rows where the step column changes (sorted; None without a complete one): steps are
+    told apart by position, as a step number may come back (a loop). The step of row ``r`` is
+    then ``searchsorted(changes, r, side="right")``, the number of changes up to it."""
+    if step is None or step.size != n or not n or not all_finite(step):
         return None
-    change = np.zeros(n, dtype=np.int64)
-    change[1:] = step[1:] != step[:-1]
-    ids: IntArray = np.cumsum(change)
-    return ids
+    changes: IntArray = np.flatnonzero(step[1:] != step[:-1]) + 1
+    return changes
 
 
 #: a run whose voltage comes this close to the limit its direction's half-cycles reach (or
@@ -193,7 +206,8 @@ def _pulses(
     time_s: FloatArray,
     voltage_V: FloatArray | None,
     active: BoolArray,
-    step_ids: IntArray | None,
+    active_rows: IntArray,
+    step_changes: IntArray | None,
     params: CyclingParameters,
 ) -> BoolArray:
     """The runs that are pulses (module docstring): programmed, short, short next to each of
@@ -205,7 +219,7 @@ def _pulses(
     real = run_dir != 0
     if n_runs < 3 or np.count_nonzero(real) < 3:
         return pulse
-    rows = np.flatnonzero(active)
+    rows = active_rows
     ends = np.append(starts[1:], active.size)
     # First and last current-carrying row of each run (a real run starts with one).
     first_active = starts
@@ -224,10 +238,15 @@ def _pulses(
         return pulse
     if voltage_V is not None:
         candidate &= ~_reaches_limit(starts, run_dir, voltage_V, active, candidate)
-    if step_ids is not None:
+    if step_changes is not None:
+
+        def step(rows: IntArray) -> IntArray:
+            found: IntArray = np.searchsorted(step_changes, rows, side="right")
+            return found
+
         programmed = np.zeros(n_runs, dtype=bool)
-        programmed[1:-1] = (step_ids[first_active[1:-1]] != step_ids[last_active[:-2]]) & (
-            step_ids[last_active[1:-1]] != step_ids[first_active[2:]]
+        programmed[1:-1] = (step(first_active[1:-1]) != step(last_active[:-2])) & (
+            step(last_active[1:-1]) != step(first_active[2:])
         )
     else:  # a held current: two current-carrying rows or more
         programmed = np.add.reduceat(active, starts, dtype=np.int64) >= 2
@@ -331,13 +350,23 @@ def segment(
     # Interruptions and pulses: short runs of the other sign take the direction around them.
     merged = 0
     pulse_rows = np.zeros(0, dtype=np.int64)
+    active_rows = np.flatnonzero(active)
     if starts.size:
         charge = np.abs(np.add.reduceat(charge_As, starts))
         busy = np.add.reduceat(active_weight, starts)
         real = run_dir != 0
         if np.count_nonzero(real) > 2:
             typical = float(np.median(charge[real]))
-            pulse = _pulses(starts, run_dir, time_s, voltage_V, active, _step_ids(step, n), params)
+            pulse = _pulses(
+                starts,
+                run_dir,
+                time_s,
+                voltage_V,
+                active,
+                active_rows,
+                _step_changes(step, n),
+                params,
+            )
             minor = (
                 real
                 & (busy < params.max_interruption_s)
@@ -366,7 +395,7 @@ def segment(
         pulses = np.bincount(owner[owner >= 0], minlength=hc_starts.size).astype(np.int64)
     first_direction = -1 if cell_type == "half" else 1
     is_first = hc_dir == first_direction
-    return Segmentation(
+    seg = Segmentation(
         rest_threshold_A=threshold,
         weight_s=weight,
         charge_As=charge_As,
@@ -385,6 +414,8 @@ def segment(
         interrupted_intervals=int(cut.size),
         interrupted_s=float(np.sum(np.clip(time_s[cut + 1] - time_s[cut], 0.0, None))),
     )
+    seg.__dict__["active_rows"] = active_rows  # the cached property, computed already
+    return seg
 
 
 def with_blocks(seg: Segmentation, capacity_Ah: FloatArray, cell_type: CellType) -> Segmentation:

@@ -119,11 +119,12 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.cycling import reuse
-from analysis.cycling.ce_cusum import ce_cusum
+from analysis.cycling.ce_cusum import ce_cusum, ce_trend
 from analysis.cycling.ce_excursions import ce_excursions
 from analysis.cycling.cutoffs import Cutoffs, half_cycle_name
 from analysis.cycling.cycle_rules import CycleView, ce_rise, charge_overrun, soft_short_ce
 from analysis.cycling.events import ShortCircuitEvent, event, onsets
+from analysis.cycling.groups import group_sums, median_of_few, range_rows
 from analysis.cycling.halfcycles import HalfCycles
 from analysis.cycling.parameters import SHORT_CIRCUIT_RULES, CellType, CyclingParameters
 from analysis.cycling.plateaus import Plateaus
@@ -189,10 +190,11 @@ def detect_short_circuits(
         )
     if "ce_rise" in rules:
         events += ce_rise(cycles, params)
+    trend = ce_trend(cycles, params) if rules & {"ce_cusum", "ce_excursions"} else None
     if "ce_cusum" in rules:
-        events += ce_cusum(cycles, params)
+        events += ce_cusum(cycles, params, trend)
     if "ce_excursions" in rules:
-        events += ce_excursions(cycles, params)
+        events += ce_excursions(cycles, params, trend)
     if "charge_overrun" in rules:
         events += charge_overrun(cycles, params)
     if "stripping_tail" in rules and cell_type == "half":
@@ -380,10 +382,12 @@ def rest_drops(
     drop = np.full(n, np.nan)
     positive = np.flatnonzero(seg.direction > 0)
     last_active = np.full(n, -1, dtype=np.int64)
-    for i in positive.tolist():
-        rows = np.flatnonzero(seg.active[seg.starts[i] : seg.stops[i]])
-        if rows.size and seg.starts[i] + rows[-1] + 2 < seg.stops[i]:
-            last_active[i] = seg.starts[i] + rows[-1]
+    rows = seg.active_rows
+    if rows.size and positive.size:
+        # the last current-carrying row of each positive half-cycle, with two rows after it
+        last = rows[np.maximum(np.searchsorted(rows, seg.stops[positive]) - 1, 0)]
+        rest = (last >= seg.starts[positive]) & (last + 2 < seg.stops[positive])
+        last_active[positive[rest]] = last[rest]
     has_rest = last_active >= 0
     duration = np.zeros(n)
     duration[has_rest] = time_s[seg.stops[has_rest] - 1] - time_s[last_active[has_rest]]
@@ -397,7 +401,7 @@ def rest_drops(
         at = min(probe, float(t[-1]))
         k = int(np.searchsorted(t, at, side="right"))
         near = [float(np.interp(at, t, v)), *v[max(k - 2, 1) : k].tolist()]
-        drop[i] = voltage_V[a] - float(np.median(near))
+        drop[i] = float(voltage_V[a]) - median_of_few(near)
     return drop, probe
 
 
@@ -407,15 +411,20 @@ def _time_after_cutoff(seg: Segmentation, voltage_V: FloatArray, level_V: float)
     separated only by rests form one half-cycle, so a charge that reached its cut-off and then
     went on charging in later steps without getting back to it shows here."""
     out = np.zeros(seg.direction.size)
-    starts, stops = seg.starts.tolist(), seg.stops.tolist()
 
-    def after(i: int) -> float:
-        a, b = starts[i], stops[i]
-        hits = np.flatnonzero(voltage_V[a:b] >= level_V)
-        return float(np.sum(seg.active_weight_s[a + hits[-1] + 1 : b])) if hits.size else 0.0
+    def after(which: IntArray) -> FloatArray:
+        if not which.size:
+            return np.zeros(0)
+        a, b = seg.starts[which], seg.stops[which]
+        lo, hi = int(a[0]), int(b[-1])
+        hits = lo + np.flatnonzero(voltage_V[lo:hi] >= level_V)
+        last = hits[np.maximum(np.searchsorted(hits, b) - 1, 0)] if hits.size else a - 1
+        reached = (last >= a) & (last < b)
+        first = np.where(reached, last + 1, b)  # never reached: no time after it (0.0)
+        return group_sums(seg.active_weight_s[range_rows(first, b)], b - first)
 
     which = np.flatnonzero(seg.direction > 0)
-    out[which] = reuse.each(f"time_after_V={float(level_V).hex()}", which, after)
+    out[which] = reuse.some(f"time_after_V={float(level_V).hex()}", which, after)
     return out
 
 

@@ -53,10 +53,11 @@ import numpy as np
 from analysis.cycling import reuse
 from analysis.cycling.ce_cusum import _baselines
 from analysis.cycling.ce_excursions import trimmed_scatter
-from analysis.cycling.cycle_rules import CycleView, previous_at_same_current
+from analysis.cycling.cycle_rules import CycleView
 from analysis.cycling.events import ShortCircuitEvent, event
+from analysis.cycling.groups import group_sums, range_rows
 from analysis.cycling.parameters import CyclingParameters
-from analysis.cycling.segmentation import BoolArray, FloatArray, Segmentation
+from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray, Segmentation
 
 
 def tail_charges_mAh(
@@ -73,29 +74,63 @@ def tail_charges_mAh(
     which = np.flatnonzero(judged & (seg.direction > 0) & np.isfinite(plateau_V))
     if not which.size:
         return out
-    with np.errstate(invalid="ignore", divide="ignore"):
-        current = np.where(seg.weight_s > 0, np.abs(seg.charge_As) / seg.weight_s, 0.0)
-    starts, stops = seg.starts.tolist(), seg.stops.tolist()
-
-    def tail(i: int) -> float:
-        rows = starts[i] + np.flatnonzero(seg.active[starts[i] : stops[i]])
-        if rows.size < 3:
-            return float("nan")
-        v = voltage_V[rows]
-        top = cutoff_V if cutoff_V is not None else float(np.max(v))
-        mid = 0.5 * (float(plateau_V[i]) + top)
-        below = np.flatnonzero(v < mid)
-        if not below.size or below[-1] == rows.size - 1 or not mid > plateau_V[i]:
-            return float("nan")  # never rose through the midpoint (or ended below it)
-        k = int(below[-1])
-        t, i_A = time_s[rows[k:]], current[rows[k:]]
-        frac = (mid - v[k]) / (v[k + 1] - v[k])
-        dt = np.diff(t)
-        dt[0] *= 1.0 - frac  # from the interpolated crossing
-        return float(np.sum(0.5 * (i_A[1:] + i_A[:-1]) * np.maximum(dt, 0.0)) / 3.6)
-
     key = "stripping_tail_mAh" + ("" if cutoff_V is None else f"@{float(cutoff_V).hex()}")
-    out[which] = reuse.each(key, which, tail)
+    out[which] = reuse.some(
+        key, which, lambda some: _tails(seg, voltage_V, time_s, plateau_V, cutoff_V, some)
+    )
+    return out
+
+
+def _tails(
+    seg: Segmentation,
+    voltage_V: FloatArray,
+    time_s: FloatArray,
+    plateau_V: FloatArray,
+    cutoff_V: float | None,
+    which: IntArray,
+) -> FloatArray:
+    """The tail charge (mAh) of the positive half-cycles ``which`` (module docstring), all at
+    once: the current-carrying rows of every one gathered, one after the other, the crossing
+    of each one's midpoint found in them and its tail's trapezoids summed by
+    :func:`analysis.cycling.groups.group_sums`, so each value is the one computed on the
+    half-cycle's own rows, to the last bit."""
+    out = np.full(which.size, np.nan)
+    active = seg.active_rows
+    lo = np.searchsorted(active, seg.starts[which])
+    hi = np.searchsorted(active, seg.stops[which])
+    enough = hi - lo >= 3
+    lo, hi, where = lo[enough], hi[enough], np.flatnonzero(enough)
+    if not where.size:
+        return out
+    size = hi - lo
+    rows = active[range_rows(lo, hi)]
+    v = voltage_V[rows]
+    end = np.cumsum(size)  # each one's end in ``rows``
+    start = end - size
+    plateau = plateau_V[which[where]]
+    top = np.maximum.reduceat(v, start) if cutoff_V is None else np.full(where.size, cutoff_V)
+    mid = 0.5 * (plateau + top)
+    # the last row below the midpoint, if the voltage rose through it after that row
+    below = np.flatnonzero(v < np.repeat(mid, size))
+    k = below[np.maximum(np.searchsorted(below, end) - 1, 0)] if below.size else start - 1
+    rose = (k >= start) & (k < end - 1) & (mid > plateau)
+    k, end, mid, where = k[rose], end[rose], mid[rose], where[rose]
+    if not where.size:
+        return out
+    tail = rows[range_rows(k, end)]
+    t, q, w = time_s[tail], seg.charge_As[tail], seg.weight_s[tail]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        i_A = np.where(w > 0, np.abs(q) / w, 0.0)  # each row's current
+    # the intervals within each tail (not those from one tail's last row to the next's first)
+    length = end - k
+    inner = np.ones(tail.size - 1, dtype=bool)
+    inner[np.cumsum(length)[:-1] - 1] = False
+    dt = (t[1:] - t[:-1])[inner]
+    first = np.cumsum(length - 1) - (length - 1)
+    frac = (mid - v[k]) / (v[k + 1] - v[k])
+    dt[first] *= 1.0 - frac  # from the interpolated crossing
+    trapezoids = (0.5 * (i_A[1:] + i_A[:-1]))[inner] * np.maximum(dt, 0.0)
+    out[where] = group_sums(trapezoids, length - 1) / 3.6
     return out
 
 
@@ -124,9 +159,10 @@ def stripping_tail(
     if n < 2 or window < 1:
         return []
     own = replace(params, ce_cusum_baseline_cycles=params.tail_baseline_cycles)
-    level, slope, t_mean, sigma = _baselines(number.astype(np.float64), x, current, own, floor=0.0)
-    m = max(params.ce_scatter_cycles, params.tail_baseline_cycles)
-    same, _ = previous_at_same_current(current, number >= 2, m, params.rate_step_tolerance)
+    # ``same``: the previous max(ce_scatter_cycles, tail_baseline_cycles) cycles at the current
+    level, slope, t_mean, sigma, same = _baselines(
+        number.astype(np.float64), x, current, own, floor=0.0
+    )
     history = np.where(same >= 0, x[np.maximum(same, 0)], np.nan)
     sigma = np.fmax(sigma, trimmed_scatter(history))
     sigma = np.fmax(sigma, params.tail_scatter_floor * np.abs(level))

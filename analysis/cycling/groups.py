@@ -1,0 +1,67 @@
+"""Per-group arithmetic for many half-cycles at once, equal to the last bit to what a loop over
+the half-cycles computes with numpy on each one's rows.
+
+The analysis reports numbers byte for byte the same whether a half-cycle's value is computed
+alone (an incremental analysis, :mod:`analysis.cycling.reuse`) or with all the others, and
+whichever code computes it; a vectorised stage must therefore add in the order a per-slice
+``sum()`` adds. numpy sums a contiguous float64 array pairwise onto the identity 0.0, and a
+``reduceat`` segment pairwise onto the segment's first value: :func:`group_sums` leads each
+group with a 0.0 of its own, so the two are the same computation (checked against each
+group's own ``sum()`` for groups of 0 to 300,000 values in
+``tests/analysis/cycling/test_groups.py``). A plain ``reduceat`` over the groups differs from
+their own sums in the last bits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def range_rows(lo: IntArray, hi: IntArray) -> IntArray:
+    """The rows ``lo[i]..hi[i]-1`` of every range ``i``, one range after the other (an empty
+    range where ``hi <= lo``)."""
+    size = np.maximum(hi - lo, 0)
+    total = int(size.sum())
+    offset = np.cumsum(size) - size
+    rows: IntArray = np.repeat(lo - offset, size) + np.arange(total, dtype=np.int64)
+    return rows
+
+
+def group_sums(values: FloatArray, counts: IntArray) -> FloatArray:
+    """The sum of each group of ``values`` (consecutive groups of ``counts`` values; 0.0 for
+    an empty group), bit for bit as the group's own ``sum()`` gives it (module docstring)."""
+    if not counts.size:
+        return np.zeros(0)
+    heads = np.zeros(counts.size, dtype=np.int64)
+    np.cumsum(counts[:-1] + 1, out=heads[1:])
+    led = np.zeros(values.size + counts.size)
+    led[np.arange(values.size) + np.repeat(np.arange(1, counts.size + 1), counts)] = values
+    out: FloatArray = np.add.reduceat(led, heads)
+    return out
+
+
+def group_counts(mask: BoolArray, lengths: IntArray) -> IntArray:
+    """The number of True values in each consecutive group of ``lengths`` values of ``mask``."""
+    running = np.zeros(mask.size + 1, dtype=np.int64)
+    np.cumsum(mask, out=running[1:])
+    ends = np.cumsum(lengths)
+    out: IntArray = running[ends] - running[ends - lengths]
+    return out
+
+
+def median_of_few(values: list[float]) -> float:
+    """``np.median`` of a few numbers, to the last bit, without numpy's cost per call: the
+    middle one, or the mean of the two middle ones (numpy sums onto 0.0, so the median of a
+    -0.0 is 0.0); NaN if any is NaN."""
+    if any(x != x for x in values):
+        return float("nan")
+    s = sorted(values)
+    m = len(s) // 2
+    if len(s) % 2:
+        return 0.0 + s[m]
+    return (0.0 + (s[m - 1] + s[m])) / 2.0
