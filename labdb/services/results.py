@@ -24,6 +24,7 @@ from django.db import connections, transaction
 
 from analysis.pipelines import Result
 from analysis.serial import num
+from analysis.series import GrownSeries
 from labdb import models as m
 from labdb.models.immutable import refuse_rows_of_finished_jobs
 from labdb.provenance import canonical_json
@@ -32,7 +33,7 @@ from labdb.services.conformance import run_conformance
 from labdb.services.parsing import store_frame
 from labdb.services.status import status_follow_result
 from labdb.storage import BlobCorrupt, store_chunks
-from labdb.table_parts import read_arrow, store_table
+from labdb.table_parts import read_arrow, store_grown, store_table
 
 #: per-cycle values kept as columns of CycleResult (the rest are in ``values``)
 CYCLE_COLUMNS = (
@@ -65,18 +66,34 @@ def output_store(result: Result, previous: Mapping[str, str] | None = None) -> S
     was already complete) is stored as that table's parts plus its other rows
     (:mod:`labdb.table_parts`): readers get the same table. Where the pipeline states how many
     first rows a table shares with ``previous``'s (``Result.shared_rows``: rows it took from
-    that stored table itself), they are not read back and compared."""
+    that stored table itself), they are not read back and compared. A series that continues
+    a stored one unread (:class:`~analysis.series.GrownSeries`: an incremental dQ/dV's
+    curves) is stored as that one's parts plus its new rows, without reading it
+    (:func:`labdb.table_parts.store_grown`)."""
     data = result.to_json()
     sha256 = store_chunks([canonical_json(data).encode()], max_bytes=1 << 62).sha256
     tables = {
         name: (
-            _store_after(frame, (previous or {}).get(name), result.shared_rows.get(name, 0)),
+            _store_grown(frame)
+            if isinstance(frame, GrownSeries)
+            else _store_after(frame, (previous or {}).get(name), result.shared_rows.get(name, 0)),
             len(frame),
             [str(c) for c in frame.columns],
         )
         for name, frame in {**result.tables, **result.series}.items()
     }
     return StoredOutput(data, sha256, tables)
+
+
+def _store_grown(series: GrownSeries) -> str:
+    """Store a grown series as its base's parts plus its new rows (whole when that saves
+    nothing, or when a part of its base is missing: then it is read whole, which fails on a
+    damaged base)."""
+    if series.rows >= MIN_ROWS_IN_PARTS and series.shared_rows >= series.rows // 2:
+        sha256 = store_grown(series.base.ref, series.shared_rows, series.tail)
+        if sha256 is not None:
+            return sha256
+    return store_frame(series.frame())
 
 
 #: tables shorter than this are stored whole (a part saves nothing there)
