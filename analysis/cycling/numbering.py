@@ -83,10 +83,23 @@ class CycleNumbering:
         return int(self.numbers[0] - (self.ordinal[0] - ordinal))
 
     def labels(self, ordinals: IntArray) -> IntArray:
-        """:meth:`label` of each of ``ordinals``."""
-        if self.scheme != "vendor":
-            return np.asarray(ordinals, dtype=np.int64)
-        return np.array([self.label(int(k)) for k in np.asarray(ordinals).tolist()], dtype=np.int64)
+        """:meth:`label` of each of ``ordinals`` (the same rules, for all at once: one
+        ``searchsorted``, not one per cycle)."""
+        wanted = np.asarray(ordinals, dtype=np.int64)
+        if self.scheme != "vendor" or not self.ordinal.size:
+            return wanted.copy() if self.scheme == "vendor" else wanted
+        ordinal = np.asarray(self.ordinal, dtype=np.int64)
+        numbers = np.asarray(self.numbers, dtype=np.int64)
+        at = np.searchsorted(ordinal, wanted)
+        found = np.minimum(at, ordinal.size - 1)
+        exact = (at < ordinal.size) & (ordinal[found] == wanted)
+        out = np.where(
+            at >= ordinal.size,
+            numbers[-1] + (wanted - ordinal[-1]),  # past the test's cycles
+            numbers[0] - (ordinal[0] - wanted),  # before its first
+        )
+        out = np.where(exact, numbers[found], out)
+        return np.where(wanted < 0, wanted, out).astype(np.int64)
 
     def text(self, text: str) -> str:
         """``text`` with every "cycle N" in our numbering put in the reported one (a fractional
