@@ -15,13 +15,14 @@ from django.db import IntegrityError, connection, transaction
 
 from analysis import pipelines
 from analysis.readers import read
-from analysis.serial import differences
+from analysis.serial import differences, num
 from analysis.series import GROUPED_DIGEST, compose_digest, group_digests
 from labdb import models as m
 from labdb.provenance import code_commit
 from labdb.services.catalog import record_save
 from labdb.services.growing import BaseMismatch
 from labdb.services.ingest import Registered, data_file_register
+from labdb.services.results import CYCLE_COLUMNS
 from labdb.storage import BlobCorrupt, blob_path
 from labdb.table_parts import read_table, table_parts
 from tests.labdb.api.conftest import sha, token_client
@@ -300,3 +301,66 @@ def test_a_damaged_or_lost_part_of_the_earlier_curves_is_caught(
     full = _full_dqdv_result(data, third)
     pd.testing.assert_frame_equal(read_table(stored.sha256, verify=True), full.frame("dqdv"))
     assert differences(stored_output(third), full.to_json()) == []
+
+
+def _cycle_rows(job: m.AnalysisJob) -> list[tuple[Any, ...]]:
+    return list(
+        m.CycleResult.objects.filter(result_id=job.pk)
+        .order_by("cycle")
+        .values_list("cycle", *CYCLE_COLUMNS, "values")
+    )
+
+
+@pytest.mark.django_db
+def test_a_versions_cycle_rows_are_its_own_and_those_of_its_json(
+    run: m.TestRun, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Every version stores a CycleResult row per cycle that is what its own JSON says (the
+    cycles whose values did not change are copied from the earlier result's rows by the
+    database, the others built): the same rows as a result stored without an earlier one."""
+    data = cycler_file(cycles=14)
+    cuts = (len(data) * 3 // 5 + 5, len(data) * 4 // 5 + 9, len(data))
+    jobs = []
+    for cut in cuts:
+        with django_capture_on_commit_callbacks(execute=True):
+            register(run, data[:cut])
+        jobs.append(m.AnalysisJob.objects.get(data_file__size_bytes=cut, kind="cycling"))
+    for job in jobs:
+        records = stored_output(job)["tables"]["cycles"]
+        expected = [
+            (
+                row["cycle"],
+                *(num(row.get(k)) for k in CYCLE_COLUMNS),
+                {k: v for k, v in row.items() if k not in CYCLE_COLUMNS and k != "cycle"},
+            )
+            for row in records
+        ]
+        assert _cycle_rows(job) == sorted(expected, key=lambda r: r[0]), job.data_file.version
+    # the later versions share most cycles' values with the version before (so rows were
+    # copied), but not all: the last cycles changed
+    first, second, third = ([r[:-1] for r in _cycle_rows(j)] for j in jobs)
+    assert 0 < len(set(first) & set(second)) < len(second)
+    assert 0 < len(set(second) & set(third)) < len(third)
+
+
+def test_unchanged_cycles_are_the_rows_equal_value_for_value() -> None:
+    """Which per-cycle rows count as unchanged: equal numbers (any NaN equal to any NaN, as
+    both are null in the JSON; missing equal to missing), but 0.0 is not -0.0 (their JSON
+    differs) and another dtype or column set is nothing unchanged."""
+    from labdb.services.parsing import store_frame
+    from labdb.services.results import unchanged_cycles
+
+    before = pd.DataFrame(
+        {
+            "cycle": [1, 2, 3, 4, 5],
+            "ce": [0.9, float("nan"), 0.0, 0.97, 0.98],
+            "vendor_cycle": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+        }
+    )
+    now = before.assign(ce=[0.9, float("nan"), -0.0, 0.97, 0.99])
+    now = pd.concat([now, pd.DataFrame({"cycle": [6], "ce": [0.5], "vendor_cycle": [6]})])
+    now = now.reset_index(drop=True).astype({"vendor_cycle": "Int64"})
+    stored = store_frame(before)
+    assert unchanged_cycles(now, stored) == (1, 2, 4)
+    assert unchanged_cycles(now.astype({"ce": "float32"}), stored) == ()
+    assert unchanged_cycles(now.drop(columns="vendor_cycle"), stored) == ()
