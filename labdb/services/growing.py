@@ -6,10 +6,9 @@ file's bytes are a prefix of the new one's) is recorded as the next version of t
 immutable and content-addressed; the newer one holds the whole content, never a diff.
 
 The server decides the link itself, from the sha256 of the prefix, whatever the client says:
-while the upload streams into the blob store (:func:`labdb.storage.store_chunks`) a
-:class:`PrefixHasher` snapshots the running sha256 at the sizes of the run's candidate files
-(one pass, no second read), and the largest candidate whose sha256 equals the snapshot at its
-size is the one extended.
+:func:`labdb.storage.store_chunks` takes the running sha256 at the sizes of the run's candidate
+files in the same pass that hashes and stores the upload (one sha256 pass, no second read),
+and the largest candidate whose sha256 equals the prefix's at its size is the one extended.
 
 Clients that follow a growing file (the harvester) send only the appended bytes with the file
 they extend (:func:`appended_chunks`): the server builds the full content from its own stored
@@ -19,7 +18,6 @@ for the whole file, and stores it like any other upload. See docs/live.md.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -27,38 +25,12 @@ from typing import Any
 
 from analysis.series import StoredSeries
 from labdb import models as m
-from labdb.storage import BlobCorrupt, blob_exists, open_blob, read_chunks
+from labdb.storage import BlobCorrupt, StoredBlob, blob_exists, open_blob, read_chunks
 from labdb.table_parts import read_table, table_parts
 
 
 class BaseMismatch(ValueError):
     """An append names a base file, or a base size, that the server does not hold."""
-
-
-class PrefixHasher:
-    """Passes chunks through and records the sha256 of the first ``n`` bytes for each of
-    ``offsets`` (hex digests in :attr:`digests`)."""
-
-    def __init__(self, offsets: Iterable[int]) -> None:
-        self.offsets = sorted({int(o) for o in offsets if int(o) > 0})
-        self.digests: dict[int, str] = {}
-        self.size = 0
-
-    def wrap(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        digest = hashlib.sha256()
-        pending = list(self.offsets)
-        for chunk in chunks:
-            view = memoryview(chunk)
-            pos = 0
-            while pending and pending[0] <= self.size + len(chunk):
-                cut = pending.pop(0) - self.size
-                digest.update(view[pos:cut])
-                self.digests[self.size + cut] = digest.copy().hexdigest()
-                pos = cut
-            digest.update(view[pos:])
-            self.size += len(chunk)
-            yield chunk
-        # offsets past the end get no digest: those files are not prefixes of this one
 
 
 def _heads(test_run: m.TestRun) -> list[m.DataFile]:
@@ -71,23 +43,28 @@ class Extension:
     """Finds the earlier file a new upload extends (see the module docstring)."""
 
     candidates: list[m.DataFile]
-    hasher: PrefixHasher
 
     @classmethod
     def for_run(cls, test_run: m.TestRun, base: m.DataFile | None = None) -> Extension:
         candidates = _heads(test_run)
         if base is not None and all(c.pk != base.pk for c in candidates):
             candidates.append(base)
-        return cls(candidates, PrefixHasher(c.size_bytes for c in candidates))
+        return cls(candidates)
 
-    def extended(self, sha256: str, size: int) -> m.DataFile | None:
-        """The largest candidate whose bytes are a proper prefix of the stored content."""
+    @property
+    def prefix_sizes(self) -> list[int]:
+        """The sizes at which the upload's running sha256 is taken (``store_chunks``)."""
+        return [c.size_bytes for c in self.candidates]
+
+    def extended(self, blob: StoredBlob) -> m.DataFile | None:
+        """The largest candidate whose bytes are a proper prefix of the stored content (its
+        sha256 is the content's ``prefix_sha256`` at its size)."""
         found = [
             c
             for c in self.candidates
-            if c.size_bytes < size
-            and c.sha256 != sha256
-            and self.hasher.digests.get(c.size_bytes) == c.sha256
+            if c.size_bytes < blob.size_bytes
+            and c.sha256 != blob.sha256
+            and blob.prefix_sha256.get(c.size_bytes) == c.sha256
         ]
         return max(found, key=lambda c: (c.size_bytes, c.version), default=None)
 
