@@ -213,9 +213,11 @@ def assemble(
             )
             hashes[name] = digest
         earlier = previous.frames[name] if reuse and previous is not None else None
-        if isinstance(earlier, StoredSeries):
+        if not kept or earlier is None:
+            frames[name] = added
+        elif isinstance(earlier, StoredSeries):
             frames[name] = GrownSeries(earlier, kept, added)
-        elif earlier is not None and kept:
+        else:
             before = earlier.iloc[:kept]
             # frames, not object arrays: a text column stays Arrow text (no per-value copy)
             frames[name] = (
@@ -223,8 +225,6 @@ def assemble(
                 if len(added)
                 else (before.reset_index(drop=True))
             )
-        else:
-            frames[name] = added
     if reuse:
         noise_V = np.concatenate([old["noise_V"].to_numpy(dtype=np.float64)[:h], noise_V])
     memo = memo.assign(
