@@ -57,5 +57,6 @@ def _warm() -> None:
         tables.append(read(plain).table)
     result = pipeline.run(tables[0], params)
     jsonable(result.to_json())
-    for frame in (tables[0], *result.tables.values(), *result.series.values()):
+    frames = [tables[0], *(result.frame(name) for name in (*result.tables, *result.series))]
+    for frame in frames:
         frame.to_parquet(io.BytesIO(), compression="zstd", index=False)

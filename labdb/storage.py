@@ -21,7 +21,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -61,6 +61,9 @@ class StoredBlob:
     sha256: str
     size_bytes: int
     created: bool
+    #: the sha256 of the content's first n bytes, for each n of ``prefix_sizes`` asked for
+    #: (sizes past the end get none)
+    prefix_sha256: dict[int, str] = field(default_factory=dict)
 
 
 def blob_store() -> Any:
@@ -107,20 +110,37 @@ def read_chunks(fh: BinaryIO) -> Iterator[bytes]:
 
 
 def hash_chunks(
-    chunks: Iterable[bytes], *, out: BinaryIO | None = None, max_bytes: int | None = None
+    chunks: Iterable[bytes],
+    *,
+    out: BinaryIO | None = None,
+    max_bytes: int | None = None,
+    prefixes: dict[int, str] | None = None,
 ) -> tuple[str, int]:
     """The sha256 and the size of the concatenated ``chunks``, read once; each chunk is also
     written to ``out`` when given. Raises :class:`BlobTooLarge` as soon as the content passes
-    ``max_bytes`` (before that chunk is hashed or written)."""
+    ``max_bytes`` (before that chunk is hashed or written). ``prefixes``: sizes (its keys)
+    whose running sha256 is wanted, filled in in the same pass (the sha256 of the first n
+    bytes for each n > 0 up to the size; larger ones are left out)."""
     digest = hashlib.sha256()
     size = 0
+    pending = sorted(n for n in (prefixes or {}) if n > 0)
+    taken: dict[int, str] = {}
     for chunk in chunks:
-        size += len(chunk)
-        if max_bytes is not None and size > max_bytes:
+        if max_bytes is not None and size + len(chunk) > max_bytes:
             raise BlobTooLarge(f"the file is larger than the limit of {max_bytes} bytes")
-        digest.update(chunk)
+        view, pos = memoryview(chunk), 0
+        while pending and pending[0] <= size + len(chunk):
+            cut = pending.pop(0) - size
+            digest.update(view[pos:cut])
+            taken[size + cut] = digest.copy().hexdigest()
+            pos = cut
+        digest.update(view[pos:])
+        size += len(chunk)
         if out is not None:
             out.write(chunk)
+    if prefixes is not None:
+        prefixes.clear()
+        prefixes.update(taken)
     return digest.hexdigest(), size
 
 
@@ -137,13 +157,17 @@ def store_chunks(
     *,
     expected_sha256: str | None = None,
     max_bytes: int | None = None,
+    prefix_sizes: Iterable[int] = (),
 ) -> StoredBlob:
     """Store the concatenated ``chunks``; verify ``expected_sha256`` and the size limit first.
 
     Raises :class:`ChecksumMismatch` or :class:`BlobTooLarge` and stores nothing in that case.
     A stored blob with the same content is kept as it is (``created=False``); only a missing or
     damaged one is written (the damaged bytes are replaced by these verified ones).
+    ``prefix_sizes``: the sha256 of the content's first n bytes for each n is taken in the same
+    pass (``StoredBlob.prefix_sha256``; how a grown file finds the file it extends).
     """
+    prefixes = dict.fromkeys(prefix_sizes, "")
     limit = settings.MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
     store = blob_store()
     sweep_staging_now_and_then()
@@ -153,7 +177,7 @@ def store_chunks(
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            sha, size = hash_chunks(chunks, out=out, max_bytes=limit)
+            sha, size = hash_chunks(chunks, out=out, max_bytes=limit, prefixes=prefixes)
             out.flush()
             os.fsync(out.fileno())
         if expected_sha256 is not None and expected_sha256.strip().lower() != sha:
@@ -162,11 +186,11 @@ def store_chunks(
                 f"the received content has {sha}"
             )
         if _stored_sha256(sha) == sha:
-            return StoredBlob(sha, size, created=False)
+            return StoredBlob(sha, size, created=False, prefix_sha256=prefixes)
         # new content, or a damaged copy that these verified bytes replace
         with tmp.open("rb") as fh:
             store.save(blob_name(sha), _Staged(fh, name=str(tmp)))
-        return StoredBlob(sha, size, created=True)
+        return StoredBlob(sha, size, created=True, prefix_sha256=prefixes)
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from labdb.storage import (
     BlobCorrupt,
+    blob_exists,
     blob_file,
     open_blob,
     read_blob,
@@ -152,6 +153,55 @@ def _store_parquet(frame: pd.DataFrame) -> str:
         return store_file(out, max_bytes=1 << 62).sha256
 
 
+def _kept_parts(base: str, same_rows: int) -> list[Part]:
+    """``base``'s parts up to row ``same_rows`` (the last one cut by its ``stop``)."""
+    kept: list[Part] = []
+    for part in table_parts(base):
+        if sum(p.rows for p in kept) >= same_rows:
+            break
+        take = min(part.rows, same_rows - sum(p.rows for p in kept))
+        kept.append(Part(part.sha256, part.start, part.start + take))
+    return kept
+
+
+def store_grown(base: str, same_rows: int, tail: pd.DataFrame) -> str | None:
+    """Store the table made of the first ``same_rows`` rows of the stored table ``base`` and
+    then ``tail``'s rows, without reading ``base``'s rows: its parts up to ``same_rows`` are
+    kept as they are and ``tail`` is the new part (merged as :func:`store_table` merges; the
+    parts a merge absorbs are read, re-hashed, and written again with ``tail``). The caller
+    vouches that ``tail`` has ``base``'s columns and dtypes. ``base``'s manifest is re-hashed
+    before it is trusted; the parts kept are not re-read (they were hashed when written and
+    are immutable: ``verify_storage`` re-hashes them, naming every table each belongs to), only
+    checked to be in the store. None when a kept part is missing or ``base`` is shorter than
+    ``same_rows``: the caller then stores the table whole."""
+    kept = _kept_parts(base, same_rows)
+    start = sum(p.rows for p in kept)
+    if start < same_rows or not all(blob_exists(p.sha256) for p in kept):
+        return None
+    rows = start + len(tail)
+    absorbed: list[Part] = []
+    while kept and kept[-1].rows <= rows - start:
+        absorbed.insert(0, kept.pop())
+        start -= absorbed[0].rows
+    if absorbed:
+        pieces = []
+        for part in absorbed:
+            with _opened(part.sha256, True) as fh:
+                pieces.append(pq.read_table(fh).slice(part.start, part.rows).to_pandas())
+        tail = (
+            pd.concat([*pieces, tail], ignore_index=True)
+            if len(tail)
+            else (pd.concat(pieces, ignore_index=True))
+        )
+    if not kept:  # all merged: the table is one Parquet blob again
+        return _store_parquet(tail)
+    parts = kept
+    if len(tail):
+        parts = [*kept, Part(_store_parquet(tail), 0, len(tail))]
+    columns = [str(c) for c in tail.columns]
+    return store_chunks([_manifest_bytes(rows, columns, parts)], max_bytes=1 << 62).sha256
+
+
 def store_table(frame: pd.DataFrame, *, base: str | None = None, same_rows: int = 0) -> str:
     """Store ``frame``; returns the sha256 that names it. With ``base`` (a stored table) and
     ``same_rows`` > 0 (the caller has shown ``frame``'s first ``same_rows`` rows equal to the
@@ -160,12 +210,7 @@ def store_table(frame: pd.DataFrame, *, base: str | None = None, same_rows: int 
     is one Parquet blob."""
     if base is None or same_rows <= 0:
         return _store_parquet(frame)
-    kept: list[Part] = []
-    for part in table_parts(base):
-        if sum(p.rows for p in kept) >= same_rows:
-            break
-        take = min(part.rows, same_rows - sum(p.rows for p in kept))
-        kept.append(Part(part.sha256, part.start, part.start + take))
+    kept = _kept_parts(base, same_rows)
     start = sum(p.rows for p in kept)
     if start < same_rows:  # the base is shorter than the caller said: store it whole
         return _store_parquet(frame)

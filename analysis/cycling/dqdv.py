@@ -46,6 +46,7 @@ import pandas as pd
 
 from analysis.cycling import dqdv_reuse
 from analysis.cycling.dqdv_reuse import Previous
+from analysis.series import GrownSeries
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -66,8 +67,8 @@ class DQDVResult:
     ``noise_mAh_per_V``. ``parameters``: the binning, smoothing and peak rules used, and the
     median over half-cycles of the measured voltage noise (``voltage_noise_V``)."""
 
-    curves: pd.DataFrame = field(compare=False, repr=False)
-    dvdq: pd.DataFrame = field(compare=False, repr=False)
+    curves: pd.DataFrame | GrownSeries = field(compare=False, repr=False)
+    dvdq: pd.DataFrame | GrownSeries = field(compare=False, repr=False)
     peaks: pd.DataFrame = field(compare=False, repr=False)
     parameters: dict[str, Any] = field(default_factory=dict)
     #: one row per half-cycle, for the next version of a growing file
@@ -79,6 +80,9 @@ class DQDVResult:
     #: per output (``dqdv``, ``dvdq``, ``dqdv_peaks``): how many of its first rows are the
     #: first rows of the same output of ``previous``
     shared_rows: dict[str, int] = field(default_factory=dict, compare=False)
+    #: the digest entries of ``curves`` and ``dvdq`` (grouped per half-cycle, composed of the
+    #: memo's per-half-cycle digests: :mod:`analysis.cycling.dqdv_reuse`)
+    digests: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
 
 
 def _group_bounds(labels: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], ...]:
@@ -227,15 +231,18 @@ def dqdv(
     h = dqdv_reuse.unchanged(memo, previous)
     rows = _half_cycles_from(inputs, h, pad, params)
     out = dqdv_reuse.assemble(inputs, memo, previous, h, rows, params)
+    peaks = out.frames["dqdv_peaks"]
+    assert isinstance(peaks, pd.DataFrame)  # a table, never a grown series
     return DQDVResult(
         out.frames["dqdv"],
         out.frames["dvdq"],
-        out.frames["dqdv_peaks"],
+        peaks,
         out.parameters,
         memo=out.memo,
         reused=h,
         computed=len(starts) - h,
         shared_rows=out.shared_rows,
+        digests=out.digests,
     )
 
 

@@ -17,9 +17,14 @@ of its capacities and voltages, with the parameters as the context (other parame
 reused). The leading half-cycles whose fingerprints equal the earlier memo's are reused, except
 the last half-cycle, which is always computed (it is the one a running test is still
 writing). The memo also keeps each half-cycle's voltage noise (the median over half-cycles is
-a parameter of the result) and how many rows it has in each output, so that the reused rows
+a parameter of the result), how many rows it has in each output, so that the reused rows
 are the first rows of the earlier outputs and a store can keep those as they are
-(``shared_rows``).
+(``shared_rows``), and the sha256 of its rows in each series (``sha256:dqdv``,
+``sha256:dvdq``): the series' digests are composed of those (the grouped form,
+:func:`analysis.pipelines.base.grouped_digest`), so a version hashes only the rows it
+computed. The earlier series may be given unread (:class:`~analysis.pipelines.base.StoredSeries`):
+the result then refers to their first rows (:class:`~analysis.pipelines.base.GrownSeries`)
+instead of holding them.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
+from analysis.series import GrownSeries, StoredSeries, group_digests, grouped_digest
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -51,6 +58,10 @@ OUTPUTS = {
     ),
 }
 MEMO = "dqdv_memo"
+#: the outputs that are series (row-level, digested per half-cycle); ``dqdv_peaks`` is a table
+SERIES = ("dqdv", "dvdq")
+#: the grouping column of the series' digests
+GROUP = "half_cycle"
 
 
 @dataclass(frozen=True)
@@ -82,30 +93,37 @@ class Rows:
 
 @dataclass(frozen=True)
 class Assembled:
-    """The outputs by name (``OUTPUTS``), the result's parameters, the memo, and the first
-    rows of each output that are the earlier output's (``shared_rows``)."""
+    """The outputs by name (``OUTPUTS``; a series continuing an unread earlier one is a
+    :class:`GrownSeries`), the result's parameters, the memo, the first rows of each output
+    that are the earlier output's (``shared_rows``) and the series' digest entries."""
 
-    frames: dict[str, pd.DataFrame]
+    frames: dict[str, pd.DataFrame | GrownSeries]
     parameters: dict[str, Any]
     memo: pd.DataFrame
     shared_rows: dict[str, int]
+    digests: dict[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class Previous:
-    """The earlier version's dQ/dV outputs (``frames``: ``dqdv``, ``dvdq``, ``dqdv_peaks``)
-    and its memo (one row per half-cycle)."""
+    """The earlier version's dQ/dV outputs (``frames``: ``dqdv``, ``dvdq``, ``dqdv_peaks``;
+    the series may be :class:`StoredSeries`, not read) and its memo (one row per
+    half-cycle)."""
 
     memo: pd.DataFrame
-    frames: dict[str, pd.DataFrame]
+    frames: dict[str, pd.DataFrame | StoredSeries]
 
     @classmethod
-    def from_frames(cls, frames: dict[str, pd.DataFrame] | None) -> Previous | None:
-        """From the earlier result's series and tables by name; None when one is missing."""
+    def from_frames(cls, frames: dict[str, pd.DataFrame | StoredSeries] | None) -> Previous | None:
+        """From the earlier result's series and tables by name; None when one is missing or
+        the memo is of an earlier form (without the per-half-cycle digests)."""
         if not frames or any(name not in frames for name in (*OUTPUTS, MEMO)):
             return None
         memo = frames[MEMO]
-        if memo.empty or "fingerprint" not in memo.columns:
+        if not isinstance(memo, pd.DataFrame) or isinstance(frames["dqdv_peaks"], StoredSeries):
+            return None
+        wanted = ("fingerprint", *(f"sha256:{name}" for name in SERIES))
+        if memo.empty or any(c not in memo.columns for c in wanted):
             return None
         return cls(memo, {name: frames[name] for name in OUTPUTS})
 
@@ -167,31 +185,58 @@ def assemble(
     rows: Rows,
     params: dict[str, Any],
 ) -> Assembled:
-    """The result: the earlier outputs' rows of the first ``h`` half-cycles, then ``rows``."""
+    """The result: the earlier outputs' rows of the first ``h`` half-cycles, then ``rows``;
+    an earlier series given unread stays unread (the result refers to its first rows)."""
     new = {"dqdv": rows.curves, "dvdq": rows.dvdq, "dqdv_peaks": rows.peaks}
-    frames: dict[str, pd.DataFrame] = {}
+    frames: dict[str, pd.DataFrame | GrownSeries] = {}
     shared: dict[str, int] = {}
     counts: dict[str, IntArray] = {}
+    hashes: dict[str, npt.NDArray[Any]] = {}
     noise_V = rows.noise_V
-    if h and previous is not None:
-        old = previous.memo
-        for name, columns in OUTPUTS.items():
-            kept = int(old[f"rows:{name}"].to_numpy()[:h].sum())
+    reuse = h and previous is not None
+    old = previous.memo if previous is not None else pd.DataFrame()
+    for name, columns in OUTPUTS.items():
+        added = pd.DataFrame({c: new[name][c] for c in columns})
+        count = rows.counts[name]
+        kept = 0
+        if reuse:
+            count = np.concatenate([old[f"rows:{name}"].to_numpy(dtype=np.int64)[:h], count])
+            kept = int(count[:h].sum())
             shared[name] = kept
-            before = previous.frames[name].iloc[:kept]
-            added = pd.DataFrame({c: new[name][c] for c in columns})
-            # frames, not object arrays: a text column stays Arrow text (no per-value copy)
-            if len(before) and len(added):
-                frames[name] = pd.concat([before, added], ignore_index=True)
-            else:
-                frames[name] = before.reset_index(drop=True) if len(before) else added
-            counts[name] = np.concatenate(
-                [old[f"rows:{name}"].to_numpy(dtype=np.int64)[:h], rows.counts[name]]
+        counts[name] = count
+        if name in SERIES:  # the digest of each half-cycle's rows ("" where it has none)
+            digest = np.full(len(count), "", dtype=object)
+            if reuse:
+                digest[:h] = old[f"sha256:{name}"].to_numpy(dtype=object)[:h]
+            digest[len(count) - len(rows.counts[name]) :][rows.counts[name] > 0] = group_digests(
+                added, GROUP
             )
+            hashes[name] = digest
+        earlier = previous.frames[name] if reuse and previous is not None else None
+        if not kept or earlier is None:
+            frames[name] = added
+        elif isinstance(earlier, StoredSeries):
+            frames[name] = GrownSeries(earlier, kept, added)
+        else:
+            before = earlier.iloc[:kept]
+            # frames, not object arrays: a text column stays Arrow text (no per-value copy)
+            frames[name] = (
+                pd.concat([before, added], ignore_index=True)
+                if len(added)
+                else (before.reset_index(drop=True))
+            )
+    if reuse:
         noise_V = np.concatenate([old["noise_V"].to_numpy(dtype=np.float64)[:h], noise_V])
-    else:
-        frames = {name: pd.DataFrame({c: new[name][c] for c in OUTPUTS[name]}) for name in OUTPUTS}
-        counts = dict(rows.counts)
-    memo = memo.assign(noise_V=noise_V, **{f"rows:{name}": counts[name] for name in OUTPUTS})
+    memo = memo.assign(
+        noise_V=noise_V,
+        **{f"rows:{name}": counts[name] for name in OUTPUTS},
+        **{f"sha256:{name}": hashes[name] for name in SERIES},
+    )
+    digests = {
+        name: grouped_digest(
+            int(counts[name].sum()), OUTPUTS[name], [d for d in hashes[name] if d], GROUP
+        )
+        for name in SERIES
+    }
     params = {**params, "voltage_noise_V": float(np.median(noise_V))}
-    return Assembled(frames, params, memo, shared)
+    return Assembled(frames, params, memo, shared, digests)

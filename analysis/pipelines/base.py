@@ -14,18 +14,20 @@ stores and hashes it, tests compare it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from analysis.serial import jsonable, records
+from analysis.series import (  # noqa: F401 (re-exported: the digests' home was here)
+    GROUPED_DIGEST,
+    GrownSeries,
+    StoredSeries,
+    compose_digest,
+    group_digests,
+    grouped_digest,
+    series_digest,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,7 +46,7 @@ class Result:
     parameters: Mapping[str, Any]
     summary: Mapping[str, Any]
     tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
-    series: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    series: Mapping[str, pd.DataFrame | GrownSeries] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     #: the science object the pipeline computed (CyclingResult, a list of spectra, ...), for
     #: callers that format it (the command line's text output); not serialised
@@ -57,6 +59,12 @@ class Result:
     #: output of the earlier analysis it was given (``previous=``), so a store can keep those
     #: stored rows as they are without comparing them; not serialised
     shared_rows: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
+    #: per series: its digest entry when the pipeline computed it (a grouped digest,
+    #: :func:`grouped_digest`, made of per-group digests it keeps for the next version);
+    #: series not named here get :func:`series_digest`
+    digests: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def to_json(self) -> dict[str, Any]:
         """The one serialised form: JSON-ready (NaN and infinities as null)."""
@@ -65,84 +73,23 @@ class Result:
             "parameters": jsonable(dict(self.parameters)),
             "summary": jsonable(dict(self.summary)),
             "tables": {name: records(frame) for name, frame in self.tables.items()},
-            "series": {name: series_digest(frame) for name, frame in self.series.items()},
+            "series": {
+                name: dict(self.digests[name]) if name in self.digests else _digest(frame)
+                for name, frame in self.series.items()
+            },
             "warnings": list(self.warnings),
         }
 
-
-def series_digest(frame: pd.DataFrame) -> dict[str, Any]:
-    """Rows, columns and a sha256 over the column names, dtypes and values of a row-level
-    table: it identifies the stored series in the JSON without writing every row there.
-
-    A numeric column is hashed as its bytes; a text (object or string dtype) column as the
-    JSON of its values (missing = null): the bytes of an object array are the addresses of its
-    Python objects, different in every process, so hashing them made the digest of a series
-    with a text column (dQ/dV's ``kind``) change from run to run and ``reproduce`` fail."""
-    digest = hashlib.sha256()
-    for name in frame.columns:
-        column = frame[name]
-        if isinstance(column.dtype, pd.StringDtype):
-            # text: hashed as the JSON of the object array it converts to, made from its runs
-            # of equal values without a Python object per value where it is Arrow text
-            digest.update(f"{name}:|O:".encode())
-            digest.update((_arrow_text_json(column) or _text_json(column)).encode())
-            continue
-        values = np.ascontiguousarray(column.to_numpy())
-        digest.update(f"{name}:{values.dtype.str}:".encode())
-        if values.dtype.kind == "O":
-            digest.update(_text_json(values).encode())
-        else:
-            digest.update(values.tobytes())
-    return {
-        "rows": len(frame),
-        "columns": [str(c) for c in frame.columns],
-        "sha256": digest.hexdigest(),
-    }
+    def frame(self, name: str) -> pd.DataFrame:
+        """Series or table ``name`` as one frame (a :class:`GrownSeries` is read whole)."""
+        value = {**self.tables, **self.series}[name]
+        return value.frame() if isinstance(value, GrownSeries) else value
 
 
-def _text_json(values: npt.NDArray[Any] | pd.Series) -> str:
-    """``json.dumps`` of the column's values as text (missing = null). A text column holds a
-    few distinct labels (dQ/dV's ``kind``), so each is encoded once and the list is joined
-    (``json.dumps`` joins a list's items with ", "), one run of equal labels at a time; the per-value form where a value is not
-    text (a number and a label that compare equal would share a code)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    labels = list(uniques)
-    if not all(type(u) is str for u in labels):
-        return json.dumps([None if pd.isna(v) else str(v) for v in list(values)])
-    encoded = [*(json.dumps(u) + ", " for u in labels), "null, "]
-    # runs of one label (a half-cycle's rows): each run's items at once
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else codes
-    lengths = np.diff(np.r_[starts, len(codes)])
-    text = "".join(
-        encoded[c] * n for c, n in zip(codes[starts].tolist(), lengths.tolist(), strict=True)
-    )
-    return "[" + text[:-2] + "]"
-
-
-def _arrow_text_json(column: pd.Series) -> str | None:
-    """:func:`_text_json` of an Arrow-backed text column from its runs of equal values
-    (``pyarrow.compute.run_end_encode``: a half-cycle's rows are one run), the same text;
-    None when the column is not Arrow text."""
-    try:
-        data = pa.array(column.array)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        return None
-    chunks = data.chunks if isinstance(data, pa.ChunkedArray) else [data]
-    if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
-        return None
-    encoded: dict[str | None, str] = {None: "null, "}
-    pieces = []
-    for chunk in chunks:
-        if not len(chunk):
-            continue
-        runs = pc.run_end_encode(chunk)
-        lengths = np.diff(np.r_[0, runs.run_ends.to_numpy()])
-        for value, n in zip(runs.values.to_pylist(), lengths.tolist(), strict=True):
-            text = encoded.get(value)
-            if text is None:
-                text = encoded[value] = json.dumps(value) + ", "
-            pieces.append(text * n)
-    return "[" + "".join(pieces)[:-2] + "]"
+def _digest(frame: pd.DataFrame | GrownSeries) -> dict[str, Any]:
+    if isinstance(frame, GrownSeries):  # its pipeline gives its digest (``Result.digests``)
+        raise ValueError("a grown series needs its digest entry in Result.digests")
+    return series_digest(frame)
 
 
 def report(progress: Progress | None, fraction: float) -> None:

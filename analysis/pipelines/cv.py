@@ -17,6 +17,7 @@ from analysis.cycling.dqdv import dqdv
 from analysis.cycling.dqdv_reuse import Previous
 from analysis.params import Params, param
 from analysis.pipelines.base import Progress, Result, report
+from analysis.series import StoredSeries
 
 KIND = "cv"
 
@@ -104,7 +105,7 @@ def run_dqdv(
     params: DQDVParams,
     progress: Progress | None = None,
     cycling: CyclingCurves | None = None,
-    previous: Mapping[str, pd.DataFrame] | None = None,
+    previous: Mapping[str, pd.DataFrame | StoredSeries] | None = None,
 ) -> Result:
     """dQ/dV and dV/dQ of every half-cycle of a half or full cell, with the dQ/dV peaks
     (definitions, units and references: :mod:`analysis.cycling.dqdv`). ``cycling``: the
@@ -113,7 +114,10 @@ def run_dqdv(
     runs here. ``previous``: the ``dqdv``, ``dvdq``, ``dqdv_peaks`` and ``dqdv_memo`` outputs
     of the same analysis of an earlier version of a growing file: the rows of the half-cycles
     that did not change are taken from them (:mod:`analysis.cycling.dqdv_reuse`); the result
-    is the same as without it. Every result carries its own memo for the next version."""
+    is the same as without it. The ``dqdv`` and ``dvdq`` series may be given unread
+    (:class:`~analysis.pipelines.base.StoredSeries`): the result's series then refer to their
+    first rows (:class:`~analysis.pipelines.base.GrownSeries`; ``Result.frame`` reads one
+    whole). Every result carries its own memo for the next version."""
     report(progress, 0.05)
     if cycling is None:
         analysed = analyze_cycling(table, cell_type=params.cell_type, profiles=True)
@@ -151,4 +155,5 @@ def run_dqdv(
         detail=science,
         reuse={"reused": science.reused, "computed": science.computed},
         shared_rows=science.shared_rows,
+        digests=science.digests,
     )

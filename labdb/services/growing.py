@@ -6,10 +6,9 @@ file's bytes are a prefix of the new one's) is recorded as the next version of t
 immutable and content-addressed; the newer one holds the whole content, never a diff.
 
 The server decides the link itself, from the sha256 of the prefix, whatever the client says:
-while the upload streams into the blob store (:func:`labdb.storage.store_chunks`) a
-:class:`PrefixHasher` snapshots the running sha256 at the sizes of the run's candidate files
-(one pass, no second read), and the largest candidate whose sha256 equals the snapshot at its
-size is the one extended.
+:func:`labdb.storage.store_chunks` takes the running sha256 at the sizes of the run's candidate
+files in the same pass that hashes and stores the upload (one sha256 pass, no second read),
+and the largest candidate whose sha256 equals the prefix's at its size is the one extended.
 
 Clients that follow a growing file (the harvester) send only the appended bytes with the file
 they extend (:func:`appended_chunks`): the server builds the full content from its own stored
@@ -19,44 +18,19 @@ for the whole file, and stores it like any other upload. See docs/live.md.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from analysis.series import StoredSeries
 from labdb import models as m
-from labdb.storage import BlobCorrupt, open_blob, read_chunks
-from labdb.table_parts import read_table
+from labdb.storage import BlobCorrupt, StoredBlob, blob_exists, open_blob, read_chunks
+from labdb.table_parts import read_table, table_parts
 
 
 class BaseMismatch(ValueError):
     """An append names a base file, or a base size, that the server does not hold."""
-
-
-class PrefixHasher:
-    """Passes chunks through and records the sha256 of the first ``n`` bytes for each of
-    ``offsets`` (hex digests in :attr:`digests`)."""
-
-    def __init__(self, offsets: Iterable[int]) -> None:
-        self.offsets = sorted({int(o) for o in offsets if int(o) > 0})
-        self.digests: dict[int, str] = {}
-        self.size = 0
-
-    def wrap(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        digest = hashlib.sha256()
-        pending = list(self.offsets)
-        for chunk in chunks:
-            view = memoryview(chunk)
-            pos = 0
-            while pending and pending[0] <= self.size + len(chunk):
-                cut = pending.pop(0) - self.size
-                digest.update(view[pos:cut])
-                self.digests[self.size + cut] = digest.copy().hexdigest()
-                pos = cut
-            digest.update(view[pos:])
-            self.size += len(chunk)
-            yield chunk
-        # offsets past the end get no digest: those files are not prefixes of this one
 
 
 def _heads(test_run: m.TestRun) -> list[m.DataFile]:
@@ -69,23 +43,28 @@ class Extension:
     """Finds the earlier file a new upload extends (see the module docstring)."""
 
     candidates: list[m.DataFile]
-    hasher: PrefixHasher
 
     @classmethod
     def for_run(cls, test_run: m.TestRun, base: m.DataFile | None = None) -> Extension:
         candidates = _heads(test_run)
         if base is not None and all(c.pk != base.pk for c in candidates):
             candidates.append(base)
-        return cls(candidates, PrefixHasher(c.size_bytes for c in candidates))
+        return cls(candidates)
 
-    def extended(self, sha256: str, size: int) -> m.DataFile | None:
-        """The largest candidate whose bytes are a proper prefix of the stored content."""
+    @property
+    def prefix_sizes(self) -> list[int]:
+        """The sizes at which the upload's running sha256 is taken (``store_chunks``)."""
+        return [c.size_bytes for c in self.candidates]
+
+    def extended(self, blob: StoredBlob) -> m.DataFile | None:
+        """The largest candidate whose bytes are a proper prefix of the stored content (its
+        sha256 is the content's ``prefix_sha256`` at its size)."""
         found = [
             c
             for c in self.candidates
-            if c.size_bytes < size
-            and c.sha256 != sha256
-            and self.hasher.digests.get(c.size_bytes) == c.sha256
+            if c.size_bytes < blob.size_bytes
+            and c.sha256 != blob.sha256
+            and blob.prefix_sha256.get(c.size_bytes) == c.sha256
         ]
         return max(found, key=lambda c: (c.size_bytes, c.version), default=None)
 
@@ -146,6 +125,8 @@ MAX_VERSIONS_BACK = 50
 MEMO_SERIES = {"cycling": "half_cycle_memo", "dqdv": "dqdv_memo"}
 #: what else a dQ/dV analysis takes from the earlier one: the rows of its unchanged half-cycles
 DQDV_REUSED = ("dqdv", "dvdq", "dqdv_peaks")
+#: of those, the series a dQ/dV job does not read (it refers to their first rows)
+DQDV_SERIES = ("dqdv", "dvdq")
 
 
 @dataclass(frozen=True)
@@ -158,6 +139,8 @@ class PreviousMemo:
     kind: str
     sha256: str
     tables: dict[str, str]
+    #: rows and columns of each stored table and series, by name
+    shapes: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
 
 
 def earlier_analysis(job: m.AnalysisJob) -> m.AnalysisJob | None:
@@ -191,10 +174,14 @@ def previous_memo(job: m.AnalysisJob) -> PreviousMemo | None:
     earlier = earlier_analysis(job)
     if earlier is None:
         return None
-    tables = dict(m.ResultTable.objects.filter(result_id=earlier.pk).values_list("name", "sha256"))
+    stored = m.ResultTable.objects.filter(result_id=earlier.pk).values_list(
+        "name", "sha256", "rows", "columns"
+    )
+    tables = {t_name: sha for t_name, sha, _, _ in stored}
+    shapes = {t_name: (rows, list(columns)) for t_name, _, rows, columns in stored}
     if name not in tables or (job.kind == "dqdv" and any(n not in tables for n in DQDV_REUSED)):
         return None
-    return PreviousMemo(str(earlier.pk), job.kind, tables[name], tables)
+    return PreviousMemo(str(earlier.pk), job.kind, tables[name], tables, shapes)
 
 
 def previous_outputs(job: m.AnalysisJob, memo: PreviousMemo | None = None) -> dict[str, str]:
@@ -211,19 +198,34 @@ def previous_outputs(job: m.AnalysisJob, memo: PreviousMemo | None = None) -> di
 
 def memo_options(memo: PreviousMemo | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """The pipeline option ``previous`` read from the stored memo (a dQ/dV analysis also gets
-    the earlier result's curves and peaks, whose rows it may keep), and the provenance of the
-    incremental analysis (``incremental_from``: the earlier job; ``memo_sha256``; for dQ/dV
-    ``reused_sha256``, the earlier outputs read); nothing when there is no memo or a stored
-    copy cannot be read (a full analysis then: same result, only slower)."""
+    the earlier result's peaks, and its curves unread, whose first rows it may keep), and the
+    provenance of the incremental analysis (``incremental_from``: the earlier job;
+    ``memo_sha256``; for dQ/dV ``reused_sha256``, the earlier outputs whose rows it keeps);
+    nothing when there is no memo or a stored copy cannot be read (a full analysis then: same
+    result, only slower). The dQ/dV curves (``DQDV_SERIES``, a million rows at 1,600 cycles)
+    are not read: the result refers to their first rows, which are stored as their parts
+    (:func:`labdb.table_parts.store_grown`)."""
     if memo is None:
         return {}, {}
     names = (MEMO_SERIES[memo.kind], *(DQDV_REUSED if memo.kind == "dqdv" else ()))
+    previous: dict[str, Any] = {}
     try:
-        frames = {name: read_table(memo.tables[name], verify=True) for name in names}
+        for name in names:
+            sha256 = memo.tables[name]
+            if name in DQDV_SERIES and name in memo.shapes:
+                # not re-hashed (module docstring of labdb.table_parts); a part missing from
+                # the store: a full analysis, as when a stored copy cannot be read
+                if not all(blob_exists(part.sha256) for part in table_parts(sha256)):
+                    return {}, {}
+                rows, columns = memo.shapes[name]
+                load = partial(read_table, sha256, verify=True)
+                previous[name] = StoredSeries(sha256, rows, tuple(columns), load)
+            else:
+                previous[name] = read_table(sha256, verify=True)
     except (BlobCorrupt, OSError, ValueError, KeyError):
         return {}, {}
     provenance: dict[str, Any] = {"incremental_from": memo.job_id, "memo_sha256": memo.sha256}
     if memo.kind == "dqdv":
         provenance["reused_sha256"] = [memo.tables[name] for name in DQDV_REUSED]
-        return {"previous": frames}, provenance
-    return {"previous": frames[MEMO_SERIES[memo.kind]]}, provenance
+        return {"previous": previous}, provenance
+    return {"previous": previous[MEMO_SERIES[memo.kind]]}, provenance

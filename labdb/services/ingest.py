@@ -101,9 +101,12 @@ def data_file_register(
     """
     extension = Extension.for_run(test_run, base)
     blob = store_chunks(
-        extension.hasher.wrap(chunks), expected_sha256=expected_sha256, max_bytes=max_bytes
+        chunks,
+        expected_sha256=expected_sha256,
+        max_bytes=max_bytes,
+        prefix_sizes=extension.prefix_sizes,
     )
-    extends = extension.extended(blob.sha256, blob.size_bytes)
+    extends = extension.extended(blob)
     fields: dict[str, Any] = {
         "test_run": test_run,
         "blob": blob,

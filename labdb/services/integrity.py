@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from analysis import pipelines
 from analysis.serial import differences
+from analysis.series import series_digest
 from labdb import models as m
 from labdb.provenance import sha256_of
 from labdb.services.parsing import read_data_file
@@ -34,22 +35,40 @@ def _records_for(sha: str, parts: dict[str, list[str]] | None = None) -> list[st
         for t in m.ParsedTable.objects.filter(sha256=sha).select_related("data_file")
     ]
     refs += [f"attachment {a.original_name}" for a in m.Attachment.objects.filter(sha256=sha)]
+    refs += [_result_table_label(t) for t in _result_tables().filter(sha256=sha)]
     refs += [f"part of the {t}" for t in (parts or {}).get(sha, [])]
     return refs
 
 
+def _result_tables() -> Any:
+    return m.ResultTable.objects.select_related("result__job__data_file").only(
+        "sha256", "name", "result__kind", "result__job__data_file__original_name"
+    )
+
+
+def _result_table_label(t: m.ResultTable) -> str:
+    return f"{t.name} of the {t.result.kind} result of {t.result.job.data_file.original_name}"
+
+
 def _table_parts() -> dict[str, list[str]]:
-    """Blob -> the parsed tables stored in parts (:mod:`labdb.table_parts`) it is a part of."""
+    """Blob -> the parsed tables and result tables stored in parts (:mod:`labdb.table_parts`)
+    it is a part of: a part kept by later versions of a growing file belongs to each of their
+    tables (a damaged part is damage to all of them, repaired once)."""
     found: dict[str, list[str]] = {}
-    for t in m.ParsedTable.objects.select_related("data_file").only(
-        "sha256", "data_file__original_name"
-    ):
+    tables = [
+        (t.sha256, f"parsed table of {t.data_file.original_name}")
+        for t in m.ParsedTable.objects.select_related("data_file").only(
+            "sha256", "data_file__original_name"
+        )
+    ]
+    tables += [(t.sha256, _result_table_label(t)) for t in _result_tables()]
+    for sha256, label in tables:
         try:
-            names = referenced_blobs(t.sha256)
+            names = referenced_blobs(sha256)
         except (BlobCorrupt, OSError, ValueError):
             continue  # the manifest itself is reported (damaged or missing)
         for name in names:
-            found.setdefault(name, []).append(f"parsed table of {t.data_file.original_name}")
+            found.setdefault(name, []).append(label)
     return found
 
 
@@ -81,6 +100,7 @@ def storage_verify() -> m.StorageCheck:
     referenced = set(m.DataFile.objects.values_list("sha256", flat=True))
     referenced |= set(m.ParsedTable.objects.values_list("sha256", flat=True))
     referenced |= set(m.Attachment.objects.values_list("sha256", flat=True))
+    referenced |= set(m.ResultTable.objects.values_list("sha256", flat=True))
     referenced |= set(parts)
     for sha in sorted(referenced - seen):
         problems.append(
@@ -139,12 +159,15 @@ def job_reproduce(job: m.AnalysisJob) -> Reproduction:
         )
     metadata = source.summary()["metadata"]
     dc = dc_source(job, getattr(params, "dc_table", None))
-    output = pipeline_output(pipeline, params, source.table, metadata, dc).to_json()
-    reproduced = sha256_of(output)
+    result = pipeline_output(pipeline, params, source.table, metadata, dc)
+    output = result.to_json()
     found: list[str] = []
     if not input_ok:
         found.append(f"the raw file {data_file.original_name} no longer matches its sha256")
     stored = job.output_sha256 and stored_sha256(job.output_sha256) == job.output_sha256
+    if stored:
+        output = _in_stored_digest_forms(output, result, json.loads(read_blob(job.output_sha256)))
+    reproduced = sha256_of(output)
     if reproduced == job.output_sha256:
         pass
     elif stored:
@@ -155,3 +178,19 @@ def job_reproduce(job: m.AnalysisJob) -> Reproduction:
             if json.dumps(stored_metrics.get(key)) != json.dumps(value):
                 found.append(f"metrics.{key}: stored {stored_metrics.get(key)!r}, now {value!r}")
     return Reproduction(job, job.output_sha256, reproduced, input_ok, found)
+
+
+def _in_stored_digest_forms(
+    output: dict[str, Any], result: pipelines.Result, stored: dict[str, Any]
+) -> dict[str, Any]:
+    """``output`` with each series digested in the form the stored output used: a result
+    stored before a series was digested per group (``analysis.series.GROUPED_DIGEST``, the
+    dQ/dV curves since session 11 of docs/live.md) names it by the first form's digest, which
+    is computed again from the reproduced series, so that an old result still reproduces bit
+    for bit."""
+    series = dict(output["series"])
+    for name, entry in (stored.get("series") or {}).items():
+        ours = series.get(name)
+        if isinstance(entry, dict) and "digest" not in entry and ours and "digest" in ours:
+            series[name] = series_digest(result.frame(name))
+    return {**output, "series": series}

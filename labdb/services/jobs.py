@@ -184,7 +184,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
             timings["analyze_s"] = time.perf_counter() - t1
             _reuse_timings(timings, output, incremental)
             t2 = time.perf_counter()
-            stored = output_store(output, earlier_outputs)
+            stored = output_store(output, earlier_outputs, memo.job_id if memo else None)
             timings["store_blobs_s"] = time.perf_counter() - t2
             return dict(reused.parsed), stored, timings, {**reused.provenance(), **incremental}
         # verifies the stored bytes first; reads with the reader the job was asked for
@@ -220,7 +220,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         timings["analyze_s"] = time.perf_counter() - t1
         _reuse_timings(timings, output, incremental)
         t2 = time.perf_counter()
-        stored = output_store(output, earlier_outputs)
+        stored = output_store(output, earlier_outputs, memo.job_id if memo else None)
         timings["store_blobs_s"] = time.perf_counter() - t2
         return parsed, stored, timings, incremental
 

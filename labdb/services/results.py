@@ -11,19 +11,22 @@ fitted curve.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import connections, transaction
 
 from analysis.pipelines import Result
-from analysis.serial import num
+from analysis.serial import jsonable, num
+from analysis.series import GrownSeries
 from labdb import models as m
 from labdb.models.immutable import refuse_rows_of_finished_jobs
 from labdb.provenance import canonical_json
@@ -32,7 +35,7 @@ from labdb.services.conformance import run_conformance
 from labdb.services.parsing import store_frame
 from labdb.services.status import status_follow_result
 from labdb.storage import BlobCorrupt, store_chunks
-from labdb.table_parts import read_arrow, store_table
+from labdb.table_parts import read_arrow, read_table, store_grown, store_table
 
 #: per-cycle values kept as columns of CycleResult (the rest are in ``values``)
 CYCLE_COLUMNS = (
@@ -53,9 +56,16 @@ class StoredOutput:
     data: dict[str, Any]
     sha256: str
     tables: dict[str, tuple[str, int, list[str]]]
+    #: a cycling result's cycles whose row of the per-cycle table equals, value for value,
+    #: the row at the same place of the earlier result ``cycles_from`` (the job the memo came
+    #: from): their CycleResult rows are copied from that result's in the database
+    unchanged_cycles: tuple[int, ...] = ()
+    cycles_from: str | None = None
 
 
-def output_store(result: Result, previous: Mapping[str, str] | None = None) -> StoredOutput:
+def output_store(
+    result: Result, previous: Mapping[str, str] | None = None, earlier_result: str | None = None
+) -> StoredOutput:
     """Store the pipeline's JSON (canonical form; its sha256 equals
     :func:`labdb.provenance.sha256_of` of the JSON) and each table and series as Parquet.
 
@@ -65,18 +75,81 @@ def output_store(result: Result, previous: Mapping[str, str] | None = None) -> S
     was already complete) is stored as that table's parts plus its other rows
     (:mod:`labdb.table_parts`): readers get the same table. Where the pipeline states how many
     first rows a table shares with ``previous``'s (``Result.shared_rows``: rows it took from
-    that stored table itself), they are not read back and compared."""
+    that stored table itself), they are not read back and compared. A series that continues
+    a stored one unread (:class:`~analysis.series.GrownSeries`: an incremental dQ/dV's
+    curves) is stored as that one's parts plus its new rows, without reading it
+    (:func:`labdb.table_parts.store_grown`)."""
     data = result.to_json()
     sha256 = store_chunks([canonical_json(data).encode()], max_bytes=1 << 62).sha256
     tables = {
         name: (
-            _store_after(frame, (previous or {}).get(name), result.shared_rows.get(name, 0)),
+            _store_grown(frame)
+            if isinstance(frame, GrownSeries)
+            else _store_after(frame, (previous or {}).get(name), result.shared_rows.get(name, 0)),
             len(frame),
             [str(c) for c in frame.columns],
         )
         for name, frame in {**result.tables, **result.series}.items()
     }
-    return StoredOutput(data, sha256, tables)
+    unchanged: tuple[int, ...] = ()
+    if earlier_result and previous and "cycles" in previous and "cycles" in result.tables:
+        unchanged = unchanged_cycles(result.tables["cycles"], previous["cycles"])
+    return StoredOutput(data, sha256, tables, unchanged, earlier_result if unchanged else None)
+
+
+def unchanged_cycles(cycles: pd.DataFrame, earlier: str) -> tuple[int, ...]:
+    """The ``cycle`` of each row of the per-cycle table ``cycles`` that equals the row at
+    the same place of the stored per-cycle table ``earlier``: same columns and dtypes, every
+    value the same (floats bit for bit but any NaN equal to any NaN, as both are null in the
+    JSON; missing equal to missing), so that its CycleResult row is the earlier one's. Empty
+    when the tables cannot be compared (other columns, repeated cycle numbers, unreadable)."""
+    try:
+        before = read_table(earlier, verify=True)
+    except (BlobCorrupt, OSError, ValueError):
+        return ()
+    if list(before.columns) != list(cycles.columns) or "cycle" not in cycles.columns:
+        return ()
+    n = min(len(before), len(cycles))
+    numbers = cycles["cycle"].to_numpy()
+    if len(set(numbers.tolist())) != len(numbers) or not before["cycle"].is_unique:
+        return ()
+    same = np.ones(n, dtype=bool)
+    for name in cycles.columns:
+        x, y = cycles[name].iloc[:n], before[name].iloc[:n]
+        if x.dtype != y.dtype:
+            return ()
+        same &= _same_values(x, y)
+    return tuple(int(c) for c in numbers[:n][same].tolist())
+
+
+def _same_values(x: pd.Series, y: pd.Series) -> npt.NDArray[np.bool_]:
+    """Row by row: the same value, as the JSON of the row shows it (see
+    :func:`unchanged_cycles`)."""
+    if isinstance(x.dtype, np.dtype) and x.dtype.kind == "f":
+        a, b = x.to_numpy(), y.to_numpy()
+        both_nan = np.isnan(a) & np.isnan(b)
+        return np.asarray(((a == b) & (np.signbit(a) == np.signbit(b))) | both_nan, dtype=bool)
+    if isinstance(x.dtype, np.dtype) and x.dtype.kind in "iub":
+        return np.asarray(x.to_numpy() == y.to_numpy(), dtype=bool)
+    left, right = x.astype(object).tolist(), y.astype(object).tolist()
+    return np.array(
+        [
+            json.dumps(jsonable(a), sort_keys=True) == json.dumps(jsonable(b), sort_keys=True)
+            for a, b in zip(left, right, strict=True)
+        ],
+        dtype=bool,
+    )
+
+
+def _store_grown(series: GrownSeries) -> str:
+    """Store a grown series as its base's parts plus its new rows (whole when that saves
+    nothing, or when a part of its base is missing: then it is read whole, which fails on a
+    damaged base)."""
+    if series.rows >= MIN_ROWS_IN_PARTS and series.shared_rows >= series.rows // 2:
+        sha256 = store_grown(series.base.ref, series.shared_rows, series.tail)
+        if sha256 is not None:
+            return sha256
+    return store_frame(series.frame())
 
 
 #: tables shorter than this are stored whole (a part saves nothing there)
@@ -152,7 +225,9 @@ def result_store(job: m.AnalysisJob, stored: StoredOutput) -> m.AnalysisResult:
         for name, (sha, rows, columns) in stored.tables.items()
     )
     if kind == "cycling":
-        _store_cycles(record, data["tables"]["cycles"])
+        _store_cycles(
+            record, data["tables"]["cycles"], stored.cycles_from, set(stored.unchanged_cycles)
+        )
     elif kind == "eis":
         _store_spectra(record, data["summary"]["details"])
     status_follow_result(result=record)  # the run's and cell's statuses follow the data
@@ -172,13 +247,22 @@ def metric_columns(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _store_cycles(record: m.AnalysisResult, cycles: list[dict[str, Any]]) -> None:
+def _store_cycles(
+    record: m.AnalysisResult,
+    cycles: list[dict[str, Any]],
+    copy_from: str | None = None,
+    unchanged: set[int] | None = None,
+) -> None:
     """One CycleResult row per cycle, inserted in batches of the values the ORM would write (each field's own ``get_db_prep_save``: the JSON of ``values`` as the backend
     takes it). Not ``bulk_create``: building a model object and compiling the SQL for each
     cycle cost ~0.2 ms per cycle, i.e. a third of a second per version of a 1,600-cycle test
     (bench/growing.py --jobs); every version stores all its cycles (a new cycle can change an
-    earlier cycle's values). The guard of the ORM path is kept: no rows for a finished job
-    (and on PostgreSQL the triggers refuse them from any client)."""
+    earlier cycle's values), each result its own rows. The rows of ``unchanged`` cycles (their
+    per-cycle values equal those of the earlier result ``copy_from``: ``unchanged_cycles``)
+    are copied from that result's rows by the database (``INSERT ... SELECT``), not encoded
+    again (the JSON of the values was a float ``repr`` per value, ~30 us per cycle). The
+    guard of the ORM path is kept: no rows for a finished job (and on PostgreSQL the triggers
+    refuse them from any client)."""
     model = m.CycleResult
     refuse_rows_of_finished_jobs(model, [model(result=record)])
     db = record._state.db or "default"
@@ -186,6 +270,9 @@ def _store_cycles(record: m.AnalysisResult, cycles: list[dict[str, Any]]) -> Non
     names = ("result", "cycle", *CYCLE_COLUMNS, "values")
     fields = [model._meta.get_field(name) for name in names]
     result_id = fields[0].get_db_prep_save(record.pk, connection)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    copied = _copy_cycles(model, connection, fields, result_id, copy_from, unchanged or set())
     values_field = fields[-1]
     rows = [
         (
@@ -198,11 +285,10 @@ def _store_cycles(record: m.AnalysisResult, cycles: list[dict[str, Any]]) -> Non
             ),
         )
         for row in cycles
+        if int(row["cycle"]) not in copied
     ]
     if not rows:
         return
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
     row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # rows per statement as the ORM batches them (the backend's parameter limit): one
     # statement per batch, so PostgreSQL's statement-level triggers fire once per batch
@@ -214,6 +300,52 @@ def _store_cycles(record: m.AnalysisResult, cycles: list[dict[str, Any]]) -> Non
             # the table and column names are the model's own; the values are parameters
             sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {marks}"  # nosec B608
             cursor.execute(sql, [value for row in chunk for value in row])
+
+
+def _copy_cycles(
+    model: Any,
+    connection: Any,
+    fields: list[Any],
+    result_id: Any,
+    copy_from: str | None,
+    unchanged: set[int],
+) -> set[int]:
+    """Copy the CycleResult rows of ``unchanged`` cycles from result ``copy_from`` to result
+    ``result_id`` in the database; the cycles copied (none when the earlier result does not
+    hold exactly those cycles: then every row is built)."""
+    if copy_from is None or not unchanged:
+        return set()
+    table = connection.ops.quote_name(model._meta.db_table)
+    quote = connection.ops.quote_name
+    source_id = fields[0].get_db_prep_save(copy_from, connection)
+    result_col, cycle_col = quote(fields[0].column), quote(fields[1].column)
+    wanted = sorted(unchanged)
+    batch = max(1, connection.ops.bulk_batch_size([fields[1]], wanted) - 2)
+    with connection.cursor() as cursor:
+        found = 0
+        for start in range(0, len(wanted), batch):
+            chunk = wanted[start : start + batch]
+            marks = ", ".join(["%s"] * len(chunk))
+            # the table and column names are the model's own; the values are parameters
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {table} WHERE {result_col} = %s "  # nosec B608
+                f"AND {cycle_col} IN ({marks})",
+                [source_id, *chunk],
+            )
+            found += int(cursor.fetchone()[0])
+        if found != len(wanted):
+            return set()
+        rest = ", ".join(quote(f.column) for f in fields[1:])
+        for start in range(0, len(wanted), batch):
+            chunk = wanted[start : start + batch]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({result_col}, {rest}) "  # nosec B608
+                f"SELECT %s, {rest} FROM {table} WHERE {result_col} = %s "
+                f"AND {cycle_col} IN ({marks})",
+                [result_id, source_id, *chunk],
+            )
+    return set(wanted)
 
 
 def _store_spectra(record: m.AnalysisResult, details: list[dict[str, Any]]) -> None:

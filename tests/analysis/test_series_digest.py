@@ -81,3 +81,31 @@ def test_an_arrow_text_column_has_the_digest_of_the_same_text_as_objects() -> No
     assert isinstance(arrow["kind"].dtype, pd.StringDtype) and objects["kind"].dtype == object
     assert series_digest(arrow) == series_digest(objects)
     assert series_digest(arrow) != series_digest(objects.assign(kind=values[::-1]))
+
+
+def test_the_grouped_digest_is_its_groups_digests_and_changes_with_any_value() -> None:
+    """The grouped form (labdb.series-digest/2): each run of equal ``half_cycle`` hashed as a
+    whole series is, composed in order; one changed value, a moved group boundary or
+    reordered groups give another digest."""
+    from analysis.series import compose_digest, group_digests
+
+    frame = pd.DataFrame(
+        {
+            "half_cycle": [1, 1, 2, 2, 2, 4],
+            "kind": pd.array(["plating"] * 2 + ["stripping"] * 3 + [None], dtype="string"),
+            "voltage_V": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+        }
+    )
+    groups = group_digests(frame, "half_cycle")
+    assert groups == [
+        series_digest(frame.iloc[a:b].reset_index(drop=True))["sha256"]
+        for a, b in ((0, 2), (2, 5), (5, 6))
+    ]
+    composed = compose_digest(groups)
+    changed = frame.copy()
+    changed.loc[3, "voltage_V"] = 0.41
+    moved = frame.assign(half_cycle=[1, 1, 1, 2, 2, 4])
+    assert compose_digest(group_digests(changed, "half_cycle")) != composed
+    assert compose_digest(group_digests(moved, "half_cycle")) != composed
+    assert compose_digest(groups[::-1]) != composed
+    assert compose_digest(group_digests(frame.iloc[:0], "half_cycle")) == compose_digest([])

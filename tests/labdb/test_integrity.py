@@ -222,3 +222,34 @@ def test_re_running_a_failed_job_makes_a_new_attempt(analysed: m.AnalysisJob) ->
     assert created and again.pk != failed.pk
     again.refresh_from_db()
     assert again.status == "succeeded"
+
+
+def test_a_result_stored_with_first_form_digests_still_reproduces_bit_for_bit() -> None:
+    """A dQ/dV result stored before its curves were digested per half-cycle names them by the
+    first form's digest; ``reproduce`` digests the recomputed curves in that form for it, so
+    the reproduced JSON hashes to the stored sha256 (and a changed curve still does not)."""
+    from analysis import pipelines
+    from analysis.series import series_digest
+    from analysis.simulate.cells import CellSpec, generate_cell
+    from labdb.provenance import sha256_of
+    from labdb.services.integrity import _in_stored_digest_forms
+
+    table = generate_cell(CellSpec("half", 6), seed=5).table
+    dqdv = pipelines.get("dqdv")
+    result = dqdv.run(table, dqdv.validate({"cell_type": "half"}))
+    now = result.to_json()
+    assert now["series"]["dqdv"]["digest"] == "labdb.series-digest/2"
+    stored = {
+        **now,
+        "series": {
+            **now["series"],
+            "dqdv": series_digest(result.frame("dqdv")),
+            "dvdq": series_digest(result.frame("dvdq")),
+        },
+    }
+    assert sha256_of(now) != sha256_of(stored)
+    assert sha256_of(_in_stored_digest_forms(now, result, stored)) == sha256_of(stored)
+    changed = result.frame("dqdv").copy()
+    changed.loc[0, "dq_dv_mAh_per_V"] += 1.0
+    other = pipelines.Result(**{**result.__dict__, "series": {**result.series, "dqdv": changed}})
+    assert sha256_of(_in_stored_digest_forms(now, other, stored)) != sha256_of(stored)

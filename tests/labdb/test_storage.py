@@ -119,3 +119,18 @@ def _named(data: bytes) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("cell.csv", data)
+
+
+def test_hash_chunks_takes_the_prefix_digests_in_the_same_pass() -> None:
+    """The running sha256 at given sizes (how an upload finds the file it extends): at chunk
+    boundaries and inside chunks, in any order; none for 0 or past the end."""
+    import hashlib
+
+    data = bytes(range(256)) * 9
+    chunks = [data[:100], data[100:100], data[100:1000], data[1000:]]
+    prefixes = dict.fromkeys([1000, 7, 0, len(data), len(data) + 1, 100, 101], "")
+    sha, size = hash_chunks(chunks, prefixes=prefixes)
+    assert (sha, size) == (hashlib.sha256(data).hexdigest(), len(data))
+    assert prefixes == {
+        n: hashlib.sha256(data[:n]).hexdigest() for n in (7, 100, 101, 1000, len(data))
+    }

@@ -199,3 +199,18 @@ def test_the_merged_steps_of_a_shorted_cell_holding_an_hppc_block_stay_a_half_cy
     assert short is not None
     start = float(result.cycles.set_index("cycle").loc[short, "start_time_s"])
     assert cell.truth.protocol_cycle_at(start + 1.0) == 9
+
+
+def test_labels_of_many_cycles_at_once_are_each_cycles_label() -> None:
+    """``labels`` (all cycles at once, as every result's per-cycle table uses it) gives what
+    ``label`` gives cycle by cycle: vendor numbers with gaps, cycles before the first and past
+    the last, blocks (-1), on random numberings."""
+    from analysis.cycling.numbering import CycleNumbering
+
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        ordinal = np.sort(rng.choice(np.arange(30), size=int(rng.integers(0, 8)), replace=False))
+        numbers = ordinal + int(rng.integers(-1, 3))
+        numbering = CycleNumbering("vendor", "Cycle", "", ordinal, numbers, numbers)
+        wanted = rng.integers(-3, 40, size=20)
+        assert numbering.labels(wanted).tolist() == [numbering.label(int(k)) for k in wanted]

@@ -151,3 +151,44 @@ def test_other_parameters_reuse_nothing() -> None:
         previous=_previous(earlier),
     )
     assert same.reuse["reused"] > 0
+
+
+def test_earlier_curves_given_unread_are_referred_to_and_the_digests_are_the_full_ones() -> None:
+    """A job gives the earlier curves unread (StoredSeries): the result refers to their first
+    rows (GrownSeries) without loading them, its JSON (the grouped digests of the curves
+    included) is the full analysis's, and the series read whole are the full frames."""
+    from analysis.series import GrownSeries, StoredSeries, compose_digest, group_digests
+
+    table = generate_cell(CellSpec("half", 18), seed=44).table
+    params = DQDV.validate({"cell_type": "half"})
+    full = DQDV.run(pd.DataFrame(), params, cycling=_curves(table, "half"))
+    earlier = DQDV.run(
+        pd.DataFrame(), params, cycling=_curves(table.iloc[: len(table) * 3 // 4], "half")
+    )
+    loads: list[str] = []
+
+    def stored(name: str) -> StoredSeries:
+        frame = earlier.series[name]
+
+        def load() -> pd.DataFrame:
+            loads.append(name)
+            return frame
+
+        return StoredSeries(f"sha-of-{name}", len(frame), tuple(frame.columns), load)
+
+    previous = {**_previous(earlier), "dqdv": stored("dqdv"), "dvdq": stored("dvdq")}
+    grown = DQDV.run(pd.DataFrame(), params, cycling=_curves(table, "half"), previous=previous)
+    assert grown.reuse["reused"] > grown.reuse["computed"] > 0
+    for name in ("dqdv", "dvdq"):
+        series = grown.series[name]
+        assert isinstance(series, GrownSeries) and series.base.ref == f"sha-of-{name}"
+        assert series.shared_rows == grown.shared_rows[name] > len(series.tail) > 0
+    assert differences(grown.to_json(), full.to_json()) == []
+    assert loads == []  # the JSON and its digests came without reading the earlier curves
+    for name in ("dqdv", "dvdq"):
+        pd.testing.assert_frame_equal(grown.frame(name), full.series[name], obj=name)
+        # the grouped digest is checked from the series alone: per half-cycle, composed
+        entry = full.to_json()["series"][name]
+        assert entry["digest"] == "labdb.series-digest/2" and entry["groups"] == "half_cycle"
+        assert compose_digest(group_digests(grown.frame(name), "half_cycle")) == entry["sha256"]
+    assert sorted(loads) == ["dqdv", "dqdv", "dvdq", "dvdq"]

@@ -9,18 +9,22 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from django.db import IntegrityError, connection, transaction
 
 from analysis import pipelines
 from analysis.readers import read
-from analysis.serial import differences
+from analysis.serial import differences, num
+from analysis.series import GROUPED_DIGEST, compose_digest, group_digests
 from labdb import models as m
 from labdb.provenance import code_commit
 from labdb.services.catalog import record_save
 from labdb.services.growing import BaseMismatch
 from labdb.services.ingest import Registered, data_file_register
-from labdb.table_parts import table_parts
+from labdb.services.results import CYCLE_COLUMNS
+from labdb.storage import BlobCorrupt, blob_path
+from labdb.table_parts import read_table, table_parts
 from tests.labdb.api.conftest import sha, token_client
 from tests.labdb.api.test_growing import cycler_file, full_analysis, post, stored_output
 
@@ -197,12 +201,16 @@ def test_a_version_is_analysed_from_the_earlier_versions_memo_and_says_so(
 
 def _full_dqdv(data: bytes, job: m.AnalysisJob) -> dict[str, Any]:
     """The dqdv pipeline's JSON for the whole of ``data`` (its own cycling analysis)."""
+    return _full_dqdv_result(data, job).to_json()
+
+
+def _full_dqdv_result(data: bytes, job: m.AnalysisJob) -> pipelines.Result:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cell.csv"
         path.write_bytes(data)
         table = read(path).table
     pipeline = pipelines.get("dqdv")
-    return pipeline.run(table, pipeline.validate(job.parameters)).to_json()
+    return pipeline.run(table, pipeline.validate(job.parameters))
 
 
 @pytest.mark.django_db
@@ -236,3 +244,123 @@ def test_a_versions_dqdv_keeps_the_earlier_half_cycles_rows_and_says_so(
     curves = m.ResultTable.objects.get(result_id=second.pk, name="dqdv")
     assert table_parts(curves.sha256)[0].sha256 == table_parts(earlier["dqdv"])[0].sha256
     assert "reused_half_cycle_values" not in first.timings
+    # the curves stored without reading the earlier ones back are the full analysis's rows,
+    # and the digests in the JSON (grouped per half-cycle) are checked from them alone
+    full = _full_dqdv_result(data, second)
+    for name in ("dqdv", "dvdq"):
+        stored = m.ResultTable.objects.get(result_id=second.pk, name=name)
+        frame = read_table(stored.sha256, verify=True)
+        pd.testing.assert_frame_equal(frame, full.frame(name), obj=name)
+        entry = stored_output(second)["series"][name]
+        assert entry["digest"] == GROUPED_DIGEST and entry["rows"] == stored.rows == len(frame)
+        assert compose_digest(group_digests(frame, entry["groups"])) == entry["sha256"]
+
+
+@pytest.mark.django_db
+def test_a_damaged_or_lost_part_of_the_earlier_curves_is_caught(
+    run: m.TestRun, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A version's dQ/dV curves keep the earlier curves' parts without re-hashing them (they
+    were hashed when written). A damaged part is still caught where it is relied on:
+    ``verify_storage`` names it with every table it belongs to, and reading the curves as jobs
+    and exports do fails; a lost part makes the next version's dQ/dV a full analysis whose
+    curves are stored whole and right."""
+    from labdb.services.integrity import storage_verify
+
+    data = cycler_file(cycles=16)
+    cuts = (len(data) * 2 // 3 + 11, len(data) * 5 // 6 + 3, len(data))
+    for cut in cuts[:2]:
+        with django_capture_on_commit_callbacks(execute=True):
+            register(run, data[:cut])
+    second = m.AnalysisJob.objects.get(data_file__size_bytes=cuts[1], kind="dqdv")
+    assert second.timings["reused_half_cycle_values"] > 0
+    curves = m.ResultTable.objects.get(result_id=second.pk, name="dqdv")
+    kept = table_parts(curves.sha256)[0].sha256
+    path = blob_path(kept)
+    damaged = bytearray(path.read_bytes())
+    damaged[len(damaged) // 2] ^= 0x01
+    path.write_bytes(bytes(damaged))
+    problems = storage_verify().problems
+    assert [p["sha256"] for p in problems] == [kept], problems
+    assert "does not match" in problems[0]["problem"]
+    # the first version's curves, and the part each later version's curves keep
+    assert problems[0]["records"] == [
+        "dqdv of the dqdv result of cell.csv",
+        "part of the dqdv of the dqdv result of cell.csv",
+    ]
+    with pytest.raises(BlobCorrupt):
+        read_table(curves.sha256, verify=True)
+    path.unlink()
+    with django_capture_on_commit_callbacks(execute=True):
+        register(run, data)
+    third = m.AnalysisJob.objects.get(data_file__size_bytes=len(data), kind="dqdv")
+    assert third.status == "succeeded", third.error
+    assert "reused_half_cycle_values" not in third.timings  # a full analysis
+    stored = m.ResultTable.objects.get(result_id=third.pk, name="dqdv")
+    assert kept not in [p.sha256 for p in table_parts(stored.sha256)]
+    full = _full_dqdv_result(data, third)
+    pd.testing.assert_frame_equal(read_table(stored.sha256, verify=True), full.frame("dqdv"))
+    assert differences(stored_output(third), full.to_json()) == []
+
+
+def _cycle_rows(job: m.AnalysisJob) -> list[tuple[Any, ...]]:
+    return list(
+        m.CycleResult.objects.filter(result_id=job.pk)
+        .order_by("cycle")
+        .values_list("cycle", *CYCLE_COLUMNS, "values")
+    )
+
+
+@pytest.mark.django_db
+def test_a_versions_cycle_rows_are_its_own_and_those_of_its_json(
+    run: m.TestRun, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Every version stores a CycleResult row per cycle that is what its own JSON says (the
+    cycles whose values did not change are copied from the earlier result's rows by the
+    database, the others built): the same rows as a result stored without an earlier one."""
+    data = cycler_file(cycles=14)
+    cuts = (len(data) * 3 // 5 + 5, len(data) * 4 // 5 + 9, len(data))
+    jobs = []
+    for cut in cuts:
+        with django_capture_on_commit_callbacks(execute=True):
+            register(run, data[:cut])
+        jobs.append(m.AnalysisJob.objects.get(data_file__size_bytes=cut, kind="cycling"))
+    for job in jobs:
+        records = stored_output(job)["tables"]["cycles"]
+        expected = [
+            (
+                row["cycle"],
+                *(num(row.get(k)) for k in CYCLE_COLUMNS),
+                {k: v for k, v in row.items() if k not in CYCLE_COLUMNS and k != "cycle"},
+            )
+            for row in records
+        ]
+        assert _cycle_rows(job) == sorted(expected, key=lambda r: r[0]), job.data_file.version
+    # the later versions share most cycles' values with the version before (so rows were
+    # copied), but not all: the last cycles changed
+    first, second, third = ([r[:-1] for r in _cycle_rows(j)] for j in jobs)
+    assert 0 < len(set(first) & set(second)) < len(second)
+    assert 0 < len(set(second) & set(third)) < len(third)
+
+
+def test_unchanged_cycles_are_the_rows_equal_value_for_value() -> None:
+    """Which per-cycle rows count as unchanged: equal numbers (any NaN equal to any NaN, as
+    both are null in the JSON; missing equal to missing), but 0.0 is not -0.0 (their JSON
+    differs) and another dtype or column set is nothing unchanged."""
+    from labdb.services.parsing import store_frame
+    from labdb.services.results import unchanged_cycles
+
+    before = pd.DataFrame(
+        {
+            "cycle": [1, 2, 3, 4, 5],
+            "ce": [0.9, float("nan"), 0.0, 0.97, 0.98],
+            "vendor_cycle": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+        }
+    )
+    now = before.assign(ce=[0.9, float("nan"), -0.0, 0.97, 0.99])
+    now = pd.concat([now, pd.DataFrame({"cycle": [6], "ce": [0.5], "vendor_cycle": [6]})])
+    now = now.reset_index(drop=True).astype({"vendor_cycle": "Int64"})
+    stored = store_frame(before)
+    assert unchanged_cycles(now, stored) == (1, 2, 4)
+    assert unchanged_cycles(now.astype({"ce": "float32"}), stored) == ()
+    assert unchanged_cycles(now.drop(columns="vendor_cycle"), stored) == ()
