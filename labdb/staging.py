@@ -40,11 +40,7 @@ def staging_folders() -> list[Path]:
     """The temporary folders of this host: the data directory's ``tmp/`` and the blob store's
     staging folder (the same on S3, ``blobs/tmp`` on a local store)."""
     folders = [Path(settings.DATA_DIR) / "tmp", Path(storages["blobs"].staging_dir())]
-    unique: list[Path] = []
-    for folder in folders:
-        if folder not in unique:
-            unique.append(folder)
-    return unique
+    return list(dict.fromkeys(folders))
 
 
 def _newest_mtime(path: Path) -> float:

@@ -156,11 +156,13 @@ def _store_parquet(frame: pd.DataFrame) -> str:
 def _kept_parts(base: str, same_rows: int) -> list[Part]:
     """``base``'s parts up to row ``same_rows`` (the last one cut by its ``stop``)."""
     kept: list[Part] = []
+    rows = 0
     for part in table_parts(base):
-        if sum(p.rows for p in kept) >= same_rows:
+        if rows >= same_rows:
             break
-        take = min(part.rows, same_rows - sum(p.rows for p in kept))
+        take = min(part.rows, same_rows - rows)
         kept.append(Part(part.sha256, part.start, part.start + take))
+        rows += take
     return kept
 
 

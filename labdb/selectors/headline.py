@@ -12,6 +12,11 @@ from labdb import models as m
 LONG_TERM_KINDS = ("plating_stripping", "galvanostatic")
 
 
+#: statistics key -> the attribute it reads, where they differ: "cycles to short" keeps the
+#: run-metric column's name (short_circuit_cycle) but is a count of the cycles run
+STAT_ATTRIBUTE = {"short_circuit_cycle": "cycles_to_short"}
+
+
 @dataclass(slots=True)  # no __dict__: a decade's /compare/ builds 10,000
 class CellMetrics:
     """The headline numbers of one cell (CE as fractions, RCT in ohm cm2 or ohm)."""
@@ -45,18 +50,14 @@ class CellMetrics:
         self.cycles = main.cycle_count
         self.short_circuit_cycle = main.short_circuit_cycle
         self.cycle_life = main.cycle_life
-        self.cycles_to_short = (
-            None
-            if main.short_circuit_cycle is None
-            else main.short_circuit_cycle
-            if main.cycle_life is None
-            else main.cycle_life + 1
-        )
+        self.cycles_to_short = main.short_circuit_cycle
+        if main.short_circuit_cycle is not None and main.cycle_life is not None:
+            self.cycles_to_short = main.cycle_life + 1
         self.retention = main.capacity_retention if full else None
         self.total_time_h = main.total_time_h
 
     def value(self, key: str) -> float | None:
         if key.startswith("rct_"):
             return self.rct_after.get(int(key.split("_")[1]))
-        v = getattr(self, key)
+        v = getattr(self, STAT_ATTRIBUTE.get(key, key))
         return None if v is None else float(v)

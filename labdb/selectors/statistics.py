@@ -42,6 +42,7 @@ from analysis.statistics.outliers import MODIFIED_Z_LIMIT
 from labdb import models as m
 from labdb.plausibility import CELL_METRIC_COLUMNS, PLAUSIBLE_RANGES, metric_flag
 from labdb.selectors import results as sel
+from labdb.selectors.headline import STAT_ATTRIBUTE
 
 #: metrics summarised per group but not tested between groups: cycles to short only over the
 #: shorted cells (the survival analysis compares them with censoring), cycles run (a choice
@@ -304,9 +305,7 @@ def study_statistics(
         if key.startswith("rct_"):
             n = int(key.split("_")[1])
             return [cm.rct_after.get(n) for cm in cms]
-        if key == "short_circuit_cycle":  # "cycles to short": a count, as the survival curves
-            return [cm.cycles_to_short for cm in cms]
-        return list(map(attrgetter(key), cms))
+        return list(map(attrgetter(STAT_ATTRIBUTE.get(key, key)), cms))
 
     at = [(COMMON_CE, f"cumulative CE at cycle {common}", "1")] if common else []
     specs = [
