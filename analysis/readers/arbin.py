@@ -179,8 +179,9 @@ def _read_csv(path: Path, delimiter: str, encoding: str) -> _text.TextTable:
     """The export's table, with only the columns the canonical table takes.
 
     Fast path: the columns that map to canonical columns (and the date), numbers parsed
-    straight to float64 by pyarrow (no type inference, no Data_Point); a date column whose
-    first rows pyarrow reads as timestamps (ISO 8601 text) is parsed as such without inference,
+    straight to float64 (no type inference, no Data_Point; see ``_text.read_table``'s typed
+    path); a date column whose first rows pyarrow reads as timestamps (ISO 8601 text) is parsed
+    as such, one that reads as numbers (unix seconds, OLE days) as float64, without inference;
     any other date text is left to inference as in the general path. Anything unusual (a value
     that is not a number or not a timestamp like the first rows, a missing required column,
     duplicated names) reads the whole table as before, so that errors, warnings and values
@@ -200,6 +201,8 @@ def _read_csv(path: Path, delimiter: str, encoding: str) -> _text.TextTable:
             for name, kind in sampled.items():
                 if isinstance(kind, pa.TimestampType):
                     types[name] = pa.timestamp("ns", tz=kind.tz)
+                elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
+                    types[name] = pa.float64()  # unix seconds or OLE days (date_seconds)
         try:
             return _text.read_table(
                 path,

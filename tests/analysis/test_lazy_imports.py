@@ -19,21 +19,25 @@ from tests.analysis.readers.cycler_files import small_rows, write_arbin
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: Runs the command line's main() without the background import, with pyarrow's CSV parse of a
-#: file (not of a header line in memory) recording whether pandas had been imported by then.
+#: Runs the command line's main() without the background import, with the CSV parse of a file
+#: (not of a header line in memory), by pyarrow or by polars (the typed fast path of
+#: analysis.readers._text), recording whether pandas had been imported by then.
 PROBE = """
-import json, sys
+import json, os, sys
+import polars as pl
 import pyarrow.csv as pacsv
 
 seen = []
-original = pacsv.read_csv
 
-def read_csv(source, *args, **kwargs):
-    if isinstance(source, str):
-        seen.append("pandas" in sys.modules)
-    return original(source, *args, **kwargs)
+def recording(original):
+    def read_csv(source, *args, **kwargs):
+        if isinstance(source, (str, os.PathLike)):
+            seen.append("pandas" in sys.modules)
+        return original(source, *args, **kwargs)
+    return read_csv
 
-pacsv.read_csv = read_csv
+pacsv.read_csv = recording(pacsv.read_csv)
+pl.read_csv = recording(pl.read_csv)
 from analysis.__main__ import main
 status = main(sys.argv[1:])
 print(json.dumps({"status": status, "pandas_before_parse": seen}), file=sys.stderr)
