@@ -45,7 +45,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.cycling.events import ShortCircuitEvent
-from analysis.cycling.segmentation import FloatArray, IntArray, Segmentation
+from analysis.cycling.groups import range_rows
+from analysis.cycling.segmentation import FloatArray, IntArray, Segmentation, all_finite
 
 Scheme = Literal["vendor", "current_sign"]
 
@@ -180,8 +181,8 @@ def _vendor_labels(
     """Per cycle of ``ordinal``: the vendor index carrying most of its charge (-1: none);
     whether the index is constant over each cycle's current-carrying rows; whether it takes
     more than one value over the test. None when no cycle has a label."""
-    finite = np.isfinite(vendor)
-    rows = seg.active_rows if finite.all() else np.flatnonzero(seg.active & finite)
+    finite = all_finite(vendor)
+    rows = seg.active_rows if finite else np.flatnonzero(seg.active & np.isfinite(vendor))
     rows = rows[np.searchsorted(rows, seg.starts[0]) :]
     # where the half-cycles start among the rows (they are sorted)
     bounds = np.append(np.searchsorted(rows, seg.starts), rows.size)
@@ -192,12 +193,16 @@ def _vendor_labels(
         rows, cycle = rows[keep], cycle[keep]
     if not rows.size:
         return None
-    index = vendor[rows].astype(np.int64)
     # Runs of rows with the same (cycle, index) pair: the rows are in time order, so a file
     # has a few runs per cycle, and everything below works on runs, not on a million rows.
-    change = np.empty(rows.size, dtype=bool)
+    # The index (as int64) of two successive rows can differ only where the column changes
+    # between them, so it is compared there only: at the first row at or after each change.
+    changed = np.flatnonzero(vendor[1:] != vendor[:-1]) + 1
+    at = np.unique(np.searchsorted(rows, changed))
+    at = at[(at > 0) & (at < rows.size)]
+    change = np.zeros(rows.size, dtype=bool)
     change[0] = True
-    np.not_equal(index[1:], index[:-1], out=change[1:])
+    change[at] = vendor[rows[at]].astype(np.int64) != vendor[rows[at - 1]].astype(np.int64)
     if blocks:
         change[1:] |= cycle[1:] != cycle[:-1]
         starts = np.flatnonzero(change)
@@ -207,16 +212,28 @@ def _vendor_labels(
         change[new[new < rows.size]] = True
         starts = np.flatnonzero(change)
         run_cycle = seg.cycle[np.searchsorted(bounds[:-1], starts, side="right") - 1]
-    run_index = index[starts]
-    run_charge = np.add.reduceat(np.abs(seg.charge_As[rows]), starts)
+    run_index = vendor[rows[starts]].astype(np.int64)
     size = int(ordinal.max()) + 1
     low = np.full(size, np.iinfo(np.int64).max)
     high = np.full(size, np.iinfo(np.int64).min)
     np.minimum.at(low, run_cycle, run_index)
     np.maximum.at(high, run_cycle, run_index)
-    # Charge per (cycle, index) pair, then the heaviest pair of each cycle.
+    # Charge per (cycle, index) pair, then the heaviest pair of each cycle. Only a cycle with
+    # more than one pair is weighed: its runs' charges are summed as over all the runs (each
+    # run's own reduceat segment, the runs of a pair in order), the others weigh nothing.
     pairs, inverse = np.unique(np.stack([run_cycle, run_index]), axis=1, return_inverse=True)
-    weight = np.bincount(inverse.ravel(), weights=run_charge)
+    inverse = inverse.ravel()
+    shared = np.bincount(pairs[0], minlength=size) > 1
+    run_charge = np.zeros(starts.size)
+    weighed = np.flatnonzero(shared[run_cycle])
+    if weighed.size:
+        ends = np.append(starts[1:], rows.size)
+        lo, hi = starts[weighed], ends[weighed]
+        picked = rows[range_rows(lo, hi)]
+        run_charge[weighed] = np.add.reduceat(
+            np.abs(seg.charge_As[picked]), np.cumsum(hi - lo) - (hi - lo)
+        )
+    weight = np.bincount(inverse, weights=run_charge)
     order = np.lexsort((-weight, pairs[0]))
     first = order[np.r_[True, np.diff(pairs[0][order]) != 0]]
     by_cycle = np.full(size, -1, dtype=np.int64)
