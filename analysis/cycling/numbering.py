@@ -230,9 +230,8 @@ def _vendor_labels(
         ends = np.append(starts[1:], rows.size)
         lo, hi = starts[weighed], ends[weighed]
         picked = rows[range_rows(lo, hi)]
-        run_charge[weighed] = np.add.reduceat(
-            np.abs(seg.charge_As[picked]), np.cumsum(hi - lo) - (hi - lo)
-        )
+        heads: IntArray = np.cumsum(hi - lo) - (hi - lo)
+        run_charge[weighed] = np.add.reduceat(np.abs(seg.charge_As[picked]), heads)
     weight = np.bincount(inverse, weights=run_charge)
     order = np.lexsort((-weight, pairs[0]))
     first = order[np.r_[True, np.diff(pairs[0][order]) != 0]]

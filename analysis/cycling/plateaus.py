@@ -37,7 +37,6 @@ half-cycle (:data:`NOISE_WINDOW_ROWS`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -148,12 +147,6 @@ def _robust_rms(sq: FloatArray, m: IntArray) -> FloatArray:
     return out
 
 
-def _range_sums(prefix: FloatArray, lo: IntArray, hi: IntArray) -> FloatArray:
-    """Sums over rows ``lo[i]..hi[i]-1`` from a prefix sum with a leading 0."""
-    out: FloatArray = prefix[hi] - prefix[lo]
-    return out
-
-
 def plateaus(
     voltage_V: FloatArray,
     cc_rows: BoolArray,
@@ -224,47 +217,56 @@ def _overpotentials(
     v, cc = voltage_V[r0:], cc_rows[r0:]
     n, n_hc = v.size, starts.size
 
-    def prefix(fill: Callable[[FloatArray], object], name: str) -> FloatArray:
-        # one running sum (of the values ``fill`` writes) from the base, not a sum added to
-        # it: the same additions in the same order as over the whole test
-        out = np.zeros(n + 1)
-        fill(out[1:])
-        if not h0:
-            np.cumsum(out[1:], out=out[1:])
-            return out
-        out[0] = base[name]
-        np.cumsum(out, out=out)
-        return out
+    # The running sums over the rows (each from its base, not a sum added to it: the same
+    # additions in the same order as over the whole test), one after the other in one buffer
+    # (the values on the rows not summed 0.0, as before each sum), each looked up where needed.
+    buf = np.zeros(n + 1)
 
-    cum_q = prefix(lambda o: np.abs(seg.charge_As[r0:], out=o), "sum:abs_charge")
+    def running(name: str) -> FloatArray:
+        if not h0:
+            np.cumsum(buf[1:], out=buf[1:])
+        else:
+            buf[0] = base[name]
+            np.cumsum(buf, out=buf)
+        return buf
+
+    np.abs(seg.charge_As[r0:], out=buf[1:])
+    cum_q = running("sum:abs_charge")
     before, total = cum_q[starts], cum_q[stops] - cum_q[starts]
+    q_at_stops = cum_q[stops]
 
     def at(fraction: float) -> IntArray:
         # First row of each half-cycle whose cumulative charge reaches the fraction.
         rows = np.searchsorted(cum_q, before + fraction * total, side="left") - 1
         return np.clip(rows, starts, stops).astype(np.int64)
 
-    li = cc & (v < 0)
-    p_li = prefix(lambda o: np.copyto(o, v, where=li), "sum:li_voltage")
-    p_cc = prefix(lambda o: np.copyto(o, v, where=cc), "sum:cc_voltage")
-    # Row counts are whole numbers: counted over the ranges (exact, as the running sums of
-    # ones they replace), not summed row by row.
-    li_rows, cc_rows_ = np.append(li, False), np.append(cc, False)
     r02, r20, r50, r_tail = at(0.02), at(0.2), at(0.5), at(1.0 - params.overpotential_tail_fraction)
+    li = cc & (v < 0)
+    buf.fill(0.0)
+    np.copyto(buf[1:], v, where=li)
+    p_li = running("sum:li_voltage")
+    # Row counts are whole numbers: exact however they are counted.
+    li_before = _counts_before(li, np.stack([r50, r_tail, stops]))
     with np.errstate(invalid="ignore", divide="ignore"):
-        plating = -_range_sums(p_li, r50, r_tail) / _count(li_rows, r50, r_tail)
-        level = _range_sums(p_cc, r02, r20) / _count(cc_rows_, r02, r20)
+        plating = -(p_li[r_tail] - p_li[r50]) / (li_before[1] - li_before[0])
+    li_at_stops = p_li[stops]
     # Nucleation: the lowest voltage held over two consecutive Li-plating samples in the first
-    # half of the plating charge (a one-sample glitch does not count; inf past the last row).
-    held = np.empty(n + 1)
-    np.maximum(v[1:], v[:-1], out=held[: n - 1])
-    held[n - 1 :] = np.inf
-    held[: n - 1][~(li[1:] & li[:-1])] = np.inf
+    # half of the plating charge (a one-sample glitch does not count; inf elsewhere).
+    held = buf
+    held.fill(np.inf)
+    np.maximum(v[1:], v[:-1], out=held[: n - 1], where=li[1:] & li[:-1])
     idx = np.empty(2 * n_hc, dtype=np.int64)
     idx[0::2], idx[1::2] = starts, np.maximum(r50, starts)
     lowest = np.minimum.reduceat(held, idx)[0::2] if n_hc else held[:0]
     lowest[r50 <= starts] = np.inf
     nucleation = np.where(np.isfinite(lowest), np.maximum(-lowest - plating, 0.0), np.nan)
+
+    buf.fill(0.0)
+    np.copyto(buf[1:], v, where=cc)
+    p_cc = running("sum:cc_voltage")
+    cc_before = _counts_before(cc, np.stack([r02, r20, stops]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = (p_cc[r20] - p_cc[r02]) / (cc_before[1] - cc_before[0])
 
     # Stripping: the Li plateau ends where the voltage first rises stripping_rise_V above its
     # early level.
@@ -274,10 +276,9 @@ def _overpotentials(
     risen = _first_above(v, r02[which], stops[which], level[which] + params.stripping_rise_V)
     end_row[which] = r0 + risen
     end[which] = risen
+    end = np.maximum(end, r02)
     with np.errstate(invalid="ignore", divide="ignore"):
-        stripping = _range_sums(p_cc, r02, np.maximum(end, r02)) / _count(
-            cc_rows_, r02, np.maximum(end, r02)
-        )
+        stripping = (p_cc[end] - p_cc[r02]) / (_counts_before(cc, end) - cc_before[0])
     plating[direction > 0] = np.nan
     nucleation[direction > 0] = np.nan
     stripping[direction < 0] = np.nan
@@ -286,34 +287,23 @@ def _overpotentials(
         "nucleation_overpotential_V": nucleation,
         "stripping_overpotential_V": stripping,
         "stripping_end_row": end_row,
-        "sum:abs_charge": cum_q[stops],
-        "sum:li_voltage": p_li[stops],
-        "sum:li_rows": _running_count(li_rows, starts, stops, base["sum:li_rows"] if h0 else 0.0),
+        "sum:abs_charge": q_at_stops,
+        "sum:li_voltage": li_at_stops,
+        "sum:li_rows": (base["sum:li_rows"] if h0 else 0.0) + li_before[2].astype(np.float64),
         "sum:cc_voltage": p_cc[stops],
-        "sum:cc_rows": _running_count(cc_rows_, starts, stops, base["sum:cc_rows"] if h0 else 0.0),
+        "sum:cc_rows": (base["sum:cc_rows"] if h0 else 0.0) + cc_before[2].astype(np.float64),
     }
 
 
-def _count(mask: BoolArray, lo: IntArray, hi: IntArray) -> IntArray:
-    """The True rows of ``mask`` in rows ``lo[i]..hi[i]-1`` of each range, negative for a range
-    given backwards (``hi < lo``), as a difference of running counts is (the ranges, taken
-    forwards, in order and not overlapping; ``mask`` ends with one False row after the table,
-    so a range may start at the table's end)."""
-    if not lo.size:
-        return np.zeros(0, dtype=np.int64)
-    idx = np.empty(2 * lo.size, dtype=np.int64)
-    idx[0::2], idx[1::2] = np.minimum(lo, hi), np.maximum(lo, hi)
-    counts: IntArray = np.add.reduceat(mask, idx, dtype=np.int64)[0::2]
-    counts[hi == lo] = 0
-    signed: IntArray = np.where(hi < lo, -counts, counts)
-    return signed
-
-
-def _running_count(mask: BoolArray, starts: IntArray, stops: IntArray, base: float) -> FloatArray:
-    """The running count of the True rows of ``mask`` (a trailing False row after the table)
-    at each half-cycle's end, from ``base`` at row 0."""
-    lead = np.count_nonzero(mask[: starts[0]]) if starts.size else 0
-    out: FloatArray = base + (lead + np.cumsum(_count(mask, starts, stops))).astype(np.float64)
+def _counts_before(mask: BoolArray, rows: IntArray) -> IntArray:
+    """The number of True values of ``mask`` before each of ``rows`` (any shape, each
+    ``0..mask.size``): one ``reduceat`` over the rows asked about, in order."""
+    points, where = np.unique(np.append(rows.ravel(), 0), return_inverse=True)
+    inner = points[points < mask.size]
+    running = np.zeros(inner.size + 1, dtype=np.int64)
+    if inner.size:
+        np.cumsum(np.add.reduceat(mask, inner, dtype=np.int64), out=running[1:])
+    out: IntArray = running[where[:-1]].reshape(rows.shape)
     return out
 
 
