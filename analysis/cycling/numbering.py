@@ -227,7 +227,7 @@ def _vendor_labels(
     run_charge = np.zeros(starts.size)
     weighed = np.flatnonzero(shared[run_cycle])
     if weighed.size:
-        ends = np.append(starts[1:], rows.size)
+        ends: IntArray = np.append(starts[1:], rows.size)
         lo, hi = starts[weighed], ends[weighed]
         picked = rows[range_rows(lo, hi)]
         heads: IntArray = np.cumsum(hi - lo) - (hi - lo)
