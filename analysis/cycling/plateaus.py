@@ -40,6 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from analysis.cycling import reuse
 from analysis.cycling.groups import group_counts, group_sums, range_rows
@@ -88,26 +89,40 @@ def _noises(voltage_V: FloatArray, cc: BoolArray, seg: Segmentation, which: IntA
     size[short, 0] = n[short] - 2
     if not np.any(size):
         return out
-    # The second differences and constant-current triples over the rows the runs cover.
-    lo = int(first[size > 0].min())
-    v, c = voltage_V[lo : int((first + size).max()) + 2], cc[lo : int((first + size).max()) + 2]
-    d2 = v[2:] - 2.0 * v[1:-1] + v[:-2]
-    ok = c[2:] & c[1:-1] & c[:-2]
-    index = (first[long] - lo)[:, :, None] + np.arange(w - 2)
-    index = index.reshape(index.shape[0], 3 * (w - 2))
-    whole = ok[index].all(axis=1)
     rest = np.ones(which.size, dtype=bool)
-    if np.any(whole):
-        uniform = np.flatnonzero(long)[whole]
-        rest[uniform] = False
-        out[uniform] = _window_noises(d2[index if whole.all() else index[whole]])
-    if np.any(rest):
-        keep = np.flatnonzero(rest)
+    if np.any(long):
+        # The windows of the long half-cycles whose rows are all at constant current (so are
+        # all their triples), their second differences computed on the windows' rows alone.
+        heads = first[long].ravel()
+        idx = np.empty(2 * heads.size, dtype=np.int64)
+        idx[0::2], idx[1::2] = heads, heads + w  # a window ends before its half-cycle's end
+        whole = np.logical_and.reduceat(cc, idx)[0::2].reshape(-1, 3).all(axis=1)
+        if np.any(whole):
+            uniform = np.flatnonzero(long)[whole]
+            rest[uniform] = False
+            windows = sliding_window_view(voltage_V, w)[first[uniform]]
+            out[uniform] = _window_noises(_second_differences(windows).reshape(uniform.size, -1))
+    keep = np.flatnonzero(rest & (size > 0).any(axis=1))
+    if keep.size:
+        # The second differences and constant-current triples over the rows the runs cover.
+        lo = int(first[keep][size[keep] > 0].min())
+        hi = int((first[keep] + size[keep]).max()) + 2
+        v, c = voltage_V[lo:hi], cc[lo:hi]
+        d2 = _second_differences(v)
+        ok = c[2:] & c[1:-1] & c[:-2]
         row = range_rows((first[keep] - lo).ravel(), (first[keep] - lo + size[keep]).ravel())
         chosen = ok[row]
         m = group_counts(chosen, size[keep].sum(axis=1))
         g = d2[row[chosen]]
         out[keep] = _robust_rms(np.multiply(g, g, out=g), m) / float(np.sqrt(6.0))
+    return out
+
+
+def _second_differences(v: FloatArray) -> FloatArray:
+    """``v[2:] - 2.0 * v[1:-1] + v[:-2]`` along the last axis, in that order, in one array."""
+    out = np.multiply(v[..., 1:-1], 2.0)
+    np.subtract(v[..., 2:], out, out=out)
+    np.add(out, v[..., :-2], out=out)
     return out
 
 
@@ -120,12 +135,17 @@ def _window_noises(d2: FloatArray) -> FloatArray:
     rms = full.copy()
     moved = np.arange(sq.shape[0])
     for _ in range(2):
-        kept = sq[moved] <= (16.0 * rms[moved] * rms[moved])[:, None]
+        rows = sq if moved.size == sq.shape[0] else sq[moved]
+        limit = 16.0 * rms[moved] * rms[moved]
+        # every triple kept (the largest within the limit): the whole sum again; none: the
+        # estimate stays; the others (a NaN limit or value among them) triple by triple
+        new = full[moved]
+        sub = np.flatnonzero(~(rows.max(axis=1) <= limit))
+        kept = rows[sub] <= limit[sub, None]
         k = kept.sum(axis=1)
-        # every triple kept: the whole sum again; none: the estimate stays
-        some = (k > 0) & (k < m)
-        new = np.where(k == m, full[moved], rms[moved])
-        new[some] = np.sqrt(group_sums(sq[moved[some]][kept[some]], k[some]) / k[some])
+        some = k > 0
+        new[sub[~some]] = rms[moved[sub[~some]]]
+        new[sub[some]] = np.sqrt(group_sums(rows[sub[some]][kept[some]], k[some]) / k[some])
         changed = new != rms[moved]
         rms[moved] = new
         moved = moved[changed]
