@@ -327,14 +327,11 @@ def _levels(current_A: FloatArray, seg: Segmentation, which: IntArray) -> FloatA
     n_hc = seg.starts.size
     by_pandas = n_hc > _LOOP_MEDIAN_MAX_GROUPS
     if which.size == n_hc:
-        first = int(seg.starts[0]) if n_hc else current_A.size
-        rows = seg.active[first:]
-        counts = (
-            np.add.reduceat(rows, seg.starts - first, dtype=np.int64)
-            if n_hc
-            else np.zeros(0, dtype=np.int64)
-        )
-        return _group_median(np.abs(current_A[first:][rows]), counts, by_pandas)
+        # the current-carrying rows of every half-cycle, one half-cycle after the other
+        rows = seg.active_rows
+        lo, hi = np.searchsorted(rows, seg.starts), np.searchsorted(rows, seg.stops)
+        values = np.abs(current_A[rows[int(lo[0]) :]]) if n_hc else np.zeros(0)
+        return _group_median(values, hi - lo, by_pandas)
     parts = [
         np.abs(current_A[a:b][seg.active[a:b]])
         for a, b in zip(seg.starts[which].tolist(), seg.stops[which].tolist(), strict=True)
@@ -350,8 +347,9 @@ def _group_median(
     """The median of each group of ``values`` (NaN for an empty group), as pandas'
     ``groupby(...).median()`` gives it: the middle value, or the mean of the two middle values.
     Groups are consecutive slices of ``values`` with the given ``counts`` (half-cycles are
-    contiguous), each selected with ``np.partition`` rather than sorted; by pandas' groupby
-    when ``by_pandas`` (default: over ``_LOOP_MEDIAN_MAX_GROUPS`` groups)."""
+    contiguous), each selected with ``np.partition`` rather than sorted (a group of one value
+    repeated needs neither); by pandas' groupby when ``by_pandas`` (default: over
+    ``_LOOP_MEDIAN_MAX_GROUPS`` groups)."""
     n_groups = counts.size
     if by_pandas is None:
         by_pandas = n_groups > _LOOP_MEDIAN_MAX_GROUPS
@@ -361,7 +359,23 @@ def _group_median(
         return median.to_numpy(dtype=np.float64, na_value=np.nan).astype(np.float64)
     ends = np.cumsum(counts)
     level = np.full(n_groups, np.nan)
-    for g in np.flatnonzero(counts).tolist():
+    # A group of one value repeated (a current logged as its set point) has that value as its
+    # median, or the mean of two of it, computed as below: found by its least and greatest
+    # values being equal (a NaN among them makes them differ) and not zero (0.0 and -0.0 are
+    # equal, and which of them the loop picks depends on their order): the others go through
+    # the loop.
+    filled = np.flatnonzero(counts)
+    if filled.size:
+        heads = ends[filled] - counts[filled]
+        first = values[heads]
+        one = (np.minimum.reduceat(values, heads) == np.maximum.reduceat(values, heads)) & (
+            first != 0
+        )
+        middle = first[one]
+        odd = counts[filled[one]] % 2 == 1
+        level[filled[one]] = np.where(odd, middle, (middle + middle) / 2)
+        filled = filled[~one]
+    for g in filled.tolist():
         m = int(counts[g])
         group = values[int(ends[g]) - m : int(ends[g])]
         k = m // 2

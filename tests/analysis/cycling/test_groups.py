@@ -16,8 +16,9 @@ import pytest
 
 from analysis.cycling.ce_cusum import _nanmedian_rows
 from analysis.cycling.groups import group_counts, group_sums, median_of_few, range_rows
+from analysis.cycling.halfcycles import _group_median
 from analysis.cycling.numbering import CycleNumbering
-from analysis.cycling.plateaus import NOISE_WINDOW_ROWS, _noises
+from analysis.cycling.plateaus import NOISE_WINDOW_ROWS, _counts_before, _noises
 from analysis.cycling.segmentation import Segmentation
 from analysis.cycling.shorts import _time_after_cutoff
 from analysis.cycling.stripping_tail import _tails
@@ -229,3 +230,53 @@ def test_nanmedian_of_rows_is_numpys_nanmedian() -> None:
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: NaN, with a warning
             expected, got = np.nanmedian(x, axis=1), _nanmedian_rows(x)
         assert _bits(got) == _bits(expected)
+
+
+def _partition_median(group: np.ndarray) -> float:
+    """The median of one group as the half-cycle level defines it: the middle value of
+    ``np.partition``, or the mean of the two middle ones (NaN for an empty group)."""
+    m = group.size
+    if not m:
+        return float("nan")
+    k = m // 2
+    if m % 2:
+        return float(np.partition(group, k)[k])
+    part = np.partition(group, (k - 1, k))
+    return float((part[k] + part[k - 1]) / 2)
+
+
+def test_group_median_is_each_groups_own_bit_for_bit() -> None:
+    """Groups of one value repeated (taken without a partition), of a few values, of noisy
+    values, with zeros, NaN and empty groups, odd and even sizes: each is its group's own
+    median, and ``np.median``'s where the group has no NaN (magnitudes: no -0.0)."""
+    rng = np.random.default_rng(5)
+    pool = np.array([0.0, 1e-3, 1e-3 + 2e-19, 2e-3, 5e-4, 1e300, np.nextafter(1e-3, 1.0)])
+    for trial in range(400):
+        groups = []
+        for _ in range(int(rng.integers(1, 30))):
+            m = int(rng.integers(0, 12 if trial % 4 else 900))
+            kind = rng.integers(0, 4)
+            if kind == 0:  # one value repeated (0.0 among them)
+                g = np.full(m, pool[rng.integers(0, pool.size)])
+            elif kind == 1:  # a few values
+                g = pool[rng.integers(0, pool.size, m)]
+            else:
+                g = np.abs(rng.normal(1e-3, 1e-6 * rng.integers(0, 3), m))
+            if m and rng.random() < 0.1:
+                g[rng.integers(0, m)] = np.nan
+            groups.append(g)
+        counts = np.array([g.size for g in groups], dtype=np.int64)
+        got = _group_median(np.concatenate(groups), counts, by_pandas=False)
+        assert _bits(got) == _bits(np.array([_partition_median(g) for g in groups]))
+        plain = [i for i, g in enumerate(groups) if g.size and not np.isnan(g).any()]
+        assert _bits(got[plain]) == _bits(np.array([np.median(groups[i]) for i in plain]))
+
+
+def test_counts_before_rows_are_running_counts() -> None:
+    rng = np.random.default_rng(6)
+    for _ in range(200):
+        n = int(rng.integers(0, 400))
+        mask = rng.random(n) < rng.random()
+        rows = rng.integers(0, n + 1, (3, int(rng.integers(0, 20))))
+        running = np.concatenate(([0], np.cumsum(mask)))
+        assert _counts_before(mask, rows).tolist() == running[rows].tolist()
