@@ -159,7 +159,7 @@ def compute_half_cycles(
     active_w = seg.active_weight_s
 
     integrated = direction * _per_half_cycle_sum(charge_As, seg) / 3600.0
-    step_start = _step_starts(step)
+    step_start = seg.step_changes if seg.step_changes is not None else _step_starts(step)
 
     capacity = integrated
     capacity_source = "integrated_current"

@@ -95,6 +95,8 @@ class Segmentation:
     #: ``interrupted_before``: impedance loops of a mixed file), and their total length (s)
     interrupted_intervals: int = 0
     interrupted_s: float = 0.0
+    #: the rows where the table's step column changes (sorted; None without a complete one)
+    step_changes: IntArray | None = None
 
     @cached_property
     def active_rows(self) -> IntArray:
@@ -126,12 +128,16 @@ def row_weights(
     rows on either side did not flow then).
     """
     dt = np.diff(time_s)
-    backwards = int(np.count_nonzero(dt < 0))
-    gaps = dt > max_gap_s
-    n_gaps = int(np.count_nonzero(gaps))
+    # Time that only goes forward, in finite steps within the gap, is told by the least and
+    # greatest step (a NaN makes both NaN): then nothing is counted or zeroed row by row.
+    longest = float(dt.max()) if dt.size else 0.0
+    regular = bool(not dt.size or (dt.min() >= 0 and longest <= max_gap_s and longest < np.inf))
+    backwards = 0 if regular else int(np.count_nonzero(dt < 0))
+    gaps = dt > max_gap_s if not regular else None
+    n_gaps = int(np.count_nonzero(gaps)) if gaps is not None else 0
     skip = interrupted is not None and bool(np.any(interrupted[1:]))
-    if backwards or n_gaps or skip or not all_finite(dt):
-        dt = np.where((dt < 0) | gaps | ~np.isfinite(dt), 0.0, dt)
+    if not regular or skip:
+        dt = np.where((dt < 0) | (dt > max_gap_s) | ~np.isfinite(dt), 0.0, dt)
         if skip:
             assert interrupted is not None
             dt[interrupted[1:]] = 0.0
@@ -351,6 +357,7 @@ def segment(
     merged = 0
     pulse_rows = np.zeros(0, dtype=np.int64)
     active_rows = np.flatnonzero(active)
+    step_changes = _step_changes(step, n)
     if starts.size:
         charge = np.abs(np.add.reduceat(charge_As, starts))
         busy = np.add.reduceat(active_weight, starts)
@@ -364,7 +371,7 @@ def segment(
                 voltage_V,
                 active,
                 active_rows,
-                _step_changes(step, n),
+                step_changes,
                 params,
             )
             minor = (
@@ -413,6 +420,7 @@ def segment(
         block=np.zeros(hc_starts.size, dtype=bool),
         interrupted_intervals=int(cut.size),
         interrupted_s=float(np.sum(np.clip(time_s[cut + 1] - time_s[cut], 0.0, None))),
+        step_changes=step_changes,
     )
     seg.__dict__["active_rows"] = active_rows  # the cached property, computed already
     return seg
