@@ -246,7 +246,7 @@ def compute_half_cycles(
         energy = direction * _per_half_cycle_sum(scratch, seg) / 3600.0
         energy_source = "integrated_power"
 
-    abs_q = np.abs(charge_As)
+    abs_q = np.abs(charge_As, out=scratch)
     q_total = _per_half_cycle_sum(abs_q, seg)
     np.multiply(voltage_V, abs_q, out=scratch)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -329,9 +329,10 @@ def _levels(current_A: FloatArray, seg: Segmentation, which: IntArray) -> FloatA
     if which.size == n_hc:
         # the current-carrying rows of every half-cycle, one half-cycle after the other
         rows = seg.active_rows
-        lo, hi = np.searchsorted(rows, seg.starts), np.searchsorted(rows, seg.stops)
-        values = np.abs(current_A[rows[int(lo[0]) :]]) if n_hc else np.zeros(0)
-        return _group_median(values, hi - lo, by_pandas)
+        counts = np.searchsorted(rows, seg.stops) - np.searchsorted(rows, seg.starts)
+        first = int(seg.starts[0]) if n_hc else current_A.size
+        values = current_A[first:][seg.active[first:]]
+        return _group_median(np.abs(values, out=values), counts, by_pandas)
     parts = [
         np.abs(current_A[a:b][seg.active[a:b]])
         for a, b in zip(seg.starts[which].tolist(), seg.stops[which].tolist(), strict=True)
