@@ -220,6 +220,51 @@ MEMO = (
 )
 
 
+class _MaskedSums:
+    """The running sum, over the rows of a mask, of the values on them (0.0 on the other rows),
+    from ``base`` at row 0: a sum continued from an earlier analysis's (``continued``), or, from
+    the test's first row, the prefix sum that starts with that row's value (``base`` 0.0). In
+    ``buf`` (one more than the rows), which it takes over.
+
+    Adding the other rows' 0.0 changes no sum but -0.0 (-0.0 + 0.0 is 0.0), and a sum is -0.0
+    only if it starts so (-0.0 is the sum of two -0.0s only): from a ``base`` of -0.0, or, not
+    continued, from a first masked value of -0.0 (the prefix sum starts with it, or with
+    ``0.0 +`` it when the first row is not masked). Apart from those, the sums are those of the
+    masked values alone, added one after the other (a shorter running sum), and the sum at a
+    row is the one after the masked rows before it; in those, the prefix sum over every row."""
+
+    def __init__(
+        self, values: FloatArray, mask: BoolArray, base: float, continued: bool, buf: FloatArray
+    ) -> None:
+        k = int(np.count_nonzero(mask))
+        np.compress(mask, values, out=buf[1 : k + 1])
+        signed_zero = base if continued else (float(buf[1]) if k else 0.0)
+        self.by_count = not (signed_zero == 0.0 and bool(np.signbit(signed_zero)))
+        if self.by_count:
+            sums = buf[: k + 1]
+            sums[0] = base
+            if continued:
+                np.cumsum(sums, out=sums)
+            else:
+                np.cumsum(sums[1:], out=sums[1:])
+        else:
+            sums = buf
+            sums.fill(0.0)
+            np.copyto(sums[1:], values, where=mask)
+            sums[0] = base
+            if continued:
+                np.cumsum(sums, out=sums)
+            else:
+                np.cumsum(sums[1:], out=sums[1:])
+        self.sums = sums
+
+    def at(self, rows: IntArray, before: IntArray) -> FloatArray:
+        """The running sum at each of ``rows`` (over the rows before it), given the number of
+        masked rows before each (``before``)."""
+        out: FloatArray = self.sums[before] if self.by_count else self.sums[rows]
+        return out
+
+
 def _overpotentials(
     voltage_V: FloatArray,
     cc_rows: BoolArray,
@@ -238,20 +283,17 @@ def _overpotentials(
     n, n_hc = v.size, starts.size
 
     # The running sums over the rows (each from its base, not a sum added to it: the same
-    # additions in the same order as over the whole test), one after the other in one buffer
-    # (the values on the rows not summed 0.0, as before each sum), each looked up where needed.
-    buf = np.zeros(n + 1)
-
-    def running(name: str) -> FloatArray:
-        if not h0:
-            np.cumsum(buf[1:], out=buf[1:])
-        else:
-            buf[0] = base[name]
-            np.cumsum(buf, out=buf)
-        return buf
-
+    # additions in the same order as over the whole test), one after the other in one buffer,
+    # each looked up where needed.
+    buf = np.empty(n + 1)
     np.abs(seg.charge_As[r0:], out=buf[1:])
-    cum_q = running("sum:abs_charge")
+    if h0:
+        buf[0] = base["sum:abs_charge"]
+        np.cumsum(buf, out=buf)
+    else:
+        buf[0] = 0.0
+        np.cumsum(buf[1:], out=buf[1:])
+    cum_q = buf
     before, total = cum_q[starts], cum_q[stops] - cum_q[starts]
     q_at_stops = cum_q[stops]
 
@@ -262,14 +304,12 @@ def _overpotentials(
 
     r02, r20, r50, r_tail = at(0.02), at(0.2), at(0.5), at(1.0 - params.overpotential_tail_fraction)
     li = cc & (v < 0)
-    buf.fill(0.0)
-    np.copyto(buf[1:], v, where=li)
-    p_li = running("sum:li_voltage")
     # Row counts are whole numbers: exact however they are counted.
     li_before = _counts_before(li, np.stack([r50, r_tail, stops]))
+    p_li = _MaskedSums(v, li, base["sum:li_voltage"] if h0 else 0.0, bool(h0), buf)
+    li_sums = p_li.at(np.stack([r50, r_tail, stops]), li_before)
     with np.errstate(invalid="ignore", divide="ignore"):
-        plating = -(p_li[r_tail] - p_li[r50]) / (li_before[1] - li_before[0])
-    li_at_stops = p_li[stops]
+        plating = -(li_sums[1] - li_sums[0]) / (li_before[1] - li_before[0])
     # Nucleation: the lowest voltage held over two consecutive Li-plating samples in the first
     # half of the plating charge (a one-sample glitch does not count; inf elsewhere).
     held = buf
@@ -281,12 +321,11 @@ def _overpotentials(
     lowest[r50 <= starts] = np.inf
     nucleation = np.where(np.isfinite(lowest), np.maximum(-lowest - plating, 0.0), np.nan)
 
-    buf.fill(0.0)
-    np.copyto(buf[1:], v, where=cc)
-    p_cc = running("sum:cc_voltage")
     cc_before = _counts_before(cc, np.stack([r02, r20, stops]))
+    p_cc = _MaskedSums(v, cc, base["sum:cc_voltage"] if h0 else 0.0, bool(h0), buf)
+    cc_sums = p_cc.at(np.stack([r02, r20, stops]), cc_before)
     with np.errstate(invalid="ignore", divide="ignore"):
-        level = (p_cc[r20] - p_cc[r02]) / (cc_before[1] - cc_before[0])
+        level = (cc_sums[1] - cc_sums[0]) / (cc_before[1] - cc_before[0])
 
     # Stripping: the Li plateau ends where the voltage first rises stripping_rise_V above its
     # early level.
@@ -297,8 +336,9 @@ def _overpotentials(
     end_row[which] = r0 + risen
     end[which] = risen
     end = np.maximum(end, r02)
+    cc_to_end = _counts_before(cc, end)
     with np.errstate(invalid="ignore", divide="ignore"):
-        stripping = (p_cc[end] - p_cc[r02]) / (_counts_before(cc, end) - cc_before[0])
+        stripping = (p_cc.at(end, cc_to_end) - cc_sums[0]) / (cc_to_end - cc_before[0])
     plating[direction > 0] = np.nan
     nucleation[direction > 0] = np.nan
     stripping[direction < 0] = np.nan
@@ -308,9 +348,9 @@ def _overpotentials(
         "stripping_overpotential_V": stripping,
         "stripping_end_row": end_row,
         "sum:abs_charge": q_at_stops,
-        "sum:li_voltage": li_at_stops,
+        "sum:li_voltage": li_sums[2],
         "sum:li_rows": (base["sum:li_rows"] if h0 else 0.0) + li_before[2].astype(np.float64),
-        "sum:cc_voltage": p_cc[stops],
+        "sum:cc_voltage": cc_sums[2],
         "sum:cc_rows": (base["sum:cc_rows"] if h0 else 0.0) + cc_before[2].astype(np.float64),
     }
 

@@ -18,7 +18,7 @@ from analysis.cycling.ce_cusum import _nanmedian_rows
 from analysis.cycling.groups import group_counts, group_sums, median_of_few, range_rows
 from analysis.cycling.halfcycles import _group_median
 from analysis.cycling.numbering import CycleNumbering
-from analysis.cycling.plateaus import NOISE_WINDOW_ROWS, _counts_before, _noises
+from analysis.cycling.plateaus import NOISE_WINDOW_ROWS, _counts_before, _MaskedSums, _noises
 from analysis.cycling.segmentation import Segmentation
 from analysis.cycling.shorts import _time_after_cutoff
 from analysis.cycling.stripping_tail import _tails
@@ -280,3 +280,35 @@ def test_counts_before_rows_are_running_counts() -> None:
         rows = rng.integers(0, n + 1, (3, int(rng.integers(0, 20))))
         running = np.concatenate(([0], np.cumsum(mask)))
         assert _counts_before(mask, rows).tolist() == running[rows].tolist()
+
+
+def _prefix_sums(values: np.ndarray, mask: np.ndarray, base: float, continued: bool) -> np.ndarray:
+    """The running sum the plateau overpotentials are differences of: a prefix sum over every
+    row (0.0 on the rows not masked) from ``base`` (continued) or from the first row's value."""
+    out = np.zeros(values.size + 1)
+    np.copyto(out[1:], values, where=mask)
+    if continued:
+        out[0] = base
+        np.cumsum(out, out=out)
+    else:
+        np.cumsum(out[1:], out=out[1:])
+    return out
+
+
+def test_masked_running_sums_are_the_prefix_sums_bit_for_bit() -> None:
+    """The sums over the masked rows alone equal the prefix sum over every row at every row,
+    signed zeros included (a first masked value or a base of -0.0 keeps the prefix sum)."""
+    rng = np.random.default_rng(8)
+    pool = np.array([0.0, -0.0, 0.5, -0.5, 0.25, -0.25, 1e-3, -1e-3])
+    for trial in range(3000):
+        n = int(rng.integers(1, 60))
+        values = pool[rng.integers(0, pool.size, n)]
+        if trial % 3 == 0:
+            values = rng.normal(0.0, 0.1, n).round(int(rng.integers(1, 4)))
+        mask = rng.random(n) < rng.choice([0.2, 0.5, 0.9, 1.0])
+        continued = bool(trial % 2)
+        base = float(rng.choice([0.0, -0.0, 0.5, -0.25])) if continued else 0.0
+        expected = _prefix_sums(values, mask, base, continued)
+        rows = np.arange(n + 1)
+        sums = _MaskedSums(values, mask, base, continued, np.empty(n + 1))
+        assert _bits(sums.at(rows, _counts_before(mask, rows))) == _bits(expected)
