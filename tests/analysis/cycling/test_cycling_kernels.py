@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from analysis.cycling.halfcycles import _range_reduce, counter_restarts, counter_sums
 from analysis.cycling.parameters import CyclingParameters
-from analysis.cycling.segmentation import segment
+from analysis.cycling.segmentation import high_percentile, segment
 
 
 def _naive_increments(values: np.ndarray, step_start: np.ndarray) -> np.ndarray:
@@ -123,3 +123,29 @@ def test_interrupted_intervals_are_left_out_of_the_trapezoids(
     assert np.isclose(float(np.sum(seg.charge_As)), expected, rtol=1e-9, atol=1e-9)
     assert seg.interrupted_intervals == int(marked.sum())
     assert np.isclose(seg.interrupted_s, float(np.sum(np.diff(time_s)[marked[1:]])))
+
+
+def test_high_percentile_is_numpys_percentile_bit_for_bit() -> None:
+    """The rest threshold's percentile, from the values above a sampled bound, is numpy's to
+    the last bit: noisy magnitudes, a current logged as its set point (the percentile inside a
+    block of equal values), a few levels, heavy tails, infinities, zeros, sizes from 1."""
+    rng = np.random.default_rng(9)
+    for trial in range(3000):
+        n = int(rng.integers(1, 2000 if trial % 20 else 60_000))
+        kind = trial % 5
+        if kind == 0:
+            values = np.abs(rng.normal(size=n))
+        elif kind == 1:
+            values = np.where(rng.random(n) < 0.9, 1e-3, 0.0)
+        elif kind == 2:
+            values = np.abs(rng.normal(1e-3, 1e-6, n)).round(int(rng.integers(3, 9)))
+        elif kind == 3:
+            levels = [0.0, 1e-3, 2e-3, 5e-4, np.inf]
+            values = rng.choice(levels, n, p=[0.1, 0.6, 0.2, 0.09, 0.01])
+        else:
+            values = np.abs(rng.standard_cauchy(n))
+        q = float(rng.choice([99.0, 99.0, 99.9, 95.0, 100.0, 50.0]))
+        with np.errstate(invalid="ignore"):
+            expected = np.float64(np.percentile(values, q)).tobytes()
+            got = np.float64(high_percentile(values.copy(), q)).tobytes()
+        assert got == expected, (trial, n, kind, q)
