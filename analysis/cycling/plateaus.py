@@ -236,17 +236,16 @@ class _MaskedSums:
     def __init__(
         self, values: FloatArray, mask: BoolArray, base: float, continued: bool, buf: FloatArray
     ) -> None:
-        k = int(np.count_nonzero(mask))
-        np.compress(mask, values, out=buf[1 : k + 1])
-        signed_zero = base if continued else (float(buf[1]) if k else 0.0)
+        masked = values[mask]
+        k = masked.size
+        signed_zero = base if continued else (float(masked[0]) if k else 0.0)
         self.by_count = not (signed_zero == 0.0 and bool(np.signbit(signed_zero)))
         if self.by_count:
             sums = buf[: k + 1]
             sums[0] = base
-            if continued:
-                np.cumsum(sums, out=sums)
-            else:
-                np.cumsum(sums[1:], out=sums[1:])
+            if continued and k:  # base + the first value, then one value after the other
+                masked[0] = base + masked[0]
+            np.cumsum(masked, out=sums[1:])
         else:
             sums = buf
             sums.fill(0.0)
