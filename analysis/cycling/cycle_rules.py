@@ -53,11 +53,40 @@ def _scatter_rows(history: FloatArray) -> FloatArray:
     # runs a Python function per row, and gives the same numbers on a row without NaN.
     full = enough & np.isfinite(d).all(axis=1)
     gaps = enough & ~full
-    for rows, percentile in ((full, np.percentile), (gaps, np.nanpercentile)):
-        if np.any(rows):
-            q1, q3 = percentile(d[rows], [25.0, 75.0], axis=1)
-            out[rows] = (q3 - q1) / 1.349 / np.sqrt(2.0)
+    if np.any(full):
+        q1, q3 = row_percentiles(d[full], [25.0, 75.0])
+        out[full] = (q3 - q1) / 1.349 / np.sqrt(2.0)
+    if np.any(gaps):
+        q1, q3 = np.nanpercentile(d[gaps], [25.0, 75.0], axis=1)
+        out[gaps] = (q3 - q1) / 1.349 / np.sqrt(2.0)
     return out
+
+
+def row_percentiles(values: FloatArray, q: list[float]) -> FloatArray:
+    """``np.percentile(values, q, axis=1)`` (its default, linear method) of rows of finite
+    values, to the last bit, from one sort of the rows rather than numpy's partition of the
+    columns: numpy interpolates between the order statistics of ranks ``floor((n - 1) q / 100)``
+    and the next (the last for both at the top) with weight ``g``: ``a + (b - a) g``, or
+    ``b - (b - a)(1 - g)`` for ``g >= 0.5``, and so does this. Rows holding a -0.0 are left to
+    numpy (0.0 and -0.0 are equal, and which one lands at a rank depends on the algorithm)."""
+    n = values.shape[1]
+    signed_zero = (values == 0.0) & np.signbit(values)
+    if not values.size or np.any(signed_zero):
+        out: FloatArray = np.percentile(values, q, axis=1)
+        return out
+    ordered = np.sort(values, axis=1)
+    rows = []
+    for p in q:
+        virtual = (n - 1) * (p / 100.0)
+        if virtual >= n - 1:  # numpy takes the last value twice, with a weight from index -1
+            below, above, gamma = n - 1, n - 1, virtual + 1.0
+        else:
+            below = int(np.floor(virtual))
+            above, gamma = below + 1, virtual - below
+        a, b = ordered[:, below], ordered[:, above]
+        diff = b - a
+        rows.append(b - diff * (1.0 - gamma) if gamma >= 0.5 else a + diff * gamma)
+    return np.array(rows)
 
 
 def ce_rise(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEvent]:

@@ -11,6 +11,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis.cycling.cycle_rules import row_percentiles
 from analysis.cycling.halfcycles import _range_reduce, counter_restarts, counter_sums
 from analysis.cycling.parameters import CyclingParameters
 from analysis.cycling.segmentation import high_percentile, segment
@@ -149,3 +150,23 @@ def test_high_percentile_is_numpys_percentile_bit_for_bit() -> None:
             expected = np.float64(np.percentile(values, q)).tobytes()
             got = np.float64(high_percentile(values.copy(), q)).tobytes()
         assert got == expected, (trial, n, kind, q)
+
+
+def test_row_percentiles_are_numpys_bit_for_bit() -> None:
+    """The CE scatter's quartiles of each row, from one sort of the rows, are numpy's
+    ``percentile(..., axis=1)`` to the last bit: noisy, rounded (ties) and heavy-tailed rows,
+    zeros of both signs (left to numpy), every rank from the first to the last."""
+    rng = np.random.default_rng(10)
+    for trial in range(2000):
+        shape = (int(rng.integers(1, 40)), int(rng.integers(1, 30)))
+        kind = trial % 4
+        if kind == 0:
+            values = rng.normal(0.0, 1e-3, shape)
+        elif kind == 1:
+            values = rng.normal(0.0, 1e-3, shape).round(4)
+        elif kind == 2:
+            values = rng.choice([0.0, -0.0, 1e-3, -1e-3, 2e-4], shape)
+        else:
+            values = rng.standard_cauchy(shape)
+        q = [25.0, 75.0] if trial % 3 else [0.0, 50.0, 90.0, 100.0]
+        assert row_percentiles(values, q).tobytes() == np.percentile(values, q, axis=1).tobytes()
