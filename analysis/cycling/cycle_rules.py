@@ -4,6 +4,7 @@ one value per cycle in, events out. Their definitions and references are in
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,44 +50,44 @@ def _scatter_rows(history: FloatArray) -> FloatArray:
     d = np.diff(history, axis=1)
     enough = np.sum(np.isfinite(d), axis=1) >= 2
     out = np.zeros(history.shape[0])
-    # Rows without NaN (all but the first few cycles) in one vectorised percentile: nanpercentile
-    # runs a Python function per row, and gives the same numbers on a row without NaN.
-    full = enough & np.isfinite(d).all(axis=1)
-    gaps = enough & ~full
-    if np.any(full):
-        q1, q3 = row_percentiles(d[full], [25.0, 75.0])
-        out[full] = (q3 - q1) / 1.349 / np.sqrt(2.0)
-    if np.any(gaps):
-        q1, q3 = np.nanpercentile(d[gaps], [25.0, 75.0], axis=1)
-        out[gaps] = (q3 - q1) / 1.349 / np.sqrt(2.0)
+    if np.any(enough):
+        q1, q3 = row_percentiles(d[enough], [25.0, 75.0])
+        out[enough] = (q3 - q1) / 1.349 / np.sqrt(2.0)
     return out
 
 
 def row_percentiles(values: FloatArray, q: list[float]) -> FloatArray:
-    """``np.percentile(values, q, axis=1)`` (its default, linear method) of rows of finite
-    values, to the last bit, from one sort of the rows rather than numpy's partition of the
-    columns: numpy interpolates between the order statistics of ranks ``floor((n - 1) q / 100)``
-    and the next (the last for both at the top) with weight ``g``: ``a + (b - a) g``, or
-    ``b - (b - a)(1 - g)`` for ``g >= 0.5``, and so does this. Rows holding a -0.0 are left to
-    numpy (0.0 and -0.0 are equal, and which one lands at a rank depends on the algorithm)."""
-    n = values.shape[1]
-    signed_zero = (values == 0.0) & np.signbit(values)
-    if not values.size or np.any(signed_zero):
-        out: FloatArray = np.percentile(values, q, axis=1)
-        return out
-    ordered = np.sort(values, axis=1)
-    rows = []
-    for p in q:
+    """``np.nanpercentile(values, q, axis=1)`` (its default, linear method; ``np.percentile``
+    for a row without NaN) to the last bit, from one sort of the rows rather than numpy's
+    partition of each row (a Python call per row for ``nanpercentile``).
+
+    numpy interpolates between the order statistics of ranks ``floor((n - 1) q / 100)`` and
+    the next of a row's ``n`` values other than NaN (the last for both at the top) with weight
+    ``g``: ``a + (b - a) g``, or ``b - (b - a)(1 - g)`` for ``g >= 0.5``, and so does this.
+    Rows of NaN alone or holding a -0.0 are left to numpy (0.0 and -0.0 are equal, and which
+    one lands at a rank depends on the algorithm)."""
+    out = np.empty((len(q), values.shape[0]))
+    count = np.count_nonzero(~np.isnan(values), axis=1)
+    odd = (count == 0) | np.any((values == 0.0) & np.signbit(values), axis=1)
+    if np.any(odd):
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: NaN, as numpy's
+            out[:, odd] = np.nanpercentile(values[odd], q, axis=1)
+    rows = np.flatnonzero(~odd)
+    ordered = np.sort(values[rows], axis=1)  # NaN last
+    n = count[rows]
+    for j, p in enumerate(q):
         virtual = (n - 1) * (p / 100.0)
-        if virtual >= n - 1:  # numpy takes the last value twice, with a weight from index -1
-            below, above, gamma = n - 1, n - 1, virtual + 1.0
-        else:
-            below = int(np.floor(virtual))
-            above, gamma = below + 1, virtual - below
-        a, b = ordered[:, below], ordered[:, above]
+        top = virtual >= n - 1  # numpy takes the last value twice, weighted from index -1
+        below = np.where(top, n - 1, np.floor(virtual).astype(np.int64))
+        above = np.where(top, n - 1, below + 1)
+        gamma = virtual - np.where(top, -1, below)
+        a = ordered[np.arange(rows.size), below]
+        b = ordered[np.arange(rows.size), above]
         diff = b - a
-        rows.append(b - diff * (1.0 - gamma) if gamma >= 0.5 else a + diff * gamma)
-    return np.array(rows)
+        with np.errstate(invalid="ignore"):
+            out[j, rows] = np.where(gamma >= 0.5, b - diff * (1.0 - gamma), a + diff * gamma)
+    return out
 
 
 def ce_rise(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEvent]:

@@ -7,6 +7,8 @@ tests build the same quantities the slow, obvious way on random data and compare
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -154,8 +156,9 @@ def test_high_percentile_is_numpys_percentile_bit_for_bit() -> None:
 
 def test_row_percentiles_are_numpys_bit_for_bit() -> None:
     """The CE scatter's quartiles of each row, from one sort of the rows, are numpy's
-    ``percentile(..., axis=1)`` to the last bit: noisy, rounded (ties) and heavy-tailed rows,
-    zeros of both signs (left to numpy), every rank from the first to the last."""
+    ``nanpercentile(..., axis=1)`` (``percentile`` on rows without NaN) to the last bit: noisy,
+    rounded (ties) and heavy-tailed rows, rows with NaN (of any count, all NaN too) and
+    infinities, zeros of both signs (left to numpy), every rank from the first to the last."""
     rng = np.random.default_rng(10)
     for trial in range(2000):
         shape = (int(rng.integers(1, 40)), int(rng.integers(1, 30)))
@@ -165,8 +168,17 @@ def test_row_percentiles_are_numpys_bit_for_bit() -> None:
         elif kind == 1:
             values = rng.normal(0.0, 1e-3, shape).round(4)
         elif kind == 2:
-            values = rng.choice([0.0, -0.0, 1e-3, -1e-3, 2e-4], shape)
+            values = rng.choice([0.0, -0.0, 1e-3, -1e-3, 2e-4, np.inf], shape)
         else:
             values = rng.standard_cauchy(shape)
+        if trial % 2:
+            values[rng.random(shape) < rng.choice([0.1, 0.5, 1.0])] = np.nan
         q = [25.0, 75.0] if trial % 3 else [0.0, 50.0, 90.0, 100.0]
-        assert row_percentiles(values, q).tobytes() == np.percentile(values, q, axis=1).tobytes()
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.nanpercentile(values, q, axis=1)
+            got = row_percentiles(values, q)
+            plain = np.percentile(values, q, axis=1)
+        assert got.tobytes() == expected.tobytes()
+        if not trial % 2:
+            assert got.tobytes() == plain.tobytes()
