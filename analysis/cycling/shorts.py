@@ -124,7 +124,7 @@ from analysis.cycling.ce_excursions import ce_excursions
 from analysis.cycling.cutoffs import Cutoffs, half_cycle_name
 from analysis.cycling.cycle_rules import CycleView, ce_rise, charge_overrun, soft_short_ce
 from analysis.cycling.events import ShortCircuitEvent, event, onsets
-from analysis.cycling.groups import group_sums, median_of_few, range_rows
+from analysis.cycling.groups import group_sums, median_of_few, nanmedian_of_few, range_rows
 from analysis.cycling.halfcycles import HalfCycles
 from analysis.cycling.parameters import SHORT_CIRCUIT_RULES, CellType, CyclingParameters
 from analysis.cycling.plateaus import Plateaus
@@ -153,8 +153,9 @@ def _baseline(
         members = np.flatnonzero(group == g)  # in time order
         first = v[members[:n_base]]
         # The k-th member's baseline: the median of the members before it (at most n_base).
+        listed = first.tolist()
         medians = [np.nan] + [
-            float(np.nanmedian(first[:j])) if np.any(np.isfinite(first[:j])) else np.nan
+            nanmedian_of_few(listed[:j]) if np.any(np.isfinite(first[:j])) else np.nan
             for j in range(1, first.size + 1)
         ]
         index = np.minimum(np.arange(members.size), first.size)

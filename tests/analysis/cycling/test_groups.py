@@ -15,7 +15,13 @@ import numpy as np
 import pytest
 
 from analysis.cycling.ce_cusum import _nanmedian_rows
-from analysis.cycling.groups import group_counts, group_sums, median_of_few, range_rows
+from analysis.cycling.groups import (
+    group_counts,
+    group_sums,
+    median_of_few,
+    nanmedian_of_few,
+    range_rows,
+)
 from analysis.cycling.halfcycles import _group_median
 from analysis.cycling.numbering import CycleNumbering
 from analysis.cycling.plateaus import NOISE_WINDOW_ROWS, _counts_before, _MaskedSums, _noises
@@ -312,3 +318,23 @@ def test_masked_running_sums_are_the_prefix_sums_bit_for_bit() -> None:
         rows = np.arange(n + 1)
         sums = _MaskedSums(values, mask, base, continued, np.empty(n + 1))
         assert _bits(sums.at(rows, _counts_before(mask, rows))) == _bits(expected)
+
+
+def test_nanmedian_of_few_is_numpys_nanmedian() -> None:
+    """Up to a dozen numbers with NaN (not all), signed zeros, infinities and numbers near the
+    largest double (numpy's masked median overflows there: numpy's own is used)."""
+    rng = np.random.default_rng(11)
+    pool = [0.0, -0.0, 1.0, -1.0, 0.5, np.inf, -np.inf, np.nan, 1e-300, 0.1, 0.3, 1e307, 1.5e308]
+    for trial in range(20_000):
+        m = int(rng.integers(1, 12))
+        if trial % 2:
+            values = [float(pool[j]) for j in rng.integers(0, len(pool), m)]
+        else:
+            values = rng.normal(0, 1e-3, m).round(int(rng.integers(3, 7))).tolist()
+        if all(x != x for x in values):
+            continue
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.nanmedian(np.array(values))
+            got = nanmedian_of_few(values)
+        assert _bits(np.array([got])) == _bits(np.array([expected])), values
