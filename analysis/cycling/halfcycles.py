@@ -252,12 +252,7 @@ def compute_half_cycles(
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_voltage = _per_half_cycle_sum(scratch, seg) / q_total
 
-    inactive = ~seg.active
-    np.copyto(scratch, voltage_V)
-    scratch[inactive] = -np.inf
-    v_max = _finite(_reduce(np.maximum, scratch, seg))
-    scratch[inactive] = np.inf
-    v_min = _finite(_reduce(np.minimum, scratch, seg))
+    v_max, v_min = _active_extremes(voltage_V, seg)
     active_time = _per_half_cycle_sum(active_w, seg)
 
     # The constant-current level of a half-cycle: the median |I| of its current-carrying rows;
@@ -310,8 +305,28 @@ def _sampling_bound_Ah(
     return out
 
 
-def _finite(values: FloatArray) -> FloatArray:
-    return np.where(np.isfinite(values), values, np.nan)
+def _active_extremes(voltage_V: FloatArray, seg: Segmentation) -> tuple[FloatArray, FloatArray]:
+    """The highest and the lowest voltage of each half-cycle's current-carrying rows (NaN
+    where it has none): reduced over the runs of such rows within each half-cycle, read in
+    place, then over each half-cycle's runs."""
+    n_hc = seg.starts.size
+    high, low = np.full(n_hc, np.nan), np.full(n_hc, np.nan)
+    if not n_hc:
+        return high, low
+    active = seg.active
+    # pieces of rows all current-carrying or all not, none across a half-cycle's start
+    cuts = np.union1d(np.flatnonzero(active[1:] != active[:-1]) + 1, seg.starts)
+    lo = cuts[active[cuts] & (cuts >= seg.starts[0])]
+    hi = np.append(cuts, active.size)[np.searchsorted(cuts, lo, side="right")]
+    if not lo.size:
+        return high, low
+    owner = np.searchsorted(seg.starts, lo, side="right") - 1
+    piece_high = _range_reduce(np.maximum, voltage_V, lo, hi, np.nan)
+    piece_low = _range_reduce(np.minimum, voltage_V, lo, hi, np.nan)
+    held, first = np.unique(owner, return_index=True)  # pieces are in order of their rows
+    high[held] = np.maximum.reduceat(piece_high, first)
+    low[held] = np.minimum.reduceat(piece_low, first)
+    return high, low
 
 
 #: Above this many half-cycles the per-group median is left to pandas' groupby (one pass in C)
@@ -386,10 +401,3 @@ def _group_median(
             part = np.partition(group, (k - 1, k))
             level[g] = (part[k] + part[k - 1]) / 2
     return level
-
-
-def _reduce(ufunc: np.ufunc, values: FloatArray, seg: Segmentation) -> FloatArray:
-    if not seg.starts.size:
-        return np.zeros(0)
-    out: FloatArray = ufunc.reduceat(values, seg.starts)
-    return out

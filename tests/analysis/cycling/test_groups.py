@@ -8,6 +8,7 @@ zero values), with ``==`` on the bits, not a tolerance."""
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 import warnings
 
@@ -22,7 +23,7 @@ from analysis.cycling.groups import (
     nanmedian_of_few,
     range_rows,
 )
-from analysis.cycling.halfcycles import _group_median
+from analysis.cycling.halfcycles import _active_extremes, _group_median
 from analysis.cycling.numbering import CycleNumbering
 from analysis.cycling.plateaus import NOISE_WINDOW_ROWS, _counts_before, _MaskedSums, _noises
 from analysis.cycling.segmentation import Segmentation
@@ -338,3 +339,21 @@ def test_nanmedian_of_few_is_numpys_nanmedian() -> None:
             expected = np.nanmedian(np.array(values))
             got = nanmedian_of_few(values)
         assert _bits(np.array([got])) == _bits(np.array([expected])), values
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_active_extremes_are_each_half_cycles_own(seed: int) -> None:
+    """The highest and lowest voltage over each half-cycle's current-carrying rows (NaN where
+    it has none), found over runs of such rows, are those of its own rows."""
+    rng = np.random.default_rng(300 + seed)
+    seg, voltage, _ = _half_cycles(rng)
+    if seed % 3 == 0:  # current-carrying rows before the first half-cycle, and whole rests
+        active = seg.active.copy()
+        active[: seg.starts[0]] = True
+        active[seg.starts[-1] :] = seed % 2 == 0
+        seg = dataclasses.replace(seg, active=active)
+    high, low = _active_extremes(voltage, seg)
+    for i, (a, b) in enumerate(zip(seg.starts, seg.stops, strict=True)):
+        rows = voltage[a:b][seg.active[a:b]]
+        expected = (rows.max(), rows.min()) if rows.size else (np.nan, np.nan)
+        assert _bits(np.array([high[i], low[i]])) == _bits(np.array(expected))
