@@ -158,7 +158,10 @@ def compute_half_cycles(
     charge_As = seg.charge_As
     active_w = seg.active_weight_s
 
-    integrated = direction * _per_half_cycle_sum(charge_As, seg) / 3600.0
+    summed = seg.charge_sums_As
+    integrated = (
+        direction * (summed if summed is not None else _per_half_cycle_sum(charge_As, seg)) / 3600.0
+    )
     step_start = seg.step_changes if seg.step_changes is not None else _step_starts(step)
 
     capacity = integrated
@@ -253,7 +256,8 @@ def compute_half_cycles(
         mean_voltage = _per_half_cycle_sum(scratch, seg) / q_total
 
     v_max, v_min = _active_extremes(voltage_V, seg)
-    active_time = _per_half_cycle_sum(active_w, seg)
+    summed = seg.active_sums_s
+    active_time = summed if summed is not None else _per_half_cycle_sum(active_w, seg)
 
     # The constant-current level of a half-cycle: the median |I| of its current-carrying rows;
     # its constant-current rows: those whose current is within the tolerance of that level,

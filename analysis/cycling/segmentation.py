@@ -97,6 +97,10 @@ class Segmentation:
     interrupted_s: float = 0.0
     #: the rows where the table's step column changes (sorted; None without a complete one)
     step_changes: IntArray | None = None
+    #: per half-cycle: ``charge_As`` and ``active_weight_s`` summed over its rows, as
+    #: ``np.add.reduceat`` over the half-cycles' starts sums them (None: not summed yet)
+    charge_sums_As: FloatArray | None = None
+    active_sums_s: FloatArray | None = None
 
     @cached_property
     def active_rows(self) -> IntArray:
@@ -398,9 +402,10 @@ def segment(
     pulse_rows = np.zeros(0, dtype=np.int64)
     active_rows = np.flatnonzero(active)
     step_changes = _step_changes(step, n)
+    sums: tuple[FloatArray, FloatArray] | None = None
     if starts.size:
-        charge = np.abs(np.add.reduceat(charge_As, starts))
-        busy = np.add.reduceat(active_weight, starts)
+        sums = (np.add.reduceat(charge_As, starts), np.add.reduceat(active_weight, starts))
+        charge, busy = np.abs(sums[0]), sums[1]
         real = run_dir != 0
         if np.count_nonzero(real) > 2:
             typical = float(np.median(charge[real]))
@@ -429,6 +434,7 @@ def segment(
                 source = np.where(keep >= 0, keep, following)
                 new_dir = np.where(real, run_dir[np.minimum(source, starts.size - 1)], 0)
                 starts, run_dir = _merge_equal_runs(starts, new_dir.astype(np.int8))
+                sums = None  # summed over runs that are merged now
             else:
                 merged = 0
 
@@ -461,6 +467,9 @@ def segment(
         interrupted_intervals=int(cut.size),
         interrupted_s=float(np.sum(np.clip(time_s[cut + 1] - time_s[cut], 0.0, None))),
         step_changes=step_changes,
+        # the runs' sums are the half-cycles' when no run was merged (the same segments)
+        charge_sums_As=sums[0][lead:] if sums is not None else None,
+        active_sums_s=sums[1][lead:] if sums is not None else None,
     )
     seg.__dict__["active_rows"] = active_rows  # the cached property, computed already
     return seg
