@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from analysis.cycling.cycle_rules import row_percentiles
 from analysis.cycling.halfcycles import _range_reduce, counter_restarts, counter_sums
 from analysis.cycling.parameters import CyclingParameters
-from analysis.cycling.segmentation import high_percentile, segment
+from analysis.cycling.segmentation import high_percentile, row_weights, segment
 
 
 def _naive_increments(values: np.ndarray, step_start: np.ndarray) -> np.ndarray:
@@ -182,3 +182,38 @@ def test_row_percentiles_are_numpys_bit_for_bit() -> None:
         assert got.tobytes() == expected.tobytes()
         if not trial % 2:
             assert got.tobytes() == plain.tobytes()
+
+
+def _weights_by_halves(time_s: np.ndarray, max_gap_s: float) -> np.ndarray:
+    """Each row's trapezoidal weight as (0 + dt[i] / 2) + dt[i - 1] / 2, the steps that go back,
+    exceed the gap or are not finite counted as zero."""
+    dt = np.diff(time_s)
+    dt = np.where((dt < 0) | (dt > max_gap_s) | ~np.isfinite(dt), 0.0, dt) * 0.5
+    weight = np.zeros(time_s.size)
+    weight[:-1] += dt
+    weight[1:] += dt
+    return weight
+
+
+def test_row_weights_are_the_sums_of_half_steps_bit_for_bit() -> None:
+    """Regular clocks (one sum of two steps halved), repeated times, steps back, gaps, steps
+    near the smallest and largest doubles: each weight is the sum of the two half steps."""
+    tiny = np.array([0.0, 5e-324, 1e-323, 1.5e-323])  # steps of one subnormal: halves round
+    assert row_weights(tiny, 1.0)[0].tobytes() == _weights_by_halves(tiny, 1.0).tobytes()
+    rng = np.random.default_rng(12)
+    for trial in range(600):
+        n = int(rng.integers(2, 400))
+        scale = 10.0 ** float(rng.choice([0, 0, -300, 300, -307, -308]))
+        steps = rng.uniform(0.5, 60.0, n - 1) * scale
+        if trial % 5 == 1:
+            steps[rng.random(n - 1) < 0.1] = 0.0  # repeated times
+        if trial % 5 == 2:
+            steps[rng.integers(0, n - 1)] *= -1.0  # a step back
+        if trial % 5 == 3:
+            steps[rng.integers(0, n - 1)] = 1e6  # a pause
+        time_s = np.concatenate(([rng.uniform(0.0, 1e4) * scale], steps)).cumsum()
+        max_gap_s = 3600.0 * 10.0 ** float(rng.choice([0, 300]))
+        weight, _, _ = row_weights(time_s, max_gap_s)
+        with np.errstate(invalid="ignore", over="ignore"):
+            expected = _weights_by_halves(time_s, max_gap_s)
+        assert weight.tobytes() == expected.tobytes()
