@@ -255,7 +255,8 @@ def compute_half_cycles(
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_voltage = _per_half_cycle_sum(scratch, seg) / q_total
 
-    v_max, v_min = _active_extremes(voltage_V, seg)
+    pieces = _active_pieces(seg)
+    v_max, v_min = _extremes(voltage_V, pieces, starts.size)
     summed = seg.active_sums_s
     active_time = summed if summed is not None else _per_half_cycle_sum(active_w, seg)
 
@@ -263,9 +264,19 @@ def compute_half_cycles(
     # its constant-current rows: those whose current is within the tolerance of that level,
     # with the half-cycle's sign (|I - L| <= tol |L| for the signed level L, tol < 1).
     rows = seg.active[first:]
-    level = reuse.many("current_level_A", starts.size, lambda which: _levels(current_A, seg, which))
+    steady = _set_point_currents(current_A, seg, pieces)
+    level = reuse.many(
+        "current_level_A",
+        starts.size,
+        lambda which: (
+            np.abs(steady[which]) if steady is not None else _levels(current_A, seg, which)
+        ),
+    )
     cc_rows = np.zeros(n, dtype=bool)
-    if starts.size:
+    if steady is not None and params.cc_current_tolerance >= 0:
+        # every current-carrying row at its half-cycle's level, with its sign: |I - L| is 0
+        cc_rows[first:] = rows
+    elif starts.size:
         signed = direction * level
         off_level = np.subtract(current_A[first:], np.repeat(signed, lengths), out=scratch[first:])
         np.abs(off_level, out=off_level)
@@ -309,28 +320,63 @@ def _sampling_bound_Ah(
     return out
 
 
-def _active_extremes(voltage_V: FloatArray, seg: Segmentation) -> tuple[FloatArray, FloatArray]:
-    """The highest and the lowest voltage of each half-cycle's current-carrying rows (NaN
-    where it has none): reduced over the runs of such rows within each half-cycle, read in
-    place, then over each half-cycle's runs."""
-    n_hc = seg.starts.size
-    high, low = np.full(n_hc, np.nan), np.full(n_hc, np.nan)
-    if not n_hc:
-        return high, low
+@dataclass(frozen=True)
+class _Pieces:
+    """The runs of current-carrying rows, none across a half-cycle's start: rows
+    ``lo[k]..hi[k]-1``, in order; ``held``: the half-cycles holding any, ``first``: the first
+    piece of each of those."""
+
+    lo: IntArray
+    hi: IntArray
+    held: IntArray
+    first: IntArray
+
+
+def _active_pieces(seg: Segmentation) -> _Pieces:
+    """The runs of current-carrying rows of the half-cycles (:class:`_Pieces`)."""
     active = seg.active
-    # pieces of rows all current-carrying or all not, none across a half-cycle's start
+    if not seg.starts.size:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Pieces(empty, empty, empty, empty)
     cuts = np.union1d(np.flatnonzero(active[1:] != active[:-1]) + 1, seg.starts)
     lo = cuts[active[cuts] & (cuts >= seg.starts[0])]
     hi = np.append(cuts, active.size)[np.searchsorted(cuts, lo, side="right")]
-    if not lo.size:
-        return high, low
     owner = np.searchsorted(seg.starts, lo, side="right") - 1
-    piece_high = _range_reduce(np.maximum, voltage_V, lo, hi, np.nan)
-    piece_low = _range_reduce(np.minimum, voltage_V, lo, hi, np.nan)
     held, first = np.unique(owner, return_index=True)  # pieces are in order of their rows
-    high[held] = np.maximum.reduceat(piece_high, first)
-    low[held] = np.minimum.reduceat(piece_low, first)
+    return _Pieces(lo, hi, held, first)
+
+
+def _extremes(values: FloatArray, pieces: _Pieces, n_hc: int) -> tuple[FloatArray, FloatArray]:
+    """The greatest and the least of ``values`` over each half-cycle's current-carrying rows
+    (NaN where it has none): reduced over its pieces, read in place, then over the pieces."""
+    high, low = np.full(n_hc, np.nan), np.full(n_hc, np.nan)
+    if pieces.lo.size:
+        piece_high = _range_reduce(np.maximum, values, pieces.lo, pieces.hi, np.nan)
+        piece_low = _range_reduce(np.minimum, values, pieces.lo, pieces.hi, np.nan)
+        high[pieces.held] = np.maximum.reduceat(piece_high, pieces.first)
+        low[pieces.held] = np.minimum.reduceat(piece_low, pieces.first)
     return high, low
+
+
+def _set_point_currents(
+    current_A: FloatArray, seg: Segmentation, pieces: _Pieces
+) -> FloatArray | None:
+    """The current of each half-cycle (NaN where it has no current-carrying row) when every
+    current-carrying row of each carries exactly its half-cycle's current (a current logged as
+    its set point), else None. Then each level, the median ``|I|`` (:func:`_levels`), is that
+    current's size (the middle value, or the mean of two equal ones: the same, below 1e300).
+    Told from the first half-cycle holding such rows before the others are looked at."""
+    if not pieces.lo.size:
+        return None
+    a, b = int(pieces.lo[0]), int(pieces.hi[pieces.first[1] - 1 if pieces.first.size > 1 else -1])
+    head = current_A[a:b][seg.active[a:b]]
+    if head.min() != head.max():
+        return None
+    high, low = _extremes(current_A, pieces, seg.starts.size)
+    has = ~np.isnan(high)
+    if not (np.all(high[has] == low[has]) and np.all(np.abs(high[has]) < 1e300)):
+        return None
+    return high
 
 
 #: Above this many half-cycles the per-group median is left to pandas' groupby (one pass in C)

@@ -10,13 +10,16 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis.cycling import halfcycles
 from analysis.cycling.cycle_rules import row_percentiles
 from analysis.cycling.halfcycles import _range_reduce, counter_restarts, counter_sums
-from analysis.cycling.parameters import CyclingParameters
+from analysis.cycling.parameters import CyclingParameters, resolve
 from analysis.cycling.segmentation import high_percentile, row_weights, segment
+from analysis.simulate.cells import CellSpec, Realism, generate_cell
 
 
 def _naive_increments(values: np.ndarray, step_start: np.ndarray) -> np.ndarray:
@@ -217,3 +220,33 @@ def test_row_weights_are_the_sums_of_half_steps_bit_for_bit() -> None:
         with np.errstate(invalid="ignore", over="ignore"):
             expected = _weights_by_halves(time_s, max_gap_s)
         assert weight.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("spec", "seed"),
+    [
+        (CellSpec("half", 6), 1),
+        (CellSpec("half", 7), 2),
+        (CellSpec("half", 8, short_kind="hard", short_onset=4), 3),
+        (CellSpec("half", 6, realism=Realism(glitches=3, rest_s=600.0)), 4),
+    ],
+)
+def test_set_point_currents_give_the_levels_and_rows_of_the_median(
+    spec: CellSpec, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A current logged as its set point (the simulator's half cells): the levels and
+    constant-current rows taken from it are those of the per-half-cycle medians and the
+    tolerance test."""
+    table = generate_cell(spec, seed=seed).table
+    params = resolve(CyclingParameters(), spec.cell_type)
+    time_s, current, voltage = (
+        table[c].to_numpy(dtype=np.float64)
+        for c in ("test_time_second", "current_ampere", "voltage_volt")
+    )
+    seg = segment(time_s, current, spec.cell_type, params, None, None, voltage)
+    assert halfcycles._set_point_currents(current, seg, halfcycles._active_pieces(seg)) is not None
+    fast = halfcycles.compute_half_cycles(table, time_s, voltage, current, seg, params, [], None)
+    monkeypatch.setattr(halfcycles, "_set_point_currents", lambda *_: None)
+    slow = halfcycles.compute_half_cycles(table, time_s, voltage, current, seg, params, [], None)
+    assert fast.current_A.tobytes() == slow.current_A.tobytes()
+    assert fast.cc_rows.tobytes() == slow.cc_rows.tobytes()

@@ -23,7 +23,7 @@ from analysis.cycling.groups import (
     nanmedian_of_few,
     range_rows,
 )
-from analysis.cycling.halfcycles import _active_extremes, _group_median
+from analysis.cycling.halfcycles import _active_pieces, _extremes, _group_median
 from analysis.cycling.numbering import CycleNumbering
 from analysis.cycling.plateaus import NOISE_WINDOW_ROWS, _counts_before, _MaskedSums, _noises
 from analysis.cycling.segmentation import Segmentation
@@ -352,7 +352,7 @@ def test_active_extremes_are_each_half_cycles_own(seed: int) -> None:
         active[: seg.starts[0]] = True
         active[seg.starts[-1] :] = seed % 2 == 0
         seg = dataclasses.replace(seg, active=active)
-    high, low = _active_extremes(voltage, seg)
+    high, low = _extremes(voltage, _active_pieces(seg), seg.starts.size)
     for i, (a, b) in enumerate(zip(seg.starts, seg.stops, strict=True)):
         rows = voltage[a:b][seg.active[a:b]]
         expected = (rows.max(), rows.min()) if rows.size else (np.nan, np.nan)
