@@ -124,7 +124,13 @@ from analysis.cycling.ce_excursions import ce_excursions
 from analysis.cycling.cutoffs import Cutoffs, half_cycle_name
 from analysis.cycling.cycle_rules import CycleView, ce_rise, charge_overrun, soft_short_ce
 from analysis.cycling.events import ShortCircuitEvent, event, onsets
-from analysis.cycling.groups import group_sums, median_of_few, nanmedian_of_few, range_rows
+from analysis.cycling.groups import (
+    group_counts,
+    group_sums,
+    median_of_few,
+    nanmedian_of_few,
+    range_rows,
+)
 from analysis.cycling.halfcycles import HalfCycles
 from analysis.cycling.parameters import SHORT_CIRCUIT_RULES, CellType, CyclingParameters
 from analysis.cycling.plateaus import Plateaus
@@ -396,14 +402,64 @@ def rest_drops(
     if not np.any(usual):
         return drop, float("nan")
     probe = float(np.median(duration[usual]))
-    for i in np.flatnonzero(has_rest & (duration >= REST_PROBE_FRACTION * probe)).tolist():
-        a, b = int(last_active[i]), int(seg.stops[i])
-        t, v = time_s[a:b] - time_s[a], voltage_V[a:b]
-        at = min(probe, float(t[-1]))
-        k = int(np.searchsorted(t, at, side="right"))
-        near = [float(np.interp(at, t, v)), *v[max(k - 2, 1) : k].tolist()]
-        drop[i] = float(voltage_V[a]) - median_of_few(near)
+    which = np.flatnonzero(has_rest & (duration >= REST_PROBE_FRACTION * probe))
+    if seg.backward_steps:  # a rest's times may go back: searched one rest at a time
+        for i in which.tolist():
+            drop[i] = _rest_drop(voltage_V, time_s, int(last_active[i]), int(seg.stops[i]), probe)
+    elif which.size:
+        drop[which] = _rest_drops_in_order(
+            voltage_V, time_s, last_active[which], seg.stops[which], probe
+        )
     return drop, probe
+
+
+def _rest_drop(voltage_V: FloatArray, time_s: FloatArray, a: int, b: int, probe: float) -> float:
+    """The drop of one rest (rows ``a..b-1``, ``a`` the last current-carrying row) at the probe
+    time (:func:`rest_drops`)."""
+    t, v = time_s[a:b] - time_s[a], voltage_V[a:b]
+    at = min(probe, float(t[-1]))
+    k = int(np.searchsorted(t, at, side="right"))
+    near = [float(np.interp(at, t, v)), *v[max(k - 2, 1) : k].tolist()]
+    return float(voltage_V[a]) - median_of_few(near)
+
+
+def _rest_drops_in_order(
+    voltage_V: FloatArray, time_s: FloatArray, a: IntArray, b: IntArray, probe: float
+) -> FloatArray:
+    """:func:`_rest_drop` of many rests at once, where time does not go back (each rest's
+    times from its first row then rise or stay): the rows up to the probe time counted, the
+    voltage there interpolated as ``np.interp`` does (the value at an equal time or at the
+    last row, else ``slope * (at - t[j]) + v[j]`` from the interval's slope, and its fallbacks
+    when that is NaN), and :func:`analysis.cycling.groups.median_of_few` of it and the two
+    rows before (none before the rest's second row) taken apart: the same numbers."""
+    size = b - a
+    rows = range_rows(a, b)
+    t = time_s[rows] - np.repeat(time_s[a], size)  # each rest's own times, as one slice's
+    v = voltage_V[rows]
+    head = np.cumsum(size) - size
+    at = np.minimum(probe, t[head + size - 1])
+    k = group_counts(t <= np.repeat(at, size), size)  # searchsorted(t, at, side="right")
+    j = head + k - 1
+    inner = np.minimum(j + 1, head + size - 1)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        slope = (v[inner] - v[j]) / (t[inner] - t[j])
+        level = slope * (at - t[j]) + v[j]
+        again = slope * (at - t[inner]) + v[inner]
+    level = np.where(np.isnan(level), again, level)
+    level = np.where(np.isnan(level) & (v[j] == v[inner]), v[j], level)
+    level = np.where((k == size) | (t[j] == at), v[j], level)
+    # the rows before the probe time, from the rest's second row: none, one or two
+    one, two = np.maximum(j - 1, head), j  # positions of v[k - 2] and v[k - 1]
+    count = np.clip(k - 1, 0, 2)
+    x, y = v[one], v[two]
+    with np.errstate(invalid="ignore"):
+        middle = np.maximum(np.minimum(level, x), np.minimum(np.maximum(level, x), y))
+        middle = np.where(count == 2, 0.0 + middle, middle)
+        middle = np.where(count == 1, (0.0 + (level + y)) / 2, middle)
+        middle = np.where(count == 0, 0.0 + level, middle)
+    nan = np.isnan(level) | ((count >= 1) & np.isnan(y)) | ((count == 2) & np.isnan(x))
+    out: FloatArray = voltage_V[a] - np.where(nan, np.nan, middle)
+    return out
 
 
 def _time_after_cutoff(seg: Segmentation, voltage_V: FloatArray, level_V: float) -> FloatArray:

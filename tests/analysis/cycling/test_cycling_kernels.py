@@ -19,6 +19,7 @@ from analysis.cycling.cycle_rules import row_percentiles
 from analysis.cycling.halfcycles import _range_reduce, counter_restarts, counter_sums
 from analysis.cycling.parameters import CyclingParameters, resolve
 from analysis.cycling.segmentation import high_percentile, row_weights, segment
+from analysis.cycling.shorts import _rest_drop, _rest_drops_in_order
 from analysis.simulate.cells import CellSpec, Realism, generate_cell
 
 
@@ -250,3 +251,25 @@ def test_set_point_currents_give_the_levels_and_rows_of_the_median(
     slow = halfcycles.compute_half_cycles(table, time_s, voltage, current, seg, params, [], None)
     assert fast.current_A.tobytes() == slow.current_A.tobytes()
     assert fast.cc_rows.tobytes() == slow.cc_rows.tobytes()
+
+
+def test_rest_drops_at_once_are_each_rests_own() -> None:
+    """The voltage drops of many rests at once (time never going back) are those of each rest
+    alone (np.searchsorted, np.interp and the median of three): repeated times, rounded
+    voltages, probe times inside, at and past the rests' ends."""
+    rng = np.random.default_rng(13)
+    for trial in range(1500):
+        n = int(rng.integers(20, 400))
+        steps = rng.choice([0.0, 1.0, 10.0, 0.1, 30.0], n - 1, p=[0.1, 0.3, 0.3, 0.2, 0.1])
+        steps = steps * rng.uniform(0.5, 2.0, n - 1)
+        if trial % 3 == 0:
+            steps = np.round(steps, 1)
+        time_s = np.concatenate(([rng.uniform(0, 1e6)], steps)).cumsum()
+        voltage = rng.normal(3.9, 0.01, n).round(int(rng.integers(2, 6)))
+        cuts = np.sort(rng.choice(np.arange(1, n - 3), int(rng.integers(1, 8)), replace=False))
+        a, b = cuts, np.append(cuts[1:], n)
+        a, b = a[b - a >= 3], b[b - a >= 3]
+        probe = float(rng.choice([5.0, 60.0, 1e9, float(rng.uniform(0, 100))]))
+        got = _rest_drops_in_order(voltage, time_s, a, b, probe)
+        one_by_one = [_rest_drop(voltage, time_s, int(x), int(y), probe) for x, y in zip(a, b)]
+        assert got.tobytes() == np.array(one_by_one, dtype=np.float64).tobytes()
