@@ -271,5 +271,6 @@ def test_rest_drops_at_once_are_each_rests_own() -> None:
         a, b = a[b - a >= 3], b[b - a >= 3]
         probe = float(rng.choice([5.0, 60.0, 1e9, float(rng.uniform(0, 100))]))
         got = _rest_drops_in_order(voltage, time_s, a, b, probe)
-        one_by_one = [_rest_drop(voltage, time_s, int(x), int(y), probe) for x, y in zip(a, b)]
+        pairs = zip(a.tolist(), b.tolist(), strict=True)
+        one_by_one = [_rest_drop(voltage, time_s, x, y, probe) for x, y in pairs]
         assert got.tobytes() == np.array(one_by_one, dtype=np.float64).tobytes()
