@@ -236,6 +236,7 @@ class _MaskedSums:
     def __init__(
         self, values: FloatArray, mask: BoolArray, base: float, continued: bool, buf: FloatArray
     ) -> None:
+        self.rows: IntArray = np.flatnonzero(mask)
         masked = values[mask]
         k = masked.size
         signed_zero = base if continued else (float(masked[0]) if k else 0.0)
@@ -256,6 +257,11 @@ class _MaskedSums:
             else:
                 np.cumsum(sums[1:], out=sums[1:])
         self.sums = sums
+
+    def before(self, rows: IntArray) -> IntArray:
+        """The number of masked rows before each of ``rows`` (any shape, ``0..`` the rows)."""
+        out: IntArray = np.searchsorted(self.rows, rows)
+        return out
 
     def at(self, rows: IntArray, before: IntArray) -> FloatArray:
         """The running sum at each of ``rows`` (over the rows before it), given the number of
@@ -303,9 +309,9 @@ def _overpotentials(
 
     r02, r20, r50, r_tail = at(0.02), at(0.2), at(0.5), at(1.0 - params.overpotential_tail_fraction)
     li = cc & (v < 0)
-    # Row counts are whole numbers: exact however they are counted.
-    li_before = _counts_before(li, np.stack([r50, r_tail, stops]))
     p_li = _MaskedSums(v, li, base["sum:li_voltage"] if h0 else 0.0, bool(h0), buf)
+    # Row counts are whole numbers: exact however they are counted.
+    li_before = p_li.before(np.stack([r50, r_tail, stops]))
     li_sums = p_li.at(np.stack([r50, r_tail, stops]), li_before)
     with np.errstate(invalid="ignore", divide="ignore"):
         plating = -(li_sums[1] - li_sums[0]) / (li_before[1] - li_before[0])
@@ -320,8 +326,8 @@ def _overpotentials(
     lowest[r50 <= starts] = np.inf
     nucleation = np.where(np.isfinite(lowest), np.maximum(-lowest - plating, 0.0), np.nan)
 
-    cc_before = _counts_before(cc, np.stack([r02, r20, stops]))
     p_cc = _MaskedSums(v, cc, base["sum:cc_voltage"] if h0 else 0.0, bool(h0), buf)
+    cc_before = p_cc.before(np.stack([r02, r20, stops]))
     cc_sums = p_cc.at(np.stack([r02, r20, stops]), cc_before)
     with np.errstate(invalid="ignore", divide="ignore"):
         level = (cc_sums[1] - cc_sums[0]) / (cc_before[1] - cc_before[0])
@@ -335,7 +341,7 @@ def _overpotentials(
     end_row[which] = r0 + risen
     end[which] = risen
     end = np.maximum(end, r02)
-    cc_to_end = _counts_before(cc, end)
+    cc_to_end = p_cc.before(end)
     with np.errstate(invalid="ignore", divide="ignore"):
         stripping = (p_cc.at(end, cc_to_end) - cc_sums[0]) / (cc_to_end - cc_before[0])
     plating[direction > 0] = np.nan
@@ -352,18 +358,6 @@ def _overpotentials(
         "sum:cc_voltage": cc_sums[2],
         "sum:cc_rows": (base["sum:cc_rows"] if h0 else 0.0) + cc_before[2].astype(np.float64),
     }
-
-
-def _counts_before(mask: BoolArray, rows: IntArray) -> IntArray:
-    """The number of True values of ``mask`` before each of ``rows`` (any shape, each
-    ``0..mask.size``): one ``reduceat`` over the rows asked about, in order."""
-    points, where = np.unique(np.append(rows.ravel(), 0), return_inverse=True)
-    inner = points[points < mask.size]
-    running = np.zeros(inner.size + 1, dtype=np.int64)
-    if inner.size:
-        np.cumsum(np.add.reduceat(mask, inner, dtype=np.int64), out=running[1:])
-    out: IntArray = running[where[:-1]].reshape(rows.shape)
-    return out
 
 
 def _first_above(v: FloatArray, lo: IntArray, hi: IntArray, threshold: FloatArray) -> IntArray:

@@ -25,7 +25,7 @@ from analysis.cycling.groups import (
 )
 from analysis.cycling.halfcycles import _active_pieces, _extremes, _group_median
 from analysis.cycling.numbering import CycleNumbering
-from analysis.cycling.plateaus import NOISE_WINDOW_ROWS, _counts_before, _MaskedSums, _noises
+from analysis.cycling.plateaus import NOISE_WINDOW_ROWS, _MaskedSums, _noises
 from analysis.cycling.segmentation import Segmentation
 from analysis.cycling.shorts import _time_after_cutoff
 from analysis.cycling.stripping_tail import _tails
@@ -279,14 +279,15 @@ def test_group_median_is_each_groups_own_bit_for_bit() -> None:
         assert _bits(got[plain]) == _bits(np.array([np.median(groups[i]) for i in plain]))
 
 
-def test_counts_before_rows_are_running_counts() -> None:
+def test_masked_rows_before_rows_are_running_counts() -> None:
     rng = np.random.default_rng(6)
     for _ in range(200):
         n = int(rng.integers(0, 400))
         mask = rng.random(n) < rng.random()
         rows = rng.integers(0, n + 1, (3, int(rng.integers(0, 20))))
         running = np.concatenate(([0], np.cumsum(mask)))
-        assert _counts_before(mask, rows).tolist() == running[rows].tolist()
+        sums = _MaskedSums(rng.normal(size=n), mask, 0.0, False, np.empty(n + 1))
+        assert sums.before(rows).tolist() == running[rows].tolist()
 
 
 def _prefix_sums(values: np.ndarray, mask: np.ndarray, base: float, continued: bool) -> np.ndarray:
@@ -318,7 +319,7 @@ def test_masked_running_sums_are_the_prefix_sums_bit_for_bit() -> None:
         expected = _prefix_sums(values, mask, base, continued)
         rows = np.arange(n + 1)
         sums = _MaskedSums(values, mask, base, continued, np.empty(n + 1))
-        assert _bits(sums.at(rows, _counts_before(mask, rows))) == _bits(expected)
+        assert _bits(sums.at(rows, sums.before(rows))) == _bits(expected)
 
 
 def test_nanmedian_of_few_is_numpys_nanmedian() -> None:
