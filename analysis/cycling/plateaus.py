@@ -236,9 +236,11 @@ class _MaskedSums:
     def __init__(
         self, values: FloatArray, mask: BoolArray, base: float, continued: bool, buf: FloatArray
     ) -> None:
-        self.rows: IntArray = np.flatnonzero(mask)
+        k = int(np.count_nonzero(mask))
+        # positions of the fewer of the masked rows and the others, for counting
+        self.dense = 2 * k > mask.size
+        self.rows: IntArray = np.flatnonzero(~mask if self.dense else mask)
         masked = values[mask]
-        k = masked.size
         signed_zero = base if continued else (float(masked[0]) if k else 0.0)
         self.by_count = not (signed_zero == 0.0 and bool(np.signbit(signed_zero)))
         if self.by_count:
@@ -260,7 +262,8 @@ class _MaskedSums:
 
     def before(self, rows: IntArray) -> IntArray:
         """The number of masked rows before each of ``rows`` (any shape, ``0..`` the rows)."""
-        out: IntArray = np.searchsorted(self.rows, rows)
+        found: IntArray = np.searchsorted(self.rows, rows)
+        out: IntArray = rows - found if self.dense else found
         return out
 
     def at(self, rows: IntArray, before: IntArray) -> FloatArray:
