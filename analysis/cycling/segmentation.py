@@ -400,7 +400,8 @@ def segment(
     # The sign of each row (0 on rests) as int8: booleans are bytes of 0 and 1.
     sign = positive.view(np.int8) - negative.view(np.int8)
     charge_As = current_A * weight
-    active_weight = weight * active
+    # weights are finite and never negative (nor -0.0): w * 1 is w and w * 0 is 0.0
+    active_weight = np.where(active, weight, 0.0)
 
     # Runs of one sign, rests joined to the run before them; all later steps work on runs.
     starts = _run_starts(sign) if n else np.zeros(0, dtype=np.int64)
