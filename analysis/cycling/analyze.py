@@ -191,7 +191,10 @@ def analyze_cycling(
         else None
     )
     numbering = number_cycles(seg, vendor_values)
-    has_index = vendor_values is not None and bool(np.any(np.isfinite(vendor_values)))
+    has_index = vendor_values is not None and (
+        (vendor_values.size > 0 and all_finite(vendor_values))
+        or bool(np.any(np.isfinite(vendor_values)))
+    )
     if has_index and (numbering.scheme != "vendor" or numbering.basis == "most_charge"):
         warnings.append(numbering.reason)
     blocks = diagnostic_blocks(seg, hc, time_s, vendor_values)
