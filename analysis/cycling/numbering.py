@@ -200,17 +200,17 @@ def _vendor_labels(
     changed = np.flatnonzero(vendor[1:] != vendor[:-1]) + 1
     at = np.unique(np.searchsorted(rows, changed))
     at = at[(at > 0) & (at < rows.size)]
-    change = np.zeros(rows.size, dtype=bool)
-    change[0] = True
-    change[at] = vendor[rows[at]].astype(np.int64) != vendor[rows[at - 1]].astype(np.int64)
+    at = at[vendor[rows[at]].astype(np.int64) != vendor[rows[at - 1]].astype(np.int64)]
     if blocks:
+        change = np.zeros(rows.size, dtype=bool)
+        change[0] = True
+        change[at] = True
         change[1:] |= cycle[1:] != cycle[:-1]
         starts = np.flatnonzero(change)
         run_cycle = cycle[starts]
     else:  # the cycles do not decrease: a new one starts with the first row of its first half
         new = bounds[1:-1][np.diff(seg.cycle) != 0]
-        change[new[new < rows.size]] = True
-        starts = np.flatnonzero(change)
+        starts = np.union1d(np.union1d(at, new[new < rows.size]), [0]).astype(np.int64)
         run_cycle = seg.cycle[np.searchsorted(bounds[:-1], starts, side="right") - 1]
     run_index = vendor[rows[starts]].astype(np.int64)
     size = int(ordinal.max()) + 1
