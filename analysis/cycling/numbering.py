@@ -176,12 +176,14 @@ class CycleNumbering:
 
 
 def _vendor_labels(
-    seg: Segmentation, vendor: FloatArray, ordinal: IntArray
+    seg: Segmentation, vendor: FloatArray, ordinal: IntArray, finite: bool | None = None
 ) -> tuple[IntArray, bool, bool] | None:
     """Per cycle of ``ordinal``: the vendor index carrying most of its charge (-1: none);
     whether the index is constant over each cycle's current-carrying rows; whether it takes
-    more than one value over the test. None when no cycle has a label."""
-    finite = all_finite(vendor)
+    more than one value over the test. None when no cycle has a label. ``finite``: whether
+    every value of the index is finite, when the caller knows."""
+    if finite is None:
+        finite = all_finite(vendor)
     rows = seg.active_rows if finite else np.flatnonzero(seg.active & np.isfinite(vendor))
     rows = rows[np.searchsorted(rows, seg.starts[0]) :]
     # where the half-cycles start among the rows (they are sorted)
@@ -242,9 +244,12 @@ def _vendor_labels(
     return labels, consistent, bool(run_index.min() != run_index.max())
 
 
-def number_cycles(seg: Segmentation, vendor: FloatArray | None) -> CycleNumbering:
+def number_cycles(
+    seg: Segmentation, vendor: FloatArray | None, finite: bool | None = None
+) -> CycleNumbering:
     """The numbering a result reports (module docstring); ``vendor``: the table's
-    ``cycle_count`` per row, or None when it has none."""
+    ``cycle_count`` per row, or None when it has none (``finite``: whether every value of it
+    is finite, when the caller knows)."""
     cycles = seg.cycle[seg.cycle >= 0]
     ordinal = np.unique(cycles).astype(np.int64)
     none = np.full(ordinal.size, -1, dtype=np.int64)
@@ -253,7 +258,7 @@ def number_cycles(seg: Segmentation, vendor: FloatArray | None) -> CycleNumberin
         return CycleNumbering(
             "current_sign", None, f"the file has no cycle index: {ours}", ordinal, none, ordinal
         )
-    found = _vendor_labels(seg, vendor, ordinal) if ordinal.size else None
+    found = _vendor_labels(seg, vendor, ordinal, finite) if ordinal.size else None
     if found is None:
         return CycleNumbering(
             "current_sign", None, f"the file's cycle index is empty: {ours}", ordinal, none, ordinal

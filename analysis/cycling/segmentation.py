@@ -165,12 +165,13 @@ def row_weights(
     return weight, n_gaps, backwards
 
 
-def rest_threshold(current_A: FloatArray, params: CyclingParameters) -> float:
-    """The current (A) at or below which a row is a rest."""
+def rest_threshold(current_A: FloatArray, params: CyclingParameters, finite: bool = False) -> float:
+    """The current (A) at or below which a row is a rest (``finite``: every current is known
+    to be finite)."""
     if params.rest_current_threshold_A is not None:
         return float(params.rest_current_threshold_A)
     magnitude = np.abs(current_A)  # a copy of our own: the percentile may reorder it
-    top = high_percentile(magnitude, 99.0) if magnitude.size else 0.0
+    top = high_percentile(magnitude, 99.0, finite) if magnitude.size else 0.0
     return max(params.rest_current_fraction * top, 1e-9)
 
 
@@ -178,7 +179,7 @@ def rest_threshold(current_A: FloatArray, params: CyclingParameters) -> float:
 PERCENTILE_SAMPLE = 4096
 
 
-def high_percentile(values: FloatArray, q: float) -> float:
+def high_percentile(values: FloatArray, q: float, finite: bool = False) -> float:
     """``np.percentile(values, q)`` (its default, linear method), to the last bit, for a high
     ``q``, without ordering all the values (``values`` may be reordered).
 
@@ -189,9 +190,10 @@ def high_percentile(values: FloatArray, q: float) -> float:
     is the bound (however many values equal it), a rank above it is selected among the values
     above it alone. It is left to ``np.percentile`` when a rank falls below the bound (an
     unlucky sample), when the bound is 0 (0.0 and -0.0 are equal, and which one numpy's
-    partition puts at a rank depends on their order), or when a value is not finite."""
+    partition puts at a rank depends on their order), or when a value is not finite (unless
+    ``finite`` says the values are)."""
     n = values.size
-    if not n or not all_finite(values):
+    if not n or not (finite or all_finite(values)):
         return float(np.percentile(values, q, overwrite_input=True))
     virtual = (n - 1) * (q / 100.0)
     if virtual >= n - 1:
@@ -381,19 +383,21 @@ def segment(
     interrupted: BoolArray | None = None,
     step: FloatArray | None = None,
     voltage_V: FloatArray | None = None,
+    finite_current: bool = False,
 ) -> Segmentation:
     """Split a test into half-cycles and cycles (see the module docstring for the rules).
 
     ``interrupted``: True on the rows before which another technique ran (the table's
     ``interrupted_before``); the intervals ending there are not integrated (:func:`row_weights`).
     ``step``: the table's step number per row (``step_count`` or ``step_index``), which tells a
-    programmed pulse from a glitch; ``voltage_V`` tells it from a step ended by its cut-off."""
+    programmed pulse from a glitch; ``voltage_V`` tells it from a step ended by its cut-off.
+    ``finite_current``: the caller has checked every current finite (the analysis does)."""
     n = current_A.size
     weight, gaps, backwards = row_weights(time_s, params.max_integration_gap_s, interrupted)
     cut = np.zeros(0, dtype=np.int64)
     if interrupted is not None and n > 1:
         cut = np.flatnonzero(interrupted[1:])
-    threshold = rest_threshold(current_A, params)
+    threshold = rest_threshold(current_A, params, finite_current)
     positive = current_A > threshold
     negative = current_A < -threshold
     active = positive | negative  # |I| > threshold
