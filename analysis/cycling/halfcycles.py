@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.cycling import reuse
+from analysis.cycling.groups import sorted_union
 from analysis.cycling.parameters import CyclingParameters
 from analysis.cycling.segmentation import (
     BoolArray,
@@ -68,7 +69,7 @@ def counter_restarts(values: FloatArray, step_start: IntArray) -> IntArray:
     if carried.size >= 2 and np.all(values[carried] >= values[carried - 1]):
         boundary = boundary[:0]
     fall = np.flatnonzero(values[1:] < values[:-1]) + 1
-    return np.union1d(boundary, fall)
+    return sorted_union(boundary, fall)
 
 
 def counter_sums(values: FloatArray, step_start: IntArray, seg: Segmentation) -> FloatArray:
@@ -338,11 +339,13 @@ def _active_pieces(seg: Segmentation) -> _Pieces:
     if not seg.starts.size:
         empty = np.zeros(0, dtype=np.int64)
         return _Pieces(empty, empty, empty, empty)
-    cuts = np.union1d(np.flatnonzero(active[1:] != active[:-1]) + 1, seg.starts)
+    cuts = sorted_union(np.flatnonzero(active[1:] != active[:-1]) + 1, seg.starts)
     lo = cuts[active[cuts] & (cuts >= seg.starts[0])]
     hi = np.append(cuts, active.size)[np.searchsorted(cuts, lo, side="right")]
     owner = np.searchsorted(seg.starts, lo, side="right") - 1
-    held, first = np.unique(owner, return_index=True)  # pieces are in order of their rows
+    # the pieces are in order of their rows: each half-cycle's first where the owner changes
+    first = np.flatnonzero(np.concatenate((owner[:1] >= 0, owner[1:] != owner[:-1])))
+    held = owner[first]
     return _Pieces(lo, hi, held, first)
 
 

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.cycling.events import ShortCircuitEvent
-from analysis.cycling.groups import range_rows
+from analysis.cycling.groups import range_rows, sorted_union, sorted_unique
 from analysis.cycling.segmentation import FloatArray, IntArray, Segmentation, all_finite
 
 Scheme = Literal["vendor", "current_sign"]
@@ -200,7 +200,7 @@ def _vendor_labels(
     # The index (as int64) of two successive rows can differ only where the column changes
     # between them, so it is compared there only: at the first row at or after each change.
     changed = np.flatnonzero(vendor[1:] != vendor[:-1]) + 1
-    at = np.unique(np.searchsorted(rows, changed))
+    at = sorted_unique(np.searchsorted(rows, changed))
     at = at[(at > 0) & (at < rows.size)]
     at = at[vendor[rows[at]].astype(np.int64) != vendor[rows[at - 1]].astype(np.int64)]
     if blocks:
@@ -212,7 +212,7 @@ def _vendor_labels(
         run_cycle = cycle[starts]
     else:  # the cycles do not decrease: a new one starts with the first row of its first half
         new = bounds[1:-1][np.diff(seg.cycle) != 0]
-        starts = np.union1d(np.union1d(at, new[new < rows.size]), [0]).astype(np.int64)
+        starts = sorted_union(at, np.append(new[new < rows.size], 0))
         run_cycle = seg.cycle[np.searchsorted(bounds[:-1], starts, side="right") - 1]
     run_index = vendor[rows[starts]].astype(np.int64)
     size = int(ordinal.max()) + 1
@@ -251,7 +251,7 @@ def number_cycles(
     ``cycle_count`` per row, or None when it has none (``finite``: whether every value of it
     is finite, when the caller knows)."""
     cycles = seg.cycle[seg.cycle >= 0]
-    ordinal = np.unique(cycles).astype(np.int64)
+    ordinal = sorted_unique(cycles).astype(np.int64)
     none = np.full(ordinal.size, -1, dtype=np.int64)
     ours = "cycles are numbered in the order they ran (1 = the first cycle with both half-cycles)"
     if vendor is None:

@@ -22,6 +22,8 @@ from analysis.cycling.groups import (
     median_of_few,
     nanmedian_of_few,
     range_rows,
+    sorted_union,
+    sorted_unique,
 )
 from analysis.cycling.halfcycles import _active_pieces, _extremes, _group_median
 from analysis.cycling.numbering import CycleNumbering
@@ -358,3 +360,13 @@ def test_active_extremes_are_each_half_cycles_own(seed: int) -> None:
         rows = voltage[a:b][seg.active[a:b]]
         expected = (rows.max(), rows.min()) if rows.size else (np.nan, np.nan)
         assert _bits(np.array([high[i], low[i]])) == _bits(np.array(expected))
+
+
+def test_sorted_unique_and_union_are_numpys() -> None:
+    rng = np.random.default_rng(14)
+    for _ in range(500):
+        a = rng.integers(-5, int(rng.integers(1, 3000)), int(rng.integers(0, 300)))
+        b = np.unique(rng.integers(0, 3000, int(rng.integers(0, 300))))
+        assert sorted_unique(a).tolist() == np.unique(a).tolist()
+        assert sorted_union(np.unique(a), b).tolist() == np.union1d(a, b).tolist()
+        assert sorted_unique(a).dtype == np.unique(a).dtype
