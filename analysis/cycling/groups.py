@@ -94,3 +94,17 @@ def sorted_unique(values: IntArray) -> IntArray:
 def sorted_union(a: IntArray, b: IntArray) -> IntArray:
     """``np.union1d`` of whole numbers (:func:`sorted_unique` of both)."""
     return sorted_unique(np.concatenate((a, b)))
+
+
+def unique_pairs(first: IntArray, second: IntArray) -> tuple[IntArray, IntArray]:
+    """``np.unique(np.stack([first, second]), axis=1, return_inverse=True)`` of whole numbers:
+    the distinct (first, second) pairs as two rows, in order of ``first`` then ``second``, and
+    the column of each input pair; by one lexicographic sort."""
+    order = np.lexsort((second, first))
+    a, b = first[order], second[order]
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    inverse = np.empty(order.size, dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    pairs: IntArray = np.stack([a[new], b[new]])
+    return pairs, inverse

@@ -25,6 +25,7 @@ import pandas as pd
 
 from analysis.cycling.cutoffs import Cutoffs
 from analysis.cycling.events import ShortCircuitEvent
+from analysis.cycling.groups import sorted_unique
 from analysis.cycling.halfcycles import HalfCycles
 from analysis.cycling.numbering import CycleNumbering
 from analysis.cycling.parameters import CellType, CyclingParameters
@@ -312,7 +313,8 @@ def rate_table(
     grouped = frame.groupby("step", sort=True)
     # the steps' numbers, cycles and counts are whole numbers: numpy's, in pandas' order of
     # the groups (sorted); the means are pandas' own (compensated sums)
-    keys, group = np.unique(steps[rows], return_inverse=True)
+    keys = sorted_unique(steps[rows])
+    group = np.searchsorted(keys, steps[rows])
     cycle = frame["cycle"].to_numpy()
     first = np.full(keys.size, np.iinfo(cycle.dtype).max, dtype=cycle.dtype)
     last = np.full(keys.size, np.iinfo(cycle.dtype).min, dtype=cycle.dtype)

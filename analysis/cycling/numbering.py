@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.cycling.events import ShortCircuitEvent
-from analysis.cycling.groups import range_rows, sorted_union, sorted_unique
+from analysis.cycling.groups import range_rows, sorted_union, sorted_unique, unique_pairs
 from analysis.cycling.segmentation import FloatArray, IntArray, Segmentation, all_finite
 
 Scheme = Literal["vendor", "current_sign"]
@@ -223,8 +223,7 @@ def _vendor_labels(
     # Charge per (cycle, index) pair, then the heaviest pair of each cycle. Only a cycle with
     # more than one pair is weighed: its runs' charges are summed as over all the runs (each
     # run's own reduceat segment, the runs of a pair in order), the others weigh nothing.
-    pairs, inverse = np.unique(np.stack([run_cycle, run_index]), axis=1, return_inverse=True)
-    inverse = inverse.ravel()
+    pairs, inverse = unique_pairs(run_cycle, run_index)
     shared = np.bincount(pairs[0], minlength=size) > 1
     run_charge = np.zeros(starts.size)
     weighed = np.flatnonzero(shared[run_cycle])

@@ -24,6 +24,7 @@ from analysis.cycling.groups import (
     range_rows,
     sorted_union,
     sorted_unique,
+    unique_pairs,
 )
 from analysis.cycling.halfcycles import _active_pieces, _extremes, _group_median
 from analysis.cycling.numbering import CycleNumbering
@@ -370,3 +371,15 @@ def test_sorted_unique_and_union_are_numpys() -> None:
         assert sorted_unique(a).tolist() == np.unique(a).tolist()
         assert sorted_union(np.unique(a), b).tolist() == np.union1d(a, b).tolist()
         assert sorted_unique(a).dtype == np.unique(a).dtype
+
+
+def test_unique_pairs_are_numpys() -> None:
+    rng = np.random.default_rng(15)
+    for _ in range(500):
+        n = int(rng.integers(1, 300))
+        first = rng.integers(-3, int(rng.integers(1, 40)), n)
+        second = rng.integers(-2, int(rng.integers(1, 6)), n)
+        pairs, inverse = unique_pairs(first, second)
+        expected, where = np.unique(np.stack([first, second]), axis=1, return_inverse=True)
+        assert pairs.tolist() == expected.tolist()
+        assert inverse.tolist() == where.ravel().tolist()
