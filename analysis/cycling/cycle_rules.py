@@ -4,13 +4,13 @@ one value per cycle in, events out. Their definitions and references are in
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from analysis.cycling.events import ShortCircuitEvent, event, onsets
 from analysis.cycling.parameters import CyclingParameters
+from analysis.cycling.quantiles import row_percentiles
 from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray
 
 #: the smallest CE scatter ``ce_rise`` assumes: the 4th decimal a CE is commonly reported to
@@ -53,40 +53,6 @@ def _scatter_rows(history: FloatArray) -> FloatArray:
     if np.any(enough):
         q1, q3 = row_percentiles(d[enough], [25.0, 75.0])
         out[enough] = (q3 - q1) / 1.349 / np.sqrt(2.0)
-    return out
-
-
-def row_percentiles(values: FloatArray, q: list[float]) -> FloatArray:
-    """``np.nanpercentile(values, q, axis=1)`` (its default, linear method; ``np.percentile``
-    for a row without NaN) to the last bit, from one sort of the rows rather than numpy's
-    partition of each row (a Python call per row for ``nanpercentile``).
-
-    numpy interpolates between the order statistics of ranks ``floor((n - 1) q / 100)`` and
-    the next of a row's ``n`` values other than NaN (the last for both at the top) with weight
-    ``g``: ``a + (b - a) g``, or ``b - (b - a)(1 - g)`` for ``g >= 0.5``, and so does this.
-    Rows of NaN alone or holding a -0.0 are left to numpy (0.0 and -0.0 are equal, and which
-    one lands at a rank depends on the algorithm)."""
-    out = np.empty((len(q), values.shape[0]))
-    count = np.count_nonzero(~np.isnan(values), axis=1)
-    odd = (count == 0) | np.any((values == 0.0) & np.signbit(values), axis=1)
-    if np.any(odd):
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: NaN, as numpy's
-            out[:, odd] = np.nanpercentile(values[odd], q, axis=1)
-    rows = np.flatnonzero(~odd)
-    ordered = np.sort(values[rows], axis=1)  # NaN last
-    n = count[rows]
-    for j, p in enumerate(q):
-        virtual = (n - 1) * (p / 100.0)
-        top = virtual >= n - 1  # numpy takes the last value twice, weighted from index -1
-        below = np.where(top, n - 1, np.floor(virtual).astype(np.int64))
-        above = np.where(top, n - 1, below + 1)
-        gamma = virtual - np.where(top, -1, below)
-        a = ordered[np.arange(rows.size), below]
-        b = ordered[np.arange(rows.size), above]
-        diff = b - a
-        with np.errstate(invalid="ignore"):
-            out[j, rows] = np.where(gamma >= 0.5, b - diff * (1.0 - gamma), a + diff * gamma)
     return out
 
 

@@ -10,6 +10,9 @@ group with a 0.0 of its own, so the two are the same computation (checked agains
 group's own ``sum()`` for groups of 0 to 300,000 values in
 ``tests/analysis/cycling/test_groups.py``). A plain ``reduceat`` over the groups differs from
 their own sums in the last bits.
+
+It also holds the small helpers the stages share, each exact: whether an array is finite,
+medians of a few numbers as numpy gives them, sorted unions and unique values.
 """
 
 from __future__ import annotations
@@ -20,6 +23,12 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+def all_finite(values: FloatArray) -> bool:
+    """Whether every value is finite: from their sum (one fast pass; a NaN or an infinity makes
+    it non-finite), value by value only when the sum is not finite (finite values can overflow)."""
+    return bool(np.isfinite(np.add.reduce(values))) or bool(np.all(np.isfinite(values)))
 
 
 def range_rows(lo: IntArray, hi: IntArray) -> IntArray:

@@ -52,7 +52,9 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
+from analysis.cycling.groups import all_finite as all_finite  # the analysis imports it here
 from analysis.cycling.parameters import CellType, CyclingParameters
+from analysis.cycling.quantiles import high_percentile
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -115,12 +117,6 @@ class Segmentation:
         return found
 
 
-def all_finite(values: FloatArray) -> bool:
-    """Whether every value is finite: from their sum (one fast pass; a NaN or an infinity makes
-    it non-finite), value by value only when the sum is not finite (finite values can overflow)."""
-    return bool(np.isfinite(np.add.reduce(values))) or bool(np.all(np.isfinite(values)))
-
-
 def row_weights(
     time_s: FloatArray, max_gap_s: float, interrupted: BoolArray | None = None
 ) -> tuple[FloatArray, int, int]:
@@ -173,47 +169,6 @@ def rest_threshold(current_A: FloatArray, params: CyclingParameters, finite: boo
     magnitude = np.abs(current_A)  # a copy of our own: the percentile may reorder it
     top = high_percentile(magnitude, 99.0, finite) if magnitude.size else 0.0
     return max(params.rest_current_fraction * top, 1e-9)
-
-
-#: :func:`high_percentile` takes about this many values as its sample
-PERCENTILE_SAMPLE = 4096
-
-
-def high_percentile(values: FloatArray, q: float, finite: bool = False) -> float:
-    """``np.percentile(values, q)`` (its default, linear method), to the last bit, for a high
-    ``q``, without ordering all the values (``values`` may be reordered).
-
-    numpy interpolates between the order statistics of ranks ``floor((n - 1) q / 100)`` and
-    the next (the last for both at the top) with weight ``g``: ``a + (b - a) g``, or
-    ``b - (b - a)(1 - g)`` for ``g >= 0.5``; so does this, with the two values found above a
-    bound: the value of a sample of the values a few per cent below ``q``. A rank at the bound
-    is the bound (however many values equal it), a rank above it is selected among the values
-    above it alone. It is left to ``np.percentile`` when a rank falls below the bound (an
-    unlucky sample), when the bound is 0 (0.0 and -0.0 are equal, and which one numpy's
-    partition puts at a rank depends on their order), or when a value is not finite (unless
-    ``finite`` says the values are)."""
-    n = values.size
-    if not n or not (finite or all_finite(values)):
-        return float(np.percentile(values, q, overwrite_input=True))
-    virtual = (n - 1) * (q / 100.0)
-    if virtual >= n - 1:
-        ranks, gamma = (n - 1, n - 1), virtual + 1.0  # numpy's weight there (from index -1)
-    else:
-        below = int(np.floor(virtual))
-        ranks, gamma = (below, below + 1), virtual - below
-    sample = values[:: max(1, n // PERCENTILE_SAMPLE)].copy()
-    at = int(0.97 * (sample.size - 1))
-    bound = float(np.partition(sample, at)[at])
-    above = int(np.count_nonzero(values > bound))
-    if bound == 0.0 or ranks[0] < n - above - int(np.count_nonzero(values == bound)):
-        return float(np.percentile(values, q, overwrite_input=True))
-    upper = values[values > bound] if ranks[1] >= n - above else values[:0]
-    a, b = (
-        bound if rank < n - above else float(np.partition(upper, k := rank - (n - above))[k])
-        for rank in ranks
-    )
-    diff = b - a
-    return b - diff * (1.0 - gamma) if gamma >= 0.5 else a + diff * gamma
 
 
 def _run_starts(values: npt.NDArray[np.int8]) -> IntArray:

@@ -15,11 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.cycling import halfcycles
-from analysis.cycling.cycle_rules import row_percentiles
 from analysis.cycling.halfcycles import _range_reduce, counter_restarts, counter_sums
 from analysis.cycling.parameters import CyclingParameters, resolve
-from analysis.cycling.segmentation import high_percentile, row_weights, segment
-from analysis.cycling.shorts import _rest_drop, _rest_drops_in_order
+from analysis.cycling.quantiles import high_percentile, row_percentiles
+from analysis.cycling.rest_drops import _rest_drop, _rest_drops_in_order
+from analysis.cycling.segmentation import row_weights, segment
 from analysis.simulate.cells import CellSpec, Realism, generate_cell
 
 
