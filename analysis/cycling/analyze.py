@@ -123,7 +123,7 @@ def analyze_cycling(
         ),
         None,
     )
-    seg = segment(time_s, current, cell_type, used, interrupted, step, voltage)
+    seg = segment(time_s, current, cell_type, used, interrupted, step, voltage, True)
     reuse.begin(seg, time_s.size, reuse.context_of(cell_type, used.to_dict(), seg))
     gaps, backwards = seg.gaps_skipped, seg.backward_steps
     if backwards:
@@ -190,8 +190,11 @@ def analyze_cycling(
         if "cycle_count" in table.columns
         else None
     )
-    numbering = number_cycles(seg, vendor_values)
-    has_index = vendor_values is not None and bool(np.any(np.isfinite(vendor_values)))
+    vendor_finite = vendor_values is not None and all_finite(vendor_values)
+    numbering = number_cycles(seg, vendor_values, vendor_finite)
+    has_index = vendor_values is not None and (
+        (vendor_finite and vendor_values.size > 0) or bool(np.any(np.isfinite(vendor_values)))
+    )
     if has_index and (numbering.scheme != "vendor" or numbering.basis == "most_charge"):
         warnings.append(numbering.reason)
     blocks = diagnostic_blocks(seg, hc, time_s, vendor_values)

@@ -10,6 +10,7 @@ import numpy as np
 
 from analysis.cycling.events import ShortCircuitEvent, event, onsets
 from analysis.cycling.parameters import CyclingParameters
+from analysis.cycling.quantiles import row_percentiles
 from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray
 
 #: the smallest CE scatter ``ce_rise`` assumes: the 4th decimal a CE is commonly reported to
@@ -49,14 +50,9 @@ def _scatter_rows(history: FloatArray) -> FloatArray:
     d = np.diff(history, axis=1)
     enough = np.sum(np.isfinite(d), axis=1) >= 2
     out = np.zeros(history.shape[0])
-    # Rows without NaN (all but the first few cycles) in one vectorised percentile: nanpercentile
-    # runs a Python function per row, and gives the same numbers on a row without NaN.
-    full = enough & np.isfinite(d).all(axis=1)
-    gaps = enough & ~full
-    for rows, percentile in ((full, np.percentile), (gaps, np.nanpercentile)):
-        if np.any(rows):
-            q1, q3 = percentile(d[rows], [25.0, 75.0], axis=1)
-            out[rows] = (q3 - q1) / 1.349 / np.sqrt(2.0)
+    if np.any(enough):
+        q1, q3 = row_percentiles(d[enough], [25.0, 75.0])
+        out[enough] = (q3 - q1) / 1.349 / np.sqrt(2.0)
     return out
 
 

@@ -10,6 +10,9 @@ group with a 0.0 of its own, so the two are the same computation (checked agains
 group's own ``sum()`` for groups of 0 to 300,000 values in
 ``tests/analysis/cycling/test_groups.py``). A plain ``reduceat`` over the groups differs from
 their own sums in the last bits.
+
+It also holds the small helpers the stages share, each exact: whether an array is finite,
+medians of a few numbers as numpy gives them, sorted unions and unique values.
 """
 
 from __future__ import annotations
@@ -20,6 +23,12 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+def all_finite(values: FloatArray) -> bool:
+    """Whether every value is finite: from their sum (one fast pass; a NaN or an infinity makes
+    it non-finite), value by value only when the sum is not finite (finite values can overflow)."""
+    return bool(np.isfinite(np.add.reduce(values))) or bool(np.all(np.isfinite(values)))
 
 
 def range_rows(lo: IntArray, hi: IntArray) -> IntArray:
@@ -65,3 +74,46 @@ def median_of_few(values: list[float]) -> float:
     if len(s) % 2:
         return 0.0 + s[m]
     return (0.0 + (s[m - 1] + s[m])) / 2.0
+
+
+def nanmedian_of_few(values: list[float]) -> float:
+    """``np.nanmedian`` of a few numbers (not all NaN), to the last bit, without numpy's cost
+    per call: :func:`median_of_few` of those other than NaN, which is what numpy's masked
+    median gives for numbers below 1e307 in size (it sums the middle value twice for an odd
+    count and halves it: the value itself, short of an overflow); numpy's own otherwise."""
+    kept = [x for x in values if x == x]
+    if kept and all(abs(x) < 1e307 for x in kept):
+        return median_of_few(kept)
+    return float(np.nanmedian(np.asarray(values, dtype=np.float64)))
+
+
+def sorted_unique(values: IntArray) -> IntArray:
+    """``np.unique`` of whole numbers: sorted, each once; by one sort (numpy's ``unique``
+    hashes its values first, several times slower on the few thousand a test has)."""
+    ordered = np.sort(values)
+    if not ordered.size:
+        return ordered
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    out: IntArray = ordered[keep]
+    return out
+
+
+def sorted_union(a: IntArray, b: IntArray) -> IntArray:
+    """``np.union1d`` of whole numbers (:func:`sorted_unique` of both)."""
+    return sorted_unique(np.concatenate((a, b)))
+
+
+def unique_pairs(first: IntArray, second: IntArray) -> tuple[IntArray, IntArray]:
+    """``np.unique(np.stack([first, second]), axis=1, return_inverse=True)`` of whole numbers:
+    the distinct (first, second) pairs as two rows, in order of ``first`` then ``second``, and
+    the column of each input pair; by one lexicographic sort."""
+    order = np.lexsort((second, first))
+    a, b = first[order], second[order]
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    inverse = np.empty(order.size, dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    pairs: IntArray = np.stack([a[new], b[new]])
+    return pairs, inverse

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.cycling import reuse
+from analysis.cycling.groups import sorted_union
 from analysis.cycling.parameters import CyclingParameters
 from analysis.cycling.segmentation import (
     BoolArray,
@@ -68,7 +69,7 @@ def counter_restarts(values: FloatArray, step_start: IntArray) -> IntArray:
     if carried.size >= 2 and np.all(values[carried] >= values[carried - 1]):
         boundary = boundary[:0]
     fall = np.flatnonzero(values[1:] < values[:-1]) + 1
-    return np.union1d(boundary, fall)
+    return sorted_union(boundary, fall)
 
 
 def counter_sums(values: FloatArray, step_start: IntArray, seg: Segmentation) -> FloatArray:
@@ -158,8 +159,11 @@ def compute_half_cycles(
     charge_As = seg.charge_As
     active_w = seg.active_weight_s
 
-    integrated = direction * _per_half_cycle_sum(charge_As, seg) / 3600.0
-    step_start = _step_starts(step)
+    summed = seg.charge_sums_As
+    integrated = (
+        direction * (summed if summed is not None else _per_half_cycle_sum(charge_As, seg)) / 3600.0
+    )
+    step_start = seg.step_changes if seg.step_changes is not None else _step_starts(step)
 
     capacity = integrated
     capacity_source = "integrated_current"
@@ -246,27 +250,34 @@ def compute_half_cycles(
         energy = direction * _per_half_cycle_sum(scratch, seg) / 3600.0
         energy_source = "integrated_power"
 
-    abs_q = np.abs(charge_As)
+    abs_q = np.abs(charge_As, out=scratch)
     q_total = _per_half_cycle_sum(abs_q, seg)
     np.multiply(voltage_V, abs_q, out=scratch)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_voltage = _per_half_cycle_sum(scratch, seg) / q_total
 
-    inactive = ~seg.active
-    np.copyto(scratch, voltage_V)
-    scratch[inactive] = -np.inf
-    v_max = _finite(_reduce(np.maximum, scratch, seg))
-    scratch[inactive] = np.inf
-    v_min = _finite(_reduce(np.minimum, scratch, seg))
-    active_time = _per_half_cycle_sum(active_w, seg)
+    pieces = _active_pieces(seg)
+    v_max, v_min = _extremes(voltage_V, pieces, starts.size)
+    summed = seg.active_sums_s
+    active_time = summed if summed is not None else _per_half_cycle_sum(active_w, seg)
 
     # The constant-current level of a half-cycle: the median |I| of its current-carrying rows;
     # its constant-current rows: those whose current is within the tolerance of that level,
     # with the half-cycle's sign (|I - L| <= tol |L| for the signed level L, tol < 1).
     rows = seg.active[first:]
-    level = reuse.many("current_level_A", starts.size, lambda which: _levels(current_A, seg, which))
+    steady = _set_point_currents(current_A, seg, pieces)
+    level = reuse.many(
+        "current_level_A",
+        starts.size,
+        lambda which: (
+            np.abs(steady[which]) if steady is not None else _levels(current_A, seg, which)
+        ),
+    )
     cc_rows = np.zeros(n, dtype=bool)
-    if starts.size:
+    if steady is not None and params.cc_current_tolerance >= 0:
+        # every current-carrying row at its half-cycle's level, with its sign: |I - L| is 0
+        cc_rows[first:] = rows
+    elif starts.size:
         signed = direction * level
         off_level = np.subtract(current_A[first:], np.repeat(signed, lengths), out=scratch[first:])
         np.abs(off_level, out=off_level)
@@ -310,8 +321,65 @@ def _sampling_bound_Ah(
     return out
 
 
-def _finite(values: FloatArray) -> FloatArray:
-    return np.where(np.isfinite(values), values, np.nan)
+@dataclass(frozen=True)
+class _Pieces:
+    """The runs of current-carrying rows, none across a half-cycle's start: rows
+    ``lo[k]..hi[k]-1``, in order; ``held``: the half-cycles holding any, ``first``: the first
+    piece of each of those."""
+
+    lo: IntArray
+    hi: IntArray
+    held: IntArray
+    first: IntArray
+
+
+def _active_pieces(seg: Segmentation) -> _Pieces:
+    """The runs of current-carrying rows of the half-cycles (:class:`_Pieces`)."""
+    active = seg.active
+    if not seg.starts.size:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Pieces(empty, empty, empty, empty)
+    cuts = sorted_union(np.flatnonzero(active[1:] != active[:-1]) + 1, seg.starts)
+    lo = cuts[active[cuts] & (cuts >= seg.starts[0])]
+    hi = np.append(cuts, active.size)[np.searchsorted(cuts, lo, side="right")]
+    owner = np.searchsorted(seg.starts, lo, side="right") - 1
+    # the pieces are in order of their rows: each half-cycle's first where the owner changes
+    first = np.flatnonzero(np.concatenate((owner[:1] >= 0, owner[1:] != owner[:-1])))
+    held = owner[first]
+    return _Pieces(lo, hi, held, first)
+
+
+def _extremes(values: FloatArray, pieces: _Pieces, n_hc: int) -> tuple[FloatArray, FloatArray]:
+    """The greatest and the least of ``values`` over each half-cycle's current-carrying rows
+    (NaN where it has none): reduced over its pieces, read in place, then over the pieces."""
+    high, low = np.full(n_hc, np.nan), np.full(n_hc, np.nan)
+    if pieces.lo.size:
+        piece_high = _range_reduce(np.maximum, values, pieces.lo, pieces.hi, np.nan)
+        piece_low = _range_reduce(np.minimum, values, pieces.lo, pieces.hi, np.nan)
+        high[pieces.held] = np.maximum.reduceat(piece_high, pieces.first)
+        low[pieces.held] = np.minimum.reduceat(piece_low, pieces.first)
+    return high, low
+
+
+def _set_point_currents(
+    current_A: FloatArray, seg: Segmentation, pieces: _Pieces
+) -> FloatArray | None:
+    """The current of each half-cycle (NaN where it has no current-carrying row) when every
+    current-carrying row of each carries exactly its half-cycle's current (a current logged as
+    its set point), else None. Then each level, the median ``|I|`` (:func:`_levels`), is that
+    current's size (the middle value, or the mean of two equal ones: the same, below 1e300).
+    Told from the first half-cycle holding such rows before the others are looked at."""
+    if not pieces.lo.size:
+        return None
+    a, b = int(pieces.lo[0]), int(pieces.hi[pieces.first[1] - 1 if pieces.first.size > 1 else -1])
+    head = current_A[a:b][seg.active[a:b]]
+    if head.min() != head.max():
+        return None
+    high, low = _extremes(current_A, pieces, seg.starts.size)
+    has = ~np.isnan(high)
+    if not (np.all(high[has] == low[has]) and np.all(np.abs(high[has]) < 1e300)):
+        return None
+    return high
 
 
 #: Above this many half-cycles the per-group median is left to pandas' groupby (one pass in C)
@@ -327,14 +395,12 @@ def _levels(current_A: FloatArray, seg: Segmentation, which: IntArray) -> FloatA
     n_hc = seg.starts.size
     by_pandas = n_hc > _LOOP_MEDIAN_MAX_GROUPS
     if which.size == n_hc:
+        # the current-carrying rows of every half-cycle, one half-cycle after the other
+        rows = seg.active_rows
+        counts = np.searchsorted(rows, seg.stops) - np.searchsorted(rows, seg.starts)
         first = int(seg.starts[0]) if n_hc else current_A.size
-        rows = seg.active[first:]
-        counts = (
-            np.add.reduceat(rows, seg.starts - first, dtype=np.int64)
-            if n_hc
-            else np.zeros(0, dtype=np.int64)
-        )
-        return _group_median(np.abs(current_A[first:][rows]), counts, by_pandas)
+        values = current_A[first:][seg.active[first:]]
+        return _group_median(np.abs(values, out=values), counts, by_pandas)
     parts = [
         np.abs(current_A[a:b][seg.active[a:b]])
         for a, b in zip(seg.starts[which].tolist(), seg.stops[which].tolist(), strict=True)
@@ -350,8 +416,9 @@ def _group_median(
     """The median of each group of ``values`` (NaN for an empty group), as pandas'
     ``groupby(...).median()`` gives it: the middle value, or the mean of the two middle values.
     Groups are consecutive slices of ``values`` with the given ``counts`` (half-cycles are
-    contiguous), each selected with ``np.partition`` rather than sorted; by pandas' groupby
-    when ``by_pandas`` (default: over ``_LOOP_MEDIAN_MAX_GROUPS`` groups)."""
+    contiguous), each selected with ``np.partition`` rather than sorted (a group of one value
+    repeated needs neither); by pandas' groupby when ``by_pandas`` (default: over
+    ``_LOOP_MEDIAN_MAX_GROUPS`` groups)."""
     n_groups = counts.size
     if by_pandas is None:
         by_pandas = n_groups > _LOOP_MEDIAN_MAX_GROUPS
@@ -361,7 +428,23 @@ def _group_median(
         return median.to_numpy(dtype=np.float64, na_value=np.nan).astype(np.float64)
     ends = np.cumsum(counts)
     level = np.full(n_groups, np.nan)
-    for g in np.flatnonzero(counts).tolist():
+    # A group of one value repeated (a current logged as its set point) has that value as its
+    # median, or the mean of two of it, computed as below: found by its least and greatest
+    # values being equal (a NaN among them makes them differ) and not zero (0.0 and -0.0 are
+    # equal, and which of them the loop picks depends on their order): the others go through
+    # the loop.
+    filled = np.flatnonzero(counts)
+    if filled.size:
+        heads = ends[filled] - counts[filled]
+        first = values[heads]
+        one = (np.minimum.reduceat(values, heads) == np.maximum.reduceat(values, heads)) & (
+            first != 0
+        )
+        middle = first[one]
+        odd = counts[filled[one]] % 2 == 1
+        level[filled[one]] = np.where(odd, middle, (middle + middle) / 2)
+        filled = filled[~one]
+    for g in filled.tolist():
         m = int(counts[g])
         group = values[int(ends[g]) - m : int(ends[g])]
         k = m // 2
@@ -371,10 +454,3 @@ def _group_median(
             part = np.partition(group, (k - 1, k))
             level[g] = (part[k] + part[k - 1]) / 2
     return level
-
-
-def _reduce(ufunc: np.ufunc, values: FloatArray, seg: Segmentation) -> FloatArray:
-    if not seg.starts.size:
-        return np.zeros(0)
-    out: FloatArray = ufunc.reduceat(values, seg.starts)
-    return out

@@ -25,6 +25,7 @@ import pandas as pd
 
 from analysis.cycling.cutoffs import Cutoffs
 from analysis.cycling.events import ShortCircuitEvent
+from analysis.cycling.groups import sorted_unique
 from analysis.cycling.halfcycles import HalfCycles
 from analysis.cycling.numbering import CycleNumbering
 from analysis.cycling.parameters import CellType, CyclingParameters
@@ -310,12 +311,21 @@ def rate_table(
         }
     )
     grouped = frame.groupby("step", sort=True)
+    # the steps' numbers, cycles and counts are whole numbers: numpy's, in pandas' order of
+    # the groups (sorted); the means are pandas' own (compensated sums)
+    keys = sorted_unique(steps[rows])
+    group = np.searchsorted(keys, steps[rows])
+    cycle = frame["cycle"].to_numpy()
+    first = np.full(keys.size, np.iinfo(cycle.dtype).max, dtype=cycle.dtype)
+    last = np.full(keys.size, np.iinfo(cycle.dtype).min, dtype=cycle.dtype)
+    np.minimum.at(first, group, cycle)
+    np.maximum.at(last, group, cycle)
     table = pd.DataFrame(
         {
-            "step": grouped["step"].first().to_numpy() + 1,
-            "first_cycle": grouped["cycle"].min().to_numpy(),
-            "last_cycle": grouped["cycle"].max().to_numpy(),
-            "cycles": grouped["cycle"].size().to_numpy(),
+            "step": keys + 1,
+            "first_cycle": first,
+            "last_cycle": last,
+            "cycles": np.bincount(group, minlength=keys.size).astype(np.int64),
             "current_mA": grouped["current_mA"].mean().to_numpy(),
             "c_rate": grouped["c_rate"].mean().to_numpy(),
             "mean_reversible_capacity_mAh": grouped["capacity"].mean().to_numpy(),

@@ -45,7 +45,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.cycling.events import ShortCircuitEvent
-from analysis.cycling.segmentation import FloatArray, IntArray, Segmentation
+from analysis.cycling.groups import range_rows, sorted_union, sorted_unique, unique_pairs
+from analysis.cycling.segmentation import FloatArray, IntArray, Segmentation, all_finite
 
 Scheme = Literal["vendor", "current_sign"]
 
@@ -175,13 +176,15 @@ class CycleNumbering:
 
 
 def _vendor_labels(
-    seg: Segmentation, vendor: FloatArray, ordinal: IntArray
+    seg: Segmentation, vendor: FloatArray, ordinal: IntArray, finite: bool | None = None
 ) -> tuple[IntArray, bool, bool] | None:
     """Per cycle of ``ordinal``: the vendor index carrying most of its charge (-1: none);
     whether the index is constant over each cycle's current-carrying rows; whether it takes
-    more than one value over the test. None when no cycle has a label."""
-    finite = np.isfinite(vendor)
-    rows = seg.active_rows if finite.all() else np.flatnonzero(seg.active & finite)
+    more than one value over the test. None when no cycle has a label. ``finite``: whether
+    every value of the index is finite, when the caller knows."""
+    if finite is None:
+        finite = all_finite(vendor)
+    rows = seg.active_rows if finite else np.flatnonzero(seg.active & np.isfinite(vendor))
     rows = rows[np.searchsorted(rows, seg.starts[0]) :]
     # where the half-cycles start among the rows (they are sorted)
     bounds = np.append(np.searchsorted(rows, seg.starts), rows.size)
@@ -192,31 +195,45 @@ def _vendor_labels(
         rows, cycle = rows[keep], cycle[keep]
     if not rows.size:
         return None
-    index = vendor[rows].astype(np.int64)
     # Runs of rows with the same (cycle, index) pair: the rows are in time order, so a file
     # has a few runs per cycle, and everything below works on runs, not on a million rows.
-    change = np.empty(rows.size, dtype=bool)
-    change[0] = True
-    np.not_equal(index[1:], index[:-1], out=change[1:])
+    # The index (as int64) of two successive rows can differ only where the column changes
+    # between them, so it is compared there only: at the first row at or after each change.
+    changed = np.flatnonzero(vendor[1:] != vendor[:-1]) + 1
+    at = sorted_unique(np.searchsorted(rows, changed))
+    at = at[(at > 0) & (at < rows.size)]
+    at = at[vendor[rows[at]].astype(np.int64) != vendor[rows[at - 1]].astype(np.int64)]
     if blocks:
+        change = np.zeros(rows.size, dtype=bool)
+        change[0] = True
+        change[at] = True
         change[1:] |= cycle[1:] != cycle[:-1]
         starts = np.flatnonzero(change)
         run_cycle = cycle[starts]
     else:  # the cycles do not decrease: a new one starts with the first row of its first half
         new = bounds[1:-1][np.diff(seg.cycle) != 0]
-        change[new[new < rows.size]] = True
-        starts = np.flatnonzero(change)
+        starts = sorted_union(at, np.append(new[new < rows.size], 0))
         run_cycle = seg.cycle[np.searchsorted(bounds[:-1], starts, side="right") - 1]
-    run_index = index[starts]
-    run_charge = np.add.reduceat(np.abs(seg.charge_As[rows]), starts)
+    run_index = vendor[rows[starts]].astype(np.int64)
     size = int(ordinal.max()) + 1
     low = np.full(size, np.iinfo(np.int64).max)
     high = np.full(size, np.iinfo(np.int64).min)
     np.minimum.at(low, run_cycle, run_index)
     np.maximum.at(high, run_cycle, run_index)
-    # Charge per (cycle, index) pair, then the heaviest pair of each cycle.
-    pairs, inverse = np.unique(np.stack([run_cycle, run_index]), axis=1, return_inverse=True)
-    weight = np.bincount(inverse.ravel(), weights=run_charge)
+    # Charge per (cycle, index) pair, then the heaviest pair of each cycle. Only a cycle with
+    # more than one pair is weighed: its runs' charges are summed as over all the runs (each
+    # run's own reduceat segment, the runs of a pair in order), the others weigh nothing.
+    pairs, inverse = unique_pairs(run_cycle, run_index)
+    shared = np.bincount(pairs[0], minlength=size) > 1
+    run_charge = np.zeros(starts.size)
+    weighed = np.flatnonzero(shared[run_cycle])
+    if weighed.size:
+        ends: IntArray = np.append(starts[1:], rows.size)
+        lo, hi = starts[weighed], ends[weighed]
+        picked = rows[range_rows(lo, hi)]
+        heads: IntArray = np.cumsum(hi - lo) - (hi - lo)
+        run_charge[weighed] = np.add.reduceat(np.abs(seg.charge_As[picked]), heads)
+    weight = np.bincount(inverse, weights=run_charge)
     order = np.lexsort((-weight, pairs[0]))
     first = order[np.r_[True, np.diff(pairs[0][order]) != 0]]
     by_cycle = np.full(size, -1, dtype=np.int64)
@@ -226,18 +243,21 @@ def _vendor_labels(
     return labels, consistent, bool(run_index.min() != run_index.max())
 
 
-def number_cycles(seg: Segmentation, vendor: FloatArray | None) -> CycleNumbering:
+def number_cycles(
+    seg: Segmentation, vendor: FloatArray | None, finite: bool | None = None
+) -> CycleNumbering:
     """The numbering a result reports (module docstring); ``vendor``: the table's
-    ``cycle_count`` per row, or None when it has none."""
+    ``cycle_count`` per row, or None when it has none (``finite``: whether every value of it
+    is finite, when the caller knows)."""
     cycles = seg.cycle[seg.cycle >= 0]
-    ordinal = np.unique(cycles).astype(np.int64)
+    ordinal = sorted_unique(cycles).astype(np.int64)
     none = np.full(ordinal.size, -1, dtype=np.int64)
     ours = "cycles are numbered in the order they ran (1 = the first cycle with both half-cycles)"
     if vendor is None:
         return CycleNumbering(
             "current_sign", None, f"the file has no cycle index: {ours}", ordinal, none, ordinal
         )
-    found = _vendor_labels(seg, vendor, ordinal) if ordinal.size else None
+    found = _vendor_labels(seg, vendor, ordinal, finite) if ordinal.size else None
     if found is None:
         return CycleNumbering(
             "current_sign", None, f"the file's cycle index is empty: {ours}", ordinal, none, ordinal

@@ -37,10 +37,10 @@ half-cycle (:data:`NOISE_WINDOW_ROWS`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from analysis.cycling import reuse
 from analysis.cycling.groups import group_counts, group_sums, range_rows
@@ -89,26 +89,40 @@ def _noises(voltage_V: FloatArray, cc: BoolArray, seg: Segmentation, which: IntA
     size[short, 0] = n[short] - 2
     if not np.any(size):
         return out
-    # The second differences and constant-current triples over the rows the runs cover.
-    lo = int(first[size > 0].min())
-    v, c = voltage_V[lo : int((first + size).max()) + 2], cc[lo : int((first + size).max()) + 2]
-    d2 = v[2:] - 2.0 * v[1:-1] + v[:-2]
-    ok = c[2:] & c[1:-1] & c[:-2]
-    index = (first[long] - lo)[:, :, None] + np.arange(w - 2)
-    index = index.reshape(index.shape[0], 3 * (w - 2))
-    whole = ok[index].all(axis=1)
     rest = np.ones(which.size, dtype=bool)
-    if np.any(whole):
-        uniform = np.flatnonzero(long)[whole]
-        rest[uniform] = False
-        out[uniform] = _window_noises(d2[index if whole.all() else index[whole]])
-    if np.any(rest):
-        keep = np.flatnonzero(rest)
+    if np.any(long):
+        # The windows of the long half-cycles whose rows are all at constant current (so are
+        # all their triples), their second differences computed on the windows' rows alone.
+        heads = first[long].ravel()
+        idx = np.empty(2 * heads.size, dtype=np.int64)
+        idx[0::2], idx[1::2] = heads, heads + w  # a window ends before its half-cycle's end
+        whole = np.logical_and.reduceat(cc, idx)[0::2].reshape(-1, 3).all(axis=1)
+        if np.any(whole):
+            uniform = np.flatnonzero(long)[whole]
+            rest[uniform] = False
+            windows = sliding_window_view(voltage_V, w)[first[uniform]]
+            out[uniform] = _window_noises(_second_differences(windows).reshape(uniform.size, -1))
+    keep = np.flatnonzero(rest & (size > 0).any(axis=1))
+    if keep.size:
+        # The second differences and constant-current triples over the rows the runs cover.
+        lo = int(first[keep][size[keep] > 0].min())
+        hi = int((first[keep] + size[keep]).max()) + 2
+        v, c = voltage_V[lo:hi], cc[lo:hi]
+        d2 = _second_differences(v)
+        ok = c[2:] & c[1:-1] & c[:-2]
         row = range_rows((first[keep] - lo).ravel(), (first[keep] - lo + size[keep]).ravel())
         chosen = ok[row]
         m = group_counts(chosen, size[keep].sum(axis=1))
         g = d2[row[chosen]]
         out[keep] = _robust_rms(np.multiply(g, g, out=g), m) / float(np.sqrt(6.0))
+    return out
+
+
+def _second_differences(v: FloatArray) -> FloatArray:
+    """``v[2:] - 2.0 * v[1:-1] + v[:-2]`` along the last axis, in that order, in one array."""
+    out = np.multiply(v[..., 1:-1], 2.0)
+    np.subtract(v[..., 2:], out, out=out)
+    np.add(out, v[..., :-2], out=out)
     return out
 
 
@@ -121,12 +135,17 @@ def _window_noises(d2: FloatArray) -> FloatArray:
     rms = full.copy()
     moved = np.arange(sq.shape[0])
     for _ in range(2):
-        kept = sq[moved] <= (16.0 * rms[moved] * rms[moved])[:, None]
+        rows = sq if moved.size == sq.shape[0] else sq[moved]
+        limit = 16.0 * rms[moved] * rms[moved]
+        # every triple kept (the largest within the limit): the whole sum again; none: the
+        # estimate stays; the others (a NaN limit or value among them) triple by triple
+        new = full[moved]
+        sub = np.flatnonzero(~(rows.max(axis=1) <= limit))
+        kept = rows[sub] <= limit[sub, None]
         k = kept.sum(axis=1)
-        # every triple kept: the whole sum again; none: the estimate stays
-        some = (k > 0) & (k < m)
-        new = np.where(k == m, full[moved], rms[moved])
-        new[some] = np.sqrt(group_sums(sq[moved[some]][kept[some]], k[some]) / k[some])
+        some = k > 0
+        new[sub[~some]] = rms[moved[sub[~some]]]
+        new[sub[some]] = np.sqrt(group_sums(rows[sub[some]][kept[some]], k[some]) / k[some])
         changed = new != rms[moved]
         rms[moved] = new
         moved = moved[changed]
@@ -145,12 +164,6 @@ def _robust_rms(sq: FloatArray, m: IntArray) -> FloatArray:
             k = group_counts(kept, m)
             rms = np.where(k > 0, np.sqrt(group_sums(sq[kept], k) / k), rms)
     out: FloatArray = np.where(m >= 10, rms, np.nan)
-    return out
-
-
-def _range_sums(prefix: FloatArray, lo: IntArray, hi: IntArray) -> FloatArray:
-    """Sums over rows ``lo[i]..hi[i]-1`` from a prefix sum with a leading 0."""
-    out: FloatArray = prefix[hi] - prefix[lo]
     return out
 
 
@@ -207,6 +220,59 @@ MEMO = (
 )
 
 
+class _MaskedSums:
+    """The running sum, over the rows of a mask, of the values on them (0.0 on the other rows),
+    from ``base`` at row 0: a sum continued from an earlier analysis's (``continued``), or, from
+    the test's first row, the prefix sum that starts with that row's value (``base`` 0.0). In
+    ``buf`` (one more than the rows), which it takes over.
+
+    Adding the other rows' 0.0 changes no sum but -0.0 (-0.0 + 0.0 is 0.0), and a sum is -0.0
+    only if it starts so (-0.0 is the sum of two -0.0s only): from a ``base`` of -0.0, or, not
+    continued, from a first masked value of -0.0 (the prefix sum starts with it, or with
+    ``0.0 +`` it when the first row is not masked). Apart from those, the sums are those of the
+    masked values alone, added one after the other (a shorter running sum), and the sum at a
+    row is the one after the masked rows before it; in those, the prefix sum over every row."""
+
+    def __init__(
+        self, values: FloatArray, mask: BoolArray, base: float, continued: bool, buf: FloatArray
+    ) -> None:
+        k = int(np.count_nonzero(mask))
+        # positions of the fewer of the masked rows and the others, for counting
+        self.dense = 2 * k > mask.size
+        self.rows: IntArray = np.flatnonzero(~mask if self.dense else mask)
+        masked = values[mask]
+        signed_zero = base if continued else (float(masked[0]) if k else 0.0)
+        self.by_count = not (signed_zero == 0.0 and bool(np.signbit(signed_zero)))
+        if self.by_count:
+            sums = buf[: k + 1]
+            sums[0] = base
+            if continued and k:  # base + the first value, then one value after the other
+                masked[0] = base + masked[0]
+            np.cumsum(masked, out=sums[1:])
+        else:
+            sums = buf
+            sums.fill(0.0)
+            np.copyto(sums[1:], values, where=mask)
+            sums[0] = base
+            if continued:
+                np.cumsum(sums, out=sums)
+            else:
+                np.cumsum(sums[1:], out=sums[1:])
+        self.sums = sums
+
+    def before(self, rows: IntArray) -> IntArray:
+        """The number of masked rows before each of ``rows`` (any shape, ``0..`` the rows)."""
+        found: IntArray = np.searchsorted(self.rows, rows)
+        out: IntArray = rows - found if self.dense else found
+        return out
+
+    def at(self, rows: IntArray, before: IntArray) -> FloatArray:
+        """The running sum at each of ``rows`` (over the rows before it), given the number of
+        masked rows before each (``before``)."""
+        out: FloatArray = self.sums[before] if self.by_count else self.sums[rows]
+        return out
+
+
 def _overpotentials(
     voltage_V: FloatArray,
     cc_rows: BoolArray,
@@ -224,47 +290,50 @@ def _overpotentials(
     v, cc = voltage_V[r0:], cc_rows[r0:]
     n, n_hc = v.size, starts.size
 
-    def prefix(fill: Callable[[FloatArray], object], name: str) -> FloatArray:
-        # one running sum (of the values ``fill`` writes) from the base, not a sum added to
-        # it: the same additions in the same order as over the whole test
-        out = np.zeros(n + 1)
-        fill(out[1:])
-        if not h0:
-            np.cumsum(out[1:], out=out[1:])
-            return out
-        out[0] = base[name]
-        np.cumsum(out, out=out)
-        return out
-
-    cum_q = prefix(lambda o: np.abs(seg.charge_As[r0:], out=o), "sum:abs_charge")
+    # The running sums over the rows (each from its base, not a sum added to it: the same
+    # additions in the same order as over the whole test), one after the other in one buffer,
+    # each looked up where needed.
+    buf = np.empty(n + 1)
+    np.abs(seg.charge_As[r0:], out=buf[1:])
+    if h0:
+        buf[0] = base["sum:abs_charge"]
+        np.cumsum(buf, out=buf)
+    else:
+        buf[0] = 0.0
+        np.cumsum(buf[1:], out=buf[1:])
+    cum_q = buf
     before, total = cum_q[starts], cum_q[stops] - cum_q[starts]
+    q_at_stops = cum_q[stops]
 
     def at(fraction: float) -> IntArray:
         # First row of each half-cycle whose cumulative charge reaches the fraction.
         rows = np.searchsorted(cum_q, before + fraction * total, side="left") - 1
         return np.clip(rows, starts, stops).astype(np.int64)
 
-    li = cc & (v < 0)
-    p_li = prefix(lambda o: np.copyto(o, v, where=li), "sum:li_voltage")
-    p_cc = prefix(lambda o: np.copyto(o, v, where=cc), "sum:cc_voltage")
-    # Row counts are whole numbers: counted over the ranges (exact, as the running sums of
-    # ones they replace), not summed row by row.
-    li_rows, cc_rows_ = np.append(li, False), np.append(cc, False)
     r02, r20, r50, r_tail = at(0.02), at(0.2), at(0.5), at(1.0 - params.overpotential_tail_fraction)
+    li = cc & (v < 0)
+    p_li = _MaskedSums(v, li, base["sum:li_voltage"] if h0 else 0.0, bool(h0), buf)
+    # Row counts are whole numbers: exact however they are counted.
+    li_before = p_li.before(np.stack([r50, r_tail, stops]))
+    li_sums = p_li.at(np.stack([r50, r_tail, stops]), li_before)
     with np.errstate(invalid="ignore", divide="ignore"):
-        plating = -_range_sums(p_li, r50, r_tail) / _count(li_rows, r50, r_tail)
-        level = _range_sums(p_cc, r02, r20) / _count(cc_rows_, r02, r20)
+        plating = -(li_sums[1] - li_sums[0]) / (li_before[1] - li_before[0])
     # Nucleation: the lowest voltage held over two consecutive Li-plating samples in the first
-    # half of the plating charge (a one-sample glitch does not count; inf past the last row).
-    held = np.empty(n + 1)
-    np.maximum(v[1:], v[:-1], out=held[: n - 1])
-    held[n - 1 :] = np.inf
-    held[: n - 1][~(li[1:] & li[:-1])] = np.inf
+    # half of the plating charge (a one-sample glitch does not count; inf elsewhere).
+    held = buf
+    held.fill(np.inf)
+    np.maximum(v[1:], v[:-1], out=held[: n - 1], where=li[1:] & li[:-1])
     idx = np.empty(2 * n_hc, dtype=np.int64)
     idx[0::2], idx[1::2] = starts, np.maximum(r50, starts)
     lowest = np.minimum.reduceat(held, idx)[0::2] if n_hc else held[:0]
     lowest[r50 <= starts] = np.inf
     nucleation = np.where(np.isfinite(lowest), np.maximum(-lowest - plating, 0.0), np.nan)
+
+    p_cc = _MaskedSums(v, cc, base["sum:cc_voltage"] if h0 else 0.0, bool(h0), buf)
+    cc_before = p_cc.before(np.stack([r02, r20, stops]))
+    cc_sums = p_cc.at(np.stack([r02, r20, stops]), cc_before)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = (cc_sums[1] - cc_sums[0]) / (cc_before[1] - cc_before[0])
 
     # Stripping: the Li plateau ends where the voltage first rises stripping_rise_V above its
     # early level.
@@ -274,10 +343,10 @@ def _overpotentials(
     risen = _first_above(v, r02[which], stops[which], level[which] + params.stripping_rise_V)
     end_row[which] = r0 + risen
     end[which] = risen
+    end = np.maximum(end, r02)
+    cc_to_end = p_cc.before(end)
     with np.errstate(invalid="ignore", divide="ignore"):
-        stripping = _range_sums(p_cc, r02, np.maximum(end, r02)) / _count(
-            cc_rows_, r02, np.maximum(end, r02)
-        )
+        stripping = (p_cc.at(end, cc_to_end) - cc_sums[0]) / (cc_to_end - cc_before[0])
     plating[direction > 0] = np.nan
     nucleation[direction > 0] = np.nan
     stripping[direction < 0] = np.nan
@@ -286,35 +355,12 @@ def _overpotentials(
         "nucleation_overpotential_V": nucleation,
         "stripping_overpotential_V": stripping,
         "stripping_end_row": end_row,
-        "sum:abs_charge": cum_q[stops],
-        "sum:li_voltage": p_li[stops],
-        "sum:li_rows": _running_count(li_rows, starts, stops, base["sum:li_rows"] if h0 else 0.0),
-        "sum:cc_voltage": p_cc[stops],
-        "sum:cc_rows": _running_count(cc_rows_, starts, stops, base["sum:cc_rows"] if h0 else 0.0),
+        "sum:abs_charge": q_at_stops,
+        "sum:li_voltage": li_sums[2],
+        "sum:li_rows": (base["sum:li_rows"] if h0 else 0.0) + li_before[2].astype(np.float64),
+        "sum:cc_voltage": cc_sums[2],
+        "sum:cc_rows": (base["sum:cc_rows"] if h0 else 0.0) + cc_before[2].astype(np.float64),
     }
-
-
-def _count(mask: BoolArray, lo: IntArray, hi: IntArray) -> IntArray:
-    """The True rows of ``mask`` in rows ``lo[i]..hi[i]-1`` of each range, negative for a range
-    given backwards (``hi < lo``), as a difference of running counts is (the ranges, taken
-    forwards, in order and not overlapping; ``mask`` ends with one False row after the table,
-    so a range may start at the table's end)."""
-    if not lo.size:
-        return np.zeros(0, dtype=np.int64)
-    idx = np.empty(2 * lo.size, dtype=np.int64)
-    idx[0::2], idx[1::2] = np.minimum(lo, hi), np.maximum(lo, hi)
-    counts: IntArray = np.add.reduceat(mask, idx, dtype=np.int64)[0::2]
-    counts[hi == lo] = 0
-    signed: IntArray = np.where(hi < lo, -counts, counts)
-    return signed
-
-
-def _running_count(mask: BoolArray, starts: IntArray, stops: IntArray, base: float) -> FloatArray:
-    """The running count of the True rows of ``mask`` (a trailing False row after the table)
-    at each half-cycle's end, from ``base`` at row 0."""
-    lead = np.count_nonzero(mask[: starts[0]]) if starts.size else 0
-    out: FloatArray = base + (lead + np.cumsum(_count(mask, starts, stops))).astype(np.float64)
-    return out
 
 
 def _first_above(v: FloatArray, lo: IntArray, hi: IntArray, threshold: FloatArray) -> IntArray:

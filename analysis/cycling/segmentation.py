@@ -52,7 +52,9 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
+from analysis.cycling.groups import all_finite as all_finite  # the analysis imports it here
 from analysis.cycling.parameters import CellType, CyclingParameters
+from analysis.cycling.quantiles import high_percentile
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -95,6 +97,12 @@ class Segmentation:
     #: ``interrupted_before``: impedance loops of a mixed file), and their total length (s)
     interrupted_intervals: int = 0
     interrupted_s: float = 0.0
+    #: the rows where the table's step column changes (sorted; None without a complete one)
+    step_changes: IntArray | None = None
+    #: per half-cycle: ``charge_As`` and ``active_weight_s`` summed over its rows, as
+    #: ``np.add.reduceat`` over the half-cycles' starts sums them (None: not summed yet)
+    charge_sums_As: FloatArray | None = None
+    active_sums_s: FloatArray | None = None
 
     @cached_property
     def active_rows(self) -> IntArray:
@@ -109,12 +117,6 @@ class Segmentation:
         return found
 
 
-def all_finite(values: FloatArray) -> bool:
-    """Whether every value is finite: from their sum (one fast pass; a NaN or an infinity makes
-    it non-finite), value by value only when the sum is not finite (finite values can overflow)."""
-    return bool(np.isfinite(np.add.reduce(values))) or bool(np.all(np.isfinite(values)))
-
-
 def row_weights(
     time_s: FloatArray, max_gap_s: float, interrupted: BoolArray | None = None
 ) -> tuple[FloatArray, int, int]:
@@ -126,12 +128,25 @@ def row_weights(
     rows on either side did not flow then).
     """
     dt = np.diff(time_s)
-    backwards = int(np.count_nonzero(dt < 0))
-    gaps = dt > max_gap_s
-    n_gaps = int(np.count_nonzero(gaps))
+    # Time that only goes forward, in finite steps within the gap, is told by the least and
+    # greatest step (a NaN makes both NaN): then nothing is counted or zeroed row by row.
+    longest = float(dt.max()) if dt.size else 0.0
+    shortest = float(dt.min()) if dt.size else 0.0
+    regular = bool(not dt.size or (shortest >= 0 and longest <= max_gap_s and longest < np.inf))
+    backwards = 0 if regular else int(np.count_nonzero(dt < 0))
+    gaps = dt > max_gap_s if not regular else None
+    n_gaps = int(np.count_nonzero(gaps)) if gaps is not None else 0
     skip = interrupted is not None and bool(np.any(interrupted[1:]))
-    if backwards or n_gaps or skip or not all_finite(dt):
-        dt = np.where((dt < 0) | gaps | ~np.isfinite(dt), 0.0, dt)
+    if regular and not skip and dt.size and shortest >= 2.0**-1020 and longest <= 1e307:
+        # Steps well inside the normal range of doubles: halving is exact before and after
+        # a sum, so (dt[i] + dt[i - 1]) / 2 is the sum of the halves below, in one pass less.
+        weight = np.empty_like(time_s)
+        np.add(dt[1:], dt[:-1], out=weight[1:-1])
+        weight[1:-1] *= 0.5
+        weight[0], weight[-1] = dt[0] * 0.5, dt[-1] * 0.5
+        return weight, 0, 0
+    if not regular or skip:
+        dt = np.where((dt < 0) | (dt > max_gap_s) | ~np.isfinite(dt), 0.0, dt)
         if skip:
             assert interrupted is not None
             dt[interrupted[1:]] = 0.0
@@ -146,12 +161,13 @@ def row_weights(
     return weight, n_gaps, backwards
 
 
-def rest_threshold(current_A: FloatArray, params: CyclingParameters) -> float:
-    """The current (A) at or below which a row is a rest."""
+def rest_threshold(current_A: FloatArray, params: CyclingParameters, finite: bool = False) -> float:
+    """The current (A) at or below which a row is a rest (``finite``: every current is known
+    to be finite)."""
     if params.rest_current_threshold_A is not None:
         return float(params.rest_current_threshold_A)
     magnitude = np.abs(current_A)  # a copy of our own: the percentile may reorder it
-    top = float(np.percentile(magnitude, 99.0, overwrite_input=True)) if magnitude.size else 0.0
+    top = high_percentile(magnitude, 99.0, finite) if magnitude.size else 0.0
     return max(params.rest_current_fraction * top, 1e-9)
 
 
@@ -322,26 +338,29 @@ def segment(
     interrupted: BoolArray | None = None,
     step: FloatArray | None = None,
     voltage_V: FloatArray | None = None,
+    finite_current: bool = False,
 ) -> Segmentation:
     """Split a test into half-cycles and cycles (see the module docstring for the rules).
 
     ``interrupted``: True on the rows before which another technique ran (the table's
     ``interrupted_before``); the intervals ending there are not integrated (:func:`row_weights`).
     ``step``: the table's step number per row (``step_count`` or ``step_index``), which tells a
-    programmed pulse from a glitch; ``voltage_V`` tells it from a step ended by its cut-off."""
+    programmed pulse from a glitch; ``voltage_V`` tells it from a step ended by its cut-off.
+    ``finite_current``: the caller has checked every current finite (the analysis does)."""
     n = current_A.size
     weight, gaps, backwards = row_weights(time_s, params.max_integration_gap_s, interrupted)
     cut = np.zeros(0, dtype=np.int64)
     if interrupted is not None and n > 1:
         cut = np.flatnonzero(interrupted[1:])
-    threshold = rest_threshold(current_A, params)
+    threshold = rest_threshold(current_A, params, finite_current)
     positive = current_A > threshold
     negative = current_A < -threshold
     active = positive | negative  # |I| > threshold
     # The sign of each row (0 on rests) as int8: booleans are bytes of 0 and 1.
     sign = positive.view(np.int8) - negative.view(np.int8)
     charge_As = current_A * weight
-    active_weight = weight * active
+    # weights are finite and never negative (nor -0.0): w * 1 is w and w * 0 is 0.0
+    active_weight = np.where(active, weight, 0.0)
 
     # Runs of one sign, rests joined to the run before them; all later steps work on runs.
     starts = _run_starts(sign) if n else np.zeros(0, dtype=np.int64)
@@ -351,9 +370,11 @@ def segment(
     merged = 0
     pulse_rows = np.zeros(0, dtype=np.int64)
     active_rows = np.flatnonzero(active)
+    step_changes = _step_changes(step, n)
+    sums: tuple[FloatArray, FloatArray] | None = None
     if starts.size:
-        charge = np.abs(np.add.reduceat(charge_As, starts))
-        busy = np.add.reduceat(active_weight, starts)
+        sums = (np.add.reduceat(charge_As, starts), np.add.reduceat(active_weight, starts))
+        charge, busy = np.abs(sums[0]), sums[1]
         real = run_dir != 0
         if np.count_nonzero(real) > 2:
             typical = float(np.median(charge[real]))
@@ -364,7 +385,7 @@ def segment(
                 voltage_V,
                 active,
                 active_rows,
-                _step_changes(step, n),
+                step_changes,
                 params,
             )
             minor = (
@@ -382,6 +403,7 @@ def segment(
                 source = np.where(keep >= 0, keep, following)
                 new_dir = np.where(real, run_dir[np.minimum(source, starts.size - 1)], 0)
                 starts, run_dir = _merge_equal_runs(starts, new_dir.astype(np.int8))
+                sums = None  # summed over runs that are merged now
             else:
                 merged = 0
 
@@ -413,6 +435,10 @@ def segment(
         block=np.zeros(hc_starts.size, dtype=bool),
         interrupted_intervals=int(cut.size),
         interrupted_s=float(np.sum(np.clip(time_s[cut + 1] - time_s[cut], 0.0, None))),
+        step_changes=step_changes,
+        # the runs' sums are the half-cycles' when no run was merged (the same segments)
+        charge_sums_As=sums[0][lead:] if sums is not None else None,
+        active_sums_s=sums[1][lead:] if sums is not None else None,
     )
     seg.__dict__["active_rows"] = active_rows  # the cached property, computed already
     return seg

@@ -124,10 +124,15 @@ from analysis.cycling.ce_excursions import ce_excursions
 from analysis.cycling.cutoffs import Cutoffs, half_cycle_name
 from analysis.cycling.cycle_rules import CycleView, ce_rise, charge_overrun, soft_short_ce
 from analysis.cycling.events import ShortCircuitEvent, event, onsets
-from analysis.cycling.groups import group_sums, median_of_few, range_rows
+from analysis.cycling.groups import (
+    group_sums,
+    nanmedian_of_few,
+    range_rows,
+)
 from analysis.cycling.halfcycles import HalfCycles
 from analysis.cycling.parameters import SHORT_CIRCUIT_RULES, CellType, CyclingParameters
 from analysis.cycling.plateaus import Plateaus
+from analysis.cycling.rest_drops import rest_drops
 from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray, Segmentation
 from analysis.cycling.stripping_tail import per_cycle, stripping_tail, tail_charges_mAh
 
@@ -153,8 +158,9 @@ def _baseline(
         members = np.flatnonzero(group == g)  # in time order
         first = v[members[:n_base]]
         # The k-th member's baseline: the median of the members before it (at most n_base).
+        listed = first.tolist()
         medians = [np.nan] + [
-            float(np.nanmedian(first[:j])) if np.any(np.isfinite(first[:j])) else np.nan
+            nanmedian_of_few(listed[:j]) if np.any(np.isfinite(first[:j])) else np.nan
             for j in range(1, first.size + 1)
         ]
         index = np.minimum(np.arange(members.size), first.size)
@@ -362,47 +368,6 @@ def regular_half_cycles(seg: Segmentation, hc: HalfCycles) -> BoolArray:
             usual = float(np.percentile(capacity[mine], 90))
             regular[mine] = capacity[mine] >= MINOR_FRACTION * usual
     return regular
-
-
-#: a rest shorter than this fraction of the probe time is not judged (a file ending in it)
-REST_PROBE_FRACTION = 0.95
-
-
-def rest_drops(
-    seg: Segmentation, voltage_V: FloatArray, time_s: FloatArray, judged: BoolArray
-) -> tuple[FloatArray, float]:
-    """Per half-cycle: how far the voltage fell (V) between the end of the current and the
-    probe time into the rest that follows it (NaN where there is no such rest or it is shorter
-    than the probe), and the probe time (s): the median duration of the trailing rests of the
-    positive-current half-cycles among ``judged``, so that every rest of a cell is read after
-    the same time (a longer rest before an EIS or a pause is read at the usual time). The
-    voltage at the probe time is the median of the value interpolated there and of the two
-    rows before it (a one-sample glitch does not make a drop)."""
-    n = seg.direction.size
-    drop = np.full(n, np.nan)
-    positive = np.flatnonzero(seg.direction > 0)
-    last_active = np.full(n, -1, dtype=np.int64)
-    rows = seg.active_rows
-    if rows.size and positive.size:
-        # the last current-carrying row of each positive half-cycle, with two rows after it
-        last = rows[np.maximum(np.searchsorted(rows, seg.stops[positive]) - 1, 0)]
-        rest = (last >= seg.starts[positive]) & (last + 2 < seg.stops[positive])
-        last_active[positive[rest]] = last[rest]
-    has_rest = last_active >= 0
-    duration = np.zeros(n)
-    duration[has_rest] = time_s[seg.stops[has_rest] - 1] - time_s[last_active[has_rest]]
-    usual = has_rest & judged & (duration > 0)
-    if not np.any(usual):
-        return drop, float("nan")
-    probe = float(np.median(duration[usual]))
-    for i in np.flatnonzero(has_rest & (duration >= REST_PROBE_FRACTION * probe)).tolist():
-        a, b = int(last_active[i]), int(seg.stops[i])
-        t, v = time_s[a:b] - time_s[a], voltage_V[a:b]
-        at = min(probe, float(t[-1]))
-        k = int(np.searchsorted(t, at, side="right"))
-        near = [float(np.interp(at, t, v)), *v[max(k - 2, 1) : k].tolist()]
-        drop[i] = float(voltage_V[a]) - median_of_few(near)
-    return drop, probe
 
 
 def _time_after_cutoff(seg: Segmentation, voltage_V: FloatArray, level_V: float) -> FloatArray:

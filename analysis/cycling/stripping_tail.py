@@ -96,14 +96,17 @@ def _tails(
     half-cycle's own rows, to the last bit."""
     out = np.full(which.size, np.nan)
     active = seg.active_rows
-    lo = np.searchsorted(active, seg.starts[which])
-    hi = np.searchsorted(active, seg.stops[which])
-    enough = hi - lo >= 3
-    lo, hi, where = lo[enough], hi[enough], np.flatnonzero(enough)
+    head, tail = np.searchsorted(active, seg.starts), np.searchsorted(active, seg.stops)
+    size = tail[which] - head[which]
+    enough = size >= 3
+    size, where = size[enough], np.flatnonzero(enough)
     if not where.size:
         return out
-    size = hi - lo
-    rows = active[range_rows(lo, hi)]
+    # the current-carrying rows of the half-cycles taken, one after the other (every
+    # half-cycle's are consecutive among them, the half-cycles being contiguous)
+    taken = np.zeros(seg.starts.size, dtype=bool)
+    taken[which[where]] = True
+    rows = active[int(head[0]) :][np.repeat(taken, tail - head)]
     v = voltage_V[rows]
     end = np.cumsum(size)  # each one's end in ``rows``
     start = end - size

@@ -8,6 +8,7 @@ zero values), with ``==`` on the bits, not a tolerance."""
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 import warnings
 
@@ -15,9 +16,19 @@ import numpy as np
 import pytest
 
 from analysis.cycling.ce_cusum import _nanmedian_rows
-from analysis.cycling.groups import group_counts, group_sums, median_of_few, range_rows
+from analysis.cycling.groups import (
+    group_counts,
+    group_sums,
+    median_of_few,
+    nanmedian_of_few,
+    range_rows,
+    sorted_union,
+    sorted_unique,
+    unique_pairs,
+)
+from analysis.cycling.halfcycles import _active_pieces, _extremes, _group_median
 from analysis.cycling.numbering import CycleNumbering
-from analysis.cycling.plateaus import NOISE_WINDOW_ROWS, _noises
+from analysis.cycling.plateaus import NOISE_WINDOW_ROWS, _MaskedSums, _noises
 from analysis.cycling.segmentation import Segmentation
 from analysis.cycling.shorts import _time_after_cutoff
 from analysis.cycling.stripping_tail import _tails
@@ -229,3 +240,146 @@ def test_nanmedian_of_rows_is_numpys_nanmedian() -> None:
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: NaN, with a warning
             expected, got = np.nanmedian(x, axis=1), _nanmedian_rows(x)
         assert _bits(got) == _bits(expected)
+
+
+def _partition_median(group: np.ndarray) -> float:
+    """The median of one group as the half-cycle level defines it: the middle value of
+    ``np.partition``, or the mean of the two middle ones (NaN for an empty group)."""
+    m = group.size
+    if not m:
+        return float("nan")
+    k = m // 2
+    if m % 2:
+        return float(np.partition(group, k)[k])
+    part = np.partition(group, (k - 1, k))
+    return float((part[k] + part[k - 1]) / 2)
+
+
+def test_group_median_is_each_groups_own_bit_for_bit() -> None:
+    """Groups of one value repeated (taken without a partition), of a few values, of noisy
+    values, with zeros, NaN and empty groups, odd and even sizes: each is its group's own
+    median, and ``np.median``'s where the group has no NaN (magnitudes: no -0.0)."""
+    rng = np.random.default_rng(5)
+    pool = np.array([0.0, 1e-3, 1e-3 + 2e-19, 2e-3, 5e-4, 1e300, np.nextafter(1e-3, 1.0)])
+    for trial in range(400):
+        groups = []
+        for _ in range(int(rng.integers(1, 30))):
+            m = int(rng.integers(0, 12 if trial % 4 else 900))
+            kind = rng.integers(0, 4)
+            if kind == 0:  # one value repeated (0.0 among them)
+                g = np.full(m, pool[rng.integers(0, pool.size)])
+            elif kind == 1:  # a few values
+                g = pool[rng.integers(0, pool.size, m)]
+            else:
+                g = np.abs(rng.normal(1e-3, 1e-6 * rng.integers(0, 3), m))
+            if m and rng.random() < 0.1:
+                g[rng.integers(0, m)] = np.nan
+            groups.append(g)
+        counts = np.array([g.size for g in groups], dtype=np.int64)
+        got = _group_median(np.concatenate(groups), counts, by_pandas=False)
+        assert _bits(got) == _bits(np.array([_partition_median(g) for g in groups]))
+        plain = [i for i, g in enumerate(groups) if g.size and not np.isnan(g).any()]
+        assert _bits(got[plain]) == _bits(np.array([np.median(groups[i]) for i in plain]))
+
+
+def test_masked_rows_before_rows_are_running_counts() -> None:
+    rng = np.random.default_rng(6)
+    for _ in range(200):
+        n = int(rng.integers(0, 400))
+        mask = rng.random(n) < rng.random()
+        rows = rng.integers(0, n + 1, (3, int(rng.integers(0, 20))))
+        running = np.concatenate(([0], np.cumsum(mask)))
+        sums = _MaskedSums(rng.normal(size=n), mask, 0.0, False, np.empty(n + 1))
+        assert sums.before(rows).tolist() == running[rows].tolist()
+
+
+def _prefix_sums(values: np.ndarray, mask: np.ndarray, base: float, continued: bool) -> np.ndarray:
+    """The running sum the plateau overpotentials are differences of: a prefix sum over every
+    row (0.0 on the rows not masked) from ``base`` (continued) or from the first row's value."""
+    out = np.zeros(values.size + 1)
+    np.copyto(out[1:], values, where=mask)
+    if continued:
+        out[0] = base
+        np.cumsum(out, out=out)
+    else:
+        np.cumsum(out[1:], out=out[1:])
+    return out
+
+
+def test_masked_running_sums_are_the_prefix_sums_bit_for_bit() -> None:
+    """The sums over the masked rows alone equal the prefix sum over every row at every row,
+    signed zeros included (a first masked value or a base of -0.0 keeps the prefix sum)."""
+    rng = np.random.default_rng(8)
+    pool = np.array([0.0, -0.0, 0.5, -0.5, 0.25, -0.25, 1e-3, -1e-3])
+    for trial in range(3000):
+        n = int(rng.integers(1, 60))
+        values = pool[rng.integers(0, pool.size, n)]
+        if trial % 3 == 0:
+            values = rng.normal(0.0, 0.1, n).round(int(rng.integers(1, 4)))
+        mask = rng.random(n) < rng.choice([0.2, 0.5, 0.9, 1.0])
+        continued = bool(trial % 2)
+        base = float(rng.choice([0.0, -0.0, 0.5, -0.25])) if continued else 0.0
+        expected = _prefix_sums(values, mask, base, continued)
+        rows = np.arange(n + 1)
+        sums = _MaskedSums(values, mask, base, continued, np.empty(n + 1))
+        assert _bits(sums.at(rows, sums.before(rows))) == _bits(expected)
+
+
+def test_nanmedian_of_few_is_numpys_nanmedian() -> None:
+    """Up to a dozen numbers with NaN (not all), signed zeros, infinities and numbers near the
+    largest double (numpy's masked median overflows there: numpy's own is used)."""
+    rng = np.random.default_rng(11)
+    pool = [0.0, -0.0, 1.0, -1.0, 0.5, np.inf, -np.inf, np.nan, 1e-300, 0.1, 0.3, 1e307, 1.5e308]
+    for trial in range(20_000):
+        m = int(rng.integers(1, 12))
+        if trial % 2:
+            values = [float(pool[j]) for j in rng.integers(0, len(pool), m)]
+        else:
+            values = rng.normal(0, 1e-3, m).round(int(rng.integers(3, 7))).tolist()
+        if all(x != x for x in values):
+            continue
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.nanmedian(np.array(values))
+            got = nanmedian_of_few(values)
+        assert _bits(np.array([got])) == _bits(np.array([expected])), values
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_active_extremes_are_each_half_cycles_own(seed: int) -> None:
+    """The highest and lowest voltage over each half-cycle's current-carrying rows (NaN where
+    it has none), found over runs of such rows, are those of its own rows."""
+    rng = np.random.default_rng(300 + seed)
+    seg, voltage, _ = _half_cycles(rng)
+    if seed % 3 == 0:  # current-carrying rows before the first half-cycle, and whole rests
+        active = seg.active.copy()
+        active[: seg.starts[0]] = True
+        active[seg.starts[-1] :] = seed % 2 == 0
+        seg = dataclasses.replace(seg, active=active)
+    high, low = _extremes(voltage, _active_pieces(seg), seg.starts.size)
+    for i, (a, b) in enumerate(zip(seg.starts, seg.stops, strict=True)):
+        rows = voltage[a:b][seg.active[a:b]]
+        expected = (rows.max(), rows.min()) if rows.size else (np.nan, np.nan)
+        assert _bits(np.array([high[i], low[i]])) == _bits(np.array(expected))
+
+
+def test_sorted_unique_and_union_are_numpys() -> None:
+    rng = np.random.default_rng(14)
+    for _ in range(500):
+        a = rng.integers(-5, int(rng.integers(1, 3000)), int(rng.integers(0, 300)))
+        b = np.unique(rng.integers(0, 3000, int(rng.integers(0, 300))))
+        assert sorted_unique(a).tolist() == np.unique(a).tolist()
+        assert sorted_union(np.unique(a), b).tolist() == np.union1d(a, b).tolist()
+        assert sorted_unique(a).dtype == np.unique(a).dtype
+
+
+def test_unique_pairs_are_numpys() -> None:
+    rng = np.random.default_rng(15)
+    for _ in range(500):
+        n = int(rng.integers(1, 300))
+        first = rng.integers(-3, int(rng.integers(1, 40)), n)
+        second = rng.integers(-2, int(rng.integers(1, 6)), n)
+        pairs, inverse = unique_pairs(first, second)
+        expected, where = np.unique(np.stack([first, second]), axis=1, return_inverse=True)
+        assert pairs.tolist() == expected.tolist()
+        assert inverse.tolist() == where.ravel().tolist()
