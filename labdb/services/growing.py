@@ -141,6 +141,9 @@ class PreviousMemo:
     tables: dict[str, str]
     #: rows and columns of each stored table and series, by name
     shapes: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
+    #: the sha256 of that result's JSON (the job's ``output_sha256``): the rows of its tables
+    #: that a version keeps are copied from its text (:mod:`labdb.result_json`)
+    output_sha256: str = ""
 
 
 def earlier_analysis(job: m.AnalysisJob) -> m.AnalysisJob | None:
@@ -181,7 +184,9 @@ def previous_memo(job: m.AnalysisJob) -> PreviousMemo | None:
     shapes = {t_name: (rows, list(columns)) for t_name, _, rows, columns in stored}
     if name not in tables or (job.kind == "dqdv" and any(n not in tables for n in DQDV_REUSED)):
         return None
-    return PreviousMemo(str(earlier.pk), job.kind, tables[name], tables, shapes)
+    return PreviousMemo(
+        str(earlier.pk), job.kind, tables[name], tables, shapes, earlier.output_sha256
+    )
 
 
 def previous_outputs(job: m.AnalysisJob, memo: PreviousMemo | None = None) -> dict[str, str]:

@@ -48,6 +48,7 @@ from labdb.services.audit import audit
 from labdb.services.execution import Outcome, run_supervised
 from labdb.services.follow_on import cycling_curves, cycling_source, follow_on_jobs_request
 from labdb.services.growing import (
+    PreviousMemo,
     memo_options,
     newer_version_job,
     previous_memo,
@@ -184,7 +185,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
             timings["analyze_s"] = time.perf_counter() - t1
             _reuse_timings(timings, output, incremental)
             t2 = time.perf_counter()
-            stored = output_store(output, earlier_outputs, memo.job_id if memo else None)
+            stored = _output_store(output, earlier_outputs, memo)
             timings["store_blobs_s"] = time.perf_counter() - t2
             return dict(reused.parsed), stored, timings, {**reused.provenance(), **incremental}
         # verifies the stored bytes first; reads with the reader the job was asked for
@@ -220,11 +221,20 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         timings["analyze_s"] = time.perf_counter() - t1
         _reuse_timings(timings, output, incremental)
         t2 = time.perf_counter()
-        stored = output_store(output, earlier_outputs, memo.job_id if memo else None)
+        stored = _output_store(output, earlier_outputs, memo)
         timings["store_blobs_s"] = time.perf_counter() - t2
         return parsed, stored, timings, incremental
 
     return work
+
+
+def _output_store(
+    output: pipelines.Result, earlier_outputs: dict[str, str], memo: PreviousMemo | None
+) -> StoredOutput:
+    """The result's blobs, continuing those of the earlier version's result ``memo`` names."""
+    if memo is None:
+        return output_store(output, earlier_outputs)
+    return output_store(output, earlier_outputs, memo.job_id, memo.output_sha256 or None)
 
 
 def _reuse_timings(
@@ -378,6 +388,10 @@ def _store(
         table = parsed_table_record(job.data_file, parsed)
         result_store(job, stored)
         timings["store_s"] = timings.pop("store_blobs_s", 0.0) + time.perf_counter() - t2
+        copied = {}
+        if stored.json_rows_from:  # the JSON rows whose text came from the earlier result's
+            timings["json_rows_copied"] = float(stored.json_rows_copied)
+            copied = {"json_rows_from": stored.json_rows_from}
         m.AnalysisJob.objects.filter(pk=job.pk).update(
             status=m.AnalysisJob.Status.SUCCEEDED,
             progress=1.0,
@@ -408,7 +422,7 @@ def _store(
             action="analysis.succeeded",
             user=None,
             target=job,
-            details={"timings": timings, **incremental, **read_whole},
+            details={"timings": timings, **incremental, **read_whole, **copied},
         )
         _request_companion_jobs(job, parsed["metadata"].get("other_tables") or [])
         linked_eis_requests(job, table, job_request=job_request, cell_parameters=cell_parameters)

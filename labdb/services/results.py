@@ -29,12 +29,12 @@ from analysis.serial import jsonable, num
 from analysis.series import GrownSeries
 from labdb import models as m
 from labdb.models.immutable import refuse_rows_of_finished_jobs
-from labdb.provenance import canonical_json
+from labdb.result_json import SameRows, result_json
 from labdb.services.alerts import alerts_after_result
 from labdb.services.conformance import run_conformance
 from labdb.services.parsing import store_frame
 from labdb.services.status import status_follow_result
-from labdb.storage import BlobCorrupt, store_chunks
+from labdb.storage import BlobCorrupt, read_blob, store_chunks
 from labdb.table_parts import read_arrow, read_table, store_grown, store_table
 
 #: per-cycle values kept as columns of CycleResult (the rest are in ``values``)
@@ -61,10 +61,17 @@ class StoredOutput:
     #: from): their CycleResult rows are copied from that result's in the database
     unchanged_cycles: tuple[int, ...] = ()
     cycles_from: str | None = None
+    #: rows of the JSON's tables whose text was copied from the earlier result's JSON
+    #: ``json_rows_from`` (its sha256) rather than encoded (:mod:`labdb.result_json`)
+    json_rows_copied: int = 0
+    json_rows_from: str | None = None
 
 
 def output_store(
-    result: Result, previous: Mapping[str, str] | None = None, earlier_result: str | None = None
+    result: Result,
+    previous: Mapping[str, str] | None = None,
+    earlier_result: str | None = None,
+    earlier_json: str | None = None,
 ) -> StoredOutput:
     """Store the pipeline's JSON (canonical form; its sha256 equals
     :func:`labdb.provenance.sha256_of` of the JSON) and each table and series as Parquet.
@@ -78,53 +85,132 @@ def output_store(
     that stored table itself), they are not read back and compared. A series that continues
     a stored one unread (:class:`~analysis.series.GrownSeries`: an incremental dQ/dV's
     curves) is stored as that one's parts plus its new rows, without reading it
-    (:func:`labdb.table_parts.store_grown`)."""
+    (:func:`labdb.table_parts.store_grown`).
+
+    ``earlier_json``: the stored JSON of that earlier result (the job ``earlier_result``'s
+    ``output_sha256``): the text of each table row equal to the earlier table's row at the
+    same place is copied from it instead of encoded again (:mod:`labdb.result_json`: the
+    same bytes)."""
     data = result.to_json()
-    sha256 = store_chunks([canonical_json(data).encode()], max_bytes=1 << 62).sha256
+    same: dict[str, SameRows] = {}
+    earlier_cycles: pd.DataFrame | None = None
+    for name, frame in result.tables.items():
+        if not previous or name not in previous:
+            continue
+        if len(frame) < MIN_ROWS_COPIED and not (name == "cycles" and earlier_result):
+            continue
+        before = _earlier_table(previous[name])
+        found = None if before is None else same_rows(frame, before)
+        if found is not None:
+            same[name] = found
+            if name == "cycles":
+                earlier_cycles = before
+    copy = {k: v for k, v in same.items() if len(result.tables[k]) >= MIN_ROWS_COPIED}
+    text, copied = result_json(data, _earlier_text(earlier_json) if copy else None, copy)
+    sha256 = store_chunks([text], max_bytes=1 << 62).sha256
     tables = {
         name: (
             _store_grown(frame)
             if isinstance(frame, GrownSeries)
-            else _store_after(frame, (previous or {}).get(name), result.shared_rows.get(name, 0)),
+            else _store_after(
+                frame,
+                (previous or {}).get(name),
+                max(result.shared_rows.get(name, 0), _leading(same.get(name))),
+            ),
             len(frame),
             [str(c) for c in frame.columns],
         )
         for name, frame in {**result.tables, **result.series}.items()
     }
     unchanged: tuple[int, ...] = ()
-    if earlier_result and previous and "cycles" in previous and "cycles" in result.tables:
-        unchanged = unchanged_cycles(result.tables["cycles"], previous["cycles"])
-    return StoredOutput(data, sha256, tables, unchanged, earlier_result if unchanged else None)
+    if earlier_result and earlier_cycles is not None:
+        unchanged = unchanged_cycles(result.tables["cycles"], earlier_cycles, same["cycles"])
+    return StoredOutput(
+        data,
+        sha256,
+        tables,
+        unchanged,
+        earlier_result if unchanged else None,
+        json_rows_copied=copied,
+        json_rows_from=earlier_json if copied else None,
+    )
 
 
-def unchanged_cycles(cycles: pd.DataFrame, earlier: str) -> tuple[int, ...]:
-    """The ``cycle`` of each row of the per-cycle table ``cycles`` that equals the row at
-    the same place of the stored per-cycle table ``earlier``: same columns and dtypes, every
-    value the same (floats bit for bit but any NaN equal to any NaN, as both are null in the
-    JSON; missing equal to missing), so that its CycleResult row is the earlier one's. Empty
-    when the tables cannot be compared (other columns, repeated cycle numbers, unreadable)."""
+def _leading(same: SameRows | None) -> int:
+    """How many first rows are the earlier table's (a table's first rows that
+    :func:`same_rows` found equal: a store keeps them as the earlier table's parts)."""
+    if same is None or not len(same[0]):
+        return 0
+    mask = same[0]
+    return len(mask) if mask.all() else int(np.argmin(mask))
+
+
+#: tables shorter than this are encoded whole in the JSON (reading the earlier JSON to copy
+#: their rows would cost more than it saves)
+MIN_ROWS_COPIED = 64
+
+
+def _earlier_text(sha256: str | None) -> bytes | None:
+    """The stored JSON of an earlier result, verified; None when it cannot be read (the JSON
+    is then encoded whole: the same bytes)."""
+    if not sha256:
+        return None
     try:
-        before = read_table(earlier, verify=True)
+        return read_blob(sha256)
     except (BlobCorrupt, OSError, ValueError):
+        return None
+
+
+def _earlier_table(sha256: str) -> pd.DataFrame | None:
+    """The stored table ``sha256`` of the earlier result, verified; None when unreadable."""
+    try:
+        return read_table(sha256, verify=True)
+    except (BlobCorrupt, OSError, ValueError):
+        return None
+
+
+def same_rows(frame: pd.DataFrame, before: pd.DataFrame) -> SameRows | None:
+    """Which first rows of ``frame`` equal the row at the same place of the earlier result's
+    table ``before`` (over the rows both have), and how many rows ``before`` has: same columns
+    and dtypes, every value the same (floats bit for bit but any NaN equal to any NaN, as both
+    are null in the JSON; missing equal to missing), so that the row's JSON is the earlier
+    row's. None when the tables cannot be compared (other columns or dtypes)."""
+    if list(before.columns) != list(frame.columns):
+        return None
+    n = min(len(before), len(frame))
+    same = np.ones(n, dtype=bool)
+    for name in frame.columns:
+        x, y = frame[name].iloc[:n], before[name].iloc[:n]
+        if x.dtype != y.dtype:
+            return None
+        same &= _same_values(x, y)
+    return same, len(before)
+
+
+def unchanged_cycles(
+    cycles: pd.DataFrame, earlier: str | pd.DataFrame, same: SameRows | None = None
+) -> tuple[int, ...]:
+    """The ``cycle`` of each row of the per-cycle table ``cycles`` that equals the row at
+    the same place of the earlier result's per-cycle table ``earlier`` (stored under that
+    sha256, or read already) (:func:`same_rows`; ``same``: its answer when already known), so
+    that its CycleResult row is the earlier one's. Empty when the tables cannot be compared
+    (other columns, repeated cycle numbers, unreadable)."""
+    before = _earlier_table(earlier) if isinstance(earlier, str) else earlier
+    if before is None or "cycle" not in cycles.columns or "cycle" not in before.columns:
         return ()
-    if list(before.columns) != list(cycles.columns) or "cycle" not in cycles.columns:
-        return ()
-    n = min(len(before), len(cycles))
     numbers = cycles["cycle"].to_numpy()
     if len(set(numbers.tolist())) != len(numbers) or not before["cycle"].is_unique:
         return ()
-    same = np.ones(n, dtype=bool)
-    for name in cycles.columns:
-        x, y = cycles[name].iloc[:n], before[name].iloc[:n]
-        if x.dtype != y.dtype:
-            return ()
-        same &= _same_values(x, y)
-    return tuple(int(c) for c in numbers[:n][same].tolist())
+    found = same if same is not None else same_rows(cycles, before)
+    if found is None:
+        return ()
+    mask = found[0]
+    return tuple(int(c) for c in numbers[: len(mask)][mask].tolist())
 
 
 def _same_values(x: pd.Series, y: pd.Series) -> npt.NDArray[np.bool_]:
     """Row by row: the same value, as the JSON of the row shows it (see
-    :func:`unchanged_cycles`)."""
+    :func:`same_rows`)."""
     if isinstance(x.dtype, np.dtype) and x.dtype.kind == "f":
         a, b = x.to_numpy(), y.to_numpy()
         both_nan = np.isnan(a) & np.isnan(b)
@@ -134,7 +220,10 @@ def _same_values(x: pd.Series, y: pd.Series) -> npt.NDArray[np.bool_]:
     left, right = x.astype(object).tolist(), y.astype(object).tolist()
     return np.array(
         [
-            json.dumps(jsonable(a), sort_keys=True) == json.dumps(jsonable(b), sort_keys=True)
+            # text as text (the usual case: a label); anything else as its JSON
+            a == b
+            if type(a) is str and type(b) is str
+            else json.dumps(jsonable(a), sort_keys=True) == json.dumps(jsonable(b), sort_keys=True)
             for a, b in zip(left, right, strict=True)
         ],
         dtype=bool,
