@@ -25,7 +25,15 @@ from typing import Any
 
 from analysis.series import StoredSeries
 from labdb import models as m
-from labdb.storage import BlobCorrupt, StoredBlob, blob_exists, open_blob, read_chunks
+from labdb.storage import (
+    BLOCK_BYTES,
+    BlobCorrupt,
+    StoredBlob,
+    blob_exists,
+    block_digests,
+    open_blob,
+    read_chunks,
+)
 from labdb.table_parts import read_table, table_parts
 
 
@@ -67,6 +75,27 @@ class Extension:
             and blob.prefix_sha256.get(c.size_bytes) == c.sha256
         ]
         return max(found, key=lambda c: (c.size_bytes, c.version), default=None)
+
+
+def version_blocks(blob: StoredBlob, extends: m.DataFile | None) -> dict[str, Any]:
+    """The block digests (``DataFile.block_sha256``) of a new file ``blob`` that extends the
+    file ``extends``: that file's whole blocks are this one's first blocks (its bytes are this
+    content's prefix, shown by the prefix's sha256), so their digests are taken from its list
+    and only the blocks from there on are hashed (read back from the store, which holds the
+    verified bytes). The first version that extends a file without a list hashes all its
+    blocks once. Empty for a file that extends nothing, and on an object store."""
+    if extends is None:
+        return {}
+    earlier = extends.block_sha256 or {}
+    kept: list[str] = []
+    if earlier.get("block_bytes") == BLOCK_BYTES:
+        whole = extends.size_bytes // BLOCK_BYTES
+        if len(earlier.get("sha256") or []) == -(-extends.size_bytes // BLOCK_BYTES):
+            kept = list(earlier["sha256"][:whole])
+    rest = block_digests(blob.sha256, len(kept))
+    if rest is None:
+        return {}
+    return {"block_bytes": BLOCK_BYTES, "sha256": kept + rest}
 
 
 def appended_chunks(base: m.DataFile, offset: int, appended: Iterable[bytes]) -> Iterator[bytes]:
