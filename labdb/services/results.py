@@ -217,6 +217,19 @@ def _same_values(x: pd.Series, y: pd.Series) -> npt.NDArray[np.bool_]:
         return np.asarray(((a == b) & (np.signbit(a) == np.signbit(b))) | both_nan, dtype=bool)
     if isinstance(x.dtype, np.dtype) and x.dtype.kind in "iub":
         return np.asarray(x.to_numpy() == y.to_numpy(), dtype=bool)
+    kind = getattr(x.dtype, "kind", "O")
+    if kind == "f":  # a nullable float: missing and NaN are both null in the JSON
+        return _same_values(
+            pd.Series(x.to_numpy(dtype=np.float64, na_value=np.nan)),
+            pd.Series(y.to_numpy(dtype=np.float64, na_value=np.nan)),
+        )
+    numpy_dtype = getattr(x.dtype, "numpy_dtype", None)
+    if kind in "iub" and numpy_dtype is not None:  # nullable integers and booleans
+        na_x, na_y = x.isna().to_numpy(dtype=bool), y.isna().to_numpy(dtype=bool)
+        fill = numpy_dtype.type(0)
+        a = x.fillna(fill).to_numpy(dtype=numpy_dtype)
+        b = y.fillna(fill).to_numpy(dtype=numpy_dtype)
+        return np.asarray((na_x & na_y) | (~na_x & ~na_y & (a == b)), dtype=bool)
     left, right = x.astype(object).tolist(), y.astype(object).tolist()
     return np.array(
         [
@@ -241,8 +254,16 @@ def _store_grown(series: GrownSeries) -> str:
     return store_frame(series.frame())
 
 
-#: tables shorter than this are stored whole (a part saves nothing there)
+#: tables shorter than this are stored whole (a part saves nothing there), unless they hold
+#: at least ``MIN_VALUES_IN_PARTS`` values (a wide table: the per-cycle table of a long test,
+#: ~37 columns, would be written whole by every version)
 MIN_ROWS_IN_PARTS = 2_000
+MIN_VALUES_IN_PARTS = 16_000
+
+
+def _small(frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` is stored whole whatever it shares with an earlier table."""
+    return len(frame) < MIN_ROWS_IN_PARTS and len(frame) * len(frame.columns) < MIN_VALUES_IN_PARTS
 
 
 def _store_after(frame: pd.DataFrame, earlier: str | None, known: int = 0) -> str:
@@ -250,7 +271,7 @@ def _store_after(frame: pd.DataFrame, earlier: str | None, known: int = 0) -> st
     share and a new part for the rest when that is most of it; whole otherwise (also when the
     earlier table cannot be read). ``known``: rows the caller knows are ``earlier``'s first
     rows (taken from it), so they are not compared again."""
-    if earlier is None or len(frame) < MIN_ROWS_IN_PARTS:
+    if earlier is None or _small(frame):
         return store_frame(frame)
     if known >= len(frame) // 2:
         return store_table(frame, base=earlier, same_rows=known)
@@ -266,8 +287,8 @@ def _store_after(frame: pd.DataFrame, earlier: str | None, known: int = 0) -> st
 
 def common_rows(frame: pd.DataFrame, earlier: pa.Table) -> int:
     """How many first rows ``frame`` and the stored table ``earlier`` share: the same column
-    names, the same values (NaN equal to NaN; text compared as text, missing equal to
-    missing); 0 when the columns differ. Numeric columns are compared first, text columns
+    names, the same values (NaN equal to NaN, 0.0 not -0.0; text compared as text, missing
+    equal to missing); 0 when the columns differ. Numeric columns are compared first, text columns
     only over the rows still shared (text is the slow part)."""
     if [str(c) for c in frame.columns] != earlier.column_names:
         return 0
@@ -288,11 +309,23 @@ def common_rows(frame: pd.DataFrame, earlier: pa.Table) -> int:
             y = column.to_numpy()
             if x.dtype != y.dtype:
                 return 0
-            ok = (x == y) | (np.isnan(x) & np.isnan(y)) if x.dtype.kind in "fc" else x == y
+            ok = _equal_numbers(x, y)
         bad = np.flatnonzero(~np.asarray(ok, dtype=bool))
         if bad.size:
             same = int(bad[0])
     return same
+
+
+def _equal_numbers(x: npt.NDArray[Any], y: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """Element by element: the same number (NaN equal to NaN; 0.0 not -0.0, which Parquet
+    and the JSON keep apart)."""
+    if x.dtype.kind == "f":
+        return np.asarray(
+            ((x == y) & (np.signbit(x) == np.signbit(y))) | (np.isnan(x) & np.isnan(y)), dtype=bool
+        )
+    if x.dtype.kind == "c":
+        return np.asarray((x == y) | (np.isnan(x) & np.isnan(y)), dtype=bool)
+    return np.asarray(x == y, dtype=bool)
 
 
 def result_store(job: m.AnalysisJob, stored: StoredOutput) -> m.AnalysisResult:
@@ -409,32 +442,48 @@ def _copy_cycles(
     source_id = fields[0].get_db_prep_save(copy_from, connection)
     result_col, cycle_col = quote(fields[0].column), quote(fields[1].column)
     wanted = sorted(unchanged)
-    batch = max(1, connection.ops.bulk_batch_size([fields[1]], wanted) - 2)
+    # the cycles as runs of consecutive numbers (typically one: all but the last cycles), each
+    # a BETWEEN; at most RUNS_PER_STATEMENT runs per statement
+    runs = _runs(wanted)
+    rest = ", ".join(quote(f.column) for f in fields[1:])
     with connection.cursor() as cursor:
         found = 0
-        for start in range(0, len(wanted), batch):
-            chunk = wanted[start : start + batch]
-            marks = ", ".join(["%s"] * len(chunk))
+        for start in range(0, len(runs), RUNS_PER_STATEMENT):
+            chunk = runs[start : start + RUNS_PER_STATEMENT]
+            where = " OR ".join([f"{cycle_col} BETWEEN %s AND %s"] * len(chunk))
             # the table and column names are the model's own; the values are parameters
             cursor.execute(
-                f"SELECT COUNT(*) FROM {table} WHERE {result_col} = %s "  # nosec B608
-                f"AND {cycle_col} IN ({marks})",
-                [source_id, *chunk],
+                f"SELECT COUNT(*) FROM {table} WHERE {result_col} = %s AND ({where})",  # nosec B608
+                [source_id, *(n for run in chunk for n in run)],
             )
             found += int(cursor.fetchone()[0])
         if found != len(wanted):
             return set()
-        rest = ", ".join(quote(f.column) for f in fields[1:])
-        for start in range(0, len(wanted), batch):
-            chunk = wanted[start : start + batch]
-            marks = ", ".join(["%s"] * len(chunk))
+        for start in range(0, len(runs), RUNS_PER_STATEMENT):
+            chunk = runs[start : start + RUNS_PER_STATEMENT]
+            where = " OR ".join([f"{cycle_col} BETWEEN %s AND %s"] * len(chunk))
             cursor.execute(
                 f"INSERT INTO {table} ({result_col}, {rest}) "  # nosec B608
-                f"SELECT %s, {rest} FROM {table} WHERE {result_col} = %s "
-                f"AND {cycle_col} IN ({marks})",
-                [result_id, source_id, *chunk],
+                f"SELECT %s, {rest} FROM {table} WHERE {result_col} = %s AND ({where})",
+                [result_id, source_id, *(n for run in chunk for n in run)],
             )
     return set(wanted)
+
+
+#: runs of consecutive cycles per statement of :func:`_copy_cycles` (two parameters each:
+#: well under SQLite's and PostgreSQL's limits)
+RUNS_PER_STATEMENT = 200
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted distinct ``numbers`` as runs of consecutive numbers, (first, last) each."""
+    runs: list[tuple[int, int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs
 
 
 def _store_spectra(record: m.AnalysisResult, details: list[dict[str, Any]]) -> None:

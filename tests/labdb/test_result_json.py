@@ -113,3 +113,27 @@ def test_an_earlier_json_that_does_not_line_up_is_not_used() -> None:
     assert table_row_spans(b'["not", "a result"]') is None
     assert table_row_spans(b'{"kind":"x","tables":{"cycles":{"1":2}}}') is None
     assert result_json(data, b"[]", {"cycles": all_same}) == (canonical_json(data).encode(), 0)
+
+
+def test_rows_are_the_same_when_their_json_is() -> None:
+    """``same_rows`` compares as the JSON shows the values: nullable integers, booleans and
+    floats with missing values (missing equal to missing, and to NaN: both are null), 0.0 not
+    -0.0, integers past 2**53 exactly, text as text; another dtype is nothing the same."""
+    before = pd.DataFrame(
+        {
+            "n": pd.array([1, None, 3, 2**60, 5], dtype="Int64"),
+            "ok": pd.array([True, None, False, True, True], dtype="boolean"),
+            "x": pd.array([0.0, None, 1.5, 2.0, 3.0], dtype="Float64"),
+            "kind": pd.array(["a", None, "b", "c", "d"], dtype="str"),
+        }
+    )
+    now = before.copy()
+    now.loc[2, "n"] = 4
+    now.loc[3, "n"] = 2**60 + 1
+    now.loc[0, "x"] = -0.0
+    now.loc[4, "kind"] = "e"
+    found = same_rows(now, _stored(before))
+    assert found is not None
+    assert found[0].tolist() == [False, True, False, False, False] and found[1] == 5
+    assert same_rows(before, _stored(before)) is not None
+    assert same_rows(before.astype({"n": "float64"}), _stored(before)) is None

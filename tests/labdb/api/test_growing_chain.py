@@ -408,3 +408,11 @@ def test_a_versions_json_copies_the_earlier_jsons_unchanged_rows_and_is_the_full
     assert "json_rows_copied" not in first["cycling"].timings
     assert "json_rows_copied" not in third["cycling"].timings  # the earlier JSON is damaged
     assert third["cycling"].timings["reused_half_cycle_values"] > 0  # still incremental
+
+
+def test_the_cycles_copied_are_asked_for_as_runs_of_consecutive_numbers() -> None:
+    from labdb.services.results import _runs
+
+    assert _runs([1, 2, 3, 5, 7, 8, 10]) == [(1, 3), (5, 5), (7, 8), (10, 10)]
+    assert _runs(list(range(1, 1_599))) == [(1, 1_598)]
+    assert _runs([]) == []
