@@ -97,6 +97,8 @@ def output_store(
     for name, frame in result.tables.items():
         if not previous or name not in previous:
             continue
+        # the per-cycle table is read for its cycle rows anyway; another only when copying
+        # its rows' text saves more than reading it costs
         if len(frame) < MIN_ROWS_COPIED and not (name == "cycles" and earlier_result):
             continue
         before = _earlier_table(previous[name])
@@ -105,8 +107,9 @@ def output_store(
             same[name] = found
             if name == "cycles":
                 earlier_cycles = before
-    copy = {k: v for k, v in same.items() if len(result.tables[k]) >= MIN_ROWS_COPIED}
-    text, copied = result_json(data, _earlier_text(earlier_json) if copy else None, copy)
+    copyable = sum(int(np.count_nonzero(mask)) for mask, _ in same.values())
+    earlier = _earlier_text(earlier_json) if copyable >= MIN_ROWS_COPIED else None
+    text, copied = result_json(data, earlier, same)
     sha256 = store_chunks([text], max_bytes=1 << 62).sha256
     tables = {
         name: (
@@ -145,9 +148,9 @@ def _leading(same: SameRows | None) -> int:
     return len(mask) if mask.all() else int(np.argmin(mask))
 
 
-#: tables shorter than this are encoded whole in the JSON (reading the earlier JSON to copy
-#: their rows would cost more than it saves)
-MIN_ROWS_COPIED = 64
+#: rows of the JSON's tables below which none are copied from the earlier JSON (reading it,
+#: and an earlier table to compare with, would cost more than encoding them: ~10 us a row)
+MIN_ROWS_COPIED = 500
 
 
 def _earlier_text(sha256: str | None) -> bytes | None:

@@ -125,7 +125,7 @@ def test_a_wide_result_table_is_kept_in_parts_and_a_zero_of_another_sign_is_not_
     grown = pd.concat([wide, wide.iloc[:3] + 1.0], ignore_index=True)
     earlier = store_table(wide)
     sha = _store_after(grown, earlier, known=600)
-    assert [p.sha256 for p in table_parts(sha)][0] == earlier
+    assert table_parts(sha)[0].sha256 == earlier
     pd.testing.assert_frame_equal(read_table(sha, verify=True), grown)
     narrow = grown[["c0", "c1"]]
     assert len(table_parts(_store_after(narrow, store_table(wide[["c0", "c1"]]), 600))) == 1
