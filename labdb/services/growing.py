@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import pandas as pd
+
 from analysis.series import StoredSeries
 from labdb import models as m
 from labdb.storage import (
@@ -228,6 +230,18 @@ def previous_outputs(job: m.AnalysisJob, memo: PreviousMemo | None = None) -> di
     if earlier is None:
         return {}
     return dict(m.ResultTable.objects.filter(result_id=earlier.pk).values_list("name", "sha256"))
+
+
+def earlier_frames(memo: PreviousMemo, options: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The earlier result's tables and series that :func:`memo_options` read for the pipeline
+    (its memo; for dQ/dV also its peaks), by name: the job's store compares the new ones with
+    them as they are, without reading them again."""
+    given = options.get("previous")
+    if isinstance(given, pd.DataFrame):
+        return {MEMO_SERIES[memo.kind]: given}
+    if isinstance(given, dict):
+        return {name: frame for name, frame in given.items() if isinstance(frame, pd.DataFrame)}
+    return {}
 
 
 def memo_options(memo: PreviousMemo | None) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -49,6 +49,7 @@ from labdb.services.execution import Outcome, run_supervised
 from labdb.services.follow_on import cycling_curves, cycling_source, follow_on_jobs_request
 from labdb.services.growing import (
     PreviousMemo,
+    earlier_frames,
     memo_options,
     newer_version_job,
     previous_memo,
@@ -185,7 +186,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
             timings["analyze_s"] = time.perf_counter() - t1
             _reuse_timings(timings, output, incremental)
             t2 = time.perf_counter()
-            stored = _output_store(output, earlier_outputs, memo)
+            stored = _output_store(output, earlier_outputs, memo, options)
             timings["store_blobs_s"] = time.perf_counter() - t2
             return dict(reused.parsed), stored, timings, {**reused.provenance(), **incremental}
         # verifies the stored bytes first; reads with the reader the job was asked for
@@ -221,7 +222,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         timings["analyze_s"] = time.perf_counter() - t1
         _reuse_timings(timings, output, incremental)
         t2 = time.perf_counter()
-        stored = _output_store(output, earlier_outputs, memo)
+        stored = _output_store(output, earlier_outputs, memo, options)
         timings["store_blobs_s"] = time.perf_counter() - t2
         return parsed, stored, timings, incremental
 
@@ -229,12 +230,22 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
 
 
 def _output_store(
-    output: pipelines.Result, earlier_outputs: dict[str, str], memo: PreviousMemo | None
+    output: pipelines.Result,
+    earlier_outputs: dict[str, str],
+    memo: PreviousMemo | None,
+    options: dict[str, Any],
 ) -> StoredOutput:
-    """The result's blobs, continuing those of the earlier version's result ``memo`` names."""
+    """The result's blobs, continuing those of the earlier version's result ``memo`` names
+    (its tables the pipeline was given, ``options``, are compared as read, not read again)."""
     if memo is None:
         return output_store(output, earlier_outputs)
-    return output_store(output, earlier_outputs, memo.job_id, memo.output_sha256 or None)
+    return output_store(
+        output,
+        earlier_outputs,
+        memo.job_id,
+        memo.output_sha256 or None,
+        earlier_frames(memo, options),
+    )
 
 
 def _reuse_timings(

@@ -72,6 +72,7 @@ def output_store(
     previous: Mapping[str, str] | None = None,
     earlier_result: str | None = None,
     earlier_json: str | None = None,
+    earlier_frames: Mapping[str, pd.DataFrame] | None = None,
 ) -> StoredOutput:
     """Store the pipeline's JSON (canonical form; its sha256 equals
     :func:`labdb.provenance.sha256_of` of the JSON) and each table and series as Parquet.
@@ -90,8 +91,10 @@ def output_store(
     ``earlier_json``: the stored JSON of that earlier result (the job ``earlier_result``'s
     ``output_sha256``): the text of each table row equal to the earlier table's row at the
     same place is copied from it instead of encoded again (:mod:`labdb.result_json`: the
-    same bytes)."""
+    same bytes). ``earlier_frames``: those of the earlier tables and series the caller has
+    read already (the memo the pipeline was given): compared as they are, not read again."""
     data = result.to_json()
+    read = dict(earlier_frames or {})
     same: dict[str, SameRows] = {}
     earlier_cycles: pd.DataFrame | None = None
     for name, frame in result.tables.items():
@@ -101,7 +104,7 @@ def output_store(
         # its rows' text saves more than reading it costs
         if len(frame) < MIN_ROWS_COPIED and not (name == "cycles" and earlier_result):
             continue
-        before = _earlier_table(previous[name])
+        before = read[name] if name in read else _earlier_table(previous[name])
         found = None if before is None else same_rows(frame, before)
         if found is not None:
             same[name] = found
@@ -110,6 +113,11 @@ def output_store(
     copyable = sum(int(np.count_nonzero(mask)) for mask, _ in same.values())
     earlier = _earlier_text(earlier_json) if copyable >= MIN_ROWS_COPIED else None
     text, copied = result_json(data, earlier, same)
+    for name, frame in result.series.items():  # a series read already: its shared first rows
+        if name in read and not isinstance(frame, GrownSeries) and name in (previous or {}):
+            found = same_rows(frame, read[name])
+            if found is not None:
+                same[name] = found
     sha256 = store_chunks([text], max_bytes=1 << 62).sha256
     tables = {
         name: (
@@ -119,6 +127,7 @@ def output_store(
                 frame,
                 (previous or {}).get(name),
                 max(result.shared_rows.get(name, 0), _leading(same.get(name))),
+                compare=not (name in read and name in same),
             ),
             len(frame),
             [str(c) for c in frame.columns],
@@ -269,7 +278,9 @@ def _small(frame: pd.DataFrame) -> bool:
     return len(frame) < MIN_ROWS_IN_PARTS and len(frame) * len(frame.columns) < MIN_VALUES_IN_PARTS
 
 
-def _store_after(frame: pd.DataFrame, earlier: str | None, known: int = 0) -> str:
+def _store_after(
+    frame: pd.DataFrame, earlier: str | None, known: int = 0, compare: bool = True
+) -> str:
     """Store ``frame``, as the parts of the stored table ``earlier`` for the first rows they
     share and a new part for the rest when that is most of it; whole otherwise (also when the
     earlier table cannot be read). ``known``: rows the caller knows are ``earlier``'s first
@@ -278,6 +289,8 @@ def _store_after(frame: pd.DataFrame, earlier: str | None, known: int = 0) -> st
         return store_frame(frame)
     if known >= len(frame) // 2:
         return store_table(frame, base=earlier, same_rows=known)
+    if not compare:  # the caller compared it already (``known``): most rows are new
+        return store_frame(frame)
     try:
         before = read_arrow(earlier, verify=True)
     except (BlobCorrupt, OSError, ValueError):
