@@ -25,8 +25,10 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.pipelines import Result
 from analysis.series import StoredSeries
 from labdb import models as m
+from labdb.services.results import StoredOutput, output_store
 from labdb.storage import (
     BLOCK_BYTES,
     BlobCorrupt,
@@ -242,6 +244,27 @@ def earlier_frames(memo: PreviousMemo, options: dict[str, Any]) -> dict[str, pd.
     if isinstance(given, dict):
         return {name: frame for name, frame in given.items() if isinstance(frame, pd.DataFrame)}
     return {}
+
+
+def output_store_continued(
+    output: Result,
+    earlier_outputs: dict[str, str],
+    memo: PreviousMemo | None,
+    options: dict[str, Any],
+) -> StoredOutput:
+    """Store a job's result (:func:`labdb.services.results.output_store`), continuing the
+    earlier version's result that ``memo`` names: its stored tables (``earlier_outputs``), its
+    cycle rows, its JSON, and the tables the pipeline was given (``options``), compared as
+    read, not read again."""
+    if memo is None:
+        return output_store(output, earlier_outputs)
+    return output_store(
+        output,
+        earlier_outputs,
+        memo.job_id,
+        memo.output_sha256 or None,
+        earlier_frames(memo, options),
+    )
 
 
 def memo_options(memo: PreviousMemo | None) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -48,10 +48,9 @@ from labdb.services.audit import audit
 from labdb.services.execution import Outcome, run_supervised
 from labdb.services.follow_on import cycling_curves, cycling_source, follow_on_jobs_request
 from labdb.services.growing import (
-    PreviousMemo,
-    earlier_frames,
     memo_options,
     newer_version_job,
+    output_store_continued,
     previous_memo,
     previous_outputs,
 )
@@ -79,7 +78,7 @@ from labdb.services.parsing import (
     read_data_file,
     store_parsed,
 )
-from labdb.services.results import StoredOutput, output_store, result_store
+from labdb.services.results import StoredOutput, result_store
 from labdb.storage import BlobCorrupt
 from labdb.text import a
 
@@ -186,7 +185,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
             timings["analyze_s"] = time.perf_counter() - t1
             _reuse_timings(timings, output, incremental)
             t2 = time.perf_counter()
-            stored = _output_store(output, earlier_outputs, memo, options)
+            stored = output_store_continued(output, earlier_outputs, memo, options)
             timings["store_blobs_s"] = time.perf_counter() - t2
             return dict(reused.parsed), stored, timings, {**reused.provenance(), **incremental}
         # verifies the stored bytes first; reads with the reader the job was asked for
@@ -222,30 +221,11 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         timings["analyze_s"] = time.perf_counter() - t1
         _reuse_timings(timings, output, incremental)
         t2 = time.perf_counter()
-        stored = _output_store(output, earlier_outputs, memo, options)
+        stored = output_store_continued(output, earlier_outputs, memo, options)
         timings["store_blobs_s"] = time.perf_counter() - t2
         return parsed, stored, timings, incremental
 
     return work
-
-
-def _output_store(
-    output: pipelines.Result,
-    earlier_outputs: dict[str, str],
-    memo: PreviousMemo | None,
-    options: dict[str, Any],
-) -> StoredOutput:
-    """The result's blobs, continuing those of the earlier version's result ``memo`` names
-    (its tables the pipeline was given, ``options``, are compared as read, not read again)."""
-    if memo is None:
-        return output_store(output, earlier_outputs)
-    return output_store(
-        output,
-        earlier_outputs,
-        memo.job_id,
-        memo.output_sha256 or None,
-        earlier_frames(memo, options),
-    )
 
 
 def _reuse_timings(

@@ -15,7 +15,7 @@ from analysis import pipelines
 from analysis.readers import read
 from labdb.provenance import canonical_json
 from labdb.result_json import result_json, table_row_spans
-from labdb.services.results import same_rows
+from labdb.services.earlier_rows import same_rows
 from tests.labdb.api.test_growing import cycler_file
 
 

@@ -118,7 +118,8 @@ def test_a_wide_result_table_is_kept_in_parts_and_a_zero_of_another_sign_is_not_
     test) is stored as the earlier table's parts plus its new rows, not whole again; a narrow
     one is stored whole. A row whose 0.0 became -0.0 is not an earlier row (Parquet and the
     JSON keep the sign): the stored table is the frame, sign included."""
-    from labdb.services.results import _store_after, common_rows
+    from labdb.services.earlier_rows import common_rows
+    from labdb.services.results import _store_after
 
     rng = np.random.default_rng(5)
     wide = pd.DataFrame(rng.normal(size=(600, 37)), columns=[f"c{i}" for i in range(37)])
