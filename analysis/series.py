@@ -221,6 +221,9 @@ def _arrow_text_json(column: pd.Series) -> str | None:
         if not len(chunk):
             continue
         runs = pc.run_end_encode(chunk)
+        if len(runs.values) == len(chunk):  # no repeats (a column of digests): one call
+            pieces.append(json.dumps(runs.values.to_pylist())[1:-1] + ", ")
+            continue
         lengths = np.diff(np.r_[0, runs.run_ends.to_numpy()])
         for value, n in zip(runs.values.to_pylist(), lengths.tolist(), strict=True):
             text = encoded.get(value)

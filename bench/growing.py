@@ -30,8 +30,8 @@ database and a blob store in a temporary folder, tasks eager, DEBUG off as in a 
 analysis code warmed as a worker's parent is): a file of ``--cycles`` cycles (and of four times as many) is registered as
 a first version and then ``--versions`` more, each ``--append-rows`` rows longer (at line
 ends, as the harvester sends them); each version's cycling job and its dQ/dV follow-on job
-run. Printed per file size: the CPU time (this process and the jobs' children) per version and
-per appended row, the jobs' stage times, the rows written to the blob store per version (the
+run. Printed per file size: the CPU time (this process and the jobs' children) and the wall time
+per version and per appended row, the jobs' stage times, the rows written to the blob store per version (the
 parsed table's new parts), and the ratio of all versions' CPU to one analysis of the final file
 (read, cycling and dQ/dV on the whole table, this process). The cost per version should not
 grow with the file: the same appended rows cost about the same at four times the rows. The
@@ -238,7 +238,7 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
     dqdv_params = dqdv.validate({"cell_type": "half"})
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     print(
-        f"{'cycles':>6} {'rows':>7} {'version':>7} {'+rows':>6} {'CPU':>8} {'us/row':>7} "
+        f"{'cycles':>6} {'rows':>7} {'version':>7} {'+rows':>6} {'CPU':>8} {'wall':>8} {'us/row':>7} "
         f"{'rows stored':>11}  stages (ms, wall): cycling read/analyse/store, dQ/dV"
     )
     for cycles in sizes:
@@ -255,13 +255,13 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
         ends = [i + 1 for i, b in enumerate(data) if b == 10]  # line ends
         first = len(ends) - versions * append_rows
         cuts = [ends[first - 1 + k * append_rows] for k in range(versions + 1)]
-        total_cpu, stored_before, per_version = 0.0, set[str](), []
+        total_cpu, stored_before, per_version, walls = 0.0, set[str](), [], []
         for k, cut in enumerate(cuts):
-            c0 = _cpu()
+            c0, w0 = _cpu(), time.perf_counter()
             reg = data_file_register(
                 test_run=run, chunks=[data[:cut]], original_name=path.name, user=None, source="cli"
             )
-            used = _cpu() - c0
+            used, wall = _cpu() - c0, time.perf_counter() - w0
             jobs = {j.kind: j for j in m.AnalysisJob.objects.filter(data_file=reg.data_file)}
             assert all(j.status == "succeeded" for j in jobs.values()), jobs
             table = m.ParsedTable.objects.get(data_file=reg.data_file, kind="cycling")
@@ -281,9 +281,11 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
             if k:
                 total_cpu += used
                 per_version.append(used)
+                walls.append(wall)
             print(
                 f"{cycles:>6} {table.rows:>7} {reg.data_file.version:>7} {new_rows:>6} "
-                f"{used * 1e3:>6.0f}ms {1e6 * used / new_rows:>7.0f} {written:>11}  {stages}",
+                f"{used * 1e3:>6.0f}ms {wall * 1e3:>6.0f}ms {1e6 * used / new_rows:>7.0f} "
+                f"{written:>11}  {stages}",
                 flush=True,
             )
         final = read(path).table
@@ -298,7 +300,8 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
         print(
             f"{cycles} cycles ({len(final)} rows): per version of {append_rows} new rows "
             f"{mean * 1e3:.0f} ms CPU (median {median * 1e3:.0f} ms, least "
-            f"{min(per_version) * 1e3:.0f} ms; {1e6 * mean / append_rows:.0f} us per appended row); "
+            f"{min(per_version) * 1e3:.0f} ms; wall median {float(np.median(walls)) * 1e3:.0f} ms; "
+            f"{1e6 * mean / append_rows:.0f} us per appended row); "
             f"one analysis of the final file (read, cycling, dQ/dV) {once_cpu * 1e3:.0f} ms "
             f"({1e6 * once_cpu / len(final):.1f} us per row) -> the {versions} versions / one "
             f"analysis = {total_cpu / once_cpu:.1f}x; per appended row, versions / one analysis "

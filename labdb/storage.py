@@ -308,6 +308,61 @@ def blob_file(sha256: str) -> Iterator[BinaryIO]:
         yield fh
 
 
+#: the block size of a file's block digests (``DataFile.block_sha256``)
+BLOCK_BYTES = 256 * 1024
+
+
+def block_digests(
+    sha256: str, first_block: int, block_bytes: int = BLOCK_BYTES
+) -> list[str] | None:
+    """The sha256 (hex) of each block of ``block_bytes`` of the stored blob ``sha256``, from
+    block ``first_block`` to its end (the last one shorter); None on an object store (its
+    blob would be fetched to hash a part of it) or when the blob is missing."""
+    path = local_blob_path(sha256)
+    if path is None:
+        return None
+    digests = []
+    try:
+        with path.open("rb") as fh:
+            fh.seek(first_block * block_bytes)
+            while block := fh.read(block_bytes):
+                digests.append(hashlib.sha256(block).hexdigest())
+    except FileNotFoundError:
+        return None
+    return digests
+
+
+def blocks_verify(sha256: str, size: int, blocks: dict[str, Any], wanted: Iterable[int]) -> bool:
+    """Re-hash the blocks ``wanted`` (block numbers; those past the end are left out) of the
+    stored blob ``sha256`` of ``size`` bytes against its block digests ``blocks``
+    (``{"block_bytes", "sha256"}``, :func:`block_digests`): True when they were checked, False
+    when they cannot be (no complete list of digests, an object store); raises
+    :class:`BlobCorrupt` when a block differs, or the stored file has another size."""
+    block_bytes = int(blocks.get("block_bytes") or 0)
+    digests = blocks.get("sha256") or []
+    path = local_blob_path(sha256)
+    if path is None or block_bytes <= 0 or len(digests) != -(-size // block_bytes):
+        return False
+    try:
+        stored_size = path.stat().st_size
+    except FileNotFoundError:
+        raise BlobCorrupt(sha256, "missing from the store") from None
+    if stored_size != size:
+        raise BlobCorrupt(sha256, f"damaged (it now has {stored_size} bytes, not {size})")
+    with path.open("rb") as fh:
+        for k in sorted({k for k in wanted if 0 <= k < len(digests)}):
+            fh.seek(k * block_bytes)
+            if hashlib.sha256(fh.read(block_bytes)).hexdigest() != digests[k]:
+                raise BlobCorrupt(sha256, f"damaged (its block {k} of {block_bytes} bytes differs)")
+    return True
+
+
+def blob_verify(sha256: str) -> None:
+    """Re-hash the stored blob ``sha256`` whole: :class:`BlobCorrupt` when it is missing or
+    its content no longer has that sha256."""
+    _check(sha256, _stored_sha256(sha256))
+
+
 def read_blob_head(sha256: str, size: int) -> bytes:
     """The first ``size`` bytes of blob ``sha256`` (unverified: enough to sniff a file's type
     without fetching all of it from an object store)."""

@@ -48,6 +48,11 @@ class DataFile(ImmutableModel):
     )
     #: 1 for a file that extends nothing, else the version of ``extends`` plus one
     version = models.PositiveIntegerField(default=1)
+    #: the sha256 of each block of the content (``{"block_bytes": n, "sha256": [hex, ...]}``,
+    #: the last block shorter), recorded for a file that extends another (the earlier file's
+    #: whole blocks taken from its own list, the rest hashed): its analysis re-hashes only the
+    #: blocks it reads (docs/live.md, "Hashing only what a version adds"); empty otherwise
+    block_sha256 = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-uploaded_at"]

@@ -23,9 +23,21 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import pandas as pd
+
+from analysis.pipelines import Result
 from analysis.series import StoredSeries
 from labdb import models as m
-from labdb.storage import BlobCorrupt, StoredBlob, blob_exists, open_blob, read_chunks
+from labdb.services.results import StoredOutput, output_store
+from labdb.storage import (
+    BLOCK_BYTES,
+    BlobCorrupt,
+    StoredBlob,
+    blob_exists,
+    block_digests,
+    open_blob,
+    read_chunks,
+)
 from labdb.table_parts import read_table, table_parts
 
 
@@ -67,6 +79,27 @@ class Extension:
             and blob.prefix_sha256.get(c.size_bytes) == c.sha256
         ]
         return max(found, key=lambda c: (c.size_bytes, c.version), default=None)
+
+
+def version_blocks(blob: StoredBlob, extends: m.DataFile | None) -> dict[str, Any]:
+    """The block digests (``DataFile.block_sha256``) of a new file ``blob`` that extends the
+    file ``extends``: that file's whole blocks are this one's first blocks (its bytes are this
+    content's prefix, shown by the prefix's sha256), so their digests are taken from its list
+    and only the blocks from there on are hashed (read back from the store, which holds the
+    verified bytes). The first version that extends a file without a list hashes all its
+    blocks once. Empty for a file that extends nothing, and on an object store."""
+    if extends is None:
+        return {}
+    earlier = extends.block_sha256 or {}
+    kept: list[str] = []
+    if earlier.get("block_bytes") == BLOCK_BYTES:
+        whole = extends.size_bytes // BLOCK_BYTES
+        if len(earlier.get("sha256") or []) == -(-extends.size_bytes // BLOCK_BYTES):
+            kept = list(earlier["sha256"][:whole])
+    rest = block_digests(blob.sha256, len(kept))
+    if rest is None:
+        return {}
+    return {"block_bytes": BLOCK_BYTES, "sha256": kept + rest}
 
 
 def appended_chunks(base: m.DataFile, offset: int, appended: Iterable[bytes]) -> Iterator[bytes]:
@@ -141,6 +174,9 @@ class PreviousMemo:
     tables: dict[str, str]
     #: rows and columns of each stored table and series, by name
     shapes: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
+    #: the sha256 of that result's JSON (the job's ``output_sha256``): the rows of its tables
+    #: that a version keeps are copied from its text (:mod:`labdb.result_json`)
+    output_sha256: str = ""
 
 
 def earlier_analysis(job: m.AnalysisJob) -> m.AnalysisJob | None:
@@ -181,7 +217,9 @@ def previous_memo(job: m.AnalysisJob) -> PreviousMemo | None:
     shapes = {t_name: (rows, list(columns)) for t_name, _, rows, columns in stored}
     if name not in tables or (job.kind == "dqdv" and any(n not in tables for n in DQDV_REUSED)):
         return None
-    return PreviousMemo(str(earlier.pk), job.kind, tables[name], tables, shapes)
+    return PreviousMemo(
+        str(earlier.pk), job.kind, tables[name], tables, shapes, earlier.output_sha256
+    )
 
 
 def previous_outputs(job: m.AnalysisJob, memo: PreviousMemo | None = None) -> dict[str, str]:
@@ -194,6 +232,39 @@ def previous_outputs(job: m.AnalysisJob, memo: PreviousMemo | None = None) -> di
     if earlier is None:
         return {}
     return dict(m.ResultTable.objects.filter(result_id=earlier.pk).values_list("name", "sha256"))
+
+
+def earlier_frames(memo: PreviousMemo, options: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The earlier result's tables and series that :func:`memo_options` read for the pipeline
+    (its memo; for dQ/dV also its peaks), by name: the job's store compares the new ones with
+    them as they are, without reading them again."""
+    given = options.get("previous")
+    if isinstance(given, pd.DataFrame):
+        return {MEMO_SERIES[memo.kind]: given}
+    if isinstance(given, dict):
+        return {name: frame for name, frame in given.items() if isinstance(frame, pd.DataFrame)}
+    return {}
+
+
+def output_store_continued(
+    output: Result,
+    earlier_outputs: dict[str, str],
+    memo: PreviousMemo | None,
+    options: dict[str, Any],
+) -> StoredOutput:
+    """Store a job's result (:func:`labdb.services.results.output_store`), continuing the
+    earlier version's result that ``memo`` names: its stored tables (``earlier_outputs``), its
+    cycle rows, its JSON, and the tables the pipeline was given (``options``), compared as
+    read, not read again."""
+    if memo is None:
+        return output_store(output, earlier_outputs)
+    return output_store(
+        output,
+        earlier_outputs,
+        memo.job_id,
+        memo.output_sha256 or None,
+        earlier_frames(memo, options),
+    )
 
 
 def memo_options(memo: PreviousMemo | None) -> tuple[dict[str, Any], dict[str, Any]]:

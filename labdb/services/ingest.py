@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from labdb import models as m
 from labdb.protocols import PROTOCOL_KINDS, analysis_parameters
 from labdb.services.audit import audit
-from labdb.services.growing import BaseMismatch, Extension
+from labdb.services.growing import BaseMismatch, Extension, version_blocks
 from labdb.services.jobs import cell_parameters, job_request
 from labdb.storage import StoredBlob, safe_name, store_chunks
 
@@ -141,6 +141,7 @@ def _register_blob(
     existing = m.DataFile.objects.filter(test_run=test_run, sha256=blob.sha256).first()
     if existing is not None:
         return Registered(existing, _job_again(existing, user), created=False)
+    blocks = version_blocks(blob, extends)
     try:
         with transaction.atomic():
             data_file = m.DataFile.objects.create(
@@ -154,6 +155,7 @@ def _register_blob(
                 uploaded_by=user if getattr(user, "is_authenticated", False) else None,
                 extends=extends,
                 version=extends.version + 1 if extends is not None else 1,
+                block_sha256=blocks,
             )
             audit(
                 project=test_run.project,

@@ -50,6 +50,7 @@ from labdb.services.follow_on import cycling_curves, cycling_source, follow_on_j
 from labdb.services.growing import (
     memo_options,
     newer_version_job,
+    output_store_continued,
     previous_memo,
     previous_outputs,
 )
@@ -77,7 +78,7 @@ from labdb.services.parsing import (
     read_data_file,
     store_parsed,
 )
-from labdb.services.results import StoredOutput, output_store, result_store
+from labdb.services.results import StoredOutput, result_store
 from labdb.storage import BlobCorrupt
 from labdb.text import a
 
@@ -184,7 +185,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
             timings["analyze_s"] = time.perf_counter() - t1
             _reuse_timings(timings, output, incremental)
             t2 = time.perf_counter()
-            stored = output_store(output, earlier_outputs, memo.job_id if memo else None)
+            stored = output_store_continued(output, earlier_outputs, memo, options)
             timings["store_blobs_s"] = time.perf_counter() - t2
             return dict(reused.parsed), stored, timings, {**reused.provenance(), **incremental}
         # verifies the stored bytes first; reads with the reader the job was asked for
@@ -220,7 +221,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         timings["analyze_s"] = time.perf_counter() - t1
         _reuse_timings(timings, output, incremental)
         t2 = time.perf_counter()
-        stored = output_store(output, earlier_outputs, memo.job_id if memo else None)
+        stored = output_store_continued(output, earlier_outputs, memo, options)
         timings["store_blobs_s"] = time.perf_counter() - t2
         return parsed, stored, timings, incremental
 
@@ -378,6 +379,10 @@ def _store(
         table = parsed_table_record(job.data_file, parsed)
         result_store(job, stored)
         timings["store_s"] = timings.pop("store_blobs_s", 0.0) + time.perf_counter() - t2
+        copied = {}
+        if stored.json_rows_from:  # the JSON rows whose text came from the earlier result's
+            timings["json_rows_copied"] = float(stored.json_rows_copied)
+            copied = {"json_rows_from": stored.json_rows_from}
         m.AnalysisJob.objects.filter(pk=job.pk).update(
             status=m.AnalysisJob.Status.SUCCEEDED,
             progress=1.0,
@@ -408,7 +413,7 @@ def _store(
             action="analysis.succeeded",
             user=None,
             target=job,
-            details={"timings": timings, **incremental, **read_whole},
+            details={"timings": timings, **incremental, **read_whole, **copied},
         )
         _request_companion_jobs(job, parsed["metadata"].get("other_tables") or [])
         linked_eis_requests(job, table, job_request=job_request, cell_parameters=cell_parameters)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,14 @@ import pandas as pd
 from analysis.readers import ReadResult, read
 from analysis.readers.growing import read_grown
 from labdb import models as m
-from labdb.storage import BlobCorrupt, local_blob_copy, safe_name
+from labdb.storage import (
+    BlobCorrupt,
+    blob_verify,
+    blocks_verify,
+    local_blob_copy,
+    local_blob_path,
+    safe_name,
+)
 from labdb.table_parts import read_table, store_table
 
 #: how the readers word the warning about a file that ends in the middle of a row
@@ -77,14 +86,18 @@ def read_data_file(
     """Parse a stored file. The reader sees the file under its original name (a link into a
     temporary folder) so that messages name it and the extension can break detection ties.
     The stored bytes are re-hashed first: ``BlobCorrupt`` when they no longer match (a damaged
-    file is never analysed). The reader is :func:`chosen_format`, else detected. Raises
+    file is never analysed); of a grown file read from the earlier version's table, the
+    blocks it takes values from (:func:`_tail_verified`), the rest only when it is read whole
+    after all. The reader is :func:`chosen_format`, else detected. Raises
     ``ParseError`` naming the file, row and column. ``reader``: the reader an analysis job was
     asked for with (its ``reader``; "" = detect), instead of the file's current choice.
 
     ``previous``: the table of the file this one extends; the new lines are parsed and put
     after its rows when that is shown equal to a whole parse
     (:func:`analysis.readers.growing.read_grown`), else the whole file is read."""
-    with local_blob_copy(data_file.sha256) as source, tempfile.TemporaryDirectory() as tmp:
+    checked = previous is not None and _tail_verified(data_file, previous)
+    copy = _stored_file(data_file.sha256) if checked else local_blob_copy(data_file.sha256)
+    with copy as source, tempfile.TemporaryDirectory() as tmp:
         link = Path(tmp) / safe_name(data_file.original_name)
         link.symlink_to(source)
         # a reader chosen other than the earlier table's means a whole new read
@@ -98,6 +111,8 @@ def read_data_file(
             )
             if grown is not None:
                 return grown
+        if checked:  # read whole: every byte is read, so every byte is verified first
+            blob_verify(data_file.sha256)
         format = chosen_format(data_file) if reader is None else reader
         whole = read(link, format=format or None)
         if previous is None:
@@ -105,6 +120,33 @@ def read_data_file(
         # stated in the parsed table's metadata (the job's audit entry and the worker's log
         # repeat it: labdb.services.jobs)
         return dataclasses.replace(whole, metadata={**whole.metadata, "read_whole": why})
+
+
+def _tail_verified(data_file: m.DataFile, previous: PreviousTable) -> bool:
+    """Verify the blocks of a grown file that its grown read takes values from (its first
+    block, which holds the header, and every block from the one where the earlier version
+    ended) against its block digests (``DataFile.block_sha256``); True when done, False when
+    it cannot be (no digests, an object store: then the whole file is verified as any file).
+    The blocks between are the earlier version's bytes, whose values come from its parsed
+    table (verified when read); the grown read only counts their lines, and a miscount shifts
+    the rows it parses twice, which then differ from that table: the file is read whole,
+    verified whole first (docs/live.md). ``BlobCorrupt`` when a block checked differs."""
+    blocks = data_file.block_sha256 or {}
+    block_bytes = int(blocks.get("block_bytes") or 0)
+    if block_bytes <= 0 or previous.size_bytes >= data_file.size_bytes:
+        return False
+    first = previous.size_bytes // block_bytes
+    wanted = [0, *range(first, -(-data_file.size_bytes // block_bytes))]
+    return blocks_verify(data_file.sha256, data_file.size_bytes, blocks, wanted)
+
+
+@contextmanager
+def _stored_file(sha256: str) -> Iterator[Path]:
+    """The local stored file of blob ``sha256``, its blocks verified by the caller."""
+    path = local_blob_path(sha256)
+    if path is None:  # pragma: no cover - blocks_verify checked it is local
+        raise BlobCorrupt(sha256, "not on a local disk")
+    yield path
 
 
 def chosen_format(data_file: m.DataFile) -> str:

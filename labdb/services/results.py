@@ -11,31 +11,34 @@ fitted curve.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from django.db import connections, transaction
 
 from analysis.pipelines import Result
-from analysis.serial import jsonable, num
+from analysis.serial import num
 from analysis.series import GrownSeries
 from labdb import models as m
 from labdb.models.immutable import refuse_rows_of_finished_jobs
-from labdb.provenance import canonical_json
+from labdb.result_json import SameRows, result_json
 from labdb.services.alerts import alerts_after_result
 from labdb.services.conformance import run_conformance
+from labdb.services.earlier_rows import (
+    common_rows,
+    earlier_table,
+    leading_rows,
+    same_rows,
+    unchanged_cycles,
+)
 from labdb.services.parsing import store_frame
 from labdb.services.status import status_follow_result
-from labdb.storage import BlobCorrupt, store_chunks
-from labdb.table_parts import read_arrow, read_table, store_grown, store_table
+from labdb.storage import BlobCorrupt, read_blob, store_chunks
+from labdb.table_parts import read_arrow, store_grown, store_table
 
 #: per-cycle values kept as columns of CycleResult (the rest are in ``values``)
 CYCLE_COLUMNS = (
@@ -61,10 +64,18 @@ class StoredOutput:
     #: from): their CycleResult rows are copied from that result's in the database
     unchanged_cycles: tuple[int, ...] = ()
     cycles_from: str | None = None
+    #: rows of the JSON's tables whose text was copied from the earlier result's JSON
+    #: ``json_rows_from`` (its sha256) rather than encoded (:mod:`labdb.result_json`)
+    json_rows_copied: int = 0
+    json_rows_from: str | None = None
 
 
 def output_store(
-    result: Result, previous: Mapping[str, str] | None = None, earlier_result: str | None = None
+    result: Result,
+    previous: Mapping[str, str] | None = None,
+    earlier_result: str | None = None,
+    earlier_json: str | None = None,
+    earlier_frames: Mapping[str, pd.DataFrame] | None = None,
 ) -> StoredOutput:
     """Store the pipeline's JSON (canonical form; its sha256 equals
     :func:`labdb.provenance.sha256_of` of the JSON) and each table and series as Parquet.
@@ -78,67 +89,82 @@ def output_store(
     that stored table itself), they are not read back and compared. A series that continues
     a stored one unread (:class:`~analysis.series.GrownSeries`: an incremental dQ/dV's
     curves) is stored as that one's parts plus its new rows, without reading it
-    (:func:`labdb.table_parts.store_grown`)."""
+    (:func:`labdb.table_parts.store_grown`).
+
+    ``earlier_json``: the stored JSON of that earlier result (the job ``earlier_result``'s
+    ``output_sha256``): the text of each table row equal to the earlier table's row at the
+    same place is copied from it instead of encoded again (:mod:`labdb.result_json`: the
+    same bytes). ``earlier_frames``: those of the earlier tables and series the caller has
+    read already (the memo the pipeline was given): compared as they are, not read again."""
     data = result.to_json()
-    sha256 = store_chunks([canonical_json(data).encode()], max_bytes=1 << 62).sha256
+    read = dict(earlier_frames or {})
+    same: dict[str, SameRows] = {}
+    earlier_cycles: pd.DataFrame | None = None
+    for name, frame in result.tables.items():
+        if not previous or name not in previous:
+            continue
+        # the per-cycle table is read for its cycle rows anyway; another only when copying
+        # its rows' text saves more than reading it costs
+        if len(frame) < MIN_ROWS_COPIED and not (name == "cycles" and earlier_result):
+            continue
+        before = read[name] if name in read else earlier_table(previous[name])
+        found = None if before is None else same_rows(frame, before)
+        if found is not None:
+            same[name] = found
+            if name == "cycles":
+                earlier_cycles = before
+    copyable = sum(int(np.count_nonzero(mask)) for mask, _ in same.values())
+    earlier = _earlier_text(earlier_json) if copyable >= MIN_ROWS_COPIED else None
+    text, copied = result_json(data, earlier, same)
+    for name, frame in result.series.items():  # a series read already: its shared first rows
+        if name in read and not isinstance(frame, GrownSeries) and name in (previous or {}):
+            found = same_rows(frame, read[name])
+            if found is not None:
+                same[name] = found
+    sha256 = store_chunks([text], max_bytes=1 << 62).sha256
     tables = {
         name: (
             _store_grown(frame)
             if isinstance(frame, GrownSeries)
-            else _store_after(frame, (previous or {}).get(name), result.shared_rows.get(name, 0)),
+            else _store_after(
+                frame,
+                (previous or {}).get(name),
+                max(result.shared_rows.get(name, 0), leading_rows(same.get(name))),
+                compare=not (name in read and name in same),
+            ),
             len(frame),
             [str(c) for c in frame.columns],
         )
         for name, frame in {**result.tables, **result.series}.items()
     }
     unchanged: tuple[int, ...] = ()
-    if earlier_result and previous and "cycles" in previous and "cycles" in result.tables:
-        unchanged = unchanged_cycles(result.tables["cycles"], previous["cycles"])
-    return StoredOutput(data, sha256, tables, unchanged, earlier_result if unchanged else None)
-
-
-def unchanged_cycles(cycles: pd.DataFrame, earlier: str) -> tuple[int, ...]:
-    """The ``cycle`` of each row of the per-cycle table ``cycles`` that equals the row at
-    the same place of the stored per-cycle table ``earlier``: same columns and dtypes, every
-    value the same (floats bit for bit but any NaN equal to any NaN, as both are null in the
-    JSON; missing equal to missing), so that its CycleResult row is the earlier one's. Empty
-    when the tables cannot be compared (other columns, repeated cycle numbers, unreadable)."""
-    try:
-        before = read_table(earlier, verify=True)
-    except (BlobCorrupt, OSError, ValueError):
-        return ()
-    if list(before.columns) != list(cycles.columns) or "cycle" not in cycles.columns:
-        return ()
-    n = min(len(before), len(cycles))
-    numbers = cycles["cycle"].to_numpy()
-    if len(set(numbers.tolist())) != len(numbers) or not before["cycle"].is_unique:
-        return ()
-    same = np.ones(n, dtype=bool)
-    for name in cycles.columns:
-        x, y = cycles[name].iloc[:n], before[name].iloc[:n]
-        if x.dtype != y.dtype:
-            return ()
-        same &= _same_values(x, y)
-    return tuple(int(c) for c in numbers[:n][same].tolist())
-
-
-def _same_values(x: pd.Series, y: pd.Series) -> npt.NDArray[np.bool_]:
-    """Row by row: the same value, as the JSON of the row shows it (see
-    :func:`unchanged_cycles`)."""
-    if isinstance(x.dtype, np.dtype) and x.dtype.kind == "f":
-        a, b = x.to_numpy(), y.to_numpy()
-        both_nan = np.isnan(a) & np.isnan(b)
-        return np.asarray(((a == b) & (np.signbit(a) == np.signbit(b))) | both_nan, dtype=bool)
-    if isinstance(x.dtype, np.dtype) and x.dtype.kind in "iub":
-        return np.asarray(x.to_numpy() == y.to_numpy(), dtype=bool)
-    left, right = x.astype(object).tolist(), y.astype(object).tolist()
-    return np.array(
-        [
-            json.dumps(jsonable(a), sort_keys=True) == json.dumps(jsonable(b), sort_keys=True)
-            for a, b in zip(left, right, strict=True)
-        ],
-        dtype=bool,
+    if earlier_result and earlier_cycles is not None:
+        unchanged = unchanged_cycles(result.tables["cycles"], earlier_cycles, same["cycles"])
+    return StoredOutput(
+        data,
+        sha256,
+        tables,
+        unchanged,
+        earlier_result if unchanged else None,
+        json_rows_copied=copied,
+        json_rows_from=earlier_json if copied else None,
     )
+
+
+#: rows of the JSON's tables below which none are copied from the earlier JSON (reading it,
+#: and an earlier table to compare with, would cost more than encoding them: ~10 us a row)
+MIN_ROWS_COPIED = 500
+
+
+def _earlier_text(sha256: str | None) -> bytes | None:
+    """The stored JSON of an earlier result, verified; None when it cannot be read (the JSON
+    is then encoded whole: the same bytes)."""
+    if not sha256:
+        return None
+    try:
+        return read_blob(sha256)
+    except (BlobCorrupt, OSError, ValueError):
+        return None
 
 
 def _store_grown(series: GrownSeries) -> str:
@@ -152,19 +178,31 @@ def _store_grown(series: GrownSeries) -> str:
     return store_frame(series.frame())
 
 
-#: tables shorter than this are stored whole (a part saves nothing there)
+#: tables shorter than this are stored whole (a part saves nothing there), unless they hold
+#: at least ``MIN_VALUES_IN_PARTS`` values (a wide table: the per-cycle table of a long test,
+#: ~37 columns, would be written whole by every version)
 MIN_ROWS_IN_PARTS = 2_000
+MIN_VALUES_IN_PARTS = 16_000
 
 
-def _store_after(frame: pd.DataFrame, earlier: str | None, known: int = 0) -> str:
+def _small(frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` is stored whole whatever it shares with an earlier table."""
+    return len(frame) < MIN_ROWS_IN_PARTS and len(frame) * len(frame.columns) < MIN_VALUES_IN_PARTS
+
+
+def _store_after(
+    frame: pd.DataFrame, earlier: str | None, known: int = 0, compare: bool = True
+) -> str:
     """Store ``frame``, as the parts of the stored table ``earlier`` for the first rows they
     share and a new part for the rest when that is most of it; whole otherwise (also when the
     earlier table cannot be read). ``known``: rows the caller knows are ``earlier``'s first
     rows (taken from it), so they are not compared again."""
-    if earlier is None or len(frame) < MIN_ROWS_IN_PARTS:
+    if earlier is None or _small(frame):
         return store_frame(frame)
     if known >= len(frame) // 2:
         return store_table(frame, base=earlier, same_rows=known)
+    if not compare:  # the caller compared it already (``known``): most rows are new
+        return store_frame(frame)
     try:
         before = read_arrow(earlier, verify=True)
     except (BlobCorrupt, OSError, ValueError):
@@ -173,37 +211,6 @@ def _store_after(frame: pd.DataFrame, earlier: str | None, known: int = 0) -> st
     if same < len(frame) // 2:
         return store_frame(frame)
     return store_table(frame, base=earlier, same_rows=same)
-
-
-def common_rows(frame: pd.DataFrame, earlier: pa.Table) -> int:
-    """How many first rows ``frame`` and the stored table ``earlier`` share: the same column
-    names, the same values (NaN equal to NaN; text compared as text, missing equal to
-    missing); 0 when the columns differ. Numeric columns are compared first, text columns
-    only over the rows still shared (text is the slow part)."""
-    if [str(c) for c in frame.columns] != earlier.column_names:
-        return 0
-    same = min(len(frame), earlier.num_rows)
-    text = [c for c in frame.columns if frame[c].dtype.kind not in "biufcmM"]
-    for name in [c for c in frame.columns if c not in text] + text:
-        x = frame[name].to_numpy()[:same]
-        column = earlier.column(str(name)).slice(0, same)
-        if name in text:
-            try:  # text as text: string and large_string alike
-                ours = pa.array(x, from_pandas=True).cast(column.type)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-                return 0
-            equal = pc.fill_null(pc.equal(ours, column), False)
-            both_null = pc.and_(pc.is_null(ours), pc.is_null(column))
-            ok = pc.or_(equal, both_null).to_numpy(zero_copy_only=False)
-        else:
-            y = column.to_numpy()
-            if x.dtype != y.dtype:
-                return 0
-            ok = (x == y) | (np.isnan(x) & np.isnan(y)) if x.dtype.kind in "fc" else x == y
-        bad = np.flatnonzero(~np.asarray(ok, dtype=bool))
-        if bad.size:
-            same = int(bad[0])
-    return same
 
 
 def result_store(job: m.AnalysisJob, stored: StoredOutput) -> m.AnalysisResult:
@@ -320,32 +327,48 @@ def _copy_cycles(
     source_id = fields[0].get_db_prep_save(copy_from, connection)
     result_col, cycle_col = quote(fields[0].column), quote(fields[1].column)
     wanted = sorted(unchanged)
-    batch = max(1, connection.ops.bulk_batch_size([fields[1]], wanted) - 2)
+    # the cycles as runs of consecutive numbers (typically one: all but the last cycles), each
+    # a BETWEEN; at most RUNS_PER_STATEMENT runs per statement
+    runs = _runs(wanted)
+    rest = ", ".join(quote(f.column) for f in fields[1:])
     with connection.cursor() as cursor:
         found = 0
-        for start in range(0, len(wanted), batch):
-            chunk = wanted[start : start + batch]
-            marks = ", ".join(["%s"] * len(chunk))
+        for start in range(0, len(runs), RUNS_PER_STATEMENT):
+            chunk = runs[start : start + RUNS_PER_STATEMENT]
+            where = " OR ".join([f"{cycle_col} BETWEEN %s AND %s"] * len(chunk))
             # the table and column names are the model's own; the values are parameters
             cursor.execute(
-                f"SELECT COUNT(*) FROM {table} WHERE {result_col} = %s "  # nosec B608
-                f"AND {cycle_col} IN ({marks})",
-                [source_id, *chunk],
+                f"SELECT COUNT(*) FROM {table} WHERE {result_col} = %s AND ({where})",  # nosec B608
+                [source_id, *(n for run in chunk for n in run)],
             )
             found += int(cursor.fetchone()[0])
         if found != len(wanted):
             return set()
-        rest = ", ".join(quote(f.column) for f in fields[1:])
-        for start in range(0, len(wanted), batch):
-            chunk = wanted[start : start + batch]
-            marks = ", ".join(["%s"] * len(chunk))
+        for start in range(0, len(runs), RUNS_PER_STATEMENT):
+            chunk = runs[start : start + RUNS_PER_STATEMENT]
+            where = " OR ".join([f"{cycle_col} BETWEEN %s AND %s"] * len(chunk))
             cursor.execute(
                 f"INSERT INTO {table} ({result_col}, {rest}) "  # nosec B608
-                f"SELECT %s, {rest} FROM {table} WHERE {result_col} = %s "
-                f"AND {cycle_col} IN ({marks})",
-                [result_id, source_id, *chunk],
+                f"SELECT %s, {rest} FROM {table} WHERE {result_col} = %s AND ({where})",
+                [result_id, source_id, *(n for run in chunk for n in run)],
             )
     return set(wanted)
+
+
+#: runs of consecutive cycles per statement of :func:`_copy_cycles` (two parameters each:
+#: well under SQLite's and PostgreSQL's limits)
+RUNS_PER_STATEMENT = 200
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted distinct ``numbers`` as runs of consecutive numbers, (first, last) each."""
+    runs: list[tuple[int, int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs
 
 
 def _store_spectra(record: m.AnalysisResult, details: list[dict[str, Any]]) -> None:

@@ -111,3 +111,29 @@ def test_a_version_with_no_new_rows_names_only_the_rows_it_has() -> None:
     shorter = store_table(final.iloc[:2_990], base=base, same_rows=2_990)
     assert shorter != base
     assert read_table(shorter).equals(final.iloc[:2_990])
+
+
+def test_a_wide_result_table_is_kept_in_parts_and_a_zero_of_another_sign_is_not_the_same() -> None:
+    """A result table of fewer than 2,000 rows but many columns (the per-cycle table of a long
+    test) is stored as the earlier table's parts plus its new rows, not whole again; a narrow
+    one is stored whole. A row whose 0.0 became -0.0 is not an earlier row (Parquet and the
+    JSON keep the sign): the stored table is the frame, sign included."""
+    from labdb.services.earlier_rows import common_rows
+    from labdb.services.results import _store_after
+
+    rng = np.random.default_rng(5)
+    wide = pd.DataFrame(rng.normal(size=(600, 37)), columns=[f"c{i}" for i in range(37)])
+    grown = pd.concat([wide, wide.iloc[:3] + 1.0], ignore_index=True)
+    earlier = store_table(wide)
+    sha = _store_after(grown, earlier, known=600)
+    assert table_parts(sha)[0].sha256 == earlier
+    pd.testing.assert_frame_equal(read_table(sha, verify=True), grown)
+    narrow = grown[["c0", "c1"]]
+    assert len(table_parts(_store_after(narrow, store_table(wide[["c0", "c1"]]), 600))) == 1
+    signed = grown.copy()
+    signed.loc[10, "c5"] = 0.0
+    zero = store_table(signed)
+    signed.loc[10, "c5"] = -0.0
+    assert common_rows(signed, read_arrow(zero)) == 10
+    stored = read_table(_store_after(signed, zero), verify=True)
+    assert np.signbit(stored.loc[10, "c5"])

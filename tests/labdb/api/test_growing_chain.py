@@ -18,7 +18,7 @@ from analysis.readers import read
 from analysis.serial import differences, num
 from analysis.series import GROUPED_DIGEST, compose_digest, group_digests
 from labdb import models as m
-from labdb.provenance import code_commit
+from labdb.provenance import canonical_json, code_commit
 from labdb.services.catalog import record_save
 from labdb.services.growing import BaseMismatch
 from labdb.services.ingest import Registered, data_file_register
@@ -364,3 +364,59 @@ def test_unchanged_cycles_are_the_rows_equal_value_for_value() -> None:
     assert unchanged_cycles(now, stored) == (1, 2, 4)
     assert unchanged_cycles(now.astype({"ce": "float32"}), stored) == ()
     assert unchanged_cycles(now.drop(columns="vendor_cycle"), stored) == ()
+
+
+@pytest.mark.django_db
+def test_a_versions_json_copies_the_earlier_jsons_unchanged_rows_and_is_the_full_one(
+    run: m.TestRun, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The JSON of a version's cycling and dQ/dV results is written from the earlier version's
+    JSON (the text of the unchanged table rows copied, labdb/result_json.py): its bytes are
+    the canonical JSON of the full analysis of the file, the job says how many rows it copied
+    and from which JSON; an earlier JSON damaged in the store is not used (the JSON is encoded
+    whole: the same bytes)."""
+    from labdb.services import results
+
+    # copied from 500 rows on (results.MIN_ROWS_COPIED): a file of 100 cycles, copied from 60
+    monkeypatch.setattr(results, "MIN_ROWS_COPIED", 60)
+    data = cycler_file(cycles=100)
+    cuts = (len(data) * 7 // 10 + 3, len(data) * 17 // 20 + 11, len(data))
+    jobs = []
+    for k, cut in enumerate(cuts):
+        if k == 2:  # the second version's JSON damaged in the store
+            path = blob_path(jobs[-1]["cycling"].output_sha256)
+            damaged = bytearray(path.read_bytes())
+            damaged[len(damaged) // 2] ^= 0x01
+            path.write_bytes(bytes(damaged))
+        with django_capture_on_commit_callbacks(execute=True):
+            register(run, data[:cut])
+        found = {j.kind: j for j in m.AnalysisJob.objects.filter(data_file__size_bytes=cut)}
+        assert all(j.status == "succeeded" for j in found.values()), found
+        cycling = found["cycling"]
+        full = full_analysis(data[:cut], cycling)
+        assert blob_path(cycling.output_sha256).read_bytes() == canonical_json(full).encode()
+        dqdv = _full_dqdv(data[:cut], found["dqdv"])
+        assert blob_path(found["dqdv"].output_sha256).read_bytes() == canonical_json(dqdv).encode()
+        jobs.append(found)
+    first, second, third = jobs
+    copied = second["cycling"].timings["json_rows_copied"]
+    # the earlier version's cycle and half-cycle rows (three per cycle), less the last few
+    earlier_cycles = len(stored_output(first["cycling"])["tables"]["cycles"])
+    assert earlier_cycles >= 60  # tables shorter are encoded whole (MIN_ROWS_COPIED)
+    assert 3 * earlier_cycles >= copied > 3 * earlier_cycles - 12, (copied, earlier_cycles)
+    done = m.HistoryEntry.objects.get(
+        action="analysis.succeeded", record_id=str(second["cycling"].pk)
+    )
+    assert done.changes["json_rows_from"] == first["cycling"].output_sha256
+    assert second["dqdv"].timings["json_rows_copied"] > 0  # its peaks
+    assert "json_rows_copied" not in first["cycling"].timings
+    assert "json_rows_copied" not in third["cycling"].timings  # the earlier JSON is damaged
+    assert third["cycling"].timings["reused_half_cycle_values"] > 0  # still incremental
+
+
+def test_the_cycles_copied_are_asked_for_as_runs_of_consecutive_numbers() -> None:
+    from labdb.services.results import _runs
+
+    assert _runs([1, 2, 3, 5, 7, 8, 10]) == [(1, 3), (5, 5), (7, 8), (10, 10)]
+    assert _runs(list(range(1, 1_599))) == [(1, 1_598)]
+    assert _runs([]) == []
