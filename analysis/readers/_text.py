@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from analysis.readers import _polars_csv
+from analysis.readers._bad_rows import BadRows, keep_undecodable_rows
 from analysis.readers._head import BOM
 from analysis.readers._limits import LimitExceeded, limits, rows_at_most
 from analysis.readers.base import ParseError
@@ -108,8 +109,8 @@ def read_table(
             trailing = "\x00trailing"
             column_names = [*names, trailing]
 
-    on_bad = _BadRows(bad)
-    _keep_undecodable_rows()
+    on_bad = BadRows(bad)
+    keep_undecodable_rows()
 
     read_opts = pacsv.ReadOptions(
         skip_rows=header_index + (1 if column_names else 0),
@@ -132,7 +133,7 @@ def read_table(
         timestamp_parsers=list(timestamp_formats) or None,
     )
     n_fields = len(column_names if column_names is not None else names)
-    fast = _fast_typed(
+    fast = _polars_csv.typed_frame(
         path,
         names=names,
         header_index=header_index,
@@ -205,44 +206,6 @@ def read_table(
     return result
 
 
-class _BadRows:
-    """pyarrow's invalid-row handler: keeps each malformed row's text (``rows``) and skips it.
-
-    pyarrow decodes the row's bytes as UTF-8 before it calls the handler; a row with other bytes
-    (a Latin-1 file guessed as UTF-8 from its first block, a corrupted file) fails there, inside
-    pyarrow, which reports the ``UnicodeDecodeError`` as "Exception ignored" on stderr and stops
-    the parse with ``ArrowInvalid``. The hook of :func:`_keep_undecodable_rows` keeps such rows'
-    bytes in ``undecodable`` instead, so that the error names the row and nothing is printed.
-    """
-
-    def __init__(self, rows: list[str]) -> None:
-        self.rows = rows
-        self.undecodable: list[bytes] = []
-
-    def __call__(self, row: Any) -> str:
-        self.rows.append(str(row.text))
-        return "skip"
-
-
-def _keep_undecodable_rows() -> None:
-    """Install (once, in front of the hook in place) the ``sys.unraisablehook`` that gives a
-    :class:`_BadRows` handler the bytes pyarrow could not decode for it; every other unraisable
-    exception goes to the previous hook unchanged."""
-    previous = sys.unraisablehook
-    if getattr(previous, "_labdb_bad_rows", False):
-        return
-
-    def hook(unraisable: Any) -> None:
-        handler, exc = unraisable.object, unraisable.exc_value
-        if isinstance(handler, _BadRows) and isinstance(exc, UnicodeDecodeError):
-            handler.undecodable.append(bytes(exc.object))
-            return
-        previous(unraisable)
-
-    hook._labdb_bad_rows = True  # type: ignore[attr-defined]
-    sys.unraisablehook = hook
-
-
 def read_table_typed(
     path: Path,
     *,
@@ -297,103 +260,6 @@ def read_table_typed(
         except ParseError:
             pass  # not plain numbers or dates: the general path names the row and value
     return read_table(path, **options)
-
-
-#: Encodings the fast typed path reads (polars reads UTF-8 only; ASCII is UTF-8).
-_UTF8 = frozenset({"utf-8", "utf8", "utf-8-sig", "ascii"})
-
-
-def _fast_typed(
-    path: Path,
-    *,
-    names: list[str],
-    header_index: int,
-    delimiter: str,
-    encoding: str,
-    plain: bool,
-    column_types: dict[str, Any],
-    include_columns: Sequence[str] | None,
-) -> pd.DataFrame | None:
-    """The typed columns of a plain table parsed by polars' CSV reader, or None to parse with
-    pyarrow (:func:`read_table`'s own path) because this one does not apply or found anything
-    unusual.
-
-    Why a second parser: on the 1M-row Arbin benchmark file polars' tokeniser takes about half
-    the time of pyarrow's (0.11 s against 0.21 s for the same ten float columns, on 2 cores;
-    ``bench/readers.py``), and the typed read of a vendor's known columns is every cycling
-    upload's first step. It applies only where the two parsers cannot disagree: every column
-    read is typed (float64, or an ISO 8601 timestamp, parsed by pyarrow's own cast from the
-    text polars cut out), UTF-8 text, ``.`` decimals, no quoted lines, a table within the
-    reader limits without streaming, column names unique. The table polars gives is taken only
-    when it is complete: any value polars refuses (text in a number column, spaces around a
-    number, ``N/A``), any missing value (an empty field, a blank line, a row with fewer
-    fields: the file's last column is read too, so a short row shows as a null there), a row
-    with more fields, or a timestamp pyarrow cannot cast sends the file to pyarrow's parse,
-    whose messages name the row and value and whose warnings (a truncated last row) are the
-    ones users see. Numbers are parsed to the nearest double by both parsers (the same bits;
-    ``tests/analysis/readers/test_text_fast.py``).
-
-    polars is imported here, on first use, by the process that reads: its thread pool is then
-    never inherited through ``fork`` (a Celery prefork parent does not read files).
-    """
-    if not (plain and include_columns and names and encoding.lower() in _UTF8):
-        return None
-    wanted = list(include_columns)
-    if len(set(names)) != len(names) or not set(wanted) <= set(names):
-        return None
-    dates: dict[str, Any] = {}
-    for name in wanted:
-        kind = column_types.get(name)
-        if kind is None:
-            return None
-        if isinstance(kind, pa.TimestampType):
-            dates[name] = kind
-        elif kind != pa.float64():
-            return None
-    bounds = limits()
-    n_columns = len(wanted)
-    if not bounds.allows(rows_at_most(path, len(names), bounds, n_columns), n_columns):
-        return None
-    import polars as pl
-
-    last = names[-1]
-    selected = wanted if last in wanted else [*wanted, last]
-    schema = {n: pl.String if n in dates or n not in wanted else pl.Float64 for n in selected}
-    try:
-        df = pl.read_csv(
-            path,
-            has_header=True,
-            skip_lines=header_index,
-            separator=delimiter,
-            quote_char='"',
-            columns=selected,
-            schema_overrides=schema,
-            infer_schema=False,
-            encoding="utf8",
-            raise_if_empty=True,
-        )
-    except (pl.exceptions.PolarsError, OSError, ValueError):
-        return None
-    if df.width != len(selected) or any(df.null_count().row(0)):
-        return None
-    bounds.check_table(path, df.height, n_columns)
-    columns: dict[str, Any] = {}
-    for name in wanted:
-        # Column by column (no rechunk of the whole frame: the guard column is never copied);
-        # a column parsed in several chunks is joined into one array by to_numpy/to_arrow.
-        series = df.get_column(name)
-        if name in dates:
-            try:
-                stamps = series.to_arrow().cast(dates[name])
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                return None
-            columns[name] = stamps.to_pandas()
-        else:
-            columns[name] = series.to_numpy()
-    del df
-    frame = pd.DataFrame(columns, copy=False)
-    frame.columns = [str(c).strip().strip('"').strip() for c in frame.columns]
-    return frame
 
 
 def _parse_bounded(

@@ -1,4 +1,4 @@
-"""The typed read of a plain table by polars (``_text._fast_typed``) gives what pyarrow's typed
+"""The typed read of a plain table by polars (``_polars_csv.typed_frame``) gives what pyarrow's typed
 read gives, bit for bit, and sends every unusual file to pyarrow's parse.
 
 Each case is read by :func:`analysis.readers._text.read_table` twice: as it reads (polars first
@@ -20,14 +20,14 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from analysis.readers import ParseError, _text, read
+from analysis.readers import ParseError, _polars_csv, _text, read
 
 NUMBERS = ["t", "v", "i"]
 
 
 def _read(path: Path, *, fast: bool, monkeypatch: pytest.MonkeyPatch, **extra: Any) -> Any:
     taken: list[bool] = []
-    original = _text._fast_typed
+    original = _polars_csv.typed_frame
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         result = original(*args, **kwargs) if fast else None
@@ -36,7 +36,7 @@ def _read(path: Path, *, fast: bool, monkeypatch: pytest.MonkeyPatch, **extra: A
 
     types = {name: pa.float64() for name in NUMBERS} | extra.pop("types", {})
     with monkeypatch.context() as patch:
-        patch.setattr(_text, "_fast_typed", spy)
+        patch.setattr(_polars_csv, "typed_frame", spy)
         table = _text.read_table(
             path,
             header_index=extra.pop("header_index", 0),
@@ -219,7 +219,7 @@ def test_the_arbin_reader_takes_it_and_gives_the_general_paths_table(
     path = tmp_path / "arbin.csv"
     path.write_text("\n".join(rows) + "\n")
     taken: list[bool] = []
-    original = _text._fast_typed
+    original = _polars_csv.typed_frame
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         result = original(*args, **kwargs)
@@ -227,10 +227,10 @@ def test_the_arbin_reader_takes_it_and_gives_the_general_paths_table(
         return result
 
     with monkeypatch.context() as patch:
-        patch.setattr(_text, "_fast_typed", spy)
+        patch.setattr(_polars_csv, "typed_frame", spy)
         fast = read(path)
     with monkeypatch.context() as patch:
-        patch.setattr(_text, "_fast_typed", lambda *a, **k: None)
+        patch.setattr(_polars_csv, "typed_frame", lambda *a, **k: None)
         reference = read(path)
     assert taken == [True]
     pd.testing.assert_frame_equal(fast.table, reference.table, check_exact=True)
