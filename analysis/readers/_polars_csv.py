@@ -32,8 +32,8 @@ def typed_frame(
     include_columns: Sequence[str] | None,
 ) -> pd.DataFrame | None:
     """The typed columns of a plain table parsed by polars' CSV reader, or None to parse with
-    pyarrow (:func:`analysis.readers._text.read_table`'s own path) because this one does not apply or found anything
-    unusual.
+    pyarrow (:func:`analysis.readers._text.read_table`'s own path) because this one does not
+    apply or found anything unusual.
 
     Why a second parser: on the 1M-row Arbin benchmark file polars' tokeniser takes about half
     the time of pyarrow's (0.11 s against 0.21 s for the same ten float columns, on 2 cores;
