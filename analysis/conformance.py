@@ -181,9 +181,10 @@ def check_cycling(
     """Check a cycling run's half-cycles (the pipeline's ``half_cycles`` and ``cycles``
     tables as records) against its protocol's ``parameters``."""
     used = {int(c["cycle"]) for c in cycles if c.get("complete") and int(c["cycle"]) >= 1}
-    rows = [h for h in half_cycles if int(h["cycle"]) in used]
+    # (cycle, half-cycle) pairs, each cycle number converted once
+    rows = [(n, h) for h in half_cycles if (n := int(h["cycle"])) in used]
     before_short = [
-        h for h in rows if short_circuit_cycle is None or int(h["cycle"]) < short_circuit_cycle
+        (n, h) for n, h in rows if short_circuit_cycle is None or n < short_circuit_cycle
     ]
     area = area_cm2 if area_cm2 and area_cm2 > 0 else None
     ck = _Checker()
@@ -194,8 +195,13 @@ def check_cycling(
         return abs(i) / area if i is not None and area else None
 
     density = p.get("current_density_mA_cm2")
+    one_c = p.get("one_c_current_density_mA_cm2")
+    rates = [float(x) for x in parameters.get("c_rates") or [] if num(x)]
+    c_rate = p.get("c_rate")
+    rate_check = bool(c_rate or rates) and protocol_kind != "plating_stripping"
+    densities = [(n, current_density(h)) for n, h in rows] if density or rate_check else []
     if density:
-        found = [(int(h["cycle"]), current_density(h)) for h in rows]
+        found = densities
         ck.run(
             "current_density",
             "current_density_mA_cm2",
@@ -205,16 +211,8 @@ def check_cycling(
             _within(density, RELATIVE_CURRENT),
             "current density",
         )
-    one_c = p.get("one_c_current_density_mA_cm2")
-    rates = [float(x) for x in parameters.get("c_rates") or [] if num(x)]
-    c_rate = p.get("c_rate")
-    if (c_rate or rates) and protocol_kind != "plating_stripping":
-
-        def rate(h: Mapping[str, Any]) -> float | None:
-            d = current_density(h)
-            return d / one_c if d is not None and one_c else None
-
-        found = [(int(h["cycle"]), rate(h)) for h in rows]
+    if rate_check:
+        found = [(n, d / one_c if d is not None and one_c else None) for n, d in densities]
         if rates:
             ck.run(
                 "c_rate",
@@ -232,11 +230,8 @@ def check_cycling(
     capacity = p.get("areal_capacity_mAh_cm2")
     if capacity:
         found = [
-            (
-                int(h["cycle"]),
-                abs(q) / area if (q := num(h.get("capacity_mAh"))) and area else None,
-            )
-            for h in before_short
+            (n, abs(q) / area if (q := num(h.get("capacity_mAh"))) and area else None)
+            for n, h in before_short
             if h.get("kind") == "plating"
         ]
         ck.run(
@@ -251,9 +246,7 @@ def check_cycling(
     upper, lower = p.get("upper_cutoff_voltage_V"), p.get("lower_cutoff_voltage_V")
     if upper is not None:
         found = [
-            (int(h["cycle"]), num(h.get("max_voltage_V")))
-            for h in before_short
-            if h.get("kind") in POSITIVE
+            (n, num(h.get("max_voltage_V"))) for n, h in before_short if h.get("kind") in POSITIVE
         ]
         ck.run(
             "cutoff_voltage",
@@ -266,8 +259,8 @@ def check_cycling(
         )
     if lower is not None:
         found = [
-            (int(h["cycle"]), num(h.get("min_voltage_V")))
-            for h in before_short
+            (n, num(h.get("min_voltage_V")))
+            for n, h in before_short
             if h.get("kind") not in POSITIVE
         ]
         ck.run(
@@ -281,7 +274,7 @@ def check_cycling(
         )
     temperature = p.get("temperature_degC")
     if temperature is not None:
-        found = [(int(h["cycle"]), num(h.get("mean_temperature_degC"))) for h in rows]
+        found = [(n, num(h.get("mean_temperature_degC"))) for n, h in rows]
         ck.run(
             "temperature",
             "temperature_degC",

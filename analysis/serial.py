@@ -25,6 +25,8 @@ else:
 
 def num(value: Any) -> float | None:
     """A finite float, else None (None, booleans, text that is no number, NaN and infinities)."""
+    if type(value) is float:  # the common case (a JSON number), without the generic path
+        return value if math.isfinite(value) else None
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -47,7 +49,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def _column_values(series: pd.Series) -> list[Any]:
     """A column's values as :func:`jsonable` makes them, vectorised for plain numpy dtypes."""
     if not isinstance(series.dtype, np.dtype):  # pandas' nullable and extension dtypes
-        return [jsonable(v) for v in series.astype(object).to_numpy()]
+        return _ready(series)
     values = series.to_numpy()
     if values.dtype.kind in "iub":
         out: list[Any] = values.tolist()
@@ -57,7 +59,17 @@ def _column_values(series: pd.Series) -> list[Any]:
         for i in np.flatnonzero(~np.isfinite(values)).tolist():
             out[i] = None
         return out
-    return [jsonable(v) for v in series.astype(object).to_numpy()]
+    return _ready(series)
+
+
+#: types :func:`jsonable` returns unchanged (exact types: not subclasses such as numpy's)
+_READY = frozenset({str, bool, int, type(None)})
+
+
+def _ready(series: pd.Series) -> list[Any]:
+    """:func:`jsonable` of each value, the values already JSON-ready (text, flags, ints,
+    None: most of a text column's) taken as they are without its checks."""
+    return [v if type(v) in _READY else jsonable(v) for v in series.astype(object).to_numpy()]
 
 
 def jsonable(value: Any) -> Any:

@@ -1,0 +1,51 @@
+"""The JSON-ready rows of a result's tables (``records``) and ``num``: the fast paths give
+exactly what the generic conversion gives, value and type."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.serial import jsonable, num, records
+
+
+def _typed(rows: list[dict[str, Any]]) -> list[list[tuple[type, Any]]]:
+    return [[(type(v), v) for v in row.values()] for row in rows]
+
+
+def test_records_equal_jsonable_of_every_value_with_the_same_types() -> None:
+    frame = pd.DataFrame(
+        {
+            "cycle": np.array([1, 2, 3], dtype=np.int64),
+            "complete": np.array([True, False, True]),
+            "ce": [0.98, float("nan"), float("inf")],
+            "kind": pd.array(["plating", None, "stripping"], dtype="string"),
+            "short": pd.array([None, 12, None], dtype="Int64"),
+            "mixed": pd.Series(["text", np.str_("numpy text"), np.float64("nan")], dtype=object),
+            "objects": pd.Series([np.int64(4), None, 2.5], dtype=object),
+            "flags": pd.Series([True, np.bool_(False), 7], dtype=object),
+        }
+    )
+    expected = [
+        {str(c): jsonable(frame[c].astype(object).iloc[i]) for c in frame.columns}
+        for i in range(len(frame))
+    ]
+    got = records(frame)
+    assert got == expected
+    assert _typed(got) == _typed(expected)
+    assert got[1]["kind"] is None and got[1]["ce"] is None and got[2]["ce"] is None
+    assert type(got[1]["mixed"]) is str and got[1]["mixed"] == "numpy text"
+    assert got[2]["mixed"] is None and got[0]["short"] is None and got[1]["short"] == 12
+    assert type(got[0]["objects"]) is int and type(got[1]["flags"]) is bool
+
+
+def test_num_of_floats_and_everything_else() -> None:
+    assert num(1.5) == 1.5 and num(-0.0) == 0.0 and math.copysign(1, num(-0.0) or 1) == 1
+    assert num(float("nan")) is None and num(float("-inf")) is None
+    assert num(np.float64(2.5)) == 2.5 and type(num(np.float64(2.5))) is float
+    assert num(np.float64("nan")) is None
+    assert num(3) == 3.0 and num("4.5") == 4.5 and num("x") is None
+    assert num(True) is None and num(None) is None and num([1]) is None
