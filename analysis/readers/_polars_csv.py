@@ -101,7 +101,7 @@ def typed_frame(
         series = df.get_column(name)
         if name in dates:
             try:
-                stamps = series.to_arrow().cast(dates[name])
+                stamps = _text_of(series).cast(dates[name])
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 return None
             columns[name] = stamps.to_pandas()
@@ -111,3 +111,18 @@ def typed_frame(
     frame = pd.DataFrame(columns, copy=False)
     frame.columns = [str(c).strip().strip('"').strip() for c in frame.columns]
     return frame
+
+
+def _text_of(series: Any) -> pa.Array:
+    """A polars text column as one Arrow ``large_string`` array, the type pyarrow casts to
+    timestamps (it has no cast from ``string_view``).
+
+    Why not ``series.to_arrow()``: polars keeps text as views and converts them to
+    ``large_string`` element by element (0.035-0.055 s for the 1M dates of the Arbin benchmark
+    file), whereas exporting its views as they are (``string_view``, no copy) and letting
+    pyarrow's cast copy them into one buffer takes 0.01-0.016 s. The text is the same.
+    """
+    import polars as pl
+
+    views = series.to_arrow(compat_level=pl.CompatLevel.newest())
+    return views.cast(pa.large_string())
