@@ -3,7 +3,10 @@ taken by :func:`analysis.readers._text.read_table` before pyarrow's parse where 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,35 +97,63 @@ def typed_frame(
     if df.width != len(selected) or any(df.null_count().row(0)):
         return None
     bounds.check_table(path, df.height, n_columns)
+    # The dates are cast to timestamps by pyarrow in worker threads (its cast releases the
+    # GIL), while this thread copies the float columns out of polars' chunks (to_numpy joins a
+    # column parsed in several chunks into one array; the guard column is never copied).
     columns: dict[str, Any] = {}
-    for name in wanted:
-        # Column by column (no rechunk of the whole frame: the guard column is never copied);
-        # a column parsed in several chunks is joined into one array by to_numpy/to_arrow.
-        series = df.get_column(name)
-        if name in dates:
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # no thread until used
+        stamps = {name: _cast_pieces(df.get_column(name), dates[name], pool) for name in dates}
+        for name in wanted:
+            if name not in dates:
+                columns[name] = df.get_column(name).to_numpy()
+        for name, pieces in stamps.items():
             try:
-                stamps = _text_of(series).cast(dates[name])
+                columns[name] = pa.chunked_array(
+                    [chunk for piece in pieces for chunk in _chunks(piece.result())],
+                    type=dates[name],
+                ).to_pandas()
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 return None
-            columns[name] = stamps.to_pandas()
-        else:
-            columns[name] = series.to_numpy()
     del df
-    frame = pd.DataFrame(columns, copy=False)
+    frame = pd.DataFrame({name: columns[name] for name in wanted}, copy=False)
     frame.columns = [str(c).strip().strip('"').strip() for c in frame.columns]
     return frame
 
 
-def _text_of(series: Any) -> pa.Array:
-    """A polars text column as one Arrow ``large_string`` array, the type pyarrow casts to
-    timestamps (it has no cast from ``string_view``).
+#: Fewest rows of text per piece of a date column cast in parallel (:func:`_cast_pieces`): a
+#: smaller column is cast in one piece, as starting a thread would cost more than it saves.
+DATE_PIECE_ROWS = 1 << 17
 
-    Why not ``series.to_arrow()``: polars keeps text as views and converts them to
-    ``large_string`` element by element (0.035-0.055 s for the 1M dates of the Arbin benchmark
-    file), whereas exporting its views as they are (``string_view``, no copy) and letting
-    pyarrow's cast copy them into one buffer takes 0.01-0.016 s. The text is the same.
+
+def _cast_pieces(series: Any, kind: pa.DataType, pool: Executor) -> list[Future[Any]]:
+    """Start casting a polars text column to timestamps ``kind`` in ``pool``: in consecutive
+    pieces of at least :data:`DATE_PIECE_ROWS` rows, at most one per CPU. The pieces' results,
+    in order, are the column's timestamps; each raises what ``cast`` raises on its own text.
+
+    Why: pyarrow's cast of the 1M dates of the Arbin benchmark file takes 0.035-0.055 s on one
+    core; in two pieces, and with the float columns copied meanwhile, the read's tail after
+    polars' parse took 0.057 s instead of 0.115 s (median, on 2 cores, ``bench/readers.py``'s
+    file). The text is exported as polars' string views (no copy) and copied by pyarrow into
+    the ``large_string`` its timestamp cast takes (it has no cast from ``string_view``): polars'
+    own ``to_arrow()`` to ``large_string`` took 0.035-0.07 s for the same text, this 0.02-0.04 s.
     """
     import polars as pl
 
     views = series.to_arrow(compat_level=pl.CompatLevel.newest())
-    return views.cast(pa.large_string())
+    n = len(views)
+    count = max(1, min(os.cpu_count() or 1, n // DATE_PIECE_ROWS))
+    bounds = [n * k // count for k in range(count + 1)]
+    return [
+        pool.submit(_cast_text, views.slice(start, stop - start), kind)
+        for start, stop in pairwise(bounds)
+    ]
+
+
+def _cast_text(views: Any, kind: pa.DataType) -> Any:
+    """Arrow text (``string_view``) cast to ``kind`` through ``large_string``."""
+    return views.cast(pa.large_string()).cast(kind)
+
+
+def _chunks(values: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    """The arrays of an Arrow array or chunked array, in order."""
+    return list(values.chunks) if isinstance(values, pa.ChunkedArray) else [values]
