@@ -97,24 +97,26 @@ def typed_frame(
     if df.width != len(selected) or any(df.null_count().row(0)):
         return None
     bounds.check_table(path, df.height, n_columns)
-    # The dates are cast to timestamps by pyarrow in worker threads (its cast releases the
-    # GIL), while this thread copies the float columns out of polars' chunks (to_numpy joins a
-    # column parsed in several chunks into one array; the guard column is never copied).
+    # The columns read are exported to Arrow as polars holds them (in the chunks it parsed,
+    # text as string views: no copy); then, in worker threads (pyarrow releases the GIL), each
+    # float column is joined into one numpy array and each date column cast to timestamps.
+    table = df.select(wanted).to_arrow(compat_level=pl.CompatLevel.newest())
+    del df  # the guard column is never copied
     columns: dict[str, Any] = {}
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # no thread until used
-        stamps = {name: _cast_pieces(df.get_column(name), dates[name], pool) for name in dates}
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        stamps = {name: _cast_pieces(table.column(name), dates[name], pool) for name in dates}
+        floats = {n: pool.submit(table.column(n).to_numpy) for n in wanted if n not in dates}
         for name in wanted:
-            if name not in dates:
-                columns[name] = df.get_column(name).to_numpy()
-        for name, pieces in stamps.items():
+            if name in floats:
+                columns[name] = floats[name].result()
+                continue
             try:
                 columns[name] = pa.chunked_array(
-                    [chunk for piece in pieces for chunk in _chunks(piece.result())],
+                    [chunk for piece in stamps[name] for chunk in _chunks(piece.result())],
                     type=dates[name],
                 ).to_pandas()
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 return None
-    del df
     frame = pd.DataFrame({name: columns[name] for name in wanted}, copy=False)
     frame.columns = [str(c).strip().strip('"').strip() for c in frame.columns]
     return frame
@@ -125,21 +127,18 @@ def typed_frame(
 DATE_PIECE_ROWS = 1 << 17
 
 
-def _cast_pieces(series: Any, kind: pa.DataType, pool: Executor) -> list[Future[Any]]:
-    """Start casting a polars text column to timestamps ``kind`` in ``pool``: in consecutive
-    pieces of at least :data:`DATE_PIECE_ROWS` rows, at most one per CPU. The pieces' results,
-    in order, are the column's timestamps; each raises what ``cast`` raises on its own text.
+def _cast_pieces(views: pa.ChunkedArray, kind: pa.DataType, pool: Executor) -> list[Future[Any]]:
+    """Start casting a text column (Arrow ``string_view``) to timestamps ``kind`` in ``pool``:
+    in consecutive pieces of at least :data:`DATE_PIECE_ROWS` rows, at most one per CPU. The
+    pieces' results, in order, are the column's timestamps; each raises what ``cast`` raises on
+    its own text.
 
     Why: pyarrow's cast of the 1M dates of the Arbin benchmark file takes 0.035-0.055 s on one
-    core; in two pieces, and with the float columns copied meanwhile, the read's tail after
-    polars' parse took 0.057 s instead of 0.115 s (median, on 2 cores, ``bench/readers.py``'s
-    file). The text is exported as polars' string views (no copy) and copied by pyarrow into
-    the ``large_string`` its timestamp cast takes (it has no cast from ``string_view``): polars'
-    own ``to_arrow()`` to ``large_string`` took 0.035-0.07 s for the same text, this 0.02-0.04 s.
+    core, the longest step after polars' parse. The text is polars' string views as exported
+    (no copy), copied by pyarrow into the ``large_string`` its timestamp cast takes (it has no
+    cast from ``string_view``): polars' own ``to_arrow()`` to ``large_string`` took 0.035-0.07 s
+    for the same text, this 0.01-0.02 s.
     """
-    import polars as pl
-
-    views = series.to_arrow(compat_level=pl.CompatLevel.newest())
     n = len(views)
     count = max(1, min(os.cpu_count() or 1, n // DATE_PIECE_ROWS))
     bounds = [n * k // count for k in range(count + 1)]
