@@ -10,6 +10,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
 
 from analysis.readers._limits import limits, rows_at_most
@@ -105,7 +106,7 @@ def typed_frame(
     columns: dict[str, Any] = {}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         stamps = {name: _cast_pieces(table.column(name), dates[name], pool) for name in dates}
-        floats = {n: pool.submit(table.column(n).to_numpy) for n in wanted if n not in dates}
+        floats = {n: pool.submit(_joined, table.column(n)) for n in wanted if n not in dates}
         for name in wanted:
             if name in floats:
                 columns[name] = floats[name].result()
@@ -151,6 +152,21 @@ def _cast_pieces(views: pa.ChunkedArray, kind: pa.DataType, pool: Executor) -> l
 def _cast_text(views: Any, kind: pa.DataType) -> Any:
     """Arrow text (``string_view``) cast to ``kind`` through ``large_string``."""
     return views.cast(pa.large_string()).cast(kind)
+
+
+def _joined(column: pa.ChunkedArray) -> np.ndarray:
+    """A float column without nulls as one new numpy array: its chunks' buffers (viewed, no
+    copy) copied one after the other.
+
+    Why not polars' ``to_numpy()`` or pyarrow's: polars' join wrote into memory fresh from the
+    system (about 20,000 page faults, 0.07 s of system time, for the ten 1M-row columns of the
+    Arbin benchmark file), pyarrow's converts value by value; numpy's ``concatenate`` takes its
+    memory from the C heap, which keeps freed blocks (``analysis.runtime.keep_freed_memory``),
+    and copies whole buffers: 0.02-0.04 s for the ten columns against 0.09-0.13 s. The bits are
+    the same (a copy: -0.0 and NaN payloads too).
+    """
+    parts = [chunk.to_numpy(zero_copy_only=True) for chunk in column.chunks]
+    return np.concatenate(parts) if parts else column.to_numpy()
 
 
 def _chunks(values: pa.Array | pa.ChunkedArray) -> list[pa.Array]:

@@ -290,3 +290,22 @@ def test_chunks_of_an_array_or_chunked_array() -> None:
     assert _polars_csv._chunks(one) == [one]
     two = pa.chunked_array([[1], [2, 3]])
     assert [c.to_pylist() for c in _polars_csv._chunks(two)] == [[1], [2, 3]]
+
+
+def test_joined_chunks_are_the_columns_bits_in_one_writable_array() -> None:
+    values = [0.0, -0.0, 5e-324, float("inf"), -1.5, 2.2250738585072014e-308]
+    payload = np.array([0x7FF8000000000123], dtype=np.int64).view(np.float64)  # a NaN payload
+    chunks = [
+        pa.array(values[:2]),
+        pa.array(payload),
+        pa.array(values[2:]),
+        pa.array([], pa.float64()),
+    ]
+    column = pa.chunked_array(chunks, type=pa.float64())
+    joined = _polars_csv._joined(column)
+    want = np.concatenate([np.array(values[:2]), payload, np.array(values[2:])])
+    assert joined.dtype == np.float64 and joined.flags.writeable and joined.flags.c_contiguous
+    assert joined.view(np.int64).tolist() == want.view(np.int64).tolist()
+    one = _polars_csv._joined(pa.chunked_array([pa.array(values)]))
+    assert one.view(np.int64).tolist() == np.array(values).view(np.int64).tolist()
+    assert _polars_csv._joined(pa.chunked_array([], type=pa.float64())).size == 0
