@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -31,6 +34,7 @@ from analysis.cycling.shorts import detect_short_circuits, regular_half_cycles
 from analysis.cycling.sign import looks_reversed, reversed_table
 
 REQUIRED = ("test_time_second", "voltage_volt", "current_ampere")
+T = TypeVar("T")
 
 
 def _column(table: pd.DataFrame, name: str) -> FloatArray:
@@ -41,6 +45,17 @@ def _column(table: pd.DataFrame, name: str) -> FloatArray:
             f"column {name!r}, row {row + 1}: expected a finite number, found {values[row]!r}"
         )
     return values
+
+
+def _in_background(work: Callable[..., T], *args: Any) -> Future[T]:
+    """``work(*args)`` started in a thread of its own; the thread ends when it is done (the
+    pool is shut down at once, without waiting), so none is left over after the analysis, nor
+    inherited by a forked process."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(work, *args)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _mean_per_half_cycle(table: pd.DataFrame, name: str, seg: Segmentation) -> FloatArray:
@@ -182,6 +197,10 @@ def analyze_cycling(
                 metrics={**again.metrics, "current_sign": "reversed"},
                 parameters=dataclasses.replace(again.parameters, current_sign="auto"),
             )
+    # The voltage-profile curves depend on the half-cycles' rows, direction and charge alone
+    # (none changes below): computed in a worker thread, where numpy releases the GIL in their
+    # cumulative sum and repeats, while the rest of the analysis runs.
+    curves = _in_background(profile_series, voltage, seg) if profiles else None
     cutoffs = find_cutoffs(seg, hc, used)
     warnings.extend(cutoffs.notes)
 
@@ -339,7 +358,7 @@ def analyze_cycling(
         half_cycles=half_cycles,
         warnings=tuple(warnings),
         parameters=used,
-        profiles=profile_series(voltage, seg) if profiles else None,
+        profiles=curves.result() if curves is not None else None,
     )
 
 

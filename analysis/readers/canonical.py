@@ -404,10 +404,14 @@ def _repair_time(
     gap_limit_s: float,
 ) -> None:
     t = out["test_time_second"]
+    # The time's steps and where it goes backwards (t is finite: the same rows as t[i] <
+    # t[i - 1]), computed once and again only where t is changed: each is a pass over the rows.
+    dt = np.diff(t)
+    back = np.flatnonzero(dt < 0)
     # A single row whose time drops while the next row is back on the old clock (Neware writes
     # 0 on the first row of a step): the row takes its predecessor's time.
     if len(t) > 2:
-        drops = np.flatnonzero(t[1:-1] < t[:-2]) + 1  # usually none: then no other pass
+        drops = back[back < len(t) - 2] + 1  # rows 1..n-2 below their predecessor
         glitch = drops[t[drops + 1] >= t[drops - 1]]
         if len(glitch):
             t = t.copy()
@@ -418,16 +422,20 @@ def _repair_time(
             t[glitch] = t[glitch - 1]
             out["test_time_second"] = t
             meta["time_glitches"] = len(glitch)
+            dt = np.diff(t)
+            back = np.flatnonzero(dt < 0)
     if "unix_time_second" in out and len(t) > 1:
         # Cyclers (Maccor) stop their test clock while a test is paused; the wall clock does not.
         extra = np.diff(out["unix_time_second"])
-        extra -= np.diff(t)
+        extra -= dt
         paused = np.flatnonzero(extra > gap_limit_s)
         if len(paused):
             add = np.zeros(len(t))
             add[paused + 1] = extra[paused]
             t = t + np.cumsum(add)
             out["test_time_second"] = t
+            dt = np.diff(t)
+            back = np.flatnonzero(dt < 0)
             meta["pauses"] = [
                 {"row": first_row + int(i) + 1, "duration_s": float(extra[i])} for i in paused
             ]
@@ -436,8 +444,6 @@ def _repair_time(
                 f"{float(extra[paused[0]]):.6g} s more than the test time ({len(paused)} pause(s) "
                 "the instrument's test clock did not count); added to the test time"
             )
-    dt = np.diff(t)
-    back = np.flatnonzero(dt < 0)
     if len(back):
         positive = dt[dt > 0]
         typical = float(np.median(positive)) if len(positive) else 1.0

@@ -59,11 +59,14 @@ def date_seconds(values: pd.Series, unit: str | None = None) -> npt.NDArray[np.f
             return arr / 1000.0
         return arr
     if values.dtype.kind == "M" and getattr(values.dtype, "tz", None) is None:
-        # Naive datetime64 (pyarrow's timestamps): nanoseconds viewed as integers, one copy.
+        # Naive datetime64 (pyarrow's timestamps): nanoseconds viewed as integers, divided in
+        # one pass (each converted to float64 first, as astype does); NaT (the smallest
+        # integer) looked for only when the minimum is one (a pass with no array made).
         ticks = values.to_numpy().astype("datetime64[ns]", copy=False).view(np.int64)
-        seconds = ticks.astype(np.float64)
-        seconds /= 1e9
-        seconds[ticks == np.iinfo(np.int64).min] = np.nan  # NaT
+        seconds: npt.NDArray[np.float64] = np.divide(ticks, 1e9)
+        nat = np.iinfo(np.int64).min
+        if ticks.size and ticks.min() == nat:
+            seconds[ticks == nat] = np.nan
         return seconds
     if values.dtype.kind == "M":
         stamps = pd.to_datetime(values)

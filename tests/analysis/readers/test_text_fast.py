@@ -246,3 +246,66 @@ def test_dates_with_a_zone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suff
     table, taken = both(path, monkeypatch, types={"stamp": pa.timestamp("ns", tz="UTC")})
     assert taken
     assert str(table.frame["stamp"].dtype) == "datetime64[ns, UTC]"
+
+
+@pytest.mark.parametrize("pieces_of", [1, 7, 64])
+def test_dates_cast_in_pieces_are_the_columns_timestamps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pieces_of: int
+) -> None:
+    """The date column cast in pieces by worker threads (``_cast_pieces``; the piece size made
+    small here so that a small file is split) gives pyarrow's timestamps bit for bit, in order,
+    and a date pyarrow cannot cast in any piece sends the file to pyarrow's parse."""
+    monkeypatch.setattr(_polars_csv, "DATE_PIECE_ROWS", pieces_of)
+    monkeypatch.setattr(_polars_csv.os, "cpu_count", lambda: 4)
+    path = tmp_path / "dates.csv"
+    rows = ["t,v,i,stamp"] + [
+        f"{k},{k * 0.5},{-k},2024-03-{1 + k // 100:02d} 10:{k % 60:02d}:{k % 60:02d}.{k:03d}"
+        for k in range(250)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    cast = _polars_csv._cast_text
+    sizes: list[int] = []
+
+    def counted(views: Any, kind: Any) -> Any:
+        sizes.append(len(views))
+        return cast(views, kind)
+
+    monkeypatch.setattr(_polars_csv, "_cast_text", counted)
+    table, taken = both(path, monkeypatch, types={"stamp": pa.timestamp("ns")})
+    assert taken
+    assert sum(sizes) == 250 and len(sizes) == min(4, 250 // pieces_of)  # 4, 4 and 3 pieces
+    assert list(table.frame.columns) == ["t", "v", "i", "stamp"]
+    assert str(table.frame["stamp"].iloc[249]) == "2024-03-03 10:09:09.249000"
+    rows[230] = "229,1,2,not a date"
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(ParseError) as fast:
+        _read(path, fast=True, monkeypatch=monkeypatch, types={"stamp": pa.timestamp("ns")})
+    with pytest.raises(ParseError) as reference:
+        _read(path, fast=False, monkeypatch=monkeypatch, types={"stamp": pa.timestamp("ns")})
+    assert str(fast.value) == str(reference.value)
+
+
+def test_chunks_of_an_array_or_chunked_array() -> None:
+    one = pa.array([1, 2])
+    assert _polars_csv._chunks(one) == [one]
+    two = pa.chunked_array([[1], [2, 3]])
+    assert [c.to_pylist() for c in _polars_csv._chunks(two)] == [[1], [2, 3]]
+
+
+def test_joined_chunks_are_the_columns_bits_in_one_writable_array() -> None:
+    values = [0.0, -0.0, 5e-324, float("inf"), -1.5, 2.2250738585072014e-308]
+    payload = np.array([0x7FF8000000000123], dtype=np.int64).view(np.float64)  # a NaN payload
+    chunks = [
+        pa.array(values[:2]),
+        pa.array(payload),
+        pa.array(values[2:]),
+        pa.array([], pa.float64()),
+    ]
+    column = pa.chunked_array(chunks, type=pa.float64())
+    joined = _polars_csv._joined(column)
+    want = np.concatenate([np.array(values[:2]), payload, np.array(values[2:])])
+    assert joined.dtype == np.float64 and joined.flags.writeable and joined.flags.c_contiguous
+    assert joined.view(np.int64).tolist() == want.view(np.int64).tolist()
+    one = _polars_csv._joined(pa.chunked_array([pa.array(values)]))
+    assert one.view(np.int64).tolist() == np.array(values).view(np.int64).tolist()
+    assert _polars_csv._joined(pa.chunked_array([], type=pa.float64())).size == 0
