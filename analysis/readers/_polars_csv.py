@@ -118,7 +118,7 @@ def typed_frame(
                 ).to_pandas()
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 return None
-    frame = pd.DataFrame({name: columns[name] for name in wanted}, copy=False)
+    frame = pd.DataFrame(columns, copy=False)  # filled in the order of ``wanted``
     frame.columns = [str(c).strip().strip('"').strip() for c in frame.columns]
     return frame
 
