@@ -31,7 +31,8 @@ analysis code warmed as a worker's parent is): a file of ``--cycles`` cycles (an
 a first version and then ``--versions`` more, each ``--append-rows`` rows longer (at line
 ends, as the harvester sends them); each version's cycling job and its dQ/dV follow-on job
 run. Printed per file size: the CPU time (this process and the jobs' children) and the wall time
-per version and per appended row, the jobs' stage times, the rows written to the blob store per version (the
+per version and per appended row, the minor page faults per version (this process and the
+children: memory the kernel maps afresh, a load-independent count), the jobs' stage times, the rows written to the blob store per version (the
 parsed table's new parts), and the ratio of all versions' CPU to one analysis of the final file
 (read, cycling and dQ/dV on the whole table, this process). The cost per version should not
 grow with the file: the same appended rows cost about the same at four times the rows. The
@@ -183,13 +184,45 @@ def main() -> int:
     return 0
 
 
+def _serving_child() -> tuple[float, int]:
+    """CPU seconds and minor page faults so far of the worker's serving child, if one is alive
+    (``labdb.services.execution``: a child that serves several jobs is counted by
+    ``RUSAGE_CHILDREN`` only once it has ended)."""
+    import os
+
+    from labdb.services import execution
+
+    server = execution._server
+    if server is None:
+        return 0.0, 0
+    try:
+        fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0
+    # after the command's closing parenthesis: state is field 3, minflt 10, utime 14, stime 15
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks, int(fields[7])
+
+
 def _cpu() -> float:
-    """CPU seconds of this process and its finished children (each job runs in a forked child)."""
+    """CPU seconds of this process, its finished children (each job runs in a child) and the
+    serving child that is still alive."""
     import resource
 
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime + _serving_child()[0]
+
+
+def _faults() -> int:
+    """Minor page faults of this process and its children (as :func:`_cpu`): the pages the
+    kernel mapped for them (~1-5 us a fault), a figure that, unlike time, the machine's load
+    does not change."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return int(own.ru_minflt + kids.ru_minflt) + _serving_child()[1]
 
 
 def jobs_per_version(sizes: tuple[int, ...], versions: int, append_rows: int) -> int:
@@ -239,7 +272,7 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     print(
         f"{'cycles':>6} {'rows':>7} {'version':>7} {'+rows':>6} {'CPU':>8} {'wall':>8} {'us/row':>7} "
-        f"{'rows stored':>11}  stages (ms, wall): cycling read/analyse/store, dQ/dV"
+        f"{'faults':>7} {'rows stored':>11}  stages (ms, wall): cycling read/analyse/store, dQ/dV"
     )
     for cycles in sizes:
         run = m.TestRun.objects.create(
@@ -255,13 +288,13 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
         ends = [i + 1 for i, b in enumerate(data) if b == 10]  # line ends
         first = len(ends) - versions * append_rows
         cuts = [ends[first - 1 + k * append_rows] for k in range(versions + 1)]
-        total_cpu, stored_before, per_version, walls = 0.0, set[str](), [], []
+        total_cpu, stored_before, per_version, walls, fault_counts = 0.0, set[str](), [], [], []
         for k, cut in enumerate(cuts):
-            c0, w0 = _cpu(), time.perf_counter()
+            c0, w0, f0 = _cpu(), time.perf_counter(), _faults()
             reg = data_file_register(
                 test_run=run, chunks=[data[:cut]], original_name=path.name, user=None, source="cli"
             )
-            used, wall = _cpu() - c0, time.perf_counter() - w0
+            used, wall, faults = _cpu() - c0, time.perf_counter() - w0, _faults() - f0
             jobs = {j.kind: j for j in m.AnalysisJob.objects.filter(data_file=reg.data_file)}
             assert all(j.status == "succeeded" for j in jobs.values()), jobs
             table = m.ParsedTable.objects.get(data_file=reg.data_file, kind="cycling")
@@ -282,10 +315,11 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
                 total_cpu += used
                 per_version.append(used)
                 walls.append(wall)
+                fault_counts.append(faults)
             print(
                 f"{cycles:>6} {table.rows:>7} {reg.data_file.version:>7} {new_rows:>6} "
                 f"{used * 1e3:>6.0f}ms {wall * 1e3:>6.0f}ms {1e6 * used / new_rows:>7.0f} "
-                f"{written:>11}  {stages}",
+                f"{faults:>7} {written:>11}  {stages}",
                 flush=True,
             )
         final = read(path).table
@@ -301,7 +335,8 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
             f"{cycles} cycles ({len(final)} rows): per version of {append_rows} new rows "
             f"{mean * 1e3:.0f} ms CPU (median {median * 1e3:.0f} ms, least "
             f"{min(per_version) * 1e3:.0f} ms; wall median {float(np.median(walls)) * 1e3:.0f} ms; "
-            f"{1e6 * mean / append_rows:.0f} us per appended row); "
+            f"{1e6 * mean / append_rows:.0f} us per appended row; median "
+            f"{float(np.median(fault_counts)):.0f} page faults); "
             f"one analysis of the final file (read, cycling, dQ/dV) {once_cpu * 1e3:.0f} ms "
             f"({1e6 * once_cpu / len(final):.1f} us per row) -> the {versions} versions / one "
             f"analysis = {total_cpu / once_cpu:.1f}x; per appended row, versions / one analysis "
