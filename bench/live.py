@@ -216,12 +216,24 @@ def upload(host: str, port: int, key: str, run: str, name: str, data: bytes) -> 
     return response.status
 
 
+def descendants(pid: int) -> list[int]:
+    """``pid``'s children, theirs, and so on (a worker's pool processes and the analysis
+    processes each keeps for several jobs, labdb.services.execution)."""
+    found, todo = [], [pid]
+    while todo:
+        kids = children(todo.pop())
+        found += kids
+        todo += kids
+    return found
+
+
 def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU of the processes and their children (``/proc/<pid>/stat``)."""
+    """User + system CPU of the processes, their live descendants and the children they
+    waited for (``/proc/<pid>/stat``)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for pid in pids:
-        for p in [pid, *children(pid)]:
+        for p in [pid, *descendants(pid)]:
             try:
                 fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:

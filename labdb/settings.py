@@ -302,6 +302,11 @@ CELERY_TASK_PUBLISH_RETRY = False
 #: add to its worker's before it fails with MemoryError.
 JOB_LEASE_S = _env_int("LABDB_JOB_LEASE_S", 60)
 JOB_MAX_MEMORY_MB = _env_int("LABDB_JOB_MAX_MEMORY_MB", 4096)
+#: Jobs one analysis process serves in turn before it is replaced (1: a process per job), and
+#: the memory of its own (MiB, not shared with its worker) above which it is replaced after a
+#: job (labdb.services.execution).
+JOB_CHILD_JOBS = _env_int("LABDB_JOB_CHILD_JOBS", 25)
+JOB_CHILD_KEEP_MB = _env_int("LABDB_JOB_CHILD_KEEP_MB", 512)
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -51,6 +51,16 @@ def _tasks_in_process(request: pytest.FixtureRequest) -> Iterator[None]:
         app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def _a_child_per_job(request: pytest.FixtureRequest, settings: Any) -> None:
+    """Outside the integration suite, each job's analysis gets a process of its own: a child
+    kept from an earlier test would run with that test's settings (blob folder) and patches.
+    The serving child (labdb.services.execution) is tested in tests/labdb/jobs/test_child_reuse.py
+    and by the integration and chaos suites, whose real workers run with the default."""
+    if not request.node.get_closest_marker("integration"):
+        settings.JOB_CHILD_JOBS = 1
+
+
 def _allow_test_flush(sender: Any, connection: Any, **kwargs: Any) -> None:
     """The suite's flush between transactional tests TRUNCATEs every table; on PostgreSQL the
     immutable tables refuse TRUNCATE unless the session allows it (migration 0014)."""

@@ -18,6 +18,27 @@ its limits:
 
 The child never touches the database (the connection belongs to the worker); it sends its
 progress and its outcome through a pipe and ends with ``os._exit``.
+
+**A child serves several jobs** (``LABDB_JOB_CHILD_JOBS``, default 25): forking costs a job
+more than the fork. The child starts from the worker's pages (copy on write) and every page it
+writes for the first time, an object's reference count as much as a new array, is a page fault
+and a copy: ~20,000 faults and ~0.1 s of CPU per job of a growing file's version at 100
+cycles, ~50,000 and ~0.2 s at 1,600 (``bench/growing.py --jobs``), a third of such a job. A
+child that stays has those pages already and reuses the memory its earlier jobs freed
+(:func:`analysis.runtime.keep_freed_memory`, inherited). So the worker keeps its child and
+sends it the next job's work through the pipe (pickled: :class:`labdb.services.job_work.
+AnalysisWork` holds only values). The limits stay per job: the time limit and the lease are
+watched from the job's start; the address-space limit is the child's (its worker's address
+space at the fork plus ``LABDB_JOB_MAX_MEMORY_MB``; memory kept from earlier jobs is reused
+before more is asked for). The child is replaced (a new one forked for the next job) after its
+``LABDB_JOB_CHILD_JOBS``-th job; when it holds more than ``LABDB_JOB_CHILD_KEEP_MB`` (512 MiB)
+of its own after a job (pages it no longer shares with the worker: a worker's host keeps at
+most that much more per worker process than with a child per job); after any job that did not
+succeed (a failure may leave state behind; a stopped or dead child is gone anyway); and when
+the job comes from another thread than the one that forked it (``PR_SET_PDEATHSIG`` ties the child to that thread). Work that cannot be
+pickled (a test's closure) gets a child of its own, as does every job with
+``LABDB_JOB_CHILD_JOBS=1``. Assumes the worker's code and settings do not change while it
+runs (true of a Celery worker; tests that patch code run with one child per job).
 """
 
 from __future__ import annotations
@@ -28,8 +49,10 @@ import gc
 import logging
 import multiprocessing
 import os
+import pickle  # nosec B403: only the worker's own work, over its own pipe to its child
 import resource
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -78,6 +101,39 @@ def _address_space_bytes() -> int:
     return 0
 
 
+def _limit_child(parent: int, memory_bytes: int | None) -> None:
+    """The child's limits, set first thing after the fork."""
+    _die_with_parent()
+    if os.getppid() != parent:  # the worker died before the line above took effect
+        os._exit(1)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGUSR1, signal.SIG_DFL)  # Celery's soft limit is the worker's
+    if memory_bytes:
+        limit = _address_space_bytes() + memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _work_once(
+    work: Callable[[Callable[[float], None]], Any], classify: Classifier, conn: Any
+) -> bool:
+    """Run ``work`` and send its one outcome message; True when it succeeded."""
+
+    def progress(fraction: float) -> None:
+        conn.send(("progress", fraction))
+
+    try:
+        value = work(progress)
+        conn.send(("done", value))
+        return True
+    except BaseException as exc:  # every failure is reported to the worker
+        status, message = classify(exc)
+        if status == "failed" and not message:
+            message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        conn.send((status, message))
+        return False
+
+
 def _child(
     work: Callable[[Callable[[float], None]], Any],
     classify: Classifier,
@@ -85,34 +141,139 @@ def _child(
     parent: int,
     memory_bytes: int | None,
 ) -> None:
-    """The child's whole life: limits, the work, one message, ``os._exit``."""
+    """The life of a child forked for one job: limits, the work, one message, ``os._exit``."""
     code = 0
     try:
-        _die_with_parent()
-        if os.getppid() != parent:  # the worker died before the line above took effect
-            os._exit(1)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGUSR1, signal.SIG_DFL)  # Celery's soft limit is the worker's
-        if memory_bytes:
-            limit = _address_space_bytes() + memory_bytes
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-        def progress(fraction: float) -> None:
-            conn.send(("progress", fraction))
-
-        try:
-            value = work(progress)
-            conn.send(("done", value))
-        except BaseException as exc:  # every failure is reported to the worker
-            status, message = classify(exc)
-            if status == "failed" and not message:
-                message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            conn.send((status, message))
+        _limit_child(parent, memory_bytes)
+        _work_once(work, classify, conn)
     except BaseException:  # nothing may escape a forked child
         code = 1
     finally:
         os._exit(code)
+
+
+def _serve(classify: Classifier, conn: Any, parent: int, memory_bytes: int | None) -> None:
+    """The life of a child that serves jobs in turn: limits, then each pickled work received
+    run as :func:`_child` runs its one; an empty message or the worker's end of the pipe
+    closed ends it (``os._exit``)."""
+    code = 0
+    try:
+        _limit_child(parent, memory_bytes)
+        while payload := conn.recv_bytes():
+            try:
+                work = pickle.loads(payload)  # nosec B301: the worker's own pickle, over its own pipe
+            except BaseException as exc:  # reported as the job's failure
+                work = _raiser(exc)
+            _work_once(work, classify, conn)
+    except EOFError:  # the worker is gone or closed the pipe
+        pass
+    except BaseException:  # nothing may escape a forked child
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _raiser(exc: BaseException) -> Callable[[Callable[[float], None]], Any]:
+    def work(progress: Callable[[float], None]) -> Any:
+        raise exc
+
+    return work
+
+
+@dataclass
+class _Server:
+    """The worker's side of a child that serves jobs (module docstring)."""
+
+    pid: int
+    conn: Any
+    thread: int
+    classify: Classifier
+    memory_bytes: int | None
+    served: int = 0
+
+
+#: this worker process's serving child, if any; one thread at a time uses it
+_server: _Server | None = None
+_server_lock = threading.Lock()
+
+
+def _fork(
+    target: Callable[..., None],
+    lead: tuple[Any, ...],
+    memory_bytes: int | None,
+    duplex: bool = False,
+) -> tuple[int, Any]:
+    """Fork a child that runs ``target(*lead, its end of the pipe, the worker's pid,
+    memory_bytes)``; (its pid, the worker's end of the pipe)."""
+    mine, theirs = multiprocessing.Pipe(duplex=duplex)
+    parent = os.getpid()
+    # the child's collector never examines the objects it inherits (the worker's whole heap:
+    # a full collection in the child touched every one of them, copying their pages, ~0.2 s
+    # in one job of three); the worker's own collector keeps them (unfrozen at once)
+    gc.freeze()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, reports through the pipe
+        mine.close()
+        target(*lead, theirs, parent, memory_bytes)
+    gc.unfreeze()
+    theirs.close()
+    return pid, mine
+
+
+def _private_bytes(pid: int) -> int:
+    """Memory process ``pid`` holds of its own (``Private_Clean`` + ``Private_Dirty`` of
+    ``/proc/<pid>/smaps_rollup``: pages it copied or allocated, not those it still shares with
+    its worker); 0 where /proc does not tell."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    total += int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        return 0
+    return total
+
+
+def _end_server(server: _Server, *, kill: bool) -> int:
+    """Stop a serving child (at once, or by closing its pipe: it ends after its job) and
+    reap it; its wait status."""
+    if kill:
+        _kill(server.pid)
+    else:
+        with contextlib.suppress(OSError):
+            server.conn.send_bytes(b"")
+    server.conn.close()
+    try:
+        _, wait_status = os.waitpid(server.pid, 0)
+    except ChildProcessError:  # reaped already
+        return 0
+    return wait_status
+
+
+def _server_for(classify: Classifier, memory_bytes: int | None) -> _Server:
+    """This thread's serving child: the one kept from an earlier job when it is alive and was
+    started by this thread with the same limits, else a new one."""
+    global _server
+    server, _server = _server, None
+    if server is not None:
+        try:
+            alive = os.waitpid(server.pid, os.WNOHANG) == (0, 0)  # reaps it if it ended
+        except ChildProcessError:  # reaped already
+            alive = False
+        same = (
+            server.thread == threading.get_ident()
+            and server.classify is classify
+            and server.memory_bytes == memory_bytes
+        )
+        if alive and same:
+            return server
+        if alive:
+            _end_server(server, kill=True)
+        else:
+            server.conn.close()
+    pid, conn = _fork(_serve, (classify,), memory_bytes, duplex=True)
+    return _Server(pid, conn, threading.get_ident(), classify, memory_bytes)
 
 
 def run_supervised(
@@ -125,76 +286,139 @@ def run_supervised(
     heartbeat_every_s: float,
     give_up_after_s: float,
     on_progress: Callable[[float], None] = lambda f: None,
+    child_jobs: int = 1,
+    child_keep_mb: int = 512,
 ) -> Outcome:
-    """Run ``work(progress)`` in a forked child under the limits and return how it ended.
+    """Run ``work(progress)`` in a child process under the limits and return how it ended.
     ``memory_mb`` is the address space the child may add to the worker's.
 
     ``heartbeat()`` renews the lease: True when renewed, False when the lease is no longer this
     attempt's (the child is stopped at once); an exception (say the database is unreachable)
     counts as not renewed, and the child is stopped once no renewal succeeded for
-    ``give_up_after_s``. The child is always gone when this returns or raises (Celery's soft
-    time limit raises here, in the worker)."""
-    reader, writer = multiprocessing.Pipe(duplex=False)
-    parent = os.getpid()
+    ``give_up_after_s``. A stopped child is always gone when this returns or raises (Celery's
+    soft time limit raises here, in the worker). ``child_jobs`` > 1: the work goes to this
+    worker's serving child, which is kept for the next job unless it has served
+    ``child_jobs`` jobs, holds more than ``child_keep_mb`` MiB, or the job did not succeed
+    (module docstring); work that cannot be pickled gets a child of its own."""
     memory_bytes = memory_mb * 1024 * 1024 if memory_mb else None
-    # the child's collector never examines the objects it inherits (the worker's whole heap:
-    # a full collection in the child touched every one of them, copying their pages, ~0.2 s
-    # in one job of three); the worker's own collector keeps them (unfrozen at once)
-    gc.freeze()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child, reports through the pipe
-        reader.close()
-        _child(work, classify, writer, parent, memory_bytes)
-    gc.unfreeze()
-    writer.close()
-    started = last_renewed = next_beat = time.monotonic()
-    next_beat += heartbeat_every_s
+    watch = _Watch(time_limit_s, heartbeat, heartbeat_every_s, give_up_after_s, on_progress)
+    payload = None
+    if child_jobs > 1:
+        try:
+            payload = pickle.dumps(work, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # a closure (tests' analyses): a child of its own
+            payload = None
+    if payload is not None and _server_lock.acquire(blocking=False):
+        try:
+            return _run_served(payload, classify, memory_bytes, watch, child_jobs, child_keep_mb)
+        finally:
+            _server_lock.release()
+    pid, reader = _fork(_child, (work, classify), memory_bytes)
     outcome: Outcome | None = None
     try:
-        while outcome is None:
-            now = time.monotonic()
-            if now - started > time_limit_s:
-                outcome = Outcome("timeout", f"over the time limit of {time_limit_s:g} s")
-                break
-            if now >= next_beat:
-                next_beat = now + heartbeat_every_s
-                try:
-                    renewed = heartbeat()
-                except Exception as exc:  # a missed renewal, judged below
-                    log.warning("could not renew the job's lease: %s", exc)
-                else:
-                    if not renewed:
-                        outcome = Outcome("lost", "the job's lease passed to another attempt")
-                        break
-                    last_renewed = now
-                if now - last_renewed > give_up_after_s:
-                    outcome = Outcome(
-                        "lost", f"the lease could not be renewed for {give_up_after_s:g} s"
-                    )
-                    break
-            wait = max(0.0, min(next_beat, started + time_limit_s) - time.monotonic())
-            if not reader.poll(min(wait, 1.0)):
-                continue
-            try:
-                kind, value = reader.recv()
-            except (EOFError, OSError):
-                outcome = Outcome("killed", "the analysis process ended without a result")
-                break
-            if kind == "progress":
-                on_progress(value)
-            elif kind == "done":
-                outcome = Outcome("done", value=value)
-            else:
-                outcome = Outcome(kind, str(value))
+        outcome = watch(reader)
     finally:
         reader.close()
         if outcome is None or outcome.status in ("timeout", "lost"):
             _kill(pid)
         _, wait_status = os.waitpid(pid, 0)
+    return _named_signal(outcome, wait_status)
+
+
+def _run_served(
+    payload: bytes,
+    classify: Classifier,
+    memory_bytes: int | None,
+    watch: _Watch,
+    child_jobs: int,
+    keep_mb: int,
+) -> Outcome:
+    """:func:`run_supervised` through this worker's serving child."""
+    global _server
+    server = _server_for(classify, memory_bytes)
+    outcome: Outcome | None = None
+    wait_status = 0
+    try:
+        try:
+            server.conn.send_bytes(payload)
+        except OSError:  # it ended since it was looked at: a new one
+            _end_server(server, kill=True)
+            server = _server_for(classify, memory_bytes)
+            server.conn.send_bytes(payload)
+        outcome = watch(server.conn)
+    finally:
+        server.served += 1
+        keep = (
+            outcome is not None
+            and outcome.status == "done"
+            and server.served < child_jobs
+            and _private_bytes(server.pid) <= keep_mb * 1024 * 1024
+        )
+        if keep:
+            _server = server
+        else:
+            stop = outcome is None or outcome.status in ("timeout", "lost", "killed")
+            wait_status = _end_server(server, kill=stop)
+    return _named_signal(outcome, wait_status)
+
+
+def _named_signal(outcome: Outcome | None, wait_status: int) -> Outcome:
+    """A child that ended without a result: the signal that ended it, where one did."""
+    if outcome is None:  # pragma: no cover - the watch returned or raised
+        return Outcome("killed", "the analysis process ended without a result")
     if outcome.status == "killed" and os.WIFSIGNALED(wait_status):
         sig = signal.Signals(os.WTERMSIG(wait_status)).name
-        outcome = Outcome("killed", f"the analysis process was killed by {sig}")
+        return Outcome("killed", f"the analysis process was killed by {sig}")
     return outcome
+
+
+@dataclass(frozen=True)
+class _Watch:
+    """The worker's watch over one job's child: its messages, the time limit, the lease."""
+
+    time_limit_s: float
+    heartbeat: Callable[[], bool]
+    heartbeat_every_s: float
+    give_up_after_s: float
+    on_progress: Callable[[float], None]
+
+    def __call__(self, conn: Any) -> Outcome:
+        """Read ``conn`` until the job's outcome, or stop at its limits (the caller stops the
+        child of a ``timeout`` or ``lost`` outcome)."""
+        limit = self.time_limit_s
+        started = last_renewed = next_beat = time.monotonic()
+        next_beat += self.heartbeat_every_s
+        while True:
+            now = time.monotonic()
+            if now - started > limit:
+                return Outcome("timeout", f"over the time limit of {limit:g} s")
+            if now >= next_beat:
+                next_beat = now + self.heartbeat_every_s
+                try:
+                    renewed = self.heartbeat()
+                except Exception as exc:  # a missed renewal, judged below
+                    log.warning("could not renew the job's lease: %s", exc)
+                else:
+                    if not renewed:
+                        return Outcome("lost", "the job's lease passed to another attempt")
+                    last_renewed = now
+                if now - last_renewed > self.give_up_after_s:
+                    return Outcome(
+                        "lost", f"the lease could not be renewed for {self.give_up_after_s:g} s"
+                    )
+            wait = max(0.0, min(next_beat, started + limit) - time.monotonic())
+            if not conn.poll(min(wait, 1.0)):
+                continue
+            try:
+                kind, value = conn.recv()
+            except (EOFError, OSError):
+                return Outcome("killed", "the analysis process ended without a result")
+            if kind == "progress":
+                self.on_progress(value)
+            elif kind == "done":
+                return Outcome("done", value=value)
+            else:
+                return Outcome(kind, str(value))
 
 
 def _kill(pid: int) -> None:

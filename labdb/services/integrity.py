@@ -144,7 +144,7 @@ def job_reproduce(job: m.AnalysisJob) -> Reproduction:
     cycling table it named. Every kind is recomputed from the raw file: a dQ/dV job that
     reused its cycling result's curves is checked against a whole recomputation."""
     from labdb.services.insitu import dc_source
-    from labdb.services.jobs import pipeline_output
+    from labdb.services.job_work import pipeline_output
 
     data_file = job.data_file
     input_ok = stored_sha256(data_file.sha256) == data_file.sha256

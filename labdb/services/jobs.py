@@ -26,14 +26,11 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import fnmatch
 import logging
 import os
 import time
-from dataclasses import dataclass, replace
 from typing import Any
 
-import pandas as pd
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -46,15 +43,13 @@ from labdb import models as m
 from labdb.provenance import library_versions
 from labdb.services.audit import audit
 from labdb.services.execution import Outcome, run_supervised
-from labdb.services.follow_on import cycling_curves, cycling_source, follow_on_jobs_request
+from labdb.services.follow_on import cycling_source, follow_on_jobs_request
 from labdb.services.growing import (
-    memo_options,
     newer_version_job,
-    output_store_continued,
     previous_memo,
     previous_outputs,
 )
-from labdb.services.insitu import DCSource, dc_source, linked_eis_requests, tagged_table
+from labdb.services.insitu import dc_source, linked_eis_requests
 from labdb.services.job_claims import (
     MAX_ATTEMPTS,
     ProgressReporter,
@@ -72,11 +67,10 @@ from labdb.services.job_requests import (  # noqa: F401 (the service's API, used
     job_rerun,
     validated_parameters,
 )
+from labdb.services.job_work import AnalysisWork, OtherKinds
 from labdb.services.parsing import (
     parsed_table_record,
     previous_table,
-    read_data_file,
-    store_parsed,
 )
 from labdb.services.results import StoredOutput, result_store
 from labdb.storage import BlobCorrupt
@@ -135,131 +129,23 @@ def _classify(exc: BaseException) -> tuple[str, str]:
     return "failed", f"internal error ({type(exc).__name__}: {exc}); please report it"
 
 
-def _injected_delay(name: str) -> None:
-    """Fault injection for the chaos suite (docs/reliability.md): with
-    ``LABDB_FAULT_SLOW_JOBS="GLOB=SECONDS"`` in a worker's environment, a job on a file whose
-    name matches GLOB sleeps SECONDS inside its supervised attempt, so a job longer than the
-    time limit does not depend on the machine's speed. Unset (always, outside tests), nothing."""
-    spec = os.environ.get("LABDB_FAULT_SLOW_JOBS", "")
-    if "=" in spec:
-        pattern, seconds = spec.rsplit("=", 1)
-        if fnmatch.fnmatchcase(name, pattern):
-            time.sleep(float(seconds))
-
-
-def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) -> Any:
-    """The child's work for ``job``: what the worker needs to store the result. A file that
-    gives several tables (a mixed BioLogic run: cycling and spectra) is analysed on the table
-    of the job's kind; the parsed record names that table's kind and the file's other kinds.
-    A file that extends an earlier one (growing data) is read from the earlier file's parsed
-    table plus its new lines where that is exact (:func:`read_data_file`). A dQ/dV job whose
-    file has the cycling result it needs reads that result's stored curves instead of the file
-    (:func:`labdb.services.follow_on.cycling_source`)."""
+def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) -> AnalysisWork:
+    """The child's work for ``job`` (:class:`labdb.services.job_work.AnalysisWork`), with what
+    it needs from the database looked up here, in the worker."""
     pipeline = pipelines.get(job.kind)
     params = pipeline.validate(job.parameters)
-    previous = previous_table(job.data_file, pipeline.accepts)
-    dc = dc_source(job, getattr(params, "dc_table", None))
     memo = previous_memo(job)
-    earlier_outputs = previous_outputs(job, memo)
-    reused = cycling_source(job)
-
-    def work(
-        progress: Any,
-    ) -> tuple[dict[str, Any], StoredOutput, dict[str, float], dict[str, Any]] | OtherKinds:
-        timings: dict[str, float] = {}
-        t0 = time.perf_counter()
-        _injected_delay(job.data_file.original_name)
-        # a dQ/dV job reads the stored curves of the file's cycling result, not the file
-        curves = cycling_curves(reused)
-        if curves is not None and reused is not None:
-            options, incremental = memo_options(memo)
-            timings["read_s"] = time.perf_counter() - t0
-            t1 = time.perf_counter()
-            output = pipeline.run(
-                pd.DataFrame(),
-                params,
-                lambda f: progress(0.3 + 0.6 * f),
-                cycling=curves,
-                **options,
-            )
-            timings["analyze_s"] = time.perf_counter() - t1
-            _reuse_timings(timings, output, incremental)
-            t2 = time.perf_counter()
-            stored = output_store_continued(output, earlier_outputs, memo, options)
-            timings["store_blobs_s"] = time.perf_counter() - t2
-            return dict(reused.parsed), stored, timings, {**reused.provenance(), **incremental}
-        # verifies the stored bytes first; reads with the reader the job was asked for
-        whole = read_data_file(job.data_file, previous, reader=job.reader)
-        source = whole.part(pipeline.accepts)
-        if source is None:
-            return OtherKinds(tuple(whole.kinds))
-        metadata = source.summary()["metadata"]
-        table_sha = known_tables.get(
-            (source.parser, source.parser_version, source.kind)
-        ) or store_parsed(source.table, metadata, previous)
-        others = [k for k in whole.kinds if k != source.kind]
-        if others:
-            metadata["other_tables"] = others
-        parsed = {
-            "sha256": table_sha,
-            "parser": source.parser,
-            "parser_version": source.parser_version,
-            "kind": source.kind,
-            "format": source.format,
-            "rows": len(source.table),
-            "columns": [str(c) for c in source.table.columns],
-            "warnings": list(source.warnings),
-            "metadata": metadata,
-        }
-        timings["read_s"] = time.perf_counter() - t0
-        progress(0.3)
-        t1 = time.perf_counter()
-        options, incremental = memo_options(memo)
-        output = pipeline_output(
-            pipeline, params, source.table, metadata, dc, lambda f: progress(0.3 + 0.6 * f), options
-        )
-        timings["analyze_s"] = time.perf_counter() - t1
-        _reuse_timings(timings, output, incremental)
-        t2 = time.perf_counter()
-        stored = output_store_continued(output, earlier_outputs, memo, options)
-        timings["store_blobs_s"] = time.perf_counter() - t2
-        return parsed, stored, timings, incremental
-
-    return work
-
-
-def _reuse_timings(
-    timings: dict[str, float], output: pipelines.Result, incremental: dict[str, Any]
-) -> None:
-    """How much of the earlier version's analysis an incremental one reused (per half-cycle
-    values for cycling, half-cycles for dQ/dV), in the job's timings."""
-    if incremental:
-        timings["reused_half_cycle_values"] = float(output.reuse.get("reused", 0))
-        timings["computed_half_cycle_values"] = float(output.reuse.get("computed", 0))
-
-
-def pipeline_output(
-    pipeline: pipelines.Pipeline,
-    params: Any,
-    table: pd.DataFrame,
-    metadata: dict[str, Any],
-    dc: DCSource | None,
-    progress: Any = None,
-    options: dict[str, Any] | None = None,
-) -> pipelines.Result:
-    """The pipeline's result on a file's ``table`` (of ``metadata``): an EIS table of an
-    in-situ run tagged from its cycling table ``dc`` first (the link in the summary, its
-    warnings first). What a job computes and ``reproduce`` computes again."""
-    link, link_warnings = None, list[str]()
-    if dc is not None:
-        table, link, link_warnings = tagged_table(
-            table, metadata, dc, getattr(params, "eis_start", None)
-        )
-    output = pipeline.run(table, params, progress, **(options or {}))
-    if link is not None:
-        summary = {**output.summary, "in_situ_link": link}
-        output = replace(output, summary=summary, warnings=(*link_warnings, *output.warnings))
-    return output
+    return AnalysisWork(
+        job=job,
+        known_tables=known_tables,
+        pipeline=pipeline,
+        params=params,
+        previous=previous_table(job.data_file, pipeline.accepts),
+        dc=dc_source(job, getattr(params, "dc_table", None)),
+        memo=memo,
+        earlier_outputs=previous_outputs(job, memo),
+        reused=cycling_source(job),
+    )
 
 
 def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
@@ -294,6 +180,8 @@ def job_run(job_id: str, *, worker: str | None = None) -> m.AnalysisJob | None:
             heartbeat_every_s=lease_s / 4,
             give_up_after_s=lease_s / 2,
             on_progress=ProgressReporter(job),
+            child_jobs=settings.JOB_CHILD_JOBS,
+            child_keep_mb=settings.JOB_CHILD_KEEP_MB,
         )
     except SoftTimeLimitExceeded:
         outcome = Outcome(
@@ -425,13 +313,6 @@ def _store(
 #: (an earlier version's memo; a dQ/dV job's cycling curves), recorded in ``input_sha256``
 #: (with ``reused_sha256``: the earlier dQ/dV outputs whose rows a dQ/dV job kept)
 INPUT_BLOBS = ("memo_sha256", "profiles_sha256", "half_cycles_sha256")
-
-
-@dataclass(frozen=True)
-class OtherKinds:
-    """What the child returns for a file that holds no table of the job's kind: its kinds."""
-
-    kinds: tuple[str, ...]
 
 
 #: the analysis each kind of table gets when it comes as another table of a mixed file
