@@ -19,14 +19,26 @@ versions parts, each row rewritten about log2 times in all).
 The manifest's sha256 is the table's identity (``ParsedTable.sha256``, provenance): two
 versions' tables never share it, and equal manifests mean equal tables. Readers go through
 :func:`read_table` (the whole table, or some columns), which reads either form.
+
+**Parts kept in memory** (:func:`keep_parts_in_memory`, a job process that serves several jobs
+turns it on: ``labdb.services.execution``). The next version's job reads the parts the
+previous version's job wrote or read: the earlier parsed table, the earlier result's tables
+and series. A process that keeps them (as the Arrow tables a read of their blobs gives: the
+Arrow schema the Parquet file stores, checked against its footer) reads them from memory
+instead of decoding Parquet again, least recently used first out beyond a byte budget. The
+blobs are immutable and content-addressed, so a part's sha256 names the same rows forever;
+a part is re-hashed (``verify=True``) the first time the process reads it, and not when it
+comes from memory: damage to a blob after that is found by ``verify_storage`` and by every
+other process's reads, and cannot change what this one computes.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
+from collections import OrderedDict
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -138,8 +150,7 @@ def read_arrow(sha256: str, columns: list[str] | None = None, *, verify: bool = 
     """The stored table ``sha256`` as an Arrow table (see :func:`read_table`)."""
     pieces = []
     for part in table_parts(sha256):
-        with _opened(part.sha256, verify) as fh:
-            table = pq.read_table(fh, columns=columns)
+        table = _part_table(part.sha256, columns, verify)
         pieces.append(table.slice(part.start, part.rows))
     if len(pieces) == 1:
         return pieces[0]
@@ -147,10 +158,24 @@ def read_arrow(sha256: str, columns: list[str] | None = None, *, verify: bool = 
 
 
 def _store_parquet(frame: pd.DataFrame) -> str:
+    """Store ``frame`` as one zstd Parquet blob: the bytes of ``frame.to_parquet(...,
+    index=False)``, whose conversion and writer call this repeats for a frame it can (no
+    ``attrs``, text column names) to keep the Arrow table, in memory as a read of the blob
+    would give it where this process keeps parts."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "table.parquet"
-        frame.to_parquet(out, compression="zstd", index=False)
-        return store_file(out, max_bytes=1 << 62).sha256
+        if frame.attrs or not all(isinstance(c, str) for c in frame.columns):
+            frame.to_parquet(out, compression="zstd", index=False)
+            return store_file(out, max_bytes=1 << 62).sha256
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pq.write_table(table, out, compression="zstd")
+        sha256 = store_file(out, max_bytes=1 << 62).sha256
+        if _kept_budget:
+            stored = pq.read_schema(out)  # the footer: the Arrow schema a read restores
+            same = table.schema.equals(stored, check_metadata=True)
+            with suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):  # else read when needed
+                _remember(sha256, table if same else table.cast(stored))
+        return sha256
 
 
 def _kept_parts(base: str, same_rows: int) -> list[Part]:
@@ -164,6 +189,45 @@ def _kept_parts(base: str, same_rows: int) -> list[Part]:
         kept.append(Part(part.sha256, part.start, part.start + take))
         rows += take
     return kept
+
+
+#: parts kept in memory: sha256 -> the Arrow table a read of the blob gives (module docstring)
+_kept: OrderedDict[str, pa.Table] = OrderedDict()
+_kept_budget = 0
+
+
+def keep_parts_in_memory(budget_bytes: int) -> None:
+    """Keep up to ``budget_bytes`` of parts read or written in this process for the next
+    reads (0: none, the default)."""
+    global _kept_budget
+    _kept_budget = max(0, int(budget_bytes))
+    _trim()
+
+
+def _trim() -> None:
+    total = sum(t.nbytes for t in _kept.values())
+    while _kept and total > _kept_budget:
+        total -= _kept.popitem(last=False)[1].nbytes
+
+
+def _remember(sha256: str, table: pa.Table) -> None:
+    if _kept_budget and table.nbytes <= _kept_budget:
+        _kept[sha256] = table
+        _kept.move_to_end(sha256)
+        _trim()
+
+
+def _part_table(sha256: str, columns: list[str] | None, verify: bool) -> pa.Table:
+    """The Parquet blob ``sha256`` as Arrow (all columns, or ``columns``), from memory when
+    this process keeps it."""
+    table = _kept.get(sha256)
+    if table is None:
+        with _opened(sha256, verify) as fh:
+            table = pq.read_table(fh)
+        _remember(sha256, table)
+    else:
+        _kept.move_to_end(sha256)
+    return table if columns is None else table.select(columns)
 
 
 def store_grown(base: str, same_rows: int, tail: pd.DataFrame) -> str | None:
@@ -188,8 +252,8 @@ def store_grown(base: str, same_rows: int, tail: pd.DataFrame) -> str | None:
     if absorbed:
         pieces = []
         for part in absorbed:
-            with _opened(part.sha256, True) as fh:
-                pieces.append(pq.read_table(fh).slice(part.start, part.rows).to_pandas())
+            table = _part_table(part.sha256, None, True)
+            pieces.append(table.slice(part.start, part.rows).to_pandas())
         tail = (
             pd.concat([*pieces, tail], ignore_index=True)
             if len(tail)

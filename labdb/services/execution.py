@@ -27,7 +27,9 @@ cycles, ~50,000 and ~0.2 s at 1,600 (``bench/growing.py --jobs``), a third of su
 child that stays has those pages already and reuses the memory its earlier jobs freed
 (:func:`analysis.runtime.keep_freed_memory`, inherited). So the worker keeps its child and
 sends it the next job's work through the pipe (pickled: :class:`labdb.services.job_work.
-AnalysisWork` holds only values). The limits stay per job: the time limit and the lease are
+AnalysisWork` holds only values). It keeps the stored table parts it read or wrote (up to half
+of ``LABDB_JOB_CHILD_KEEP_MB``) for the next version's job, which reads them
+(:mod:`labdb.table_parts`). The limits stay per job: the time limit and the lease are
 watched from the job's start; the address-space limit is the child's (its worker's address
 space at the fork plus ``LABDB_JOB_MAX_MEMORY_MB``; memory kept from earlier jobs is reused
 before more is asked for). The child is replaced (a new one forked for the next job) after its
@@ -152,13 +154,19 @@ def _child(
         os._exit(code)
 
 
-def _serve(classify: Classifier, conn: Any, parent: int, memory_bytes: int | None) -> None:
+def _serve(
+    classify: Classifier, parts_bytes: int, conn: Any, parent: int, memory_bytes: int | None
+) -> None:
     """The life of a child that serves jobs in turn: limits, then each pickled work received
     run as :func:`_child` runs its one; an empty message or the worker's end of the pipe
-    closed ends it (``os._exit``)."""
+    closed ends it (``os._exit``). It keeps up to ``parts_bytes`` of stored table parts in
+    memory for the next jobs (:func:`labdb.table_parts.keep_parts_in_memory`)."""
     code = 0
     try:
         _limit_child(parent, memory_bytes)
+        from labdb.table_parts import keep_parts_in_memory
+
+        keep_parts_in_memory(parts_bytes)
         while payload := conn.recv_bytes():
             try:
                 work = pickle.loads(payload)  # nosec B301: the worker's own pickle, over its own pipe
@@ -251,7 +259,7 @@ def _end_server(server: _Server, *, kill: bool) -> int:
     return wait_status
 
 
-def _server_for(classify: Classifier, memory_bytes: int | None) -> _Server:
+def _server_for(classify: Classifier, memory_bytes: int | None, parts_bytes: int) -> _Server:
     """This thread's serving child: the one kept from an earlier job when it is alive and was
     started by this thread with the same limits, else a new one."""
     global _server
@@ -272,7 +280,7 @@ def _server_for(classify: Classifier, memory_bytes: int | None) -> _Server:
             _end_server(server, kill=True)
         else:
             server.conn.close()
-    pid, conn = _fork(_serve, (classify,), memory_bytes, duplex=True)
+    pid, conn = _fork(_serve, (classify, parts_bytes), memory_bytes, duplex=True)
     return _Server(pid, conn, threading.get_ident(), classify, memory_bytes)
 
 
@@ -335,7 +343,8 @@ def _run_served(
 ) -> Outcome:
     """:func:`run_supervised` through this worker's serving child."""
     global _server
-    server = _server_for(classify, memory_bytes)
+    parts_bytes = keep_mb * 1024 * 1024 // 2
+    server = _server_for(classify, memory_bytes, parts_bytes)
     outcome: Outcome | None = None
     wait_status = 0
     try:
@@ -343,7 +352,7 @@ def _run_served(
             server.conn.send_bytes(payload)
         except OSError:  # it ended since it was looked at: a new one
             _end_server(server, kill=True)
-            server = _server_for(classify, memory_bytes)
+            server = _server_for(classify, memory_bytes, parts_bytes)
             server.conn.send_bytes(payload)
         outcome = watch(server.conn)
     finally:

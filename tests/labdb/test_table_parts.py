@@ -137,3 +137,45 @@ def test_a_wide_result_table_is_kept_in_parts_and_a_zero_of_another_sign_is_not_
     assert common_rows(signed, read_arrow(zero)) == 10
     stored = read_table(_store_after(signed, zero), verify=True)
     assert np.signbit(stored.loc[10, "c5"])
+
+
+def test_parts_kept_in_memory_read_as_the_stored_blobs_and_leave_within_the_budget() -> None:
+    """A process that keeps parts (a job process serving several jobs) reads them from memory
+    exactly as from their blobs: the same Arrow table (types and metadata) and frame, for
+    every kind of column a table holds; the oldest leave first beyond the budget."""
+    import pyarrow.parquet as pq
+
+    from labdb import table_parts as tp
+
+    rows = 3_000
+    wide = frame(rows, seed=3).assign(
+        when=pd.date_range("2026-01-05", periods=rows, freq="s"),
+        kind=pd.Categorical(np.where(np.arange(rows) % 3 == 0, "plating", "stripping")),
+        ok=np.arange(rows) % 2 == 0,
+        count=pd.array(np.where(np.arange(rows) % 7 == 0, None, np.arange(rows)), dtype="Int64"),
+        label=pd.array(np.where(np.arange(rows) % 5 == 0, None, "a"), dtype="str"),
+    )
+    tp.keep_parts_in_memory(64 << 20)
+    try:
+        base = store_table(wide.iloc[:2_000])
+        grown = store_table(wide, base=base, same_rows=1_990)
+        for part in table_parts(grown):
+            kept = tp._kept[part.sha256]
+            stored = pq.read_table(blob_path(part.sha256))
+            assert kept.schema.equals(stored.schema, check_metadata=True)
+            assert kept.equals(stored)
+        from_memory = read_table(grown)
+        tp.keep_parts_in_memory(0)  # none kept: read from the blobs
+        assert not tp._kept
+        from_blobs = read_table(grown, verify=True)
+        pd.testing.assert_frame_equal(from_memory, from_blobs, check_exact=True)
+        pd.testing.assert_frame_equal(from_blobs, wide, check_exact=True)
+        # a budget for one part: the least recently used leaves
+        tp.keep_parts_in_memory(10 << 20)
+        read_table(grown)
+        first, second = (p.sha256 for p in table_parts(grown))
+        assert list(tp._kept) == [first, second]
+        tp.keep_parts_in_memory(tp._kept[second].nbytes)
+        assert list(tp._kept) == [second]
+    finally:
+        tp.keep_parts_in_memory(0)

@@ -153,7 +153,9 @@ def test_versions_of_a_growing_file_analysed_by_one_child_equal_a_child_per_job(
 ) -> None:
     """The app's own job path with the production setting: a growing file's versions' jobs
     (cycling, the second and third incremental, and their dQ/dV) all served by one child; every result equals the one a child per
-    job stores for the same bytes (the same JSON, so the same sha256)."""
+    job stores for the same bytes (the same JSON, so the same sha256), and so does every
+    parsed table (the later versions' read from the earlier table kept in the child's
+    memory, labdb.table_parts)."""
     data = cycler_file(cycles=8)
     ends = [i + 1 for i, b in enumerate(data) if b == 10]
     cuts = [ends[len(ends) // 2], ends[3 * len(ends) // 4], len(data)]
@@ -169,12 +171,14 @@ def test_versions_of_a_growing_file_analysed_by_one_child_equal_a_child_per_job(
                 reg = register(test_run, data[:cut])
             job = m.AnalysisJob.objects.get(data_file=reg.data_file, kind="cycling")
             assert job.status == "succeeded", job.error
-            shas.append((job.data_file.version, job.output_sha256))
+            table = job.parsed_table.sha256 if job.parsed_table else None
+            shas.append((job.data_file.version, job.output_sha256, table))
         outputs[child_jobs] = shas
         if child_jobs == 25:
             server = execution._server
             done = m.AnalysisJob.objects.filter(data_file__test_run=run, status="succeeded")
             assert server is not None and server.served == done.count() > len(cuts)  # dQ/dV too
     assert outputs[25] == outputs[1]
-    assert [v for v, _ in outputs[1]] == [1, 2, 3]
-    assert len({sha for _, sha in outputs[1]}) == 3  # every version its own result
+    assert [v for v, _, _ in outputs[1]] == [1, 2, 3]
+    assert len({sha for _, sha, _ in outputs[1]}) == 3  # every version its own result
+    assert all(table for _, _, table in outputs[1])
