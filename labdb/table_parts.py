@@ -159,22 +159,22 @@ def read_arrow(sha256: str, columns: list[str] | None = None, *, verify: bool = 
 
 def _store_parquet(frame: pd.DataFrame) -> str:
     """Store ``frame`` as one zstd Parquet blob: the bytes of ``frame.to_parquet(...,
-    index=False)``, whose conversion and writer call this repeats for a frame it can (no
-    ``attrs``, text column names) to keep the Arrow table, in memory as a read of the blob
-    would give it where this process keeps parts."""
+    index=False)``. Where this process keeps parts, their conversion and writer call are
+    repeated here for a frame that allows it (no ``attrs``, text column names; the same bytes:
+    ``tests/labdb/jobs/test_child_reuse.py`` compares the tables stored both ways), to keep
+    the Arrow table in memory as a read of the blob would give it."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "table.parquet"
-        if frame.attrs or not all(isinstance(c, str) for c in frame.columns):
+        if not _kept_budget or frame.attrs or not all(isinstance(c, str) for c in frame.columns):
             frame.to_parquet(out, compression="zstd", index=False)
             return store_file(out, max_bytes=1 << 62).sha256
         table = pa.Table.from_pandas(frame, preserve_index=False)
         pq.write_table(table, out, compression="zstd")
         sha256 = store_file(out, max_bytes=1 << 62).sha256
-        if _kept_budget:
-            stored = pq.read_schema(out)  # the footer: the Arrow schema a read restores
-            same = table.schema.equals(stored, check_metadata=True)
-            with suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):  # else read when needed
-                _remember(sha256, table if same else table.cast(stored))
+        stored = pq.read_schema(out)  # the footer: the Arrow schema a read restores
+        same = table.schema.equals(stored, check_metadata=True)
+        with suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):  # else read when needed
+            _remember(sha256, table if same else table.cast(stored))
         return sha256
 
 
@@ -221,13 +221,14 @@ def _part_table(sha256: str, columns: list[str] | None, verify: bool) -> pa.Tabl
     """The Parquet blob ``sha256`` as Arrow (all columns, or ``columns``), from memory when
     this process keeps it."""
     table = _kept.get(sha256)
-    if table is None:
-        with _opened(sha256, verify) as fh:
-            table = pq.read_table(fh)
-        _remember(sha256, table)
-    else:
+    if table is not None:
         _kept.move_to_end(sha256)
-    return table if columns is None else table.select(columns)
+        return table if columns is None else table.select(columns)
+    with _opened(sha256, verify) as fh:
+        table = pq.read_table(fh, columns=columns)  # only the columns asked for
+    if columns is None:
+        _remember(sha256, table)
+    return table
 
 
 def store_grown(base: str, same_rows: int, tail: pd.DataFrame) -> str | None:

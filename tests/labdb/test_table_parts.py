@@ -142,7 +142,8 @@ def test_a_wide_result_table_is_kept_in_parts_and_a_zero_of_another_sign_is_not_
 def test_parts_kept_in_memory_read_as_the_stored_blobs_and_leave_within_the_budget() -> None:
     """A process that keeps parts (a job process serving several jobs) reads them from memory
     exactly as from their blobs: the same Arrow table (types and metadata) and frame, for
-    every kind of column a table holds; the oldest leave first beyond the budget."""
+    every kind of column a table holds, and writes the same bytes; the oldest leave first
+    beyond the budget."""
     import pyarrow.parquet as pq
 
     from labdb import table_parts as tp
@@ -155,8 +156,11 @@ def test_parts_kept_in_memory_read_as_the_stored_blobs_and_leave_within_the_budg
         count=pd.array(np.where(np.arange(rows) % 7 == 0, None, np.arange(rows)), dtype="Int64"),
         label=pd.array(np.where(np.arange(rows) % 5 == 0, None, "a"), dtype="str"),
     )
+    written_plain = store_table(wide)  # pandas' to_parquet
     tp.keep_parts_in_memory(64 << 20)
     try:
+        assert store_table(wide) == written_plain  # the same bytes when the table is kept
+        assert written_plain in tp._kept
         base = store_table(wide.iloc[:2_000])
         grown = store_table(wide, base=base, same_rows=1_990)
         for part in table_parts(grown):
@@ -172,6 +176,8 @@ def test_parts_kept_in_memory_read_as_the_stored_blobs_and_leave_within_the_budg
         pd.testing.assert_frame_equal(from_blobs, wide, check_exact=True)
         # a budget for one part: the least recently used leaves
         tp.keep_parts_in_memory(10 << 20)
+        read_table(grown, ["voltage_volt"])  # some columns: nothing kept
+        assert not tp._kept
         read_table(grown)
         first, second = (p.sha256 for p in table_parts(grown))
         assert list(tp._kept) == [first, second]
