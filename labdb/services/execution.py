@@ -22,8 +22,9 @@ progress and its outcome through a pipe and ends with ``os._exit``.
 **A child serves several jobs** (``LABDB_JOB_CHILD_JOBS``, default 25): forking costs a job
 more than the fork. The child starts from the worker's pages (copy on write) and every page it
 writes for the first time, an object's reference count as much as a new array, is a page fault
-and a copy: ~20,000 faults and ~0.1 s of CPU per job of a growing file's version at 100
-cycles, ~50,000 and ~0.2 s at 1,600 (``bench/growing.py --jobs``), a third of such a job. A
+and a copy: for a growing file's version (its cycling and dQ/dV jobs) ~20,000 faults and
+~0.1 s of CPU at 100 cycles, ~48,000 and ~0.1-0.2 s at 1,600 (``bench/growing.py --jobs``),
+a third of the version's cost at 100 cycles. A
 child that stays has those pages already and reuses the memory its earlier jobs freed
 (:func:`analysis.runtime.keep_freed_memory`, inherited). So the worker keeps its child and
 sends it the next job's work through the pipe (pickled: :class:`labdb.services.job_work.
