@@ -204,25 +204,18 @@ def _serving_child() -> tuple[float, int]:
     return (int(fields[11]) + int(fields[12])) / ticks, int(fields[7])
 
 
-def _cpu() -> float:
-    """CPU seconds of this process, its finished children (each job runs in a child) and the
-    serving child that is still alive."""
+def _usage() -> tuple[float, int]:
+    """CPU seconds and minor page faults of this process, its finished children (each job runs
+    in a child) and the serving child that is still alive. Faults are the pages the kernel
+    mapped for them (~1-5 us a fault), a figure that, unlike time, the machine's load does not
+    change."""
     import resource
 
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime + _serving_child()[0]
-
-
-def _faults() -> int:
-    """Minor page faults of this process and its children (as :func:`_cpu`): the pages the
-    kernel mapped for them (~1-5 us a fault), a figure that, unlike time, the machine's load
-    does not change."""
-    import resource
-
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return int(own.ru_minflt + kids.ru_minflt) + _serving_child()[1]
+    child_cpu, child_faults = _serving_child()
+    cpu = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime + child_cpu
+    return cpu, int(own.ru_minflt + kids.ru_minflt) + child_faults
 
 
 def jobs_per_version(sizes: tuple[int, ...], versions: int, append_rows: int) -> int:
@@ -290,11 +283,12 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
         cuts = [ends[first - 1 + k * append_rows] for k in range(versions + 1)]
         total_cpu, stored_before, per_version, walls, fault_counts = 0.0, set[str](), [], [], []
         for k, cut in enumerate(cuts):
-            c0, w0, f0 = _cpu(), time.perf_counter(), _faults()
+            (c0, f0), w0 = _usage(), time.perf_counter()
             reg = data_file_register(
                 test_run=run, chunks=[data[:cut]], original_name=path.name, user=None, source="cli"
             )
-            used, wall, faults = _cpu() - c0, time.perf_counter() - w0, _faults() - f0
+            (c1, f1), wall = _usage(), time.perf_counter() - w0
+            used, faults = c1 - c0, f1 - f0
             jobs = {j.kind: j for j in m.AnalysisJob.objects.filter(data_file=reg.data_file)}
             assert all(j.status == "succeeded" for j in jobs.values()), jobs
             table = m.ParsedTable.objects.get(data_file=reg.data_file, kind="cycling")

@@ -60,6 +60,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 log = logging.getLogger(__name__)
@@ -119,8 +120,8 @@ def _limit_child(parent: int, memory_bytes: int | None) -> None:
 
 def _work_once(
     work: Callable[[Callable[[float], None]], Any], classify: Classifier, conn: Any
-) -> bool:
-    """Run ``work`` and send its one outcome message; True when it succeeded."""
+) -> None:
+    """Run ``work`` and send its one outcome message."""
 
     def progress(fraction: float) -> None:
         conn.send(("progress", fraction))
@@ -128,13 +129,11 @@ def _work_once(
     try:
         value = work(progress)
         conn.send(("done", value))
-        return True
     except BaseException as exc:  # every failure is reported to the worker
         status, message = classify(exc)
         if status == "failed" and not message:
             message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         conn.send((status, message))
-        return False
 
 
 def _child(
@@ -169,11 +168,7 @@ def _serve(
 
         keep_parts_in_memory(parts_bytes)
         while payload := conn.recv_bytes():
-            try:
-                work = pickle.loads(payload)  # nosec B301: the worker's own pickle, over its own pipe
-            except BaseException as exc:  # reported as the job's failure
-                work = _raiser(exc)
-            _work_once(work, classify, conn)
+            _work_once(partial(_unpickled, payload), classify, conn)
     except EOFError:  # the worker is gone or closed the pipe
         pass
     except BaseException:  # nothing may escape a forked child
@@ -182,11 +177,10 @@ def _serve(
         os._exit(code)
 
 
-def _raiser(exc: BaseException) -> Callable[[Callable[[float], None]], Any]:
-    def work(progress: Callable[[float], None]) -> Any:
-        raise exc
-
-    return work
+def _unpickled(payload: bytes, progress: Callable[[float], None]) -> Any:
+    """The work pickled in ``payload``, run (a failure to unpickle is the job's failure)."""
+    work = pickle.loads(payload)  # nosec B301: the worker's own pickle, over its own pipe
+    return work(progress)
 
 
 @dataclass
@@ -313,10 +307,8 @@ def run_supervised(
     watch = _Watch(time_limit_s, heartbeat, heartbeat_every_s, give_up_after_s, on_progress)
     payload = None
     if child_jobs > 1:
-        try:
+        with contextlib.suppress(Exception):  # a closure (tests' analyses): a child of its own
             payload = pickle.dumps(work, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # a closure (tests' analyses): a child of its own
-            payload = None
     if payload is not None and _server_lock.acquire(blocking=False):
         try:
             return _run_served(payload, classify, memory_bytes, watch, child_jobs, child_keep_mb)
