@@ -29,7 +29,8 @@ those sizes (wall and CPU time: on a loaded machine the CPU time is the steadier
 database and a blob store in a temporary folder, tasks eager, DEBUG off as in a worker, the
 analysis code warmed as a worker's parent is): a file of ``--cycles`` cycles (and of four times as many) is registered as
 a first version and then ``--versions`` more, each ``--append-rows`` rows longer (at line
-ends, as the harvester sends them); each version's cycling job and its dQ/dV follow-on job
+ends, sent in append mode as the harvester sends them: the new bytes and the whole file's
+sha256); each version's cycling job and its dQ/dV follow-on job
 run. Printed per file size: the CPU time (this process and the jobs' children) and the wall time
 per version and per appended row, the minor page faults per version (this process and the
 children: memory the kernel maps afresh, a load-independent count), the jobs' stage times, the rows written to the blob store per version (the
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import secrets
 import shutil
 import sys
@@ -282,11 +284,24 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
         first = len(ends) - versions * append_rows
         cuts = [ends[first - 1 + k * append_rows] for k in range(versions + 1)]
         total_cpu, stored_before, per_version, walls, fault_counts = 0.0, set[str](), [], [], []
+        base: m.DataFile | None = None
         for k, cut in enumerate(cuts):
+            # the harvester's append mode: the bytes after the earlier version and the sha256
+            # of the whole (hashed on the instrument PC, not counted)
+            sent = [data[base.size_bytes : cut]] if base else [data[:cut]]
+            whole = hashlib.sha256(data[:cut]).hexdigest()
             (c0, f0), w0 = _usage(), time.perf_counter()
             reg = data_file_register(
-                test_run=run, chunks=[data[:cut]], original_name=path.name, user=None, source="cli"
+                test_run=run,
+                chunks=sent,
+                base=base,
+                offset=base.size_bytes if base else None,
+                expected_sha256=whole,
+                original_name=path.name,
+                user=None,
+                source="cli",
             )
+            base = reg.data_file
             (c1, f1), wall = _usage(), time.perf_counter() - w0
             used, faults = c1 - c0, f1 - f0
             jobs = {j.kind: j for j in m.AnalysisJob.objects.filter(data_file=reg.data_file)}

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import storages
 
+from labdb.hash_state import RunningSha256
 from labdb.staging import sweep_staging_now_and_then
 
 CHUNK_BYTES = 1024 * 1024
@@ -64,6 +65,9 @@ class StoredBlob:
     #: the sha256 of the content's first n bytes, for each n of ``prefix_sizes`` asked for
     #: (sizes past the end get none)
     prefix_sha256: dict[int, str] = field(default_factory=dict)
+    #: the running sha256's state at the end of the content (``labdb.hash_state``), from which
+    #: an append hashes only its new bytes; None where it cannot be saved
+    sha256_state: bytes | None = None
 
 
 def blob_store() -> Any:
@@ -115,14 +119,17 @@ def hash_chunks(
     out: BinaryIO | None = None,
     max_bytes: int | None = None,
     prefixes: dict[int, str] | None = None,
+    digest: Any = None,
+    size: int = 0,
 ) -> tuple[str, int]:
     """The sha256 and the size of the concatenated ``chunks``, read once; each chunk is also
     written to ``out`` when given. Raises :class:`BlobTooLarge` as soon as the content passes
     ``max_bytes`` (before that chunk is hashed or written). ``prefixes``: sizes (its keys)
     whose running sha256 is wanted, filled in in the same pass (the sha256 of the first n
-    bytes for each n > 0 up to the size; larger ones are left out)."""
-    digest = hashlib.sha256()
-    size = 0
+    bytes for each n > 0 up to the size; larger ones are left out). ``digest``: the running
+    hash to continue (a :class:`labdb.hash_state.RunningSha256` whose state is wanted
+    afterwards, or one resumed after ``size`` bytes); a new ``hashlib`` sha256 by default."""
+    digest = hashlib.sha256() if digest is None else digest
     pending = sorted(n for n in (prefixes or {}) if n > 0)
     taken: dict[int, str] = {}
     for chunk in chunks:
@@ -169,30 +176,123 @@ def store_chunks(
     """
     prefixes = dict.fromkeys(prefix_sizes, "")
     limit = settings.MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
-    store = blob_store()
+    digest = RunningSha256()
+    with _staged() as (tmp, out):
+        sha, size = hash_chunks(chunks, out=out, max_bytes=limit, prefixes=prefixes, digest=digest)
+        return _store_staged(tmp, out, sha, size, expected_sha256, prefixes, digest.state())
+
+
+@contextmanager
+def _staged() -> Iterator[tuple[Path, BinaryIO]]:
+    """A new file in the store's staging folder, open for writing; removed afterwards (it is
+    moved into the store by :func:`_store_staged`)."""
     sweep_staging_now_and_then()
-    staging = Path(store.staging_dir())
+    staging = Path(blob_store().staging_dir())
     staging.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=staging, prefix="upload-")
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            sha, size = hash_chunks(chunks, out=out, max_bytes=limit, prefixes=prefixes)
-            out.flush()
-            os.fsync(out.fileno())
-        if expected_sha256 is not None and expected_sha256.strip().lower() != sha:
-            raise ChecksumMismatch(
-                f"sha256 mismatch: the client declared {expected_sha256.strip().lower()}, "
-                f"the received content has {sha}"
-            )
-        if _stored_sha256(sha) == sha:
-            return StoredBlob(sha, size, created=False, prefix_sha256=prefixes)
-        # new content, or a damaged copy that these verified bytes replace
-        with tmp.open("rb") as fh:
-            store.save(blob_name(sha), _Staged(fh, name=str(tmp)))
-        return StoredBlob(sha, size, created=True, prefix_sha256=prefixes)
+            yield tmp, out
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _store_staged(
+    tmp: Path,
+    out: BinaryIO,
+    sha: str,
+    size: int,
+    expected_sha256: str | None,
+    prefixes: dict[int, str],
+    state: bytes | None,
+) -> StoredBlob:
+    """Store the staged file ``tmp`` (all written to ``out``) as the blob ``sha``, after the
+    check against the sender's ``expected_sha256`` (:func:`store_chunks`)."""
+    out.flush()
+    os.fsync(out.fileno())
+    if expected_sha256 is not None and expected_sha256.strip().lower() != sha:
+        raise ChecksumMismatch(
+            f"sha256 mismatch: the client declared {expected_sha256.strip().lower()}, "
+            f"the received content has {sha}"
+        )
+    if _stored_sha256(sha) == sha:
+        return StoredBlob(sha, size, False, prefix_sha256=prefixes, sha256_state=state)
+    # new content, or a damaged copy that these verified bytes replace
+    with tmp.open("rb") as fh:
+        blob_store().save(blob_name(sha), _Staged(fh, name=str(tmp)))
+    return StoredBlob(sha, size, True, prefix_sha256=prefixes, sha256_state=state)
+
+
+def store_appended(
+    base_sha256: str,
+    base_size: int,
+    base_state: bytes | None,
+    appended: Iterable[bytes],
+    *,
+    expected_sha256: str | None,
+    max_bytes: int | None = None,
+) -> StoredBlob | None:
+    """Store the stored blob ``base_sha256`` (``base_size`` bytes) followed by ``appended``,
+    in time proportional to the appended bytes: the sha256 of the whole continues the base's
+    saved running state (``base_state``, :mod:`labdb.hash_state`) over the new bytes only, and
+    the base's bytes are copied by the kernel (``copy_file_range``: a reference, not a copy,
+    on file systems that share extents). None when that cannot be done (no usable state, an
+    object store): the caller streams the verified base and the new bytes through
+    :func:`store_chunks` instead. ``prefix_sha256`` holds the base's sha256 at its size.
+
+    *Assumes* the base's stored bytes are those its name and state stand for. They are not
+    re-hashed here (that is the cost this avoids); only the stored file's size is checked
+    (:class:`BlobCorrupt` otherwise). Damage there is carried into the new blob, whose bytes
+    then no longer hash to its name: every verified read (downloads, exports, a whole read by
+    a job) refuses it and ``verify_storage`` names it with the base, as it names any damaged
+    blob; a job of the new version reads values only from blocks it re-hashes against their
+    digests (docs/live.md, "Hashing only what a version adds")."""
+    digest = RunningSha256.resumed(base_state, base_sha256)
+    source = local_blob_path(base_sha256)
+    if digest is None or source is None:
+        return None
+    _check_size(source, base_sha256, base_size)
+    limit = settings.MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
+    if base_size > limit:
+        raise BlobTooLarge(f"the file is larger than the limit of {limit} bytes")
+    with _staged() as (tmp, out), source.open("rb") as src:
+        if _copy_range(src, out, base_size) != base_size:
+            raise BlobCorrupt(base_sha256, f"damaged (shorter than {base_size} bytes)")
+        sha, size = hash_chunks(appended, out=out, max_bytes=limit, digest=digest, size=base_size)
+        prefixes = {base_size: base_sha256} if size > base_size else {}
+        return _store_staged(tmp, out, sha, size, expected_sha256, prefixes, digest.state())
+
+
+def _check_size(path: Path, sha256: str, size: int) -> None:
+    """:class:`BlobCorrupt` unless the stored file ``path`` of blob ``sha256`` has ``size``
+    bytes."""
+    try:
+        stored_size = path.stat().st_size
+    except FileNotFoundError:
+        raise BlobCorrupt(sha256, "missing from the store") from None
+    if stored_size != size:
+        raise BlobCorrupt(sha256, f"damaged (it now has {stored_size} bytes, not {size})")
+
+
+def _copy_range(src: BinaryIO, out: BinaryIO, size: int) -> int:
+    """Append the first ``size`` bytes of ``src`` to ``out``, copied in the kernel where it
+    can (``copy_file_range``), else through memory; the number of bytes copied (fewer when
+    ``src`` is shorter)."""
+    out.flush()
+    copied = 0
+    try:
+        while copied < size and (
+            n := os.copy_file_range(src.fileno(), out.fileno(), size - copied)
+        ):
+            copied += n
+    except OSError:  # no such copy between these files here: through memory
+        src.seek(copied)
+        out.seek(copied)
+        while copied < size and (piece := src.read(min(CHUNK_BYTES, size - copied))):
+            out.write(piece)
+            copied += len(piece)
+    return copied
 
 
 def store_file(
@@ -343,12 +443,7 @@ def blocks_verify(sha256: str, size: int, blocks: dict[str, Any], wanted: Iterab
     path = local_blob_path(sha256)
     if path is None or block_bytes <= 0 or len(digests) != -(-size // block_bytes):
         return False
-    try:
-        stored_size = path.stat().st_size
-    except FileNotFoundError:
-        raise BlobCorrupt(sha256, "missing from the store") from None
-    if stored_size != size:
-        raise BlobCorrupt(sha256, f"damaged (it now has {stored_size} bytes, not {size})")
+    _check_size(path, sha256, size)
     with path.open("rb") as fh:
         for k in sorted({k for k in wanted if 0 <= k < len(digests)}):
             fh.seek(k * block_bytes)

@@ -46,7 +46,7 @@ from labdb.api.selectors import (
 )
 from labdb.api.uploads import UploadTooLarge, prepare_streaming_upload
 from labdb.api.views import ID_OR_LABEL, BoundInstrumentMixin, CatalogViewSet, create_test_run
-from labdb.services.growing import BaseMismatch, appended_chunks
+from labdb.services.growing import BaseMismatch
 from labdb.services.ingest import data_file_register
 from labdb.services.jobs import job_rerun
 from labdb.storage import BlobCorrupt, BlobTooLarge, ChecksumMismatch, open_blob
@@ -239,18 +239,17 @@ class TestRunViewSet(BoundInstrumentMixin, CatalogViewSet):
         upload = form.validated_data["file"]
         base = None
         try:
-            chunks = upload.chunks()
             if form.validated_data["extends"] is not None:
                 base = m.DataFile.objects.filter(
                     test_run=run, pk=form.validated_data["extends"]
                 ).first()
                 if base is None:
                     raise BaseMismatch(f"no file {form.validated_data['extends']} on this run")
-                chunks = appended_chunks(base, form.validated_data["offset"], chunks)
             registered = data_file_register(
                 test_run=run,
-                chunks=chunks,
+                chunks=upload.chunks(),
                 base=base,
+                offset=form.validated_data["offset"],
                 original_name=upload.name or "",
                 user=request.user,
                 source=UPLOAD_SOURCES[form.validated_data["source"]],

@@ -53,6 +53,11 @@ class DataFile(ImmutableModel):
     #: whole blocks taken from its own list, the rest hashed): its analysis re-hashes only the
     #: blocks it reads (docs/live.md, "Hashing only what a version adds"); empty otherwise
     block_sha256 = models.JSONField(default=dict, blank=True)
+    #: the running sha256's state at the end of the content (``labdb.hash_state``, tagged with
+    #: the library that wrote it): an append to this file hashes only its new bytes
+    #: (``labdb.storage.store_appended``); null where it could not be saved. Kept server-side,
+    #: never shown
+    sha256_state = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-uploaded_at"]

@@ -11,9 +11,10 @@ files in the same pass that hashes and stores the upload (one sha256 pass, no se
 and the largest candidate whose sha256 equals the prefix's at its size is the one extended.
 
 Clients that follow a growing file (the harvester) send only the appended bytes with the file
-they extend (:func:`appended_chunks`): the server builds the full content from its own stored
-copy of the earlier file plus the new bytes, checks it against the sha256 the client declared
-for the whole file, and stores it like any other upload. See docs/live.md.
+they extend (:func:`store_appended_version`): the server builds the full content from its own
+stored copy of the earlier file plus the new bytes, checks it against the sha256 the client
+declared for the whole file, and stores it like any other upload; where the earlier file kept
+its running sha256's state only the new bytes are hashed. See docs/live.md.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from labdb.storage import (
     block_digests,
     open_blob,
     read_chunks,
+    store_appended,
+    store_chunks,
 )
 from labdb.table_parts import read_table, table_parts
 
@@ -102,18 +105,41 @@ def version_blocks(blob: StoredBlob, extends: m.DataFile | None) -> dict[str, An
     return {"block_bytes": BLOCK_BYTES, "sha256": kept + rest}
 
 
-def appended_chunks(base: m.DataFile, offset: int, appended: Iterable[bytes]) -> Iterator[bytes]:
-    """The full content of a grown file: the server's stored copy of ``base`` (which must
-    have ``offset`` bytes, the size the client extended; its bytes are verified against its
-    sha256 first, ``BlobCorrupt`` otherwise) then the ``appended`` bytes. The whole is then
-    checked against the sha256 the client declared for it, and the link against the prefix's
-    sha256, like any upload."""
+def store_appended_version(
+    base: m.DataFile,
+    offset: int,
+    appended: Iterable[bytes],
+    *,
+    expected_sha256: str | None,
+    max_bytes: int | None,
+    prefix_sizes: Iterable[int],
+) -> StoredBlob:
+    """Store the full content of a grown file sent in append mode: the server's stored copy of
+    ``base`` (which must have ``offset`` bytes, the size the client extended) then the
+    ``appended`` bytes, checked against the sha256 the client declared for the whole.
+
+    Where ``base`` kept its hash state (``DataFile.sha256_state``) on a local store, only the
+    appended bytes are hashed and the base's are copied by the kernel
+    (:func:`labdb.storage.store_appended`: the time is the new bytes', not the file's).
+    Otherwise the base's stored bytes are verified against its sha256 first
+    (``BlobCorrupt``) and streamed with the new ones through ``store_chunks``, taking the
+    running sha256 at ``prefix_sizes`` as a whole upload does."""
     if offset != base.size_bytes:
         raise BaseMismatch(
             f"file {base.pk} has {base.size_bytes} bytes, not {offset}: send the whole file "
             "or the bytes after its end"
         )
-
+    appended = iter(appended)
+    blob = store_appended(
+        base.sha256,
+        base.size_bytes,
+        base.sha256_state,
+        appended,
+        expected_sha256=expected_sha256,
+        max_bytes=max_bytes,
+    )
+    if blob is not None:
+        return blob
     stored = open_blob(base.sha256)  # verified: BlobCorrupt now, before anything is read
 
     def chunks() -> Iterator[bytes]:
@@ -121,7 +147,9 @@ def appended_chunks(base: m.DataFile, offset: int, appended: Iterable[bytes]) ->
             yield from read_chunks(fh)
         yield from appended
 
-    return chunks()
+    return store_chunks(
+        chunks(), expected_sha256=expected_sha256, max_bytes=max_bytes, prefix_sizes=prefix_sizes
+    )
 
 
 #: versions followed forward from a job's file to find a newer one with the same analysis

@@ -19,7 +19,12 @@ from django.db import IntegrityError, transaction
 from labdb import models as m
 from labdb.protocols import PROTOCOL_KINDS, analysis_parameters
 from labdb.services.audit import audit
-from labdb.services.growing import BaseMismatch, Extension, version_blocks
+from labdb.services.growing import (
+    BaseMismatch,
+    Extension,
+    store_appended_version,
+    version_blocks,
+)
 from labdb.services.jobs import cell_parameters, job_request
 from labdb.storage import StoredBlob, safe_name, store_chunks
 
@@ -79,13 +84,17 @@ def data_file_register(
     max_bytes: int | None = None,
     parameters: dict[str, Any] | None = None,
     base: m.DataFile | None = None,
+    offset: int | None = None,
 ) -> Registered:
     """Store the content and register it on ``test_run`` with its analysis job.
 
     When the content extends an earlier file of the run (that file's bytes are a prefix of
     it, checked by sha256: :mod:`labdb.services.growing`) the new file is its next version
     (``extends``, ``version``). ``base``: the file the client says it extends, also
-    considered when a later version of it exists.
+    considered when a later version of it exists. ``offset`` (with ``base``): append mode,
+    ``chunks`` are the bytes after the first ``offset`` bytes of ``base``, which must be its
+    size (``BaseMismatch`` otherwise); the whole content is built from the stored ``base``
+    (:func:`labdb.services.growing.store_appended_version`).
 
     A file has at most one next version (``datafile_one_next_version``): when another upload
     extended the same file first (a race, or a client appending to an old version), an append
@@ -100,12 +109,22 @@ def data_file_register(
     job (``created`` is False) and queues nothing.
     """
     extension = Extension.for_run(test_run, base)
-    blob = store_chunks(
-        chunks,
-        expected_sha256=expected_sha256,
-        max_bytes=max_bytes,
-        prefix_sizes=extension.prefix_sizes,
-    )
+    if base is not None and offset is not None:
+        blob = store_appended_version(
+            base,
+            offset,
+            chunks,
+            expected_sha256=expected_sha256,
+            max_bytes=max_bytes,
+            prefix_sizes=extension.prefix_sizes,
+        )
+    else:
+        blob = store_chunks(
+            chunks,
+            expected_sha256=expected_sha256,
+            max_bytes=max_bytes,
+            prefix_sizes=extension.prefix_sizes,
+        )
     extends = extension.extended(blob)
     fields: dict[str, Any] = {
         "test_run": test_run,
@@ -156,6 +175,7 @@ def _register_blob(
                 extends=extends,
                 version=extends.version + 1 if extends is not None else 1,
                 block_sha256=blocks,
+                sha256_state=blob.sha256_state,
             )
             audit(
                 project=test_run.project,
