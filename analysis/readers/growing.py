@@ -44,21 +44,20 @@ STEP_COLUMNS = ("step_count", "step_index", "cycle_count")
 _BLOCK = 1 << 20
 
 
-def _count_lines(path: Path, size: int) -> tuple[int, bool]:
-    """Lines in the first ``size`` bytes, and whether they end with a newline."""
+def count_newlines(path: Path, start: int = 0, stop: int | None = None) -> int:
+    """Newline bytes from offset ``start`` up to ``stop`` (the end of the file)."""
+    stop = path.stat().st_size if stop is None else stop
     count = 0
-    last = b"\n"
     with path.open("rb") as fh:
-        left = size
+        fh.seek(start)
+        left = stop - start
         while left > 0:
             block = fh.read(min(_BLOCK, left))
             if not block:
                 break
             count += block.count(b"\n")
-            last = block[-1:]
             left -= len(block)
-    ends = last == b"\n"
-    return count + (0 if ends else 1), ends
+    return count
 
 
 def _header_end(path: Path, lines: int) -> int:
@@ -154,18 +153,25 @@ def read_grown(
     format: str,
     previous: pd.DataFrame,
     previous_bytes: int,
+    previous_newlines: int | None = None,
     overlap: int = OVERLAP_ROWS,
     **options: Any,
 ) -> ReadResult | None:
     """The table of ``path`` from ``previous`` (the table of its first ``previous_bytes``
     bytes, read with the reader ``format``) and a parse of the header and the lines after
-    it; ``None`` when that cannot be shown equal to a whole parse (module docstring)."""
+    it; ``None`` when that cannot be shown equal to a whole parse (module docstring).
+
+    ``previous_newlines``: the newlines in those first bytes, as the earlier version's read
+    counted them (its metadata's ``source_newlines``); counted here when not given. The
+    metadata records the count for the whole file (``source_newlines``: ``{"bytes",
+    "count"}``), so that the next version counts only its new bytes."""
     size = path.stat().st_size
     rows = len(previous)
     if previous_bytes >= size or rows < overlap + 2:
         return None
-    lines, ends = _count_lines(path, previous_bytes)
-    complete = lines if ends else lines - 1
+    if previous_newlines is None:
+        previous_newlines = count_newlines(path, 0, previous_bytes)
+    complete = previous_newlines  # complete lines of the earlier version
     for header_lines in (complete - rows, complete - rows + 1):
         # whether the reader kept the earlier upload's partial last line as a row decides
         # which data row a line is: try both; the overlap tells
@@ -188,7 +194,13 @@ def read_grown(
         if table is None:
             continue
         table = pd.concat([previous.iloc[:first], table], ignore_index=True)
-        metadata = {**tail.metadata, "grown_from_rows": first, "rows_parsed": len(tail.table)}
+        newlines = previous_newlines + count_newlines(path, previous_bytes, size)
+        metadata = {
+            **tail.metadata,
+            "grown_from_rows": first,
+            "rows_parsed": len(tail.table),
+            "source_newlines": {"bytes": size, "count": newlines},
+        }
         return dataclasses.replace(tail, table=table, metadata=metadata, source_name=path.name)
     return None
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from analysis import pipelines
 from labdb import models as m
+from labdb.services.conformance import ProtocolCheck
 from labdb.services.follow_on import CyclingSource, cycling_curves
 from labdb.services.growing import PreviousMemo, memo_options, output_store_continued
 from labdb.services.insitu import DCSource, tagged_table
@@ -58,6 +59,8 @@ class AnalysisWork:
     memo: PreviousMemo | None
     earlier_outputs: dict[str, str]
     reused: CyclingSource | None
+    #: the run's protocol check, made here (``StoredOutput.lean``); None: by the worker
+    protocol_check: ProtocolCheck | None = None
 
     def __call__(self, progress: Any) -> Done | OtherKinds:
         job, pipeline, params, memo = self.job, self.pipeline, self.params, self.memo
@@ -80,7 +83,7 @@ class AnalysisWork:
             timings["analyze_s"] = time.perf_counter() - t1
             _reuse_timings(timings, output, incremental)
             t2 = time.perf_counter()
-            stored = output_store_continued(output, self.earlier_outputs, memo, options)
+            stored = self._lean(output_store_continued(output, self.earlier_outputs, memo, options))
             timings["store_blobs_s"] = time.perf_counter() - t2
             return (
                 dict(self.reused.parsed),
@@ -127,9 +130,12 @@ class AnalysisWork:
         timings["analyze_s"] = time.perf_counter() - t1
         _reuse_timings(timings, output, incremental)
         t2 = time.perf_counter()
-        stored = output_store_continued(output, self.earlier_outputs, memo, options)
+        stored = self._lean(output_store_continued(output, self.earlier_outputs, memo, options))
         timings["store_blobs_s"] = time.perf_counter() - t2
         return parsed, stored, timings, incremental
+
+    def _lean(self, stored: StoredOutput) -> StoredOutput:
+        return stored if self.protocol_check is None else stored.lean(self.protocol_check)
 
 
 def _injected_delay(name: str) -> None:

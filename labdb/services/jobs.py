@@ -42,6 +42,7 @@ from analysis.readers import ParseError
 from labdb import models as m
 from labdb.provenance import library_versions
 from labdb.services.audit import audit
+from labdb.services.conformance import ProtocolCheck
 from labdb.services.execution import Outcome, run_supervised
 from labdb.services.follow_on import cycling_source, follow_on_jobs_request
 from labdb.services.growing import (
@@ -145,6 +146,7 @@ def _analyse(job: m.AnalysisJob, known_tables: dict[tuple[str, str, str], str]) 
         memo=memo,
         earlier_outputs=previous_outputs(job, memo),
         reused=cycling_source(job),
+        protocol_check=ProtocolCheck.of(job.data_file.test_run),
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.readers import ReadResult, read
-from analysis.readers.growing import read_grown
+from analysis.readers.growing import count_newlines, read_grown
 from labdb import models as m
 from labdb.storage import (
     BlobCorrupt,
@@ -44,6 +44,9 @@ class PreviousTable:
     format: str
     size_bytes: int
     warnings: tuple[str, ...]
+    #: the newlines in the earlier file, as its grown read counted them (its metadata's
+    #: ``source_newlines``); None when not recorded for that size: counted again
+    newlines: int | None = None
 
 
 #: earlier versions looked at for a parsed table to grow from (else the whole file is read)
@@ -70,13 +73,16 @@ def previous_table(
         file_id = m.DataFile.objects.filter(pk=file_id).values_list("extends_id", flat=True)[0]
     if table is None:
         return None
+    counted = (table.metadata or {}).get("source_newlines") or {}
+    size = table.data_file.size_bytes
     return PreviousTable(
         table.sha256,
         table.parser,
         table.parser_version,
         table.format,
-        table.data_file.size_bytes,
+        size,
         tuple(table.warnings),
+        int(counted["count"]) if counted.get("bytes") == size and "count" in counted else None,
     )
 
 
@@ -118,8 +124,12 @@ def read_data_file(
         if previous is None:
             return whole
         # stated in the parsed table's metadata (the job's audit entry and the worker's log
-        # repeat it: labdb.services.jobs)
-        return dataclasses.replace(whole, metadata={**whole.metadata, "read_whole": why})
+        # repeat it: labdb.services.jobs); with the file's newlines for the next version's
+        # grown read (a pass over bytes just read, verified)
+        counted = {"bytes": data_file.size_bytes, "count": count_newlines(link)}
+        return dataclasses.replace(
+            whole, metadata={**whole.metadata, "read_whole": why, "source_newlines": counted}
+        )
 
 
 def _tail_verified(data_file: m.DataFile, previous: PreviousTable) -> bool:
@@ -128,9 +138,10 @@ def _tail_verified(data_file: m.DataFile, previous: PreviousTable) -> bool:
     ended) against its block digests (``DataFile.block_sha256``); True when done, False when
     it cannot be (no digests, an object store: then the whole file is verified as any file).
     The blocks between are the earlier version's bytes, whose values come from its parsed
-    table (verified when read); the grown read only counts their lines, and a miscount shifts
-    the rows it parses twice, which then differ from that table: the file is read whole,
-    verified whole first (docs/live.md). ``BlobCorrupt`` when a block checked differs."""
+    table (verified when read) and whose newlines the earlier version's read counted (where
+    it did not, the grown read counts them, and a miscount shifts the rows it parses twice,
+    which then differ from that table: the file is read whole, verified whole first);
+    docs/live.md. ``BlobCorrupt`` when a block checked differs."""
     blocks = data_file.block_sha256 or {}
     block_bytes = int(blocks.get("block_bytes") or 0)
     if block_bytes <= 0 or previous.size_bytes >= data_file.size_bytes:
@@ -162,7 +173,11 @@ def _read_grown(link: Path, previous: PreviousTable) -> tuple[ReadResult | None,
     try:
         earlier = read_table(previous.sha256, verify=True)
         grown = read_grown(
-            link, format=previous.format, previous=earlier, previous_bytes=previous.size_bytes
+            link,
+            format=previous.format,
+            previous=earlier,
+            previous_bytes=previous.size_bytes,
+            previous_newlines=previous.newlines,
         )
     except (BlobCorrupt, OSError, ValueError) as exc:
         return None, f"the earlier version's table could not be read ({exc})"

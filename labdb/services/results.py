@@ -11,8 +11,9 @@ fitted curve.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -27,7 +28,7 @@ from labdb import models as m
 from labdb.models.immutable import refuse_rows_of_finished_jobs
 from labdb.result_json import SameRows, result_json
 from labdb.services.alerts import alerts_after_result
-from labdb.services.conformance import run_conformance
+from labdb.services.conformance import ProtocolCheck, run_conformance
 from labdb.services.earlier_rows import (
     common_rows,
     earlier_table,
@@ -68,6 +69,32 @@ class StoredOutput:
     #: ``json_rows_from`` (its sha256) rather than encoded (:mod:`labdb.result_json`)
     json_rows_copied: int = 0
     json_rows_from: str | None = None
+    #: the protocol check, when it was made where the result was computed (:meth:`lean`)
+    conformance: dict[str, Any] | None = None
+    checked: bool = False
+
+    def lean(self, check: ProtocolCheck) -> StoredOutput:
+        """This output as the worker needs it, made in the job's analysis process: checked
+        against the run's protocol there, and with the tables of ``data`` cut to the per-cycle
+        rows the worker writes (those of the cycles not in ``unchanged_cycles``, whose rows the
+        database copies); the whole tables are in the stored JSON (``sha256``). What crosses
+        to the worker then grows with the new cycles, not with the test: at 1,600 cycles the
+        whole tables are ~1.1 MB pickled, ~10-15 ms to write and read back and ~200,000
+        objects for the worker's collector."""
+        unchanged = set(self.unchanged_cycles)
+        rows = (
+            self.data.get("tables", {}).get("cycles")
+            if self.data.get("kind") == "cycling"
+            else None
+        )
+        tables = (
+            {}
+            if rows is None
+            else {"cycles": [r for r in rows if int(r["cycle"]) not in unchanged]}
+        )
+        return replace(
+            self, data={**self.data, "tables": tables}, conformance=check(self.data), checked=True
+        )
 
 
 def output_store(
@@ -224,7 +251,9 @@ def result_store(job: m.AnalysisJob, stored: StoredOutput) -> m.AnalysisResult:
         test_run=job.data_file.test_run,
         kind=kind,
         summary={**summary, "warnings": data["warnings"]},
-        conformance=run_conformance(job.data_file.test_run, data),
+        conformance=(
+            stored.conformance if stored.checked else run_conformance(job.data_file.test_run, data)
+        ),
         **metric_columns(data),
     )
     m.ResultTable.objects.bulk_create(
@@ -233,7 +262,11 @@ def result_store(job: m.AnalysisJob, stored: StoredOutput) -> m.AnalysisResult:
     )
     if kind == "cycling":
         _store_cycles(
-            record, data["tables"]["cycles"], stored.cycles_from, set(stored.unchanged_cycles)
+            record,
+            data["tables"]["cycles"],
+            stored.cycles_from,
+            set(stored.unchanged_cycles),
+            partial(_stored_cycle_rows, stored.sha256) if stored.checked else None,
         )
     elif kind == "eis":
         _store_spectra(record, data["summary"]["details"])
@@ -259,6 +292,7 @@ def _store_cycles(
     cycles: list[dict[str, Any]],
     copy_from: str | None = None,
     unchanged: set[int] | None = None,
+    all_rows: Callable[[], list[dict[str, Any]]] | None = None,
 ) -> None:
     """One CycleResult row per cycle, inserted in batches of the values the ORM would write (each field's own ``get_db_prep_save``: the JSON of ``values`` as the backend
     takes it). Not ``bulk_create``: building a model object and compiling the SQL for each
@@ -269,7 +303,9 @@ def _store_cycles(
     are copied from that result's rows by the database (``INSERT ... SELECT``), not encoded
     again (the JSON of the values was a float ``repr`` per value, ~30 us per cycle). The
     guard of the ORM path is kept: no rows for a finished job (and on PostgreSQL the triggers
-    refuse them from any client)."""
+    refuse them from any client). ``all_rows``: where ``cycles`` holds only the rows of the
+    cycles not in ``unchanged`` (``StoredOutput.lean``), all of them, for when the copy cannot
+    be made."""
     model = m.CycleResult
     refuse_rows_of_finished_jobs(model, [model(result=record)])
     db = record._state.db or "default"
@@ -280,6 +316,8 @@ def _store_cycles(
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     copied = _copy_cycles(model, connection, fields, result_id, copy_from, unchanged or set())
+    if all_rows is not None and copied != (unchanged or set()):
+        cycles = all_rows()  # the earlier rows could not be copied: every row is written
     values_field = fields[-1]
     rows = [
         (
@@ -353,6 +391,12 @@ def _copy_cycles(
                 [result_id, source_id, *(n for run in chunk for n in run)],
             )
     return set(wanted)
+
+
+def _stored_cycle_rows(sha256: str) -> list[dict[str, Any]]:
+    """The per-cycle rows of the stored result JSON ``sha256`` (read verified)."""
+    rows: list[dict[str, Any]] = json.loads(read_blob(sha256))["tables"]["cycles"]
+    return rows
 
 
 #: runs of consecutive cycles per statement of :func:`_copy_cycles` (two parameters each:

@@ -53,5 +53,15 @@ def test_the_grown_table_is_the_whole_parse_or_nothing(variant: str, tmp_path: P
         assert grown.table.equals(whole), f"{variant} cut at {cut}"
         assert list(grown.table.dtypes) == list(whole.dtypes)
         assert grown.metadata["rows_parsed"] < len(whole) - grown.metadata["grown_from_rows"] + 40
+        # the count of newlines the next version starts from is the file's
+        assert grown.metadata["source_newlines"] == {"bytes": len(data), "count": data.count(b"\n")}
+        given = read_grown(
+            path,
+            format=fmt,
+            previous=previous,
+            previous_bytes=cut,
+            previous_newlines=data[:cut].count(b"\n"),
+        )
+        assert given is not None and given.table.equals(whole)
     if variant not in WHOLE:
         assert used >= 2, f"{variant}: the new lines were never read on their own"

@@ -95,30 +95,22 @@ def test_a_damaged_block_the_analysis_reads_fails_its_job(
 
 
 @pytest.mark.django_db
-def test_a_damaged_line_end_in_the_blocks_not_read_makes_it_read_whole_and_fail(
-    run: m.TestRun, data: bytes, django_capture_on_commit_callbacks: Any
+@pytest.mark.parametrize("what", ["digit", "line end"])
+def test_a_damaged_byte_in_the_blocks_not_read_is_not_analysed_and_verify_storage_names_it(
+    run: m.TestRun, data: bytes, django_capture_on_commit_callbacks: Any, what: str
 ) -> None:
-    """A block between the first and the earlier version's end is not re-hashed by the job:
-    the grown read takes those rows from the earlier table and only counts the lines there. A
-    damaged line end miscounts them: the rows parsed twice no longer line up, the file is read
-    whole, verified whole first, and the job fails."""
-    newline = data.index(b"\n", BLOCK_BYTES + 5_000)
-    job, _ = _third_version(run, data, django_capture_on_commit_callbacks, newline)
-    assert job.status == "failed" and "damaged" in job.error, job.error
-
-
-@pytest.mark.django_db
-def test_a_damaged_value_in_the_blocks_not_read_is_not_analysed_and_verify_storage_names_it(
-    run: m.TestRun, data: bytes, django_capture_on_commit_callbacks: Any
-) -> None:
-    """A damaged digit in the earlier version's part of the file (not a line end): the job
-    takes those rows from the earlier version's table, so its result is the full analysis of
-    the file as uploaded; the daily verify_storage names the damaged file."""
+    """A damaged byte in the earlier version's part of the file, a digit or a line end: the
+    job takes those rows from the earlier version's table and their count of lines from the
+    earlier version's read (``source_newlines``), so its result is the full analysis of the
+    file as uploaded; the daily verify_storage names the damaged file."""
     from labdb.services.integrity import storage_verify
 
-    digit = data.index(b",", 2 * BLOCK_BYTES + 5_000) + 1
-    assert data[digit : digit + 1].isdigit()
-    job, _ = _third_version(run, data, django_capture_on_commit_callbacks, digit)
+    if what == "digit":
+        offset = data.index(b",", 2 * BLOCK_BYTES + 5_000) + 1
+        assert data[offset : offset + 1].isdigit()
+    else:
+        offset = data.index(b"\n", BLOCK_BYTES + 5_000)
+    job, _ = _third_version(run, data, django_capture_on_commit_callbacks, offset)
     assert job.status == "succeeded", job.error
     assert differences(stored_output(job), full_analysis(data, job)) == []
     problems = storage_verify().problems

@@ -19,7 +19,9 @@ from analysis.serial import differences, num
 from analysis.series import GROUPED_DIGEST, compose_digest, group_digests
 from labdb import models as m
 from labdb.provenance import canonical_json, code_commit
+from labdb.services import results
 from labdb.services.catalog import record_save
+from labdb.services.conformance import run_conformance
 from labdb.services.growing import BaseMismatch
 from labdb.services.ingest import Registered, data_file_register
 from labdb.services.results import CYCLE_COLUMNS
@@ -312,12 +314,22 @@ def _cycle_rows(job: m.AnalysisJob) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("copy_refused", [False, True])
 def test_a_versions_cycle_rows_are_its_own_and_those_of_its_json(
-    run: m.TestRun, django_capture_on_commit_callbacks: Any
+    run: m.TestRun,
+    django_capture_on_commit_callbacks: Any,
+    copy_refused: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Every version stores a CycleResult row per cycle that is what its own JSON says (the
     cycles whose values did not change are copied from the earlier result's rows by the
-    database, the others built): the same rows as a result stored without an earlier one."""
+    database, the others built): the same rows as a result stored without an earlier one.
+    The worker receives only the rows it builds (``StoredOutput.lean``); where the copy
+    cannot be made (``copy_refused``: the earlier result does not hold those cycles) it
+    builds every row from the stored JSON. The protocol check made in the analysis process
+    is the check of the whole stored JSON."""
+    if copy_refused:
+        monkeypatch.setattr(results, "_copy_cycles", lambda *args: set())
     data = cycler_file(cycles=14)
     cuts = (len(data) * 3 // 5 + 5, len(data) * 4 // 5 + 9, len(data))
     jobs = []
@@ -336,6 +348,8 @@ def test_a_versions_cycle_rows_are_its_own_and_those_of_its_json(
             for row in records
         ]
         assert _cycle_rows(job) == sorted(expected, key=lambda r: r[0]), job.data_file.version
+        assert job.result.conformance == run_conformance(run, stored_output(job))
+        assert job.result.conformance["checks"]["current_density"] == "ok"
     # the later versions share most cycles' values with the version before (so rows were
     # copied), but not all: the last cycles changed
     first, second, third = ([r[:-1] for r in _cycle_rows(j)] for j in jobs)
