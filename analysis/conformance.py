@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from analysis.serial import num
+from analysis.serial import column_of, num
 
 VERSION = "1"
 RELATIVE_CURRENT = 0.05
@@ -179,35 +179,47 @@ def check_cycling(
     short_circuit_cycle: int | None,
 ) -> Conformance:
     """Check a cycling run's half-cycles (the pipeline's ``half_cycles`` and ``cycles``
-    tables as records) against its protocol's ``parameters``."""
-    used = {int(c["cycle"]) for c in cycles if c.get("complete") and int(c["cycle"]) >= 1}
-    # (cycle, half-cycle) pairs, each cycle number converted once
-    rows = [(n, h) for h in half_cycles if (n := int(h["cycle"])) in used]
+    tables as records, or :class:`~analysis.serial.LazyRecords`, read column by column)
+    against its protocol's ``parameters``."""
+    complete = column_of(cycles, "complete")
+    used = {
+        n
+        for c, ok in zip(column_of(cycles, "cycle"), complete, strict=True)
+        if ok and (n := int(c)) >= 1
+    }
+    # each half-cycle of a used cycle: (its cycle, its index), each cycle number converted once
+    rows = [(n, k) for k, c in enumerate(column_of(half_cycles, "cycle")) if (n := int(c)) in used]
     before_short = [
-        (n, h) for n, h in rows if short_circuit_cycle is None or n < short_circuit_cycle
+        (n, k) for n, k in rows if short_circuit_cycle is None or n < short_circuit_cycle
     ]
     area = area_cm2 if area_cm2 and area_cm2 > 0 else None
     ck = _Checker()
     p = {k: num(v) for k, v in parameters.items() if not isinstance(v, list)}
 
-    def current_density(h: Mapping[str, Any]) -> float | None:
-        i = num(h.get("current_mA"))
-        return abs(i) / area if i is not None and area else None
+    def values(name: str, of: list[tuple[int, int]]) -> list[tuple[int, float | None]]:
+        column = column_of(half_cycles, name)
+        return [(n, num(column[k])) for n, k in of]
 
     density = p.get("current_density_mA_cm2")
     one_c = p.get("one_c_current_density_mA_cm2")
     rates = [float(x) for x in parameters.get("c_rates") or [] if num(x)]
     c_rate = p.get("c_rate")
     rate_check = bool(c_rate or rates) and protocol_kind != "plating_stripping"
-    densities = [(n, current_density(h)) for n, h in rows] if density or rate_check else []
+    densities = (
+        [
+            (n, abs(i) / area if i is not None and area else None)
+            for n, i in values("current_mA", rows)
+        ]
+        if density or rate_check
+        else []
+    )
     if density:
-        found = densities
         ck.run(
             "current_density",
             "current_density_mA_cm2",
             density,
             "mA/cm2",
-            found,
+            densities,
             _within(density, RELATIVE_CURRENT),
             "current density",
         )
@@ -227,12 +239,12 @@ def check_cycling(
             ck.run(
                 "c_rate", "c_rate", c_rate, "C", found, _within(c_rate, RELATIVE_CURRENT), "C-rate"
             )
+    kinds = column_of(half_cycles, "kind")
     capacity = p.get("areal_capacity_mAh_cm2")
     if capacity:
+        plating = [(n, k) for n, k in before_short if kinds[k] == "plating"]
         found = [
-            (n, abs(q) / area if (q := num(h.get("capacity_mAh"))) and area else None)
-            for n, h in before_short
-            if h.get("kind") == "plating"
+            (n, abs(q) / area if q and area else None) for n, q in values("capacity_mAh", plating)
         ]
         ck.run(
             "areal_capacity",
@@ -245,42 +257,35 @@ def check_cycling(
         )
     upper, lower = p.get("upper_cutoff_voltage_V"), p.get("lower_cutoff_voltage_V")
     if upper is not None:
-        found = [
-            (n, num(h.get("max_voltage_V"))) for n, h in before_short if h.get("kind") in POSITIVE
-        ]
+        positive = [(n, k) for n, k in before_short if kinds[k] in POSITIVE]
         ck.run(
             "cutoff_voltage",
             "upper_cutoff_voltage_V",
             upper,
             "V",
-            found,
+            values("max_voltage_V", positive),
             lambda v: v <= upper + CUTOFF_V,
             "highest voltage",
         )
     if lower is not None:
-        found = [
-            (n, num(h.get("min_voltage_V")))
-            for n, h in before_short
-            if h.get("kind") not in POSITIVE
-        ]
+        negative = [(n, k) for n, k in before_short if kinds[k] not in POSITIVE]
         ck.run(
             "cutoff_voltage",
             "lower_cutoff_voltage_V",
             lower,
             "V",
-            found,
+            values("min_voltage_V", negative),
             lambda v: v >= lower - CUTOFF_V,
             "lowest voltage",
         )
     temperature = p.get("temperature_degC")
     if temperature is not None:
-        found = [(n, num(h.get("mean_temperature_degC"))) for n, h in rows]
         ck.run(
             "temperature",
             "temperature_degC",
             temperature,
             "degC",
-            found,
+            values("mean_temperature_degC", rows),
             lambda v: abs(v - temperature) <= TEMPERATURE_DEGC,
             "mean cell temperature",
         )

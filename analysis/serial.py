@@ -12,8 +12,8 @@ texts, flags, counts, the circuits chosen) must be equal.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -44,6 +44,65 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     names = [str(c) for c in frame.columns]
     columns = [_column_values(frame.iloc[:, i]) for i in range(len(names))]
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+class LazyRecords(Sequence[dict[str, Any]]):
+    """The rows of a frame as :func:`records` gives them, each dict built only when a row is
+    asked for: a version of a growing file copies most rows of its result's JSON as text from
+    the earlier result's (``labdb.result_json``) and never needs them as dicts. The columns
+    are converted once, as :func:`records` converts them; :meth:`column` gives one.
+    ``list(lazy) == records(frame)``."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._names = [str(c) for c in frame.columns]
+        self._columns = [_column_values(frame.iloc[:, i]) for i in range(len(self._names))]
+        self._rows = len(frame)
+
+    def __len__(self) -> int:
+        return self._rows
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._rows))]
+        if index < 0:
+            index += self._rows
+        if not 0 <= index < self._rows:
+            raise IndexError(index)
+        return {
+            name: column[index] for name, column in zip(self._names, self._columns, strict=True)
+        }
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        names = self._names
+        if not names:
+            return ({} for _ in range(self._rows))
+        return (dict(zip(names, row, strict=True)) for row in zip(*self._columns, strict=True))
+
+    def column(self, name: str) -> list[Any]:
+        """The JSON-ready values of column ``name`` (KeyError when there is none)."""
+        return self._columns[self._names.index(name)]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def column_of(rows: Sequence[Mapping[str, Any]], name: str) -> list[Any]:
+    """Column ``name`` of records (None where a row has no such key): taken as it is from
+    :class:`LazyRecords` that have it, else row by row."""
+    if isinstance(rows, LazyRecords):
+        try:
+            return rows.column(name)
+        except ValueError:
+            return [None] * len(rows)
+    return [r.get(name) for r in rows]
 
 
 def _column_values(series: pd.Series) -> list[Any]:

@@ -123,6 +123,11 @@ def result_json(
     copied from ``earlier``."""
 
     def whole() -> bytes:
+        tables = data.get("tables")
+        if isinstance(tables, Mapping):  # rows built when asked for: all of them now
+            return canonical_json(
+                {**data, "tables": {k: list(v) for k, v in tables.items()}}
+            ).encode()
         return canonical_json(data).encode()
 
     tables = data.get("tables")

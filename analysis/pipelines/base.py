@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from analysis.serial import jsonable, records
+from analysis.serial import LazyRecords, jsonable, records
 from analysis.series import (  # noqa: F401 (re-exported: the digests' home was here)
     GROUPED_DIGEST,
     GrownSeries,
@@ -66,13 +66,16 @@ class Result:
         default_factory=dict, repr=False, compare=False
     )
 
-    def to_json(self) -> dict[str, Any]:
-        """The one serialised form: JSON-ready (NaN and infinities as null)."""
+    def to_json(self, *, lazy_tables: bool = False) -> dict[str, Any]:
+        """The one serialised form: JSON-ready (NaN and infinities as null). ``lazy_tables``:
+        the tables as :class:`~analysis.serial.LazyRecords` (the same rows, each built when
+        asked for) instead of lists, for a caller that needs only some of them as dicts."""
+        rows = LazyRecords if lazy_tables else records
         return {
             "kind": self.kind,
             "parameters": jsonable(dict(self.parameters)),
             "summary": jsonable(dict(self.summary)),
-            "tables": {name: records(frame) for name, frame in self.tables.items()},
+            "tables": {name: rows(frame) for name, frame in self.tables.items()},
             "series": {
                 name: dict(self.digests[name]) if name in self.digests else _digest(frame)
                 for name, frame in self.series.items()

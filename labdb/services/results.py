@@ -22,7 +22,7 @@ import pandas as pd
 from django.db import connections, transaction
 
 from analysis.pipelines import Result
-from analysis.serial import num
+from analysis.serial import column_of, num
 from analysis.series import GrownSeries
 from labdb import models as m
 from labdb.models.immutable import refuse_rows_of_finished_jobs
@@ -82,18 +82,14 @@ class StoredOutput:
         whole tables are ~1.1 MB pickled, ~10-15 ms to write and read back and ~200,000
         objects for the worker's collector."""
         unchanged = set(self.unchanged_cycles)
-        rows = (
-            self.data.get("tables", {}).get("cycles")
-            if self.data.get("kind") == "cycling"
-            else None
-        )
-        tables = (
-            {}
-            if rows is None
-            else {"cycles": [r for r in rows if int(r["cycle"]) not in unchanged]}
-        )
+        tables = self.data.get("tables") or {}
+        kept = {}
+        if self.data.get("kind") == "cycling" and "cycles" in tables:
+            rows = tables["cycles"]
+            cycles = column_of(rows, "cycle")
+            kept["cycles"] = [rows[i] for i, c in enumerate(cycles) if int(c) not in unchanged]
         return replace(
-            self, data={**self.data, "tables": tables}, conformance=check(self.data), checked=True
+            self, data={**self.data, "tables": kept}, conformance=check(self.data), checked=True
         )
 
 
@@ -123,7 +119,7 @@ def output_store(
     same place is copied from it instead of encoded again (:mod:`labdb.result_json`: the
     same bytes). ``earlier_frames``: those of the earlier tables and series the caller has
     read already (the memo the pipeline was given): compared as they are, not read again."""
-    data = result.to_json()
+    data = result.to_json(lazy_tables=True)  # rows as dicts only where needed
     read = dict(earlier_frames or {})
     same: dict[str, SameRows] = {}
     earlier_cycles: pd.DataFrame | None = None

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.serial import jsonable, num, records
+from analysis.serial import LazyRecords, column_of, jsonable, num, records
 
 
 def _typed(rows: list[dict[str, Any]]) -> list[list[tuple[type, Any]]]:
@@ -40,6 +40,13 @@ def test_records_equal_jsonable_of_every_value_with_the_same_types() -> None:
     assert type(got[1]["mixed"]) is str and got[1]["mixed"] == "numpy text"
     assert got[2]["mixed"] is None and got[0]["short"] is None and got[1]["short"] == 12
     assert type(got[0]["objects"]) is int and type(got[1]["flags"]) is bool
+    # the same rows built one at a time, when asked for
+    lazy = LazyRecords(frame)
+    assert len(lazy) == 3 and list(lazy) == got and _typed(list(lazy)) == _typed(got)
+    assert [lazy[i] for i in range(3)] == got and lazy[-1] == got[2] and lazy[1:] == got[1:]
+    assert lazy == got and column_of(lazy, "short") == [None, 12, None]
+    assert column_of(got, "short") == [None, 12, None] and column_of(lazy, "none") == [None] * 3
+    assert list(LazyRecords(pd.DataFrame(index=range(2)))) == [{}, {}]
 
 
 def test_num_of_floats_and_everything_else() -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from analysis.conformance import check_cycling, check_eis, check_run, ranges_text
+from analysis.serial import LazyRecords
 
 AREA = 2.0  # cm2
 
@@ -78,6 +80,16 @@ def test_c_rate_cutoff_and_temperature_deviations_name_their_cycles() -> None:
     assert ("cutoff_voltage", "lower_cutoff_voltage_V") not in by  # 5 mV below: tolerated
     temperature = by[("temperature", "temperature_degC")]
     assert temperature.at == [7] and "31" in temperature.message
+    # the same check on the tables as a job's result gives them (rows built when asked for)
+    lazy = check_cycling(
+        "galvanostatic",
+        GALVANOSTATIC,
+        area_cm2=AREA,
+        half_cycles=LazyRecords(pd.DataFrame(half)),
+        cycles=LazyRecords(pd.DataFrame(cycles)),
+        short_circuit_cycle=None,
+    )
+    assert lazy == conf
 
 
 def test_rate_test_accepts_any_listed_rate_and_a_short_stops_the_capacity_check() -> None:
