@@ -23,6 +23,7 @@ else and the whole JSON is encoded as before (the same text, only slower).
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from labdb.provenance import canonical_json
+from labdb.table_parts import parts_kept
 
 _QUOTE, _BACKSLASH = 0x22, 0x5C
 _OPEN, _CLOSE = (0x7B, 0x5B), (0x7D, 0x5D)  # { [ and } ]
@@ -111,13 +113,44 @@ def table_row_spans(text: bytes) -> Spans | None:
     return spans
 
 
+#: the result JSONs this process wrote or read last, with their row spans once scanned
+#: (sha256 -> (text, spans)): kept where table parts are kept (a worker's serving child,
+#: :func:`labdb.table_parts.parts_kept`), whose next job is the next version's and copies
+#: rows from the JSON its last job wrote. The text is the bytes stored under the sha256,
+#: which were hashed when written or read verified.
+_kept: OrderedDict[str, tuple[bytes, Spans | None]] = OrderedDict()
+KEPT_JSONS = 4
+
+
+def remember_json(sha256: str, text: bytes, spans: Spans | None = None) -> None:
+    """Keep the JSON ``text`` stored under ``sha256`` for the next job (where parts are
+    kept)."""
+    if not parts_kept():
+        return
+    _kept[sha256] = (text, spans if spans is not None else _kept.get(sha256, (b"", None))[1])
+    _kept.move_to_end(sha256)
+    while len(_kept) > KEPT_JSONS:
+        _kept.popitem(last=False)
+
+
+def kept_json(sha256: str) -> tuple[bytes, Spans | None] | None:
+    """The JSON text stored under ``sha256`` and its row spans (None when not scanned yet),
+    if this process keeps it."""
+    found = _kept.get(sha256)
+    if found is not None:
+        _kept.move_to_end(sha256)
+    return found
+
+
 def result_json(
     data: Mapping[str, Any],
     earlier: bytes | None = None,
     same: Mapping[str, SameRows] | None = None,
+    earlier_sha256: str | None = None,
 ) -> tuple[bytes, int]:
     """``canonical_json(data)`` as bytes, and how many rows were copied. ``earlier``: the
-    canonical JSON of an earlier result; ``same``: per table of ``data["tables"]``, which of
+    canonical JSON of an earlier result (stored under ``earlier_sha256``: its row spans are
+    kept with it, :func:`remember_json`); ``same``: per table of ``data["tables"]``, which of
     its first rows equal, value for value, the rows at the same place of that result's table,
     and how many rows that table has (:func:`labdb.services.results.same_rows`): their text is
     copied from ``earlier``."""
@@ -138,7 +171,12 @@ def result_json(
         or not any(np.any(mask) for mask, _ in same.values())
     ):
         return whole(), 0
-    spans = table_row_spans(earlier)
+    known = kept_json(earlier_sha256) if earlier_sha256 else None
+    spans = known[1] if known is not None and known[0] is earlier else None
+    if spans is None:
+        spans = table_row_spans(earlier)
+        if earlier_sha256 and spans is not None:
+            remember_json(earlier_sha256, earlier, spans)
     if spans is None:
         return whole(), 0
     view = memoryview(earlier)

@@ -204,15 +204,27 @@ def keep_parts_in_memory(budget_bytes: int) -> None:
     _trim()
 
 
+def parts_kept() -> bool:
+    """Whether this process keeps what it reads and writes for its next jobs (a worker's
+    serving child: :func:`keep_parts_in_memory`)."""
+    return _kept_budget > 0
+
+
+#: the size of each kept part (``pa.Table.nbytes`` walks every buffer: taken once)
+_kept_bytes: dict[str, int] = {}
+
+
 def _trim() -> None:
-    total = sum(t.nbytes for t in _kept.values())
+    total = sum(_kept_bytes.values())
     while _kept and total > _kept_budget:
-        total -= _kept.popitem(last=False)[1].nbytes
+        total -= _kept_bytes.pop(_kept.popitem(last=False)[0])
 
 
 def _remember(sha256: str, table: pa.Table) -> None:
-    if _kept_budget and table.nbytes <= _kept_budget:
+    size = table.nbytes if _kept_budget else 0
+    if _kept_budget and size <= _kept_budget:
         _kept[sha256] = table
+        _kept_bytes[sha256] = size
         _kept.move_to_end(sha256)
         _trim()
 

@@ -13,8 +13,10 @@ import pandas as pd
 
 from analysis import pipelines
 from analysis.readers import read
+from labdb import result_json as result_json_module
+from labdb import table_parts
 from labdb.provenance import canonical_json
-from labdb.result_json import result_json, table_row_spans
+from labdb.result_json import kept_json, remember_json, result_json, table_row_spans
 from labdb.services.earlier_rows import same_rows
 from tests.labdb.api.test_growing import cycler_file
 
@@ -62,6 +64,39 @@ def test_a_versions_json_from_the_earlier_json_is_the_whole_encoding(tmp_path: P
     assert len(starts) == len(earlier.tables["cycles"])
     first = json.loads(earlier_text[starts[0] : stops[0]])
     assert first == earlier.to_json()["tables"]["cycles"][0]
+    # the tables as a job gives them (rows built when asked for): the same text
+    lazy = later.to_json(lazy_tables=True)
+    assert result_json(lazy, earlier_text, same) == (text, copied)
+    assert result_json(lazy) == (text, 0)
+
+
+def test_a_serving_child_keeps_the_json_it_wrote_with_its_row_spans(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Where parts are kept (a worker's serving child), the JSON a job wrote is kept with its
+    row spans once scanned, and the next version's JSON written from it is the same text."""
+    monkeypatch.setattr(table_parts, "_kept_budget", 1 << 20)
+    monkeypatch.setattr(result_json_module, "_kept", type(result_json_module._kept)())
+    data = cycler_file(cycles=40)
+    earlier = _cycling(data[: len(data) * 9 // 10 + 7], tmp_path)
+    later = _cycling(data, tmp_path)
+    earlier_text = canonical_json(earlier.to_json()).encode()
+    remember_json("a" * 64, earlier_text)
+    assert kept_json("a" * 64) == (earlier_text, None)
+    same = {
+        name: found
+        for name, frame in later.tables.items()
+        if (found := same_rows(frame, _stored(earlier.tables[name]))) is not None
+    }
+    first = result_json(later.to_json(), earlier_text, same, "a" * 64)
+    kept = kept_json("a" * 64)
+    assert kept is not None and kept[1] is not None  # scanned once, kept
+    assert set(kept[1]) == {"cycles", "half_cycles", "rate_capability"}
+    again = result_json(later.to_json(), earlier_text, same, "a" * 64)
+    assert again == first and first[0] == canonical_json(later.to_json()).encode()
+    for k in range(result_json_module.KEPT_JSONS):
+        remember_json(f"{k:064x}", b"{}")
+    assert kept_json("a" * 64) is None  # the oldest goes first
 
 
 def test_rows_are_found_whatever_the_text_in_strings_holds() -> None:
