@@ -206,6 +206,14 @@ def _serving_child() -> tuple[float, int]:
     return (int(fields[11]) + int(fields[12])) / ticks, int(fields[7])
 
 
+def _serving_pid() -> int | None:
+    """The process id of the worker's serving child, if one is alive."""
+    from labdb.services import execution
+
+    server = execution._server
+    return None if server is None else server.pid
+
+
 def _usage() -> tuple[float, int]:
     """CPU seconds and minor page faults of this process, its finished children (each job runs
     in a child) and the serving child that is still alive. Faults are the pages the kernel
@@ -284,12 +292,14 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
         first = len(ends) - versions * append_rows
         cuts = [ends[first - 1 + k * append_rows] for k in range(versions + 1)]
         total_cpu, stored_before, per_version, walls, fault_counts = 0.0, set[str](), [], [], []
+        warm_versions: list[float] = []
         base: m.DataFile | None = None
         for k, cut in enumerate(cuts):
             # the harvester's append mode: the bytes after the earlier version and the sha256
             # of the whole (hashed on the instrument PC, not counted)
             sent = [data[base.size_bytes : cut]] if base else [data[:cut]]
             whole = hashlib.sha256(data[:cut]).hexdigest()
+            child = _serving_pid()
             (c0, f0), w0 = _usage(), time.perf_counter()
             reg = data_file_register(
                 test_run=run,
@@ -320,15 +330,20 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
                 if kind in jobs
             )
             new_rows = append_rows if k else first
+            # a version whose jobs started a new serving child (the worker replaces it after
+            # LABDB_JOB_CHILD_JOBS jobs): nothing kept in memory yet, its tables read back
+            fresh = child is None or _serving_pid() != child
             if k:
                 total_cpu += used
                 per_version.append(used)
                 walls.append(wall)
                 fault_counts.append(faults)
+                if not fresh:
+                    warm_versions.append(used)
             print(
                 f"{cycles:>6} {table.rows:>7} {reg.data_file.version:>7} {new_rows:>6} "
                 f"{used * 1e3:>6.0f}ms {wall * 1e3:>6.0f}ms {1e6 * used / new_rows:>7.0f} "
-                f"{faults:>7} {written:>11}  {stages}",
+                f"{faults:>7} {written:>11}  {stages}{' (new analysis process)' if fresh else ''}",
                 flush=True,
             )
         final = read(path).table
@@ -345,7 +360,9 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
             f"{mean * 1e3:.0f} ms CPU (median {median * 1e3:.0f} ms, least "
             f"{min(per_version) * 1e3:.0f} ms; wall median {float(np.median(walls)) * 1e3:.0f} ms; "
             f"{1e6 * mean / append_rows:.0f} us per appended row; median "
-            f"{float(np.median(fault_counts)):.0f} page faults); "
+            f"{float(np.median(fault_counts)):.0f} page faults; median of the "
+            f"{len(warm_versions)} versions served by an analysis process already warm "
+            f"{float(np.median(warm_versions or [np.nan])) * 1e3:.0f} ms); "
             f"one analysis of the final file (read, cycling, dQ/dV) {once_cpu * 1e3:.0f} ms "
             f"({1e6 * once_cpu / len(final):.1f} us per row) -> the {versions} versions / one "
             f"analysis = {total_cpu / once_cpu:.1f}x; per appended row, versions / one analysis "
