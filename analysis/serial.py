@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
+import numpy.typing as npt
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,14 +50,36 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 class LazyRecords(Sequence[dict[str, Any]]):
     """The rows of a frame as :func:`records` gives them, each dict built only when a row is
     asked for: a version of a growing file copies most rows of its result's JSON as text from
-    the earlier result's (``labdb.result_json``) and never needs them as dicts. The columns
-    are converted once, as :func:`records` converts them; :meth:`column` gives one.
-    ``list(lazy) == records(frame)``."""
+    the earlier result's (``labdb.result_json``) and never needs them as dicts. A column is
+    converted as :func:`records` converts it when it is first asked for whole (:meth:`column`,
+    iteration); a single row takes each value of a plain numpy column on its own (``item``:
+    the same Python number as ``tolist``). ``list(lazy) == records(frame)``."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
         self._names = [str(c) for c in frame.columns]
-        self._columns = [_column_values(frame.iloc[:, i]) for i in range(len(self._names))]
+        self._columns: list[list[Any] | None] = [None] * len(self._names)
+        self._arrays: dict[int, npt.NDArray[Any] | None] = {}
         self._rows = len(frame)
+
+    def _column(self, j: int) -> list[Any]:
+        values = self._columns[j]
+        if values is None:
+            values = self._columns[j] = _column_values(self._frame.iloc[:, j])
+        return values
+
+    def _value(self, j: int, i: int) -> Any:
+        """Row ``i`` of column ``j`` as :func:`records` gives it."""
+        if self._columns[j] is None:
+            if j not in self._arrays:
+                series = self._frame.iloc[:, j]
+                plain = isinstance(series.dtype, np.dtype) and series.dtype.kind in "iubf"
+                self._arrays[j] = series.to_numpy() if plain else None
+            array = self._arrays[j]
+            if array is not None:
+                value = array[i].item()
+                return None if array.dtype.kind == "f" and not math.isfinite(value) else value
+        return self._column(j)[i]
 
     def __len__(self) -> int:
         return self._rows
@@ -74,19 +97,18 @@ class LazyRecords(Sequence[dict[str, Any]]):
             index += self._rows
         if not 0 <= index < self._rows:
             raise IndexError(index)
-        return {
-            name: column[index] for name, column in zip(self._names, self._columns, strict=True)
-        }
+        return {name: self._value(j, index) for j, name in enumerate(self._names)}
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         names = self._names
         if not names:
             return ({} for _ in range(self._rows))
-        return (dict(zip(names, row, strict=True)) for row in zip(*self._columns, strict=True))
+        columns = [self._column(j) for j in range(len(names))]
+        return (dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True))
 
     def column(self, name: str) -> list[Any]:
-        """The JSON-ready values of column ``name`` (KeyError when there is none)."""
-        return self._columns[self._names.index(name)]
+        """The JSON-ready values of column ``name`` (ValueError when there is none)."""
+        return self._column(self._names.index(name))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)

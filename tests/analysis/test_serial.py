@@ -22,6 +22,8 @@ def test_records_equal_jsonable_of_every_value_with_the_same_types() -> None:
             "cycle": np.array([1, 2, 3], dtype=np.int64),
             "complete": np.array([True, False, True]),
             "ce": [0.98, float("nan"), float("inf")],
+            "zero": [-0.0, 0.0, np.float32(1.5)],
+            "count": np.array([1, 2, 3], dtype=np.uint16),
             "kind": pd.array(["plating", None, "stripping"], dtype="string"),
             "short": pd.array([None, 12, None], dtype="Int64"),
             "mixed": pd.Series(["text", np.str_("numpy text"), np.float64("nan")], dtype=object),
@@ -40,7 +42,12 @@ def test_records_equal_jsonable_of_every_value_with_the_same_types() -> None:
     assert type(got[1]["mixed"]) is str and got[1]["mixed"] == "numpy text"
     assert got[2]["mixed"] is None and got[0]["short"] is None and got[1]["short"] == 12
     assert type(got[0]["objects"]) is int and type(got[1]["flags"]) is bool
-    # the same rows built one at a time, when asked for
+    # the same rows built one at a time, when asked for: a row before any column is
+    # converted whole (plain numpy values one by one), then the columns
+    fresh = LazyRecords(frame)
+    rows = [fresh[i] for i in range(3)]
+    assert rows == got and _typed(rows) == _typed(got)
+    assert math.copysign(1.0, rows[0]["zero"]) == -1.0 and type(rows[2]["zero"]) is float
     lazy = LazyRecords(frame)
     assert len(lazy) == 3 and list(lazy) == got and _typed(list(lazy)) == _typed(got)
     assert [lazy[i] for i in range(3)] == got and lazy[-1] == got[2] and lazy[1:] == got[1:]
