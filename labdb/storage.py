@@ -141,7 +141,7 @@ def hash_chunks(
             digest.update(view[pos:cut])
             taken[size + cut] = digest.copy().hexdigest()
             pos = cut
-        digest.update(view[pos:])
+        digest.update(chunk if pos == 0 else view[pos:])  # no copy of a whole chunk
         size += len(chunk)
         if out is not None:
             out.write(chunk)
