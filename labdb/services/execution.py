@@ -238,6 +238,22 @@ def _private_bytes(pid: int) -> int:
     return total
 
 
+def _holds_more_than(pid: int, limit: int) -> bool:
+    """Whether process ``pid`` holds more than ``limit`` bytes of its own
+    (:func:`_private_bytes`). Its resident set (``/proc/<pid>/statm``, a count the kernel
+    keeps) is read first: private pages are resident pages, so a resident set not above the
+    limit answers without walking the process's page tables for ``smaps_rollup`` (~5 ms per
+    job for an analysis process holding its tables)."""
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            resident = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        resident = None
+    if resident is not None and resident <= limit:
+        return False
+    return _private_bytes(pid) > limit
+
+
 def _end_server(server: _Server, *, kill: bool) -> int:
     """Stop a serving child (at once, or by closing its pipe: it ends after its job) and
     reap it; its wait status."""
@@ -354,7 +370,7 @@ def _run_served(
             outcome is not None
             and outcome.status == "done"
             and server.served < child_jobs
-            and _private_bytes(server.pid) <= keep_mb * 1024 * 1024
+            and not _holds_more_than(server.pid, keep_mb * 1024 * 1024)
         )
         if keep:
             _server = server

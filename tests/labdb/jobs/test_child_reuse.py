@@ -136,6 +136,16 @@ def test_a_child_holding_more_than_its_keep_size_is_replaced_after_the_job() -> 
     assert run(Pid(), keep_mb=limit).value != kept
 
 
+def test_the_keep_size_check_reads_the_resident_set_first_and_agrees_with_smaps() -> None:
+    kept = run(Pid()).value
+    own = execution._private_bytes(kept)
+    with open(f"/proc/{kept}/statm") as fh:
+        resident = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    assert 0 < own <= resident
+    for limit in (0, own - 1, own + (1 << 20), resident, 4 * resident):
+        assert execution._holds_more_than(kept, limit) == (execution._private_bytes(kept) > limit)
+
+
 def test_work_that_cannot_be_pickled_gets_a_child_of_its_own_and_the_kept_one_stays() -> None:
     kept = run(Pid()).value
     closure = run(lambda progress: (progress(0.5), os.getpid())[1])
