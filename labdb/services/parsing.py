@@ -44,8 +44,9 @@ class PreviousTable:
     format: str
     size_bytes: int
     warnings: tuple[str, ...]
-    #: the newlines in the earlier file, as its grown read counted them (its metadata's
-    #: ``source_newlines``); None when not recorded for that size: counted again
+    #: the newlines in the earlier file, as its read counted them (its metadata's
+    #: ``source_newlines``: a grown read, or a whole read of a version); None when not
+    #: recorded for that size: counted again
     newlines: int | None = None
 
 
