@@ -186,32 +186,30 @@ def main() -> int:
     return 0
 
 
-def _serving_child() -> tuple[float, int]:
-    """CPU seconds and minor page faults so far of the worker's serving child, if one is alive
-    (``labdb.services.execution``: a child that serves several jobs is counted by
-    ``RUSAGE_CHILDREN`` only once it has ended)."""
-    import os
-
-    from labdb.services import execution
-
-    server = execution._server
-    if server is None:
-        return 0.0, 0
-    try:
-        fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0, 0
-    # after the command's closing parenthesis: state is field 3, minflt 10, utime 14, stime 15
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks, int(fields[7])
-
-
 def _serving_pid() -> int | None:
     """The process id of the worker's serving child, if one is alive."""
     from labdb.services import execution
 
     server = execution._server
     return None if server is None else server.pid
+
+
+def _serving_child() -> tuple[float, int]:
+    """CPU seconds and minor page faults so far of the worker's serving child, if one is alive
+    (``labdb.services.execution``: a child that serves several jobs is counted by
+    ``RUSAGE_CHILDREN`` only once it has ended)."""
+    import os
+
+    pid = _serving_pid()
+    if pid is None:
+        return 0.0, 0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0
+    # after the command's closing parenthesis: state is field 3, minflt 10, utime 14, stime 15
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks, int(fields[7])
 
 
 def _usage() -> tuple[float, int]:
