@@ -26,7 +26,7 @@ from analysis.serial import column_of, num
 from analysis.series import GrownSeries
 from labdb import models as m
 from labdb.models.immutable import refuse_rows_of_finished_jobs
-from labdb.result_json import SameRows, kept_json, remember_json, result_json
+from labdb.result_json import SameRows, kept_json, remember_json, written_json
 from labdb.services.alerts import alerts_after_result
 from labdb.services.conformance import ProtocolCheck, run_conformance
 from labdb.services.earlier_rows import (
@@ -138,14 +138,14 @@ def output_store(
                 earlier_cycles = before
     copyable = sum(int(np.count_nonzero(mask)) for mask, _ in same.values())
     earlier = _earlier_text(earlier_json) if copyable >= MIN_ROWS_COPIED else None
-    text, copied = result_json(data, earlier, same, earlier_json)
+    text, copied, spans = written_json(data, earlier, same, earlier_json)
     for name, frame in result.series.items():  # a series read already: its shared first rows
         if name in read and not isinstance(frame, GrownSeries) and name in (previous or {}):
             found = same_rows(frame, read[name])
             if found is not None:
                 same[name] = found
     sha256 = store_chunks([text], max_bytes=1 << 62).sha256
-    remember_json(sha256, text)  # the next version's job copies rows from it
+    remember_json(sha256, text, spans)  # the next version's job copies rows from it
     tables = {
         name: (
             _store_grown(frame)

@@ -16,7 +16,13 @@ from analysis.readers import read
 from labdb import result_json as result_json_module
 from labdb import table_parts
 from labdb.provenance import canonical_json
-from labdb.result_json import kept_json, remember_json, result_json, table_row_spans
+from labdb.result_json import (
+    kept_json,
+    remember_json,
+    result_json,
+    table_row_spans,
+    written_json,
+)
 from labdb.services.earlier_rows import same_rows
 from tests.labdb.api.test_growing import cycler_file
 
@@ -38,19 +44,27 @@ def _cycling(data: bytes, tmp_path: Path) -> pipelines.Result:
     )
 
 
-def test_a_versions_json_from_the_earlier_json_is_the_whole_encoding(tmp_path: Path) -> None:
-    """Two versions of a growing file analysed whole: the later JSON written from the earlier
-    one's text (its unchanged cycle and half-cycle rows copied) is byte for byte the JSON
-    encoded whole, and most rows were copied."""
-    data = cycler_file(cycles=70)
-    earlier = _cycling(data[: len(data) * 9 // 10 + 7], tmp_path)
+def _two_versions(
+    tmp_path: Path, cycles: int, cut: float
+) -> tuple[pipelines.Result, pipelines.Result, bytes, dict[str, Any]]:
+    """A growing file's earlier version (the first ``cut`` of its bytes) and the whole file,
+    analysed whole; the earlier JSON; per table, the later rows equal to the earlier."""
+    data = cycler_file(cycles=cycles)
+    earlier = _cycling(data[: int(len(data) * cut) + 7], tmp_path)
     later = _cycling(data, tmp_path)
-    earlier_text = canonical_json(earlier.to_json()).encode()
     same = {
         name: found
         for name, frame in later.tables.items()
         if (found := same_rows(frame, _stored(earlier.tables[name]))) is not None
     }
+    return earlier, later, canonical_json(earlier.to_json()).encode(), same
+
+
+def test_a_versions_json_from_the_earlier_json_is_the_whole_encoding(tmp_path: Path) -> None:
+    """Two versions of a growing file analysed whole: the later JSON written from the earlier
+    one's text (its unchanged cycle and half-cycle rows copied) is byte for byte the JSON
+    encoded whole, and most rows were copied."""
+    earlier, later, earlier_text, same = _two_versions(tmp_path, 70, 0.9)
     assert set(same) == {"cycles", "half_cycles", "rate_capability"}
     data_json = later.to_json()
     text, copied = result_json(data_json, earlier_text, same)
@@ -77,17 +91,9 @@ def test_a_serving_child_keeps_the_json_it_wrote_with_its_row_spans(
     row spans once scanned, and the next version's JSON written from it is the same text."""
     monkeypatch.setattr(table_parts, "_kept_budget", 1 << 20)
     monkeypatch.setattr(result_json_module, "_kept", type(result_json_module._kept)())
-    data = cycler_file(cycles=40)
-    earlier = _cycling(data[: len(data) * 9 // 10 + 7], tmp_path)
-    later = _cycling(data, tmp_path)
-    earlier_text = canonical_json(earlier.to_json()).encode()
+    _, later, earlier_text, same = _two_versions(tmp_path, 40, 0.9)
     remember_json("a" * 64, earlier_text)
     assert kept_json("a" * 64) == (earlier_text, None)
-    same = {
-        name: found
-        for name, frame in later.tables.items()
-        if (found := same_rows(frame, _stored(earlier.tables[name]))) is not None
-    }
     first = result_json(later.to_json(), earlier_text, same, "a" * 64)
     kept = kept_json("a" * 64)
     assert kept is not None and kept[1] is not None  # scanned once, kept
@@ -129,6 +135,28 @@ def test_rows_are_found_whatever_the_text_in_strings_holds() -> None:
     mask[[0, 50, 99]] = False  # rows encoded again, the others copied
     out, copied = result_json(after, text, {"rows": (mask, 100)})
     assert out == canonical_json(after).encode() and copied == 97
+    _spans_as_scanned(after, text, {"rows": (mask, 100)})
+
+
+def _spans_as_scanned(data: Any, earlier: bytes, same: Any) -> None:
+    """The row spans ``written_json`` gives with the text it wrote are a scan's of it."""
+    text, _, spans = written_json(data, earlier, same)
+    scanned = table_row_spans(text)
+    assert spans is not None and scanned is not None and set(spans) == set(scanned)
+    for name, (starts, stops) in scanned.items():
+        assert starts.tolist() == spans[name][0].tolist()
+        assert stops.tolist() == spans[name][1].tolist()
+
+
+def test_the_json_written_comes_with_its_row_spans(tmp_path: Path) -> None:
+    """The spans of a JSON written from an earlier one (copied runs moved, encoded rows
+    measured) are where a scan of the text finds the rows, in every table; a JSON encoded
+    whole has none (it is scanned when the next version needs them)."""
+    _, later, earlier_text, same = _two_versions(tmp_path, 50, 0.8)
+    _spans_as_scanned(later.to_json(lazy_tables=True), earlier_text, same)
+    some = {name: (mask & (np.arange(len(mask)) % 7 != 3), n) for name, (mask, n) in same.items()}
+    _spans_as_scanned(later.to_json(), earlier_text, some)  # runs broken by rows encoded
+    assert written_json(later.to_json())[2] is None
 
 
 def test_an_earlier_json_that_does_not_line_up_is_not_used() -> None:
