@@ -20,13 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.cycling.cycle_rules import (
-    CE_SCATTER_FLOOR,
-    CycleView,
-    _scatter_rows,
-    previous_at_same_current,
-)
+from analysis.cycling.cycle_rules import CE_SCATTER_FLOOR, CycleView, _scatter_rows
 from analysis.cycling.events import ShortCircuitEvent, event
+from analysis.cycling.lookback import previous_at_same_current
 from analysis.cycling.parameters import CyclingParameters
 from analysis.cycling.segmentation import FloatArray, IntArray
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.cycling.events import ShortCircuitEvent, event, onsets
+from analysis.cycling.lookback import previous_at_same_current
 from analysis.cycling.parameters import CyclingParameters
 from analysis.cycling.quantiles import row_percentiles
 from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray
@@ -211,47 +212,3 @@ def charge_overrun(cycles: CycleView, params: CyclingParameters) -> list[ShortCi
         )
         for j in onsets(fired)
     ]
-
-
-#: how many earlier cycles :func:`previous_at_same_current` looks at in one vectorised pass,
-#: as a multiple of the cycles it needs; cycles whose earlier ones at their current lie further
-#: back (the first cycles after a return to a rate) are scanned one by one
-_NEAR_FACTOR = 4
-
-
-def previous_at_same_current(
-    current: FloatArray, eligible: BoolArray, k: int, tolerance: float
-) -> tuple[IntArray, IntArray]:
-    """For each cycle ``j``: the (at most) ``k`` latest earlier cycles ``i < j`` that are
-    ``eligible`` and at its current (``|current[i] - current[j]| <= tolerance * |current[j]|``),
-    as an ``(n, k)`` array of indices in time order, right-aligned (-1 pads the left where
-    fewer were found), and how many were found.
-
-    The same as scanning every earlier cycle for each cycle (quadratic in the cycles), in time
-    linear in them: the ``_NEAR_FACTOR * k`` cycles before each are compared at once, and only
-    a cycle that finds fewer than ``k`` there while earlier cycles exist is scanned in full."""
-    n = current.size
-    out = np.full((n, max(k, 0)), -1, dtype=np.int64)
-    found = np.zeros(n, dtype=np.int64)
-    if not n or k <= 0:
-        return out, found
-    depth = min(_NEAR_FACTOR * k, n)
-    j = np.arange(n)[:, None]
-    i = j - np.arange(1, depth + 1)[None, :]  # nearest first
-    inside = i >= 0
-    ii = np.where(inside, i, 0)
-    scale = tolerance * np.abs(current)
-    match = inside & eligible[ii] & (np.abs(current[ii] - current[:, None]) <= scale[:, None])
-    rank = np.cumsum(match, axis=1)  # matches up to and including each offset
-    take = match & (rank <= k)
-    found[:] = np.minimum(rank[:, -1], k)
-    rows, cols = np.nonzero(take)
-    out[rows, k - rank[rows, cols]] = ii[rows, cols]
-    for r in np.flatnonzero((found < k) & (np.arange(n) > depth)).tolist():
-        same = np.flatnonzero(
-            (np.abs(current[:r] - current[r]) <= tolerance * abs(current[r])) & eligible[:r]
-        )[-k:]
-        out[r] = -1
-        out[r, k - same.size :] = same
-        found[r] = same.size
-    return out, found

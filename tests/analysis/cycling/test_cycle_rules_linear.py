@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.cycling import CyclingParameters
+from analysis.cycling import CyclingParameters, lookback
 from analysis.cycling.cycle_rules import CycleView, previous_at_same_current, soft_short_ce
 
 
@@ -47,6 +47,34 @@ def test_previous_at_same_current_equals_the_scan(seed: int) -> None:
         assert got == expected, (seed, k)
         # right-aligned: the padding is on the left
         assert all((row[: k - f] == -1).all() for row, f in zip(index, found, strict=True))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_search_continued_from_a_kept_one_equals_the_scan(seed: int) -> None:
+    """The searches of a growing file's versions, each continued from the one before where
+    their inputs agree (a version's last cycles changed too: its currents and eligibility
+    redone), and a file of another cell between them: each the definition's answer."""
+    lookback._searches.clear()
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(50, 500))
+    current = _protocol(rng, n)
+    eligible = rng.random(n) > rng.choice([0.0, 0.1, 0.5])
+    tolerance = float(rng.choice([0.0, 0.05, 0.2]))
+    k = int(rng.choice([1, 3, 6, 30]))
+    stops = [*np.sort(rng.integers(1, n, size=6)).tolist(), n]
+    for stop in stops:
+        cur, elig = current[:stop].copy(), eligible[:stop].copy()
+        if stop < n:  # the last cycle still being written: another current, not eligible
+            cur[-1] *= 1.3
+            elig[-1] = False
+        for inputs in ((cur, elig), (_protocol(rng, stop), elig)):
+            index, found = previous_at_same_current(*inputs, k, tolerance)
+            expected = _by_scanning(*inputs, k, tolerance)
+            assert [row[row >= 0].tolist() for row in index] == expected, (seed, stop)
+            assert found.tolist() == [len(e) for e in expected]
+    assert len(lookback._searches) <= lookback.KEPT
+    again, _ = previous_at_same_current(current, eligible, k, tolerance)  # all kept: shared
+    assert not again.flags.writeable
 
 
 def _soft_short_by_definition(cycles: CycleView, params: CyclingParameters) -> list[int]:
