@@ -75,7 +75,10 @@ class Memo:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per half-cycle, numbers only (the series digest hashes the values); the
-        table size and context are repeated on every row (no half-cycle, no memo)."""
+        context is repeated on every row (no half-cycle, no memo) and the table size is on the
+        last row (-1 on the others): the next version's memo then has the same first rows, which
+        are stored as this one's parts (:mod:`labdb.table_parts`) instead of written again (a
+        memo written before kept the size on every row, and reads the same)."""
         frame = pd.DataFrame(
             {
                 "first_row": self.starts,
@@ -84,7 +87,9 @@ class Memo:
                 **{f"value:{k}": v for k, v in sorted(self.values.items())},
             }
         )
-        frame["table_rows"] = np.int64(self.rows)
+        size = np.full(len(frame), -1, dtype=np.int64)
+        size[-1:] = self.rows
+        frame["table_rows"] = size
         frame["context"] = np.int64(int(self.context[:15], 16))  # numbers only: digests
         return frame
 
@@ -93,7 +98,7 @@ class Memo:
         if frame.empty or not set(KEYS) <= set(frame.columns):
             return None
         return cls(
-            rows=int(frame["table_rows"].iloc[0]),
+            rows=int(frame["table_rows"].iloc[-1]),
             context=f"{int(frame['context'].iloc[0]):015x}",
             starts=frame["first_row"].to_numpy(dtype=np.int64),
             stops=frame["stop_row"].to_numpy(dtype=np.int64),

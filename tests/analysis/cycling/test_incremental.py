@@ -88,7 +88,29 @@ def test_a_chain_of_versions_each_from_the_one_before() -> None:
         if memo is not None:
             # all but the half-cycles at the end of the earlier version come from its memo
             assert grown.reuse["reused"] > 0.5 * grown.reuse["computed"], (rows, grown.reuse)
+        if memo is not None:
+            # the memo's first rows are the earlier memo's (stored as its parts): all but
+            # the earlier version's last half-cycles, the table size on the last row only
+            new_memo = grown.series["half_cycle_memo"]
+            shared = min(len(memo), len(new_memo))
+            a, b = new_memo.iloc[:shared], memo.iloc[:shared]
+            first_changed = np.flatnonzero(~((a == b) | (a.isna() & b.isna())).all(axis=1))
+            assert first_changed.size and first_changed[0] >= len(memo) - 3, rows
+            assert (new_memo["table_rows"].iloc[:-1] == -1).all()
+            assert new_memo["table_rows"].iloc[-1] == rows
         memo = grown.series["half_cycle_memo"]
+
+
+def test_a_memo_written_with_the_size_on_every_row_reads_the_same() -> None:
+    """Memos stored before the table size moved to the last row are reused as before."""
+    table = generate_cell(CellSpec("half", 12), seed=6).table
+    params = PIPELINE.validate({"cell_type": "half"})
+    earlier = PIPELINE.run(table.iloc[: len(table) * 2 // 3], params)
+    old_form = earlier.series["half_cycle_memo"].copy()
+    old_form["table_rows"] = int(old_form["table_rows"].iloc[-1])
+    grown = PIPELINE.run(table, params, previous=old_form)
+    assert grown.reuse["reused"] > 0
+    assert differences(grown.to_json(), PIPELINE.run(table, params).to_json()) == []
 
 
 def test_other_parameters_reuse_nothing() -> None:
