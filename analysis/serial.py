@@ -47,6 +47,11 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
+#: values of a column that is not plain numpy (text, nullable numbers and flags) that
+#: :class:`LazyRecords` converts one by one before it converts the whole column (~30 us each)
+SINGLE_VALUES = 64
+
+
 class LazyRecords(Sequence[dict[str, Any]]):
     """The rows of a frame as :func:`records` gives them, each dict built only when a row is
     asked for: a version of a growing file copies most rows of its result's JSON as text from
@@ -60,6 +65,7 @@ class LazyRecords(Sequence[dict[str, Any]]):
         self._names = [str(c) for c in frame.columns]
         self._columns: list[list[Any] | None] = [None] * len(self._names)
         self._arrays: dict[int, npt.NDArray[Any] | None] = {}
+        self._asked: dict[int, int] = {}  # single values of a column that is not plain numpy
         self._rows = len(frame)
 
     def _column(self, j: int) -> list[Any]:
@@ -69,7 +75,10 @@ class LazyRecords(Sequence[dict[str, Any]]):
         return values
 
     def _value(self, j: int, i: int) -> Any:
-        """Row ``i`` of column ``j`` as :func:`records` gives it."""
+        """Row ``i`` of column ``j`` as :func:`records` gives it: from the column converted
+        whole once it is (or once :data:`SINGLE_VALUES` of its rows were asked for one by one),
+        else the one value converted as the whole column would convert it (a plain numpy
+        column by ``item``; another element by element: the one row as ``object``)."""
         if self._columns[j] is None:
             if j not in self._arrays:
                 series = self._frame.iloc[:, j]
@@ -79,6 +88,9 @@ class LazyRecords(Sequence[dict[str, Any]]):
             if array is not None:
                 value = array[i].item()
                 return None if array.dtype.kind == "f" and not math.isfinite(value) else value
+            asked = self._asked[j] = self._asked.get(j, 0) + 1
+            if asked <= SINGLE_VALUES:
+                return _ready(self._frame.iloc[i : i + 1, j])[0]
         return self._column(j)[i]
 
     def __len__(self) -> int:

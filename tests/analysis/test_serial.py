@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import serial
 from analysis.serial import LazyRecords, column_of, jsonable, num, records
 
 
@@ -54,6 +55,31 @@ def test_records_equal_jsonable_of_every_value_with_the_same_types() -> None:
     assert lazy == got and column_of(lazy, "short") == [None, 12, None]
     assert column_of(got, "short") == [None, 12, None] and column_of(lazy, "none") == [None] * 3
     assert list(LazyRecords(pd.DataFrame(index=range(2)))) == [{}, {}]
+
+
+def test_single_rows_of_text_and_nullable_columns_then_the_whole_column() -> None:
+    """Rows asked for one by one: each value of a text, nullable or categorical column
+    converted on its own until SINGLE_VALUES of them were, then from the column converted
+    whole; the same values and types as ``records`` either way."""
+    n = 3 * serial.SINGLE_VALUES
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "kind": pd.array(rng.choice(["plating", "stripping", None], n), dtype="string"),
+            "short": pd.array(np.where(rng.random(n) < 0.3, None, rng.integers(0, 9, n)), "Int64"),
+            "ok": pd.array(np.where(rng.random(n) < 0.2, None, rng.random(n) < 0.5), "boolean"),
+            "step": pd.Categorical(rng.choice(["CC", "CV", "rest"], n)),
+            "ce": np.where(rng.random(n) < 0.1, np.nan, rng.random(n)),
+        }
+    )
+    expected = records(frame)
+    lazy = LazyRecords(frame)
+    order = rng.permutation(n).tolist()
+    got = {i: lazy[i] for i in order}
+    assert [got[i] for i in range(n)] == expected
+    assert _typed([got[i] for i in range(n)]) == _typed(expected)
+    assert lazy._columns[0] is not None  # converted whole after SINGLE_VALUES single ones
+    assert LazyRecords(frame)[5] == expected[5] and LazyRecords(frame)._columns[0] is None
 
 
 def test_num_of_floats_and_everything_else() -> None:
