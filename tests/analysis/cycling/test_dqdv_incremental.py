@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from analysis import pipelines
+from analysis.cycling import dqdv_reuse
 from analysis.pipelines.base import Result
 from analysis.pipelines.cv import CyclingCurves
 from analysis.serial import differences
@@ -192,3 +193,53 @@ def test_earlier_curves_given_unread_are_referred_to_and_the_digests_are_the_ful
         assert entry["digest"] == "labdb.series-digest/2" and entry["groups"] == "half_cycle"
         assert compose_digest(group_digests(grown.frame(name), "half_cycle")) == entry["sha256"]
     assert sorted(loads) == ["dqdv", "dqdv", "dvdq", "dvdq"]
+
+
+def _fresh_fingerprints(inputs: dqdv_reuse.Inputs) -> np.ndarray:
+    kept = list(dqdv_reuse._kept)
+    dqdv_reuse._kept.clear()
+    try:
+        return dqdv_reuse.fingerprints(inputs)
+    finally:
+        dqdv_reuse._kept.clear()
+        dqdv_reuse._kept.extend(kept)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_fingerprints_taken_from_kept_inputs_are_the_hashed_ones(seed: int) -> None:
+    """Half-cycles of a version taken from the earlier version's kept fingerprints, beside
+    half-cycles whose values (one bit, a NaN, -0.0), rows, cycle (1 against 1.0) or kind
+    changed: each fingerprint is the one hashed from scratch."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 60))
+    sizes = rng.integers(1, 40, size=n)
+    stops = np.cumsum(sizes)
+    starts = stops - sizes
+    q, v = rng.random(int(stops[-1])), 3.0 + rng.random(int(stops[-1]))
+    cycle = np.array([i // 2 + 1 for i in range(n)], dtype=object)
+    kind = np.array(["plating" if i % 2 else "stripping" for i in range(n)], dtype=object)
+    first = dqdv_reuse.Inputs(q, v, starts, stops, np.arange(n), cycle, kind)
+    dqdv_reuse.fingerprints(first)
+    q2, v2, cycle2, kind2, stops2 = q.copy(), v.copy(), cycle.copy(), kind.copy(), stops.copy()
+    at = rng.integers(0, len(q), size=3)
+    q2[at[0]] = np.nextafter(q2[at[0]], 2.0)
+    v2[at[1]] = np.nan if seed % 2 else -0.0
+    k = int(rng.integers(0, n))
+    cycle2[k] = float(cycle2[k])  # the same number, another text
+    kind2[(k + 3) % n] = "rest"
+    stops2[-1] -= min(1, int(sizes[-1]) - 1)  # the last half-cycle cut
+    later = dqdv_reuse.Inputs(q2, v2, starts, stops2, np.arange(n), cycle2, kind2)
+    got = dqdv_reuse.fingerprints(later)
+    assert got.tolist() == _fresh_fingerprints(later).tolist()
+    changed = got != _fresh_fingerprints(first)
+    assert changed[k] and changed[(k + 3) % n]  # those were hashed again, and differ
+    longer = dqdv_reuse.Inputs(
+        np.append(q2, rng.random(5)),
+        np.append(v2, 3.5 + rng.random(5)),
+        np.append(starts, stops2[-1]),
+        np.append(stops2, stops2[-1] + 5),
+        np.arange(n + 1),
+        np.append(cycle2, n),
+        np.append(kind2, "plating"),
+    )
+    assert dqdv_reuse.fingerprints(longer).tolist() == _fresh_fingerprints(longer).tolist()
