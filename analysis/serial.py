@@ -47,11 +47,6 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
-#: values of a column that is not plain numpy (text, nullable numbers and flags) that
-#: :class:`LazyRecords` converts one by one before it converts the whole column (~30 us each)
-SINGLE_VALUES = 64
-
-
 class LazyRecords(Sequence[dict[str, Any]]):
     """The rows of a frame as :func:`records` gives them, each dict built only when a row is
     asked for: a version of a growing file copies most rows of its result's JSON as text from
@@ -64,8 +59,7 @@ class LazyRecords(Sequence[dict[str, Any]]):
         self._frame = frame
         self._names = [str(c) for c in frame.columns]
         self._columns: list[list[Any] | None] = [None] * len(self._names)
-        self._arrays: dict[int, npt.NDArray[Any] | None] = {}
-        self._asked: dict[int, int] = {}  # single values of a column that is not plain numpy
+        self._arrays: dict[int, npt.NDArray[Any]] = {}
         self._rows = len(frame)
 
     def _column(self, j: int) -> list[Any]:
@@ -76,21 +70,20 @@ class LazyRecords(Sequence[dict[str, Any]]):
 
     def _value(self, j: int, i: int) -> Any:
         """Row ``i`` of column ``j`` as :func:`records` gives it: from the column converted
-        whole once it is (or once :data:`SINGLE_VALUES` of its rows were asked for one by one),
-        else the one value converted as the whole column would convert it (a plain numpy
-        column by ``item``; another element by element: the one row as ``object``)."""
+        whole once it is, else the one value converted as the whole column would convert it
+        (a plain numpy column by ``item``; another, such as text or nullable numbers, from its
+        values as ``object``, taken once, by :func:`_ready`'s rule)."""
         if self._columns[j] is None:
             if j not in self._arrays:
                 series = self._frame.iloc[:, j]
                 plain = isinstance(series.dtype, np.dtype) and series.dtype.kind in "iubf"
-                self._arrays[j] = series.to_numpy() if plain else None
+                self._arrays[j] = series.to_numpy() if plain else series.astype(object).to_numpy()
             array = self._arrays[j]
-            if array is not None:
+            if array.dtype.kind != "O":
                 value = array[i].item()
                 return None if array.dtype.kind == "f" and not math.isfinite(value) else value
-            asked = self._asked[j] = self._asked.get(j, 0) + 1
-            if asked <= SINGLE_VALUES:
-                return _ready(self._frame.iloc[i : i + 1, j])[0]
+            value = array[i]
+            return value if type(value) in _READY else jsonable(value)
         return self._column(j)[i]
 
     def __len__(self) -> int:

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis import serial
 from analysis.serial import LazyRecords, column_of, jsonable, num, records
 
 
@@ -57,11 +56,11 @@ def test_records_equal_jsonable_of_every_value_with_the_same_types() -> None:
     assert list(LazyRecords(pd.DataFrame(index=range(2)))) == [{}, {}]
 
 
-def test_single_rows_of_text_and_nullable_columns_then_the_whole_column() -> None:
-    """Rows asked for one by one: each value of a text, nullable or categorical column
-    converted on its own until SINGLE_VALUES of them were, then from the column converted
-    whole; the same values and types as ``records`` either way."""
-    n = 3 * serial.SINGLE_VALUES
+def test_single_rows_of_text_and_nullable_columns_then_whole_columns() -> None:
+    """Rows asked for one by one, each value of a text, nullable or categorical column
+    converted on its own (from the column as ``object``), then the column converted whole:
+    the same values and types as ``records`` either way."""
+    n = 200
     rng = np.random.default_rng(3)
     frame = pd.DataFrame(
         {
@@ -78,8 +77,8 @@ def test_single_rows_of_text_and_nullable_columns_then_the_whole_column() -> Non
     got = {i: lazy[i] for i in order}
     assert [got[i] for i in range(n)] == expected
     assert _typed([got[i] for i in range(n)]) == _typed(expected)
-    assert lazy._columns[0] is not None  # converted whole after SINGLE_VALUES single ones
-    assert LazyRecords(frame)[5] == expected[5] and LazyRecords(frame)._columns[0] is None
+    assert all(column is None for column in lazy._columns)  # no column converted whole
+    assert list(lazy) == expected and _typed(list(lazy)) == _typed(expected)
 
 
 def test_num_of_floats_and_everything_else() -> None:
