@@ -27,7 +27,8 @@ those sizes (wall and CPU time: on a loaded machine the CPU time is the steadier
 
 ``--jobs`` times what a worker spends per version, through the app's own job path (a SQLite
 database and a blob store in a temporary folder, tasks eager, DEBUG off as in a worker, the
-analysis code warmed as a worker's parent is): a file of ``--cycles`` cycles (and of four times as many) is registered as
+analysis code warmed and freed large blocks kept for reuse, as in a worker's parent:
+``analysis.runtime.keep_freed_memory``): a file of ``--cycles`` cycles (and of four times as many) is registered as
 a first version and then ``--versions`` more, each ``--append-rows`` rows longer (at line
 ends, sent in append mode as the harvester sends them: the new bytes and the whole file's
 sha256); each version's cycling job and its dQ/dV follow-on job
@@ -258,6 +259,7 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
     logging.getLogger("celery").setLevel(logging.WARNING)
     from django.core.management import call_command
 
+    from analysis.runtime import keep_freed_memory
     from analysis.warmup import warm
     from labdb import models as m
     from labdb.demo import demo_load
@@ -266,6 +268,7 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
 
     call_command("migrate", verbosity=0)
     demo = demo_load()
+    keep_freed_memory()  # as a Celery worker does at start (labdb.celery)
     warm()
     pipeline, dqdv = pipelines.get("cycling"), pipelines.get("dqdv")
     params = pipeline.validate({"cell_type": "half", "area_cm2": 0.785})

@@ -15,7 +15,8 @@ analyses (``tests/labdb/api/test_growing_chain.py``).
 
 The earlier JSON is read verified (its bytes hash to the sha256 it is stored under) and its
 rows are found by a scan of its structure (:func:`table_row_spans`: braces and brackets
-outside strings); the count of rows of each table must be the earlier stored table's, and
+outside strings), or, where this process wrote it from an earlier JSON in its turn, known
+from that writing (:func:`written_json`); the count of rows of each table must be the earlier stored table's, and
 the first and last row copied of each table are compared with their own encoding: anything
 else and the whole JSON is encoded as before (the same text, only slower).
 """

@@ -8,7 +8,8 @@ reused; everything that looks across half-cycles or cycles (the rest threshold, 
 merging, cut-offs, the partial first cycle, every short-circuit rule with its baseline, ICE,
 retention against a reference cycle, cumulative CE, run metrics) is recomputed over the whole
 test, because a new cycle can move a median or a baseline that an old cycle's value depends
-on. What is reused is where the per-row work of the per-half-cycle loops goes:
+on (the rules' search for the earlier cycles at a cycle's current looks only backwards, and
+continues from this process's last searches: :mod:`analysis.cycling.lookback`). What is reused is where the per-row work of the per-half-cycle loops goes:
 
 ``noise_V``
     the voltage noise of each half-cycle (:func:`analysis.cycling.plateaus._noises`);
