@@ -152,7 +152,7 @@ def fingerprints(inputs: Inputs) -> IntArray:
     q, v = inputs.q, inputs.v
     out = np.empty(len(inputs.starts), dtype=np.int64)
     todo = np.ones(len(out), dtype=bool)
-    for kept, prints in reversed(_kept):
+    for kept, prints in reversed(tuple(_kept)):  # a snapshot: another thread may append
         same = np.flatnonzero(_same_half_cycles(kept, inputs) & todo)
         out[same] = prints[same]
         todo[same] = False

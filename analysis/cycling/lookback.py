@@ -54,7 +54,7 @@ def previous_at_same_current(
     if not n or k <= 0:
         return np.full((n, max(k, 0)), -1, dtype=np.int64), np.zeros(n, dtype=np.int64)
     start, base = 0, None
-    for kept in reversed(_searches):
+    for kept in reversed(tuple(_searches)):  # a snapshot: another thread may append
         agree = _agreeing(kept, current, eligible, k, tolerance)
         if agree > start:
             start, base = agree, kept
