@@ -18,11 +18,13 @@ at least ``ce_cusum_cycles`` of the ``z_i`` above the reference; the onset repor
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from analysis.cycling.cycle_rules import CE_SCATTER_FLOOR, CycleView, _scatter_rows
 from analysis.cycling.events import ShortCircuitEvent, event
-from analysis.cycling.lookback import previous_at_same_current
+from analysis.cycling.lookback import continued, previous_at_same_current
 from analysis.cycling.parameters import CyclingParameters
 from analysis.cycling.segmentation import FloatArray, IntArray
 
@@ -42,15 +44,38 @@ def _baselines(
     at its mean cycle number, its slope per cycle (>= 0), that mean cycle number, and sigma (at
     least ``floor``; the CE's by default, another series gives its own); and the cycles it
     looked back at (:func:`previous_at_same_current`, the last
-    ``max(ce_scatter_cycles, ce_cusum_baseline_cycles)``)."""
-    n = number.size
+    ``max(ce_scatter_cycles, ce_cusum_baseline_cycles)``). A cycle's values depend only on
+    the cycles before it (causal): continued from this process's last baselines where their
+    inputs agree (:func:`analysis.cycling.lookback.continued`)."""
     b = params.ce_cusum_baseline_cycles
     m = max(params.ce_scatter_cycles, b)
-    level, slope, t_mean, sigma = (np.full(n, np.nan) for _ in range(4))
     same, found = previous_at_same_current(current, number >= 2, m, params.rate_step_tolerance)
-    rows = np.flatnonzero(found >= b)
+    level, slope, t_mean, sigma = continued(
+        "baselines",
+        (b, m, params.rate_step_tolerance, floor),
+        (number, ce, current),
+        partial(_baseline_rows, number, ce, same, found, b, floor),
+    )
+    return level, slope, t_mean, sigma, same
+
+
+def _baseline_rows(
+    number: FloatArray,
+    ce: FloatArray,
+    same: IntArray,
+    found: IntArray,
+    b: int,
+    floor: float,
+    start: int,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """:func:`_baselines`' level, slope, mean cycle number and sigma of cycles ``start`` on,
+    each row computed on its own."""
+    n = number.size - start
+    m = same.shape[1]
+    level, slope, t_mean, sigma = (np.full(n, np.nan) for _ in range(4))
+    rows = np.flatnonzero(found[start:] >= b) + start
     if not rows.size:
-        return level, slope, t_mean, sigma, same
+        return level, slope, t_mean, sigma
     history = np.where(same[rows] >= 0, ce[np.maximum(same[rows], 0)], np.nan)
     idx = same[rows][:, m - b :]  # right-aligned: the last b are always there
     y = ce[idx]
@@ -63,9 +88,10 @@ def _baselines(
     detrended = y - s[:, None] * (t - tm[:, None])
     lv = np.median(detrended, axis=1)
     mad = 1.4826 * np.median(np.abs(detrended - lv[:, None]), axis=1)
-    level[rows], slope[rows], t_mean[rows] = lv, s, tm
-    sigma[rows] = np.maximum(np.maximum(_scatter_rows(history), mad), floor)
-    return level, slope, t_mean, sigma, same
+    at = rows - start
+    level[at], slope[at], t_mean[at] = lv, s, tm
+    sigma[at] = np.maximum(np.maximum(_scatter_rows(history), mad), floor)
+    return level, slope, t_mean, sigma
 
 
 def ce_trend(cycles: CycleView, params: CyclingParameters) -> Trend:

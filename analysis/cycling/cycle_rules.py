@@ -5,11 +5,12 @@ one value per cycle in, events out. Their definitions and references are in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from analysis.cycling.events import ShortCircuitEvent, event, onsets
-from analysis.cycling.lookback import previous_at_same_current
+from analysis.cycling.lookback import continued, previous_at_same_current
 from analysis.cycling.parameters import CyclingParameters
 from analysis.cycling.quantiles import row_percentiles
 from analysis.cycling.segmentation import BoolArray, FloatArray, IntArray
@@ -57,6 +58,44 @@ def _scatter_rows(history: FloatArray) -> FloatArray:
     return out
 
 
+def _rise_rows(
+    ce: FloatArray,
+    same: IntArray,
+    found: IntArray,
+    k: int,
+    params: CyclingParameters,
+    start: int,
+) -> tuple[BoolArray, FloatArray, FloatArray, FloatArray]:
+    """``ce_rise``'s per-cycle statistics of cycles ``start`` on, each row on its own: whether
+    the CE is above its limit, the baseline (median of the last ``k`` CEs at the current),
+    the limit and the scatter (NaN where the cycle has no steady baseline)."""
+    n, m = ce.size - start, same.shape[1]
+    x = np.arange(k, dtype=np.float64) - (k - 1) / 2.0
+    sxx = float(np.sum(x * x))
+    up = np.zeros(n, dtype=bool)
+    base, limit, scatter = (np.full(n, np.nan) for _ in range(3))
+    rows = np.flatnonzero(found[start:] >= k) + start
+    if not rows.size:
+        return up, base, limit, scatter
+    history = np.where(same[rows] >= 0, ce[np.maximum(same[rows], 0)], np.nan)
+    window = history[:, m - k :]  # right-aligned: the last k are always there
+    median = np.median(window, axis=1)
+    mad = 1.4826 * np.median(np.abs(window - median[:, None]), axis=1)
+    sigma = np.maximum(np.maximum(_scatter_rows(history), mad), CE_SCATTER_FLOOR)
+    # the CE still moving (formation, conditioning): the baseline's least-squares slope is
+    # significant at ce_trend_z standard errors; no steady baseline to judge against (a sum
+    # per row, not a matrix product: the same number whichever rows are computed together)
+    slope = np.sum((window - window.mean(axis=1)[:, None]) * x, axis=1) / sxx
+    steady = ~(np.abs(slope) > params.ce_trend_z * sigma / np.sqrt(sxx))
+    r = rows[steady] - start
+    base[r], scatter[r] = median[steady], sigma[steady]
+    limit[r] = median[steady] + np.maximum(
+        params.ce_rise_min, params.ce_rise_factor * sigma[steady]
+    )
+    up[r] = ce[rows[steady]] > limit[r]
+    return up, base, limit, scatter
+
+
 def ce_rise(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEvent]:
     """Half cells: the measured CE steps up from a steady baseline and stays up (see the module
     docstring, ``ce_rise``)."""
@@ -65,33 +104,24 @@ def ce_rise(cycles: CycleView, params: CyclingParameters) -> list[ShortCircuitEv
     current = cycles.current_mA[usable]
     k = params.overrun_baseline_cycles + 1
     m = max(params.ce_scatter_cycles, k)
-    x = np.arange(k, dtype=np.float64) - (k - 1) / 2.0
-    sxx = float(np.sum(x * x))
-    up = np.zeros(number.size, dtype=bool)
-    base = np.full(number.size, np.nan)
-    limit = np.full(number.size, np.nan)
-    scatter = np.full(number.size, np.nan)
     # Each cycle's previous m usable cycles at its current (from cycle 2 on), found for all
     # cycles at once in linear time; the baseline is the last k of them, the scatter is
-    # measured over all m. The statistics of every cycle at once (a row each).
+    # measured over all m. The statistics of every cycle at once (a row each), continued from
+    # this process's last ones where the cycles agree (they look only backwards).
     same, found = previous_at_same_current(current, number >= 2, m, params.rate_step_tolerance)
-    rows = np.flatnonzero(found >= k)
-    if rows.size:
-        history = np.where(same[rows] >= 0, ce[np.maximum(same[rows], 0)], np.nan)
-        window = history[:, m - k :]  # right-aligned: the last k are always there
-        median = np.median(window, axis=1)
-        mad = 1.4826 * np.median(np.abs(window - median[:, None]), axis=1)
-        sigma = np.maximum(np.maximum(_scatter_rows(history), mad), CE_SCATTER_FLOOR)
-        # the CE still moving (formation, conditioning): the baseline's least-squares slope is
-        # significant at ce_trend_z standard errors; no steady baseline to judge against
-        slope = (window - window.mean(axis=1)[:, None]) @ x / sxx
-        steady = ~(np.abs(slope) > params.ce_trend_z * sigma / np.sqrt(sxx))
-        r = rows[steady]
-        base[r], scatter[r] = median[steady], sigma[steady]
-        limit[r] = median[steady] + np.maximum(
-            params.ce_rise_min, params.ce_rise_factor * sigma[steady]
-        )
-        up[r] = ce[r] > limit[r]
+    up, base, limit, scatter = continued(
+        "ce_rise",
+        (
+            k,
+            m,
+            params.rate_step_tolerance,
+            params.ce_trend_z,
+            params.ce_rise_min,
+            params.ce_rise_factor,
+        ),
+        (number, ce, current),
+        partial(_rise_rows, ce, same, found, k, params),
+    )
     # The next cycle must stay above the onset's own limit: a baseline that took in the rising
     # cycles would follow the rise (and call it a trend) instead of measuring it.
     nxt = np.append(ce[1:], np.nan)

@@ -1,23 +1,26 @@
 """The earlier cycles at a cycle's current (:func:`previous_at_same_current`), which the
 baselines of ``ce_rise``, ``charge_overrun``, ``ce_trend`` and ``stripping_tail`` look back at,
-continued from the last searches this process made.
+and those baselines (:func:`continued`), continued from the last ones this process computed.
 
-The search is *causal*: a cycle's answer depends on its own current and on the currents and
-eligibility of the cycles before it, nothing after. So where the inputs of an earlier search
-(same ``k`` and tolerance) agree with this one's over their first ``p`` cycles, the answers
-of those ``p`` cycles are that search's, and only the cycles from ``p`` on are searched.
-That is what makes the rules' look-back cost follow the *new* cycles of a growing file
-(docs/live.md, "Cost per version"): the next version's analysis in a worker's serving
-analysis process finds the earlier version's searches here. Within one analysis, the rules
-that search with the same inputs share one search. The answers are integers found by
-element-wise comparisons, so a continued search is the same, value for value, as a search
-from scratch (tested: ``tests/analysis/cycling/test_cycle_rules_linear.py``). The last
-:data:`KEPT` searches are kept (at 1,600 cycles and ``k`` = 30, ~0.4 MB each).
+Both are *causal*: a cycle's answer depends on its own values and on those of the cycles
+before it, nothing after. So where the inputs of a kept computation (same parameters) agree
+bit for bit with this one's over their first ``p`` cycles, the answers of those ``p`` cycles
+are that computation's, and only the cycles from ``p`` on are computed. That is what makes
+the rules' look-back cost follow the *new* cycles of a growing file (docs/live.md, "Cost per
+version"): the next version's analysis in a worker's serving analysis process finds the
+earlier version's here. Within one analysis, the rules that search with the same inputs share
+one search. The search's answers are integers found by element-wise comparisons, and the
+baselines are computed row by row (numpy reductions along each row: the same numbers
+whichever rows are computed together), so a continued computation is the same, value for
+value, as one from scratch (tested: ``tests/analysis/cycling/test_cycle_rules_linear.py``,
+``tests/analysis/cycling/test_lookback.py``). The last :data:`KEPT` of each are kept (at 1,600
+cycles and ``k`` = 30, ~0.4 MB a search).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Hashable
 
 import numpy as np
 
@@ -71,6 +74,70 @@ def previous_at_same_current(
     return out, found
 
 
+#: (name, key, inputs, outputs) of the last computations :func:`continued` made, newest last
+_computed: deque[tuple[str, Hashable, tuple[np.ndarray, ...], tuple[np.ndarray, ...]]] = deque(
+    maxlen=KEPT
+)
+
+
+def continued(
+    name: str,
+    key: Hashable,
+    inputs: tuple[np.ndarray, ...],
+    compute: Callable[[int], tuple[np.ndarray, ...]],
+) -> tuple[np.ndarray, ...]:
+    """The per-cycle outputs of a *causal* computation ``name`` with parameters ``key``: one
+    whose output for cycle ``j`` depends only on cycles ``0..j`` of ``inputs`` (arrays of one
+    value per cycle), each cycle's row computed on its own (row-wise numpy: the same numbers
+    whichever rows are computed together). ``compute(start)`` gives the outputs of cycles
+    ``start`` on. Where a kept computation of the same name and key had inputs that agree
+    bit for bit with these over the first ``p`` cycles, those cycles' outputs are taken from
+    it and only ``compute(p)`` runs (the rules' baselines of a growing file: module
+    docstring). The arrays returned are read-only (they may be shared)."""
+    n = len(inputs[0])
+    start, base = 0, None
+    for kept in reversed(tuple(_computed)):  # a snapshot: another thread may append
+        if kept[0] != name or kept[1] != key:
+            continue
+        agree = _prefix_agreeing(kept[2], inputs)
+        if agree > start:
+            start, base = agree, kept
+        if start == n:
+            break
+    tail = compute(start)
+    if base is None:
+        out = tuple(np.asarray(t) for t in tail)
+    else:
+        out = tuple(
+            np.concatenate([old[:start], new]) for old, new in zip(base[3], tail, strict=True)
+        )
+    for array in out:
+        array.flags.writeable = False
+    if base is None or start < n or len(base[2][0]) != n:
+        _computed.append((name, key, tuple(np.array(a) for a in inputs), out))
+    return out
+
+
+def _prefix_agreeing(kept: tuple[np.ndarray, ...], inputs: tuple[np.ndarray, ...]) -> int:
+    """How many first values all of ``inputs`` share with ``kept``, bit for bit (arrays of
+    another dtype or count share none)."""
+    if len(kept) != len(inputs):
+        return 0
+    m = min(min(len(a) for a in kept), min(len(a) for a in inputs))
+    differs = np.zeros(m, dtype=bool)
+    for old, new in zip(kept, inputs, strict=True):
+        if old.dtype != new.dtype or old.ndim != 1 or new.ndim != 1:
+            return 0
+        if old.dtype.kind == "f":
+            differs |= old[:m].view(np.dtype(f"i{old.dtype.itemsize}")) != new[:m].view(
+                np.dtype(f"i{new.dtype.itemsize}")
+            )
+        else:
+            differs |= old[:m] != new[:m]
+    first = np.flatnonzero(differs)
+    return int(first[0]) if first.size else m
+
+
 def _agreeing(
     kept: tuple[int, float, FloatArray, BoolArray, IntArray, IntArray],
     current: FloatArray,
@@ -84,12 +151,7 @@ def _agreeing(
     k_kept, tolerance_kept, current_kept, eligible_kept = kept[:4]
     if k_kept != k or tolerance_kept != tolerance:
         return 0
-    m = min(current_kept.size, current.size)
-    differs = (current_kept[:m].view(np.int64) != current[:m].view(np.int64)) | (
-        eligible_kept[:m] != eligible[:m]
-    )
-    first = np.flatnonzero(differs)
-    return int(first[0]) if first.size else m
+    return _prefix_agreeing((current_kept, eligible_kept), (current, eligible))
 
 
 def _search(
