@@ -252,15 +252,9 @@ def check_cycling(
     area = area_cm2 if area_cm2 and area_cm2 > 0 else None
     ck = _Checker()
     p = {k: num(v) for k, v in parameters.items() if not isinstance(v, list)}
-    columns: dict[str, FloatArray] = {}
 
     def values(name: str) -> FloatArray:
-        if name not in columns:
-            columns[name] = _floats(column_of(half_cycles, name))
-        return columns[name]
-
-    def check(name: str, of: IntArray, found: FloatArray, *args: Any) -> None:
-        ck.run_arrays(name, args[0], args[1], args[2], numbers[of], found, *args[3:])
+        return _floats(column_of(half_cycles, name))
 
     density = p.get("current_density_mA_cm2")
     one_c = p.get("one_c_current_density_mA_cm2")
@@ -270,37 +264,37 @@ def check_cycling(
     nothing = np.full(len(rows), np.nan)
     densities = np.abs(values("current_mA")[rows]) / area if area else nothing
     if density:
-        check(
+        ck.run_arrays(
             "current_density",
-            rows,
-            densities,
             "current_density_mA_cm2",
             density,
             "mA/cm2",
+            numbers[rows],
+            densities,
             _within(density, RELATIVE_CURRENT),
             "current density",
         )
     if rate_check:
         found = densities / one_c if one_c else nothing
         if rates:
-            check(
+            ck.run_arrays(
                 "c_rate",
-                rows,
-                found,
                 "c_rates",
                 rates,
                 "C",
+                numbers[rows],
+                found,
                 lambda v: np.any([np.abs(v - r) <= RELATIVE_CURRENT * r for r in rates], axis=0),
                 "C-rate",
             )
         elif c_rate:
-            check(
+            ck.run_arrays(
                 "c_rate",
-                rows,
-                found,
                 "c_rate",
                 c_rate,
                 "C",
+                numbers[rows],
+                found,
                 _within(c_rate, RELATIVE_CURRENT),
                 "C-rate",
             )
@@ -310,49 +304,49 @@ def check_cycling(
         plating = before_short[kinds[before_short] == "plating"]
         q = values("capacity_mAh")[plating]
         areal = np.where(q != 0, np.abs(q) / area, np.nan) if area else np.full(len(q), np.nan)
-        check(
+        ck.run_arrays(
             "areal_capacity",
-            plating,
-            areal,
             "areal_capacity_mAh_cm2",
             capacity,
             "mAh/cm2",
+            numbers[plating],
+            areal,
             _within(capacity, RELATIVE_CAPACITY),
             "plated areal capacity",
         )
     upper, lower = p.get("upper_cutoff_voltage_V"), p.get("lower_cutoff_voltage_V")
     positive = np.isin(kinds[before_short], POSITIVE)
     if upper is not None:
-        check(
+        ck.run_arrays(
             "cutoff_voltage",
-            before_short[positive],
-            values("max_voltage_V")[before_short[positive]],
             "upper_cutoff_voltage_V",
             upper,
             "V",
+            numbers[before_short[positive]],
+            values("max_voltage_V")[before_short[positive]],
             lambda v: v <= upper + CUTOFF_V,
             "highest voltage",
         )
     if lower is not None:
-        check(
+        ck.run_arrays(
             "cutoff_voltage",
-            before_short[~positive],
-            values("min_voltage_V")[before_short[~positive]],
             "lower_cutoff_voltage_V",
             lower,
             "V",
+            numbers[before_short[~positive]],
+            values("min_voltage_V")[before_short[~positive]],
             lambda v: v >= lower - CUTOFF_V,
             "lowest voltage",
         )
     temperature = p.get("temperature_degC")
     if temperature is not None:
-        check(
+        ck.run_arrays(
             "temperature",
-            rows,
-            values("mean_temperature_degC")[rows],
             "temperature_degC",
             temperature,
             "degC",
+            numbers[rows],
+            values("mean_temperature_degC")[rows],
             lambda v: np.abs(v - temperature) <= TEMPERATURE_DEGC,
             "mean cell temperature",
         )

@@ -52,8 +52,8 @@ class LazyRecords(Sequence[dict[str, Any]]):
     asked for: a version of a growing file copies most rows of its result's JSON as text from
     the earlier result's (``labdb.result_json``) and never needs them as dicts. A column is
     converted as :func:`records` converts it when it is first asked for whole (:meth:`column`,
-    iteration); a single row takes each value of a plain numpy column on its own (``item``:
-    the same Python number as ``tolist``). ``list(lazy) == records(frame)``."""
+    iteration); a single row takes each value on its own, converted by the same rule
+    (:meth:`_value`). ``list(lazy) == records(frame)``."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self._frame = frame

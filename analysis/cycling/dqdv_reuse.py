@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from analysis.cycling.lookback import agreeing_prefix
 from analysis.series import GrownSeries, StoredSeries, group_digests, grouped_digest
 
 FloatArray = npt.NDArray[np.float64]
@@ -173,14 +174,9 @@ def _same_half_cycles(kept: Inputs, inputs: Inputs) -> npt.NDArray[np.bool_]:
     label, cycle, kind (compared as the fingerprint writes them), rows and values."""
     n = min(len(kept.starts), len(inputs.starts))
     same = np.zeros(len(inputs.starts), dtype=bool)
-    if not n or kept.q.dtype != inputs.q.dtype or kept.v.dtype != inputs.v.dtype:
+    if not n:
         return same
-    m = min(len(kept.q), len(inputs.q), len(kept.v), len(inputs.v))
-    differs = (_bits(kept.q[:m]) != _bits(inputs.q[:m])) | (
-        _bits(kept.v[:m]) != _bits(inputs.v[:m])
-    )
-    first = np.flatnonzero(differs)
-    equal_rows = int(first[0]) if first.size else m  # rows equal bit for bit
+    equal_rows = agreeing_prefix((kept.q, kept.v), (inputs.q, inputs.v))  # bit for bit
     same[:n] = (
         (kept.starts[:n] == inputs.starts[:n])
         & (kept.stops[:n] == inputs.stops[:n])
@@ -190,11 +186,6 @@ def _same_half_cycles(kept: Inputs, inputs: Inputs) -> npt.NDArray[np.bool_]:
         & _same_items(kept.kind[:n], inputs.kind[:n], repr)
     )
     return same
-
-
-def _bits(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    """The values as integers of their size: compared, equal only where the bits are."""
-    return values.view(np.dtype(f"i{values.dtype.itemsize}"))
 
 
 def _same_items(

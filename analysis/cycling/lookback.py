@@ -99,7 +99,7 @@ def continued(
     for kept in reversed(tuple(_computed)):  # a snapshot: another thread may append
         if kept[0] != name or kept[1] != key:
             continue
-        agree = _prefix_agreeing(kept[2], inputs)
+        agree = agreeing_prefix(kept[2], inputs)
         if agree > start:
             start, base = agree, kept
         if start == n:
@@ -118,9 +118,10 @@ def continued(
     return out
 
 
-def _prefix_agreeing(kept: tuple[np.ndarray, ...], inputs: tuple[np.ndarray, ...]) -> int:
-    """How many first values all of ``inputs`` share with ``kept``, bit for bit (arrays of
-    another dtype or count share none)."""
+def agreeing_prefix(kept: tuple[np.ndarray, ...], inputs: tuple[np.ndarray, ...]) -> int:
+    """How many first values all of ``inputs`` share with ``kept``, bit for bit (floats by
+    their bits: NaN equal to the same NaN, 0.0 not -0.0; arrays of another dtype or count
+    share none)."""
     if len(kept) != len(inputs):
         return 0
     m = min(min(len(a) for a in kept), min(len(a) for a in inputs))
@@ -151,7 +152,7 @@ def _agreeing(
     k_kept, tolerance_kept, current_kept, eligible_kept = kept[:4]
     if k_kept != k or tolerance_kept != tolerance:
         return 0
-    return _prefix_agreeing((current_kept, eligible_kept), (current, eligible))
+    return agreeing_prefix((current_kept, eligible_kept), (current, eligible))
 
 
 def _search(
