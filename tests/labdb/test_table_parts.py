@@ -185,3 +185,38 @@ def test_parts_kept_in_memory_read_as_the_stored_blobs_and_leave_within_the_budg
         assert list(tp._kept) == [second]
     finally:
         tp.keep_parts_in_memory(0)
+
+
+def test_a_kept_part_holds_its_own_rows_not_the_table_it_was_cut_from() -> None:
+    """The part of a version's new rows, kept in memory, is a copy of those rows: it does not
+    hold the whole table whose slice it was stored from (Arrow takes numeric columns without a
+    copy, so it would keep the table's blocks alive, uncounted by the budget)."""
+    import gc
+    import tracemalloc
+
+    from labdb import table_parts as tp
+
+    rows = 400_000  # 4 float columns: the table is 12.8 MB
+    whole = pd.DataFrame(
+        {name: np.arange(rows, dtype=np.float64) + i for i, name in enumerate("abcd")}
+    )
+    base = store_table(whole.iloc[: rows - 500])  # the earlier version, not kept
+    tp.keep_parts_in_memory(64 << 20)
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        grown = whole.copy()  # this version's table, allocated while traced
+        assert tracemalloc.get_traced_memory()[0] - start > 12 << 20
+        sha = store_table(grown, base=base, same_rows=rows - 600)
+        part = table_parts(sha)[-1]
+        assert (part.start, part.stop) == (0, 600)
+        kept = tp._kept[part.sha256]
+        assert kept.to_pandas().equals(whole.iloc[-600:].reset_index(drop=True))
+        del grown, kept
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - start
+        # the 600 rows kept (19 kB) and small objects, not the 12.8 MB the part was cut from
+        assert held < 2 << 20, held
+    finally:
+        tracemalloc.stop()
+        tp.keep_parts_in_memory(0)
