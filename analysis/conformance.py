@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from analysis.serial import column_of, num
+from analysis.serial import column_array, column_of, num
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -200,6 +200,26 @@ class _Checker:
         )
 
 
+def _float_column(rows: Sequence[Mapping[str, Any]], name: str) -> FloatArray:
+    """Column ``name`` of the records as :func:`_floats` gives it: straight from the frame's
+    array where :class:`~analysis.serial.LazyRecords` hold it as numbers (the same values:
+    an integer or float made float64, NaN for a non-finite one), else from the values."""
+    array = column_array(rows, name)
+    if array is None or array.dtype.kind not in "iuf":
+        return _floats(column_of(rows, name))
+    out = array.astype(np.float64)  # a copy
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def _cycle_numbers(rows: Sequence[Mapping[str, Any]]) -> IntArray:
+    """``int`` of each row's cycle: the integer column itself where the frame holds one."""
+    array = column_array(rows, "cycle")
+    if array is not None and array.dtype.kind in "iu":
+        return array.astype(np.int64)
+    return np.array([int(c) for c in column_of(rows, "cycle")], dtype=np.int64)
+
+
 def _floats(values: Sequence[Any]) -> FloatArray:
     """``num`` of each value as an array, NaN for None (a non-finite value is None there):
     at C speed when every value is a float, an int or None (the usual JSON column), else
@@ -232,19 +252,30 @@ def check_cycling(
     tables as records, or :class:`~analysis.serial.LazyRecords`, read column by column)
     against its protocol's ``parameters``. Column by column in numpy: a version of a growing
     file checks every cycle again (a protocol may be edited), ~1 us per half-cycle."""
-    complete = column_of(cycles, "complete")
-    used = np.array(
-        sorted(
-            {
-                n
-                for c, ok in zip(column_of(cycles, "cycle"), complete, strict=True)
-                if ok and (n := int(c)) >= 1
-            }
-        ),
-        dtype=np.int64,
-    )
+    complete, cycle = column_array(cycles, "complete"), column_array(cycles, "cycle")
+    if (
+        complete is not None
+        and complete.dtype.kind == "b"
+        and cycle is not None
+        and cycle.dtype.kind in "iu"
+    ):  # the pipeline's tables: the arrays themselves
+        all_numbers = cycle.astype(np.int64)
+        used = np.unique(all_numbers[complete & (all_numbers >= 1)])
+    else:  # records: a complete row's cycle is int() of its value, which may be a float
+        used = np.array(
+            sorted(
+                {
+                    n
+                    for c, ok in zip(
+                        column_of(cycles, "cycle"), column_of(cycles, "complete"), strict=True
+                    )
+                    if ok and (n := int(c)) >= 1
+                }
+            ),
+            dtype=np.int64,
+        )
     # the half-cycles of used cycles (their cycle numbers and indices)
-    numbers = np.array([int(c) for c in column_of(half_cycles, "cycle")], dtype=np.int64)
+    numbers = _cycle_numbers(half_cycles)
     rows = np.flatnonzero(np.isin(numbers, used))
     before_short = (
         rows if short_circuit_cycle is None else rows[numbers[rows] < short_circuit_cycle]
@@ -254,7 +285,7 @@ def check_cycling(
     p = {k: num(v) for k, v in parameters.items() if not isinstance(v, list)}
 
     def values(name: str) -> FloatArray:
-        return _floats(column_of(half_cycles, name))
+        return _float_column(half_cycles, name)
 
     density = p.get("current_density_mA_cm2")
     one_c = p.get("one_c_current_density_mA_cm2")

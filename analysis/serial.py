@@ -115,6 +115,15 @@ class LazyRecords(Sequence[dict[str, Any]]):
         """The JSON-ready values of column ``name`` (ValueError when there is none)."""
         return self._column(self._names.index(name))
 
+    def array(self, name: str) -> npt.NDArray[Any] | None:
+        """Column ``name`` as the frame holds it when that is a plain numpy array of numbers
+        or booleans (the frame's own, not to be written to); None for another dtype (text,
+        pandas' nullable ones), and ValueError when there is no such column."""
+        series = self._frame.iloc[:, self._names.index(name)]
+        if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iubf":
+            return series.to_numpy()
+        return None
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)
 
@@ -130,6 +139,18 @@ def column_of(rows: Sequence[Mapping[str, Any]], name: str) -> list[Any]:
         except ValueError:
             return [None] * len(rows)
     return [r.get(name) for r in rows]
+
+
+def column_array(rows: Sequence[Mapping[str, Any]], name: str) -> npt.NDArray[Any] | None:
+    """Column ``name`` of :class:`LazyRecords` as a numpy array of numbers or booleans, when
+    the frame holds it so (:meth:`LazyRecords.array`; not to be written to); None for records,
+    a missing column or another dtype: then :func:`column_of` gives the values."""
+    if isinstance(rows, LazyRecords):
+        try:
+            return rows.array(name)
+        except ValueError:
+            return None
+    return None
 
 
 def _column_values(series: pd.Series) -> list[Any]:
