@@ -195,9 +195,23 @@ def _same_items(
     Python value; integers of the same numpy dtype compare as numbers, which is the same)."""
     if a.dtype == b.dtype and a.dtype.kind in "iu":
         return np.asarray(a == b, dtype=bool)
-    return np.array(
-        [text(x) == text(y) for x, y in zip(a.tolist(), b.tolist(), strict=True)], dtype=bool
-    )
+    if a.dtype == b.dtype and a.dtype.kind == "f":  # repr of each float: -0.0 is not 0.0
+        return np.asarray(
+            ((a == b) & (np.signbit(a) == np.signbit(b))) | (np.isnan(a) & np.isnan(b)),
+            dtype=bool,
+        )
+    x, y = a.astype(object), b.astype(object)
+    out = np.zeros(len(x), dtype=bool)
+    if not len(x):
+        return out
+    kinds = np.frompyfunc(type, 1, 1)
+    both_text = (kinds(x) == str) & (kinds(y) == str)  # noqa: E721 (types compared as values)
+    # two texts: the same text as the same str and repr; the rest (missing values, numbers
+    # as objects, texts against others) value by value
+    out[both_text] = x[both_text] == y[both_text]
+    for k in np.flatnonzero(~both_text).tolist():
+        out[k] = text(x[k]) == text(y[k])
+    return out
 
 
 def memo_of(inputs: Inputs, params: dict[str, Any]) -> pd.DataFrame:

@@ -95,6 +95,10 @@ def _same_values(x: pd.Series, y: pd.Series) -> npt.NDArray[np.bool_]:
         a = x.fillna(fill).to_numpy(dtype=numpy_dtype)
         b = y.fillna(fill).to_numpy(dtype=numpy_dtype)
         return np.asarray((na_x & na_y) | (~na_x & ~na_y & (a == b)), dtype=bool)
+    if isinstance(x.dtype, pd.StringDtype):  # text or missing: equal texts, or both missing
+        missing = x.isna().to_numpy(dtype=bool) & y.isna().to_numpy(dtype=bool)
+        equal = (x.reset_index(drop=True) == y.reset_index(drop=True)).fillna(False)
+        return np.asarray(equal.to_numpy(dtype=bool) | missing, dtype=bool)
     left, right = x.astype(object).tolist(), y.astype(object).tolist()
     return np.array(
         [

@@ -243,3 +243,31 @@ def test_fingerprints_taken_from_kept_inputs_are_the_hashed_ones(seed: int) -> N
         np.append(kind2, "plating"),
     )
     assert dqdv_reuse.fingerprints(longer).tolist() == _fresh_fingerprints(longer).tolist()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_items_compare_as_the_fingerprint_writes_them(seed: int) -> None:
+    """``_same_items`` (labels, cycles and kinds of kept inputs against a version's) is the
+    element-by-element comparison of their text (``str`` or ``repr`` of each value) for
+    texts, missing values, numbers as objects (1 against 1.0 or True), and float columns
+    (-0.0 against 0.0, NaN against NaN)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 50))
+    pool: list[object] = ["plating", "stripping", "rest", "", None, np.nan, 1, 1.0, True, -0.0, 0.0]
+    if seed % 3 == 2:  # float columns
+        a = rng.choice([0.0, -0.0, 1.0, 2.5, np.nan], size=n)
+        b = np.where(rng.random(n) < 0.3, rng.choice([0.0, -0.0, 1.0, np.nan], size=n), a)
+    else:
+        a = np.array([pool[i] for i in rng.integers(0, len(pool), n)] + [""], dtype=object)[:n]
+        swap = rng.random(n) < 0.4
+        b = np.array(
+            [
+                pool[int(rng.integers(0, len(pool)))] if s else x
+                for s, x in zip(swap, a, strict=True)
+            ]
+            + [""],
+            dtype=object,
+        )[:n]
+    for text in (str, repr):
+        expected = [text(x) == text(y) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
+        assert dqdv_reuse._same_items(a, b, text).tolist() == expected
