@@ -30,7 +30,8 @@ child that stays has those pages already and reuses the memory its earlier jobs 
 sends it the next job's work through the pipe (pickled: :class:`labdb.services.job_work.
 AnalysisWork` holds only values). It keeps the stored table parts it read or wrote (up to half
 of ``LABDB_JOB_CHILD_KEEP_MB``) for the next version's job, which reads them
-(:mod:`labdb.table_parts`). The limits stay per job: the time limit and the lease are
+(:mod:`labdb.table_parts`), and the last parsed table it grew, as a frame, which that job
+grows from (:mod:`labdb.services.parsing`). The limits stay per job: the time limit and the lease are
 watched from the job's start; the address-space limit is the child's (its worker's address
 space at the fork plus ``LABDB_JOB_MAX_MEMORY_MB``; memory kept from earlier jobs is reused
 before more is asked for). The child is replaced (a new one forked for the next job) after its

@@ -220,3 +220,77 @@ def test_a_kept_part_holds_its_own_rows_not_the_table_it_was_cut_from() -> None:
     finally:
         tracemalloc.stop()
         tp.keep_parts_in_memory(0)
+
+
+@pytest.mark.parametrize("variant", sorted(set(LAYOUTS) - WHOLE))
+def test_a_serving_process_grows_each_version_from_the_table_it_kept(
+    variant: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that keeps tables (a worker's serving child) grows a version's table from
+    the earlier version's table it stored itself, not read back from the store: each
+    version's table is the one a read of what was stored gives (values and dtypes), the last
+    is the whole parse, and the store is read for the first version's table only."""
+    from labdb import table_parts as tp
+    from labdb.services import parsing
+
+    name, writer, fmt = LAYOUTS[variant]
+    path = writer(tmp_path / name, cycler_rows(small_trace(cycles=6), STARTED))
+    data = path.read_bytes()
+    # at line ends, as a harvester sends a file it follows (one cut mid-line: read whole)
+    cuts = [data.rfind(b"\n", 0, int(len(data) * f)) + 1 for f in (0.3, 0.45, 0.6, 0.9)]
+    cuts = [*cuts[:3], int(len(data) * 0.7) + 3, cuts[3], len(data)]
+    piece = tmp_path / "piece" / name
+    piece.parent.mkdir()
+    piece.write_bytes(data[: cuts[0]])
+    first = read(piece, format=fmt)
+    sha, size = parsing.store_parsed(first.table, first.metadata, None), cuts[0]
+    reads: list[str] = []
+    real = parsing.read_table
+    monkeypatch.setattr(
+        parsing, "read_table", lambda s, *a, **k: (reads.append(s), real(s, *a, **k))[1]
+    )
+    tp.keep_parts_in_memory(64 << 20)
+    grown_versions, expected_reads = 0, 1
+    try:
+        for cut in cuts[1:]:
+            piece.write_bytes(data[:cut])  # the cycler wrote on
+            previous = parsing.PreviousTable(sha, first.parser, first.parser_version, fmt, size, ())
+            grown, _ = parsing._read_grown(piece, previous)
+            if grown is None:  # a cut line gave a warning: read whole, as a job does
+                grown, grown_versions = read(piece, format=fmt), grown_versions - 1
+                expected_reads += cut != cuts[-1]  # the next version reads it from the store
+            sha, size = parsing.store_parsed(grown.table, grown.metadata, previous), cut
+            pd.testing.assert_frame_equal(grown.table, read_table(sha), check_exact=True)
+            grown_versions += 1
+        pd.testing.assert_frame_equal(
+            read_table(sha), read(piece, format=fmt).table, check_exact=True
+        )
+        assert grown_versions >= 3
+        assert len(reads) == expected_reads, reads
+    finally:
+        tp.keep_parts_in_memory(0)
+        parsing._kept_tables.clear()
+
+
+def test_a_grown_table_whose_dtypes_changed_is_not_kept() -> None:
+    """New rows that changed a column's dtype (a counter that is ``int64`` in the earlier
+    table and has a missing value in the new rows: the concatenation is ``float64``) keep
+    nothing: the next version reads the table from the store. The same dtypes: kept, and
+    the earlier table leaves."""
+    from labdb import table_parts as tp
+    from labdb.services import parsing
+
+    earlier = pd.DataFrame({"t": [0.0, 1.0], "n": np.array([1, 2], dtype=np.int64)})
+    previous = parsing.PreviousTable("e" * 64, "p", "1", "f", 10, ())
+    tp.keep_parts_in_memory(64 << 20)
+    try:
+        for new, kept in ((np.nan, False), (3, True)):
+            parsing._kept_tables.clear()
+            parsing._keep_table(previous.sha256, earlier)
+            grown = pd.concat([earlier, pd.DataFrame({"t": [2.0], "n": [new]})], ignore_index=True)
+            assert (grown["n"].dtype == np.int64) is kept
+            parsing._keep_grown("g" * 64, grown, previous)
+            assert list(parsing._kept_tables) == (["g" * 64] if kept else ["e" * 64])
+    finally:
+        tp.keep_parts_in_memory(0)
+        parsing._kept_tables.clear()
