@@ -8,6 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analysis.cycling import reuse
@@ -331,7 +332,7 @@ def analyze_cycling(
         {
             "half_cycle": np.arange(seg.starts.size),
             "cycle": numbering.labels(seg.cycle),
-            "kind": [half_cycle_name(int(d), cell_type) for d in seg.direction],
+            "kind": _half_cycle_names(seg.direction, cell_type),
             "diagnostic_block": seg.block,
             "pulses": seg.pulses,
             "first_row": seg.starts,
@@ -448,3 +449,10 @@ def _warn_charge_out_exceeds_in(
             "the current calibration (an offset current) or whether the cell was shorted when "
             "it was built"
         )
+
+
+def _half_cycle_names(direction: npt.NDArray[np.integer[Any]], cell_type: CellType) -> list[str]:
+    """:func:`half_cycle_name` of each half-cycle's direction, called once per distinct one."""
+    values = direction.tolist()
+    names = {d: half_cycle_name(int(d), cell_type) for d in set(values)}
+    return [names[d] for d in values]
