@@ -39,7 +39,10 @@ before more is asked for). The child is replaced (a new one forked for the next 
 of its own after a job (pages it no longer shares with the worker: a worker's host keeps at
 most that much more per worker process than with a child per job); after any job that did not
 succeed (a failure may leave state behind; a stopped or dead child is gone anyway); and when
-the job comes from another thread than the one that forked it (``PR_SET_PDEATHSIG`` ties the child to that thread). Work that cannot be
+the job comes from another thread than the one that forked it (``PR_SET_PDEATHSIG`` ties the child to that thread). What a child keeps counts against
+the next job's address-space limit: a job that runs out of memory in a child that served
+earlier jobs is run once more in a new child (with the time left), where it has the memory a
+child of its own would have. Work that cannot be
 pickled (a test's closure) gets a child of its own, as does every job with
 ``LABDB_JOB_CHILD_JOBS=1``. Assumes the worker's code and settings do not change while it
 runs (true of a Celery worker; tests that patch code run with one child per job).
@@ -49,6 +52,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
+import errno
 import gc
 import logging
 import multiprocessing
@@ -74,13 +79,25 @@ Status = Literal["done", "failed", "transient", "timeout", "killed", "lost"]
 @dataclass(frozen=True)
 class Outcome:
     """How the child ended: ``done`` (``value`` holds what the work returned), ``failed`` or
-    ``transient`` (an exception the classifier named, ``message`` says why), ``timeout`` (over
-    the time limit, stopped), ``killed`` (died without a word, e.g. by a signal), ``lost`` (the
-    lease could not be renewed; stopped)."""
+    ``transient`` (an exception the classifier named, ``message`` says why; ``memory``: the
+    work ran out of memory under the limit), ``timeout`` (over the time limit, stopped),
+    ``killed`` (died without a word, e.g. by a signal), ``lost`` (the lease could not be
+    renewed; stopped)."""
 
     status: Status
     message: str = ""
     value: Any = None
+    memory: bool = False
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says the process could not have more memory: under its address-space
+    limit, ``MemoryError``, a new thread whose stack cannot be had, or ``ENOMEM``."""
+    return (
+        isinstance(exc, MemoryError)
+        or (isinstance(exc, RuntimeError) and "can't start new thread" in str(exc))
+        or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM)
+    )
 
 
 Classifier = Callable[[BaseException], tuple[Literal["failed", "transient"], str]]
@@ -134,6 +151,8 @@ def _work_once(
         status, message = classify(exc)
         if status == "failed" and not message:
             message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        if status == "failed" and out_of_memory(exc):
+            status = "memory"  # the worker may run it again in a new child (_run_served)
         conn.send((status, message))
 
 
@@ -357,6 +376,7 @@ def _run_served(
     server = _server_for(classify, memory_bytes, parts_bytes)
     outcome: Outcome | None = None
     wait_status = 0
+    started = time.monotonic()
     try:
         try:
             server.conn.send_bytes(payload)
@@ -365,6 +385,20 @@ def _run_served(
             server = _server_for(classify, memory_bytes, parts_bytes)
             server.conn.send_bytes(payload)
         outcome = watch(server.conn)
+        if outcome.memory and server.served > 0:
+            # out of memory in a child that holds what its earlier jobs kept (tables, parts,
+            # freed blocks), which counts against the job's limit: once more in a new child,
+            # with what is left of the job's time, as a child of its own would have run it
+            log.warning(
+                "out of memory in an analysis process that served %d jobs: "
+                "running the job again in a new one",
+                server.served,
+            )
+            _end_server(server, kill=True)
+            server = _server_for(classify, memory_bytes, parts_bytes)
+            server.conn.send_bytes(payload)
+            left = max(0.0, watch.time_limit_s - (time.monotonic() - started))
+            outcome = dataclasses.replace(watch, time_limit_s=left)(server.conn)
     finally:
         server.served += 1
         keep = (
@@ -436,6 +470,8 @@ class _Watch:
                 self.on_progress(value)
             elif kind == "done":
                 return Outcome("done", value=value)
+            elif kind == "memory":
+                return Outcome("failed", str(value), memory=True)
             else:
                 return Outcome(kind, str(value))
 

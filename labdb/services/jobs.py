@@ -43,7 +43,7 @@ from labdb import models as m
 from labdb.provenance import library_versions
 from labdb.services.audit import audit
 from labdb.services.conformance import ProtocolCheck
-from labdb.services.execution import Outcome, run_supervised
+from labdb.services.execution import Outcome, out_of_memory, run_supervised
 from labdb.services.follow_on import cycling_source, follow_on_jobs_request
 from labdb.services.growing import (
     newer_version_job,
@@ -110,15 +110,7 @@ class JobFailure(Exception):
 def _classify(exc: BaseException) -> tuple[str, str]:
     """A failure in the child: ``failed`` (the job's own: the message is for the user) or
     ``transient`` (the machine's: retried later)."""
-    out_of_memory = (
-        isinstance(exc, MemoryError)
-        or (
-            # under the address-space limit a new thread's stack is what cannot be had
-            isinstance(exc, RuntimeError) and "can't start new thread" in str(exc)
-        )
-        or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM)
-    )
-    if out_of_memory:
+    if out_of_memory(exc):
         return "failed", (
             f"the analysis needed more memory than its limit of {settings.JOB_MAX_MEMORY_MB} "
             "MiB (LABDB_JOB_MAX_MEMORY_MB)"

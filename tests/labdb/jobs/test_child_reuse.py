@@ -59,13 +59,21 @@ def _stop_server() -> None:
         execution._end_server(server, kill=True)
 
 
-def run(work: Any, *, child_jobs: int = 25, keep_mb: int = 1024, limit_s: float = 30) -> Outcome:
+def run(
+    work: Any,
+    *,
+    child_jobs: int = 25,
+    keep_mb: int = 1024,
+    limit_s: float = 30,
+    memory_mb: int | None = None,
+    attempts: int = 1,
+) -> Outcome:
     progress: list[float] = []
     outcome = run_supervised(
         work,
         classify=_classify,  # type: ignore[arg-type]
         time_limit_s=limit_s,
-        memory_mb=None,
+        memory_mb=memory_mb,
         heartbeat=lambda: True,
         heartbeat_every_s=5,
         give_up_after_s=10,
@@ -74,7 +82,7 @@ def run(work: Any, *, child_jobs: int = 25, keep_mb: int = 1024, limit_s: float 
         child_keep_mb=keep_mb,
     )
     if outcome.status == "done":
-        assert progress == [0.5]
+        assert progress == [0.5] * attempts  # each attempt reports its progress
     return outcome
 
 
@@ -134,6 +142,26 @@ def test_a_child_holding_more_than_its_keep_size_is_replaced_after_the_job() -> 
     assert run(Pid(keep_mb=64), keep_mb=limit).value == kept  # replaced after this job
     assert execution._server is None and not _alive(kept)
     assert run(Pid(), keep_mb=limit).value != kept
+
+
+def test_a_job_out_of_memory_beside_what_earlier_jobs_kept_runs_again_in_a_new_child() -> None:
+    """The memory a served child kept from its earlier jobs counts against the next job's
+    limit: a job that runs out of memory there is run once more in a new child (where it
+    fits), not failed; one that does not fit a new child either fails with the memory
+    message, and so does one in a child that had nothing kept."""
+    limit = 400  # MiB the child may add to the worker's address space
+    first = run(Pid(keep_mb=250), memory_mb=limit)
+    assert first.status == "done"
+    # 250 kept + 220 > 400: not in that child; in a new one
+    again = run(Pid(keep_mb=220), memory_mb=limit, attempts=2)
+    assert again.status == "done", again
+    assert again.value != first.value and not _alive(first.value)
+    assert execution._server is not None and execution._server.pid == again.value
+    _stop_server()
+    too_big = run(Pid(keep_mb=500), memory_mb=limit)  # a first job: no second try
+    assert too_big.status == "failed" and too_big.memory
+    assert "more memory than its limit" in too_big.message
+    assert execution._server is None
 
 
 def test_the_keep_size_check_reads_the_resident_set_first_and_agrees_with_smaps() -> None:
