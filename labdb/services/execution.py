@@ -31,19 +31,19 @@ sends it the next job's work through the pipe (pickled: :class:`labdb.services.j
 AnalysisWork` holds only values). It keeps the stored table parts it read or wrote (up to half
 of ``LABDB_JOB_CHILD_KEEP_MB``) for the next version's job, which reads them
 (:mod:`labdb.table_parts`), and the last parsed table it grew, as a frame, which that job
-grows from (:mod:`labdb.services.parsing`). The limits stay per job: the time limit and the lease are
-watched from the job's start; the address-space limit is the child's (its worker's address
+grows from (:mod:`labdb.services.parsing`). The limits stay per job: the time limit and the
+lease are watched from the job's start; the address-space limit is the child's (its worker's address
 space at the fork plus ``LABDB_JOB_MAX_MEMORY_MB``; memory kept from earlier jobs is reused
 before more is asked for). The child is replaced (a new one forked for the next job) after its
 ``LABDB_JOB_CHILD_JOBS``-th job; when it holds more than ``LABDB_JOB_CHILD_KEEP_MB`` (512 MiB)
 of its own after a job (pages it no longer shares with the worker: a worker's host keeps at
 most that much more per worker process than with a child per job); after any job that did not
 succeed (a failure may leave state behind; a stopped or dead child is gone anyway); and when
-the job comes from another thread than the one that forked it (``PR_SET_PDEATHSIG`` ties the child to that thread). What a child keeps counts against
-the next job's address-space limit: a job that runs out of memory in a child that served
-earlier jobs is run once more in a new child (with the time left), where it has the memory a
-child of its own would have. Work that cannot be
-pickled (a test's closure) gets a child of its own, as does every job with
+the job comes from another thread than the one that forked it (``PR_SET_PDEATHSIG`` ties the
+child to that thread). What a child keeps counts against the next job's address-space limit:
+a job that runs out of memory in a child that served earlier jobs is run once more in a new
+child (with the time left), where it has the memory a child of its own would have. Work that
+cannot be pickled (a test's closure) gets a child of its own, as does every job with
 ``LABDB_JOB_CHILD_JOBS=1``. Assumes the worker's code and settings do not change while it
 runs (true of a Celery worker; tests that patch code run with one child per job).
 """

@@ -205,9 +205,10 @@ def _read_grown(link: Path, previous: PreviousTable) -> tuple[ReadResult | None,
 #: (sha256 -> frame): kept where table parts are kept (a worker's serving child), whose next
 #: job is usually the next version's, which grows its table from this one (:func:`_read_grown`)
 #: instead of reading it back (Arrow to pandas: ~20 ms at 500,000 rows). At most
-#: :data:`KEPT_TABLES`: the one the next version grows from.
+#: :data:`KEPT_TABLES`, least recently kept out first: the one the next version grows from
+#: and, while a grown table is stored, the earlier one (dropped once the grown one is kept).
 _kept_tables: OrderedDict[str, pd.DataFrame] = OrderedDict()
-KEPT_TABLES = 1
+KEPT_TABLES = 2
 
 
 def _earlier_table(sha256: str) -> pd.DataFrame:
@@ -225,7 +226,7 @@ def _keep_table(sha256: str, frame: pd.DataFrame) -> None:
         return
     _kept_tables[sha256] = frame
     _kept_tables.move_to_end(sha256)
-    while len(_kept_tables) > KEPT_TABLES + 1:  # the earlier one goes once a newer is kept
+    while len(_kept_tables) > KEPT_TABLES:
         _kept_tables.popitem(last=False)
 
 

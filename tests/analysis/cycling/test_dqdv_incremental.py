@@ -257,7 +257,7 @@ def test_items_compare_as_the_fingerprint_writes_them(seed: int) -> None:
     if seed % 3 == 2:  # float columns
         a = rng.choice([0.0, -0.0, 1.0, 2.5, np.nan], size=n)
         b = np.where(rng.random(n) < 0.3, rng.choice([0.0, -0.0, 1.0, np.nan], size=n), a)
-    else:
+    else:  # object arrays (one item more, cut off, so that numpy keeps them 1-D objects)
         a = np.array([pool[i] for i in rng.integers(0, len(pool), n)] + [""], dtype=object)[:n]
         swap = rng.random(n) < 0.4
         b = np.array(
