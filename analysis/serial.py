@@ -141,6 +141,16 @@ def column_of(rows: Sequence[Mapping[str, Any]], name: str) -> list[Any]:
     return [r.get(name) for r in rows]
 
 
+def same_floats(
+    a: npt.NDArray[np.floating[Any]], b: npt.NDArray[np.floating[Any]]
+) -> npt.NDArray[np.bool_]:
+    """Element by element: the same float as the JSON (and ``repr``) writes it: equal values
+    of the same sign (0.0 is not -0.0), or both NaN (any NaN is ``null``, ``nan``)."""
+    return np.asarray(
+        ((a == b) & (np.signbit(a) == np.signbit(b))) | (np.isnan(a) & np.isnan(b)), dtype=bool
+    )
+
+
 def column_array(rows: Sequence[Mapping[str, Any]], name: str) -> npt.NDArray[Any] | None:
     """Column ``name`` of :class:`LazyRecords` as a numpy array of numbers or booleans, when
     the frame holds it so (:meth:`LazyRecords.array`; not to be written to); None for records,

@@ -41,6 +41,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from analysis.cycling.lookback import agreeing_prefix
+from analysis.serial import same_floats
 from analysis.series import GrownSeries, StoredSeries, group_digests, grouped_digest
 
 FloatArray = npt.NDArray[np.float64]
@@ -196,10 +197,7 @@ def _same_items(
     if a.dtype == b.dtype and a.dtype.kind in "iu":
         return np.asarray(a == b, dtype=bool)
     if a.dtype == b.dtype and a.dtype.kind == "f":  # repr of each float: -0.0 is not 0.0
-        return np.asarray(
-            ((a == b) & (np.signbit(a) == np.signbit(b))) | (np.isnan(a) & np.isnan(b)),
-            dtype=bool,
-        )
+        return same_floats(a, b)
     x, y = a.astype(object), b.astype(object)
     out = np.zeros(len(x), dtype=bool)
     if not len(x):

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analysis.serial import jsonable
+from analysis.serial import jsonable, same_floats
 from labdb.result_json import SameRows
 from labdb.storage import BlobCorrupt
 from labdb.table_parts import read_table
@@ -77,9 +77,7 @@ def _same_values(x: pd.Series, y: pd.Series) -> npt.NDArray[np.bool_]:
     """Row by row: the same value, as the JSON of the row shows it (see
     :func:`same_rows`)."""
     if isinstance(x.dtype, np.dtype) and x.dtype.kind == "f":
-        a, b = x.to_numpy(), y.to_numpy()
-        both_nan = np.isnan(a) & np.isnan(b)
-        return np.asarray(((a == b) & (np.signbit(a) == np.signbit(b))) | both_nan, dtype=bool)
+        return same_floats(x.to_numpy(), y.to_numpy())
     if isinstance(x.dtype, np.dtype) and x.dtype.kind in "iub":
         return np.asarray(x.to_numpy() == y.to_numpy(), dtype=bool)
     kind = getattr(x.dtype, "kind", "O")
@@ -156,9 +154,7 @@ def _equal_numbers(x: npt.NDArray[Any], y: npt.NDArray[Any]) -> npt.NDArray[np.b
     """Element by element: the same number (NaN equal to NaN; 0.0 not -0.0, which Parquet
     and the JSON keep apart)."""
     if x.dtype.kind == "f":
-        return np.asarray(
-            ((x == y) & (np.signbit(x) == np.signbit(y))) | (np.isnan(x) & np.isnan(y)), dtype=bool
-        )
+        return same_floats(x, y)
     if x.dtype.kind == "c":
         return np.asarray((x == y) | (np.isnan(x) & np.isnan(y)), dtype=bool)
     return np.asarray(x == y, dtype=bool)
