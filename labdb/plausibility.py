@@ -261,7 +261,7 @@ def result_flags(result: Any, *, cycles: bool = True) -> list[Flag]:
     query)."""
     flags = metric_flags({c: getattr(result, c, None) for c in PLAUSIBLE_RANGES})
     if cycles and getattr(result, "kind", "") == "cycling":
-        rows = list(result.cycles.values("cycle", *CYCLE_RANGES))
+        rows = list(result.cycle_rows().order_by("cycle").values("cycle", *CYCLE_RANGES))
         flags += cycle_flags(rows)
         run = result.test_run
         cell = run.cell

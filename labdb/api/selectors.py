@@ -84,7 +84,7 @@ def cycle_rows(result: m.AnalysisResult | None) -> list[dict[str, Any]]:
         return []
     rows = []
     for row in (
-        CycleResult.objects.filter(result=result)
+        CycleResult.objects.of_result(result)
         .order_by("cycle")
         .values_list(*CYCLE_COLUMNS, "values")
     ):

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 
 from labdb.models.base import Project
+from labdb.models.cycle_rows import CycleResultQuerySet
 from labdb.models.immutable import (
     FinishedJobImmutable,
     ImmutableModel,
@@ -277,9 +278,27 @@ class AnalysisResult(RunMetricColumns, ImmutableModel):
     #: (analysis.conformance.Conformance.to_dict: checks, deviations with their cycles, the
     #: protocol values and tolerances used); None: stored before the check existed
     conformance = models.JSONField(null=True, blank=True)
+    #: a cycling result's per-cycle rows are those of a *lineage* of results (the versions of
+    #: a growing file analysed one from the other) valid at its place ``cycles_seq`` in it:
+    #: the rows it wrote and those its predecessors wrote that no later one replaced
+    #: (:mod:`labdb.models.cycle_rows`). The first result of a lineage names itself, at 0;
+    #: None (results stored before lineages, and other kinds): the rows it wrote
+    cycles_lineage = models.ForeignKey(  # indexed by the unique place below
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    cycles_seq = models.IntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # one result per place of a lineage: two results continuing the same one are
+            # refused here (the second then starts a lineage of its own)
+            models.UniqueConstraint(
+                fields=["cycles_lineage", "cycles_seq"],
+                condition=models.Q(cycles_lineage__isnull=False),
+                name="result_one_per_lineage_place",
+            )
+        ]
         indexes = [
             # the API's results list, newest first, a page at a time by keyset
             # (labdb.api.pagination.NewestFirstPagination): a decade's 50,000 results are
@@ -290,6 +309,11 @@ class AnalysisResult(RunMetricColumns, ImmutableModel):
     def __str__(self) -> str:
         return f"{self.kind} result of {self.test_run}"
 
+    def cycle_rows(self) -> CycleResultQuerySet:
+        """This result's per-cycle rows (:mod:`labdb.models.cycle_rows`: the rows of its
+        lineage valid at its place; ``written_cycles`` are only the rows it wrote)."""
+        return CycleResult.objects.of_result(self)
+
     @property
     def deviation_count(self) -> int | None:
         """Protocol deviations found (None: not checked)."""
@@ -299,11 +323,33 @@ class AnalysisResult(RunMetricColumns, ImmutableModel):
 
 
 class CycleResult(ImmutableModel):
-    """One cycle of a cycling result. Key values are columns; the rest is in ``values``."""
+    """One cycle of a cycling result. Key values are columns; the rest is in ``values``.
 
+    ``result`` is the result that computed the row. A row of a lineage (``lineage``, set on
+    rows written since lineages exist) is valid for the results of that lineage from its place
+    ``since`` until a row of the same cycle with a later ``since`` replaces it; ``absent``
+    marks a cycle that a result no longer has. The rows valid for a result:
+    ``CycleResult.objects.of_result(result)`` (never ``result.written_cycles``, which are only
+    the rows that result computed). docs/live.md, "Per-cycle rows shared between versions"."""
+
+    objects = CycleResultQuerySet.as_manager()
     finished_job_field = "result"
 
-    result = models.ForeignKey(AnalysisResult, on_delete=models.PROTECT, related_name="cycles")
+    result = models.ForeignKey(
+        AnalysisResult, on_delete=models.PROTECT, related_name="written_cycles"
+    )
+    lineage = models.ForeignKey(  # indexed by the unique place below
+        AnalysisResult,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    since = models.IntegerField(null=True, blank=True)
+    #: a row that says the cycle is absent from the lineage's results from ``since`` on (a
+    #: default in the database too: rows inserted by SQL that does not name it are rows)
+    absent = models.BooleanField(default=False, db_default=False)
     cycle = models.IntegerField()
     charge_capacity_mAh = models.FloatField(null=True)
     discharge_capacity_mAh = models.FloatField(null=True)
@@ -315,7 +361,13 @@ class CycleResult(ImmutableModel):
     class Meta:
         ordering = ["result", "cycle"]
         constraints = [
-            models.UniqueConstraint(fields=["result", "cycle"], name="cycle_unique_per_result")
+            models.UniqueConstraint(fields=["result", "cycle"], name="cycle_unique_per_result"),
+            # also the index of the lookups of :mod:`labdb.models.cycle_rows`
+            models.UniqueConstraint(
+                fields=["lineage", "cycle", "since"],
+                condition=models.Q(lineage__isnull=False),
+                name="cycle_unique_per_lineage_place",
+            ),
         ]
 
     def __str__(self) -> str:

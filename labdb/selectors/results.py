@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 
 from labdb import models as m
 from labdb.lookups import Many
+from labdb.models.cycle_rows import rows_of_results
 from labdb.selectors.access import visible
 from labdb.selectors.cell_infos import CellInfo, cell_infos
 from labdb.selectors.headline import LONG_TERM_KINDS, CellMetrics
@@ -202,7 +203,8 @@ def cycle_columns(result: m.AnalysisResult, names: Sequence[str]) -> dict[str, l
     if need_values:
         fields.append("values")
     rows = (
-        m.CycleResult.objects.filter(result=result, cycle__gte=1)
+        m.CycleResult.objects.of_result(result)
+        .filter(cycle__gte=1)
         .order_by("cycle")
         .values_list(*fields)
     )
@@ -255,10 +257,8 @@ def cumulative_ce_at(results: Sequence[m.AnalysisResult], cycle: int) -> dict[An
         return out
     # no ordering (the model's orders by the result's creation: a join of every result) and
     # only the one key of each row's values
-    for result_id, value in (
-        m.CycleResult.objects.filter(result_id__any_of=Many(rest), cycle=cycle)
-        .order_by()
-        .values_list("result_id", "values__cumulative_coulombic_efficiency")
+    for result_id, (value,) in rows_of_results(
+        rest, ("values__cumulative_coulombic_efficiency",), cycle=cycle
     ):
         out[result_id] = float(value) if isinstance(value, int | float) else None
     return out

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 
 from labdb import models as m
 from labdb.lookups import Many
+from labdb.models.cycle_rows import rows_of_results
 from labdb.selectors.cell_summary import METRIC_COLUMNS, summary_rows
 
 #: the live query and the per-cycle rows read this many cells at a time
@@ -62,16 +63,10 @@ def cumulative_ce_series(result_ids: Iterable[Any]) -> dict[Any, list[Any]]:
     """result pk -> its stored cumulative CE of cycle k at index k - 1 (the value of each
     cycle row's ``values``; None where a cycle has no row), cycles from 1."""
     cycles: dict[Any, dict[int, Any]] = {}
-    ids = list(result_ids)
-    for start in range(0, len(ids), CHUNK):
-        for result_id, cycle, value in (
-            m.CycleResult.objects.filter(
-                result_id__any_of=Many(ids[start : start + CHUNK]), cycle__gte=1
-            )
-            .order_by()
-            .values_list("result_id", "cycle", "values__cumulative_coulombic_efficiency")
-        ):
-            cycles.setdefault(result_id, {})[cycle] = value
+    for result_id, (cycle, value) in rows_of_results(
+        result_ids, ("cycle", "values__cumulative_coulombic_efficiency"), cycle__gte=1
+    ):
+        cycles.setdefault(result_id, {})[cycle] = value
     return {
         r: [by_cycle.get(k) for k in range(1, max(by_cycle) + 1)] for r, by_cycle in cycles.items()
     }

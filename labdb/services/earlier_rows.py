@@ -4,8 +4,8 @@ server").
 
 Rows are compared as the result's JSON and Parquet show them: same columns and dtypes, floats
 bit for bit (0.0 is not -0.0), any NaN equal to any NaN and missing equal to missing (both
-null), text as text. What a row equal to an earlier one gets: its CycleResult row copied
-(:func:`unchanged_cycles`), its JSON text copied (:mod:`labdb.result_json`), its stored part
+null), text as text. What a row equal to an earlier one gets: its CycleResult row shared
+(:func:`unchanged_cycles`, :mod:`labdb.models.cycle_rows`), its JSON text copied (:mod:`labdb.result_json`), its stored part
 kept (:func:`common_rows`, :func:`leading_rows`).
 """
 

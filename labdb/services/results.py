@@ -12,14 +12,14 @@ fitted curve.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db import connections, transaction
+from django.db import IntegrityError, connections, transaction
 
 from analysis.pipelines import Result
 from analysis.serial import column_of, num
@@ -62,9 +62,12 @@ class StoredOutput:
     tables: dict[str, tuple[str, int, list[str]]]
     #: a cycling result's cycles whose row of the per-cycle table equals, value for value,
     #: the row at the same place of the earlier result ``cycles_from`` (the job the memo came
-    #: from): their CycleResult rows are copied from that result's in the database
+    #: from): this result writes no CycleResult row for them, it continues that result's
+    #: lineage (:mod:`labdb.models.cycle_rows`); and the cycles of the earlier result that
+    #: this one has not (an absent row each)
     unchanged_cycles: tuple[int, ...] = ()
     cycles_from: str | None = None
+    removed_cycles: tuple[int, ...] = ()
     #: rows of the JSON's tables whose text was copied from the earlier result's JSON
     #: ``json_rows_from`` (its sha256) rather than encoded (:mod:`labdb.result_json`)
     json_rows_copied: int = 0
@@ -76,11 +79,11 @@ class StoredOutput:
     def lean(self, check: ProtocolCheck) -> StoredOutput:
         """This output as the worker needs it, made in the job's analysis process: checked
         against the run's protocol there, and with the tables of ``data`` cut to the per-cycle
-        rows the worker writes (those of the cycles not in ``unchanged_cycles``, whose rows the
-        database copies); the whole tables are in the stored JSON (``sha256``). What crosses
-        to the worker then grows with the new cycles, not with the test: at 1,600 cycles the
-        whole tables are ~1.1 MB pickled, ~10-15 ms to write and read back and ~200,000
-        objects for the worker's collector."""
+        rows the worker writes (those of the cycles not in ``unchanged_cycles``, whose rows it
+        shares with the earlier result: :mod:`labdb.models.cycle_rows`); the whole tables are
+        in the stored JSON (``sha256``). What crosses to the worker then grows with the new
+        cycles, not with the test: at 1,600 cycles the whole tables are ~1.1 MB pickled,
+        ~10-15 ms to write and read back and ~200,000 objects for the worker's collector."""
         unchanged = set(self.unchanged_cycles)
         tables = self.data.get("tables") or {}
         kept = {}
@@ -162,14 +165,19 @@ def output_store(
         for name, frame in {**result.tables, **result.series}.items()
     }
     unchanged: tuple[int, ...] = ()
+    removed: tuple[int, ...] = ()
     if earlier_result and earlier_cycles is not None:
-        unchanged = unchanged_cycles(result.tables["cycles"], earlier_cycles, same["cycles"])
+        now = result.tables["cycles"]
+        unchanged = unchanged_cycles(now, earlier_cycles, same["cycles"])
+        gone = set(earlier_cycles["cycle"].tolist()) - set(now["cycle"].tolist())
+        removed = tuple(sorted(int(c) for c in gone))
     return StoredOutput(
         data,
         sha256,
         tables,
         unchanged,
         earlier_result if unchanged else None,
+        removed if unchanged else (),
         json_rows_copied=copied,
         json_rows_from=earlier_json if copied else None,
     )
@@ -246,34 +254,73 @@ def result_store(job: m.AnalysisJob, stored: StoredOutput) -> m.AnalysisResult:
     data = stored.data
     kind = data["kind"]
     summary = {k: v for k, v in data["summary"].items() if k != "details"}
-    record = m.AnalysisResult.objects.create(
-        job=job,
-        test_run=job.data_file.test_run,
-        kind=kind,
-        summary={**summary, "warnings": data["warnings"]},
-        conformance=(
+    fields = {
+        "job": job,
+        "test_run": job.data_file.test_run,
+        "kind": kind,
+        "summary": {**summary, "warnings": data["warnings"]},
+        "conformance": (
             stored.conformance if stored.checked else run_conformance(job.data_file.test_run, data)
         ),
         **metric_columns(data),
-    )
+    }
+    continued = False
+    if kind != "cycling":
+        record = m.AnalysisResult.objects.create(**fields)
+    else:
+        record, continued = _create_in_lineage(job, stored.cycles_from, fields)
     m.ResultTable.objects.bulk_create(
         m.ResultTable(result=record, name=name, sha256=sha, rows=rows, columns=columns)
         for name, (sha, rows, columns) in stored.tables.items()
     )
     if kind == "cycling":
-        _store_cycles(
-            record,
-            data["tables"]["cycles"],
-            stored.cycles_from,
-            set(stored.unchanged_cycles),
-            partial(_stored_cycle_rows, stored.sha256) if stored.checked else None,
-        )
+        if continued:
+            _store_cycles(
+                record,
+                data["tables"]["cycles"],
+                set(stored.unchanged_cycles),
+                stored.removed_cycles,
+            )
+        elif stored.checked and stored.unchanged_cycles:  # the rows it has are cut (lean)
+            _store_cycles(record, _stored_cycle_rows(stored.sha256))
+        else:
+            _store_cycles(record, data["tables"]["cycles"])
     elif kind == "eis":
         _store_spectra(record, data["summary"]["details"])
     status_follow_result(result=record)  # the run's and cell's statuses follow the data
     # alert rules see the result once it is committed; they never fail the job
     transaction.on_commit(partial(alerts_after_result, record.pk))
     return record
+
+
+def _create_in_lineage(
+    job: m.AnalysisJob, earlier: str | None, fields: dict[str, Any]
+) -> tuple[m.AnalysisResult, bool]:
+    """Create the cycling result of ``job`` at the place after the earlier result ``earlier``
+    in its lineage (:mod:`labdb.models.cycle_rows`), and say so (True); where that result has
+    no lineage, or that place is taken (a lineage does not branch: a repeat analysis of a
+    version whose next version continued it, or two analyses at once; the unique place
+    decides, in a savepoint), or there is none, as the first result of a lineage of its own
+    (False: it writes every row). A later place taken implies this one is: each continues
+    the one before."""
+    if earlier is not None:
+        place = (
+            m.AnalysisResult.objects.filter(pk=earlier)
+            .values_list("cycles_lineage_id", "cycles_seq")
+            .first()
+        )
+        if place is not None and None not in place:
+            lineage, seq = place
+            try:
+                with transaction.atomic():
+                    record = m.AnalysisResult.objects.create(
+                        **fields, cycles_lineage_id=lineage, cycles_seq=seq + 1
+                    )
+                return record, True
+            except IntegrityError:
+                pass
+    record = m.AnalysisResult.objects.create(**fields, cycles_lineage_id=job.pk, cycles_seq=0)
+    return record, False
 
 
 def metric_columns(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -290,38 +337,36 @@ def metric_columns(data: Mapping[str, Any]) -> dict[str, Any]:
 def _store_cycles(
     record: m.AnalysisResult,
     cycles: list[dict[str, Any]],
-    copy_from: str | None = None,
     unchanged: set[int] | None = None,
-    all_rows: Callable[[], list[dict[str, Any]]] | None = None,
+    removed: Iterable[int] = (),
 ) -> None:
-    """One CycleResult row per cycle, inserted in batches of the values the ORM would write (each field's own ``get_db_prep_save``: the JSON of ``values`` as the backend
-    takes it). Not ``bulk_create``: building a model object and compiling the SQL for each
-    cycle cost ~0.2 ms per cycle, i.e. a third of a second per version of a 1,600-cycle test
-    (bench/growing.py --jobs); every version stores all its cycles (a new cycle can change an
-    earlier cycle's values), each result its own rows. The rows of ``unchanged`` cycles (their
-    per-cycle values equal those of the earlier result ``copy_from``: ``unchanged_cycles``)
-    are copied from that result's rows by the database (``INSERT ... SELECT``), not encoded
-    again (the JSON of the values was a float ``repr`` per value, ~30 us per cycle). The
-    guard of the ORM path is kept: no rows for a finished job (and on PostgreSQL the triggers
-    refuse them from any client). ``all_rows``: where ``cycles`` holds only the rows of the
-    cycles not in ``unchanged`` (``StoredOutput.lean``), all of them, for when the copy cannot
-    be made."""
+    """The CycleResult rows ``record`` writes, inserted in batches of the values the ORM would
+    write (each field's own ``get_db_prep_save``: the JSON of ``values`` as the backend takes
+    it). Not ``bulk_create``: building a model object and compiling the SQL for each cycle cost
+    ~0.2 ms per cycle (bench/growing.py --jobs). A result that continues the lineage of an
+    earlier one (:mod:`labdb.models.cycle_rows`) writes the rows of the cycles not in
+    ``unchanged`` (their values equal the earlier result's: ``unchanged_cycles``) and an
+    absent row for each cycle of the earlier result it has not (``removed``); the first
+    result of a lineage writes every row. The rows are of the record's place in its lineage
+    (``since``). The guard of the ORM path is kept: no rows for a finished job (and on
+    PostgreSQL the triggers refuse them from any client)."""
     model = m.CycleResult
     refuse_rows_of_finished_jobs(model, [model(result=record)])
     db = record._state.db or "default"
     connection = connections[db]
-    names = ("result", "cycle", *CYCLE_COLUMNS, "values")
+    names = ("result", "lineage", "since", "absent", "cycle", *CYCLE_COLUMNS, "values")
     fields = [model._meta.get_field(name) for name in names]
     result_id = fields[0].get_db_prep_save(record.pk, connection)
+    lineage = fields[1].get_db_prep_save(record.cycles_lineage_id, connection)
+    place = (result_id, lineage, record.cycles_seq)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
-    copied = _copy_cycles(model, connection, fields, result_id, copy_from, unchanged or set())
-    if all_rows is not None and copied != (unchanged or set()):
-        cycles = all_rows()  # the earlier rows could not be copied: every row is written
     values_field = fields[-1]
+    same = unchanged or set()
     rows = [
         (
-            result_id,
+            *place,
+            False,
             int(row["cycle"]),
             *(num(row.get(k)) for k in CYCLE_COLUMNS),
             values_field.get_db_prep_save(
@@ -330,8 +375,10 @@ def _store_cycles(
             ),
         )
         for row in cycles
-        if int(row["cycle"]) not in copied
+        if int(row["cycle"]) not in same
     ]
+    empty = values_field.get_db_prep_save({}, connection)
+    rows += [(*place, True, int(c), *(None for _ in CYCLE_COLUMNS), empty) for c in removed]
     if not rows:
         return
     row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -347,72 +394,10 @@ def _store_cycles(
             cursor.execute(sql, [value for row in chunk for value in row])
 
 
-def _copy_cycles(
-    model: Any,
-    connection: Any,
-    fields: list[Any],
-    result_id: Any,
-    copy_from: str | None,
-    unchanged: set[int],
-) -> set[int]:
-    """Copy the CycleResult rows of ``unchanged`` cycles from result ``copy_from`` to result
-    ``result_id`` in the database; the cycles copied (none when the earlier result does not
-    hold exactly those cycles: then every row is built)."""
-    if copy_from is None or not unchanged:
-        return set()
-    table = connection.ops.quote_name(model._meta.db_table)
-    quote = connection.ops.quote_name
-    source_id = fields[0].get_db_prep_save(copy_from, connection)
-    result_col, cycle_col = quote(fields[0].column), quote(fields[1].column)
-    wanted = sorted(unchanged)
-    # the cycles as runs of consecutive numbers (typically one: all but the last cycles), each
-    # a BETWEEN; at most RUNS_PER_STATEMENT runs per statement
-    runs = _runs(wanted)
-    rest = ", ".join(quote(f.column) for f in fields[1:])
-    with connection.cursor() as cursor:
-        found = 0
-        for start in range(0, len(runs), RUNS_PER_STATEMENT):
-            chunk = runs[start : start + RUNS_PER_STATEMENT]
-            where = " OR ".join([f"{cycle_col} BETWEEN %s AND %s"] * len(chunk))
-            # the table and column names are the model's own; the values are parameters
-            cursor.execute(
-                f"SELECT COUNT(*) FROM {table} WHERE {result_col} = %s AND ({where})",  # nosec B608
-                [source_id, *(n for run in chunk for n in run)],
-            )
-            found += int(cursor.fetchone()[0])
-        if found != len(wanted):
-            return set()
-        for start in range(0, len(runs), RUNS_PER_STATEMENT):
-            chunk = runs[start : start + RUNS_PER_STATEMENT]
-            where = " OR ".join([f"{cycle_col} BETWEEN %s AND %s"] * len(chunk))
-            cursor.execute(
-                f"INSERT INTO {table} ({result_col}, {rest}) "  # nosec B608
-                f"SELECT %s, {rest} FROM {table} WHERE {result_col} = %s AND ({where})",
-                [result_id, source_id, *(n for run in chunk for n in run)],
-            )
-    return set(wanted)
-
-
 def _stored_cycle_rows(sha256: str) -> list[dict[str, Any]]:
     """The per-cycle rows of the stored result JSON ``sha256`` (read verified)."""
     rows: list[dict[str, Any]] = json.loads(read_blob(sha256))["tables"]["cycles"]
     return rows
-
-
-#: runs of consecutive cycles per statement of :func:`_copy_cycles` (two parameters each:
-#: well under SQLite's and PostgreSQL's limits)
-RUNS_PER_STATEMENT = 200
-
-
-def _runs(numbers: list[int]) -> list[tuple[int, int]]:
-    """Sorted distinct ``numbers`` as runs of consecutive numbers, (first, last) each."""
-    runs: list[tuple[int, int]] = []
-    for n in numbers:
-        if runs and n == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], n)
-        else:
-            runs.append((n, n))
-    return runs
 
 
 def _store_spectra(record: m.AnalysisResult, details: list[dict[str, Any]]) -> None:

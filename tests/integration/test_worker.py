@@ -59,7 +59,7 @@ def test_analysis_job_runs_on_the_worker_end_to_end(celery_worker_process: Any) 
     result = job.result
     assert result.cycle_count == 5
     assert result.initial_coulombic_efficiency == pytest.approx(0.99, rel=1e-3)
-    assert result.cycles.count() == 5
+    assert result.cycle_rows().count() == 5
     # a second registration of the same bytes does not queue another job
     again = data_file_register(
         test_run=run,

@@ -86,7 +86,7 @@ def test_ingest_creates_file_job_and_results(run: m.TestRun, settings: Any, tmp_
     result = job.result
     assert result.cycle_count == 3
     assert result.initial_coulombic_efficiency == pytest.approx(0.98, rel=2e-3)
-    cycles = list(result.cycles.order_by("cycle"))
+    cycles = list(result.cycle_rows().order_by("cycle"))
     assert [c.cycle for c in cycles] == [1, 2, 3]
     assert cycles[0].plating_capacity_mAh == pytest.approx(0.785, rel=2e-3)
     assert cycles[0].values["plating_capacity_mAh_cm2"] == pytest.approx(1.0, rel=2e-3)
@@ -98,7 +98,7 @@ def test_ingest_creates_file_job_and_results(run: m.TestRun, settings: Any, tmp_
         assert c.values == {k: v for k, v in row.items() if k not in (*CYCLE_COLUMNS, "cycle")}
     with pytest.raises(ImmutableRecordError):
         _store_cycles(result, [{**stored[0], "cycle": 99}])
-    assert result.cycles.count() == 3
+    assert result.cycle_rows().count() == 3
 
 
 @pytest.mark.django_db(transaction=True)

@@ -98,7 +98,7 @@ def _two_jobs_each_naming_its_table(
     assert jobs["dqdv"].parsed_table == jobs["cycling"].parsed_table
     assert jobs["eis"].parsed_table.metadata["other_tables"] == ["cycling"]
     assert jobs["cycling"].parameters["cell_type"] == "half"  # from the cell, never guessed
-    cycles = jobs["cycling"].result.cycles.order_by("cycle")
+    cycles = jobs["cycling"].result.cycle_rows().order_by("cycle")
     assert [round(c.plating_capacity_mAh, 3) for c in cycles] == [0.785]
     assert jobs["dqdv"].parameters["cell_type"] == "half"
     # the same file again: the same records, no fourth job

@@ -83,7 +83,9 @@ def _counted_cycles(
     may still be running (a stripping cut by the end of the file looks like a complete cycle
     with a tiny CE), so it is judged once a later cycle has begun or the run has finished."""
     rows = list(
-        result.cycles.order_by("cycle").values_list("cycle", "coulombic_efficiency", "values")
+        m.CycleResult.objects.of_result(result)
+        .order_by("cycle")
+        .values_list("cycle", "coulombic_efficiency", "values")
     )
     if every:
         return rows

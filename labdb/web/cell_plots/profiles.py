@@ -60,7 +60,7 @@ def profiles_figure(cell: m.Cell, req: PlotRequest) -> dict[str, Any]:
     if result is None:
         return empty(title, "No cycling result for this cell yet.")
     all_cycles = list(
-        m.CycleResult.objects.filter(result=result, cycle__gte=1).values_list("cycle", flat=True)
+        m.CycleResult.objects.of_result(result).filter(cycle__gte=1).values_list("cycle", flat=True)
     )
     cycles = parse_cycles(req.get("cycles")) or default_cycles(all_cycles)
     data = profile_traces(result, cycles, req)

@@ -75,7 +75,7 @@ def test_low_ce_needs_n_consecutive_complete_cycles_below_the_threshold(
     # cut during the last stripping: that cycle looks complete with a tiny CE, but while the
     # test runs the file's last cycle is not judged
     job = upload(run, b"".join(lines[: int(len(lines) * 0.95)]))
-    last = job.result.cycles.order_by("cycle").last()
+    last = job.result.cycle_rows().order_by("cycle").last()
     assert last.coulombic_efficiency < 0.5
     alert = m.Alert.objects.get()
     assert alert.rule == three and not four.alerts.exists() and not tiny.alerts.exists()

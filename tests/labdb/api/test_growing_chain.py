@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,14 @@ from analysis.readers import read
 from analysis.serial import differences, num
 from analysis.series import GROUPED_DIGEST, compose_digest, group_digests
 from labdb import models as m
+from labdb.models.cycle_rows import rows_of_results
 from labdb.provenance import canonical_json, code_commit
 from labdb.services import results
 from labdb.services.catalog import record_save
 from labdb.services.conformance import run_conformance
 from labdb.services.growing import BaseMismatch
 from labdb.services.ingest import Registered, data_file_register
+from labdb.services.job_requests import job_request
 from labdb.services.results import CYCLE_COLUMNS
 from labdb.storage import BlobCorrupt, blob_path
 from labdb.table_parts import read_table, table_parts
@@ -307,29 +310,23 @@ def test_a_damaged_or_lost_part_of_the_earlier_curves_is_caught(
 
 def _cycle_rows(job: m.AnalysisJob) -> list[tuple[Any, ...]]:
     return list(
-        m.CycleResult.objects.filter(result_id=job.pk)
-        .order_by("cycle")
-        .values_list("cycle", *CYCLE_COLUMNS, "values")
+        job.result.cycle_rows().order_by("cycle").values_list("cycle", *CYCLE_COLUMNS, "values")
     )
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("copy_refused", [False, True])
-def test_a_versions_cycle_rows_are_its_own_and_those_of_its_json(
-    run: m.TestRun,
-    django_capture_on_commit_callbacks: Any,
-    copy_refused: bool,
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("repeat", [False, True])
+def test_a_versions_cycle_rows_are_those_of_its_json(
+    run: m.TestRun, django_capture_on_commit_callbacks: Any, repeat: bool
 ) -> None:
-    """Every version stores a CycleResult row per cycle that is what its own JSON says (the
-    cycles whose values did not change are copied from the earlier result's rows by the
-    database, the others built): the same rows as a result stored without an earlier one.
-    The worker receives only the rows it builds (``StoredOutput.lean``); where the copy
-    cannot be made (``copy_refused``: the earlier result does not hold those cycles) it
-    builds every row from the stored JSON. The protocol check made in the analysis process
-    is the check of the whole stored JSON."""
-    if copy_refused:
-        monkeypatch.setattr(results, "_copy_cycles", lambda *args: set())
+    """Every version's per-cycle rows (``AnalysisResult.cycle_rows``, and ``rows_of_results``
+    for many results at once) are what its own JSON says: the same rows as a result stored
+    without an earlier one. A version analysed from the one before continues that result's
+    lineage and writes only the rows of the cycles whose values changed (the worker receives
+    only those: ``StoredOutput.lean``). A repeat analysis of the second version (``repeat``:
+    its lineage place is taken by the first analysis) starts a lineage of its own and writes
+    every row, from the stored JSON. The protocol check made in the analysis process is the
+    check of the whole stored JSON."""
     data = cycler_file(cycles=14)
     cuts = (len(data) * 3 // 5 + 5, len(data) * 4 // 5 + 9, len(data))
     jobs = []
@@ -337,24 +334,53 @@ def test_a_versions_cycle_rows_are_its_own_and_those_of_its_json(
         with django_capture_on_commit_callbacks(execute=True):
             register(run, data[:cut])
         jobs.append(m.AnalysisJob.objects.get(data_file__size_bytes=cut, kind="cycling"))
+        if repeat and len(jobs) == 2:  # before the third version (which would supersede it)
+            with django_capture_on_commit_callbacks(execute=True):
+                again, created = job_request(
+                    data_file=jobs[1].data_file,
+                    kind="cycling",
+                    parameters=jobs[1].parameters,
+                    user=None,
+                    repeat=1,
+                )
+            again.refresh_from_db()
+            assert created and again.status == "succeeded", again.error
+            assert again.timings["reused_half_cycle_values"] > 0  # the first version's memo
+    if repeat:
+        jobs.append(again)
+    fields = ("cycle", *CYCLE_COLUMNS, "values")
     for job in jobs:
         records = stored_output(job)["tables"]["cycles"]
-        expected = [
+        expected = sorted(
             (
-                row["cycle"],
-                *(num(row.get(k)) for k in CYCLE_COLUMNS),
-                {k: v for k, v in row.items() if k not in CYCLE_COLUMNS and k != "cycle"},
-            )
-            for row in records
-        ]
-        assert _cycle_rows(job) == sorted(expected, key=lambda r: r[0]), job.data_file.version
+                (
+                    row["cycle"],
+                    *(num(row.get(k)) for k in CYCLE_COLUMNS),
+                    {k: v for k, v in row.items() if k not in CYCLE_COLUMNS and k != "cycle"},
+                )
+                for row in records
+            ),
+            key=lambda r: r[0],
+        )
+        assert _cycle_rows(job) == expected, job.data_file.version
+        assert sorted(v for _, v in rows_of_results([job.pk], fields)) == expected
         assert job.result.conformance == run_conformance(run, stored_output(job))
         assert job.result.conformance["checks"]["current_density"] == "ok"
-    # the later versions share most cycles' values with the version before (so rows were
-    # copied), but not all: the last cycles changed
-    first, second, third = ([r[:-1] for r in _cycle_rows(j)] for j in jobs)
-    assert 0 < len(set(first) & set(second)) < len(second)
-    assert 0 < len(set(second) & set(third)) < len(third)
+    first, second, third = jobs[:3]
+    places = {j.pk: (j.result.cycles_lineage_id, j.result.cycles_seq) for j in jobs}
+    assert places[first.pk] == (first.pk, 0) and places[second.pk] == (first.pk, 1)
+    # the third continues the lineage of the result its memo came from
+    done = m.HistoryEntry.objects.get(action="analysis.succeeded", record_id=str(third.pk))
+    lineage, seq = places[uuid.UUID(done.changes["incremental_from"])]
+    assert places[third.pk] == (lineage, seq + 1)
+    written = [j.result.written_cycles.count() for j in jobs]
+    held = [len(_cycle_rows(j)) for j in jobs]
+    assert written[0] == held[0]
+    # the later versions share most cycles' values with the version before, but not all:
+    # the last cycles changed
+    assert 0 < written[1] < held[1] - held[0] + 4 and 0 < written[2] < held[2] - held[1] + 4
+    if repeat:  # a lineage of its own: every row written
+        assert places[again.pk] == (again.pk, 0) and written[3] == held[3] == held[1]
 
 
 def test_unchanged_cycles_are_the_rows_equal_value_for_value() -> None:
@@ -389,7 +415,6 @@ def test_a_versions_json_copies_the_earlier_jsons_unchanged_rows_and_is_the_full
     the canonical JSON of the full analysis of the file, the job says how many rows it copied
     and from which JSON; an earlier JSON damaged in the store is not used (the JSON is encoded
     whole: the same bytes)."""
-    from labdb.services import results
 
     # copied from 500 rows on (results.MIN_ROWS_COPIED): a file of 100 cycles, copied from 60
     monkeypatch.setattr(results, "MIN_ROWS_COPIED", 60)
@@ -426,11 +451,3 @@ def test_a_versions_json_copies_the_earlier_jsons_unchanged_rows_and_is_the_full
     assert "json_rows_copied" not in first["cycling"].timings
     assert "json_rows_copied" not in third["cycling"].timings  # the earlier JSON is damaged
     assert third["cycling"].timings["reused_half_cycle_values"] > 0  # still incremental
-
-
-def test_the_cycles_copied_are_asked_for_as_runs_of_consecutive_numbers() -> None:
-    from labdb.services.results import _runs
-
-    assert _runs([1, 2, 3, 5, 7, 8, 10]) == [(1, 3), (5, 5), (7, 8), (10, 10)]
-    assert _runs(list(range(1, 1_599))) == [(1, 1_598)]
-    assert _runs([]) == []

@@ -43,7 +43,7 @@ def test_ingest_analysis_pages_and_exports_work_on_s3(
     # the cycles of the stored table, read back from S3, are those the analysis stored
     frame = pd.read_parquet(open_blob(table.sha256))
     assert len(frame) == table.rows and list(frame.columns) == table.columns
-    assert job.result.cycles.count() == 3
+    assert job.result.cycle_rows().count() == 3
 
     # the cell page and its voltage profiles (stored curve tables) render from S3
     run = raw.test_run

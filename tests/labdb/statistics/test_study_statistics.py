@@ -183,7 +183,7 @@ def _bounds(result: m.AnalysisResult) -> tuple[list[float], float]:
     cycles of the average-CE window."""
     first, last = result.summary["metrics"]["average_coulombic_efficiency_window"]
     per_cycle, window = [], []
-    for c in result.cycles.filter(cycle__gte=1).order_by("cycle"):
+    for c in result.cycle_rows().filter(cycle__gte=1).order_by("cycle"):
         v = c.values
         b = (
             c.coulombic_efficiency
@@ -218,7 +218,7 @@ def test_ce_bounds_on_pages_and_in_the_csv(client_demo: Client, study: Any) -> N
     # capacity: |Q| (gain + clock) + offset x time, per cm2 as the plot shows it
     rows = client_demo.get(f"/cells/{cell.pk}/plots/capacity.csv").content.decode().splitlines()
     plated = next(r.split(",") for r in rows if r.startswith("plating capacity,cycle,1,"))
-    c1 = result.cycles.get(cycle=1)
+    c1 = result.cycle_rows().get(cycle=1)
     q, t = c1.discharge_capacity_mAh, c1.values["discharge_duration_h"]
     expected = (q * (0.05 / 100 + 50e-6) + OFFSET_MA * t) / cell.area_cm2
     assert float(plated[-1]) == pytest.approx(expected, rel=1e-6)
@@ -266,7 +266,7 @@ def test_channel_health_page_and_api(client_demo: Client, study: Any) -> None:
     got = detail["instrument_bounds"]
     assert got["average_coulombic_efficiency"] == pytest.approx(bound, rel=1e-9)
     per_cycle = _bounds(study["MgAgSn-E-HC1"])[0]
-    hc1 = study["MgAgSn-E-HC1"].cycles.filter(cycle__gte=1).order_by("cycle")
+    hc1 = study["MgAgSn-E-HC1"].cycle_rows().filter(cycle__gte=1).order_by("cycle")
     ces = [c.coulombic_efficiency for c in hc1]
     cumulative = np.prod(ces) * sum(b / ce for b, ce in zip(per_cycle, ces, strict=True))
     assert got["cumulative_coulombic_efficiency"] == pytest.approx(cumulative, rel=1e-6)

@@ -36,7 +36,9 @@ def test_ce_plot_json_and_csv_carry_the_stored_values(client_demo: Client, cycli
     fig = plot(client_demo, "MgAgSn-E-HC1", "ce")
     (tr,) = fig["data"]
     assert tr["x"] == [1, 2, 3, 4, 5]
-    stored = list(cycling.cycles.order_by("cycle").values_list("coulombic_efficiency", flat=True))
+    stored = list(
+        cycling.cycle_rows().order_by("cycle").values_list("coulombic_efficiency", flat=True)
+    )
     assert tr["y"] == pytest.approx([v * 100 for v in stored])
     assert tr["y"][0] == pytest.approx(98.0, abs=0.2)
     response = client_demo.get("/cells/MgAgSn-E-HC1/plots/ce.csv")
