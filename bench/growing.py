@@ -35,7 +35,8 @@ sha256); each version's cycling job and its dQ/dV follow-on job
 run. Printed per file size: the CPU time (this process and the jobs' children) and the wall time
 per version and per appended row, the minor page faults per version (this process and the
 children: memory the kernel maps afresh, a load-independent count), the jobs' stage times, the rows written to the blob store per version (the
-parsed table's new parts), and the ratio of all versions' CPU to one analysis of the final file
+parsed table's new parts), the per-cycle rows the version's cycling result wrote to the
+database, and the ratio of all versions' CPU to one analysis of the final file
 (read, cycling and dQ/dV on the whole table, this process). The cost per version should not
 grow with the file: the same appended rows cost about the same at four times the rows. The
 mean per version comes with the median and the least: on a shared machine a version now and
@@ -276,7 +277,8 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     print(
         f"{'cycles':>6} {'rows':>7} {'version':>7} {'+rows':>6} {'CPU':>8} {'wall':>8} {'us/row':>7} "
-        f"{'faults':>7} {'rows stored':>11}  stages (ms, wall): cycling read/analyse/store, dQ/dV"
+        f"{'faults':>7} {'rows stored':>11} {'cycle rows':>10}  "
+        "stages (ms, wall): cycling read/analyse/store, dQ/dV"
     )
     for cycles in sizes:
         run = m.TestRun.objects.create(
@@ -321,6 +323,8 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
             parts = table_parts(table.sha256)
             written = sum(p.stop - p.start for p in parts if p.sha256 not in stored_before)
             stored_before = {p.sha256 for p in parts}
+            # the per-cycle rows the version's cycling result wrote to the database
+            cycle_rows = m.CycleResult.objects.filter(result_id=jobs["cycling"].pk).count()
             stages = " ".join(
                 f"{kind} "
                 + "/".join(
@@ -344,7 +348,8 @@ def _jobs_per_version(folder: Path, sizes: tuple[int, ...], versions: int, appen
             print(
                 f"{cycles:>6} {table.rows:>7} {reg.data_file.version:>7} {new_rows:>6} "
                 f"{used * 1e3:>6.0f}ms {wall * 1e3:>6.0f}ms {1e6 * used / new_rows:>7.0f} "
-                f"{faults:>7} {written:>11}  {stages}{' (new analysis process)' if fresh else ''}",
+                f"{faults:>7} {written:>11} {cycle_rows:>10}  "
+                f"{stages}{' (new analysis process)' if fresh else ''}",
                 flush=True,
             )
         final = read(path).table

@@ -244,7 +244,16 @@ def _generate(scale: float, rng: np.random.Generator, log: Callable[[str], None]
                 # cycle lives: most cells 100-400 cycles, some short (shorts), mean ~250
                 life = int(np.clip(rng.normal(250, 90), 20, 480))
                 n_cycles.append(life)
-                results.append({"job_id": job_id, "test_run_id": run_id, "kind": "cycling"})
+                # each the first result of its lineage, as a file's first version is
+                results.append(
+                    {
+                        "job_id": job_id,
+                        "test_run_id": run_id,
+                        "kind": "cycling",
+                        "cycles_lineage_id": job_id,
+                        "cycles_seq": 0,
+                    }
+                )
     # scale the cycle lives so that the total is the target
     target = int(CYCLE_ROWS * scale)
     lives = np.maximum(5, np.round(np.array(n_cycles) * target / max(1, sum(n_cycles)))).astype(int)
@@ -279,6 +288,8 @@ def _generate(scale: float, rng: np.random.Generator, log: Callable[[str], None]
         m.CycleResult._meta.db_table,
         [
             "result_id",
+            "lineage_id",
+            "since",
             "cycle",
             "charge_capacity_mAh",
             "discharge_capacity_mAh",
@@ -318,7 +329,7 @@ def _cycle_lines(
         stripping = plating * ce
         for k in range(life):
             yield (
-                f"{rid}\t{k + 1}\t{plating[k]:.6f}\t{stripping[k]:.6f}\t{plating[k]:.6f}"
+                f"{rid}\t{rid}\t0\t{k + 1}\t{plating[k]:.6f}\t{stripping[k]:.6f}\t{plating[k]:.6f}"
                 f"\t{stripping[k]:.6f}\t{ce[k]:.6f}\t{{}}"
             )
 
