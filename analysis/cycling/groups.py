@@ -17,6 +17,8 @@ medians of a few numbers as numpy gives them, sorted unions and unique values.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -87,10 +89,11 @@ def nanmedian_of_few(values: list[float]) -> float:
     return float(np.nanmedian(np.asarray(values, dtype=np.float64)))
 
 
-def sorted_unique(values: IntArray) -> IntArray:
+def sorted_unique(values: IntArray, kind: Any = None) -> IntArray:
     """``np.unique`` of whole numbers: sorted, each once; by one sort (numpy's ``unique``
-    hashes its values first, several times slower on the few thousand a test has)."""
-    ordered = np.sort(values)
+    hashes its values first, several times slower on the few thousand a test has), of
+    ``np.sort``'s ``kind``."""
+    ordered = np.sort(values, kind=kind)
     if not ordered.size:
         return ordered
     keep = np.empty(ordered.size, dtype=bool)
@@ -101,8 +104,12 @@ def sorted_unique(values: IntArray) -> IntArray:
 
 
 def sorted_union(a: IntArray, b: IntArray) -> IntArray:
-    """``np.union1d`` of whole numbers (:func:`sorted_unique` of both)."""
-    return sorted_unique(np.concatenate((a, b)))
+    """``np.union1d`` of whole numbers (:func:`sorted_unique` of both). Each of ``a`` and
+    ``b`` is sorted where the callers build it (row numbers found in order), so their
+    concatenation is two runs: numpy's stable sort (a merge sort that finds runs) merges them
+    in linear time (~0.25 ms for 60,000 rows against ~3 ms for the default sort); any other
+    input gives the same answer, sorted as usual."""
+    return sorted_unique(np.concatenate((a, b)), kind="stable")
 
 
 def unique_pairs(first: IntArray, second: IntArray) -> tuple[IntArray, IntArray]:
