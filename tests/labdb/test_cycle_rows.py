@@ -7,13 +7,15 @@ with results outside any lineage among them."""
 from __future__ import annotations
 
 import random
+import threading
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 
 from labdb import models as m
 from labdb.models.cycle_rows import rows_of_results
-from labdb.services.results import CYCLE_COLUMNS, _store_cycles
+from labdb.services.results import CYCLE_COLUMNS, _create_in_lineage, _store_cycles
 from tests.labdb.test_integrity import analysed
 
 __all__ = ["analysed"]
@@ -109,9 +111,63 @@ def test_each_result_of_a_lineage_has_the_rows_it_holds(analysed: m.AnalysisJob,
 
 @pytest.mark.django_db(transaction=True)
 def test_a_lineage_place_is_taken_once(analysed: m.AnalysisJob) -> None:
-    from django.db import IntegrityError, transaction
+    from django.db import IntegrityError
 
     first = _result(analysed, 0, "self", 0)
     _result(analysed, 1, first.pk, 1)
     with pytest.raises(IntegrityError), transaction.atomic():
         _result(analysed, 2, first.pk, 1)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="concurrent writers need a server database"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_results_continuing_one_place_at_once_make_one_continue(
+    analysed: m.AnalysisJob,
+) -> None:
+    """Two results stored at the same moment, both after the same earlier result (their
+    transactions overlap): the second insert of the place waits for the first and is refused
+    once it commits; that result then starts a lineage of its own, in the same transaction,
+    and neither store fails."""
+    earlier = analysed.result
+    assert (earlier.cycles_lineage_id, earlier.cycles_seq) == (analysed.pk, 0)
+    jobs = [
+        m.AnalysisJob.objects.create(
+            project=analysed.project,
+            data_file=analysed.data_file,
+            kind="cycling",
+            parameters={"n": n},
+            parameters_sha256=f"{n:064x}",
+            analysis_version="test",
+            status="running",
+        )
+        for n in (1, 2)
+    ]
+    start = threading.Barrier(len(jobs))
+    outcomes: list[Any] = [None] * len(jobs)
+
+    def one(i: int) -> None:
+        try:
+            with transaction.atomic():
+                start.wait()
+                fields = {"job": jobs[i], "test_run": analysed.test_run, "kind": "cycling"}
+                outcomes[i] = _create_in_lineage(jobs[i], str(earlier.pk), fields)[1]
+        except BaseException as exc:  # reported below
+            outcomes[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    assert sorted(outcomes) == [False, True], outcomes
+    places = {
+        r.pk: (r.cycles_lineage_id, r.cycles_seq)
+        for r in m.AnalysisResult.objects.filter(job__in=jobs)
+    }
+    winner, loser = (jobs[0], jobs[1]) if outcomes[0] else (jobs[1], jobs[0])
+    assert places == {winner.pk: (analysed.pk, 1), loser.pk: (loser.pk, 0)}
