@@ -11,8 +11,8 @@ has not. Every row stays as written (immutable) and keeps the result that comput
 **The rule.** The rows of a result at place ``s`` of lineage ``L`` are, for each cycle, the row
 of ``L`` of that cycle with the largest ``since`` not after ``s``, unless that row is an
 ``absent`` one. A lineage does not branch: one result per place (a unique constraint), and a
-result continues its predecessor only while no later result did
-(:func:`labdb.services.results.result_store`). So the rows of ``L`` up to ``s`` were all
+result continues its predecessor only where that place is free
+(``labdb.services.results._create_in_lineage``; otherwise it starts a lineage of its own). So the rows of ``L`` up to ``s`` were all
 written by the results before it in its own chain. Results stored without a lineage own their
 rows (``CycleResult.result``).
 
@@ -69,8 +69,9 @@ def rows_of_results(
     """(result pk, the values of ``fields``) of every per-cycle row of each of the results
     ``result_ids`` (the module's rule), the rows further filtered by ``filters`` on their
     cycle (``cycle``, ``cycle__gte``, ...: such a filter keeps or drops all the rows of a
-    cycle alike, so it does not change which one is valid). In no particular order; a
-    query for the results' places and one for their rows per :data:`CHUNK` results."""
+    cycle alike, so it does not change which one is valid). In no particular order; per
+    :data:`CHUNK` results a query for their places, one for the rows of those without a
+    lineage and one for the rows of the lineages, read in the order of their index."""
     results = apps.get_model("labdb", "AnalysisResult").objects.order_by()
     rows = apps.get_model("labdb", "CycleResult").objects.order_by()
     ids = list(dict.fromkeys(result_ids))

@@ -329,8 +329,9 @@ class CycleResult(ImmutableModel):
     rows written since lineages exist) is valid for the results of that lineage from its place
     ``since`` until a row of the same cycle with a later ``since`` replaces it; ``absent``
     marks a cycle that a result no longer has. The rows valid for a result:
-    ``CycleResult.objects.of_result(result)`` (never ``result.written_cycles``, which are only
-    the rows that result computed). docs/live.md, "Per-cycle rows shared between versions"."""
+    ``result.cycle_rows()`` (``CycleResult.objects.of_result``; for many results at once
+    ``labdb.models.cycle_rows.rows_of_results``), never ``result.written_cycles``, which are
+    only the rows that result computed. docs/live.md, "Per-cycle rows shared between versions"."""
 
     objects = CycleResultQuerySet.as_manager()
     finished_job_field = "result"

@@ -255,8 +255,8 @@ def cumulative_ce_at(results: Sequence[m.AnalysisResult], cycle: int) -> dict[An
     rest = [pk for pk in out if pk not in found]
     if not rest:
         return out
-    # no ordering (the model's orders by the result's creation: a join of every result) and
-    # only the one key of each row's values
+    # only the one key of each row's values (rows_of_results: the rows valid for each result,
+    # its lineage's where it has one)
     for result_id, (value,) in rows_of_results(
         rest, ("values__cumulative_coulombic_efficiency",), cycle=cycle
     ):
