@@ -17,14 +17,14 @@ from django.db import migrations, models
 _summaries = import_module("labdb.migrations.0032_cell_summaries")
 
 
-def _sqlite_triggers(forward):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "sqlite":
-            return
-        for sql in _summaries.statements("sqlite", forward=forward):
-            schema_editor.execute(sql, None)
+def _on_sqlite(run):
+    """``run`` (0032's ``triggers`` or ``drop_triggers``) on SQLite only."""
 
-    return run
+    def sqlite_only(apps, schema_editor):
+        if schema_editor.connection.vendor == "sqlite":
+            run(apps, schema_editor)
+
+    return sqlite_only
 
 
 class Migration(migrations.Migration):
@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(_sqlite_triggers(False), _sqlite_triggers(True)),
+        migrations.RunPython(_on_sqlite(_summaries.drop_triggers), _on_sqlite(_summaries.triggers)),
         migrations.AddField(
             model_name="analysisresult",
             name="cycles_lineage",
@@ -98,5 +98,5 @@ class Migration(migrations.Migration):
                 name="cycle_unique_per_lineage_place",
             ),
         ),
-        migrations.RunPython(_sqlite_triggers(True), _sqlite_triggers(False)),
+        migrations.RunPython(_on_sqlite(_summaries.triggers), _on_sqlite(_summaries.drop_triggers)),
     ]

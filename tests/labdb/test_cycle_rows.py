@@ -23,8 +23,9 @@ __all__ = ["analysed"]
 FIELDS = ("cycle", "coulombic_efficiency", "values")
 
 
-def _result(analysed: m.AnalysisJob, n: int, lineage: Any, seq: int | None) -> m.AnalysisResult:
-    job = m.AnalysisJob.objects.create(
+def _running_job(analysed: m.AnalysisJob, n: int) -> m.AnalysisJob:
+    """Another cycling job of the analysed file (parameters ``n``), running (takes rows)."""
+    return m.AnalysisJob.objects.create(
         project=analysed.project,
         data_file=analysed.data_file,
         kind="cycling",
@@ -33,6 +34,10 @@ def _result(analysed: m.AnalysisJob, n: int, lineage: Any, seq: int | None) -> m
         analysis_version="test",
         status="running",
     )
+
+
+def _result(analysed: m.AnalysisJob, n: int, lineage: Any, seq: int | None) -> m.AnalysisResult:
+    job = _running_job(analysed, n)
     return m.AnalysisResult.objects.create(
         job=job,
         test_run=analysed.test_run,
@@ -132,18 +137,7 @@ def test_two_results_continuing_one_place_at_once_make_one_continue(
     and neither store fails."""
     earlier = analysed.result
     assert (earlier.cycles_lineage_id, earlier.cycles_seq) == (analysed.pk, 0)
-    jobs = [
-        m.AnalysisJob.objects.create(
-            project=analysed.project,
-            data_file=analysed.data_file,
-            kind="cycling",
-            parameters={"n": n},
-            parameters_sha256=f"{n:064x}",
-            analysis_version="test",
-            status="running",
-        )
-        for n in (1, 2)
-    ]
+    jobs = [_running_job(analysed, n) for n in (1, 2)]
     start = threading.Barrier(len(jobs))
     outcomes: list[Any] = [None] * len(jobs)
 
